@@ -1,0 +1,134 @@
+/**
+ * @file io.h
+ * @brief Saving and loading models in libnn's portable, checksummed file format.
+ *
+ * docs/model-format.md specifies the format. In short: little-endian, a magic and a format version
+ * (separate from the library's), sections each with a type, a length and a CRC-32; the architecture,
+ * the named float32 tensors, key/value metadata, and optional sections for the optimizer's state, the
+ * random generator's state and the epoch reached, so that training resumes exactly.
+ *
+ * Saving is crash-safe: the file is written to a temporary file in the same folder, flushed with
+ * fsync and renamed over the target, so a failure leaves any earlier file intact. Loading checks
+ * every length, count and checksum before allocating, and reports the byte offset of a problem.
+ * @code
+ * const char *keys[] = {"dataset"}, *values[] = {"mnist"};
+ * nn_save_options so = nn_save_default();
+ * so.meta_keys = keys; so.meta_values = values; so.meta_count = 1;
+ * if (nn_model_save(model, "models/adam_relu.nnm", &so) != NN_OK) ...
+ * nn_model *copy;
+ * if (nn_model_load(&copy, "models/adam_relu.nnm", NULL) != NN_OK) puts(nn_last_error());
+ * @endcode
+ */
+#ifndef NN_IO_H
+#define NN_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "model.h"
+#include "rng.h"
+#include "status.h"
+
+NN_BEGIN_DECLS
+
+/** Version of the file format this library writes; it reads every file of the same major. */
+#define NN_FORMAT_VERSION_MAJOR 1
+#define NN_FORMAT_VERSION_MINOR 0
+
+/** Conventional file name extension of libnn model files. */
+#define NN_MODEL_FILE_EXT ".nnm"
+
+/** Hard limits of the format (see docs/model-format.md). */
+#define NN_FORMAT_MAX_META 256        /**< metadata entries */
+#define NN_FORMAT_MAX_STRING 4096     /**< bytes in one key or value */
+
+/** What to write besides the architecture and the weights. Defaults: nn_save_default(). */
+typedef struct nn_save_options {
+    unsigned version;                 /**< NN_OPTIONS_VERSION */
+    int with_optimizer;               /**< non-zero: the optimizer's kind, hyperparameters and state */
+    const nn_rng *rng;                /**< non-NULL: the generator's state */
+    int64_t epoch;                    /**< >= 0: the number of epochs completed */
+    const char *const *meta_keys;     /**< meta_count keys: [A-Za-z0-9_.-], unique */
+    const char *const *meta_values;   /**< meta_count UTF-8 values */
+    size_t meta_count;
+} nn_save_options;
+
+/** @brief Defaults: weights only (no optimizer, rng or epoch), no metadata. @since 0.1 */
+NN_API nn_save_options nn_save_default(void);
+
+/** How to load. Defaults: nn_load_default(). */
+typedef struct nn_load_options {
+    unsigned version;                 /**< NN_OPTIONS_VERSION */
+    nn_rng *rng;                      /**< non-NULL: receives the saved generator state, if any */
+    int64_t *epoch;                   /**< non-NULL: receives the saved epoch, or -1 */
+    int allow_nonfinite;              /**< non-zero: accept NaN or infinite weights */
+} nn_load_options;
+
+/** @brief Defaults: refuse non-finite weights, restore nothing but the model. @since 0.1 */
+NN_API nn_load_options nn_load_default(void);
+
+/**
+ * @brief Save a compiled model to @p path, atomically (temporary file, fsync, rename, folder fsync).
+ * The library version and the creation time are always recorded in the metadata.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled; optimizer asked for but
+ *         absent), NN_ERR_IO (with errno's text; an earlier file at @p path is left intact).
+ * @since 0.1
+ */
+NN_API nn_status nn_model_save(const nn_model *m, const char *path, const nn_save_options *opts);
+
+/**
+ * @brief Save into a new memory buffer; the caller frees *out with nn_buffer_free().
+ * @since 0.1
+ */
+NN_API nn_status nn_model_save_buffer(const nn_model *m, void **out, size_t *size, const nn_save_options *opts);
+
+/** @brief Release a buffer from nn_model_save_buffer(); NULL is a no-op. @since 0.1 */
+NN_API void nn_buffer_free(void *buf);
+
+/**
+ * @brief Load a model: compiled with its loss, with its optimizer and state when the file has them.
+ * @return NN_OK, NN_ERR_IO, NN_ERR_FORMAT (with the byte offset), NN_ERR_VERSION (newer major),
+ *         NN_ERR_NUMERIC (non-finite weights), NN_ERR_NO_MEMORY, NN_ERR_INVALID_ARGUMENT.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options *opts);
+
+/** @brief As nn_model_load(), from @p size bytes in memory. @since 0.1 */
+NN_API nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts);
+
+/** Opaque summary of a model file: header, architecture and metadata, without the weights. */
+typedef struct nn_file_info nn_file_info;
+
+/**
+ * @brief Read and validate a file's header, architecture and metadata without loading the
+ *        weights (their section's checksum is still verified).
+ * @since 0.1
+ */
+NN_API nn_status nn_file_info_read(nn_file_info **out, const char *path);
+NN_API nn_status nn_file_info_read_buffer(nn_file_info **out, const void *data, size_t size);
+/** @brief Release file info; NULL is a no-op. @since 0.1 */
+NN_API void nn_file_info_free(nn_file_info *info);
+
+/** @brief The file's format version. @since 0.1 */
+NN_API void nn_file_info_format_version(const nn_file_info *info, unsigned *major, unsigned *minor);
+/** @brief Number of layers, and the description of layer @p i (tensors left empty). @since 0.1 */
+NN_API int nn_file_info_layer_count(const nn_file_info *info);
+NN_API nn_status nn_file_info_layer(const nn_file_info *info, int i, nn_layer_info *out);
+/** @brief Inputs per example, and the total parameter count. @since 0.1 */
+NN_API int64_t nn_file_info_input_features(const nn_file_info *info);
+NN_API int64_t nn_file_info_param_count(const nn_file_info *info);
+/** @brief The loss; and the optimizer kind, or -1 when the file holds no optimizer. @since 0.1 */
+NN_API nn_loss_kind nn_file_info_loss(const nn_file_info *info);
+NN_API int nn_file_info_optimizer(const nn_file_info *info);
+/** @brief The epoch saved, or -1; non-zero when a generator state is saved. @since 0.1 */
+NN_API int64_t nn_file_info_epoch(const nn_file_info *info);
+NN_API int nn_file_info_has_rng(const nn_file_info *info);
+/** @brief Metadata: count, entry @p i, or the value of @p key (NULL when absent). Borrowed strings. @since 0.1 */
+NN_API size_t nn_file_info_meta_count(const nn_file_info *info);
+NN_API nn_status nn_file_info_meta(const nn_file_info *info, size_t i, const char **key, const char **value);
+NN_API const char *nn_file_info_meta_get(const nn_file_info *info, const char *key);
+
+NN_END_DECLS
+
+#endif /* NN_IO_H */

@@ -1,0 +1,190 @@
+/**
+ * @file model.h
+ * @brief A sequential model: build it layer by layer, compile it with a loss and an optimizer, train.
+ *
+ * @code
+ * nn_model *m;
+ * nn_model_create(&m, 784);
+ * nn_model_add_dense(m, 128, nn_activation_make(NN_ACT_RELU));
+ * nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR));   // logits
+ * nn_optimizer *opt;
+ * nn_optimizer_create_adam(&opt, NULL);
+ * nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt);       // m now owns opt
+ * nn_model_init(m, rng);                                         // Glorot-uniform weights
+ * nn_model_reserve(m, 32);                                       // workspace for batches of 32
+ * for (...) nn_model_train_step(m, &x, &y, &loss, NULL);
+ * nn_model_free(m);
+ * @endcode
+ *
+ * Parameters live in one contiguous buffer (layer by layer, weights then bias, row-major), gradients
+ * in another of the same layout, so the optimizer updates both in one pass. Once
+ * nn_model_reserve() has sized the workspace, training and evaluation on batches no larger than that
+ * allocate nothing.
+ *
+ * Floating point: during nn_model_train_step() libnn enables flush-to-zero and denormals-are-zero on
+ * x86 (subnormal optimizer state is otherwise the main cost of Adam and RMSprop) and restores the
+ * caller's floating-point control word before returning.
+ *
+ * Threads: one model, one thread at a time. Different models may train in parallel threads.
+ */
+#ifndef NN_MODEL_H
+#define NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "activation.h"
+#include "export.h"
+#include "layer.h"
+#include "loss.h"
+#include "optimizer.h"
+#include "rng.h"
+#include "status.h"
+#include "tensor.h"
+
+NN_BEGIN_DECLS
+
+/** Opaque sequential model. */
+typedef struct nn_model nn_model;
+
+/** Hard limit on the number of layers of a model (also the file format's). */
+#define NN_MODEL_MAX_LAYERS 64
+
+/**
+ * @brief Create an empty model whose examples have @p input_features values.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_NO_MEMORY.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_create(nn_model **out, int64_t input_features);
+
+/** @brief Release a model, its layers, workspace and optimizer; NULL is a no-op. @since 0.1 */
+NN_API void nn_model_free(nn_model *m);
+
+/**
+ * @brief Append a dense layer of @p units outputs with a fused activation (linear for none).
+ * Only before nn_model_compile().
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (already compiled), NN_ERR_NO_MEMORY.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_add_dense(nn_model *m, int64_t units, nn_activation act);
+
+/** @brief As nn_model_add_dense(), with initialiser options (NULL: defaults). @since 0.1 */
+NN_API nn_status nn_model_add_dense_ex(nn_model *m, int64_t units, nn_activation act,
+                                       const nn_dense_options *opts);
+
+/** @brief Append a stand-alone activation layer. @since 0.1 */
+NN_API nn_status nn_model_add_activation(nn_model *m, nn_activation act);
+
+/**
+ * @brief Fix the architecture, allocate the parameters (zero) and attach a loss and an optimizer.
+ * @param opt  NULL for a model used only for inference; otherwise, on success, the model owns it
+ *             (it is set up for the model's parameter count and freed with the model). On failure
+ *             the caller still owns it.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (no layers, or compiled twice), NN_ERR_NO_MEMORY.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt);
+
+/**
+ * @brief Replace the model's optimizer (e.g. after loading a model saved without one). The model
+ *        owns @p opt on success and frees the previous one.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_set_optimizer(nn_model *m, nn_optimizer *opt);
+
+/** @brief Borrow the model's optimizer; NULL when it has none. @since 0.1 */
+NN_API nn_optimizer *nn_model_get_optimizer(nn_model *m);
+
+/** @brief The model's loss. @since 0.1 */
+NN_API nn_loss_kind nn_model_get_loss(const nn_model *m);
+
+/**
+ * @brief Initialise every layer's parameters with its initialisers, drawing from @p rng.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled).
+ * @since 0.1
+ */
+NN_API nn_status nn_model_init(nn_model *m, nn_rng *rng);
+
+/**
+ * @brief Size the workspace for batches of up to @p max_batch examples. Training, forward and
+ *        evaluation on larger inputs either grow it (train, forward) or work in chunks (evaluate).
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE, NN_ERR_NO_MEMORY.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_reserve(nn_model *m, int64_t max_batch);
+
+/**
+ * @brief Forward pass: @p out (B, outputs) receives the last layer's outputs (logits for a softmax
+ *        cross-entropy model). x is (B, inputs).
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_SHAPE, NN_ERR_STATE, NN_ERR_NO_MEMORY.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_forward(nn_model *m, nn_tensor *out, const nn_tensor *x);
+
+/**
+ * @brief As nn_model_forward(), then softmax for a softmax cross-entropy model: class
+ *        probabilities, rows summing to 1. x may hold any number of rows (worked in chunks).
+ * @since 0.1
+ */
+NN_API nn_status nn_model_predict(nn_model *m, nn_tensor *out, const nn_tensor *x);
+
+/**
+ * @brief Predicted class (arg max of the outputs) of each of the B rows of x into @p classes.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const nn_tensor *x);
+
+/**
+ * @brief One training step on a batch: forward, loss, backward, optimizer update.
+ * @param x        (B, inputs)
+ * @param y        targets, as loss.h describes: (B) class indices or (B, C) for cross-entropy
+ * @param[out] loss     NULL, or the batch's mean loss before the update
+ * @param[out] correct  NULL, or how many rows' arg max matched the target before the update
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_SHAPE, NN_ERR_STATE (not compiled, no optimizer),
+ *         NN_ERR_NO_MEMORY (only when B exceeds the reserved batch).
+ * @since 0.1
+ */
+NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
+                                     int64_t *correct);
+
+/**
+ * @brief Mean loss and accuracy over all N rows of x (worked in chunks of the reserved batch).
+ * @param[out] loss, accuracy  either may be NULL. Accuracy compares arg maxes; for MSE models it is
+ *             computed the same way.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
+                                   float *accuracy);
+
+/** @brief Number of inputs per example. @since 0.1 */
+NN_API int64_t nn_model_input_features(const nn_model *m);
+/** @brief Number of outputs per example (of the last layer). @since 0.1 */
+NN_API int64_t nn_model_output_features(const nn_model *m);
+/** @brief Total number of trainable parameters. @since 0.1 */
+NN_API int64_t nn_model_param_count(const nn_model *m);
+/** @brief Number of layers. @since 0.1 */
+NN_API int nn_model_layer_count(const nn_model *m);
+
+/** @brief Describe layer @p i (0 = first); the info's tensors are views into the model. @since 0.1 */
+NN_API nn_status nn_model_layer_info(const nn_model *m, int i, nn_layer_info *out);
+
+/**
+ * @brief Borrow the flat parameter buffer (or the gradient buffer of the last step).
+ * Valid until the model is freed. Writing through it changes the model.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled).
+ * @since 0.1
+ */
+NN_API nn_status nn_model_params(nn_model *m, float **data, size_t *n);
+NN_API nn_status nn_model_grads(nn_model *m, float **data, size_t *n);
+
+/**
+ * @brief A Keras-like text summary (layers, output shapes, parameter counts) into @p buf.
+ * @param[out] needed  NULL, or the length the full text needs (without the terminating NUL);
+ *                     the text is truncated to cap - 1 characters if cap is smaller.
+ * @since 0.1
+ */
+NN_API nn_status nn_model_summary(const nn_model *m, char *buf, size_t cap, size_t *needed);
+
+NN_END_DECLS
+
+#endif /* NN_MODEL_H */

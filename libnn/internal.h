@@ -1,0 +1,39 @@
+/* Private helpers shared by libnn's source files; never installed, never included by a public header. */
+#ifndef NN_INTERNAL_H
+#define NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/nn.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NN_PRINTF(a, b)
+#endif
+
+/* Record a formatted message as the thread's last error and return status, so that a failure reads
+ * `return nn__fail(NN_ERR_SHAPE, "dense: input has %lld features, expects %lld", ...);`. */
+nn_status nn__fail(nn_status status, const char *fmt, ...) NN_PRINTF(2, 3);
+
+/* a * b into *out, false on overflow or a negative operand. */
+int nn__mul_size(size_t *out, size_t a, size_t b);
+
+/* C (m, n) = alpha op(A) op(B) + beta C, row-major; op transposes when trans is non-zero. Every
+ * matrix product in libnn goes through here, so a different backend needs one change. */
+void nn__gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+              int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* The same product computed naively in double, for tests that check the BLAS path. */
+void nn__gemm_ref(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* Flush-to-zero / denormals-are-zero for the duration of a computation: save, enable, restore. */
+typedef struct nn__fpenv {
+    unsigned saved;
+} nn__fpenv;
+void nn__fpenv_enter(nn__fpenv *env);
+void nn__fpenv_leave(const nn__fpenv *env);
+
+#endif /* NN_INTERNAL_H */
