@@ -37,3 +37,14 @@ void nn__fpenv_enter(nn__fpenv *env);
 void nn__fpenv_leave(const nn__fpenv *env);
 
 #endif /* NN_INTERNAL_H */
+
+/* Dense kernels on raw row-major arrays, without argument checks (the model has checked shapes once).
+ * x (B, in), w (in, out), b (out), pre and y (B, out); y may equal pre when act is linear. */
+void nn__dense_forward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *b,
+                           nn_activation act, float *pre, float *y);
+
+/* dy (B, out) holds d loss / d y and is overwritten with d loss / d pre. dw (in, out) and db (out) are
+ * overwritten; dx (B, in) is skipped when NULL (the first layer's input gradient is never needed). */
+void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
+                            const float *pre, const float *y, nn_activation act, float *dy, float *dw, float *db,
+                            float *dx);

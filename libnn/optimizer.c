@@ -1,0 +1,642 @@
+/* Optimizers: SGD (with momentum / Nesterov), Adam, AdamW, RMSprop, Adagrad, in Keras 3's form.
+ *
+ * All state (moments, velocities, accumulators) lives in one allocation made by nn_optimizer_setup(),
+ * so nn_optimizer_step() never allocates. Each step is one pass over the flat arrays; everything that
+ * depends only on the step number (Adam's bias-corrected step size) is computed once, in double,
+ * before the loop, so the loop body has no branches and vectorises. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The most state arrays any optimizer keeps (centered RMSprop with momentum). */
+#define MAX_STATE 3
+
+/* Hyperparameters of every kind in one struct; each kind reads only its own (see kind_info).
+ * The flags are stored as 0.0f / 1.0f so that every hyperparameter reads back as a float. */
+typedef struct hparams {
+    float lr;
+    float momentum;
+    float nesterov;
+    float beta1;
+    float beta2;
+    float eps;
+    float weight_decay;
+    float rho;
+    float centered;
+    float initial_accumulator;
+} hparams;
+
+typedef enum hp_id {
+    HP_LR,
+    HP_MOMENTUM,
+    HP_NESTEROV,
+    HP_BETA1,
+    HP_BETA2,
+    HP_EPS,
+    HP_WEIGHT_DECAY,
+    HP_RHO,
+    HP_CENTERED,
+    HP_INITIAL_ACCUMULATOR,
+    HP_COUNT
+} hp_id;
+
+static const char *const hp_names[HP_COUNT] = {
+    "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay", "rho", "centered", "initial_accumulator",
+};
+
+#define KIND_COUNT 5
+#define MAX_HP 5
+
+/* Per kind: its name and, in the order reported by nn_optimizer_hparam(), its hyperparameters. */
+static const struct kind_info {
+    const char *name;
+    int n_hp;
+    hp_id hp[MAX_HP];
+} kinds[KIND_COUNT] = {
+    [NN_OPT_SGD] = {"sgd", 3, {HP_LR, HP_MOMENTUM, HP_NESTEROV}},
+    [NN_OPT_ADAM] = {"adam", 4, {HP_LR, HP_BETA1, HP_BETA2, HP_EPS}},
+    [NN_OPT_RMSPROP] = {"rmsprop", 5, {HP_LR, HP_RHO, HP_MOMENTUM, HP_EPS, HP_CENTERED}},
+    [NN_OPT_ADAMW] = {"adamw", 5, {HP_LR, HP_BETA1, HP_BETA2, HP_EPS, HP_WEIGHT_DECAY}},
+    [NN_OPT_ADAGRAD] = {"adagrad", 3, {HP_LR, HP_INITIAL_ACCUMULATOR, HP_EPS}},
+};
+
+struct nn_optimizer {
+    nn_optimizer_kind kind;
+    hparams hp;
+    uint64_t iterations;
+    int set_up;       /* non-zero once nn_optimizer_setup() succeeded */
+    size_t n;         /* parameter count given to setup */
+    float *buf;       /* n * state_count floats, NULL when there is no state */
+    int state_count;  /* fixed at setup: set_hparam refuses changes to it */
+    const char *state_names[MAX_STATE];
+};
+
+/* ---- defaults (Keras 3) ---- */
+
+nn_sgd_options nn_sgd_default(void)
+{
+    nn_sgd_options o = {NN_OPTIONS_VERSION, 0.01f, 0.0f, 0};
+    return o;
+}
+
+nn_adam_options nn_adam_default(void)
+{
+    nn_adam_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f};
+    return o;
+}
+
+nn_adamw_options nn_adamw_default(void)
+{
+    nn_adamw_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f, 0.004f};
+    return o;
+}
+
+nn_rmsprop_options nn_rmsprop_default(void)
+{
+    nn_rmsprop_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.0f, 1e-7f, 0};
+    return o;
+}
+
+nn_adagrad_options nn_adagrad_default(void)
+{
+    nn_adagrad_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.1f, 1e-7f};
+    return o;
+}
+
+/* ---- hyperparameters ---- */
+
+static float *hp_slot(hparams *h, hp_id id)
+{
+    switch (id) {
+    case HP_LR: return &h->lr;
+    case HP_MOMENTUM: return &h->momentum;
+    case HP_NESTEROV: return &h->nesterov;
+    case HP_BETA1: return &h->beta1;
+    case HP_BETA2: return &h->beta2;
+    case HP_EPS: return &h->eps;
+    case HP_WEIGHT_DECAY: return &h->weight_decay;
+    case HP_RHO: return &h->rho;
+    case HP_CENTERED: return &h->centered;
+    case HP_INITIAL_ACCUMULATOR: return &h->initial_accumulator;
+    case HP_COUNT: break;
+    }
+    return NULL;
+}
+
+/* Checks one hyperparameter's range. The comparisons are written so that NaN fails them. */
+static nn_status check_hp(const char *who, hp_id id, float v)
+{
+    double d = (double)v;
+    switch (id) {
+    case HP_LR:
+        if (!(v > 0.0f) || !isfinite(v))
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: lr is %g, must be positive and finite", who, d);
+        break;
+    case HP_MOMENTUM:
+    case HP_BETA1:
+    case HP_BETA2:
+    case HP_RHO:
+        if (!(v >= 0.0f && v < 1.0f))
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s is %g, must be in [0, 1)", who, hp_names[id], d);
+        break;
+    case HP_NESTEROV:
+    case HP_CENTERED:
+        if (v != 0.0f && v != 1.0f)
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s is %g, must be 0 or 1", who, hp_names[id], d);
+        break;
+    case HP_EPS:
+        if (!(v > 0.0f) || !isfinite(v))
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: eps is %g, must be positive and finite", who, d);
+        break;
+    case HP_WEIGHT_DECAY:
+    case HP_INITIAL_ACCUMULATOR:
+        if (!(v >= 0.0f) || !isfinite(v))
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s is %g, must be non-negative and finite", who,
+                            hp_names[id], d);
+        break;
+    case HP_COUNT: break;
+    }
+    return NN_OK;
+}
+
+static nn_status check_all(const char *who, nn_optimizer_kind kind, hparams *h)
+{
+    const struct kind_info *k = &kinds[kind];
+    for (int i = 0; i < k->n_hp; i++) {
+        nn_status st = check_hp(who, k->hp[i], *hp_slot(h, k->hp[i]));
+        if (st != NN_OK) return st;
+    }
+    return NN_OK;
+}
+
+/* The state arrays a configuration needs, in the order nn_optimizer_state() reports them. */
+static int state_layout(nn_optimizer_kind kind, const hparams *h, const char *names[MAX_STATE])
+{
+    int c = 0;
+    switch (kind) {
+    case NN_OPT_SGD:
+        if (h->momentum > 0.0f) names[c++] = "velocity";
+        break;
+    case NN_OPT_ADAM:
+    case NN_OPT_ADAMW:
+        names[c++] = "m";
+        names[c++] = "v";
+        break;
+    case NN_OPT_RMSPROP:
+        names[c++] = "velocity";
+        if (h->centered != 0.0f) names[c++] = "mean_grad";
+        if (h->momentum > 0.0f) names[c++] = "momentum";
+        break;
+    case NN_OPT_ADAGRAD:
+        names[c++] = "accumulator";
+        break;
+    }
+    return c;
+}
+
+/* ---- creation ---- */
+
+static int kind_valid(nn_optimizer_kind kind) { return (unsigned)kind < KIND_COUNT; }
+
+static nn_status create(nn_optimizer **out, nn_optimizer_kind kind, hparams *h, const char *who)
+{
+    nn_status st = check_all(who, kind, h);
+    if (st != NN_OK) return st;
+    nn_optimizer *o = calloc(1, sizeof *o);
+    if (!o) return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    o->kind = kind;
+    o->hp = *h;
+    o->state_count = state_layout(kind, h, o->state_names);
+    *out = o;
+    return NN_OK;
+}
+
+static nn_status check_version(const char *who, unsigned version)
+{
+    if (version != NN_OPTIONS_VERSION)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT,
+                        "%s: options version is %u, expected %u (start from the _default() function)", who, version,
+                        (unsigned)NN_OPTIONS_VERSION);
+    return NN_OK;
+}
+
+nn_status nn_optimizer_create_sgd(nn_optimizer **out, const nn_sgd_options *opts)
+{
+    const char *who = "sgd";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_sgd_options o = opts ? *opts : nn_sgd_default();
+    nn_status st = check_version(who, o.version);
+    if (st != NN_OK) return st;
+    hparams h = {0};
+    h.lr = o.lr;
+    h.momentum = o.momentum;
+    h.nesterov = o.nesterov ? 1.0f : 0.0f;
+    return create(out, NN_OPT_SGD, &h, who);
+}
+
+nn_status nn_optimizer_create_adam(nn_optimizer **out, const nn_adam_options *opts)
+{
+    const char *who = "adam";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_adam_options o = opts ? *opts : nn_adam_default();
+    nn_status st = check_version(who, o.version);
+    if (st != NN_OK) return st;
+    hparams h = {0};
+    h.lr = o.lr;
+    h.beta1 = o.beta1;
+    h.beta2 = o.beta2;
+    h.eps = o.eps;
+    return create(out, NN_OPT_ADAM, &h, who);
+}
+
+nn_status nn_optimizer_create_adamw(nn_optimizer **out, const nn_adamw_options *opts)
+{
+    const char *who = "adamw";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_adamw_options o = opts ? *opts : nn_adamw_default();
+    nn_status st = check_version(who, o.version);
+    if (st != NN_OK) return st;
+    hparams h = {0};
+    h.lr = o.lr;
+    h.beta1 = o.beta1;
+    h.beta2 = o.beta2;
+    h.eps = o.eps;
+    h.weight_decay = o.weight_decay;
+    return create(out, NN_OPT_ADAMW, &h, who);
+}
+
+nn_status nn_optimizer_create_rmsprop(nn_optimizer **out, const nn_rmsprop_options *opts)
+{
+    const char *who = "rmsprop";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_rmsprop_options o = opts ? *opts : nn_rmsprop_default();
+    nn_status st = check_version(who, o.version);
+    if (st != NN_OK) return st;
+    hparams h = {0};
+    h.lr = o.lr;
+    h.rho = o.rho;
+    h.momentum = o.momentum;
+    h.eps = o.eps;
+    h.centered = o.centered ? 1.0f : 0.0f;
+    return create(out, NN_OPT_RMSPROP, &h, who);
+}
+
+nn_status nn_optimizer_create_adagrad(nn_optimizer **out, const nn_adagrad_options *opts)
+{
+    const char *who = "adagrad";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_adagrad_options o = opts ? *opts : nn_adagrad_default();
+    nn_status st = check_version(who, o.version);
+    if (st != NN_OK) return st;
+    hparams h = {0};
+    h.lr = o.lr;
+    h.initial_accumulator = o.initial_accumulator;
+    h.eps = o.eps;
+    return create(out, NN_OPT_ADAGRAD, &h, who);
+}
+
+/* ASCII case-insensitive equality, so "Adam" (Keras' class name) is accepted too. */
+static int name_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        if (ca != *b) return 0;
+    }
+    return *a == *b;
+}
+
+nn_status nn_optimizer_create_from_name(nn_optimizer **out, const char *name, float lr)
+{
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_create_from_name: out is NULL");
+    *out = NULL;
+    if (!name) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_create_from_name: name is NULL");
+    /* lr <= 0 means "the default"; NaN or infinity is a mistake, not a request for the default. */
+    if (!isfinite(lr))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: lr is %g, must be positive and finite", name, (double)lr);
+    int use_lr = lr > 0.0f;
+    if (name_equal(name, "sgd")) {
+        nn_sgd_options o = nn_sgd_default();
+        if (use_lr) o.lr = lr;
+        return nn_optimizer_create_sgd(out, &o);
+    }
+    if (name_equal(name, "adam")) {
+        nn_adam_options o = nn_adam_default();
+        if (use_lr) o.lr = lr;
+        return nn_optimizer_create_adam(out, &o);
+    }
+    if (name_equal(name, "adamw")) {
+        nn_adamw_options o = nn_adamw_default();
+        if (use_lr) o.lr = lr;
+        return nn_optimizer_create_adamw(out, &o);
+    }
+    if (name_equal(name, "rmsprop")) {
+        nn_rmsprop_options o = nn_rmsprop_default();
+        if (use_lr) o.lr = lr;
+        return nn_optimizer_create_rmsprop(out, &o);
+    }
+    if (name_equal(name, "adagrad")) {
+        nn_adagrad_options o = nn_adagrad_default();
+        if (use_lr) o.lr = lr;
+        return nn_optimizer_create_adagrad(out, &o);
+    }
+    return nn__fail(NN_ERR_INVALID_ARGUMENT, "unknown optimizer '%s' (accepted: sgd, adam, adamw, rmsprop, adagrad)",
+                    name);
+}
+
+void nn_optimizer_free(nn_optimizer *opt)
+{
+    if (!opt) return;
+    free(opt->buf);
+    free(opt);
+}
+
+/* ---- accessors ---- */
+
+nn_optimizer_kind nn_optimizer_get_kind(const nn_optimizer *opt)
+{
+    /* Out of range on purpose, so that nn_optimizer_kind_name() answers NULL for it. */
+    return opt ? opt->kind : (nn_optimizer_kind)KIND_COUNT;
+}
+
+const char *nn_optimizer_kind_name(nn_optimizer_kind kind) { return kind_valid(kind) ? kinds[kind].name : NULL; }
+
+float nn_optimizer_get_lr(const nn_optimizer *opt) { return opt ? opt->hp.lr : 0.0f; }
+
+nn_status nn_optimizer_set_lr(nn_optimizer *opt, float lr)
+{
+    if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_set_lr: optimizer is NULL");
+    nn_status st = check_hp(kinds[opt->kind].name, HP_LR, lr);
+    if (st != NN_OK) return st;
+    opt->hp.lr = lr;
+    return NN_OK;
+}
+
+uint64_t nn_optimizer_get_iterations(const nn_optimizer *opt) { return opt ? opt->iterations : 0; }
+
+void nn_optimizer_set_iterations(nn_optimizer *opt, uint64_t iterations)
+{
+    if (opt) opt->iterations = iterations;
+}
+
+int nn_optimizer_state_count(const nn_optimizer *opt) { return opt ? opt->state_count : 0; }
+
+nn_status nn_optimizer_state(nn_optimizer *opt, int i, const char **name, float **data, size_t *n)
+{
+    if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_state: optimizer is NULL");
+    const char *who = kinds[opt->kind].name;
+    if (i < 0 || i >= opt->state_count)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: state index %d outside 0..%d", who, i, opt->state_count - 1);
+    if (!opt->set_up) return nn__fail(NN_ERR_STATE, "%s: state read before nn_optimizer_setup()", who);
+    if (name) *name = opt->state_names[i];
+    if (data) *data = opt->buf + (size_t)i * opt->n;
+    if (n) *n = opt->n;
+    return NN_OK;
+}
+
+int nn_optimizer_hparam_count(const nn_optimizer *opt) { return opt ? kinds[opt->kind].n_hp : 0; }
+
+nn_status nn_optimizer_hparam(const nn_optimizer *opt, int i, const char **name, float *value)
+{
+    if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_hparam: optimizer is NULL");
+    const struct kind_info *k = &kinds[opt->kind];
+    if (i < 0 || i >= k->n_hp)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: hyperparameter index %d outside 0..%d", k->name, i, k->n_hp - 1);
+    hparams h = opt->hp;
+    if (name) *name = hp_names[k->hp[i]];
+    if (value) *value = *hp_slot(&h, k->hp[i]);
+    return NN_OK;
+}
+
+nn_status nn_optimizer_set_hparam(nn_optimizer *opt, const char *name, float value)
+{
+    if (!opt || !name) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_set_hparam: NULL argument");
+    const struct kind_info *k = &kinds[opt->kind];
+    int found = -1;
+    for (int i = 0; i < k->n_hp; i++)
+        if (strcmp(name, hp_names[k->hp[i]]) == 0) found = i;
+    if (found < 0) {
+        char list[128] = "";
+        for (int i = 0; i < k->n_hp; i++) {
+            if (i) strcat(list, ", ");
+            strcat(list, hp_names[k->hp[i]]);
+        }
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: no hyperparameter '%s' (accepted: %s)", k->name, name, list);
+    }
+    hp_id id = k->hp[found];
+    nn_status st = check_hp(k->name, id, value);
+    if (st != NN_OK) return st;
+    hparams h = opt->hp;
+    *hp_slot(&h, id) = value;
+    const char *names[MAX_STATE];
+    int count = state_layout(opt->kind, &h, names);
+    /* The state arrays were sized at setup; silently growing or dropping one would lose or invent
+     * moments, so a change of layout needs an explicit new setup. */
+    if (count != opt->state_count || memcmp(names, opt->state_names, (size_t)count * sizeof names[0]) != 0) {
+        if (opt->set_up)
+            return nn__fail(NN_ERR_STATE,
+                            "%s: setting %s to %g changes the state arrays; call nn_optimizer_setup() again first",
+                            k->name, name, (double)value);
+        opt->state_count = count;
+        memcpy(opt->state_names, names, sizeof names);
+    }
+    opt->hp = h;
+    return NN_OK;
+}
+
+/* ---- setup and step ---- */
+
+nn_status nn_optimizer_setup(nn_optimizer *opt, size_t n)
+{
+    if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_setup: optimizer is NULL");
+    const char *who = kinds[opt->kind].name;
+    if (n == 0) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: setup for 0 parameters", who);
+    size_t total;
+    if (!nn__mul_size(&total, n, (size_t)opt->state_count) || !nn__mul_size(&total, total, sizeof(float)))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: state for %zu parameters overflows", who, n);
+    float *buf = NULL;
+    if (total > 0) {
+        buf = calloc(1, total);
+        if (!buf) return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate state for %zu parameters", who, n);
+    }
+    if (opt->kind == NN_OPT_ADAGRAD)
+        for (size_t i = 0; i < n; i++) buf[i] = opt->hp.initial_accumulator;
+    free(opt->buf);
+    opt->buf = buf;
+    opt->n = n;
+    opt->iterations = 0;
+    opt->set_up = 1;
+    return NN_OK;
+}
+
+/* Kernels. Shapes: w, g and every state array are (n,). restrict: the state never aliases the
+ * parameters or gradients, which lets the loops vectorise without runtime overlap checks. */
+
+static void sgd_plain(float *restrict w, const float *restrict g, size_t n, float lr)
+{
+    for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
+}
+
+/* Keras: v = momentum v - lr g; w += v. */
+static void sgd_momentum(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
+{
+    for (size_t i = 0; i < n; i++) {
+        float vi = mom * v[i] - lr * g[i];
+        v[i] = vi;
+        w[i] += vi;
+    }
+}
+
+/* Keras: v = momentum v - lr g; w += momentum v - lr g. */
+static void sgd_nesterov(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
+{
+    for (size_t i = 0; i < n; i++) {
+        float step = lr * g[i];
+        float vi = mom * v[i] - step;
+        v[i] = vi;
+        w[i] += mom * vi - step;
+    }
+}
+
+/* Adam (Kingma & Ba 2015, Alg. 1) in Keras' form, with alpha = lr sqrt(1-b2^t)/(1-b1^t) and eps
+ * outside the square root, not bias-corrected. decay = lr * weight_decay applies AdamW's decoupled
+ * decay (Loshchilov & Hutter 2019) before the Adam update, as Keras does; it is 0 for Adam, where
+ * w - 0 w leaves w unchanged. */
+static void adam(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+                 float alpha, float one_minus_b1, float one_minus_b2, float eps, float decay)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = m[i] + one_minus_b1 * (gi - m[i]);
+        float vi = v[i] + one_minus_b2 * (gi * gi - v[i]);
+        m[i] = mi;
+        v[i] = vi;
+        float wi = w[i] - decay * w[i];
+        w[i] = wi - alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+/* RMSprop (Hinton 2012) in Keras' form: s = rho s + (1-rho) g^2; inc = lr g / sqrt(s + eps), epsilon
+ * inside the square root. Centered subtracts the squared running mean of g; with momentum the
+ * increment is accumulated. One loop per variant keeps branches out of the loop bodies. */
+static void rmsprop_plain(float *restrict w, const float *restrict g, float *restrict s, size_t n, float lr, float rho,
+                          float eps)
+{
+    float one_minus_rho = 1.0f - rho;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float si = rho * s[i] + one_minus_rho * gi * gi;
+        s[i] = si;
+        w[i] -= lr * gi / sqrtf(si + eps);
+    }
+}
+
+static void rmsprop_centered(float *restrict w, const float *restrict g, float *restrict s, float *restrict a,
+                             size_t n, float lr, float rho, float eps)
+{
+    float one_minus_rho = 1.0f - rho;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float si = rho * s[i] + one_minus_rho * gi * gi;
+        float ai = rho * a[i] + one_minus_rho * gi;
+        s[i] = si;
+        a[i] = ai;
+        w[i] -= lr * gi / sqrtf(si - ai * ai + eps);
+    }
+}
+
+static void rmsprop_momentum(float *restrict w, const float *restrict g, float *restrict s, float *restrict mo,
+                             size_t n, float lr, float rho, float eps, float mom)
+{
+    float one_minus_rho = 1.0f - rho;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float si = rho * s[i] + one_minus_rho * gi * gi;
+        s[i] = si;
+        float moi = mom * mo[i] + lr * gi / sqrtf(si + eps);
+        mo[i] = moi;
+        w[i] -= moi;
+    }
+}
+
+static void rmsprop_centered_momentum(float *restrict w, const float *restrict g, float *restrict s,
+                                      float *restrict a, float *restrict mo, size_t n, float lr, float rho, float eps,
+                                      float mom)
+{
+    float one_minus_rho = 1.0f - rho;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float si = rho * s[i] + one_minus_rho * gi * gi;
+        float ai = rho * a[i] + one_minus_rho * gi;
+        s[i] = si;
+        a[i] = ai;
+        float moi = mom * mo[i] + lr * gi / sqrtf(si - ai * ai + eps);
+        mo[i] = moi;
+        w[i] -= moi;
+    }
+}
+
+/* Adagrad (Duchi et al. 2011) in Keras' form: acc += g^2; w -= lr g / sqrt(acc + eps). */
+static void adagrad(float *restrict w, const float *restrict g, float *restrict acc, size_t n, float lr, float eps)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float ai = acc[i] + gi * gi;
+        acc[i] = ai;
+        w[i] -= lr * gi / sqrtf(ai + eps);
+    }
+}
+
+nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)
+{
+    if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_step: optimizer is NULL");
+    const char *who = kinds[opt->kind].name;
+    if (!params || !grads) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: step with NULL params or grads", who);
+    if (!opt->set_up) return nn__fail(NN_ERR_STATE, "%s: step before nn_optimizer_setup()", who);
+    if (n != opt->n)
+        return nn__fail(NN_ERR_STATE, "%s: step on %zu parameters, set up for %zu", who, n, opt->n);
+
+    const hparams *h = &opt->hp;
+    float *s0 = opt->buf;
+    float *s1 = opt->buf ? opt->buf + n : NULL;
+    float *s2 = opt->buf ? opt->buf + 2 * n : NULL;
+    /* The step number t of the rules starts at 1 (Keras' iterations + 1). */
+    double t = (double)opt->iterations + 1.0;
+
+    switch (opt->kind) {
+    case NN_OPT_SGD:
+        if (opt->state_count == 0) sgd_plain(params, grads, n, h->lr);
+        else if (h->nesterov != 0.0f) sgd_nesterov(params, grads, s0, n, h->lr, h->momentum);
+        else sgd_momentum(params, grads, s0, n, h->lr, h->momentum);
+        break;
+    case NN_OPT_ADAM:
+    case NN_OPT_ADAMW: {
+        double alpha = (double)h->lr * sqrt(1.0 - pow((double)h->beta2, t)) / (1.0 - pow((double)h->beta1, t));
+        float decay = opt->kind == NN_OPT_ADAMW ? (float)((double)h->lr * (double)h->weight_decay) : 0.0f;
+        adam(params, grads, s0, s1, n, (float)alpha, 1.0f - h->beta1, 1.0f - h->beta2, h->eps, decay);
+        break;
+    }
+    case NN_OPT_RMSPROP: {
+        int centered = h->centered != 0.0f;
+        int with_momentum = h->momentum > 0.0f;
+        if (centered && with_momentum)
+            rmsprop_centered_momentum(params, grads, s0, s1, s2, n, h->lr, h->rho, h->eps, h->momentum);
+        else if (centered)
+            rmsprop_centered(params, grads, s0, s1, n, h->lr, h->rho, h->eps);
+        else if (with_momentum)
+            rmsprop_momentum(params, grads, s0, s1, n, h->lr, h->rho, h->eps, h->momentum);
+        else
+            rmsprop_plain(params, grads, s0, n, h->lr, h->rho, h->eps);
+        break;
+    }
+    case NN_OPT_ADAGRAD: adagrad(params, grads, s0, n, h->lr, h->eps); break;
+    }
+    opt->iterations++;
+    return NN_OK;
+}

@@ -21,5 +21,6 @@
 #include "model.h"
 #include "data.h"
 #include "io.h"
+#include "runtime.h"
 
 #endif /* NN_NN_H */

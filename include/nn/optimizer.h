@@ -181,7 +181,13 @@ NN_API nn_status nn_optimizer_state(nn_optimizer *opt, int i, const char **name,
 NN_API int nn_optimizer_hparam_count(const nn_optimizer *opt);
 NN_API nn_status nn_optimizer_hparam(const nn_optimizer *opt, int i, const char **name, float *value);
 
-/** @brief Set a hyperparameter by name (as read back from a file). @since 0.1 */
+/**
+ * @brief Set a hyperparameter by name (as read back from a file), validated as the constructors do.
+ * @return NN_OK; NN_ERR_INVALID_ARGUMENT for a name the kind lacks or a value out of range;
+ *         NN_ERR_STATE when, after setup, the change would add or remove a state array (momentum
+ *         between 0 and non-zero, centered): call nn_optimizer_setup() again to change those.
+ * @since 0.1
+ */
 NN_API nn_status nn_optimizer_set_hparam(nn_optimizer *opt, const char *name, float value);
 
 NN_END_DECLS

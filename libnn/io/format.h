@@ -1,0 +1,152 @@
+/* Constants and internal interfaces of the model file format (docs/model-format.md is the
+ * specification; the numbers here must agree with it). */
+#ifndef NN_IO_FORMAT_H
+#define NN_IO_FORMAT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "internal.h"
+#include "le.h"
+
+/* PNG-style magic: the high-bit byte catches 7-bit transfers, CR LF and LF catch line-ending
+ * conversion, and 0x1a stops `type` on DOS. */
+#define NNIO_MAGIC "\x89NNM\r\n\x1a\n"
+#define NNIO_MAGIC_LEN 8
+#define NNIO_HEADER_LEN 16        /* magic, u16 major, u16 minor, u32 reserved */
+#define NNIO_SECTION_HEADER_LEN 20 /* tag, u32 flags, u64 length, u32 crc */
+
+/* Section tags: four ASCII bytes, read as a little-endian u32, so hex dumps show them. */
+#define NNIO_TAG(a, b, c, d)                                                                       \
+    ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+#define NNIO_TAG_ARCH NNIO_TAG('A', 'R', 'C', 'H')
+#define NNIO_TAG_META NNIO_TAG('M', 'E', 'T', 'A')
+#define NNIO_TAG_TENS NNIO_TAG('T', 'E', 'N', 'S')
+#define NNIO_TAG_OPTM NNIO_TAG('O', 'P', 'T', 'M')
+#define NNIO_TAG_RNGS NNIO_TAG('R', 'N', 'G', 'S')
+#define NNIO_TAG_PROG NNIO_TAG('P', 'R', 'O', 'G')
+#define NNIO_TAG_END NNIO_TAG('E', 'N', 'D', '!')
+
+#define NNIO_FLAG_REQUIRED 1u
+
+#define NNIO_DTYPE_F32 1u
+
+/* Hard limits beyond those in io.h; every count read from a file is checked against these and
+ * against the bytes left before anything is allocated for it. */
+#define NNIO_MAX_FEATURES ((int64_t)1 << 24) /* inputs or units of one layer */
+#define NNIO_MAX_PARAMS ((int64_t)1 << 30)   /* parameters of a whole model */
+#define NNIO_MAX_TENSORS 128                 /* two per layer at most */
+#define NNIO_MAX_NAME 64                     /* tensor, activation, hyperparameter, state names */
+#define NNIO_MAX_HPARAMS 16
+#define NNIO_MAX_STATES 8
+
+/* Metadata keys the library writes itself. */
+#define NNIO_KEY_VERSION "libnn.version"
+#define NNIO_KEY_CREATED "created"
+
+/* ---- where the bytes come from ---- */
+
+/* Memory (mem non-NULL) or a stream (fp), read front to back. crc runs over every byte consumed,
+ * for the end section's whole-file checksum. */
+typedef struct nnio_src {
+    const uint8_t *mem;
+    FILE *fp;
+    uint64_t size;
+    uint64_t pos;
+    uint32_t crc;
+} nnio_src;
+
+void nnio_src_mem(nnio_src *s, const void *data, size_t size);
+/* fp must be a regular file opened for reading at offset 0. */
+nn_status nnio_src_file(nnio_src *s, FILE *fp);
+/* Exactly n bytes into dst. */
+nn_status nnio_src_read(nnio_src *s, uint8_t *dst, size_t n);
+/* A section payload of len bytes (the caller checked len <= bytes left): from memory the whole of it
+ * in place; from a stream the first `want` bytes into *owned (free it), the rest only checksummed.
+ * *avail says how many bytes *payload holds; *crc is the payload's CRC-32. */
+nn_status nnio_src_payload(nnio_src *s, uint64_t len, uint64_t want, const uint8_t **payload,
+                           uint64_t *avail, uint8_t **owned, uint32_t *crc);
+/* zlib's crc32 over any size_t length. */
+uint32_t nnio_crc32(uint32_t crc, const void *p, size_t n);
+
+/* Whole regular file into a new buffer (caller frees). */
+nn_status nnio_read_file(const char *path, uint8_t **data, size_t *size);
+
+/* ---- the container: header and sections ---- */
+
+typedef struct nnio_section {
+    uint32_t tag;
+    uint32_t flags;
+    uint64_t offset;   /* absolute offset of the payload */
+    uint64_t length;   /* payload bytes in the file */
+    const uint8_t *payload;
+    uint64_t avail;    /* bytes of payload at hand: length, or less when the visitor wanted less */
+} nnio_section;
+
+typedef struct nnio_visitor {
+    /* How many payload bytes of a known section the visitor needs (a stream skips the rest). */
+    uint64_t (*want)(void *ctx, uint32_t tag, uint64_t length);
+    /* Called for each known section after its checksum was verified. */
+    nn_status (*visit)(void *ctx, const nnio_section *s);
+    void *ctx;
+} nnio_visitor;
+
+/* Check the header, walk every section to the end section, verify every checksum and the section
+ * rules (ARCH first, known sections at most once, TENS present, nothing after the end). */
+nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsigned *minor);
+
+/* Tag as text for messages ("TENS", or "0x00ab12ff" when not printable); buf holds 11 bytes. */
+const char *nnio_tag_name(uint32_t tag, char buf[11]);
+
+/* ---- section payloads shared by the loader and nn_file_info ---- */
+
+typedef struct nnio_layer {
+    nn_layer_kind kind;
+    nn_activation act;
+    int64_t in;
+    int64_t out;
+    int64_t params;
+} nnio_layer;
+
+typedef struct nnio_arch {
+    int64_t input;
+    nn_loss_kind loss;
+    int count;
+    nnio_layer layer[NN_MODEL_MAX_LAYERS];
+    int64_t params;
+} nnio_arch;
+
+nn_status nnio_parse_arch(nnio_arch *out, const nnio_section *s);
+
+typedef struct nnio_meta_entry {
+    const uint8_t *key;
+    uint32_t key_len;
+    const uint8_t *value;
+    uint32_t value_len;
+} nnio_meta_entry;
+
+typedef struct nnio_meta {
+    size_t count;
+    nnio_meta_entry e[NN_FORMAT_MAX_META];
+} nnio_meta;
+
+/* Entries point into the section's payload. */
+nn_status nnio_parse_meta(nnio_meta *out, const nnio_section *s);
+nn_status nnio_parse_rng(uint64_t state[NN_RNG_STATE_WORDS], const nnio_section *s);
+nn_status nnio_parse_progress(int64_t *epoch, const nnio_section *s);
+/* The optimizer kind alone: the first field of OPTM. */
+nn_status nnio_parse_optimizer_kind(nn_optimizer_kind *out, const nnio_section *s);
+
+/* Validation shared by the writer and the reader. */
+int nnio_valid_key(const uint8_t *s, size_t n);
+int nnio_valid_name(const uint8_t *s, size_t n);
+int nnio_valid_utf8(const uint8_t *s, size_t n);
+/* Read a name field (u32 length, 1..NNIO_MAX_NAME bytes of [A-Za-z0-9_./-]) into buf. */
+nn_status nnio_get_name(nnio_cur *c, char buf[NNIO_MAX_NAME + 1], const char *what);
+/* "model file: truncated <what> at byte N" */
+nn_status nnio_truncated(const nnio_cur *c, const char *what);
+
+/* Parameters of a layer from its sizes, or -1 on overflow or past the limits. */
+int64_t nnio_layer_params(nn_layer_kind kind, int64_t in, int64_t out);
+
+#endif /* NN_IO_FORMAT_H */

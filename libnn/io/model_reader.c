@@ -1,0 +1,401 @@
+/* Loading a model: first the whole file is walked and validated against the architecture without
+ * allocating anything sized by the file; only then is the model built through the public API and
+ * the tensors copied in. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+
+nn_load_options nn_load_default(void)
+{
+    nn_load_options o;
+    memset(&o, 0, sizeof o);
+    o.version = NN_OPTIONS_VERSION;
+    return o;
+}
+
+typedef struct blob {
+    const uint8_t *data; /* float32 little-endian values inside the file's bytes */
+    uint64_t offset;
+} blob;
+
+typedef struct opt_state {
+    char name[NNIO_MAX_NAME + 1];
+    blob values;
+} opt_state;
+
+typedef struct load_ctx {
+    const nn_load_options *o;
+    nnio_arch arch;
+    blob kernel[NN_MODEL_MAX_LAYERS], bias[NN_MODEL_MAX_LAYERS];
+    int has_opt;
+    nn_optimizer_kind opt_kind;
+    uint64_t iterations;
+    int n_hp, n_state;
+    char hp_name[NNIO_MAX_HPARAMS][NNIO_MAX_NAME + 1];
+    float hp_value[NNIO_MAX_HPARAMS];
+    uint64_t hp_offset[NNIO_MAX_HPARAMS];
+    opt_state state[NNIO_MAX_STATES];
+    int has_rng;
+    uint64_t rng[NN_RNG_STATE_WORDS];
+    int64_t epoch;
+} load_ctx;
+
+/* n float32 values at p: refused when one is NaN or infinite, unless the caller allows them. */
+static nn_status check_finite(const load_ctx *L, const uint8_t *p, uint64_t n, uint64_t offset, const char *what)
+{
+    if (L->o->allow_nonfinite) return NN_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        /* All exponent bits set means infinity or NaN. */
+        if ((nnio_load_u32(p + 4 * i) & 0x7f800000u) == 0x7f800000u)
+            return nn__fail(NN_ERR_NUMERIC, "model file: %s has a non-finite value at element %llu (byte %llu); "
+                                            "set allow_nonfinite to load it anyway",
+                            what, (unsigned long long)i, (unsigned long long)(offset + 4 * i));
+    }
+    return NN_OK;
+}
+
+/* Which layer and which of its tensors a name refers to; -1 when no dense layer has that name. */
+static int tensor_slot(const nnio_arch *a, const char *name, int *is_bias)
+{
+    for (int i = 0; i < a->count; i++) {
+        if (a->layer[i].kind != NN_LAYER_DENSE) continue;
+        char want[NNIO_MAX_NAME + 1];
+        snprintf(want, sizeof want, "dense_%d/kernel", i);
+        if (strcmp(name, want) == 0) return *is_bias = 0, i;
+        snprintf(want, sizeof want, "dense_%d/bias", i);
+        if (strcmp(name, want) == 0) return *is_bias = 1, i;
+    }
+    return -1;
+}
+
+static void shape_text(char *buf, size_t cap, uint32_t rank, const int64_t *dims)
+{
+    size_t n = (size_t)snprintf(buf, cap, "(");
+    for (uint32_t i = 0; i < rank && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    if (n < cap) snprintf(buf + n, cap - n, rank == 1 ? ",)" : ")");
+}
+
+static nn_status parse_tensor(load_ctx *L, nnio_cur *c)
+{
+    char name[NNIO_MAX_NAME + 1], shape[96];
+    uint64_t at = nnio_cur_offset(c);
+    uint32_t dtype, rank;
+    int64_t dims[NN_TENSOR_MAX_RANK];
+    nn_status st = nnio_get_name(c, name, "tensor name");
+    if (st != NN_OK) return st;
+    if (!nnio_get_u32(c, &dtype) || !nnio_get_u32(c, &rank)) return nnio_truncated(c, "tensor header");
+    if (dtype != NNIO_DTYPE_F32)
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu has dtype %u (only 1, float32, exists)",
+                        name, (unsigned long long)at, dtype);
+    if (rank < 1 || rank > NN_TENSOR_MAX_RANK)
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu has rank %u (1 to %d allowed)", name,
+                        (unsigned long long)at, rank, NN_TENSOR_MAX_RANK);
+    int64_t numel = 1;
+    for (uint32_t i = 0; i < rank; i++) {
+        if (!nnio_get_i64(c, &dims[i])) return nnio_truncated(c, "tensor shape");
+        if (dims[i] < 1 || dims[i] > NNIO_MAX_FEATURES)
+            return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu has extent %lld (1 to %lld allowed)",
+                            name, (unsigned long long)at, (long long)dims[i], (long long)NNIO_MAX_FEATURES);
+        numel *= dims[i]; /* at most 2^24 * 2^30 before the check below: no overflow */
+        if (numel > NNIO_MAX_PARAMS)
+            return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu exceeds %lld elements", name,
+                            (unsigned long long)at, (long long)NNIO_MAX_PARAMS);
+    }
+    shape_text(shape, sizeof shape, rank, dims);
+    int is_bias, i = tensor_slot(&L->arch, name, &is_bias);
+    if (i < 0)
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu belongs to no dense layer", name,
+                        (unsigned long long)at);
+    const nnio_layer *l = &L->arch.layer[i];
+    int ok = is_bias ? rank == 1 && dims[0] == l->out : rank == 2 && dims[0] == l->in && dims[1] == l->out;
+    if (!ok)
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu: shape %s does not match layer %d "
+                                       "(%lld -> %lld)",
+                        name, (unsigned long long)at, shape, i, (long long)l->in, (long long)l->out);
+    blob *b = is_bias ? &L->bias[i] : &L->kernel[i];
+    if (b->data)
+        return nn__fail(NN_ERR_FORMAT, "model file: duplicate tensor '%s' at byte %llu", name, (unsigned long long)at);
+    b->offset = nnio_cur_offset(c);
+    if ((uint64_t)numel > nnio_cur_left(c) / 4)
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu: shape %s needs %lld bytes, %zu remain",
+                        name, (unsigned long long)at, shape, (long long)numel * 4, nnio_cur_left(c));
+    nnio_get_bytes(c, (size_t)numel * 4, &b->data);
+    char what[NNIO_MAX_NAME + 16];
+    snprintf(what, sizeof what, "tensor '%s'", name);
+    return check_finite(L, b->data, (uint64_t)numel, b->offset, what);
+}
+
+static nn_status parse_tensors(load_ctx *L, const nnio_section *s)
+{
+    nnio_cur c;
+    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    uint32_t count;
+    if (!nnio_get_u32(&c, &count)) return nnio_truncated(&c, "tensor count");
+    if (count > NNIO_MAX_TENSORS)
+        return nn__fail(NN_ERR_FORMAT, "model file: %u tensors at byte %llu (at most %d)", count,
+                        (unsigned long long)s->offset, NNIO_MAX_TENSORS);
+    for (uint32_t i = 0; i < count; i++) {
+        nn_status st = parse_tensor(L, &c);
+        if (st != NN_OK) return st;
+    }
+    if (nnio_cur_left(&c))
+        return nn__fail(NN_ERR_FORMAT, "model file: %zu bytes after the last tensor (byte %llu)", nnio_cur_left(&c),
+                        (unsigned long long)nnio_cur_offset(&c));
+    for (int i = 0; i < L->arch.count; i++) {
+        if (L->arch.layer[i].kind != NN_LAYER_DENSE) continue;
+        if (!L->kernel[i].data || !L->bias[i].data)
+            return nn__fail(NN_ERR_FORMAT, "model file: tensor 'dense_%d/%s' is missing", i,
+                            L->kernel[i].data ? "bias" : "kernel");
+    }
+    return NN_OK;
+}
+
+static nn_status parse_optimizer(load_ctx *L, const nnio_section *s)
+{
+    nn_status st = nnio_parse_optimizer_kind(&L->opt_kind, s);
+    if (st != NN_OK) return st;
+    nnio_cur c;
+    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    uint32_t kind, nh, ns;
+    nnio_get_u32(&c, &kind);
+    if (!nnio_get_u64(&c, &L->iterations) || !nnio_get_u32(&c, &nh)) return nnio_truncated(&c, "optimizer");
+    if (nh > NNIO_MAX_HPARAMS)
+        return nn__fail(NN_ERR_FORMAT, "model file: %u optimizer hyperparameters at byte %llu (at most %d)", nh,
+                        (unsigned long long)(s->offset + 12), NNIO_MAX_HPARAMS);
+    for (uint32_t i = 0; i < nh; i++) {
+        L->hp_offset[i] = nnio_cur_offset(&c);
+        if ((st = nnio_get_name(&c, L->hp_name[i], "hyperparameter name")) != NN_OK) return st;
+        if (!nnio_get_f32(&c, &L->hp_value[i])) return nnio_truncated(&c, "hyperparameter");
+        if (!isfinite(L->hp_value[i]))
+            return nn__fail(NN_ERR_FORMAT, "model file: hyperparameter '%s' at byte %llu is not finite", L->hp_name[i],
+                            (unsigned long long)L->hp_offset[i]);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(L->hp_name[j], L->hp_name[i]) == 0)
+                return nn__fail(NN_ERR_FORMAT, "model file: duplicate hyperparameter '%s' at byte %llu",
+                                L->hp_name[i], (unsigned long long)L->hp_offset[i]);
+    }
+    L->n_hp = (int)nh;
+    if (!nnio_get_u32(&c, &ns)) return nnio_truncated(&c, "optimizer state count");
+    if (ns > NNIO_MAX_STATES)
+        return nn__fail(NN_ERR_FORMAT, "model file: %u optimizer state arrays at byte %llu (at most %d)", ns,
+                        (unsigned long long)(nnio_cur_offset(&c) - 4), NNIO_MAX_STATES);
+    for (uint32_t i = 0; i < ns; i++) {
+        opt_state *o = &L->state[i];
+        uint64_t at = nnio_cur_offset(&c), n;
+        if ((st = nnio_get_name(&c, o->name, "optimizer state name")) != NN_OK) return st;
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(L->state[j].name, o->name) == 0)
+                return nn__fail(NN_ERR_FORMAT, "model file: duplicate optimizer state '%s' at byte %llu", o->name,
+                                (unsigned long long)at);
+        if (!nnio_get_u64(&c, &n)) return nnio_truncated(&c, "optimizer state");
+        if (n != (uint64_t)L->arch.params)
+            return nn__fail(NN_ERR_FORMAT, "model file: optimizer state '%s' at byte %llu holds %llu values for %lld "
+                                           "parameters",
+                            o->name, (unsigned long long)at, (unsigned long long)n, (long long)L->arch.params);
+        o->values.offset = nnio_cur_offset(&c);
+        if (n > nnio_cur_left(&c) / 4 || !nnio_get_bytes(&c, (size_t)n * 4, &o->values.data))
+            return nnio_truncated(&c, "optimizer state");
+        char what[NNIO_MAX_NAME + 32];
+        snprintf(what, sizeof what, "optimizer state '%s'", o->name);
+        if ((st = check_finite(L, o->values.data, n, o->values.offset, what)) != NN_OK) return st;
+    }
+    L->n_state = (int)ns;
+    if (nnio_cur_left(&c))
+        return nn__fail(NN_ERR_FORMAT, "model file: %zu unexpected bytes at the end of section OPTM (byte %llu)",
+                        nnio_cur_left(&c), (unsigned long long)nnio_cur_offset(&c));
+    L->has_opt = 1;
+    return NN_OK;
+}
+
+static uint64_t want_all(void *ctx, uint32_t tag, uint64_t length)
+{
+    (void)ctx;
+    (void)tag;
+    return length;
+}
+
+static nn_status visit(void *ctx, const nnio_section *s)
+{
+    load_ctx *L = ctx;
+    switch (s->tag) {
+    case NNIO_TAG_ARCH: return nnio_parse_arch(&L->arch, s);
+    case NNIO_TAG_TENS: return parse_tensors(L, s);
+    case NNIO_TAG_OPTM: return parse_optimizer(L, s);
+    case NNIO_TAG_RNGS: L->has_rng = 1; return nnio_parse_rng(L->rng, s);
+    case NNIO_TAG_PROG: return nnio_parse_progress(&L->epoch, s);
+    case NNIO_TAG_META: {
+        /* Not kept by the model, but validated so that a damaged file is never half-accepted. */
+        nnio_meta *m = malloc(sizeof *m);
+        if (!m) return nn__fail(NN_ERR_NO_MEMORY, "model file: out of memory");
+        nn_status st = nnio_parse_meta(m, s);
+        free(m);
+        return st;
+    }
+    default: return NN_OK;
+    }
+}
+
+/* A call into the model API refused what the file describes: the file is at fault, and the
+ * library's own message says why. */
+static nn_status refused(nn_status st, const char *what)
+{
+    if (st == NN_ERR_NO_MEMORY) return st;
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", nn_last_error());
+    return nn__fail(NN_ERR_FORMAT, "model file: %s: %s", what, detail);
+}
+
+static void copy_floats(float *dst, const uint8_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = nnio_load_f32(src + 4 * i);
+}
+
+static nn_status build_optimizer(nn_optimizer **out, const load_ctx *L)
+{
+    *out = NULL;
+    nn_optimizer *opt;
+    nn_status st = nn_optimizer_create_from_name(&opt, nn_optimizer_kind_name(L->opt_kind), 0.0f);
+    if (st != NN_OK) return refused(st, "optimizer");
+    for (int i = 0; i < L->n_hp; i++) {
+        if ((st = nn_optimizer_set_hparam(opt, L->hp_name[i], L->hp_value[i])) != NN_OK) {
+            char what[NNIO_MAX_NAME + 64];
+            snprintf(what, sizeof what, "hyperparameter '%s' at byte %llu", L->hp_name[i],
+                     (unsigned long long)L->hp_offset[i]);
+            nn_optimizer_free(opt);
+            return refused(st, what);
+        }
+    }
+    *out = opt;
+    return NN_OK;
+}
+
+static nn_status restore_optimizer(nn_optimizer *opt, const load_ctx *L)
+{
+    int n = nn_optimizer_state_count(opt);
+    if (n != L->n_state)
+        return nn__fail(NN_ERR_FORMAT, "model file: the file holds %d optimizer state arrays, %s keeps %d", L->n_state,
+                        nn_optimizer_kind_name(L->opt_kind), n);
+    for (int i = 0; i < n; i++) {
+        const char *name;
+        float *data;
+        size_t len;
+        nn_status st = nn_optimizer_state(opt, i, &name, &data, &len);
+        if (st != NN_OK) return st;
+        int j;
+        for (j = 0; j < L->n_state && strcmp(L->state[j].name, name) != 0; j++) {}
+        if (j == L->n_state)
+            return nn__fail(NN_ERR_FORMAT, "model file: optimizer state '%s' of %s is missing", name,
+                            nn_optimizer_kind_name(L->opt_kind));
+        if (len != (size_t)L->arch.params)
+            return nn__fail(NN_ERR_STATE, "model file: optimizer state '%s' has %zu values, the model %lld parameters",
+                            name, len, (long long)L->arch.params);
+        copy_floats(data, L->state[j].values.data, len);
+    }
+    nn_optimizer_set_iterations(opt, L->iterations);
+    return NN_OK;
+}
+
+static nn_status build(nn_model **out, const load_ctx *L)
+{
+    nn_model *m;
+    nn_status st = nn_model_create(&m, L->arch.input);
+    if (st != NN_OK) return refused(st, "architecture");
+    for (int i = 0; i < L->arch.count && st == NN_OK; i++) {
+        const nnio_layer *l = &L->arch.layer[i];
+        st = l->kind == NN_LAYER_DENSE ? nn_model_add_dense_ex(m, l->out, l->act, NULL)
+                                       : nn_model_add_activation(m, l->act);
+        if (st != NN_OK) st = refused(st, "layer");
+    }
+    nn_optimizer *opt = NULL;
+    if (st == NN_OK && L->has_opt) st = build_optimizer(&opt, L);
+    if (st == NN_OK) {
+        /* compile() sizes the optimizer's state from the parameter count, and the state's layout
+         * (how many arrays) from the hyperparameters set above. */
+        st = nn_model_compile(m, L->arch.loss, opt);
+        if (st != NN_OK) {
+            nn_optimizer_free(opt);
+            st = refused(st, "compile");
+        }
+    }
+    if (st == NN_OK && nn_model_param_count(m) != L->arch.params)
+        st = nn__fail(NN_ERR_STATE, "model file: the model has %lld parameters, the file describes %lld",
+                      (long long)nn_model_param_count(m), (long long)L->arch.params);
+    for (int i = 0; i < L->arch.count && st == NN_OK; i++) {
+        const nnio_layer *l = &L->arch.layer[i];
+        nn_layer_info li;
+        if (l->kind != NN_LAYER_DENSE) continue;
+        st = nn_model_layer_info(m, i, &li);
+        if (st == NN_OK && (!li.weights.data || !li.bias.data || nn_tensor_numel(&li.weights) != l->in * l->out ||
+                            nn_tensor_numel(&li.bias) != l->out))
+            st = nn__fail(NN_ERR_STATE, "model file: layer %d does not expose its parameters", i);
+        if (st != NN_OK) break;
+        copy_floats(li.weights.data, L->kernel[i].data, (size_t)(l->in * l->out));
+        copy_floats(li.bias.data, L->bias[i].data, (size_t)l->out);
+    }
+    if (st == NN_OK && L->has_opt) st = restore_optimizer(nn_model_get_optimizer(m), L);
+    if (st != NN_OK) {
+        nn_model_free(m);
+        return st;
+    }
+    *out = m;
+    return NN_OK;
+}
+
+nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts)
+{
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
+    *out = NULL;
+    if (!data && size) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: data is NULL");
+    nn_load_options def = nn_load_default();
+    if (!opts) opts = &def;
+    if (opts->version != NN_OPTIONS_VERSION)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: options version %u, expected %d (use "
+                                                 "nn_load_default())",
+                        opts->version, NN_OPTIONS_VERSION);
+    load_ctx *L = calloc(1, sizeof *L);
+    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_load: out of memory");
+    L->o = opts;
+    L->epoch = -1;
+    nnio_src src;
+    nnio_src_mem(&src, data ? data : "", size);
+    nnio_visitor v = {want_all, visit, L};
+    unsigned major, minor;
+    nn_status st = nnio_walk(&src, &v, &major, &minor);
+    nn_model *m = NULL;
+    if (st == NN_OK) st = build(&m, L);
+    if (st == NN_OK && opts->rng && L->has_rng && nn_rng_set_state(opts->rng, L->rng) != NN_OK) {
+        nn_model_free(m);
+        st = refused(NN_ERR_INVALID_ARGUMENT, "generator state");
+    }
+    if (st == NN_OK) {
+        if (opts->epoch) *opts->epoch = L->epoch;
+        *out = m;
+    }
+    free(L);
+    return st;
+}
+
+nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options *opts)
+{
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
+    *out = NULL;
+    if (!path) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: path is NULL");
+    uint8_t *data;
+    size_t size;
+    nn_status st = nnio_read_file(path, &data, &size);
+    if (st != NN_OK) return st;
+    st = nn_model_load_buffer(out, data, size, opts);
+    free(data);
+    if (st != NN_OK) {
+        /* Name the file in the message: "model file 'a.nnm': truncated ..." */
+        char detail[512];
+        const char *msg = nn_last_error();
+        if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
+        snprintf(detail, sizeof detail, "%s", msg);
+        nn__fail(st, "model file '%s': %s", path, detail);
+    }
+    return st;
+}

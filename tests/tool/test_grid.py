@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""End-to-end test of `nn-mnist grid` on a small synthetic dataset (and on a few hundred real MNIST
+images when NN_DATA_DIR points at them): outputs, CSV, PNG sizes, sorted summary, determinism,
+resume, the report subcommand, info/eval, and refusal of bad options before any training.
+
+Usage: test_grid.py NN_MNIST_BINARY"""
+import csv
+import io
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idxgen  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1])
+HEADER = ["Optimizer", "Activation", "Train Accuracy", "Test Accuracy", "Train Loss", "Test Loss"]
+FIGURES = {"results.png": (1000, 600), "results_heatmap.png": (800, 600), "confusion_matrix.png": (800, 700),
+           "curves.png": (1000, 600)}
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.pop("NN_MNIST_MIRROR", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, env=e, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def png_size(path):
+    """Decodes the PNG's chunks (and inflates its image data) to prove it is a whole, valid PNG."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, size = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, "bad chunk CRC"
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    assert len(raw) > 0
+    return size
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def check_outputs(out, models, stdout, label, n=9):
+    rows = read_csv(os.path.join(out, "results.csv"))
+    check(rows[0][:6] == HEADER, f"{label}: CSV header starts with the six columns")
+    check(len(rows) == n + 1, f"{label}: CSV has {n} rows (got {len(rows) - 1})")
+    for name, size in FIGURES.items():
+        p = os.path.join(out, name)
+        try:
+            got = png_size(p)
+        except Exception as ex:  # noqa: BLE001
+            got = str(ex)
+        check(got == size, f"{label}: {name} decodes at {size} (got {got})")
+    for r in rows[1:]:
+        check(os.path.exists(os.path.join(models, f"{r[0]}_{r[1]}.nnm")), f"{label}: model file for {r[0]}_{r[1]}")
+    lines = stdout.splitlines()
+    check("Final Results Summary:" in lines, f"{label}: summary printed")
+    if "Final Results Summary:" in lines:
+        table = lines[lines.index("Final Results Summary:") + 2:]
+        accs = [float(t.split()[3]) for t in table if t.strip()]
+        check(len(accs) == n, f"{label}: summary has {n} rows")
+        check(accs == sorted(accs, reverse=True), f"{label}: summary sorted by test accuracy")
+        check(all(len(t.split()[3].split(".")[1]) == 4 for t in table if t.strip()), f"{label}: 4 decimals")
+    return rows
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nn-mnist-e2e-")
+    try:
+        data = os.path.join(tmp, "data")
+        idxgen.write_dataset(data)
+        common = ["--data-dir", data, "--epochs", "1", "--no-download"]
+
+        # The default grid (9 models), two jobs; progress lines go to stderr when it is not a terminal.
+        out1, mod1 = os.path.join(tmp, "r1"), os.path.join(tmp, "m1")
+        rc, so, se = run("grid", *common, "--out", out1, "--models", mod1, "--jobs", "2")
+        check(rc == 0, f"grid exits 0 (stderr: {se[-500:]})")
+        check("epoch 1/1" in se, "progress: one plain line per epoch when stderr is not a terminal")
+        rows1 = check_outputs(out1, mod1, so, "jobs 2")
+        sgd_last = [r[0] for r in sorted(rows1[1:], key=lambda r: float(r[3]))][:3]
+        print("lowest three:", sgd_last)
+
+        # Same seed, one job: the same CSV byte for byte.
+        out2, mod2 = os.path.join(tmp, "r2"), os.path.join(tmp, "m2")
+        rc, so, se = run("grid", *common, "--out", out2, "--models", mod2, "--jobs", "1")
+        check(rc == 0, "grid --jobs 1 exits 0")
+        with open(os.path.join(out1, "results.csv"), "rb") as a, open(os.path.join(out2, "results.csv"), "rb") as b:
+            check(a.read() == b.read(), "deterministic: --jobs 1 and --jobs 2 give the same CSV")
+        for r in rows1[1:]:
+            name = f"{r[0]}_{r[1]}.nnm"
+            with open(os.path.join(mod1, name), "rb") as a, open(os.path.join(mod2, name), "rb") as b:
+                check(a.read() == b.read(), f"deterministic: identical model file {name}")
+
+        # Rerun into the same folder: nothing retrained, same CSV.
+        before = open(os.path.join(out1, "results.csv"), "rb").read()
+        rc, so, se = run("grid", *common, "--out", out1, "--models", mod1)
+        check(rc == 0 and "0 to train" in se, "rerun skips finished runs")
+        check(open(os.path.join(out1, "results.csv"), "rb").read() == before, "rerun: same CSV")
+
+        # Other settings into the same folder are refused; --fresh accepts them.
+        rc, so, se = run("grid", *common, "--out", out1, "--models", mod1, "--seed", "7")
+        check(rc == 2 and "other settings" in se, f"other settings refused ({se.strip()[:200]})")
+
+        # report rebuilds the same CSV from the records.
+        os.remove(os.path.join(out1, "results.csv"))
+        os.remove(os.path.join(out1, "results.png"))
+        rc, so, se = run("report", "--out", out1)
+        check(rc == 0 and "Final Results Summary:" in so, "report exits 0 and prints the summary")
+        check(open(os.path.join(out1, "results.csv"), "rb").read() == before, "report rebuilds the same CSV")
+        check(os.path.exists(os.path.join(out1, "results.png")), "report redraws the figures")
+
+        # info and eval on a saved model.
+        model = os.path.join(mod1, "adam_relu.nnm")
+        rc, so, se = run("info", model)
+        check(rc == 0 and "dense" in so and "101770" in so, "info prints layers and parameter count")
+        rc, so, se = run("eval", "--data-dir", data, "--no-download", model)
+        check(rc == 0 and "Test accuracy:" in so, f"eval prints the test accuracy ({se.strip()[:200]})")
+        rc, so, se = run("info", os.path.join(tmp, "missing.nnm"))
+        check(rc != 0 and "missing.nnm" in se, "info on a missing file fails with its name")
+
+        # Bad options: refused before any training (no output folder is created), with what is accepted.
+        bad_out = os.path.join(tmp, "never")
+        cases = [
+            (["--activations", "relu,bogus"], "relu"),
+            (["--optimizers", "adamax"], "sgd"),
+            (["--epochs", "0"], "--epochs"),
+            (["--batch-size", "100000"], "larger than"),
+            (["--hidden", "12,x"], "--hidden"),
+            (["--lr", "-1"], "--lr"),
+            (["--dataset", "cifar"], "fashion-mnist"),
+            (["--frobnicate"], "unknown option"),
+        ]
+        for args, expect in cases:
+            rc, so, se = run("grid", *common, "--out", bad_out, "--models", bad_out, *args)
+            check(rc == 2 and expect in se, f"refused {' '.join(args)} -> rc {rc}: {se.strip()[:160]}")
+        check(not os.path.exists(os.path.join(bad_out, "runs")) or not os.listdir(os.path.join(bad_out, "runs")),
+              "refused runs trained nothing")
+        rc, so, se = run("grid", *common, "--out", "/proc/nn-mnist-results")
+        check(rc == 2 and "/proc/nn-mnist-results" in se, f"unwritable output folder refused: {se.strip()[:160]}")
+        rc, so, se = run("grid", "--data-dir", os.path.join(tmp, "nothing"), "--no-download", "--out", bad_out)
+        check(rc != 0 and "nothing" in se, f"missing data explained: {se.strip()[:200]}")
+        for sub in ("grid", "report", "info", "eval"):
+            rc, so, se = run(sub, "--help")
+            check(rc == 0 and "Usage: nn-mnist " + sub in so, f"{sub} --help")
+        rc, so, se = run("--version")
+        check(rc == 0 and "nn-mnist" in so, "--version")
+
+        # A few hundred real images, when the real MNIST is at hand.
+        real = os.environ.get("NN_DATA_DIR")
+        if real and os.path.exists(os.path.join(real, "mnist", "train-labels-idx1-ubyte.gz")):
+            out3 = os.path.join(tmp, "r3")
+            rc, so, se = run("grid", "--data-dir", os.path.join(real, "mnist"), "--no-download", "--epochs", "1",
+                             "--train-limit", "600", "--test-limit", "300", "--out", out3, "--models",
+                             os.path.join(tmp, "m3"))
+            check(rc == 0, f"real MNIST subset grid exits 0 ({se[-300:]})")
+            if rc == 0:
+                check_outputs(out3, os.path.join(tmp, "m3"), so, "real MNIST subset")
+        else:
+            print("skip: NN_DATA_DIR has no MNIST; real-data case not run")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

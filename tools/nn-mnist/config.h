@@ -1,0 +1,54 @@
+/* nn-mnist's settings: what the command line asks for, validated before any training starts. */
+#ifndef NNM_CONFIG_H
+#define NNM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NNM_MAX_LIST 16
+#define NNM_MAX_NAME 32
+#define NNM_MAX_HIDDEN 8
+
+typedef struct nnm_config {
+    char activations[NNM_MAX_LIST][NNM_MAX_NAME];
+    int n_activations;
+    char optimizers[NNM_MAX_LIST][NNM_MAX_NAME];
+    int n_optimizers;
+    int64_t hidden[NNM_MAX_HIDDEN];
+    int n_hidden;
+    int epochs;
+    int64_t batch_size;
+    float lr;                 /* 0: each optimizer's Keras default */
+    uint64_t seed;
+    const char *dataset;      /* "mnist" or "fashion-mnist" */
+    const char *data_dir;     /* --data-dir, or NULL */
+    const char *mirror;       /* --mirror, or NULL */
+    const char *out_dir;      /* results */
+    const char *models_dir;   /* models */
+    int threads;              /* BLAS threads per model */
+    int jobs;                 /* models trained at once */
+    int quiet;
+    int fresh;                /* discard earlier records of other settings */
+    int no_download;
+    int64_t train_limit;      /* 0: all; otherwise the first N training examples (quick runs, tests) */
+    int64_t test_limit;
+} nnm_config;
+
+/* The original study's settings (784-128-10, relu/sigmoid/tanh x sgd/adam/rmsprop, batch 32, 10 epochs). */
+void nnm_config_defaults(nnm_config *c);
+
+/* Parse "a,b,c" into names; 0 or -1 with err. */
+int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen);
+/* Parse "256,128" into positive sizes. */
+int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t errlen);
+/* Parse a whole number in [lo, hi]. */
+int nnm_parse_int(const char *arg, int64_t lo, int64_t hi, int64_t *out, const char *what, char *err, size_t errlen);
+
+/* Check names against libnn and ranges; 0 or -1 with err saying what is accepted. */
+int nnm_config_validate(const nnm_config *c, char *err, size_t errlen);
+
+/* The settings that determine a run's results, as one canonical line (records compare it on resume). */
+void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const char *activation, int64_t n_train,
+                              int64_t n_test, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,309 @@
+/* Finding MNIST or Fashion-MNIST on disk, or downloading it (see datasets.h for the order). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "datasets.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fetch.h"
+
+typedef struct dataset_info {
+    const char *name;
+    const char *files[NNM_N_FILES];  /* IDX names without ".gz" */
+    const char *sha256[NNM_N_FILES]; /* of the uncompressed files */
+    const char *mirrors[3];          /* base URLs, NULL-terminated */
+    const char *system_dir;          /* a distribution's packaged copy, or NULL */
+    const char *system_package;      /* the package that installs it there */
+    const char *mirror_env;          /* environment variable naming the only mirror, or NULL */
+} dataset_info;
+
+static const dataset_info known[] = {
+    {
+        "mnist",
+        {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"},
+        /* The published values (also in shared/data/mnist/SHA256SUMS.txt). */
+        {"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+        {"https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/", NULL},
+        NULL,
+        NULL,
+        "NN_MNIST_MIRROR",
+    },
+    {
+        "fashion-mnist",
+        {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"},
+        /* Zalando publishes only MD5s of the .gz files; these hash the content of Debian's
+         * dataset-fashion-mnist, whose files decompress to the same bytes as the published ones. */
+        {"c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
+        {"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", NULL, NULL},
+        "/usr/share/datasets/fashion-mnist",
+        "dataset-fashion-mnist",
+        NULL,
+    },
+};
+
+/* A growing message in the caller's buffer; what does not fit is cut. */
+typedef struct report {
+    char *buf;
+    size_t cap;
+    size_t len;
+} report;
+
+static void say(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(report *r, const char *fmt, ...)
+{
+    if (!r->buf || r->cap == 0 || r->len + 1 >= r->cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) r->len = (size_t)n >= r->cap - r->len ? r->cap - 1 : r->len + (size_t)n;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Looks for one file under the names it is known by: with or without ".gz", and with the dot that
+ * some copies (Kaggle's) have before "idx" ("train-images.idx3-ubyte"). */
+static int find_one(const char *dir, const char *base, char *path, size_t len)
+{
+    char dotted[64];
+    snprintf(dotted, sizeof dotted, "%s", base);
+    char *dash = strstr(dotted, "-idx");
+    if (dash) *dash = '.';
+    const char *names[2] = {base, dotted};
+    for (int n = 0; n < 2; n++)
+        for (int gz = 1; gz >= 0; gz--) {
+            if ((size_t)snprintf(path, len, "%s/%s%s", dir, names[n], gz ? ".gz" : "") >= len) continue;
+            if (is_file(path)) return 1;
+        }
+    path[0] = '\0';
+    return 0;
+}
+
+/* Fills the four paths for dir; returns how many of the files it holds and sets lacks (a bit per file). */
+static int scan(const dataset_info *ds, const char *dir, char paths[NNM_N_FILES][NNM_PATH_MAX], unsigned *lacks)
+{
+    int found = 0;
+    *lacks = 0;
+    for (int i = 0; i < NNM_N_FILES; i++) {
+        if (find_one(dir, ds->files[i], paths[i], NNM_PATH_MAX))
+            found++;
+        else
+            *lacks |= 1u << i;
+    }
+    return found;
+}
+
+/* Checks dir; on a full set fills out and returns 1, otherwise notes in r what is wrong with it. */
+static int try_dir(const dataset_info *ds, const char *dir, const char *origin, nnm_dataset_paths *out, report *r)
+{
+    char paths[NNM_N_FILES][NNM_PATH_MAX];
+    unsigned lacks;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        say(r, "  %s (%s): %s\n", dir, origin, errno == ENOENT ? "no such folder" : strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        say(r, "  %s (%s): not a folder\n", dir, origin);
+        return 0;
+    }
+    int found = scan(ds, dir, paths, &lacks);
+    if (found == NNM_N_FILES) {
+        snprintf(out->dir, sizeof out->dir, "%s", dir);
+        memcpy(out->train_images, paths[NNM_TRAIN_IMAGES], NNM_PATH_MAX);
+        memcpy(out->train_labels, paths[NNM_TRAIN_LABELS], NNM_PATH_MAX);
+        memcpy(out->test_images, paths[NNM_TEST_IMAGES], NNM_PATH_MAX);
+        memcpy(out->test_labels, paths[NNM_TEST_LABELS], NNM_PATH_MAX);
+        return 1;
+    }
+    say(r, "  %s (%s): has %d of the 4 files, lacks", dir, origin, found);
+    for (int i = 0; i < NNM_N_FILES; i++)
+        if (lacks & (1u << i)) say(r, " %s[.gz]", ds->files[i]);
+    say(r, "\n");
+    return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char buf[NNM_PATH_MAX];
+    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = c;
+        if (c == '\0') break;
+    }
+    if (!is_dir(path)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static void hint(report *r, const dataset_info *ds, const char *const *mirrors)
+{
+    say(r, "Provide the files with --data-dir DIR, NN_DATA_DIR=DIR (holding %s/), or ./data/%s/", ds->name,
+        ds->name);
+    if (ds->system_package) say(r, ", apt-get install %s", ds->system_package);
+    say(r, ", or allow network access to %s", mirrors[0]);
+}
+
+/* Downloads what target lacks; 0, or -1 with the URLs tried and why each failed in r. */
+static int download(const dataset_info *ds, const char *target, const char *const *mirrors, const char *const *sums,
+                    int quiet, int *downloaded, report *r)
+{
+    char paths[NNM_N_FILES][NNM_PATH_MAX];
+    unsigned lacks;
+    scan(ds, target, paths, &lacks);
+    for (int i = 0; i < NNM_N_FILES; i++) {
+        if (!(lacks & (1u << i))) continue;
+        char name[96], tried[1536] = "";
+        report t = {tried, sizeof tried, 0};
+        snprintf(name, sizeof name, "%s.gz", ds->files[i]);
+        int ok = 0;
+        for (int m = 0; mirrors[m] && !ok; m++) {
+            char url[2048], why[512];
+            size_t blen = strlen(mirrors[m]);
+            const char *slash = blen > 0 && mirrors[m][blen - 1] == '/' ? "" : "/";
+            if ((size_t)snprintf(url, sizeof url, "%s%s%s", mirrors[m], slash, name) >= sizeof url) {
+                say(&t, "  %s...: URL too long\n", mirrors[m]);
+                continue;
+            }
+            if (nnm_fetch_verified(url, target, name, sums[i], quiet, why, sizeof why) == 0) {
+                ok = 1;
+                (*downloaded)++;
+            } else {
+                say(&t, "  %s: %s\n", url, why);
+            }
+        }
+        if (!ok) {
+            say(r, "Downloading %s into %s failed; tried:\n%s", name, target, tried);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *err, size_t errlen)
+{
+    report r = {err, errlen, 0};
+    if (err && errlen) err[0] = '\0';
+    if (!req || !out) {
+        say(&r, "nnm_find_dataset: request or output is NULL");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    const char *name = req->dataset ? req->dataset : "mnist";
+    const dataset_info *ds = NULL;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i].name, name) == 0) ds = &known[i];
+    if (!ds) {
+        say(&r, "unknown dataset '%s' (known: mnist, fashion-mnist)", name);
+        return -1;
+    }
+
+    /* Where the files are looked for, in order; the first folder holding all four wins. */
+    char places[4][NNM_PATH_MAX];
+    const char *origins[4];
+    int n_places = 0;
+    if (req->data_dir && *req->data_dir) {
+        snprintf(places[n_places], NNM_PATH_MAX, "%s", req->data_dir);
+        origins[n_places++] = "--data-dir";
+        snprintf(places[n_places], NNM_PATH_MAX, "%s/%s", req->data_dir, ds->name);
+        origins[n_places++] = "--data-dir";
+    } else {
+        const char *env = getenv("NN_DATA_DIR");
+        if (env && *env) {
+            snprintf(places[n_places], NNM_PATH_MAX, "%s/%s", env, ds->name);
+            origins[n_places++] = "NN_DATA_DIR";
+        }
+        snprintf(places[n_places], NNM_PATH_MAX, "./data/%s", ds->name);
+        origins[n_places++] = "the working folder";
+        if (ds->system_dir) {
+            snprintf(places[n_places], NNM_PATH_MAX, "%s", ds->system_dir);
+            origins[n_places++] = "Debian's package";
+        }
+    }
+    char looked[2048] = "";
+    report lr = {looked, sizeof looked, 0};
+    for (int i = 0; i < n_places; i++)
+        if (try_dir(ds, places[i], origins[i], out, &lr)) return 0;
+
+    /* Mirrors: --mirror alone, else the environment's alone, else the list. */
+    const char *only[2] = {NULL, NULL};
+    const char *const *mirrors = req->mirrors ? req->mirrors : ds->mirrors;
+    const char *env_mirror = ds->mirror_env ? getenv(ds->mirror_env) : NULL;
+    if (req->mirror && *req->mirror)
+        only[0] = req->mirror;
+    else if (env_mirror && *env_mirror)
+        only[0] = env_mirror;
+    if (only[0]) mirrors = only;
+    if (!mirrors[0]) mirrors = ds->mirrors;
+    const char *const *sums = req->sha256 ? req->sha256 : ds->sha256;
+
+    say(&r, "%s: no folder holds its four IDX files. Looked in:\n%s", ds->name, looked);
+    if (!req->allow_download) {
+        say(&r, "Downloading is off (--no-download). ");
+        hint(&r, ds, mirrors);
+        return -1;
+    }
+    char target[NNM_PATH_MAX];
+    if (req->data_dir && *req->data_dir)
+        snprintf(target, sizeof target, "%s", req->data_dir);
+    else
+        snprintf(target, sizeof target, "./data/%s", ds->name);
+    const int existed = is_dir(target);
+    if (make_dirs(target) != 0) {
+        say(&r, "Cannot create %s for the download: %s. ", target, strerror(errno));
+        hint(&r, ds, mirrors);
+        return -1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        say(&r, "Cannot initialise libcurl. ");
+        hint(&r, ds, mirrors);
+        return -1;
+    }
+    int rc = download(ds, target, mirrors, sums, req->quiet, &out->downloaded, &r);
+    curl_global_cleanup();
+    if (rc != 0) {
+        if (!existed) rmdir(target); /* leave no trace of a failed first download (only if empty) */
+        hint(&r, ds, mirrors);
+        return -1;
+    }
+    report ignored = {NULL, 0, 0};
+    if (!try_dir(ds, target, "download", out, &ignored)) {
+        say(&r, "The download into %s finished, yet the files are not there.", target);
+        return -1;
+    }
+    if (err && errlen) err[0] = '\0';
+    return 0;
+}

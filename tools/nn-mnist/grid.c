@@ -1,0 +1,460 @@
+#define _POSIX_C_SOURCE 200809L
+#include "grid.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datasets.h"
+#include "fsutil.h"
+#include "mpi_grid.h"
+#include "report.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: nn-mnist grid [options]\n\n"
+            "Train an MLP for every optimizer x activation pair on MNIST, save each model, and write\n"
+            "results.csv, results.png, results_heatmap.png, confusion_matrix.png and curves.png.\n"
+            "Rerunning the same command resumes: finished runs are skipped, interrupted ones continue\n"
+            "from their last checkpoint.\n\n"
+            "  --activations LIST  hidden activations [relu,sigmoid,tanh]; any of: linear, relu, sigmoid,\n"
+            "                      tanh, leaky_relu, elu, gelu, silu, softplus, selu\n"
+            "  --optimizers LIST   optimizers [sgd,adam,rmsprop]; any of: sgd, adam, adamw, rmsprop, adagrad\n"
+            "  --hidden SIZES      hidden layer sizes, e.g. 256,128 [128]\n"
+            "  --epochs N          epochs per model [10]\n"
+            "  --batch-size N      examples per step [32]\n"
+            "  --lr RATE           learning rate for every optimizer [each optimizer's Keras default]\n"
+            "  --seed N            seed of weights and shuffling [42]\n"
+            "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
+            "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
+            "  --mirror URL        base URL to download MNIST from [$NN_MNIST_MIRROR, public mirrors]\n"
+            "  --no-download       fail instead of downloading missing data\n"
+            "  --out DIR           results folder [results]\n"
+            "  --models DIR        models folder [models]\n"
+            "  --jobs N            models trained at once [number of cores]\n"
+            "  --threads N         BLAS threads per model [1]\n"
+            "  --train-limit N     use only the first N training images [all]\n"
+            "  --test-limit N      use only the first N test images [all]\n"
+            "  --fresh             discard earlier runs of other settings instead of refusing\n"
+            "  --quiet             no progress output\n"
+            "  --help              this text\n");
+}
+
+int nnm_grid_runs(const nnm_config *c, nnm_run *runs, int cap)
+{
+    int n = 0;
+    for (int o = 0; o < c->n_optimizers; o++)
+        for (int a = 0; a < c->n_activations && n < cap; a++, n++) {
+            snprintf(runs[n].optimizer, sizeof runs[n].optimizer, "%s", c->optimizers[o]);
+            snprintf(runs[n].activation, sizeof runs[n].activation, "%s", c->activations[a]);
+            snprintf(runs[n].id, sizeof runs[n].id, "%s_%s", c->optimizers[o], c->activations[a]);
+        }
+    return n;
+}
+
+int nnm_load_datasets(const nnm_config *c, nn_dataset **train, nn_dataset **test, char *err, size_t errlen)
+{
+    nnm_data_request req = {0};
+    req.dataset = c->dataset;
+    req.data_dir = c->data_dir;
+    req.mirror = c->mirror;
+    req.allow_download = !c->no_download;
+    req.quiet = c->quiet;
+    nnm_dataset_paths paths;
+    if (nnm_find_dataset(&req, &paths, err, errlen) != 0) return -1;
+    *train = *test = NULL;
+    if (nn_dataset_load_idx(train, paths.train_images, paths.train_labels) != NN_OK ||
+        nn_dataset_load_idx(test, paths.test_images, paths.test_labels) != NN_OK) {
+        snprintf(err, errlen, "%s", nn_last_error());
+        nn_dataset_free(*train);
+        *train = NULL;
+        return -1;
+    }
+    if (nn_dataset_features(*train) != nn_dataset_features(*test)) {
+        snprintf(err, errlen, "training and test images differ in size (%lld vs %lld pixels)",
+                 (long long)nn_dataset_features(*train), (long long)nn_dataset_features(*test));
+        nn_dataset_free(*train);
+        nn_dataset_free(*test);
+        *train = *test = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t errlen)
+{
+    enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
+           O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET };
+    static const struct option longopts[] = {
+        {"activations", required_argument, NULL, O_ACT}, {"optimizers", required_argument, NULL, O_OPT},
+        {"hidden", required_argument, NULL, O_HIDDEN},   {"epochs", required_argument, NULL, O_EPOCHS},
+        {"batch-size", required_argument, NULL, O_BATCH}, {"lr", required_argument, NULL, O_LR},
+        {"seed", required_argument, NULL, O_SEED},       {"dataset", required_argument, NULL, O_DATASET},
+        {"data-dir", required_argument, NULL, O_DATA_DIR}, {"mirror", required_argument, NULL, O_MIRROR},
+        {"no-download", no_argument, NULL, O_NO_DOWNLOAD}, {"out", required_argument, NULL, O_OUT},
+        {"models", required_argument, NULL, O_MODELS},   {"jobs", required_argument, NULL, O_JOBS},
+        {"threads", required_argument, NULL, O_THREADS}, {"train-limit", required_argument, NULL, O_TRAIN_LIMIT},
+        {"test-limit", required_argument, NULL, O_TEST_LIMIT}, {"fresh", no_argument, NULL, O_FRESH},
+        {"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    int64_t v;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_ACT:
+            if (nnm_parse_names(optarg, c->activations, &c->n_activations, "--activations", err, errlen)) return -1;
+            break;
+        case O_OPT:
+            if (nnm_parse_names(optarg, c->optimizers, &c->n_optimizers, "--optimizers", err, errlen)) return -1;
+            break;
+        case O_HIDDEN:
+            if (nnm_parse_sizes(optarg, c->hidden, &c->n_hidden, err, errlen)) return -1;
+            break;
+        case O_EPOCHS:
+            if (nnm_parse_int(optarg, 1, 10000, &v, "--epochs", err, errlen)) return -1;
+            c->epochs = (int)v;
+            break;
+        case O_BATCH:
+            if (nnm_parse_int(optarg, 1, 1 << 20, &v, "--batch-size", err, errlen)) return -1;
+            c->batch_size = v;
+            break;
+        case O_LR: {
+            char *end;
+            double lr = strtod(optarg, &end);
+            if (end == optarg || *end || !(lr > 0) || lr > 100) {
+                snprintf(err, errlen, "--lr must be a number in (0, 100], got '%s'", optarg);
+                return -1;
+            }
+            c->lr = (float)lr;
+            break;
+        }
+        case O_SEED:
+            if (nnm_parse_int(optarg, 0, INT64_MAX, &v, "--seed", err, errlen)) return -1;
+            c->seed = (uint64_t)v;
+            break;
+        case O_DATASET: c->dataset = optarg; break;
+        case O_DATA_DIR: c->data_dir = optarg; break;
+        case O_MIRROR: c->mirror = optarg; break;
+        case O_NO_DOWNLOAD: c->no_download = 1; break;
+        case O_OUT: c->out_dir = optarg; break;
+        case O_MODELS: c->models_dir = optarg; break;
+        case O_JOBS:
+            if (nnm_parse_int(optarg, 1, 1024, &v, "--jobs", err, errlen)) return -1;
+            c->jobs = (int)v;
+            break;
+        case O_THREADS:
+            if (nnm_parse_int(optarg, 1, 1024, &v, "--threads", err, errlen)) return -1;
+            c->threads = (int)v;
+            break;
+        case O_TRAIN_LIMIT:
+            if (nnm_parse_int(optarg, 1, INT64_MAX, &v, "--train-limit", err, errlen)) return -1;
+            c->train_limit = v;
+            break;
+        case O_TEST_LIMIT:
+            if (nnm_parse_int(optarg, 1, INT64_MAX, &v, "--test-limit", err, errlen)) return -1;
+            c->test_limit = v;
+            break;
+        case O_FRESH: c->fresh = 1; break;
+        case O_QUIET: c->quiet = 1; break;
+        case 'h': return 1;
+        default:
+            snprintf(err, errlen, "unknown option '%s' (see nn-mnist grid --help)", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (see nn-mnist grid --help)", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* For each run: -1 still to do, or the record's index in done[] when a finished, valid record exists.
+ * A record of the same run with other settings is a conflict, refused unless --fresh. */
+static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64_t n_train, int64_t n_test,
+                          int *state, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        char path[4096], settings[768], why[1024];
+        state[i] = -1;
+        nnm_record_path(c->out_dir, runs[i].id, path, sizeof path);
+        if (!nnm_file_exists(path)) continue;
+        nnm_record r;
+        nnm_config_settings_line(c, runs[i].optimizer, runs[i].activation, n_train, n_test, settings, sizeof settings);
+        if (nnm_record_load(&r, path, why, sizeof why) != 0) {
+            /* Records are renamed into place whole, so this is damage from outside: redo the run. */
+            fprintf(stderr, "nn-mnist: %s; the run will be redone\n", why);
+            unlink(path);
+            continue;
+        }
+        int same = strcmp(r.settings, settings) == 0;
+        nn_file_info *info = NULL;
+        int model_ok = nn_file_info_read(&info, r.model_path) == NN_OK;
+        nn_file_info_free(info);
+        if (!same && !c->fresh) {
+            snprintf(err, errlen,
+                     "%s holds a finished run '%s' of other settings:\n  recorded: %s\n  now:      %s\n"
+                     "Use another --out folder, or --fresh to discard the earlier runs.",
+                     c->out_dir, runs[i].id, r.settings, settings);
+            nnm_record_free(&r);
+            return -1;
+        }
+        nnm_record_free(&r);
+        if (same && model_ok) {
+            state[i] = 1;
+        } else {
+            unlink(path); /* other settings with --fresh, or the model file is gone: redo */
+        }
+    }
+    return 0;
+}
+
+typedef struct worker_ctx {
+    const nnm_config *config;
+    const nnm_run *runs;
+    const int *state;
+    int n;
+    const nn_dataset *train, *test;
+    nnm_progress *progress;
+    pthread_mutex_t lock;
+    int next;          /* the next run to hand out: dynamic assignment */
+    int failed;
+    char error[2048];
+} worker_ctx;
+
+typedef struct worker_arg {
+    worker_ctx *ctx;
+    int slot;
+} worker_arg;
+
+int nnm_grid_execute_run(const nnm_train_env *env, const nnm_run *run, char **record_text, char *err, size_t errlen)
+{
+    nnm_record rec;
+    nnm_record_init(&rec);
+    int rc = nnm_train_run(env, run, &rec, err, errlen);
+    if (rc == NNM_TRAIN_DONE) {
+        if (record_text) {
+            *record_text = nnm_record_format(&rec);
+            if (!*record_text) {
+                snprintf(err, errlen, "out of memory");
+                rc = NNM_TRAIN_FAILED;
+            }
+        } else if (nnm_record_save(&rec, env->config->out_dir, err, errlen) != 0) {
+            rc = NNM_TRAIN_FAILED;
+        }
+        if (rc == NNM_TRAIN_DONE) {
+            char ckpt[4096];
+            nnm_checkpoint_path(env->config, run->id, ckpt, sizeof ckpt);
+            unlink(ckpt);
+            nnm_progress_message(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)", run->id,
+                                 rec.test_accuracy, rec.train_accuracy, rec.seconds);
+        }
+    }
+    nnm_record_free(&rec);
+    return rc;
+}
+
+static void *worker(void *p)
+{
+    worker_arg *arg = p;
+    worker_ctx *ctx = arg->ctx;
+    nnm_train_env env = {ctx->config, ctx->train, ctx->test, ctx->progress, arg->slot, &stop_requested};
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        while (ctx->next < ctx->n && ctx->state[ctx->next] >= 0) ctx->next++;
+        int i = ctx->failed || stop_requested ? ctx->n : ctx->next++;
+        pthread_mutex_unlock(&ctx->lock);
+        if (i >= ctx->n) break;
+        char err[2048];
+        int rc = nnm_grid_execute_run(&env, &ctx->runs[i], NULL, err, sizeof err);
+        if (rc == NNM_TRAIN_FAILED) {
+            pthread_mutex_lock(&ctx->lock);
+            if (!ctx->failed) snprintf(ctx->error, sizeof ctx->error, "%s", err);
+            ctx->failed = 1;
+            pthread_mutex_unlock(&ctx->lock);
+            stop_requested = 1; /* the others checkpoint and stop: nothing finished is lost */
+        }
+    }
+    return NULL;
+}
+
+static int prepare_folders(const nnm_config *c, char *err, size_t errlen)
+{
+    char runs[4096];
+    snprintf(runs, sizeof runs, "%s/runs", c->out_dir);
+    if (nnm_mkdirs(c->out_dir, err, errlen) || nnm_mkdirs(runs, err, errlen) || nnm_mkdirs(c->models_dir, err, errlen))
+        return -1;
+    if (nnm_check_writable(c->out_dir, err, errlen) || nnm_check_writable(runs, err, errlen) ||
+        nnm_check_writable(c->models_dir, err, errlen))
+        return -1;
+    return 0;
+}
+
+int nnm_grid_report(const nnm_config *c, const nnm_run *runs, int n, double seconds)
+{
+    char err[2048];
+    nnm_record *recs = calloc((size_t)n, sizeof *recs);
+    int m = 0;
+    for (int i = 0; recs && i < n; i++) {
+        char path[4096];
+        nnm_record_path(c->out_dir, runs[i].id, path, sizeof path);
+        if (nnm_record_load(&recs[m], path, err, sizeof err) == 0) m++;
+        else fprintf(stderr, "nn-mnist: %s\n", err);
+    }
+    int rc = 0;
+    if (!recs || m < n) {
+        fprintf(stderr, "nn-mnist: %d of %d runs have no record\n", n - m, n);
+        rc = 1;
+    }
+    nnm_report_sort(recs, m);
+    if (m > 0 && nnm_report_write(c->out_dir, recs, m, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist: cannot write the report: %s\n", err);
+        rc = 1;
+    }
+    if (m > 0) nnm_report_summary(stdout, recs, m);
+    if (!c->quiet)
+        fprintf(stderr, "\n%d models in %.1f s; results in %s/, models in %s/\n", m, seconds, c->out_dir, c->models_dir);
+    for (int i = 0; i < m; i++) nnm_record_free(&recs[i]);
+    free(recs);
+    return rc;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int nnm_cmd_grid(int argc, char **argv)
+{
+    double t0 = now();
+    nnm_config c;
+    nnm_config_defaults(&c);
+    char err[4096];
+    int prc = parse_args(argc, argv, &c, err, sizeof err);
+    if (prc == 1) {
+        usage(stdout);
+        return 0;
+    }
+    if (prc != 0 || nnm_config_validate(&c, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist grid: %s\n", err);
+        return 2;
+    }
+    nnm_mpi mpi;
+    if (nnm_mpi_init(&argc, &argv, &mpi) != 0) return 1;
+    if (c.jobs == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c.jobs = cores > 0 ? (int)cores : 1;
+    }
+    if (mpi.size > 1) c.jobs = 1; /* one model per rank; ranks are the parallelism */
+    if (nn_runtime_set_blas_threads(c.threads) != NN_OK) {
+        fprintf(stderr, "nn-mnist grid: --threads: %s\n", nn_last_error());
+        nnm_mpi_finalize(&mpi);
+        return 2;
+    }
+    nnm_run runs[NNM_MAX_LIST * NNM_MAX_LIST];
+    int n = nnm_grid_runs(&c, runs, NNM_MAX_LIST * NNM_MAX_LIST);
+    nn_dataset *train = NULL, *test = NULL;
+    int rc = 1;
+    int *state = calloc((size_t)n, sizeof *state);
+    if (!state) goto out;
+    /* Folders are checked before the data are loaded or fetched: a bad --out fails at once. */
+    if (mpi.rank == 0 && prepare_folders(&c, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist grid: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    if (nnm_load_datasets(&c, &train, &test, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist grid: %s\n", err);
+        goto out;
+    }
+    int64_t n_train = c.train_limit && c.train_limit < nn_dataset_count(train) ? c.train_limit : nn_dataset_count(train);
+    int64_t n_test = c.test_limit && c.test_limit < nn_dataset_count(test) ? c.test_limit : nn_dataset_count(test);
+    if (c.batch_size > n_train) {
+        fprintf(stderr, "nn-mnist grid: --batch-size %lld is larger than the %lld training images\n",
+                (long long)c.batch_size, (long long)n_train);
+        rc = 2;
+        goto out;
+    }
+    if (mpi.rank == 0 && check_existing(&c, runs, n, n_train, n_test, state, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist grid: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    if (!c.quiet && mpi.rank == 0) {
+        int todo = 0;
+        for (int i = 0; i < n; i++) todo += state[i] < 0;
+        fprintf(stderr, "nn-mnist %s: %d models (%d to train), %lld training and %lld test images, %d job%s x %d BLAS thread%s%s\n",
+                nn_version(), n, todo, (long long)n_train, (long long)n_test, c.jobs, c.jobs > 1 ? "s" : "",
+                c.threads, c.threads > 1 ? "s" : "", mpi.size > 1 ? "" : "");
+        if (mpi.size > 1) fprintf(stderr, "spread over %d MPI ranks\n", mpi.size);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    nnm_progress *progress = nnm_progress_create(c.jobs, c.quiet || mpi.rank > 0, mpi.size > 1);
+    int failed = 0;
+    if (mpi.size > 1) {
+        nnm_train_env env = {&c, train, test, progress, 0, &stop_requested};
+        failed = nnm_mpi_run_grid(&mpi, &env, runs, n, state, err, sizeof err) != 0;
+    } else {
+        worker_ctx ctx = {.config = &c, .runs = runs, .state = state, .n = n, .train = train, .test = test,
+                          .progress = progress};
+        pthread_mutex_init(&ctx.lock, NULL);
+        int jobs = c.jobs < n ? c.jobs : n;
+        pthread_t th[1024];
+        worker_arg args[1024];
+        int started = 0;
+        for (int j = 0; j < jobs; j++) {
+            args[j].ctx = &ctx;
+            args[j].slot = j;
+            if (pthread_create(&th[j], NULL, worker, &args[j]) != 0) break;
+            started++;
+        }
+        if (started == 0) worker(&args[0]);
+        for (int j = 0; j < started; j++) pthread_join(th[j], NULL);
+        pthread_mutex_destroy(&ctx.lock);
+        failed = ctx.failed;
+        if (failed) snprintf(err, sizeof err, "%s", ctx.error);
+    }
+    nnm_progress_free(progress);
+    if (failed) {
+        fprintf(stderr, "nn-mnist grid: %s\nFinished runs are kept; rerun the same command to continue.\n", err);
+        goto out;
+    }
+    if (stop_requested) {
+        if (mpi.rank == 0)
+            fprintf(stderr, "\nnn-mnist grid: interrupted; finished runs and checkpoints are saved.\n"
+                            "Run the same command again to resume where it stopped.\n");
+        rc = 130;
+        goto out;
+    }
+    rc = mpi.rank == 0 ? nnm_grid_report(&c, runs, n, now() - t0) : 0;
+out:
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    free(state);
+    nnm_mpi_finalize(&mpi);
+    return rc;
+}

@@ -1,0 +1,138 @@
+/* `nn-mnist info FILE` and `nn-mnist eval FILE`: look at and evaluate saved models. */
+#define _POSIX_C_SOURCE 200809L
+#include "inspect.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nn/nn.h>
+
+#include "config.h"
+#include "grid.h"
+#include "train.h"
+
+int nnm_cmd_info(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (ch == 'h') {
+            printf("Usage: nn-mnist info FILE\n\nPrint a model file's format version, architecture, parameter "
+                   "count and metadata,\nafter checking it (checksums, sizes), without evaluating it.\n");
+            return 0;
+        }
+        fprintf(stderr, "Try 'nn-mnist info --help'.\n");
+        return 2;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "nn-mnist info: expected one model file (see nn-mnist info --help)\n");
+        return 2;
+    }
+    const char *path = argv[optind];
+    nn_file_info *info;
+    if (nn_file_info_read(&info, path) != NN_OK) {
+        fprintf(stderr, "nn-mnist info: %s\n", nn_last_error());
+        return 1;
+    }
+    unsigned major, minor;
+    nn_file_info_format_version(info, &major, &minor);
+    printf("File:          %s\n", path);
+    printf("Format:        libnn model file %u.%u\n", major, minor);
+    printf("Inputs:        %" PRId64 "\n", nn_file_info_input_features(info));
+    printf("Loss:          %s\n", nn_loss_name(nn_file_info_loss(info)));
+    int opt = nn_file_info_optimizer(info);
+    printf("Optimizer:     %s\n", opt >= 0 ? nn_optimizer_kind_name((nn_optimizer_kind)opt) : "(not saved)");
+    if (nn_file_info_epoch(info) >= 0) printf("Epochs done:   %" PRId64 "\n", nn_file_info_epoch(info));
+    printf("Layers:\n");
+    for (int i = 0; i < nn_file_info_layer_count(info); i++) {
+        nn_layer_info l;
+        if (nn_file_info_layer(info, i, &l) != NN_OK) continue;
+        printf("  %d  %-10s %-10s %6" PRId64 " -> %-6" PRId64 " %10" PRId64 " params\n", i, nn_layer_kind_name(l.kind),
+               nn_activation_name(l.activation.kind), l.in_features, l.out_features, l.param_count);
+    }
+    printf("Parameters:    %" PRId64 "\n", nn_file_info_param_count(info));
+    size_t n = nn_file_info_meta_count(info);
+    if (n) printf("Metadata:\n");
+    for (size_t i = 0; i < n; i++) {
+        const char *k, *v;
+        if (nn_file_info_meta(info, i, &k, &v) == NN_OK) printf("  %-16s %s\n", k, v);
+    }
+    nn_file_info_free(info);
+    return 0;
+}
+
+int nnm_cmd_eval(int argc, char **argv)
+{
+    nnm_config c;
+    nnm_config_defaults(&c);
+    enum { O_DATASET = 256, O_DATA_DIR, O_MIRROR, O_NO_DOWNLOAD };
+    static const struct option longopts[] = {{"dataset", required_argument, NULL, O_DATASET},
+                                              {"data-dir", required_argument, NULL, O_DATA_DIR},
+                                              {"mirror", required_argument, NULL, O_MIRROR},
+                                              {"no-download", no_argument, NULL, O_NO_DOWNLOAD},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_DATASET: c.dataset = optarg; break;
+        case O_DATA_DIR: c.data_dir = optarg; break;
+        case O_MIRROR: c.mirror = optarg; break;
+        case O_NO_DOWNLOAD: c.no_download = 1; break;
+        case 'h':
+            printf("Usage: nn-mnist eval [options] FILE\n\nEvaluate a saved model on the test set and print its "
+                   "loss and accuracy.\n\n"
+                   "  --dataset NAME   mnist or fashion-mnist [mnist]\n"
+                   "  --data-dir DIR   folder holding the IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
+                   "  --mirror URL     base URL to download from [$NN_MNIST_MIRROR, public mirrors]\n"
+                   "  --no-download    fail instead of downloading missing data\n");
+            return 0;
+        default: fprintf(stderr, "Try 'nn-mnist eval --help'.\n"); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "nn-mnist eval: expected one model file (see nn-mnist eval --help)\n");
+        return 2;
+    }
+    const char *path = argv[optind];
+    nn_model *m;
+    if (nn_model_load(&m, path, NULL) != NN_OK) {
+        fprintf(stderr, "nn-mnist eval: %s\n", nn_last_error());
+        return 1;
+    }
+    nn_dataset *train = NULL, *test = NULL;
+    char err[4096];
+    c.quiet = 1;
+    if (nnm_load_datasets(&c, &train, &test, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist eval: %s\n", err);
+        nn_model_free(m);
+        return 1;
+    }
+    int rc = 0;
+    if (nn_model_input_features(m) != nn_dataset_features(test) ||
+        nn_model_output_features(m) < nn_dataset_classes(test)) {
+        fprintf(stderr, "nn-mnist eval: the model takes %" PRId64 " inputs and gives %" PRId64
+                        " outputs; the %s test set has %" PRId64 " pixels and %d classes\n",
+                nn_model_input_features(m), nn_model_output_features(m), c.dataset, nn_dataset_features(test),
+                nn_dataset_classes(test));
+        rc = 1;
+    } else {
+        double loss, acc;
+        if (nnm_evaluate_dataset(m, test, 0, &loss, &acc, NULL, 0, err, sizeof err) != 0) {
+            fprintf(stderr, "nn-mnist eval: %s\n", err);
+            rc = 1;
+        } else {
+            printf("Model:         %s\nTest images:   %" PRId64 " (%s)\nTest loss:     %.4f\nTest accuracy: %.4f\n",
+                   path, nn_dataset_count(test), c.dataset, loss, acc);
+        }
+    }
+    nn_model_free(m);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* nn-mnist: the activation x optimizer study on MNIST, built on libnn's public API only. */
+#include <stdio.h>
+#include <string.h>
+
+#include <nn/nn.h>
+
+#include "grid.h"
+#include "inspect.h"
+#include "report.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: nn-mnist COMMAND [options]\n\n"
+               "Commands:\n"
+               "  grid     train every optimizer x activation pair and report (resumes when rerun)\n"
+               "  report   rebuild results.csv, the figures and the summary from finished runs\n"
+               "  info     show a saved model's architecture, parameters and metadata\n"
+               "  eval     evaluate a saved model on the test set\n\n"
+               "Run 'nn-mnist COMMAND --help' for a command's options; 'nn-mnist --version'.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("nn-mnist (libnn) %s\nBLAS: %s\n", nn_version(), nn_runtime_blas_name());
+        return 0;
+    }
+    if (!strcmp(cmd, "grid")) return nnm_cmd_grid(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return nnm_cmd_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info")) return nnm_cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return nnm_cmd_eval(argc - 1, argv + 1);
+    fprintf(stderr, "nn-mnist: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

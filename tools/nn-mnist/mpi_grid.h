@@ -1,0 +1,23 @@
+/* The grid over MPI: rank 0 hands runs out one at a time (a rank that finishes early takes the next),
+ * workers train them and send their records back, and rank 0 writes every record and the report. */
+#ifndef NNM_MPI_GRID_H
+#define NNM_MPI_GRID_H
+
+#include <stddef.h>
+
+#include "train.h"
+
+typedef struct nnm_mpi {
+    int rank, size;
+    int initialized;
+} nnm_mpi;
+
+/* Joins MPI when built with it and started under mpirun; otherwise rank 0 of 1. 0 or -1. */
+int nnm_mpi_init(int *argc, char ***argv, nnm_mpi *mpi);
+void nnm_mpi_finalize(nnm_mpi *mpi);
+
+/* Trains the runs whose state is < 0 across all ranks; 0 or -1 with err. */
+int nnm_mpi_run_grid(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *runs, int n, int *state, char *err,
+                     size_t errlen);
+
+#endif

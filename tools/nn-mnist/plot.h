@@ -1,0 +1,177 @@
+/* nn-mnist's figures: bar charts, annotated heatmaps and learning curves, drawn with cairo in the look of
+ * matplotlib/seaborn (DejaVu Sans, 100 dpi, white background, bold title, despined axes).
+ *
+ * This module belongs to the tool, not to libnn: it needs cairo and nothing from <nn/nn.h>.
+ *
+ *     const char *labels[] = {"sgd/relu", "adam/relu"};
+ *     double acc[] = {0.9712, 0.9842};
+ *     char err[256];
+ *     if (nnm_plot_bars("results.png", "Test accuracy", "test accuracy", labels, acc, 2, err, sizeof err))
+ *         fprintf(stderr, "nn-mnist: %s\n", err);
+ *
+ * Every figure function returns 0 on success, or -1 with a one-line message in err (when err is not NULL
+ * and errlen > 0). None prints, exits or asserts. The PNG is written to a temporary file beside png_path
+ * and renamed over it, so a failed call never leaves a truncated figure behind. Functions may run in
+ * several threads at once as long as they write different files.
+ *
+ * Figure sizes are fixed, in pixels at 100 dpi, so that reports can lay them out:
+ *   bars           NNM_PLOT_BARS_W x NNM_PLOT_BARS_H       (1000 x 600)
+ *   heatmap        NNM_PLOT_HEATMAP_W x NNM_PLOT_HEATMAP_H (800 x 600), for fewer than 8 rows
+ *   tall heatmap   NNM_PLOT_HEATMAP_W x NNM_PLOT_TALL_H    (800 x 700), 8 rows or more (confusion matrices)
+ *   curves         NNM_PLOT_CURVES_W x NNM_PLOT_CURVES_H   (1000 x 600)
+ */
+#ifndef NNM_PLOT_H
+#define NNM_PLOT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Figure sizes in pixels (see the overview). */
+enum {
+    NNM_PLOT_BARS_W = 1000,
+    NNM_PLOT_BARS_H = 600,
+    NNM_PLOT_HEATMAP_W = 800,
+    NNM_PLOT_HEATMAP_H = 600,
+    NNM_PLOT_TALL_H = 700,
+    NNM_PLOT_CURVES_W = 1000,
+    NNM_PLOT_CURVES_H = 600
+};
+
+/** Heatmaps with at least this many rows get the taller canvas, so that square-ish cells stay readable. */
+#define NNM_PLOT_TALL_ROWS 8
+
+/** Input limits: larger figures would be unreadable, so they are refused rather than drawn. */
+#define NNM_PLOT_MAX_BARS 200
+#define NNM_PLOT_MAX_CELLS_SIDE 100
+#define NNM_PLOT_MAX_SERIES 64
+#define NNM_PLOT_MAX_POINTS 100000
+
+/** Colour maps for nnm_plot_heatmap() and nnm_colormap(). */
+enum {
+    NNM_CMAP_VIRIDIS = 0, /**< matplotlib's viridis, dark purple (low) to yellow (high): accuracies */
+    NNM_CMAP_BLUES = 1    /**< ColorBrewer's 9-class Blues as in matplotlib, near white to dark blue: counts */
+};
+
+/**
+ * Bar chart, one bar per label, each annotated with its value ("%.4f").
+ *
+ * The y axis is zoomed to the data: it runs from a 1-2-5 tick below the smallest value to one above the
+ * largest, with room for the annotations, so that differences of 0.001 between accuracies stay visible.
+ * Bars share a colour when their labels share a first part ("adam/relu", "adam-tanh" and "adam\nsigmoid"
+ * are all "adam"), seaborn's "deep" palette in order of first appearance. Labels may hold '\n'; labels
+ * too wide for their slot are rotated by 30 degrees; labels over 40 bytes are shortened with "...".
+ * A NaN value (a missing run) draws no bar and the annotation "n/a".
+ *
+ * @param[in] png_path  file to write (replaced if it exists)
+ * @param[in] title     bold title above the plot; may be NULL or ""
+ * @param[in] ylabel    y axis label; may be NULL or ""
+ * @param[in] labels    n UTF-8 labels, none NULL
+ * @param[in] values    n values, finite or NaN
+ * @param[in] n         1 .. NNM_PLOT_MAX_BARS
+ * @param[out] err      message on failure; may be NULL
+ * @param[in] errlen    size of err
+ * @return 0, or -1 on bad arguments, an infinite value, a cairo failure or a write failure
+ */
+int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
+                  const double *values, int n, char *err, size_t errlen);
+
+/**
+ * Annotated heatmap in the style of seaborn.heatmap(annot=True): one cell per value, row labels on the
+ * left, column labels below, a colour bar with 1-2-5 ticks on the right.
+ *
+ * Colours span the data's finite minimum (colour map start) to maximum (colour map end); when they are
+ * equal every cell takes the middle colour. Each cell is annotated with value_fmt, in dark text on light
+ * cells and white text on dark ones (nnm_text_is_dark()), at a size that fits the cell. NaN cells (missing
+ * runs) are grey with "n/a". The canvas is taller from NNM_PLOT_TALL_ROWS rows on.
+ *
+ * @param[in] png_path    file to write
+ * @param[in] title       bold title; may be NULL or ""
+ * @param[in] row_axis    label of the row axis ("optimizer", "True label"); may be NULL or ""
+ * @param[in] col_axis    label of the column axis ("activation", "Predicted label"); may be NULL or ""
+ * @param[in] row_labels  rows labels, none NULL
+ * @param[in] rows        1 .. NNM_PLOT_MAX_CELLS_SIDE
+ * @param[in] col_labels  cols labels, none NULL
+ * @param[in] cols        1 .. NNM_PLOT_MAX_CELLS_SIDE
+ * @param[in] values      rows x cols values, row-major, finite or NaN
+ * @param[in] value_fmt   printf format with exactly one double conversion (f, e, g, F, E, G) and optional
+ *                        flags, width and precision, such as "%.4f" or "%.0f"; NULL means "%.4f"
+ * @param[in] colormap    NNM_CMAP_VIRIDIS or NNM_CMAP_BLUES
+ * @param[out] err        message on failure; may be NULL
+ * @param[in] errlen      size of err
+ * @return 0, or -1 on bad arguments (including an unsupported value_fmt), an infinite value, a cairo
+ *         failure or a write failure
+ */
+int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
+                     const char *const *row_labels, int rows, const char *const *col_labels, int cols,
+                     const double *values, const char *value_fmt, int colormap, char *err, size_t errlen);
+
+/**
+ * Line plot of learning curves: series i has lens[i] points, point k drawn at x = k + 1 (epochs count
+ * from 1), in matplotlib's tab10 colours (dashed from the 11th series on), with dot markers while a series
+ * has at most 30 points. The legend sits outside the axes, on the right. NaN points leave a gap.
+ *
+ * @param[in] png_path      file to write
+ * @param[in] title         bold title; may be NULL or ""
+ * @param[in] xlabel        x axis label ("epoch"); may be NULL or ""
+ * @param[in] ylabel        y axis label; may be NULL or ""
+ * @param[in] series_names  nseries legend entries, none NULL
+ * @param[in] ys            nseries arrays; ys[i] may be NULL only when lens[i] is 0
+ * @param[in] lens          nseries lengths, 0 .. NNM_PLOT_MAX_POINTS
+ * @param[in] nseries       1 .. NNM_PLOT_MAX_SERIES
+ * @param[out] err          message on failure; may be NULL
+ * @param[in] errlen        size of err
+ * @return 0, or -1 on bad arguments, an infinite value, a cairo failure or a write failure
+ */
+int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                    const char *const *series_names, const double *const *ys, const int *lens, int nseries,
+                    char *err, size_t errlen);
+
+/**
+ * Tick positions covering [lo, hi] with a step of 1, 2 or 5 times a power of ten: the first tick is at or
+ * below lo, the last at or above hi, and the step is the smallest that needs at most max_ticks ticks.
+ * lo and hi may come in either order. When lo == hi the range is widened to lo -/+ 5% of |lo| (-/+ 0.5
+ * at zero), so a constant series still gets an axis. Ticks are multiples of the step, and values within
+ * a millionth of a step of zero are exactly 0 (no "-0.00").
+ *
+ * @param[in] lo, hi      the range to cover, finite
+ * @param[in] max_ticks   at least 2
+ * @param[out] ticks      the ticks, ascending
+ * @param[in] cap         capacity of ticks; at least max_ticks is always enough
+ * @return the number of ticks (2 .. max_ticks), or -1 on non-finite bounds, max_ticks < 2, too small a
+ *         cap or a NULL ticks
+ */
+int nnm_nice_ticks(double lo, double hi, int max_ticks, double *ticks, int cap);
+
+/**
+ * Colour of t in a colour map, by linear interpolation between control points: for viridis, 17 points
+ * taken every 16th entry of the published 256-entry table (van der Walt and Smith, 2015, CC0), whose ends
+ * are #440154 and #fde725; for Blues, ColorBrewer's nine Blues from #f7fbff to #08306b, evenly spaced as
+ * matplotlib does. t is clamped to [0, 1], NaN counts as 0; an unknown cmap gives viridis.
+ *
+ * @param[in] cmap  NNM_CMAP_VIRIDIS or NNM_CMAP_BLUES
+ * @param[in] t     position in the map
+ * @param[out] rgb  red, green, blue in [0, 1] (sRGB)
+ */
+void nnm_colormap(int cmap, double t, double rgb[3]);
+
+/**
+ * Whether text drawn on a background of colour rgb should be dark (otherwise white).
+ *
+ * The rule is the relative luminance of WCAG 2 (sRGB channels linearised, weights 0.2126, 0.7152,
+ * 0.0722): dark text when it exceeds 0.408. That is seaborn's heatmap threshold, which the design
+ * examples follow; it is higher than the 0.179 where black and white contrast equally, because white
+ * text on mid greens and blues reads better than the contrast ratio alone suggests.
+ *
+ * @param[in] rgb  background colour, channels in [0, 1]
+ * @return 1 for dark text, 0 for white
+ */
+int nnm_text_is_dark(const double rgb[3]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNM_PLOT_H */

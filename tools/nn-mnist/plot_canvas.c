@@ -1,0 +1,313 @@
+/* The canvas: a white cairo image, its text helpers, and its PNG written safely to disk. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plot_internal.h"
+
+#define PLOT_PI 3.14159265358979323846
+#define LINE_SPACING 1.2 /* matplotlib's default, in font sizes */
+#define LINE_MAX_BYTES 1024
+
+int nnm_plot__fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int nnm_plot__canvas_open(nnm_plot__canvas *c, int w, int h, char *err, size_t errlen)
+{
+    c->surface = NULL;
+    c->cr = NULL;
+    c->width = w;
+    c->height = h;
+    /* RGB24: figures are opaque, and the PNG then has no alpha channel, as matplotlib's savefig. */
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    cairo_status_t st = cairo_surface_status(s);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return nnm_plot__fail(err, errlen, "cannot create a %dx%d image: %s", w, h, cairo_status_to_string(st));
+    }
+    cairo_t *cr = cairo_create(s);
+    st = cairo_status(cr);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        cairo_destroy(cr);
+        cairo_surface_destroy(s);
+        return nnm_plot__fail(err, errlen, "cannot draw on a %dx%d image: %s", w, h, cairo_status_to_string(st));
+    }
+    cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
+    cairo_paint(cr);
+    /* Unhinted metrics make text widths independent of the size's rounding, so layouts scale smoothly. */
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_SLIGHT);
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_set_font_options(cr, fo);
+    cairo_font_options_destroy(fo);
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    c->surface = s;
+    c->cr = cr;
+    return 0;
+}
+
+void nnm_plot__canvas_close(nnm_plot__canvas *c)
+{
+    if (c->cr)
+        cairo_destroy(c->cr);
+    if (c->surface)
+        cairo_surface_destroy(c->surface);
+    c->cr = NULL;
+    c->surface = NULL;
+}
+
+typedef struct png_sink {
+    FILE *f;
+    int err; /* errno of the first failed write */
+} png_sink;
+
+static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    png_sink *sink = closure;
+    if (fwrite(data, 1, length, sink->f) != length) {
+        if (!sink->err)
+            sink->err = errno ? errno : EIO;
+        return CAIRO_STATUS_WRITE_ERROR;
+    }
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static int write_fail(const char *path, int e, char *err, size_t errlen)
+{
+    char why[128];
+    if (strerror_r(e, why, sizeof why) != 0)
+        snprintf(why, sizeof why, "errno %d", e);
+    return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s (%s)", path,
+                          cairo_status_to_string(CAIRO_STATUS_WRITE_ERROR), why);
+}
+
+int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size_t errlen)
+{
+    cairo_status_t st = cairo_status(c->cr);
+    if (st == CAIRO_STATUS_SUCCESS) {
+        cairo_surface_flush(c->surface);
+        st = cairo_surface_status(c->surface);
+    }
+    if (st != CAIRO_STATUS_SUCCESS)
+        return nnm_plot__fail(err, errlen, "cannot draw '%s': %s", path, cairo_status_to_string(st));
+
+    /* The rename below would replace a device or a folder entry, never what a caller means. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return nnm_plot__fail(err, errlen, "cannot write PNG '%s': not a regular file", path);
+
+    /* A temporary file beside the target, renamed over it: a failure never leaves a torn figure. No
+     * fsync: a figure lost to a power cut is regenerated from the results. */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 8);
+    if (!tmp)
+        return write_fail(path, ENOMEM, err, errlen);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".XXXXXX", 8);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return write_fail(path, e, err, errlen);
+    }
+    (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide figures from other readers */
+    png_sink sink = {fdopen(fd, "wb"), 0};
+    if (!sink.f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return write_fail(path, e, err, errlen);
+    }
+    st = cairo_surface_write_to_png_stream(c->surface, png_write, &sink);
+    int e = sink.err;
+    if (fflush(sink.f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (fclose(sink.f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (st != CAIRO_STATUS_SUCCESS && !e) {
+        unlink(tmp);
+        free(tmp);
+        return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s", path, cairo_status_to_string(st));
+    }
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        free(tmp);
+        return write_fail(path, e, err, errlen);
+    }
+    free(tmp);
+    return 0;
+}
+
+void nnm_plot__font(cairo_t *cr, double px, int bold)
+{
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, px);
+}
+
+/* The next line of text into line; returns where the following one starts, or NULL after the last. */
+static const char *next_line(const char *text, char line[LINE_MAX_BYTES])
+{
+    const char *nl = strchr(text, '\n');
+    size_t n = nl ? (size_t)(nl - text) : strlen(text);
+    if (n >= LINE_MAX_BYTES)
+        n = LINE_MAX_BYTES - 1;
+    memcpy(line, text, n);
+    line[n] = '\0';
+    return nl ? nl + 1 : NULL;
+}
+
+static double line_width(cairo_t *cr, const char *line)
+{
+    cairo_text_extents_t te;
+    cairo_text_extents(cr, line, &te);
+    return te.x_advance;
+}
+
+double nnm_plot__text_width(cairo_t *cr, const char *text)
+{
+    char line[LINE_MAX_BYTES];
+    double w = 0.0;
+    for (const char *p = text; p;) {
+        p = next_line(p, line);
+        w = fmax(w, line_width(cr, line));
+    }
+    return w;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+double nnm_plot__text_height(cairo_t *cr, const char *text)
+{
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    cairo_matrix_t m;
+    cairo_get_font_matrix(cr, &m);
+    return fe.ascent + fe.descent + (count_lines(text) - 1) * LINE_SPACING * m.yy;
+}
+
+void nnm_plot__text(cairo_t *cr, const char *text, double x, double y, double halign, double valign,
+                    double angle)
+{
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    cairo_matrix_t m;
+    cairo_get_font_matrix(cr, &m);
+    double h = nnm_plot__text_height(cr, text);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_rotate(cr, -angle * PLOT_PI / 180.0);
+    double baseline = -valign * h + fe.ascent;
+    char line[LINE_MAX_BYTES];
+    for (const char *p = text; p; baseline += LINE_SPACING * m.yy) {
+        p = next_line(p, line);
+        /* Lines align among themselves as the block does: centred, left or right. */
+        cairo_move_to(cr, -halign * line_width(cr, line), baseline);
+        cairo_show_text(cr, line);
+    }
+    cairo_restore(cr);
+    cairo_new_path(cr); /* the move_to calls above stay in the path; the next stroke must not see them */
+}
+
+void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double *w, double *h)
+{
+    double tw = nnm_plot__text_width(cr, text), th = nnm_plot__text_height(cr, text);
+    double a = angle * PLOT_PI / 180.0;
+    *w = fabs(tw * cos(a)) + fabs(th * sin(a));
+    *h = fabs(tw * sin(a)) + fabs(th * cos(a));
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap)
+{
+    if (!text)
+        text = "";
+    /* cairo refuses invalid UTF-8 for good (the context enters an error state), so bad bytes and
+     * control characters become '?' and ' ' here, once, for every string the figures draw. */
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0, limit = cap - 1 < max_bytes ? cap - 1 : max_bytes;
+    int cut = 0;
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (o + (n ? n : 1) > limit) {
+            cut = 1;
+            break;
+        }
+        if (n == 0) {
+            out[o++] = '?';
+            s++;
+        } else if (n == 1 && *s < 0x20 && *s != '\n') {
+            out[o++] = ' ';
+            s++;
+        } else {
+            memcpy(out + o, s, n);
+            o += n;
+            s += n;
+        }
+    }
+    if (cut) {
+        while (o > 0 && o + 3 > limit) /* make room for "...", then back up to a character start */
+            o--;
+        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
+            o--;
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}

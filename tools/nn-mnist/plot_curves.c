@@ -1,0 +1,281 @@
+/* Learning curves: one line per series against the epoch, legend outside the axes on the right. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "plot_internal.h"
+
+#define PAD 12.0
+#define LINE_PX NNM_PT(1.5)   /* matplotlib's default line width */
+#define MARKER_R 2.5
+#define MARKERS_UP_TO 30      /* more points than this and markers would hide the line */
+#define ENTRY_H 22.5          /* legend row height */
+#define HANDLE_W 30.0         /* legend line sample */
+#define LEGEND_PAD 12.0
+#define LEGEND_GAP 22.0       /* between the axes and the legend */
+#define MARGIN 0.05           /* matplotlib's axes margins, of the data range */
+
+static void data_range(const double *const *ys, const int *lens, int nseries, double *lo, double *hi, int *maxlen)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    *maxlen = 0;
+    for (int s = 0; s < nseries; s++) {
+        if (lens[s] > *maxlen)
+            *maxlen = lens[s];
+        for (int k = 0; k < lens[s]; k++)
+            if (!isnan(ys[s][k])) {
+                *lo = fmin(*lo, ys[s][k]);
+                *hi = fmax(*hi, ys[s][k]);
+            }
+    }
+    if (*lo > *hi) {
+        *lo = 0.0;
+        *hi = 1.0;
+    }
+}
+
+/* Ticks of a 1-2-5 covering of [a, b] that fall inside the view [lo, hi]. */
+static int inner_ticks(double a, double b, int max_ticks, double lo, double hi, double *ticks)
+{
+    double all[NNM_CURVES_MAX_TICKS];
+    int n = nnm_nice_ticks(a, b, max_ticks, all, NNM_CURVES_MAX_TICKS);
+    if (n < 0)
+        return -1;
+    int k = 0;
+    double eps = (hi - lo) * 1e-9;
+    for (int i = 0; i < n; i++)
+        if (all[i] >= lo - eps && all[i] <= hi + eps)
+            ticks[k++] = all[i];
+    return k;
+}
+
+int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
+                                    const char *const *series_names, const double *const *ys, const int *lens,
+                                    int nseries, nnm_plot__curves_layout *out)
+{
+    double vlo, vhi;
+    int maxlen;
+    data_range(ys, lens, nseries, &vlo, &vhi, &maxlen);
+    double r = vhi - vlo, d = r > 0.0 ? MARGIN * r : (vlo != 0.0 ? fabs(vlo) * 0.05 : 0.5);
+    out->ylo = vlo - d;
+    out->yhi = vhi + d;
+    out->nyticks = inner_ticks(out->ylo, out->yhi, 10, out->ylo, out->yhi, out->yticks);
+    if (maxlen <= 1) {
+        out->xlo = 0.5;
+        out->xhi = 1.5;
+        out->xticks[0] = 1.0;
+        out->nxticks = 1;
+    } else {
+        out->xlo = 1.0 - MARGIN * (maxlen - 1);
+        out->xhi = maxlen + MARGIN * (maxlen - 1);
+        /* At most one tick per epoch, so that epochs never get fractional ticks. */
+        int mt = maxlen < 11 ? maxlen : 11;
+        out->nxticks = inner_ticks(1.0, maxlen, mt, out->xlo, out->xhi, out->xticks);
+    }
+    if (out->nyticks < 0 || out->nxticks < 0)
+        return -1;
+
+    double top = title && *title ? 55.0 : 25.0;
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    double tick_h = nnm_plot__text_height(cr, "0");
+    double bottom = NNM_PLOT_CURVES_H - PAD - tick_h - NNM_TICK_LEN - NNM_PT(3.5);
+    nnm_plot__font(cr, NNM_LABEL_PX, 0);
+    double ylabel_w = 0.0;
+    if (xlabel && *xlabel)
+        bottom -= nnm_plot__text_height(cr, xlabel) + 2 * PAD;
+    if (ylabel && *ylabel)
+        ylabel_w = nnm_plot__text_height(cr, ylabel) + PAD;
+    double plot_h = bottom - top;
+
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    double name_w = 0.0;
+    for (int s = 0; s < nseries; s++) {
+        char name[NNM_LABEL_MAX + 8];
+        nnm_plot__shorten(series_names[s], NNM_LABEL_MAX, name, sizeof name);
+        name_w = fmax(name_w, nnm_plot__text_width(cr, name));
+    }
+    int fit = (int)floor((plot_h - 2 * 8.0) / ENTRY_H);
+    if (fit < 1)
+        fit = 1;
+    out->legend_rows = nseries < fit ? nseries : fit;
+    int legend_cols = (nseries + out->legend_rows - 1) / out->legend_rows;
+    out->legend_col_w = HANDLE_W + name_w + 2 * LEGEND_PAD;
+    double legend_w = legend_cols * out->legend_col_w + LEGEND_PAD;
+    out->legend = (nnm_plot__rect){NNM_PLOT_CURVES_W - 20.0 - legend_w, top, legend_w,
+                                   out->legend_rows * ENTRY_H + 2 * 8.0};
+
+    double tw = nnm_plot__ticks_width(cr, out->yticks, out->nyticks,
+                                      nnm_plot__tick_decimals(out->yticks, out->nyticks));
+    double left = 20.0 + ylabel_w + tw + NNM_TICK_LEN + NNM_PT(3.5);
+    out->plot = (nnm_plot__rect){left, top, out->legend.x - LEGEND_GAP - left, plot_h};
+    return 0;
+}
+
+static void series_style(cairo_t *cr, int s)
+{
+    double rgb[3];
+    nnm_plot__palette_tab10(s, rgb);
+    nnm_plot__set_rgb(cr, rgb);
+    cairo_set_line_width(cr, LINE_PX);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    /* Ten colours; past them, the dash tells series of the same colour apart. */
+    static const double dash[] = {6.0, 4.0};
+    cairo_set_dash(cr, dash, s >= 10 ? 2 : 0, 0.0);
+}
+
+static void marker(cairo_t *cr, double x, double y)
+{
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, x, y, MARKER_R, 0.0, 2 * 3.14159265358979323846);
+    cairo_fill(cr);
+}
+
+static void draw_series(cairo_t *cr, const nnm_plot__curves_layout *L, const double *y, int len, int s)
+{
+    nnm_plot__rect p = L->plot;
+    series_style(cr, s);
+    int pen = 0;
+    for (int k = 0; k < len; k++) {
+        if (isnan(y[k])) { /* a gap: the line stops and resumes at the next value */
+            pen = 0;
+            continue;
+        }
+        double px = nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w);
+        double py = nnm_plot__map(y[k], L->ylo, L->yhi, p.y + p.h, p.y);
+        if (pen)
+            cairo_line_to(cr, px, py);
+        else
+            cairo_move_to(cr, px, py);
+        pen = 1;
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0.0);
+    if (len > MARKERS_UP_TO)
+        return;
+    for (int k = 0; k < len; k++)
+        if (!isnan(y[k]))
+            marker(cr, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
+                   nnm_plot__map(y[k], L->ylo, L->yhi, p.y + p.h, p.y));
+}
+
+static void draw_x_axis(cairo_t *cr, const nnm_plot__curves_layout *L)
+{
+    nnm_plot__rect p = L->plot;
+    nnm_plot__bottom_spine(cr, p);
+    double y = floor(p.y + p.h) + 0.5;
+    for (int i = 0; i < L->nxticks; i++) {
+        double x = floor(nnm_plot__map(L->xticks[i], L->xlo, L->xhi, p.x, p.x + p.w)) + 0.5;
+        cairo_move_to(cr, x, y);
+        cairo_line_to(cr, x, y + NNM_TICK_LEN);
+    }
+    cairo_stroke(cr);
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    int dec = nnm_plot__tick_decimals(L->xticks, L->nxticks);
+    if (L->nxticks < 2)
+        dec = 0;
+    for (int i = 0; i < L->nxticks; i++) {
+        char buf[64];
+        nnm_plot__format_tick(buf, sizeof buf, L->xticks[i], dec);
+        double x = floor(nnm_plot__map(L->xticks[i], L->xlo, L->xhi, p.x, p.x + p.w)) + 0.5;
+        nnm_plot__text(cr, buf, x, y + NNM_TICK_LEN + NNM_PT(3.5), 0.5, 0.0, 0.0);
+    }
+}
+
+static void rounded_rect(cairo_t *cr, nnm_plot__rect r, double radius)
+{
+    double pi = 3.14159265358979323846;
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, r.x + r.w - radius, r.y + radius, radius, -pi / 2, 0.0);
+    cairo_arc(cr, r.x + r.w - radius, r.y + r.h - radius, radius, 0.0, pi / 2);
+    cairo_arc(cr, r.x + radius, r.y + r.h - radius, radius, pi / 2, pi);
+    cairo_arc(cr, r.x + radius, r.y + radius, radius, pi, 3 * pi / 2);
+    cairo_close_path(cr);
+}
+
+static void draw_legend(cairo_t *cr, const nnm_plot__curves_layout *L, const char *const *names, int nseries,
+                        const int *lens)
+{
+    nnm_plot__rect b = L->legend;
+    b.x = floor(b.x) + 0.5;
+    b.y = floor(b.y) + 0.5;
+    rounded_rect(cr, b, 3.0);
+    cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
+    cairo_set_line_width(cr, 1.0);
+    cairo_stroke(cr);
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    for (int s = 0; s < nseries; s++) {
+        int col = s / L->legend_rows, row = s % L->legend_rows;
+        double x = b.x + LEGEND_PAD + col * L->legend_col_w, y = b.y + 8.0 + (row + 0.5) * ENTRY_H;
+        series_style(cr, s);
+        cairo_move_to(cr, x, y);
+        cairo_line_to(cr, x + HANDLE_W, y);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+        if (lens[s] <= MARKERS_UP_TO)
+            marker(cr, x + HANDLE_W / 2, y);
+        char name[NNM_LABEL_MAX + 8];
+        nnm_plot__shorten(names[s], NNM_LABEL_MAX, name, sizeof name);
+        nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
+        nnm_plot__text(cr, name, x + HANDLE_W + LEGEND_PAD, y, 0.0, 0.5, 0.0);
+    }
+}
+
+int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                    const char *const *series_names, const double *const *ys, const int *lens, int nseries,
+                    char *err, size_t errlen)
+{
+    if (!png_path || !series_names || !ys || !lens)
+        return nnm_plot__fail(err, errlen, "curves: png_path, series_names, ys and lens must not be NULL");
+    if (nseries < 1 || nseries > NNM_PLOT_MAX_SERIES)
+        return nnm_plot__fail(err, errlen, "curves: %d series, expects 1 to %d", nseries, NNM_PLOT_MAX_SERIES);
+    for (int s = 0; s < nseries; s++) {
+        if (!series_names[s])
+            return nnm_plot__fail(err, errlen, "curves: series name %d is NULL", s);
+        if (lens[s] < 0 || lens[s] > NNM_PLOT_MAX_POINTS)
+            return nnm_plot__fail(err, errlen, "curves: series %d ('%s') has %d points, expects 0 to %d", s,
+                                  series_names[s], lens[s], NNM_PLOT_MAX_POINTS);
+        if (lens[s] > 0 && !ys[s])
+            return nnm_plot__fail(err, errlen, "curves: series %d ('%s') has %d points but no data", s,
+                                  series_names[s], lens[s]);
+        for (int k = 0; k < lens[s]; k++)
+            if (isinf(ys[s][k]))
+                return nnm_plot__fail(err, errlen, "curves: point %d of series %d ('%s') is infinite", k, s,
+                                      series_names[s]);
+    }
+    char tbuf[NNM_TITLE_MAX + 8], xbuf[NNM_TITLE_MAX + 8], ybuf[NNM_TITLE_MAX + 8];
+    nnm_plot__shorten(title, NNM_TITLE_MAX, tbuf, sizeof tbuf);
+    nnm_plot__shorten(xlabel, NNM_TITLE_MAX, xbuf, sizeof xbuf);
+    nnm_plot__shorten(ylabel, NNM_TITLE_MAX, ybuf, sizeof ybuf);
+
+    nnm_plot__canvas c;
+    if (nnm_plot__canvas_open(&c, NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H, err, errlen) != 0)
+        return -1;
+    nnm_plot__curves_layout L;
+    if (nnm_plot__curves_layout_compute(c.cr, tbuf, xbuf, ybuf, series_names, ys, lens, nseries, &L) != 0) {
+        nnm_plot__canvas_close(&c);
+        return nnm_plot__fail(err, errlen, "curves: cannot lay out '%s': values out of range", png_path);
+    }
+    nnm_plot__rect p = L.plot;
+    nnm_plot__hgrid(c.cr, p, L.ylo, L.yhi, L.yticks, L.nyticks);
+    cairo_save(c.cr);
+    cairo_rectangle(c.cr, p.x, p.y - MARKER_R, p.w, p.h + 2 * MARKER_R);
+    cairo_clip(c.cr);
+    for (int s = 0; s < nseries; s++)
+        draw_series(c.cr, &L, ys[s], lens[s], s);
+    cairo_restore(c.cr);
+    nnm_plot__left_axis(c.cr, p, L.ylo, L.yhi, L.yticks, L.nyticks, ybuf, 20.0);
+    draw_x_axis(c.cr, &L);
+    draw_legend(c.cr, &L, series_names, nseries, lens);
+    if (xbuf[0]) {
+        nnm_plot__font(c.cr, NNM_LABEL_PX, 0);
+        nnm_plot__set_rgb(c.cr, nnm_plot__text_rgb);
+        nnm_plot__text(c.cr, xbuf, p.x + p.w / 2, NNM_PLOT_CURVES_H - PAD, 0.5, 1.0, 0.0);
+    }
+    nnm_plot__title(c.cr, tbuf, p.x + p.w / 2, 18.0);
+    int rc = nnm_plot__canvas_save(&c, png_path, err, errlen);
+    nnm_plot__canvas_close(&c);
+    return rc;
+}

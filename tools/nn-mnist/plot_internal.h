@@ -1,0 +1,138 @@
+/* Helpers shared by the plot_*.c files: the canvas and its PNG output, text, axes, palettes and the
+ * layouts of each figure (exposed so that tests can probe pixels where the figure put them). */
+#ifndef NNM_PLOT_INTERNAL_H
+#define NNM_PLOT_INTERNAL_H
+
+#include <stddef.h>
+
+#include <cairo.h>
+
+#include "plot.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NNM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NNM_PRINTF(a, b)
+#endif
+
+/* Font sizes in pixels from points at 100 dpi, the sizes matplotlib's defaults give in the design. */
+#define NNM_PT(pt) ((pt) * 100.0 / 72.0)
+#define NNM_TITLE_PX NNM_PT(13.0)
+#define NNM_LABEL_PX NNM_PT(11.0)
+#define NNM_TICK_PX NNM_PT(10.0)
+#define NNM_ANNOT_PX NNM_PT(9.0)
+#define NNM_TICK_LEN NNM_PT(3.5)
+#define NNM_LINE_W 1.25
+
+/* Labels longer than this many bytes are shortened with "...", so one long name cannot squeeze a plot;
+ * titles get more room. */
+#define NNM_LABEL_MAX 40
+#define NNM_TITLE_MAX 120
+
+typedef struct nnm_plot__rect {
+    double x, y, w, h;
+} nnm_plot__rect;
+
+typedef struct nnm_plot__canvas {
+    cairo_surface_t *surface;
+    cairo_t *cr;
+    int width, height;
+} nnm_plot__canvas;
+
+/* Format a message into err (when there is room) and return -1, so failures read `return fail(...)`. */
+int nnm_plot__fail(char *err, size_t errlen, const char *fmt, ...) NNM_PRINTF(3, 4);
+
+/* A white canvas of w x h pixels with DejaVu Sans selected; on failure nothing is left to close. */
+int nnm_plot__canvas_open(nnm_plot__canvas *c, int w, int h, char *err, size_t errlen);
+/* Check that drawing succeeded, then write the PNG through a temporary file renamed over path. */
+int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size_t errlen);
+void nnm_plot__canvas_close(nnm_plot__canvas *c);
+
+/* Colours. */
+extern const double nnm_plot__text_rgb[3];  /* seaborn's ".15", for all dark text and spines */
+extern const double nnm_plot__grid_rgb[3];  /* light grey grid lines */
+extern const double nnm_plot__nan_rgb[3];   /* cells of missing runs */
+void nnm_plot__palette_deep(int i, double rgb[3]);  /* seaborn "deep", cycling */
+void nnm_plot__palette_tab10(int i, double rgb[3]); /* matplotlib "tab10", cycling */
+void nnm_plot__set_rgb(cairo_t *cr, const double rgb[3]);
+
+/* Text: multi-line ('\n'), measured with the current font. halign 0 = left .. 1 = right, valign 0 = top
+ * .. 1 = bottom of the text box; the box is anchored at (x, y) and rotated about it by angle degrees
+ * counter-clockwise, as matplotlib's rotation_mode="anchor". */
+void nnm_plot__font(cairo_t *cr, double px, int bold);
+double nnm_plot__text_width(cairo_t *cr, const char *text);
+double nnm_plot__text_height(cairo_t *cr, const char *text);
+void nnm_plot__text(cairo_t *cr, const char *text, double x, double y, double halign, double valign,
+                    double angle);
+/* Copy text into out (cap bytes) as valid UTF-8 without control characters other than '\n', cut at
+ * max_bytes on a character boundary with "..." appended. NULL gives "". */
+void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap);
+/* Size of the box text takes once rotated by angle degrees. */
+void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double *w, double *h);
+
+/* Ticks: decimals that tell steps of this size apart, and a tick label with them. */
+int nnm_plot__tick_decimals(const double *ticks, int n);
+void nnm_plot__format_tick(char *out, size_t cap, double v, int decimals);
+/* The width of the widest tick label. */
+double nnm_plot__ticks_width(cairo_t *cr, const double *ticks, int n, int decimals);
+
+/* Axes pieces drawn in the seaborn "ticks"/"whitegrid" manner: left and bottom spines only. */
+void nnm_plot__title(cairo_t *cr, const char *title, double cx, double y);
+void nnm_plot__hgrid(cairo_t *cr, nnm_plot__rect plot, double lo, double hi, const double *ticks, int n);
+void nnm_plot__left_axis(cairo_t *cr, nnm_plot__rect plot, double lo, double hi, const double *ticks, int n,
+                         const char *label, double label_x);
+void nnm_plot__bottom_spine(cairo_t *cr, nnm_plot__rect plot);
+double nnm_plot__map(double v, double lo, double hi, double p0, double p1);
+
+/* Bars: the plot area and y range nnm_plot_bars() uses for these inputs. */
+#define NNM_BARS_MAX_TICKS 12
+typedef struct nnm_plot__bars_layout {
+    nnm_plot__rect plot;
+    double lo, hi;                     /* y range of the axes */
+    double ticks[NNM_BARS_MAX_TICKS];  /* y ticks */
+    int nticks;
+    double label_angle;                /* x labels: 0, 30 or 90 degrees */
+    double annot_angle;                /* value annotations: 0 or 90 degrees */
+    double ylabel_x;                   /* left edge of the rotated y label */
+} nnm_plot__bars_layout;
+int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
+                                  const double *values, int n, nnm_plot__bars_layout *out);
+
+/* Heatmap: the canvas size, the cell grid, the colour bar and the colour range. */
+#define NNM_CBAR_MAX_TICKS 8
+typedef struct nnm_plot__heatmap_layout {
+    int width, height;
+    nnm_plot__rect grid;
+    nnm_plot__rect cbar;
+    double vmin, vmax;
+    double ticks[NNM_CBAR_MAX_TICKS];
+    int nticks;
+    double col_angle;   /* column labels: 0, 45 or 90 degrees */
+    int row_step;       /* every row_step-th row label is drawn, so that labels never overlap */
+    int col_step;
+    double annot_px;    /* annotation font size; 0 when cells are too small for any */
+} nnm_plot__heatmap_layout;
+int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char *row_axis, const char *col_axis,
+                                     const char *const *row_labels, int rows, const char *const *col_labels,
+                                     int cols, const double *values, const char *value_fmt,
+                                     nnm_plot__heatmap_layout *out);
+/* Format v with a format nnm_plot__check_value_fmt() accepted. */
+int nnm_plot__check_value_fmt(const char *fmt);
+void nnm_plot__format_value(char *out, size_t cap, const char *fmt, double v);
+
+/* Curves: the plot area, the x and y ranges and the legend box. */
+#define NNM_CURVES_MAX_TICKS 12
+typedef struct nnm_plot__curves_layout {
+    nnm_plot__rect plot;
+    nnm_plot__rect legend;
+    double xlo, xhi, ylo, yhi;
+    double xticks[NNM_CURVES_MAX_TICKS], yticks[NNM_CURVES_MAX_TICKS];
+    int nxticks, nyticks;
+    int legend_rows;    /* entries per legend column */
+    double legend_col_w;
+} nnm_plot__curves_layout;
+int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
+                                    const char *const *series_names, const double *const *ys, const int *lens,
+                                    int nseries, nnm_plot__curves_layout *out);
+
+#endif /* NNM_PLOT_INTERNAL_H */

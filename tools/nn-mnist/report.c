@@ -1,0 +1,270 @@
+#define _POSIX_C_SOURCE 200809L
+#include "report.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nn/nn.h>
+
+#include "fsutil.h"
+#include "plot.h"
+
+static int optimizer_rank(const char *name)
+{
+    for (int k = 0; k < 64; k++) {
+        const char *n = nn_optimizer_kind_name((nn_optimizer_kind)k);
+        if (!n) break;
+        if (!strcmp(n, name)) return k;
+    }
+    return 1000;
+}
+
+static int activation_rank(const char *name)
+{
+    nn_activation a;
+    return nn_activation_from_name(&a, name) == NN_OK ? (int)a.kind : 1000;
+}
+
+static int by_grid_order(const void *pa, const void *pb)
+{
+    const nnm_record *a = pa, *b = pb;
+    int d = optimizer_rank(a->optimizer) - optimizer_rank(b->optimizer);
+    if (!d) d = activation_rank(a->activation) - activation_rank(b->activation);
+    if (!d) d = strcmp(a->run_id, b->run_id);
+    return d;
+}
+
+void nnm_report_sort(nnm_record *recs, int n) { qsort(recs, (size_t)n, sizeof *recs, by_grid_order); }
+
+/* The unique values of a field, in record order. */
+static int unique_names(const nnm_record *recs, int n, int field, const char **out)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const char *v = field ? recs[i].activation : recs[i].optimizer;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= !strcmp(out[j], v);
+        if (!seen) out[k++] = v;
+    }
+    return k;
+}
+
+static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
+{
+    size_t cap = 512 + (size_t)n * 256, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    len += (size_t)snprintf(buf + len, cap - len,
+                            "Optimizer,Activation,Train Accuracy,Test Accuracy,Train Loss,Test Loss,"
+                            "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads\n");
+    for (int i = 0; i < n; i++) {
+        const nnm_record *r = &recs[i];
+        len += (size_t)snprintf(buf + len, cap - len, "%s,%s,%.6f,%.6f,%.6f,%.6f,%d,%lld,%.6g,%llu,%lld,%d\n",
+                                r->optimizer, r->activation, r->train_accuracy, r->test_accuracy, r->train_loss,
+                                r->test_loss, r->epochs, (long long)r->batch_size, r->lr,
+                                (unsigned long long)r->seed, (long long)r->params, r->blas_threads);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    int rc = nnm_write_atomic(path, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
+
+static int best_index(const nnm_record *recs, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (recs[i].test_accuracy > recs[best].test_accuracy) best = i;
+    return best;
+}
+
+/* Figures are written to a temporary name and renamed, like everything else in the results folder. */
+static int figures(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
+{
+    char path[4096];
+    const char *labels[NNM_PLOT_MAX_BARS];
+    double values[NNM_PLOT_MAX_BARS];
+    char names[NNM_PLOT_MAX_BARS][80];
+    int nb = n < NNM_PLOT_MAX_BARS ? n : NNM_PLOT_MAX_BARS;
+    for (int i = 0; i < nb; i++) {
+        snprintf(names[i], sizeof names[i], "%s\n%s", recs[i].optimizer, recs[i].activation);
+        labels[i] = names[i];
+        values[i] = recs[i].test_accuracy;
+    }
+    snprintf(path, sizeof path, "%s/results.png", out_dir);
+    if (nnm_plot_bars(path, "Test accuracy by optimizer and activation", "Test accuracy", labels, values, nb, err,
+                      errlen) != 0)
+        return -1;
+
+    const char *opts[NNM_MAX_LIST * 4], *acts[NNM_MAX_LIST * 4];
+    int no = unique_names(recs, n, 0, opts), na = unique_names(recs, n, 1, acts);
+    double *cells = malloc((size_t)(no * na) * sizeof(double));
+    if (!cells) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < no * na; i++) cells[i] = NAN;
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < no; r++)
+            for (int c = 0; c < na; c++)
+                if (!strcmp(recs[i].optimizer, opts[r]) && !strcmp(recs[i].activation, acts[c]))
+                    cells[r * na + c] = recs[i].test_accuracy;
+    snprintf(path, sizeof path, "%s/results_heatmap.png", out_dir);
+    int rc = nnm_plot_heatmap(path, "Test accuracy: optimizer x activation", "Optimizer", "Activation", opts, no, acts,
+                              na, cells, "%.4f", NNM_CMAP_VIRIDIS, err, errlen);
+    free(cells);
+    if (rc != 0) return -1;
+
+    const nnm_record *b = &recs[best_index(recs, n)];
+    int k = b->classes;
+    double *conf = malloc((size_t)(k * k) * sizeof(double));
+    char (*cls)[12] = malloc((size_t)k * sizeof *cls);
+    const char **cl = malloc((size_t)k * sizeof *cl);
+    if (!conf || !cls || !cl) {
+        free(conf);
+        free(cls);
+        free(cl);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < k * k; i++) conf[i] = (double)b->confusion[i];
+    for (int i = 0; i < k; i++) {
+        snprintf(cls[i], sizeof cls[i], "%d", i);
+        cl[i] = cls[i];
+    }
+    char title[160];
+    snprintf(title, sizeof title, "Confusion matrix: %s + %s (test accuracy %.4f)", b->optimizer, b->activation,
+             b->test_accuracy);
+    snprintf(path, sizeof path, "%s/confusion_matrix.png", out_dir);
+    rc = nnm_plot_heatmap(path, title, "True label", "Predicted label", cl, k, cl, k, conf, "%.0f", NNM_CMAP_BLUES,
+                          err, errlen);
+    free(conf);
+    free(cls);
+    free(cl);
+    if (rc != 0) return -1;
+
+    const char *series[NNM_PLOT_MAX_SERIES];
+    const double *ys[NNM_PLOT_MAX_SERIES];
+    int lens[NNM_PLOT_MAX_SERIES], ns = n < NNM_PLOT_MAX_SERIES ? n : NNM_PLOT_MAX_SERIES;
+    char snames[NNM_PLOT_MAX_SERIES][80];
+    for (int i = 0; i < ns; i++) {
+        snprintf(snames[i], sizeof snames[i], "%s / %s", recs[i].optimizer, recs[i].activation);
+        series[i] = snames[i];
+        ys[i] = recs[i].curve_test_accuracy;
+        lens[i] = recs[i].n_curve;
+    }
+    snprintf(path, sizeof path, "%s/curves.png", out_dir);
+    return nnm_plot_curves(path, "Test accuracy per epoch", "Epoch", "Test accuracy", series, ys, lens, ns, err, errlen);
+}
+
+int nnm_report_write(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
+{
+    if (n <= 0) {
+        snprintf(err, errlen, "no finished runs to report in %s", out_dir);
+        return -1;
+    }
+    if (write_csv(out_dir, recs, n, err, errlen) != 0) return -1;
+    return figures(out_dir, recs, n, err, errlen);
+}
+
+static int by_test_accuracy(const void *pa, const void *pb)
+{
+    const nnm_record *a = *(const nnm_record *const *)pa, *b = *(const nnm_record *const *)pb;
+    if (a->test_accuracy != b->test_accuracy) return a->test_accuracy < b->test_accuracy ? 1 : -1;
+    return by_grid_order(a, b); /* ties in a fixed order */
+}
+
+void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
+{
+    const nnm_record **sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted) return;
+    for (int i = 0; i < n; i++) sorted[i] = &recs[i];
+    qsort(sorted, (size_t)n, sizeof *sorted, by_test_accuracy);
+    fprintf(f, "\nFinal Results Summary:\n");
+    fprintf(f, "%-10s %-11s %14s %13s %10s %10s\n", "Optimizer", "Activation", "Train Accuracy", "Test Accuracy",
+            "Train Loss", "Test Loss");
+    for (int i = 0; i < n; i++) {
+        const nnm_record *r = sorted[i];
+        fprintf(f, "%-10s %-11s %14.4f %13.4f %10.4f %10.4f\n", r->optimizer, r->activation, r->train_accuracy,
+                r->test_accuracy, r->train_loss, r->test_loss);
+    }
+    free(sorted);
+}
+
+int nnm_report_load_all(const char *out_dir, nnm_record **out, int *n, char *err, size_t errlen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/runs", out_dir);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "no run records in %s (run `nn-mnist grid` first)", dir);
+        return -1;
+    }
+    int cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".rec") != 0) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            nnm_record *bigger = realloc(*out, (size_t)cap * sizeof **out);
+            if (!bigger) break;
+            *out = bigger;
+        }
+        char path[4096 + 256], why[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (nnm_record_load(&(*out)[*n], path, why, sizeof why) == 0) (*n)++;
+        else fprintf(stderr, "nn-mnist: skipping %s\n", why);
+    }
+    closedir(d);
+    nnm_report_sort(*out, *n);
+    return 0;
+}
+
+int nnm_cmd_report(int argc, char **argv)
+{
+    const char *out_dir = "results";
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+                                              {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        if (ch == 'o') out_dir = optarg;
+        else if (ch == 'h') {
+            printf("Usage: nn-mnist report [--out DIR]\n\n"
+                   "Rebuild results.csv, the figures and the summary from the run records in DIR/runs,\n"
+                   "without training.\n\n  --out DIR   results folder [results]\n");
+            return 0;
+        } else {
+            fprintf(stderr, "Try 'nn-mnist report --help'.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "nn-mnist report: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    nnm_record *recs;
+    int n;
+    char err[1024];
+    if (nnm_report_load_all(out_dir, &recs, &n, err, sizeof err) != 0 ||
+        nnm_report_write(out_dir, recs, n, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist report: %s\n", err);
+        for (int i = 0; i < n; i++) nnm_record_free(&recs[i]);
+        free(recs);
+        return 1;
+    }
+    nnm_report_summary(stdout, recs, n);
+    for (int i = 0; i < n; i++) nnm_record_free(&recs[i]);
+    free(recs);
+    return 0;
+}

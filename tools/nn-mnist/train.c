@@ -1,0 +1,357 @@
+#define _POSIX_C_SOURCE 200809L
+#include "train.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void nnm_model_path(const nnm_config *c, const char *run_id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s%s", c->models_dir, run_id, NN_MODEL_FILE_EXT);
+}
+
+void nnm_checkpoint_path(const nnm_config *c, const char *run_id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.ckpt%s", c->models_dir, run_id, NN_MODEL_FILE_EXT);
+}
+
+static int64_t count_of(const nn_dataset *ds, int64_t limit)
+{
+    int64_t n = nn_dataset_count(ds);
+    return limit > 0 && limit < n ? limit : n;
+}
+
+#define EVAL_CHUNK 1000
+
+int nnm_evaluate_dataset(nn_model *m, const nn_dataset *ds, int64_t limit, double *loss, double *accuracy,
+                         int64_t *confusion, int classes, char *err, size_t errlen)
+{
+    int64_t n = count_of(ds, limit), f = nn_dataset_features(ds);
+    float *xb = malloc((size_t)(EVAL_CHUNK * f) * sizeof(float)), *yb = malloc(EVAL_CHUNK * sizeof(float));
+    int32_t *pred = malloc(EVAL_CHUNK * sizeof(int32_t));
+    double sum_loss = 0, sum_correct = 0;
+    int rc = -1;
+    if (!xb || !yb || !pred) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int64_t r = 0; r < n; r += EVAL_CHUNK) {
+        int64_t b = n - r < EVAL_CHUNK ? n - r : EVAL_CHUNK;
+        nn_tensor x, y;
+        int64_t xs[2] = {EVAL_CHUNK, f}, ys[1] = {EVAL_CHUNK};
+        nn_tensor_view(&x, xb, 2, xs);
+        nn_tensor_view(&y, yb, 1, ys);
+        float l, a;
+        if (nn_dataset_slice(ds, r, b, &x, &y) != NN_OK || nn_model_evaluate(m, &x, &y, &l, &a) != NN_OK) {
+            snprintf(err, errlen, "evaluation failed: %s", nn_last_error());
+            goto done;
+        }
+        sum_loss += (double)l * (double)b;
+        /* a is correct / b rounded to float; b <= EVAL_CHUNK, so rounding a * b recovers the count. */
+        sum_correct += (double)llround((double)a * (double)b);
+        if (confusion) {
+            if (nn_model_predict_classes(m, pred, &x) != NN_OK) {
+                snprintf(err, errlen, "prediction failed: %s", nn_last_error());
+                goto done;
+            }
+            for (int64_t i = 0; i < b; i++) {
+                int t = (int)yb[i], p = pred[i];
+                if (t >= 0 && t < classes && p >= 0 && p < classes) confusion[t * classes + p]++;
+            }
+        }
+    }
+    *loss = sum_loss / (double)n;
+    *accuracy = sum_correct / (double)n;
+    rc = 0;
+done:
+    free(xb);
+    free(yb);
+    free(pred);
+    return rc;
+}
+
+static int build_model(const nnm_config *c, const nnm_run *run, int64_t features, int classes, nn_model **out,
+                       char *err, size_t errlen)
+{
+    nn_activation act;
+    nn_optimizer *opt = NULL;
+    nn_model *m = NULL;
+    if (nn_activation_from_name(&act, run->activation) != NN_OK ||
+        nn_optimizer_create_from_name(&opt, run->optimizer, c->lr) != NN_OK || nn_model_create(&m, features) != NN_OK)
+        goto fail;
+    for (int i = 0; i < c->n_hidden; i++)
+        if (nn_model_add_dense(m, c->hidden[i], act) != NN_OK) goto fail;
+    if (nn_model_add_dense(m, classes, nn_activation_make(NN_ACT_LINEAR)) != NN_OK ||
+        nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) != NN_OK)
+        goto fail;
+    *out = m;
+    return 0;
+fail:
+    snprintf(err, errlen, "%s: cannot build the model: %s", run->id, nn_last_error());
+    nn_model_free(m);
+    nn_optimizer_free(opt);
+    return -1;
+}
+
+/* Curves travel in checkpoint metadata as space-separated %.17g numbers. */
+static void curve_to_text(const double *v, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++) used += (size_t)snprintf(buf + used, len - used, "%s%.17g", i ? " " : "", v[i]);
+}
+
+static int curve_from_text(const char *text, double *v, int cap)
+{
+    int n = 0;
+    char *end;
+    while (text && *text && n < cap) {
+        v[n] = strtod(text, &end);
+        if (end == text) break;
+        n++;
+        text = end;
+    }
+    return n;
+}
+
+typedef struct progress_state {
+    int epoch;          /* epochs completed */
+    int64_t step;       /* steps completed in the current epoch */
+    double loss_sum;    /* sums over the current epoch, for the running figures */
+    int64_t correct, seen;
+    uint64_t rng_at_epoch_start[NN_RNG_STATE_WORDS];
+} progress_state;
+
+static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_model *m, const char *settings,
+                           const progress_state *ps, const nnm_record *rec, char *err, size_t errlen)
+{
+    char path[4096], step[32], sums[128], curves[3][8192];
+    nnm_checkpoint_path(env->config, run->id, path, sizeof path);
+    snprintf(step, sizeof step, "%" PRId64, ps->step);
+    snprintf(sums, sizeof sums, "%.17g %" PRId64 " %" PRId64, ps->loss_sum, ps->correct, ps->seen);
+    curve_to_text(rec->curve_loss, rec->n_curve, curves[0], sizeof curves[0]);
+    curve_to_text(rec->curve_accuracy, rec->n_curve, curves[1], sizeof curves[1]);
+    curve_to_text(rec->curve_test_accuracy, rec->n_curve, curves[2], sizeof curves[2]);
+    const char *keys[] = {"settings", "step", "epoch_sums", "curve_loss", "curve_accuracy", "curve_test_accuracy"};
+    const char *values[] = {settings, step, sums, curves[0], curves[1], curves[2]};
+    /* The generator state saved is the one at the start of the current epoch: a resume reshuffles
+     * identically and skips the steps already done. */
+    nn_rng *at_start;
+    if (nn_rng_create(&at_start, 1) != NN_OK || nn_rng_set_state(at_start, ps->rng_at_epoch_start) != NN_OK) {
+        nn_rng_free(at_start);
+        snprintf(err, errlen, "%s", nn_last_error());
+        return -1;
+    }
+    nn_save_options so = nn_save_default();
+    so.with_optimizer = 1;
+    so.rng = at_start;
+    so.epoch = ps->epoch;
+    so.meta_keys = keys;
+    so.meta_values = values;
+    so.meta_count = sizeof keys / sizeof keys[0];
+    nn_status st = nn_model_save(m, path, &so);
+    nn_rng_free(at_start);
+    if (st != NN_OK) {
+        snprintf(err, errlen, "checkpoint %s: %s", path, nn_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads a checkpoint of the same settings, if there is one; 1 resumed, 0 none, -1 error. */
+static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *settings, nn_model **m, nn_rng *rng,
+                      progress_state *ps, nnm_record *rec, char *err, size_t errlen)
+{
+    char path[4096];
+    nnm_checkpoint_path(env->config, run->id, path, sizeof path);
+    if (!nnm_file_exists(path)) return 0;
+    nn_file_info *info = NULL;
+    if (nn_file_info_read(&info, path) != NN_OK) {
+        /* A checkpoint torn by a crash is worth nothing: start the run again. */
+        nnm_progress_message(env->progress, "%s: ignoring unreadable checkpoint (%s)", run->id, nn_last_error());
+        unlink(path);
+        return 0;
+    }
+    const char *saved = nn_file_info_meta_get(info, "settings");
+    if (!saved || strcmp(saved, settings) != 0) {
+        nn_file_info_free(info);
+        nnm_progress_message(env->progress, "%s: checkpoint is of other settings; starting again", run->id);
+        unlink(path);
+        return 0;
+    }
+    const char *step = nn_file_info_meta_get(info, "step"), *sums = nn_file_info_meta_get(info, "epoch_sums");
+    ps->step = step ? strtoll(step, NULL, 10) : 0;
+    if (!sums || sscanf(sums, "%lf %" SCNd64 " %" SCNd64, &ps->loss_sum, &ps->correct, &ps->seen) != 3) ps->step = 0;
+    rec->n_curve = curve_from_text(nn_file_info_meta_get(info, "curve_loss"), rec->curve_loss, env->config->epochs);
+    curve_from_text(nn_file_info_meta_get(info, "curve_accuracy"), rec->curve_accuracy, env->config->epochs);
+    curve_from_text(nn_file_info_meta_get(info, "curve_test_accuracy"), rec->curve_test_accuracy, env->config->epochs);
+    nn_file_info_free(info);
+    nn_model *loaded = NULL;
+    int64_t epoch = -1;
+    nn_load_options lo = nn_load_default();
+    lo.rng = rng;
+    lo.epoch = &epoch;
+    if (nn_model_load(&loaded, path, &lo) != NN_OK || epoch < 0 || epoch > env->config->epochs ||
+        rec->n_curve != (int)epoch) {
+        snprintf(err, errlen, "%s: cannot resume from %s: %s", run->id, path, nn_last_error());
+        nn_model_free(loaded);
+        return -1;
+    }
+    nn_model_free(*m);
+    *m = loaded;
+    ps->epoch = (int)epoch;
+    nn_rng_get_state(rng, ps->rng_at_epoch_start);
+    nnm_progress_message(env->progress, "%s: resuming at epoch %d, step %" PRId64, run->id, ps->epoch + 1, ps->step);
+    return 1;
+}
+
+int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec, char *err, size_t errlen)
+{
+    const nnm_config *c = env->config;
+    double t0 = now();
+    int64_t n_train = count_of(env->train, c->train_limit), n_test = count_of(env->test, c->test_limit);
+    int64_t features = nn_dataset_features(env->train), batch = c->batch_size;
+    int classes = nn_dataset_classes(env->train);
+    if (nn_dataset_classes(env->test) > classes) classes = nn_dataset_classes(env->test);
+    int64_t steps = (n_train + batch - 1) / batch;
+    char settings[768];
+    nnm_config_settings_line(c, run->optimizer, run->activation, n_train, n_test, settings, sizeof settings);
+
+    nn_model *m = NULL;
+    nn_rng *rng = NULL;
+    float *xb = malloc((size_t)(batch * features) * sizeof(float)), *yb = malloc((size_t)batch * sizeof(float));
+    uint32_t *order = malloc((size_t)n_train * sizeof(uint32_t));
+    int rc = NNM_TRAIN_FAILED;
+    progress_state ps = {0};
+    if (!xb || !yb || !order || nnm_record_alloc(rec, classes, c->epochs) != 0) {
+        snprintf(err, errlen, "%s: out of memory", run->id);
+        goto done;
+    }
+    if (build_model(c, run, features, classes, &m, err, errlen) != 0) goto done;
+    if (nn_rng_create(&rng, c->seed) != NN_OK || nn_model_init(m, rng) != NN_OK) {
+        snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
+        goto done;
+    }
+    nn_rng_get_state(rng, ps.rng_at_epoch_start);
+    if (try_resume(env, run, settings, &m, rng, &ps, rec, err, errlen) < 0) goto done;
+    if (nn_model_reserve(m, batch) != NN_OK) {
+        snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
+        goto done;
+    }
+
+    nnm_progress_start(env->progress, env->slot, run->id, c->epochs, steps);
+    for (int epoch = ps.epoch; epoch < c->epochs; epoch++) {
+        double te = now();
+        nn_rng_get_state(rng, ps.rng_at_epoch_start);
+        /* The order starts from the identity every epoch, so that it depends only on the generator's
+         * state, which is what a checkpoint saves. */
+        for (int64_t i = 0; i < n_train; i++) order[i] = (uint32_t)i;
+        nn_rng_shuffle(rng, order, (size_t)n_train);
+        for (int64_t s = ps.step; s < steps; s++) {
+            int64_t start = s * batch, b = n_train - start < batch ? n_train - start : batch;
+            nn_tensor x, y;
+            int64_t xs[2] = {batch, features}, ys[1] = {batch};
+            nn_tensor_view(&x, xb, 2, xs);
+            nn_tensor_view(&y, yb, 1, ys);
+            float loss;
+            int64_t correct;
+            if (nn_dataset_gather(env->train, order + start, b, &x, &y) != NN_OK ||
+                nn_model_train_step(m, &x, &y, &loss, &correct) != NN_OK) {
+                snprintf(err, errlen, "%s: training step failed: %s", run->id, nn_last_error());
+                goto done;
+            }
+            ps.loss_sum += (double)loss * (double)b;
+            ps.correct += correct;
+            ps.seen += b;
+            ps.step = s + 1;
+            nnm_progress_step(env->progress, env->slot, epoch + 1, s + 1, ps.loss_sum / (double)ps.seen,
+                              (double)ps.correct / (double)ps.seen);
+            if (env->stop && *env->stop && s + 1 < steps) {
+                if (save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
+                rc = NNM_TRAIN_STOPPED;
+                goto done;
+            }
+        }
+        double test_loss, test_acc;
+        if (nnm_evaluate_dataset(m, env->test, c->test_limit, &test_loss, &test_acc, NULL, classes, err, errlen) != 0)
+            goto done;
+        rec->curve_loss[epoch] = ps.loss_sum / (double)ps.seen;
+        rec->curve_accuracy[epoch] = (double)ps.correct / (double)ps.seen;
+        rec->curve_test_accuracy[epoch] = test_acc;
+        rec->n_curve = epoch + 1;
+        nnm_progress_epoch(env->progress, env->slot, epoch + 1, rec->curve_loss[epoch], rec->curve_accuracy[epoch],
+                           test_acc, now() - te);
+        memset(&ps, 0, sizeof ps);
+        ps.epoch = epoch + 1;
+        nn_rng_get_state(rng, ps.rng_at_epoch_start);
+        if (epoch + 1 < c->epochs && save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
+        if (env->stop && *env->stop && epoch + 1 < c->epochs) {
+            rc = NNM_TRAIN_STOPPED;
+            goto done;
+        }
+    }
+
+    /* Final figures, with the final weights, on the whole training and test sets. */
+    snprintf(rec->run_id, sizeof rec->run_id, "%s", run->id);
+    snprintf(rec->optimizer, sizeof rec->optimizer, "%s", run->optimizer);
+    snprintf(rec->activation, sizeof rec->activation, "%s", run->activation);
+    snprintf(rec->settings, sizeof rec->settings, "%s", settings);
+    nnm_model_path(c, run->id, rec->model_path, sizeof rec->model_path);
+    rec->lr = nn_optimizer_get_lr(nn_model_get_optimizer(m));
+    rec->seed = c->seed;
+    rec->epochs = c->epochs;
+    rec->batch_size = batch;
+    rec->params = nn_model_param_count(m);
+    rec->blas_threads = c->threads;
+    if (nnm_evaluate_dataset(m, env->train, c->train_limit, &rec->train_loss, &rec->train_accuracy, NULL, classes, err,
+                             errlen) != 0 ||
+        nnm_evaluate_dataset(m, env->test, c->test_limit, &rec->test_loss, &rec->test_accuracy, rec->confusion, classes,
+                             err, errlen) != 0)
+        goto done;
+    char v[4][32], seed[32], epochs[16], bs[32];
+    snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
+    snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
+    snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
+    snprintf(v[3], sizeof v[3], "%.6f", rec->test_loss);
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    snprintf(epochs, sizeof epochs, "%d", c->epochs);
+    snprintf(bs, sizeof bs, "%" PRId64, batch);
+    const char *keys[] = {"dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
+                          "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
+    const char *values[] = {c->dataset, run->optimizer, run->activation, seed, epochs, bs,
+                            v[0], v[1], v[2], v[3], settings};
+    nn_save_options so = nn_save_default();
+    so.with_optimizer = 1;
+    so.rng = rng;
+    so.epoch = c->epochs;
+    so.meta_keys = keys;
+    so.meta_values = values;
+    so.meta_count = sizeof keys / sizeof keys[0];
+    if (nn_model_save(m, rec->model_path, &so) != NN_OK) {
+        snprintf(err, errlen, "%s: cannot save the model: %s", run->id, nn_last_error());
+        goto done;
+    }
+    rec->seconds = now() - t0;
+    rc = NNM_TRAIN_DONE;
+done:
+    nnm_progress_end(env->progress, env->slot);
+    nn_model_free(m);
+    nn_rng_free(rng);
+    free(xb);
+    free(yb);
+    free(order);
+    return rc;
+}
