@@ -30,12 +30,15 @@ void nn__dense_forward_raw(int64_t batch, int64_t in, int64_t out, const float *
 
 void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
                             const float *pre, const float *y, nn_activation act, float *dy, float *dw, float *db,
-                            float *dx)
+                            float *dx, const nn__sparse_rows *xs)
 {
     size_t n = (size_t)(batch * out);
     if (act.kind != NN_ACT_LINEAR) nn_activation_backward(act, dy, dy, pre, y, n);
     /* dW = x^T dpre; db = column sums of dpre; dx = dpre W^T. */
-    nn__gemm(1, 0, in, out, batch, 1.0f, x, in, dy, out, 0.0f, dw, out);
+    if (xs)
+        nn__dense_weight_grad_sparse(xs, out, dy, dw);
+    else
+        nn__gemm(1, 0, in, out, batch, 1.0f, x, in, dy, out, 0.0f, dw, out);
     memset(db, 0, (size_t)out * sizeof(float));
     for (int64_t r = 0; r < batch; r++) {
         const float *row = dy + r * out;
@@ -97,6 +100,6 @@ nn_status nn_dense_backward(nn_tensor *dx, nn_tensor *dw, nn_tensor *db, const n
     if (!nn_activation_name(act.kind)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "dense backward: unknown activation");
     if (scratch->data != dy->data) memcpy(scratch->data, dy->data, (size_t)(batch * out) * sizeof(float));
     nn__dense_backward_raw(batch, in, out, x->data, w->data, pre->data, y->data, act, scratch->data, dw->data,
-                           db->data, dx ? dx->data : NULL);
+                           db->data, dx ? dx->data : NULL, NULL);
     return NN_OK;
 }

@@ -155,7 +155,7 @@ nn_status nn_loss_softmax_cross_entropy(float *loss, nn_tensor *grad, const nn_t
     if (st == NN_OK && grad) st = check_tensor(who, "grad", grad);
     if (st != NN_OK) return st;
 
-    char sl[96], st_[96];
+    char sl[96], stg[96];
     if (logits->rank != 2)
         return nn__fail(NN_ERR_SHAPE, "%s: logits are %s, expected (B, C)", who,
                         shape_str(sl, sizeof sl, logits));
@@ -163,7 +163,7 @@ nn_status nn_loss_softmax_cross_entropy(float *loss, nn_tensor *grad, const nn_t
     int sparse = target->rank == 1;
     if (!(sparse && target->shape[0] == b) && !(target->rank == 2 && nn_tensor_same_shape(target, logits)))
         return nn__fail(NN_ERR_SHAPE, "%s: logits are %s, targets %s (expected (%lld) or (%lld, %lld))", who,
-                        shape_str(sl, sizeof sl, logits), shape_str(st_, sizeof st_, target), (long long)b,
+                        shape_str(sl, sizeof sl, logits), shape_str(stg, sizeof stg, target), (long long)b,
                         (long long)b, (long long)c);
     if (grad && (st = check_same_shape(who, "grad", grad, "logits", logits)) != NN_OK) return st;
     st = sparse ? check_class_indices(who, target->data, b, c) : check_distributions(who, target->data, b, c);

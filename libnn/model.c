@@ -29,6 +29,9 @@ struct nn_model {
     int64_t capacity;    /* batch size the workspace holds */
     float *workspace;    /* one allocation carved into the layer buffers and the two below */
     float *grad_a, *grad_b; /* (capacity x widest layer) ping-pong buffers for the backward pass */
+    nn__sparse_rows sparse; /* the first layer's input, compressed when it is mostly zeros */
+    void *sparse_buf;
+    int sparse_valid;       /* the last forward pass used it */
 };
 
 nn_status nn_model_create(nn_model **out, int64_t input_features)
@@ -52,6 +55,7 @@ void nn_model_free(nn_model *m)
     free(m->params);
     free(m->grads);
     free(m->workspace);
+    free(m->sparse_buf);
     free(m);
 }
 
@@ -226,7 +230,29 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
     if (!nn__mul_size(&total, (size_t)floats, (size_t)max_batch) || total > SIZE_MAX / sizeof(float))
         return nn__fail(NN_ERR_NO_MEMORY, "nn_model_reserve: workspace size overflows");
     float *ws = malloc(total * sizeof(float));
-    if (!ws) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_reserve: cannot allocate %zu floats", total);
+    /* Room for the first layer's input as compressed rows: every entry at worst, and row offsets. */
+    size_t entries = (size_t)(max_batch * m->input_features);
+    size_t cols = (size_t)m->input_features;
+    void *sp = m->layers[0].kind == NN_LAYER_DENSE
+                   ? malloc(2 * entries * (sizeof(int32_t) + sizeof(float)) +
+                            ((size_t)max_batch + 1 + 2 * cols + 1) * sizeof(int32_t))
+                   : NULL;
+    if (!ws || (m->layers[0].kind == NN_LAYER_DENSE && !sp)) {
+        free(ws);
+        free(sp);
+        return nn__fail(NN_ERR_NO_MEMORY, "nn_model_reserve: cannot allocate %zu floats", total);
+    }
+    free(m->sparse_buf);
+    m->sparse_buf = sp;
+    if (sp) {
+        m->sparse.value = sp;
+        m->sparse.col_value = m->sparse.value + entries;
+        m->sparse.index = (int32_t *)(m->sparse.col_value + entries);
+        m->sparse.col_row = m->sparse.index + entries;
+        m->sparse.start = m->sparse.col_row + entries;
+        m->sparse.col_start = m->sparse.start + max_batch + 1;
+        m->sparse.col_fill = m->sparse.col_start + cols + 1;
+    }
     free(m->workspace);
     m->workspace = ws;
     m->capacity = max_batch;
@@ -258,9 +284,14 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
 static const float *forward_rows(nn_model *m, const float *x, int64_t batch)
 {
     const float *in = x;
+    m->sparse_valid = 0;
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
-        if (l->kind == NN_LAYER_DENSE) {
+        if (i == 0 && l->kind == NN_LAYER_DENSE && nn__sparse_compress(&m->sparse, x, batch, l->in)) {
+            m->sparse_valid = 1;
+            nn__dense_forward_sparse(&m->sparse, l->out, m->params + l->w_off, m->params + l->b_off, l->act, l->pre,
+                                     l->y);
+        } else if (l->kind == NN_LAYER_DENSE) {
             nn__dense_forward_raw(batch, l->in, l->out, in, m->params + l->w_off, m->params + l->b_off, l->act,
                                   l->pre, l->y);
         } else {
@@ -427,7 +458,8 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
         size_t n = (size_t)(b * lay->out);
         if (lay->kind == NN_LAYER_DENSE) {
             nn__dense_backward_raw(b, lay->in, lay->out, in, m->params + lay->w_off, lay->pre, lay->y, lay->act,
-                                   grad, m->grads + lay->w_off, m->grads + lay->b_off, dx);
+                                   grad, m->grads + lay->w_off, m->grads + lay->b_off, dx,
+                                   i == 0 && m->sparse_valid ? &m->sparse : NULL);
         } else if (dx) {
             nn_activation_backward(lay->act, dx, grad, in, lay->y, n);
         }

@@ -478,13 +478,13 @@ nn_status nn_optimizer_setup(nn_optimizer *opt, size_t n)
 /* Kernels. Shapes: w, g and every state array are (n,). restrict: the state never aliases the
  * parameters or gradients, which lets the loops vectorise without runtime overlap checks. */
 
-static void sgd_plain(float *restrict w, const float *restrict g, size_t n, float lr)
+NN_HOT static void sgd_plain(float *restrict w, const float *restrict g, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
 }
 
 /* Keras: v = momentum v - lr g; w += v. */
-static void sgd_momentum(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
+NN_HOT static void sgd_momentum(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
 {
     for (size_t i = 0; i < n; i++) {
         float vi = mom * v[i] - lr * g[i];
@@ -494,7 +494,7 @@ static void sgd_momentum(float *restrict w, const float *restrict g, float *rest
 }
 
 /* Keras: v = momentum v - lr g; w += momentum v - lr g. */
-static void sgd_nesterov(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
+NN_HOT static void sgd_nesterov(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
 {
     for (size_t i = 0; i < n; i++) {
         float step = lr * g[i];
@@ -508,7 +508,7 @@ static void sgd_nesterov(float *restrict w, const float *restrict g, float *rest
  * outside the square root, not bias-corrected. decay = lr * weight_decay applies AdamW's decoupled
  * decay (Loshchilov & Hutter 2019) before the Adam update, as Keras does; it is 0 for Adam, where
  * w - 0 w leaves w unchanged. */
-static void adam(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+NN_HOT static void adam(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
                  float alpha, float one_minus_b1, float one_minus_b2, float eps, float decay)
 {
     for (size_t i = 0; i < n; i++) {
@@ -525,7 +525,7 @@ static void adam(float *restrict w, const float *restrict g, float *restrict m, 
 /* RMSprop (Hinton 2012) in Keras' form: s = rho s + (1-rho) g^2; inc = lr g / sqrt(s + eps), epsilon
  * inside the square root. Centered subtracts the squared running mean of g; with momentum the
  * increment is accumulated. One loop per variant keeps branches out of the loop bodies. */
-static void rmsprop_plain(float *restrict w, const float *restrict g, float *restrict s, size_t n, float lr, float rho,
+NN_HOT static void rmsprop_plain(float *restrict w, const float *restrict g, float *restrict s, size_t n, float lr, float rho,
                           float eps)
 {
     float one_minus_rho = 1.0f - rho;
@@ -537,7 +537,7 @@ static void rmsprop_plain(float *restrict w, const float *restrict g, float *res
     }
 }
 
-static void rmsprop_centered(float *restrict w, const float *restrict g, float *restrict s, float *restrict a,
+NN_HOT static void rmsprop_centered(float *restrict w, const float *restrict g, float *restrict s, float *restrict a,
                              size_t n, float lr, float rho, float eps)
 {
     float one_minus_rho = 1.0f - rho;
@@ -551,7 +551,7 @@ static void rmsprop_centered(float *restrict w, const float *restrict g, float *
     }
 }
 
-static void rmsprop_momentum(float *restrict w, const float *restrict g, float *restrict s, float *restrict mo,
+NN_HOT static void rmsprop_momentum(float *restrict w, const float *restrict g, float *restrict s, float *restrict mo,
                              size_t n, float lr, float rho, float eps, float mom)
 {
     float one_minus_rho = 1.0f - rho;
@@ -565,7 +565,7 @@ static void rmsprop_momentum(float *restrict w, const float *restrict g, float *
     }
 }
 
-static void rmsprop_centered_momentum(float *restrict w, const float *restrict g, float *restrict s,
+NN_HOT static void rmsprop_centered_momentum(float *restrict w, const float *restrict g, float *restrict s,
                                       float *restrict a, float *restrict mo, size_t n, float lr, float rho, float eps,
                                       float mom)
 {
@@ -583,7 +583,7 @@ static void rmsprop_centered_momentum(float *restrict w, const float *restrict g
 }
 
 /* Adagrad (Duchi et al. 2011) in Keras' form: acc += g^2; w -= lr g / sqrt(acc + eps). */
-static void adagrad(float *restrict w, const float *restrict g, float *restrict acc, size_t n, float lr, float eps)
+NN_HOT static void adagrad(float *restrict w, const float *restrict g, float *restrict acc, size_t n, float lr, float eps)
 {
     for (size_t i = 0; i < n; i++) {
         float gi = g[i];

@@ -32,7 +32,7 @@ command -v apt-get > /dev/null || die "apt-get not found; see docs/building.md f
 missing() {
   local p
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || echo "$p"
   done
 }
 

@@ -424,6 +424,9 @@ static void test_idx__corrupt_gzip(void **state)
     bytes junk = {(unsigned char *)"\x1f\x8b\x42\x42\x42\x42\x42\x42\x42\x42\x42\x42", 12};
     p = put("junk-images.gz", junk);
     expect_load_fails(p, lb, NN_ERR_FORMAT, p, "corrupt gzip data", NULL);
+    /* Nothing but the magic. */
+    p = put("magic-only-images.gz", (bytes){(unsigned char *)"\x1f\x8b", 2});
+    expect_load_fails(p, lb, NN_ERR_FORMAT, p, "gzip stream is cut short after 0 bytes", NULL);
 }
 
 /* ---- the pair of files ---- */

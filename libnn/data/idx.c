@@ -193,6 +193,8 @@ static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *
     size_t got;
     nn_status st = reader_read(r, head, 4, &got);
     if (st != NN_OK) return st;
+    if (got < 4 && r->gz_cut)
+        return fail_file(r->path, NN_ERR_FORMAT, "truncated: the gzip stream is cut short after %zu bytes", got);
     if (got == 0) return fail_file(r->path, NN_ERR_FORMAT, "empty file%s, expected an IDX %s file", inner, kind);
     if (got < 4) return fail_file(r->path, NN_ERR_FORMAT, "truncated header: %zu of 4 magic bytes%s", got, inner);
     if (head[0] != 0 || head[1] != 0)

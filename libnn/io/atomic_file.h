@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "nn/status.h"
 
 /* Write size bytes to a temporary file in path's folder, fsync it, rename it over path and fsync the
  * folder. Readers see either the earlier file or the complete new one, also after a power cut; on

@@ -125,9 +125,11 @@ nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsig
                             name, (unsigned long long)at, (unsigned long long)len, (unsigned long long)left);
         int k = known_index(tag);
         if (tag == NNIO_TAG_END) {
-            if (len != 4)
-                return nn__fail(NN_ERR_FORMAT, "model file: end section at byte %llu has %llu bytes, expected 4",
-                                (unsigned long long)at, (unsigned long long)len);
+            /* The whole-file CRC stops at this header, so its fields are checked exactly instead. */
+            if (len != 4 || flags != NNIO_FLAG_REQUIRED)
+                return nn__fail(NN_ERR_FORMAT, "model file: end section at byte %llu has %llu bytes and flags 0x%x, "
+                                               "expected 4 and 0x1",
+                                (unsigned long long)at, (unsigned long long)len, flags);
         } else if (k < 0) {
             if (flags & NNIO_FLAG_REQUIRED) {
                 if (*minor > NN_FORMAT_VERSION_MINOR)

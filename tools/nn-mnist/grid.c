@@ -376,29 +376,33 @@ int nnm_cmd_grid(int argc, char **argv)
     int rc = 1;
     int *state = calloc((size_t)n, sizeof *state);
     if (!state) goto out;
-    /* Folders are checked before the data are loaded or fetched: a bad --out fails at once. */
-    if (mpi.rank == 0 && prepare_folders(&c, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist grid: %s\n", err);
+    /* Folders are checked before the data are loaded or fetched: a bad --out fails at once. Under
+     * MPI every rank takes part in each check's verdict, so that all stop together. */
+    int ok = mpi.rank != 0 || prepare_folders(&c, err, sizeof err) == 0;
+    if (!ok) fprintf(stderr, "nn-mnist grid: %s\n", err);
+    if (!nnm_mpi_all_ok(&mpi, ok)) {
         rc = 2;
         goto out;
     }
-    if (nnm_load_datasets(&c, &train, &test, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist grid: %s\n", err);
-        goto out;
-    }
+    ok = nnm_load_datasets(&c, &train, &test, err, sizeof err) == 0;
+    if (!ok) fprintf(stderr, "nn-mnist grid: %s\n", err);
+    if (!nnm_mpi_all_ok(&mpi, ok)) goto out;
     int64_t n_train = c.train_limit && c.train_limit < nn_dataset_count(train) ? c.train_limit : nn_dataset_count(train);
     int64_t n_test = c.test_limit && c.test_limit < nn_dataset_count(test) ? c.test_limit : nn_dataset_count(test);
     if (c.batch_size > n_train) {
-        fprintf(stderr, "nn-mnist grid: --batch-size %lld is larger than the %lld training images\n",
-                (long long)c.batch_size, (long long)n_train);
+        if (mpi.rank == 0)
+            fprintf(stderr, "nn-mnist grid: --batch-size %lld is larger than the %lld training images\n",
+                    (long long)c.batch_size, (long long)n_train);
         rc = 2;
         goto out;
     }
-    if (mpi.rank == 0 && check_existing(&c, runs, n, n_train, n_test, state, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist grid: %s\n", err);
+    ok = mpi.rank != 0 || check_existing(&c, runs, n, n_train, n_test, state, err, sizeof err) == 0;
+    if (!ok) fprintf(stderr, "nn-mnist grid: %s\n", err);
+    if (!nnm_mpi_all_ok(&mpi, ok)) {
         rc = 2;
         goto out;
     }
+    nnm_mpi_share_state(&mpi, state, n);
     if (!c.quiet && mpi.rank == 0) {
         int todo = 0;
         for (int i = 0; i < n; i++) todo += state[i] < 0;
@@ -413,11 +417,17 @@ int nnm_cmd_grid(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    nnm_progress *progress = nnm_progress_create(c.jobs, c.quiet || mpi.rank > 0, mpi.size > 1);
+    /* Under MPI only rank 0 writes to the terminal, as plain lines (ranks' output interleaves). */
+    nnm_progress *progress = nnm_progress_create(mpi.size > 1 ? 2 : c.jobs, c.quiet, mpi.size > 1);
     int failed = 0;
     if (mpi.size > 1) {
         nnm_train_env env = {&c, train, test, progress, 0, &stop_requested};
         failed = nnm_mpi_run_grid(&mpi, &env, runs, n, state, err, sizeof err) != 0;
+        if (failed && mpi.rank != 0) {
+            /* Rank 0 reports the failure. */
+            rc = 1;
+            goto out;
+        }
     } else {
         worker_ctx ctx = {.config = &c, .runs = runs, .state = state, .n = n, .train = train, .test = test,
                           .progress = progress};

@@ -16,6 +16,11 @@ typedef struct nnm_mpi {
 int nnm_mpi_init(int *argc, char ***argv, nnm_mpi *mpi);
 void nnm_mpi_finalize(nnm_mpi *mpi);
 
+/* 1 when ok is non-zero on every rank (collective; plain ok without MPI). */
+int nnm_mpi_all_ok(nnm_mpi *mpi, int ok);
+/* Rank 0's view of which runs are done, to every rank. */
+void nnm_mpi_share_state(nnm_mpi *mpi, int *state, int n);
+
 /* Trains the runs whose state is < 0 across all ranks; 0 or -1 with err. */
 int nnm_mpi_run_grid(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *runs, int n, int *state, char *err,
                      size_t errlen);

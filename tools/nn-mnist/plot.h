@@ -11,8 +11,12 @@
  *
  * Every figure function returns 0 on success, or -1 with a one-line message in err (when err is not NULL
  * and errlen > 0). None prints, exits or asserts. The PNG is written to a temporary file beside png_path
- * and renamed over it, so a failed call never leaves a truncated figure behind. Functions may run in
- * several threads at once as long as they write different files.
+ * and renamed over it, so a failed call never leaves a truncated figure behind; a path naming a folder or
+ * a device is refused. The functions keep no state of their own between calls (cairo and fontconfig
+ * keep font caches, which cairo_debug_reset_static_data() and FcFini() release).
+ *
+ * Text is cleaned before drawing: invalid UTF-8 bytes become '?', control characters other than '\n'
+ * spaces, and labels over 40 bytes (titles over 120) are shortened with "...".
  *
  * Figure sizes are fixed, in pixels at 100 dpi, so that reports can lay them out:
  *   bars           NNM_PLOT_BARS_W x NNM_PLOT_BARS_H       (1000 x 600)
@@ -44,15 +48,15 @@ enum {
 #define NNM_PLOT_TALL_ROWS 8
 
 /** Input limits: larger figures would be unreadable, so they are refused rather than drawn. */
-#define NNM_PLOT_MAX_BARS 200
+#define NNM_PLOT_MAX_BARS       200
 #define NNM_PLOT_MAX_CELLS_SIDE 100
-#define NNM_PLOT_MAX_SERIES 64
-#define NNM_PLOT_MAX_POINTS 100000
+#define NNM_PLOT_MAX_SERIES     64
+#define NNM_PLOT_MAX_POINTS     100000
 
 /** Colour maps for nnm_plot_heatmap() and nnm_colormap(). */
 enum {
     NNM_CMAP_VIRIDIS = 0, /**< matplotlib's viridis, dark purple (low) to yellow (high): accuracies */
-    NNM_CMAP_BLUES = 1    /**< ColorBrewer's 9-class Blues as in matplotlib, near white to dark blue: counts */
+    NNM_CMAP_BLUES = 1 /**< ColorBrewer's 9-class Blues as in matplotlib, near white to dark blue: counts */
 };
 
 /**
@@ -62,8 +66,9 @@ enum {
  * largest, with room for the annotations, so that differences of 0.001 between accuracies stay visible.
  * Bars share a colour when their labels share a first part ("adam/relu", "adam-tanh" and "adam\nsigmoid"
  * are all "adam"), seaborn's "deep" palette in order of first appearance. Labels may hold '\n'; labels
- * too wide for their slot are rotated by 30 degrees; labels over 40 bytes are shortened with "...".
- * A NaN value (a missing run) draws no bar and the annotation "n/a".
+ * too wide for their slot are rotated by 30 degrees, or stood upright when slanted ones would still
+ * collide; annotations too wide for a slot are stood upright too. A NaN value (a missing run) draws no
+ * bar and the annotation "n/a". When values straddle zero, bars grow from zero.
  *
  * @param[in] png_path  file to write (replaced if it exists)
  * @param[in] title     bold title above the plot; may be NULL or ""
@@ -85,7 +90,9 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
  * Colours span the data's finite minimum (colour map start) to maximum (colour map end); when they are
  * equal every cell takes the middle colour. Each cell is annotated with value_fmt, in dark text on light
  * cells and white text on dark ones (nnm_text_is_dark()), at a size that fits the cell. NaN cells (missing
- * runs) are grey with "n/a". The canvas is taller from NNM_PLOT_TALL_ROWS rows on.
+ * runs) are grey with "n/a"; cells too small for 5-point text get no annotation. Column labels too wide
+ * for their cells are slanted (45 degrees) or upright, and on crowded axes only every k-th label is
+ * drawn. The canvas is taller from NNM_PLOT_TALL_ROWS rows on.
  *
  * @param[in] png_path    file to write
  * @param[in] title       bold title; may be NULL or ""
@@ -111,7 +118,9 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
 /**
  * Line plot of learning curves: series i has lens[i] points, point k drawn at x = k + 1 (epochs count
  * from 1), in matplotlib's tab10 colours (dashed from the 11th series on), with dot markers while a series
- * has at most 30 points. The legend sits outside the axes, on the right. NaN points leave a gap.
+ * has at most 30 points. The legend sits outside the axes, on the right (in columns when the series do
+ * not fit one). Both axes span the data with 5% margins, as matplotlib's; x ticks are whole epochs (each
+ * one up to ten). NaN points leave a gap.
  *
  * @param[in] png_path      file to write
  * @param[in] title         bold title; may be NULL or ""
@@ -137,11 +146,11 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
  * a millionth of a step of zero are exactly 0 (no "-0.00").
  *
  * @param[in] lo, hi      the range to cover, finite
- * @param[in] max_ticks   at least 2
+ * @param[in] max_ticks   at least 3 (two ticks cannot cover a range around zero)
  * @param[out] ticks      the ticks, ascending
  * @param[in] cap         capacity of ticks; at least max_ticks is always enough
- * @return the number of ticks (2 .. max_ticks), or -1 on non-finite bounds, max_ticks < 2, too small a
- *         cap or a NULL ticks
+ * @return the number of ticks (2 .. max_ticks), or -1 on non-finite bounds, a range too wide for a double,
+ *         max_ticks < 3, too small a cap or a NULL ticks
  */
 int nnm_nice_ticks(double lo, double hi, int max_ticks, double *ticks, int cap);
 

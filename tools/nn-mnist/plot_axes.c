@@ -9,15 +9,11 @@ double nnm_plot__map(double v, double lo, double hi, double p0, double p1)
 }
 
 /* Thin lines on pixel centres, so that a 1 px line covers one row of pixels instead of two greys. */
-static double snap(double v)
-{
-    return floor(v) + 0.5;
-}
+static double snap(double v) { return floor(v) + 0.5; }
 
 void nnm_plot__title(cairo_t *cr, const char *title, double cx, double y)
 {
-    if (!title || !*title)
-        return;
+    if (!title || !*title) return;
     nnm_plot__font(cr, NNM_TITLE_PX, 1);
     nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
     nnm_plot__text(cr, title, cx, y, 0.5, 0.0, 0.0);
@@ -34,8 +30,7 @@ void nnm_plot__hgrid(cairo_t *cr, nnm_plot__rect plot, double lo, double hi, con
     nnm_plot__set_rgb(cr, nnm_plot__grid_rgb);
     cairo_set_line_width(cr, 1.0);
     for (int i = 0; i < n; i++) {
-        if (!inside(ticks[i], lo, hi))
-            continue;
+        if (!inside(ticks[i], lo, hi)) continue;
         double y = snap(nnm_plot__map(ticks[i], lo, hi, plot.y + plot.h, plot.y));
         cairo_move_to(cr, plot.x, y);
         cairo_line_to(cr, plot.x + plot.w, y);
@@ -52,8 +47,7 @@ void nnm_plot__left_axis(cairo_t *cr, nnm_plot__rect plot, double lo, double hi,
     cairo_move_to(cr, x, plot.y);
     cairo_line_to(cr, x, plot.y + plot.h);
     for (int i = 0; i < n; i++) {
-        if (!inside(ticks[i], lo, hi))
-            continue;
+        if (!inside(ticks[i], lo, hi)) continue;
         double y = snap(nnm_plot__map(ticks[i], lo, hi, plot.y + plot.h, plot.y));
         cairo_move_to(cr, x, y);
         cairo_line_to(cr, x - NNM_TICK_LEN, y);
@@ -62,8 +56,7 @@ void nnm_plot__left_axis(cairo_t *cr, nnm_plot__rect plot, double lo, double hi,
     int dec = nnm_plot__tick_decimals(ticks, n);
     nnm_plot__font(cr, NNM_TICK_PX, 0);
     for (int i = 0; i < n; i++) {
-        if (!inside(ticks[i], lo, hi))
-            continue;
+        if (!inside(ticks[i], lo, hi)) continue;
         double y = snap(nnm_plot__map(ticks[i], lo, hi, plot.y + plot.h, plot.y));
         char buf[64];
         nnm_plot__format_tick(buf, sizeof buf, ticks[i], dec);

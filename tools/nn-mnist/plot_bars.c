@@ -5,19 +5,18 @@
 
 #include "plot_internal.h"
 
-#define PAD 12.0          /* between the canvas edge and the outermost text */
-#define BAR_FILL 0.7      /* bar width over slot width, as the design */
-#define LABEL_ANGLE 30.0  /* x labels too wide for their slot are rotated by this */
-#define LABEL_NUDGE 4.0   /* a 30-degree label's anchor right of its tick, so the text's middle meets it */
-#define ANNOT_GAP 4.0     /* between a bar's top and its value */
+#define PAD          12.0 /* between the canvas edge and the outermost text */
+#define BAR_FILL     0.7  /* bar width over slot width, as the design */
+#define LABEL_ANGLE  30.0 /* x labels too wide for their slot are rotated by this */
+#define LABEL_NUDGE  4.0  /* a 30-degree label's anchor right of its tick, so the text's middle meets it */
+#define ANNOT_GAP    4.0  /* between a bar's top and its value */
 #define ANNOT_SAMPLE "0.0000"
 
 typedef char label_buf[NNM_LABEL_MAX + 8];
 
 static void shorten_all(const char *const *labels, int n, label_buf *out)
 {
-    for (int i = 0; i < n; i++)
-        nnm_plot__shorten(labels[i], NNM_LABEL_MAX, out[i], sizeof out[i]);
+    for (int i = 0; i < n; i++) nnm_plot__shorten(labels[i], NNM_LABEL_MAX, out[i], sizeof out[i]);
 }
 
 /* Widest and tallest x label once rotated by angle, in the tick font. */
@@ -39,8 +38,7 @@ static double label_angle(cairo_t *cr, const label_buf *lab, int n, double slot)
 {
     double w, h;
     labels_extent(cr, lab, n, 0.0, &w, &h);
-    if (w <= 0.95 * slot)
-        return 0.0;
+    if (w <= 0.95 * slot) return 0.0;
     return slot * 0.5 >= 1.1 * h ? LABEL_ANGLE : 90.0;
 }
 
@@ -61,28 +59,25 @@ static double label_overhang(cairo_t *cr, const label_buf *lab, int n, double sl
 static int y_ticks(double vmin, double vmax, double plot_h, double annot_h, nnm_plot__bars_layout *out)
 {
     double range = vmax - vmin;
-    if (range <= 0.0)
-        range = vmin != 0.0 ? fabs(vmin) * 0.1 : 1.0;
+    if (range <= 0.0) range = vmin != 0.0 ? fabs(vmin) * 0.1 : 1.0;
     double below = 0.15 * range, above = 0.05 * range; /* above grows below until annotations fit */
     for (int tries = 0; tries < 40; tries++, above *= 1.3) {
         int n = nnm_nice_ticks(vmin - below, vmax + above, 10, out->ticks, NNM_BARS_MAX_TICKS);
-        if (n < 2)
-            return -1;
+        if (n < 2) return -1;
         out->nticks = n;
         out->lo = out->ticks[0];
         out->hi = out->ticks[n - 1];
-        if ((out->hi - vmax) / (out->hi - out->lo) * plot_h >= annot_h + ANNOT_GAP)
-            return 0;
+        if ((out->hi - vmax) / (out->hi - out->lo) * plot_h >= annot_h + ANNOT_GAP) return 0;
     }
     return 0; /* an unreadable annotation is better than no figure */
 }
 
-int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
-                                  const double *values, int n, nnm_plot__bars_layout *out)
+int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
+                                  const char *const *labels, const double *values, int n,
+                                  nnm_plot__bars_layout *out)
 {
     label_buf *lab = malloc((size_t)n * sizeof *lab);
-    if (!lab)
-        return -1;
+    if (!lab) return -1;
     shorten_all(labels, n, lab);
     double vmin = INFINITY, vmax = -INFINITY;
     for (int i = 0; i < n; i++)
@@ -101,7 +96,8 @@ int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *yl
         ylabel_w = nnm_plot__text_height(cr, ylabel) + PAD;
     }
     nnm_plot__font(cr, NNM_ANNOT_PX, 0);
-    double annot_w = nnm_plot__text_width(cr, ANNOT_SAMPLE), annot_h = nnm_plot__text_height(cr, ANNOT_SAMPLE);
+    double annot_w = nnm_plot__text_width(cr, ANNOT_SAMPLE),
+           annot_h = nnm_plot__text_height(cr, ANNOT_SAMPLE);
 
     /* The plot's width depends on the tick labels and on how far rotated x labels hang left, those on
      * the plot's height, the height on the x labels' rotation, and that on the width: three passes from a
@@ -134,21 +130,16 @@ int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *yl
 }
 
 /* Bars whose labels share the part before the first '/', '-' or newline share a colour. */
-static size_t group_len(const char *label)
-{
-    return strcspn(label, "/-\n");
-}
+static size_t group_len(const char *label) { return strcspn(label, "/-\n"); }
 
 static int group_of(const char *const *labels, int i, int *groups)
 {
     size_t len = group_len(labels[i]);
     for (int j = 0; j < i; j++)
-        if (group_len(labels[j]) == len && memcmp(labels[j], labels[i], len) == 0)
-            return groups[j];
+        if (group_len(labels[j]) == len && memcmp(labels[j], labels[i], len) == 0) return groups[j];
     int next = 0;
     for (int j = 0; j < i; j++)
-        if (groups[j] >= next)
-            next = groups[j] + 1;
+        if (groups[j] >= next) next = groups[j] + 1;
     return next;
 }
 
@@ -160,8 +151,7 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
     double slot = p.w / n, base = L->lo < 0.0 && L->hi > 0.0 ? 0.0 : L->lo;
     double ybase = nnm_plot__map(base, L->lo, L->hi, p.y + p.h, p.y);
     for (int i = 0; i < n; i++) {
-        if (isnan(values[i]))
-            continue;
+        if (isnan(values[i])) continue;
         double rgb[3];
         nnm_plot__palette_deep(groups[i], rgb);
         nnm_plot__set_rgb(cr, rgb);
@@ -227,8 +217,7 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
     if (n < 1 || n > NNM_PLOT_MAX_BARS)
         return nnm_plot__fail(err, errlen, "bars: %d bars, expects 1 to %d", n, NNM_PLOT_MAX_BARS);
     for (int i = 0; i < n; i++) {
-        if (!labels[i])
-            return nnm_plot__fail(err, errlen, "bars: label %d is NULL", i);
+        if (!labels[i]) return nnm_plot__fail(err, errlen, "bars: label %d is NULL", i);
         if (isinf(values[i]))
             return nnm_plot__fail(err, errlen, "bars: value %d ('%s') is infinite", i, labels[i]);
     }
@@ -237,10 +226,8 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
     nnm_plot__shorten(ylabel, NNM_TITLE_MAX, ybuf, sizeof ybuf);
 
     int *groups = malloc((size_t)n * sizeof *groups);
-    if (!groups)
-        return nnm_plot__fail(err, errlen, "bars: out of memory");
-    for (int i = 0; i < n; i++)
-        groups[i] = group_of(labels, i, groups);
+    if (!groups) return nnm_plot__fail(err, errlen, "bars: out of memory");
+    for (int i = 0; i < n; i++) groups[i] = group_of(labels, i, groups);
 
     nnm_plot__canvas c;
     if (nnm_plot__canvas_open(&c, NNM_PLOT_BARS_W, NNM_PLOT_BARS_H, err, errlen) != 0) {

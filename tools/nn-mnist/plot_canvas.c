@@ -12,8 +12,8 @@
 
 #include "plot_internal.h"
 
-#define PLOT_PI 3.14159265358979323846
-#define LINE_SPACING 1.2 /* matplotlib's default, in font sizes */
+#define PLOT_PI        3.14159265358979323846
+#define LINE_SPACING   1.2 /* matplotlib's default, in font sizes */
 #define LINE_MAX_BYTES 1024
 
 int nnm_plot__fail(char *err, size_t errlen, const char *fmt, ...)
@@ -38,14 +38,16 @@ int nnm_plot__canvas_open(nnm_plot__canvas *c, int w, int h, char *err, size_t e
     cairo_status_t st = cairo_surface_status(s);
     if (st != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(s);
-        return nnm_plot__fail(err, errlen, "cannot create a %dx%d image: %s", w, h, cairo_status_to_string(st));
+        return nnm_plot__fail(err, errlen, "cannot create a %dx%d image: %s", w, h,
+                              cairo_status_to_string(st));
     }
     cairo_t *cr = cairo_create(s);
     st = cairo_status(cr);
     if (st != CAIRO_STATUS_SUCCESS) {
         cairo_destroy(cr);
         cairo_surface_destroy(s);
-        return nnm_plot__fail(err, errlen, "cannot draw on a %dx%d image: %s", w, h, cairo_status_to_string(st));
+        return nnm_plot__fail(err, errlen, "cannot draw on a %dx%d image: %s", w, h,
+                              cairo_status_to_string(st));
     }
     cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
     cairo_paint(cr);
@@ -64,10 +66,8 @@ int nnm_plot__canvas_open(nnm_plot__canvas *c, int w, int h, char *err, size_t e
 
 void nnm_plot__canvas_close(nnm_plot__canvas *c)
 {
-    if (c->cr)
-        cairo_destroy(c->cr);
-    if (c->surface)
-        cairo_surface_destroy(c->surface);
+    if (c->cr) cairo_destroy(c->cr);
+    if (c->surface) cairo_surface_destroy(c->surface);
     c->cr = NULL;
     c->surface = NULL;
 }
@@ -81,8 +81,7 @@ static cairo_status_t png_write(void *closure, const unsigned char *data, unsign
 {
     png_sink *sink = closure;
     if (fwrite(data, 1, length, sink->f) != length) {
-        if (!sink->err)
-            sink->err = errno ? errno : EIO;
+        if (!sink->err) sink->err = errno ? errno : EIO;
         return CAIRO_STATUS_WRITE_ERROR;
     }
     return CAIRO_STATUS_SUCCESS;
@@ -91,8 +90,7 @@ static cairo_status_t png_write(void *closure, const unsigned char *data, unsign
 static int write_fail(const char *path, int e, char *err, size_t errlen)
 {
     char why[128];
-    if (strerror_r(e, why, sizeof why) != 0)
-        snprintf(why, sizeof why, "errno %d", e);
+    if (strerror_r(e, why, sizeof why) != 0) snprintf(why, sizeof why, "errno %d", e);
     return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s (%s)", path,
                           cairo_status_to_string(CAIRO_STATUS_WRITE_ERROR), why);
 }
@@ -116,8 +114,7 @@ int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size
      * fsync: a figure lost to a power cut is regenerated from the results. */
     size_t len = strlen(path);
     char *tmp = malloc(len + 8);
-    if (!tmp)
-        return write_fail(path, ENOMEM, err, errlen);
+    if (!tmp) return write_fail(path, ENOMEM, err, errlen);
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", 8);
     int fd = mkstemp(tmp);
@@ -137,17 +134,14 @@ int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size
     }
     st = cairo_surface_write_to_png_stream(c->surface, png_write, &sink);
     int e = sink.err;
-    if (fflush(sink.f) != 0 && !e)
-        e = errno ? errno : EIO;
-    if (fclose(sink.f) != 0 && !e)
-        e = errno ? errno : EIO;
+    if (fflush(sink.f) != 0 && !e) e = errno ? errno : EIO;
+    if (fclose(sink.f) != 0 && !e) e = errno ? errno : EIO;
     if (st != CAIRO_STATUS_SUCCESS && !e) {
         unlink(tmp);
         free(tmp);
         return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s", path, cairo_status_to_string(st));
     }
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
     if (e) {
         unlink(tmp);
         free(tmp);
@@ -169,8 +163,7 @@ static const char *next_line(const char *text, char line[LINE_MAX_BYTES])
 {
     const char *nl = strchr(text, '\n');
     size_t n = nl ? (size_t)(nl - text) : strlen(text);
-    if (n >= LINE_MAX_BYTES)
-        n = LINE_MAX_BYTES - 1;
+    if (n >= LINE_MAX_BYTES) n = LINE_MAX_BYTES - 1;
     memcpy(line, text, n);
     line[n] = '\0';
     return nl ? nl + 1 : NULL;
@@ -197,8 +190,7 @@ double nnm_plot__text_width(cairo_t *cr, const char *text)
 static int count_lines(const char *text)
 {
     int n = 1;
-    for (const char *p = text; *p; p++)
-        n += *p == '\n';
+    for (const char *p = text; *p; p++) n += *p == '\n';
     return n;
 }
 
@@ -246,38 +238,30 @@ void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double 
 static size_t utf8_seq(const unsigned char *s)
 {
     unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     size_t n;
     unsigned lo = 0x80, hi = 0xbf;
     if (c >= 0xc2 && c <= 0xdf)
         n = 2;
     else if (c >= 0xe0 && c <= 0xef) {
         n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        if (c == 0xed)
-            hi = 0x9f;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
     } else if (c >= 0xf0 && c <= 0xf4) {
         n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        if (c == 0xf4)
-            hi = 0x8f;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
     } else
         return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
+        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
     return n;
 }
 
 void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap)
 {
-    if (!text)
-        text = "";
+    if (!text) text = "";
     /* cairo refuses invalid UTF-8 for good (the context enters an error state), so bad bytes and
      * control characters become '?' and ' ' here, once, for every string the figures draw. */
     const unsigned char *s = (const unsigned char *)text;
@@ -304,8 +288,7 @@ void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap
     if (cut) {
         while (o > 0 && o + 3 > limit) /* make room for "...", then back up to a character start */
             o--;
-        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
-            o--;
+        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80) o--;
         memcpy(out + o, "...", 3);
         o += 3;
     }

@@ -29,7 +29,9 @@ static const double blues_rgb[][3] = {
     {0x08 / 255.0, 0x30 / 255.0, 0x6b / 255.0},
 };
 
-#define HEX(c) {((c) >> 16 & 0xff) / 255.0, ((c) >> 8 & 0xff) / 255.0, ((c)&0xff) / 255.0}
+/* clang-format off */
+#define HEX(c) {((c) >> 16 & 0xff) / 255.0, ((c) >> 8 & 0xff) / 255.0, ((c) & 0xff) / 255.0}
+/* clang-format on */
 
 /* seaborn's "deep" palette: the bar colours of the design. */
 static const double deep_rgb[][3] = {HEX(0x4c72b0), HEX(0xdd8452), HEX(0x55a868), HEX(0xc44e52),
@@ -49,42 +51,35 @@ const double nnm_plot__nan_rgb[3] = {0.80, 0.80, 0.80};
 
 static void lerp_rgb(const double a[3], const double b[3], double f, double rgb[3])
 {
-    for (int k = 0; k < 3; k++)
-        rgb[k] = a[k] + (b[k] - a[k]) * f;
+    for (int k = 0; k < 3; k++) rgb[k] = a[k] + (b[k] - a[k]) * f;
 }
 
 void nnm_colormap(int cmap, double t, double rgb[3])
 {
     if (!(t > 0.0)) /* also catches NaN */
         t = 0.0;
-    if (t > 1.0)
-        t = 1.0;
+    if (t > 1.0) t = 1.0;
     if (cmap == NNM_CMAP_BLUES) {
         int last = COUNT(blues_rgb) - 1;
         double s = t * last;
         int i = (int)s;
-        if (i >= last)
-            i = last - 1;
+        if (i >= last) i = last - 1;
         lerp_rgb(blues_rgb[i], blues_rgb[i + 1], s - i, rgb);
         return;
     }
     int i = 0;
-    while (i < COUNT(viridis_pos) - 2 && t > viridis_pos[i + 1])
-        i++;
+    while (i < COUNT(viridis_pos) - 2 && t > viridis_pos[i + 1]) i++;
     double f = (t - viridis_pos[i]) / (viridis_pos[i + 1] - viridis_pos[i]);
     lerp_rgb(viridis_rgb[i], viridis_rgb[i + 1], f, rgb);
 }
 
 /* WCAG 2: an sRGB channel, linearised. */
-static double linear_channel(double c)
-{
-    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
-}
+static double linear_channel(double c) { return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4); }
 
 int nnm_text_is_dark(const double rgb[3])
 {
-    double lum = 0.2126 * linear_channel(rgb[0]) + 0.7152 * linear_channel(rgb[1]) +
-                 0.0722 * linear_channel(rgb[2]);
+    double lum =
+        0.2126 * linear_channel(rgb[0]) + 0.7152 * linear_channel(rgb[1]) + 0.0722 * linear_channel(rgb[2]);
     return lum > 0.408;
 }
 
@@ -100,7 +95,4 @@ void nnm_plot__palette_tab10(int i, double rgb[3])
     rgb[0] = c[0], rgb[1] = c[1], rgb[2] = c[2];
 }
 
-void nnm_plot__set_rgb(cairo_t *cr, const double rgb[3])
-{
-    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-}
+void nnm_plot__set_rgb(cairo_t *cr, const double rgb[3]) { cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]); }

@@ -4,24 +4,24 @@
 
 #include "plot_internal.h"
 
-#define PAD 12.0
-#define LINE_PX NNM_PT(1.5)   /* matplotlib's default line width */
-#define MARKER_R 2.5
-#define MARKERS_UP_TO 30      /* more points than this and markers would hide the line */
-#define ENTRY_H 22.5          /* legend row height */
-#define HANDLE_W 30.0         /* legend line sample */
-#define LEGEND_PAD 12.0
-#define LEGEND_GAP 22.0       /* between the axes and the legend */
-#define MARGIN 0.05           /* matplotlib's axes margins, of the data range */
+#define PAD           12.0
+#define LINE_PX       NNM_PT(1.5) /* matplotlib's default line width */
+#define MARKER_R      2.5
+#define MARKERS_UP_TO 30   /* more points than this and markers would hide the line */
+#define ENTRY_H       22.5 /* legend row height */
+#define HANDLE_W      30.0 /* legend line sample */
+#define LEGEND_PAD    12.0
+#define LEGEND_GAP    22.0 /* between the axes and the legend */
+#define MARGIN        0.05 /* matplotlib's axes margins, of the data range */
 
-static void data_range(const double *const *ys, const int *lens, int nseries, double *lo, double *hi, int *maxlen)
+static void data_range(const double *const *ys, const int *lens, int nseries, double *lo, double *hi,
+                       int *maxlen)
 {
     *lo = INFINITY;
     *hi = -INFINITY;
     *maxlen = 0;
     for (int s = 0; s < nseries; s++) {
-        if (lens[s] > *maxlen)
-            *maxlen = lens[s];
+        if (lens[s] > *maxlen) *maxlen = lens[s];
         for (int k = 0; k < lens[s]; k++)
             if (!isnan(ys[s][k])) {
                 *lo = fmin(*lo, ys[s][k]);
@@ -39,13 +39,11 @@ static int inner_ticks(double a, double b, int max_ticks, double lo, double hi, 
 {
     double all[NNM_CURVES_MAX_TICKS];
     int n = nnm_nice_ticks(a, b, max_ticks, all, NNM_CURVES_MAX_TICKS);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     int k = 0;
     double eps = (hi - lo) * 1e-9;
     for (int i = 0; i < n; i++)
-        if (all[i] >= lo - eps && all[i] <= hi + eps)
-            ticks[k++] = all[i];
+        if (all[i] >= lo - eps && all[i] <= hi + eps) ticks[k++] = all[i];
     return k;
 }
 
@@ -68,12 +66,14 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
     } else {
         out->xlo = 1.0 - MARGIN * (maxlen - 1);
         out->xhi = maxlen + MARGIN * (maxlen - 1);
-        /* At most one tick per epoch, so that epochs never get fractional ticks. */
-        int mt = maxlen < 11 ? maxlen : 11;
-        out->nxticks = inner_ticks(1.0, maxlen, mt, out->xlo, out->xhi, out->xticks);
+        /* Epochs are whole: every one up to ten, beyond that at most 11 ticks, whose step is then >= 1. */
+        if (maxlen <= 10) {
+            for (int k = 0; k < maxlen; k++) out->xticks[k] = k + 1.0;
+            out->nxticks = maxlen;
+        } else
+            out->nxticks = inner_ticks(1.0, maxlen, 11, out->xlo, out->xhi, out->xticks);
     }
-    if (out->nyticks < 0 || out->nxticks < 0)
-        return -1;
+    if (out->nyticks < 0 || out->nxticks < 0) return -1;
 
     double top = title && *title ? 55.0 : 25.0;
     nnm_plot__font(cr, NNM_TICK_PX, 0);
@@ -81,10 +81,8 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
     double bottom = NNM_PLOT_CURVES_H - PAD - tick_h - NNM_TICK_LEN - NNM_PT(3.5);
     nnm_plot__font(cr, NNM_LABEL_PX, 0);
     double ylabel_w = 0.0;
-    if (xlabel && *xlabel)
-        bottom -= nnm_plot__text_height(cr, xlabel) + 2 * PAD;
-    if (ylabel && *ylabel)
-        ylabel_w = nnm_plot__text_height(cr, ylabel) + PAD;
+    if (xlabel && *xlabel) bottom -= nnm_plot__text_height(cr, xlabel) + 2 * PAD;
+    if (ylabel && *ylabel) ylabel_w = nnm_plot__text_height(cr, ylabel) + PAD;
     double plot_h = bottom - top;
 
     nnm_plot__font(cr, NNM_TICK_PX, 0);
@@ -95,8 +93,7 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
         name_w = fmax(name_w, nnm_plot__text_width(cr, name));
     }
     int fit = (int)floor((plot_h - 2 * 8.0) / ENTRY_H);
-    if (fit < 1)
-        fit = 1;
+    if (fit < 1) fit = 1;
     out->legend_rows = nseries < fit ? nseries : fit;
     int legend_cols = (nseries + out->legend_rows - 1) / out->legend_rows;
     out->legend_col_w = HANDLE_W + name_w + 2 * LEGEND_PAD;
@@ -151,8 +148,7 @@ static void draw_series(cairo_t *cr, const nnm_plot__curves_layout *L, const dou
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0.0);
-    if (len > MARKERS_UP_TO)
-        return;
+    if (len > MARKERS_UP_TO) return;
     for (int k = 0; k < len; k++)
         if (!isnan(y[k]))
             marker(cr, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
@@ -172,8 +168,7 @@ static void draw_x_axis(cairo_t *cr, const nnm_plot__curves_layout *L)
     cairo_stroke(cr);
     nnm_plot__font(cr, NNM_TICK_PX, 0);
     int dec = nnm_plot__tick_decimals(L->xticks, L->nxticks);
-    if (L->nxticks < 2)
-        dec = 0;
+    if (L->nxticks < 2) dec = 0;
     for (int i = 0; i < L->nxticks; i++) {
         char buf[64];
         nnm_plot__format_tick(buf, sizeof buf, L->xticks[i], dec);
@@ -214,8 +209,7 @@ static void draw_legend(cairo_t *cr, const nnm_plot__curves_layout *L, const cha
         cairo_line_to(cr, x + HANDLE_W, y);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0.0);
-        if (lens[s] <= MARKERS_UP_TO)
-            marker(cr, x + HANDLE_W / 2, y);
+        if (lens[s] <= MARKERS_UP_TO) marker(cr, x + HANDLE_W / 2, y);
         char name[NNM_LABEL_MAX + 8];
         nnm_plot__shorten(names[s], NNM_LABEL_MAX, name, sizeof name);
         nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
@@ -230,10 +224,10 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     if (!png_path || !series_names || !ys || !lens)
         return nnm_plot__fail(err, errlen, "curves: png_path, series_names, ys and lens must not be NULL");
     if (nseries < 1 || nseries > NNM_PLOT_MAX_SERIES)
-        return nnm_plot__fail(err, errlen, "curves: %d series, expects 1 to %d", nseries, NNM_PLOT_MAX_SERIES);
+        return nnm_plot__fail(err, errlen, "curves: %d series, expects 1 to %d", nseries,
+                              NNM_PLOT_MAX_SERIES);
     for (int s = 0; s < nseries; s++) {
-        if (!series_names[s])
-            return nnm_plot__fail(err, errlen, "curves: series name %d is NULL", s);
+        if (!series_names[s]) return nnm_plot__fail(err, errlen, "curves: series name %d is NULL", s);
         if (lens[s] < 0 || lens[s] > NNM_PLOT_MAX_POINTS)
             return nnm_plot__fail(err, errlen, "curves: series %d ('%s') has %d points, expects 0 to %d", s,
                                   series_names[s], lens[s], NNM_PLOT_MAX_POINTS);
@@ -251,8 +245,7 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     nnm_plot__shorten(ylabel, NNM_TITLE_MAX, ybuf, sizeof ybuf);
 
     nnm_plot__canvas c;
-    if (nnm_plot__canvas_open(&c, NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H, err, errlen) != 0)
-        return -1;
+    if (nnm_plot__canvas_open(&c, NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H, err, errlen) != 0) return -1;
     nnm_plot__curves_layout L;
     if (nnm_plot__curves_layout_compute(c.cr, tbuf, xbuf, ybuf, series_names, ys, lens, nseries, &L) != 0) {
         nnm_plot__canvas_close(&c);
@@ -263,8 +256,7 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     cairo_save(c.cr);
     cairo_rectangle(c.cr, p.x, p.y - MARKER_R, p.w, p.h + 2 * MARKER_R);
     cairo_clip(c.cr);
-    for (int s = 0; s < nseries; s++)
-        draw_series(c.cr, &L, ys[s], lens[s], s);
+    for (int s = 0; s < nseries; s++) draw_series(c.cr, &L, ys[s], lens[s], s);
     cairo_restore(c.cr);
     nnm_plot__left_axis(c.cr, p, L.ylo, L.yhi, L.yticks, L.nyticks, ybuf, 20.0);
     draw_x_axis(c.cr, &L);

@@ -5,10 +5,10 @@
 
 #include "plot_internal.h"
 
-#define PAD 15.0
-#define CBAR_GAP 25.0      /* between the grid and the colour bar */
-#define CBAR_W 20.0
-#define COL_ANGLE 45.0     /* column labels too wide for their cell are rotated by this */
+#define PAD          15.0
+#define CBAR_GAP     25.0 /* between the grid and the colour bar */
+#define CBAR_W       20.0
+#define COL_ANGLE    45.0 /* column labels too wide for their cell are rotated by this */
 #define ANNOT_MAX_PX NNM_PT(12.0)
 #define ANNOT_MIN_PX NNM_PT(5.0)
 
@@ -17,10 +17,8 @@ typedef char label_buf[NNM_LABEL_MAX + 8];
 static int labels_copy(const char *const *labels, int n, label_buf **out)
 {
     *out = malloc((size_t)n * sizeof **out);
-    if (!*out)
-        return -1;
-    for (int i = 0; i < n; i++)
-        nnm_plot__shorten(labels[i], NNM_LABEL_MAX, (*out)[i], sizeof (*out)[i]);
+    if (!*out) return -1;
+    for (int i = 0; i < n; i++) nnm_plot__shorten(labels[i], NNM_LABEL_MAX, (*out)[i], sizeof(*out)[i]);
     return 0;
 }
 
@@ -61,13 +59,11 @@ static int cbar_ticks(double lo, double hi, double *ticks)
 {
     double all[NNM_CBAR_MAX_TICKS];
     int n = nnm_nice_ticks(lo, hi, NNM_CBAR_MAX_TICKS, all, NNM_CBAR_MAX_TICKS);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     int k = 0;
     double eps = (hi - lo) * 1e-9;
     for (int i = 0; i < n; i++)
-        if (all[i] >= lo - eps && all[i] <= hi + eps)
-            ticks[k++] = all[i];
+        if (all[i] >= lo - eps && all[i] <= hi + eps) ticks[k++] = all[i];
     return k;
 }
 
@@ -77,25 +73,22 @@ static double annot_size(cairo_t *cr, const double *values, size_t n, const char
     nnm_plot__font(cr, px, 0);
     double widest = nnm_plot__text_width(cr, "n/a");
     for (size_t i = 0; i < n; i++) {
-        if (isnan(values[i]))
-            continue;
+        if (isnan(values[i])) continue;
         char buf[64];
         nnm_plot__format_value(buf, sizeof buf, fmt, values[i]);
         widest = fmax(widest, nnm_plot__text_width(cr, buf));
     }
-    if (widest > 0.85 * cw)
-        px *= 0.85 * cw / widest;
+    if (widest > 0.85 * cw) px *= 0.85 * cw / widest;
     return px < ANNOT_MIN_PX ? 0.0 : px;
 }
 
-int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char *row_axis, const char *col_axis,
-                                     const char *const *row_labels, int rows, const char *const *col_labels,
-                                     int cols, const double *values, const char *value_fmt,
-                                     nnm_plot__heatmap_layout *out)
+int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char *row_axis,
+                                     const char *col_axis, const char *const *row_labels, int rows,
+                                     const char *const *col_labels, int cols, const double *values,
+                                     const char *value_fmt, nnm_plot__heatmap_layout *out)
 {
     label_buf *rl, *cl;
-    if (labels_copy(row_labels, rows, &rl) != 0)
-        return -1;
+    if (labels_copy(row_labels, rows, &rl) != 0) return -1;
     if (labels_copy(col_labels, cols, &cl) != 0) {
         free(rl);
         return -1;
@@ -112,12 +105,12 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
     }
 
     nnm_plot__font(cr, NNM_TICK_PX, 0);
-    double tw = nnm_plot__ticks_width(cr, out->ticks, out->nticks, nnm_plot__tick_decimals(out->ticks, out->nticks));
+    double tw =
+        nnm_plot__ticks_width(cr, out->ticks, out->nticks, nnm_plot__tick_decimals(out->ticks, out->nticks));
     double right = out->width - 20.0 - tw - NNM_TICK_LEN - NNM_PT(3.5) - CBAR_W - CBAR_GAP;
     double axis_h = 0.0;
     nnm_plot__font(cr, NNM_LABEL_PX, 0);
-    if (row_axis && *row_axis)
-        axis_h = nnm_plot__text_height(cr, row_axis) + PAD;
+    if (row_axis && *row_axis) axis_h = nnm_plot__text_height(cr, row_axis) + PAD;
     double rw, rh;
     labels_extent(cr, (const label_buf *)rl, rows, 0.0, &rw, &rh);
     double left = 20.0 + axis_h + rw + NNM_TICK_LEN + NNM_PT(3.5);
@@ -130,16 +123,14 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
     out->col_angle = 0.0;
     out->col_step = 1;
     if (cw_lab > 0.95 * cell_w) {
-        out->col_angle = cell_w * sin(COL_ANGLE * 3.14159265358979323846 / 180.0) >= 1.1 * ch_lab ? COL_ANGLE
-                                                                                              : 90.0;
-        if (out->col_angle == 90.0)
-            out->col_step = (int)ceil(1.1 * ch_lab / cell_w);
+        out->col_angle =
+            cell_w * sin(COL_ANGLE * 3.14159265358979323846 / 180.0) >= 1.1 * ch_lab ? COL_ANGLE : 90.0;
+        if (out->col_angle == 90.0) out->col_step = (int)ceil(1.1 * ch_lab / cell_w);
         labels_extent(cr, (const label_buf *)cl, cols, out->col_angle, &cw_lab, &ch_lab);
     }
     double bottom = out->height - PAD - ch_lab - NNM_TICK_LEN - NNM_PT(3.5);
     nnm_plot__font(cr, NNM_LABEL_PX, 0);
-    if (col_axis && *col_axis)
-        bottom -= nnm_plot__text_height(cr, col_axis) + PAD;
+    if (col_axis && *col_axis) bottom -= nnm_plot__text_height(cr, col_axis) + PAD;
     double top = title && *title ? 60.0 : 25.0;
 
     /* Whole pixels: cells then meet without seams and probe cleanly. */
@@ -148,25 +139,20 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
     out->grid = (nnm_plot__rect){left, top, round(right) - left, round(bottom) - top};
     out->cbar = (nnm_plot__rect){round(right + CBAR_GAP), top, CBAR_W, out->grid.h};
     out->row_step = (int)ceil(1.1 * rh / (out->grid.h / rows));
-    if (out->row_step < 1)
-        out->row_step = 1;
+    if (out->row_step < 1) out->row_step = 1;
     out->annot_px = annot_size(cr, values, count, value_fmt, out->grid.w / cols, out->grid.h / rows);
     free(rl);
     free(cl);
     return 0;
 }
 
-static double edge(double start, double length, int i, int n)
-{
-    return round(start + length * i / n);
-}
+static double edge(double start, double length, int i, int n) { return round(start + length * i / n); }
 
-static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows, int cols, const double *values,
-                       const char *fmt, int cmap)
+static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows, int cols,
+                       const double *values, const char *fmt, int cmap)
 {
     nnm_plot__rect g = L->grid;
-    if (L->annot_px > 0.0)
-        nnm_plot__font(cr, L->annot_px, 0);
+    if (L->annot_px > 0.0) nnm_plot__font(cr, L->annot_px, 0);
     for (int i = 0; i < rows; i++) {
         double y0 = edge(g.y, g.h, i, rows), y1 = edge(g.y, g.h, i + 1, rows);
         for (int j = 0; j < cols; j++) {
@@ -179,8 +165,7 @@ static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows,
             nnm_plot__set_rgb(cr, rgb);
             cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
             cairo_fill(cr);
-            if (L->annot_px <= 0.0)
-                continue;
+            if (L->annot_px <= 0.0) continue;
             char buf[64];
             if (isnan(v))
                 memcpy(buf, "n/a", 4);
@@ -225,8 +210,8 @@ static void draw_cbar(cairo_t *cr, const nnm_plot__heatmap_layout *L, int cmap)
     }
 }
 
-static void draw_labels(cairo_t *cr, const nnm_plot__heatmap_layout *L, const char *const *row_labels, int rows,
-                        const char *const *col_labels, int cols)
+static void draw_labels(cairo_t *cr, const nnm_plot__heatmap_layout *L, const char *const *row_labels,
+                        int rows, const char *const *col_labels, int cols)
 {
     nnm_plot__rect g = L->grid;
     nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
@@ -247,7 +232,8 @@ static void draw_labels(cairo_t *cr, const nnm_plot__heatmap_layout *L, const ch
     char lab[NNM_LABEL_MAX + 8];
     for (int i = 0; i < rows; i += L->row_step) {
         nnm_plot__shorten(row_labels[i], NNM_LABEL_MAX, lab, sizeof lab);
-        nnm_plot__text(cr, lab, g.x - NNM_TICK_LEN - NNM_PT(3.5), g.y + g.h * (i + 0.5) / rows, 1.0, 0.5, 0.0);
+        nnm_plot__text(cr, lab, g.x - NNM_TICK_LEN - NNM_PT(3.5), g.y + g.h * (i + 0.5) / rows, 1.0, 0.5,
+                       0.0);
     }
     for (int j = 0; j < cols; j += L->col_step) {
         nnm_plot__shorten(col_labels[j], NNM_LABEL_MAX, lab, sizeof lab);
@@ -272,18 +258,16 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
                               NNM_PLOT_MAX_CELLS_SIDE);
     if (colormap != NNM_CMAP_VIRIDIS && colormap != NNM_CMAP_BLUES)
         return nnm_plot__fail(err, errlen, "heatmap: unknown colour map %d", colormap);
-    if (!value_fmt)
-        value_fmt = "%.4f";
+    if (!value_fmt) value_fmt = "%.4f";
     if (nnm_plot__check_value_fmt(value_fmt) != 0)
-        return nnm_plot__fail(err, errlen,
-                              "heatmap: value format '%s' must hold one %%f, %%e or %%g conversion, such as '%%.4f'",
-                              value_fmt);
+        return nnm_plot__fail(
+            err, errlen,
+            "heatmap: value format '%s' must hold one %%f, %%e or %%g conversion, such as '%%.4f'",
+            value_fmt);
     for (int i = 0; i < rows; i++)
-        if (!row_labels[i])
-            return nnm_plot__fail(err, errlen, "heatmap: row label %d is NULL", i);
+        if (!row_labels[i]) return nnm_plot__fail(err, errlen, "heatmap: row label %d is NULL", i);
     for (int j = 0; j < cols; j++)
-        if (!col_labels[j])
-            return nnm_plot__fail(err, errlen, "heatmap: column label %d is NULL", j);
+        if (!col_labels[j]) return nnm_plot__fail(err, errlen, "heatmap: column label %d is NULL", j);
     for (int i = 0; i < rows * cols; i++)
         if (isinf(values[i]))
             return nnm_plot__fail(err, errlen, "heatmap: value at row %d, column %d is infinite", i / cols,
@@ -295,15 +279,14 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
 
     nnm_plot__canvas c;
     int height = rows >= NNM_PLOT_TALL_ROWS ? NNM_PLOT_TALL_H : NNM_PLOT_HEATMAP_H;
-    if (nnm_plot__canvas_open(&c, NNM_PLOT_HEATMAP_W, height, err, errlen) != 0)
-        return -1;
+    if (nnm_plot__canvas_open(&c, NNM_PLOT_HEATMAP_W, height, err, errlen) != 0) return -1;
     nnm_plot__heatmap_layout L;
-    int rc = nnm_plot__heatmap_layout_compute(c.cr, tbuf, rbuf, cbuf, row_labels, rows, col_labels, cols, values,
-                                              value_fmt, &L);
+    int rc = nnm_plot__heatmap_layout_compute(c.cr, tbuf, rbuf, cbuf, row_labels, rows, col_labels, cols,
+                                              values, value_fmt, &L);
     if (rc != 0) {
         nnm_plot__canvas_close(&c);
-        return nnm_plot__fail(err, errlen, "heatmap: cannot lay out '%s': out of memory or values out of range",
-                              png_path);
+        return nnm_plot__fail(err, errlen,
+                              "heatmap: cannot lay out '%s': out of memory or values out of range", png_path);
     }
     draw_cells(c.cr, &L, rows, cols, values, value_fmt, colormap);
     draw_cbar(c.cr, &L, colormap);

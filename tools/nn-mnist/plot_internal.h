@@ -16,13 +16,13 @@
 #endif
 
 /* Font sizes in pixels from points at 100 dpi, the sizes matplotlib's defaults give in the design. */
-#define NNM_PT(pt) ((pt) * 100.0 / 72.0)
+#define NNM_PT(pt)   ((pt)*100.0 / 72.0)
 #define NNM_TITLE_PX NNM_PT(13.0)
 #define NNM_LABEL_PX NNM_PT(11.0)
-#define NNM_TICK_PX NNM_PT(10.0)
+#define NNM_TICK_PX  NNM_PT(10.0)
 #define NNM_ANNOT_PX NNM_PT(9.0)
 #define NNM_TICK_LEN NNM_PT(3.5)
-#define NNM_LINE_W 1.25
+#define NNM_LINE_W   1.25
 
 /* Labels longer than this many bytes are shortened with "...", so one long name cannot squeeze a plot;
  * titles get more room. */
@@ -49,9 +49,9 @@ int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size
 void nnm_plot__canvas_close(nnm_plot__canvas *c);
 
 /* Colours. */
-extern const double nnm_plot__text_rgb[3];  /* seaborn's ".15", for all dark text and spines */
-extern const double nnm_plot__grid_rgb[3];  /* light grey grid lines */
-extern const double nnm_plot__nan_rgb[3];   /* cells of missing runs */
+extern const double nnm_plot__text_rgb[3];          /* seaborn's ".15", for all dark text and spines */
+extern const double nnm_plot__grid_rgb[3];          /* light grey grid lines */
+extern const double nnm_plot__nan_rgb[3];           /* cells of missing runs */
 void nnm_plot__palette_deep(int i, double rgb[3]);  /* seaborn "deep", cycling */
 void nnm_plot__palette_tab10(int i, double rgb[3]); /* matplotlib "tab10", cycling */
 void nnm_plot__set_rgb(cairo_t *cr, const double rgb[3]);
@@ -88,15 +88,16 @@ double nnm_plot__map(double v, double lo, double hi, double p0, double p1);
 #define NNM_BARS_MAX_TICKS 12
 typedef struct nnm_plot__bars_layout {
     nnm_plot__rect plot;
-    double lo, hi;                     /* y range of the axes */
-    double ticks[NNM_BARS_MAX_TICKS];  /* y ticks */
+    double lo, hi;                    /* y range of the axes */
+    double ticks[NNM_BARS_MAX_TICKS]; /* y ticks */
     int nticks;
-    double label_angle;                /* x labels: 0, 30 or 90 degrees */
-    double annot_angle;                /* value annotations: 0 or 90 degrees */
-    double ylabel_x;                   /* left edge of the rotated y label */
+    double label_angle; /* x labels: 0, 30 or 90 degrees */
+    double annot_angle; /* value annotations: 0 or 90 degrees */
+    double ylabel_x;    /* left edge of the rotated y label */
 } nnm_plot__bars_layout;
-int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
-                                  const double *values, int n, nnm_plot__bars_layout *out);
+int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
+                                  const char *const *labels, const double *values, int n,
+                                  nnm_plot__bars_layout *out);
 
 /* Heatmap: the canvas size, the cell grid, the colour bar and the colour range. */
 #define NNM_CBAR_MAX_TICKS 8
@@ -107,15 +108,15 @@ typedef struct nnm_plot__heatmap_layout {
     double vmin, vmax;
     double ticks[NNM_CBAR_MAX_TICKS];
     int nticks;
-    double col_angle;   /* column labels: 0, 45 or 90 degrees */
-    int row_step;       /* every row_step-th row label is drawn, so that labels never overlap */
+    double col_angle; /* column labels: 0, 45 or 90 degrees */
+    int row_step;     /* every row_step-th row label is drawn, so that labels never overlap */
     int col_step;
-    double annot_px;    /* annotation font size; 0 when cells are too small for any */
+    double annot_px; /* annotation font size; 0 when cells are too small for any */
 } nnm_plot__heatmap_layout;
-int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char *row_axis, const char *col_axis,
-                                     const char *const *row_labels, int rows, const char *const *col_labels,
-                                     int cols, const double *values, const char *value_fmt,
-                                     nnm_plot__heatmap_layout *out);
+int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char *row_axis,
+                                     const char *col_axis, const char *const *row_labels, int rows,
+                                     const char *const *col_labels, int cols, const double *values,
+                                     const char *value_fmt, nnm_plot__heatmap_layout *out);
 /* Format v with a format nnm_plot__check_value_fmt() accepted. */
 int nnm_plot__check_value_fmt(const char *fmt);
 void nnm_plot__format_value(char *out, size_t cap, const char *fmt, double v);
@@ -128,7 +129,7 @@ typedef struct nnm_plot__curves_layout {
     double xlo, xhi, ylo, yhi;
     double xticks[NNM_CURVES_MAX_TICKS], yticks[NNM_CURVES_MAX_TICKS];
     int nxticks, nyticks;
-    int legend_rows;    /* entries per legend column */
+    int legend_rows; /* entries per legend column */
     double legend_col_w;
 } nnm_plot__curves_layout;
 int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,

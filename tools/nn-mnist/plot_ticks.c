@@ -15,8 +15,8 @@ static double tick_value(double k, double m, int e)
 
 int nnm_nice_ticks(double lo, double hi, int max_ticks, double *ticks, int cap)
 {
-    if (!ticks || max_ticks < 2 || cap < 2 || !isfinite(lo) || !isfinite(hi))
-        return -1;
+    /* Two ticks can never cover a range with zero strictly inside (-step, 0 and step are needed). */
+    if (!ticks || max_ticks < 3 || cap < 2 || !isfinite(lo) || !isfinite(hi)) return -1;
     if (lo > hi) {
         double t = lo;
         lo = hi;
@@ -32,24 +32,21 @@ int nnm_nice_ticks(double lo, double hi, int max_ticks, double *ticks, int cap)
         }
     }
     double range = hi - lo;
-    if (!isfinite(range))
-        return -1;
+    if (!isfinite(range)) return -1;
     static const double mult[] = {1.0, 2.0, 5.0};
     int e0 = (int)floor(log10(range / (max_ticks - 1)));
-    /* Ten times the smallest step that could fit always fits, so the loop ends within a few decades. */
-    for (int e = e0 - 1; e <= e0 + 4; e++) {
+    /* Usually within two decades of e0; a narrow range far from zero ([999.9995, 1000.0005] in 3 ticks)
+     * may need a step near its magnitude, which a power of ten at or above it always provides. */
+    for (int e = e0 - 1; e <= 308; e++) {
         for (int j = 0; j < 3; j++) {
             double step = tick_value(1.0, mult[j], e);
-            if (!(step > 0.0) || !isfinite(step))
-                continue;
+            if (!(step > 0.0) || !isfinite(step)) continue;
             /* The tolerance keeps 0.93 / 0.01 = 93.0000001 from adding a tick below 0.93. */
             double first = floor(lo / step + 1e-9);
             double last = ceil(hi / step - 1e-9);
             double count = last - first + 1.0;
-            if (count > max_ticks)
-                continue;
-            if (count > cap)
-                return -1;
+            if (count > max_ticks) continue;
+            if (count > cap) return -1;
             for (int i = 0; i < (int)count; i++) {
                 double v = tick_value(first + i, mult[j], e);
                 ticks[i] = fabs(v) < step * 1e-6 ? 0.0 : v;
@@ -63,26 +60,20 @@ int nnm_nice_ticks(double lo, double hi, int max_ticks, double *ticks, int cap)
 int nnm_plot__tick_decimals(const double *ticks, int n)
 {
     double big = 0.0;
-    for (int i = 0; i < n; i++)
-        big = fmax(big, fabs(ticks[i]));
-    if (big >= 1e7)
-        return -1;
-    if (n < 2)
-        return big >= 100.0 || big == 0.0 ? 0 : 2;
+    for (int i = 0; i < n; i++) big = fmax(big, fabs(ticks[i]));
+    if (big >= 1e7) return -1;
+    if (n < 2) return big >= 100.0 || big == 0.0 ? 0 : 2;
     double step = fabs(ticks[1] - ticks[0]);
-    if (!(step > 0.0))
-        return 2;
+    if (!(step > 0.0)) return 2;
     /* The slack absorbs 0.94 - 0.93 = 0.00999..., which must still mean two decimals. */
     int d = (int)ceil(-log10(step) - 1e-6);
-    if (d < 0)
-        d = 0;
+    if (d < 0) d = 0;
     return d > 6 ? -1 : d;
 }
 
 void nnm_plot__format_tick(char *out, size_t cap, double v, int decimals)
 {
-    if (v == 0.0)
-        v = 0.0; /* drops the sign of -0.0 */
+    if (v == 0.0) v = 0.0; /* drops the sign of -0.0 */
     if (decimals < 0)
         snprintf(out, cap, "%.3g", v);
     else
@@ -104,27 +95,22 @@ int nnm_plot__check_value_fmt(const char *fmt)
 {
     int conversions = 0;
     for (const char *p = fmt; *p; p++) {
-        if (*p != '%')
-            continue;
+        if (*p != '%') continue;
         if (p[1] == '%') {
             p++;
             continue;
         }
         p++;
-        while (*p && strchr("-+ #0", *p))
-            p++;
+        while (*p && strchr("-+ #0", *p)) p++;
         /* Two digits at most: a wider field could only pad the cell with spaces. */
         for (int d = 0; isdigit((unsigned char)*p); p++)
-            if (++d > 2)
-                return -1;
+            if (++d > 2) return -1;
         if (*p == '.') {
             p++;
             for (int d = 0; isdigit((unsigned char)*p); p++)
-                if (++d > 2)
-                    return -1;
+                if (++d > 2) return -1;
         }
-        if (!*p || !strchr("fFeEgG", *p))
-            return -1;
+        if (!*p || !strchr("fFeEgG", *p)) return -1;
         conversions++;
     }
     return conversions == 1 ? 0 : -1;

@@ -1,0 +1,249 @@
+/*
+ * bench: how close libnn's training comes to the hardware, as ratios measured in one run.
+ *
+ * For the reference MLP (784-128-10, batch 32, one epoch of 60,000 images = 1,875 steps) it prints:
+ *   - seconds per training epoch (median of --repeats) for each activation x optimizer;
+ *   - the GEMM-only time of the same epoch: the same five products per step (forward, weight
+ *     gradients, the hidden layer's input gradient) through the same BLAS and thread count;
+ *   - their ratio, the figure to compare between commits and machines;
+ *   - evaluation throughput (images/s), and, with --grid BINARY, the wall time and peak memory of a
+ *     full `nn-mnist grid` run.
+ * One line per figure, "name value unit", easy to diff.
+ *
+ * Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--grid NN_MNIST [--grid-args "..."]]
+ * Without MNIST (--data-dir or $NN_DATA_DIR/mnist) it uses random images of the same shape.
+ */
+#define _DEFAULT_SOURCE /* wait4 */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nn/nn.h>
+
+enum { IN = 784, HIDDEN = 128, OUT = 10, BATCH = 32 };
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The epoch's GEMMs alone, on the same shapes and buffers sizes as training. */
+static double gemm_epoch(int64_t steps)
+{
+    float *x = calloc(BATCH * IN, sizeof(float)), *w1 = calloc(IN * HIDDEN, sizeof(float)),
+          *h = calloc(BATCH * HIDDEN, sizeof(float)), *w2 = calloc(HIDDEN * OUT, sizeof(float)),
+          *y = calloc(BATCH * OUT, sizeof(float)), *dw1 = calloc(IN * HIDDEN, sizeof(float)),
+          *dw2 = calloc(HIDDEN * OUT, sizeof(float)), *dh = calloc(BATCH * HIDDEN, sizeof(float));
+    for (int i = 0; i < BATCH * IN; i++) x[i] = (float)((i * 7919) % 255) / 255.0f;
+    for (int i = 0; i < IN * HIDDEN; i++) w1[i] = (float)((i % 97) - 48) * 1e-3f;
+    for (int i = 0; i < HIDDEN * OUT; i++) w2[i] = (float)((i % 13) - 6) * 1e-2f;
+    double t0 = now();
+    for (int64_t s = 0; s < steps; s++) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, HIDDEN, IN, 1, x, IN, w1, HIDDEN, 0, h, HIDDEN);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, OUT, HIDDEN, 1, h, HIDDEN, w2, OUT, 0, y, OUT);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, HIDDEN, OUT, BATCH, 1, h, HIDDEN, y, OUT, 0, dw2, OUT);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BATCH, HIDDEN, OUT, 1, y, OUT, w2, OUT, 0, dh, HIDDEN);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, IN, HIDDEN, BATCH, 1, x, IN, dh, HIDDEN, 0, dw1, HIDDEN);
+    }
+    double t = now() - t0;
+    free(x); free(w1); free(h); free(w2); free(y); free(dw1); free(dw2); free(dh);
+    return t;
+}
+
+static nn_model *make_model(const char *act_name, const char *opt_name, uint64_t seed)
+{
+    nn_activation act;
+    nn_optimizer *opt;
+    nn_model *m;
+    nn_rng *rng;
+    if (nn_activation_from_name(&act, act_name) || nn_optimizer_create_from_name(&opt, opt_name, 0) ||
+        nn_model_create(&m, IN) || nn_model_add_dense(m, HIDDEN, act) ||
+        nn_model_add_dense(m, OUT, nn_activation_make(NN_ACT_LINEAR)) ||
+        nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) || nn_rng_create(&rng, seed) ||
+        nn_model_init(m, rng) || nn_model_reserve(m, BATCH)) {
+        fprintf(stderr, "bench: %s\n", nn_last_error());
+        exit(1);
+    }
+    nn_rng_free(rng);
+    return m;
+}
+
+/* One epoch as nn-mnist runs it: shuffle, gather each batch from uint8, train. */
+static double train_epoch(nn_model *m, const nn_dataset *ds, nn_rng *rng, uint32_t *order, float *xb, float *yb)
+{
+    int64_t n = nn_dataset_count(ds);
+    double t0 = now();
+    for (int64_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+    nn_rng_shuffle(rng, order, (size_t)n);
+    for (int64_t s = 0; s < n; s += BATCH) {
+        int64_t b = n - s < BATCH ? n - s : BATCH;
+        nn_tensor x, y;
+        int64_t xs[2] = {BATCH, IN}, ys[1] = {BATCH};
+        nn_tensor_view(&x, xb, 2, xs);
+        nn_tensor_view(&y, yb, 1, ys);
+        float loss;
+        if (nn_dataset_gather(ds, order + s, b, &x, &y) || nn_model_train_step(m, &x, &y, &loss, NULL)) {
+            fprintf(stderr, "bench: %s\n", nn_last_error());
+            exit(1);
+        }
+    }
+    return now() - t0;
+}
+
+static nn_dataset *load_or_fake(const char *dir, const char *prefix, int64_t fake_n)
+{
+    nn_dataset *ds = NULL;
+    if (dir) {
+        char img[4096], lab[4096];
+        snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+        snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+        if (nn_dataset_load_idx(&ds, img, lab) == NN_OK) return ds;
+        fprintf(stderr, "bench: %s; using random images\n", nn_last_error());
+    }
+    uint8_t *pix = malloc((size_t)fake_n * IN), *lab = malloc((size_t)fake_n);
+    nn_rng *rng;
+    nn_rng_create(&rng, 5);
+    /* Like MNIST: mostly zeros, a fifth of the pixels lit. */
+    for (int64_t i = 0; i < fake_n * IN; i++) pix[i] = nn_rng_below(rng, 5) == 0 ? (uint8_t)nn_rng_below(rng, 256) : 0;
+    for (int64_t i = 0; i < fake_n; i++) lab[i] = (uint8_t)(i % 10);
+    nn_dataset_create(&ds, fake_n, 28, 28, pix, lab);
+    nn_rng_free(rng);
+    free(pix);
+    free(lab);
+    return ds;
+}
+
+static void run_grid(const char *bin, const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "exec %s grid %s", bin, args ? args : "");
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0) {
+        perror("bench: grid");
+        return;
+    }
+    double wall = now() - t0;
+    printf("grid_status %d exit\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    printf("grid_wall %.2f s\n", wall);
+    printf("grid_peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *data_dir = NULL, *grid_bin = NULL, *grid_args = NULL, *only = NULL;
+    int repeats = 3, threads = 1;
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"repeats", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},  {"grid", required_argument, NULL, 'g'},
+        {"grid-args", required_argument, NULL, 'a'}, {"only", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': data_dir = optarg; break;
+        case 'r': repeats = atoi(optarg) > 0 ? atoi(optarg) : 3; break;
+        case 't': threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'g': grid_bin = optarg; break;
+        case 'a': grid_args = optarg; break;
+        case 'o': only = optarg; break;
+        default:
+            printf("Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--only OPT_ACT]\n"
+                   "             [--grid NN_MNIST [--grid-args \"...\"]]\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    char env_dir[4096];
+    if (!data_dir && getenv("NN_DATA_DIR")) {
+        snprintf(env_dir, sizeof env_dir, "%s/mnist", getenv("NN_DATA_DIR"));
+        data_dir = env_dir;
+    }
+    nn_runtime_set_blas_threads(threads);
+    nn_dataset *train = load_or_fake(data_dir, "train", 60000), *test = load_or_fake(data_dir, "t10k", 10000);
+    int64_t n = nn_dataset_count(train), steps = (n + BATCH - 1) / BATCH;
+    printf("libnn %s\nblas %s\nblas_threads %d\nimages %lld\nsteps_per_epoch %lld\n", nn_version(),
+           nn_runtime_blas_name(), threads, (long long)n, (long long)steps);
+
+    double *g = malloc((size_t)repeats * sizeof *g);
+    for (int r = 0; r < repeats; r++) g[r] = gemm_epoch(steps);
+    double gemm = median(g, repeats);
+    printf("gemm_only_epoch %.4f s\n", gemm);
+    printf("gemm_gflops %.1f GFLOP/s\n", 2.0 * steps * (2.0 * BATCH * IN * HIDDEN + 3.0 * BATCH * HIDDEN * OUT) / gemm * 1e-9);
+
+    const char *acts[] = {"relu", "sigmoid", "tanh"}, *opts[] = {"sgd", "adam", "rmsprop"};
+    uint32_t *order = malloc((size_t)n * sizeof *order);
+    float *xb = malloc(BATCH * IN * sizeof(float)), *yb = malloc(BATCH * sizeof(float));
+    double *t = malloc((size_t)repeats * sizeof *t), worst = 0;
+    for (int o = 0; o < 3; o++)
+        for (int a = 0; a < 3; a++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s_%s", opts[o], acts[a]);
+            if (only && strcmp(only, name) != 0) continue;
+            nn_model *m = make_model(acts[a], opts[o], 42);
+            nn_rng *rng;
+            nn_rng_create(&rng, 42);
+            /* Repeats continue training the same model, as epochs 1, 2, 3 of a real run do. */
+            for (int r = 0; r < repeats; r++) t[r] = train_epoch(m, train, rng, order, xb, yb);
+            double med = median(t, repeats);
+            if (med / gemm > worst) worst = med / gemm;
+            printf("epoch_%s %.4f s\n", name, med);
+            printf("ratio_%s %.2f x_gemm\n", name, med / gemm);
+            nn_rng_free(rng);
+            nn_model_free(m);
+        }
+    printf("ratio_worst %.2f x_gemm\n", worst);
+
+    nn_model *m = make_model("relu", "adam", 42);
+    int64_t nt = nn_dataset_count(test), chunk = 1000;
+    float *xe = malloc((size_t)(chunk * IN) * sizeof(float)), *ye = malloc((size_t)chunk * sizeof(float));
+    nn_model_reserve(m, chunk);
+    for (int r = 0; r < repeats; r++) {
+        double t0 = now();
+        for (int64_t s = 0; s < nt; s += chunk) {
+            int64_t b = nt - s < chunk ? nt - s : chunk;
+            nn_tensor x, y;
+            int64_t xs[2] = {chunk, IN}, ys[1] = {chunk};
+            nn_tensor_view(&x, xe, 2, xs);
+            nn_tensor_view(&y, ye, 1, ys);
+            float loss, acc;
+            nn_dataset_slice(test, s, b, &x, &y);
+            nn_model_evaluate(m, &x, &y, &loss, &acc);
+        }
+        t[r] = now() - t0;
+    }
+    printf("eval_throughput %.0f images/s\n", (double)nt / median(t, repeats));
+    nn_model_free(m);
+    if (grid_bin) run_grid(grid_bin, grid_args);
+    free(g); free(t); free(order); free(xb); free(yb); free(xe); free(ye);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return 0;
+}

@@ -1,0 +1,122 @@
+/* libFuzzer target for the model file reader: nn_model_load_buffer() and nn_file_info_read_buffer()
+ * on the input as given, and again after its checksums were recomputed, so that mutations reach the
+ * parsers behind the CRCs instead of stopping at them. What loads is used: a forward pass, and a
+ * save / load / save round trip that must reproduce the same parameters and the same bytes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <nn/nn.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static volatile float sink;
+
+static uint32_t rd32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24); }
+
+/* Recompute every section CRC and the end section's whole-file CRC (docs/model-format.md). */
+static void fix_crcs(uint8_t *f, size_t n)
+{
+    size_t pos = 16;
+    while (pos + 20 <= n) {
+        uint64_t len = rd32(f + pos + 8) | (uint64_t)rd32(f + pos + 12) << 32;
+        if (len > n - pos - 20) return;
+        if (rd32(f + pos) == 0x21444e45u /* "END!" */ && len >= 4) wr32(f + pos + 20, (uint32_t)crc32(0, f, (uInt)pos));
+        wr32(f + pos + 16, (uint32_t)crc32(0, f + pos + 20, (uInt)len));
+        pos += 20 + (size_t)len;
+    }
+}
+
+static void use_model(nn_model *m, int allow_nonfinite)
+{
+    int64_t in = nn_model_input_features(m), out = nn_model_output_features(m);
+    if (in > 0 && in <= 4096 && out > 0 && out <= 4096) {
+        float *x = calloc((size_t)in, sizeof *x), *y = calloc((size_t)out, sizeof *y);
+        nn_tensor tx, ty;
+        int64_t xs[2] = {1, in}, ys[2] = {1, out};
+        if (x && y && nn_tensor_view(&tx, x, 2, xs) == NN_OK && nn_tensor_view(&ty, y, 2, ys) == NN_OK &&
+            nn_model_forward(m, &ty, &tx) == NN_OK)
+            sink += y[0];
+        free(x);
+        free(y);
+    }
+
+    /* What loaded must save, load back identically, and save to the same bytes. */
+    const char *keys[] = {"created"}, *values[] = {""};
+    nn_save_options so = nn_save_default();
+    so.with_optimizer = nn_model_get_optimizer(m) != NULL;
+    so.meta_keys = keys;
+    so.meta_values = values;
+    so.meta_count = 1;
+    void *a = NULL, *b = NULL;
+    size_t na, nb;
+    if (nn_model_save_buffer(m, &a, &na, &so) != NN_OK) abort();
+    nn_load_options lo = nn_load_default();
+    lo.allow_nonfinite = allow_nonfinite;
+    nn_model *m2;
+    if (nn_model_load_buffer(&m2, a, na, &lo) != NN_OK) abort();
+    float *p1, *p2;
+    size_t n1, n2;
+    if (nn_model_params(m, &p1, &n1) != NN_OK || nn_model_params(m2, &p2, &n2) != NN_OK || n1 != n2 ||
+        memcmp(p1, p2, n1 * sizeof *p1) != 0)
+        abort();
+    if (nn_model_save_buffer(m2, &b, &nb, &so) != NN_OK || na != nb || memcmp(a, b, na) != 0) abort();
+    nn_buffer_free(a);
+    nn_buffer_free(b);
+    nn_model_free(m2);
+}
+
+static void use_info(const nn_file_info *info)
+{
+    unsigned major, minor;
+    nn_file_info_format_version(info, &major, &minor);
+    float acc = (float)(major + minor) + (float)nn_file_info_param_count(info) + (float)nn_file_info_epoch(info);
+    for (int i = 0; i < nn_file_info_layer_count(info); i++) {
+        nn_layer_info li;
+        if (nn_file_info_layer(info, i, &li) != NN_OK) abort();
+        acc += (float)li.in_features + li.activation.alpha;
+    }
+    for (size_t i = 0; i < nn_file_info_meta_count(info); i++) {
+        const char *k, *v;
+        if (nn_file_info_meta(info, i, &k, &v) != NN_OK) abort();
+        if (nn_file_info_meta_get(info, k) == NULL) abort();
+        acc += (float)(strlen(k) + strlen(v));
+    }
+    sink += acc + (float)nn_file_info_optimizer(info) + (float)nn_file_info_has_rng(info);
+}
+
+static void run(const uint8_t *data, size_t size)
+{
+    nn_rng *rng = NULL;
+    int64_t epoch;
+    nn_load_options lo = nn_load_default();
+    lo.allow_nonfinite = size & 1;
+    lo.epoch = &epoch;
+    if (nn_rng_create(&rng, 1) == NN_OK) lo.rng = rng;
+    nn_model *m;
+    if (nn_model_load_buffer(&m, data, size, &lo) == NN_OK) {
+        use_model(m, lo.allow_nonfinite);
+        nn_model_free(m);
+    }
+    nn_rng_free(rng);
+    nn_file_info *info;
+    if (nn_file_info_read_buffer(&info, data, size) == NN_OK) {
+        use_info(info);
+        nn_file_info_free(info);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    run(data, size);
+    /* An exact-size copy, so that reading past the end is caught, with its checksums made right. */
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) return 0;
+    if (size) memcpy(copy, data, size);
+    fix_crcs(copy, size);
+    run(copy, size);
+    free(copy);
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* The first layer on sparse inputs: products that skip the zero pixels.
+ *
+ * Both kernels keep a block of 64 outputs in registers while they run over the non-zero inputs that
+ * feed it, so each output is loaded and stored once rather than once per non-zero. The weight
+ * gradient runs column by column of x (each input's non-zero rows), which is what makes that
+ * possible for it: compression builds both the row and the column lists. */
+#include <string.h>
+
+#include "internal.h"
+
+enum { TILE = 64 };
+
+/* Four 16-float vectors hold a tile of 64 outputs. GCC and clang lower the vector type to what the
+ * target has (one AVX-512 register, two AVX ones or four SSE ones each). */
+typedef float vec16 __attribute__((vector_size(64)));
+typedef int32_t vmask16 __attribute__((vector_size(64)));
+
+/* Unaligned moves; vectors go through pointers, since passing 64-byte vectors by value has no
+ * stable ABI across targets. */
+#define LOAD16(v, p) memcpy(&(v), (p), sizeof(vec16))
+#define STORE16(p, v) memcpy((p), &(v), sizeof(vec16))
+
+
+NN_HOT int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
+{
+    int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
+    s->rows = batch;
+    s->cols = cols;
+    s->start[0] = 0;
+    for (int64_t r = 0; r < batch; r++) {
+        const float *row = x + r * cols;
+        int64_t k = 0;
+        /* Most of an image is blank: skip 16 zeros at a time. */
+        for (; k + 16 <= cols; k += 16) {
+            vec16 v;
+            LOAD16(v, row + k);
+            vmask16 nz = v != 0.0f;
+            int32_t any = 0;
+            for (int j = 0; j < 16; j++) any |= nz[j];
+            if (!any) continue;
+            for (int j = 0; j < 16; j++) {
+                if (row[k + j] != 0.0f) {
+                    s->index[nnz] = (int32_t)(k + j);
+                    s->value[nnz] = row[k + j];
+                    nnz++;
+                }
+            }
+        }
+        for (; k < cols; k++) {
+            if (row[k] != 0.0f) {
+                s->index[nnz] = (int32_t)k;
+                s->value[nnz] = row[k];
+                nnz++;
+            }
+        }
+        s->start[r + 1] = (int32_t)nnz;
+        if (nnz > limit) return 0; /* dense enough that BLAS wins: stop early */
+    }
+    /* The same entries by column (counting sort): col_start (cols + 1), col_row and col_value. */
+    memset(s->col_start, 0, (size_t)(cols + 1) * sizeof(int32_t));
+    for (int64_t p = 0; p < nnz; p++) s->col_start[s->index[p] + 1]++;
+    for (int64_t k = 0; k < cols; k++) s->col_start[k + 1] += s->col_start[k];
+    int32_t *fill = s->col_fill;
+    memcpy(fill, s->col_start, (size_t)cols * sizeof(int32_t));
+    for (int64_t r = 0; r < batch; r++)
+        for (int32_t p = s->start[r]; p < s->start[r + 1]; p++) {
+            int32_t q = fill[s->index[p]]++;
+            s->col_row[q] = (int32_t)r;
+            s->col_value[q] = s->value[p];
+        }
+    return 1;
+}
+
+/* dst[0..TILE) = init + sum over p of val[p] * base[off[p] * stride + 0..TILE), in registers. */
+static inline void tile_sum(float *dst, const float *init, const float *base, int64_t stride, const int32_t *off,
+                            const float *val, int32_t n)
+{
+    vec16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    if (init) {
+        LOAD16(a0, init);
+        LOAD16(a1, init + 16);
+        LOAD16(a2, init + 32);
+        LOAD16(a3, init + 48);
+    }
+    for (int32_t p = 0; p < n; p++) {
+        const float *src = base + (int64_t)off[p] * stride;
+        float v = val[p];
+        vec16 w0, w1, w2, w3;
+        LOAD16(w0, src);
+        LOAD16(w1, src + 16);
+        LOAD16(w2, src + 32);
+        LOAD16(w3, src + 48);
+        a0 += v * w0;
+        a1 += v * w1;
+        a2 += v * w2;
+        a3 += v * w3;
+    }
+    STORE16(dst, a0);
+    STORE16(dst + 16, a1);
+    STORE16(dst + 32, a2);
+    STORE16(dst + 48, a3);
+}
+
+/* The same for a last tile narrower than TILE. */
+static void tile_sum_tail(float *dst, const float *init, const float *base, int64_t stride, const int32_t *off,
+                          const float *val, int32_t n, int64_t width)
+{
+    for (int64_t j = 0; j < width; j++) dst[j] = init ? init[j] : 0.0f;
+    for (int32_t p = 0; p < n; p++)
+        for (int64_t j = 0; j < width; j++) dst[j] += val[p] * base[(int64_t)off[p] * stride + j];
+}
+
+NN_HOT void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b,
+                                     nn_activation act, float *pre, float *y)
+{
+    for (int64_t r = 0; r < x->rows; r++) {
+        int32_t first = x->start[r], n = x->start[r + 1] - first;
+        int64_t j0 = 0;
+        for (; j0 + TILE <= out; j0 += TILE)
+            tile_sum(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n);
+        if (j0 < out) tile_sum_tail(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n, out - j0);
+    }
+    if (act.kind != NN_ACT_LINEAR || y != pre) nn_activation_forward(act, y, pre, (size_t)(x->rows * out));
+}
+
+NN_HOT void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+{
+    for (int64_t k = 0; k < x->cols; k++) {
+        int32_t first = x->col_start[k], n = x->col_start[k + 1] - first;
+        float *row = dw + k * out;
+        if (n == 0) {
+            memset(row, 0, (size_t)out * sizeof(float));
+            continue;
+        }
+        int64_t j0 = 0;
+        for (; j0 + TILE <= out; j0 += TILE)
+            tile_sum(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n);
+        if (j0 < out) tile_sum_tail(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n, out - j0);
+    }
+}

@@ -1,0 +1,958 @@
+/* nn-mnist's figures: tick and colour helpers checked against hand computations and published colours;
+ * figures rendered to a temporary folder, read back with cairo, and probed where their layout put things. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <fontconfig/fontconfig.h>
+
+#include "plot.h"
+#include "plot_internal.h"
+
+#define TOL (2.0 / 255.0) /* one 8-bit step of rounding on each side */
+
+#define assert_near(a, b, eps) assert_near_at((a), (b), (eps), #a, __LINE__)
+
+static void assert_near_at(double a, double b, double eps, const char *what, int line)
+{
+    if (!(fabs(a - b) <= eps))
+        fail_msg("line %d: %s = %.17g, expected %.17g within %g", line, what, a, b, eps);
+}
+
+/* ---- helpers -------------------------------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/test_plot.XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static void empty_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) rmdir(p);
+    }
+    closedir(d);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (!getenv("NNM_PLOT_KEEP")) { /* NNM_PLOT_KEEP=1 keeps the figures for a look */
+        empty_dir(tmpdir);
+        rmdir(tmpdir);
+    } else
+        fprintf(stderr, "figures kept in %s\n", tmpdir);
+    /* cairo and fontconfig keep font caches for the process's life; LeakSanitizer would report them. */
+    cairo_debug_reset_static_data();
+    FcFini();
+    return 0;
+}
+
+static const char *path_of(const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static int entries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+typedef struct image {
+    cairo_surface_t *s;
+    int w, h, stride;
+    const unsigned char *data;
+} image;
+
+static image load(const char *path)
+{
+    image im;
+    im.s = cairo_image_surface_create_from_png(path);
+    assert_int_equal(cairo_surface_status(im.s), CAIRO_STATUS_SUCCESS);
+    cairo_surface_flush(im.s);
+    im.w = cairo_image_surface_get_width(im.s);
+    im.h = cairo_image_surface_get_height(im.s);
+    im.stride = cairo_image_surface_get_stride(im.s);
+    im.data = cairo_image_surface_get_data(im.s);
+    return im;
+}
+
+static void pixel(const image *im, int x, int y, double rgb[3])
+{
+    assert_true(x >= 0 && x < im->w && y >= 0 && y < im->h);
+    uint32_t p;
+    memcpy(&p, im->data + (size_t)y * im->stride + (size_t)x * 4, 4);
+    rgb[0] = ((p >> 16) & 255) / 255.0;
+    rgb[1] = ((p >> 8) & 255) / 255.0;
+    rgb[2] = (p & 255) / 255.0;
+}
+
+static double rgb_dist(const double a[3], const double b[3])
+{
+    return fmax(fabs(a[0] - b[0]), fmax(fabs(a[1] - b[1]), fabs(a[2] - b[2])));
+}
+
+static void assert_rgb_near(const double got[3], const double want[3], double tol)
+{
+    if (rgb_dist(got, want) > tol)
+        fail_msg("colour (%.3f, %.3f, %.3f), expected (%.3f, %.3f, %.3f) within %.3f", got[0], got[1], got[2],
+                 want[0], want[1], want[2], tol);
+}
+
+static void hex_rgb(unsigned c, double rgb[3])
+{
+    rgb[0] = ((c >> 16) & 255) / 255.0;
+    rgb[1] = ((c >> 8) & 255) / 255.0;
+    rgb[2] = (c & 255) / 255.0;
+}
+
+static void assert_white_at(const image *im, int x, int y)
+{
+    double rgb[3], white[3] = {1, 1, 1};
+    pixel(im, x, y, rgb);
+    assert_rgb_near(rgb, white, 0.0);
+}
+
+/* A canvas whose cairo context measures text exactly as the figure functions do. */
+static nnm_plot__canvas measuring_canvas(int w, int h)
+{
+    nnm_plot__canvas c;
+    char err[128];
+    assert_int_equal(nnm_plot__canvas_open(&c, w, h, err, sizeof err), 0);
+    return c;
+}
+
+static double luminance(const double rgb[3])
+{
+    double l[3];
+    for (int k = 0; k < 3; k++)
+        l[k] = rgb[k] <= 0.04045 ? rgb[k] / 12.92 : pow((rgb[k] + 0.055) / 1.055, 2.4);
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+/* ---- nice ticks ---------------------------------------------------------------------------------- */
+
+/* The step is 1, 2 or 5 times a power of ten. */
+static int is_125(double step)
+{
+    double e = floor(log10(step)), m = step / pow(10.0, e);
+    return fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6 || fabs(m - 10) < 1e-6;
+}
+
+static void assert_ticks_valid(const double *t, int n, double lo, double hi, int max_ticks)
+{
+    assert_true(n >= 2 && n <= max_ticks);
+    double step = t[1] - t[0], eps = step * 1e-6;
+    assert_true(is_125(step));
+    for (int i = 1; i < n; i++) assert_true(fabs(t[i] - t[i - 1] - step) < eps);
+    assert_true(t[0] <= fmin(lo, hi) + eps);
+    assert_true(t[n - 1] >= fmax(lo, hi) - eps);
+}
+
+static void test_nice_ticks__accuracy_range_steps_by_hundredths(void **state)
+{
+    (void)state;
+    double t[16];
+    int n = nnm_nice_ticks(0.9, 0.99, 10, t, 16);
+    assert_int_equal(n, 10); /* 0.90, 0.91, ..., 0.99 */
+    assert_ticks_valid(t, n, 0.9, 0.99, 10);
+    assert_near(t[0], 0.90, 1e-12);
+    assert_near(t[9], 0.99, 1e-12);
+    assert_near(t[1] - t[0], 0.01, 1e-12);
+    /* Fewer ticks allowed: the step grows to 0.02 (0.90 .. 1.00, six ticks). */
+    n = nnm_nice_ticks(0.9, 0.99, 6, t, 16);
+    assert_int_equal(n, 6);
+    assert_near(t[0], 0.90, 1e-12);
+    assert_near(t[5], 1.00, 1e-12);
+}
+
+static void test_nice_ticks__unit_range(void **state)
+{
+    (void)state;
+    double t[16];
+    int n = nnm_nice_ticks(0.0, 1.0, 6, t, 16);
+    assert_int_equal(n, 6);
+    for (int i = 0; i < 6; i++) assert_near(t[i], 0.2 * i, 1e-12);
+    n = nnm_nice_ticks(0.0, 1.0, 11, t, 16);
+    assert_int_equal(n, 11);
+    assert_near(t[10], 1.0, 1e-12);
+    /* Reversed bounds give the same ticks. */
+    double r[16];
+    assert_int_equal(nnm_nice_ticks(1.0, 0.0, 11, r, 16), 11);
+    assert_memory_equal(t, r, 11 * sizeof(double));
+}
+
+static void test_nice_ticks__negative_range_has_exact_zero(void **state)
+{
+    (void)state;
+    double t[16];
+    /* Range 9.4 in at most 6 ticks: steps 1 and 2 need 12 and 7 ticks, 5 needs -10, -5, 0, 5. */
+    int n = nnm_nice_ticks(-7.3, 2.1, 6, t, 16);
+    assert_int_equal(n, 4);
+    assert_near(t[0], -10.0, 1e-12);
+    assert_near(t[3], 5.0, 1e-12);
+    assert_true(t[2] == 0.0 && !signbit(t[2]));
+    n = nnm_nice_ticks(-0.31, -0.02, 8, t, 16); /* all negative, 0.05 steps: -0.35 .. 0.00 */
+    assert_ticks_valid(t, n, -0.31, -0.02, 8);
+    assert_near(t[0], -0.35, 1e-12);
+    assert_true(t[n - 1] == 0.0 && !signbit(t[n - 1]));
+}
+
+static void test_nice_ticks__equal_bounds_widen(void **state)
+{
+    (void)state;
+    double t[16];
+    int n = nnm_nice_ticks(0.5, 0.5, 5, t, 16);
+    assert_ticks_valid(t, n, 0.475, 0.525, 5); /* widened by 5% either side */
+    assert_true(t[0] < 0.5 && t[n - 1] > 0.5);
+    n = nnm_nice_ticks(0.0, 0.0, 5, t, 16);
+    assert_ticks_valid(t, n, -0.5, 0.5, 5);
+    n = nnm_nice_ticks(-2000.0, -2000.0, 5, t, 16);
+    assert_ticks_valid(t, n, -2100.0, -1900.0, 5);
+}
+
+static void test_nice_ticks__smallest_step_that_fits(void **state)
+{
+    (void)state;
+    /* Over many ranges: ticks valid, and the next smaller 1-2-5 step would need more than max_ticks. */
+    unsigned seed = 12345;
+    for (int trial = 0; trial < 2000; trial++) {
+        seed = seed * 1103515245u + 12345u;
+        double a = ((seed >> 8) % 100000) / 1000.0 - 50.0;
+        if (trial % 100 == 0) /* narrow ranges across a round number need a large step */
+            a = 999.9995;
+        seed = seed * 1103515245u + 12345u;
+        double scale = pow(10.0, (int)((seed >> 8) % 9) - 4);
+        seed = seed * 1103515245u + 12345u;
+        double b = a + ((seed >> 8) % 10000 + 1) / 1000.0;
+        a *= scale, b *= scale;
+        int max_ticks = 3 + trial % 9;
+        double t[16];
+        int n = nnm_nice_ticks(a, b, max_ticks, t, 16);
+        assert_ticks_valid(t, n, a, b, max_ticks);
+        double step = t[1] - t[0], e = floor(log10(step) + 1e-9), m = step / pow(10.0, e);
+        double smaller = m < 1.5 ? 0.5 * pow(10.0, e) : (m < 3 ? pow(10.0, e) : 2 * pow(10.0, e));
+        double need = ceil(b / smaller - 1e-9) - floor(a / smaller + 1e-9) + 1;
+        assert_true(need > max_ticks);
+    }
+}
+
+static void test_nice_ticks__rejects_bad_input(void **state)
+{
+    (void)state;
+    double t[4];
+    assert_int_equal(nnm_nice_ticks(NAN, 1.0, 5, t, 4), -1);
+    assert_int_equal(nnm_nice_ticks(0.0, INFINITY, 5, t, 4), -1);
+    assert_int_equal(nnm_nice_ticks(-1e308, 1e308, 5, t, 4), -1); /* the range overflows */
+    assert_int_equal(nnm_nice_ticks(0.0, 1.0, 2, t, 4), -1);
+    assert_int_equal(nnm_nice_ticks(0.0, 1.0, 5, NULL, 4), -1);
+    assert_int_equal(nnm_nice_ticks(0.0, 1.0, 11, t, 4), -1); /* 11 ticks do not fit in 4 */
+}
+
+/* ---- colour maps and contrast ------------------------------------------------------------------- */
+
+static void test_colormap__viridis_published_points(void **state)
+{
+    (void)state;
+    double rgb[3], want[3];
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.0, rgb);
+    hex_rgb(0x440154, want);
+    assert_rgb_near(rgb, want, TOL);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 1.0, rgb);
+    hex_rgb(0xfde725, want);
+    assert_rgb_near(rgb, want, TOL);
+    /* matplotlib's viridis at 0.25, 0.5 and 0.75. */
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.25, rgb);
+    hex_rgb(0x3b528b, want);
+    assert_rgb_near(rgb, want, TOL);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.5, rgb);
+    hex_rgb(0x21918c, want);
+    assert_rgb_near(rgb, want, TOL);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.75, rgb);
+    hex_rgb(0x5ec962, want);
+    assert_rgb_near(rgb, want, TOL);
+}
+
+static void test_colormap__blues_ends(void **state)
+{
+    (void)state;
+    double rgb[3], want[3];
+    nnm_colormap(NNM_CMAP_BLUES, 0.0, rgb);
+    assert_true(rgb[0] > 0.95 && rgb[1] > 0.95 && rgb[2] > 0.95); /* near white */
+    hex_rgb(0xf7fbff, want);
+    assert_rgb_near(rgb, want, TOL);
+    nnm_colormap(NNM_CMAP_BLUES, 1.0, rgb);
+    hex_rgb(0x08306b, want);
+    assert_rgb_near(rgb, want, TOL);
+    nnm_colormap(NNM_CMAP_BLUES, 0.5, rgb); /* the fifth of nine ColorBrewer colours */
+    hex_rgb(0x6baed6, want);
+    assert_rgb_near(rgb, want, TOL);
+}
+
+static void test_colormap__clamps_and_is_monotone_in_luminance(void **state)
+{
+    (void)state;
+    double a[3], b[3];
+    nnm_colormap(NNM_CMAP_VIRIDIS, -3.0, a);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.0, b);
+    assert_memory_equal(a, b, sizeof a);
+    nnm_colormap(NNM_CMAP_VIRIDIS, NAN, a);
+    assert_memory_equal(a, b, sizeof a);
+    nnm_colormap(NNM_CMAP_BLUES, 7.0, a);
+    nnm_colormap(NNM_CMAP_BLUES, 1.0, b);
+    assert_memory_equal(a, b, sizeof a);
+    /* Sequential maps: viridis brightens with t, Blues darkens. */
+    double prev_v = -1.0, prev_b = 2.0;
+    for (int i = 0; i <= 100; i++) {
+        nnm_colormap(NNM_CMAP_VIRIDIS, i / 100.0, a);
+        nnm_colormap(NNM_CMAP_BLUES, i / 100.0, b);
+        double lv = luminance(a), lb = luminance(b);
+        assert_true(lv > prev_v);
+        assert_true(lb < prev_b);
+        prev_v = lv, prev_b = lb;
+        for (int k = 0; k < 3; k++) assert_true(a[k] >= 0.0 && a[k] <= 1.0 && b[k] >= 0.0 && b[k] <= 1.0);
+    }
+}
+
+static void test_contrast__dark_text_on_light_backgrounds(void **state)
+{
+    (void)state;
+    const double black[3] = {0, 0, 0}, white[3] = {1, 1, 1};
+    assert_int_equal(nnm_text_is_dark(black), 0);
+    assert_int_equal(nnm_text_is_dark(white), 1);
+    /* Greys either side of the threshold: luminance 0.408 is sRGB 0.671. */
+    const double grey_mid[3] = {0.5, 0.5, 0.5}, grey_66[3] = {0.66, 0.66, 0.66},
+                 grey_68[3] = {0.68, 0.68, 0.68};
+    assert_int_equal(nnm_text_is_dark(grey_mid), 0);
+    assert_int_equal(nnm_text_is_dark(grey_66), 0);
+    assert_int_equal(nnm_text_is_dark(grey_68), 1);
+    /* Pure green is bright (0.7152), pure blue dark (0.0722), whatever their channel sums say. */
+    const double green[3] = {0, 1, 0}, blue[3] = {0, 0, 1};
+    assert_int_equal(nnm_text_is_dark(green), 1);
+    assert_int_equal(nnm_text_is_dark(blue), 0);
+    double rgb[3];
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.0, rgb);
+    assert_int_equal(nnm_text_is_dark(rgb), 0);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 1.0, rgb);
+    assert_int_equal(nnm_text_is_dark(rgb), 1);
+    nnm_colormap(NNM_CMAP_BLUES, 0.0, rgb);
+    assert_int_equal(nnm_text_is_dark(rgb), 1);
+    nnm_colormap(NNM_CMAP_BLUES, 1.0, rgb);
+    assert_int_equal(nnm_text_is_dark(rgb), 0);
+}
+
+/* ---- bars ---------------------------------------------------------------------------------------- */
+
+static const char *const bar_labels[] = {"sgd/relu", "sgd/tanh", "adam/relu", "adam/tanh", "momentum/relu"};
+static const double bar_values[] = {0.9712, 0.9655, 0.9842, 0.9788, 0.9573};
+
+/* The top of bar i: scanning up its centre column from just above the axis while the bar's colour lasts. */
+static int bar_top(const image *im, const nnm_plot__bars_layout *L, int i, int n, double rgb[3])
+{
+    int x = (int)(L->plot.x + (i + 0.5) * L->plot.w / n);
+    int y = (int)(L->plot.y + L->plot.h) - 3;
+    pixel(im, x, y, rgb);
+    double c[3];
+    for (;; y--) {
+        pixel(im, x, y - 1, c);
+        if (rgb_dist(c, rgb) > TOL) return y;
+    }
+}
+
+static void test_bars__size_background_and_bar_heights(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const char *p = path_of("bars.png");
+    int rc = nnm_plot_bars(p, "Test accuracy", "test accuracy", bar_labels, bar_values, 5, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(p);
+    assert_int_equal(im.w, NNM_PLOT_BARS_W);
+    assert_int_equal(im.h, NNM_PLOT_BARS_H);
+    assert_white_at(&im, 0, 0);
+    assert_white_at(&im, im.w - 1, im.h - 1);
+
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__bars_layout L;
+    assert_int_equal(
+        nnm_plot__bars_layout_compute(c.cr, "Test accuracy", "test accuracy", bar_labels, bar_values, 5, &L),
+        0);
+    nnm_plot__canvas_close(&c);
+    /* Zoomed to the data: the axis starts below the smallest value but far above zero. */
+    assert_true(L.lo <= 0.9573 && L.lo > 0.9 && L.hi >= 0.9842 && L.hi <= 1.0);
+
+    int tops[5];
+    double colours[5][3];
+    for (int i = 0; i < 5; i++) {
+        tops[i] = bar_top(&im, &L, i, 5, colours[i]);
+        double want = nnm_plot__map(bar_values[i], L.lo, L.hi, L.plot.y + L.plot.h, L.plot.y);
+        assert_true(fabs(tops[i] - want) <= 1.5);
+    }
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++)
+            if (bar_values[i] > bar_values[j]) assert_true(tops[i] < tops[j]); /* taller bar, smaller y */
+    /* Bars of one optimizer share a colour; other optimizers get others. */
+    assert_true(rgb_dist(colours[0], colours[1]) <= TOL);
+    assert_true(rgb_dist(colours[2], colours[3]) <= TOL);
+    assert_true(rgb_dist(colours[0], colours[2]) > 0.1);
+    assert_true(rgb_dist(colours[2], colours[4]) > 0.1);
+    /* The annotation sits above its bar: dark text pixels within 20 px above the top. */
+    int x = (int)(L.plot.x + 2.5 * L.plot.w / 5), dark = 0;
+    for (int y = tops[2] - 20; y < tops[2]; y++)
+        for (int dx = -15; dx <= 15; dx++) {
+            double rgb[3];
+            pixel(&im, x + dx, y, rgb);
+            dark += rgb[0] < 0.4 && rgb[1] < 0.4 && rgb[2] < 0.4;
+        }
+    assert_true(dark > 10);
+    cairo_surface_destroy(im.s);
+}
+
+static void test_bars__missing_value_draws_no_bar(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const double values[] = {0.97, NAN, 0.98};
+    const char *p = path_of("bars_nan.png");
+    assert_int_equal(nnm_plot_bars(p, "t", NULL, bar_labels, values, 3, err, sizeof err), 0);
+    image im = load(p);
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__bars_layout L;
+    assert_int_equal(nnm_plot__bars_layout_compute(c.cr, "t", NULL, bar_labels, values, 3, &L), 0);
+    nnm_plot__canvas_close(&c);
+    double rgb[3];
+    int y = (int)(L.plot.y + L.plot.h) - 30; /* above the "n/a" text, inside where a bar would be */
+    pixel(&im, (int)(L.plot.x + 1.5 * L.plot.w / 3), y, rgb);
+    assert_true(rgb[0] > 0.85 && rgb[1] > 0.85 && rgb[2] > 0.85); /* background or grid */
+    pixel(&im, (int)(L.plot.x + 0.5 * L.plot.w / 3), y, rgb);
+    assert_true(rgb_dist(rgb, (double[3]){1, 1, 1}) > 0.2); /* a real bar */
+    cairo_surface_destroy(im.s);
+}
+
+static void test_bars__same_input_same_bytes(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *names[] = {"d1.png", "d2.png"};
+    char *bytes[2];
+    long size[2];
+    for (int k = 0; k < 2; k++) {
+        const char *p = path_of(names[k]);
+        assert_int_equal(nnm_plot_bars(p, "Same", "y", bar_labels, bar_values, 5, err, sizeof err), 0);
+        FILE *f = fopen(p, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        size[k] = ftell(f);
+        rewind(f);
+        bytes[k] = malloc((size_t)size[k]);
+        assert_int_equal(fread(bytes[k], 1, (size_t)size[k], f), (size_t)size[k]);
+        fclose(f);
+    }
+    assert_int_equal(size[0], size[1]);
+    assert_memory_equal(bytes[0], bytes[1], (size_t)size[0]);
+    free(bytes[0]);
+    free(bytes[1]);
+}
+
+static void test_bars__many_long_and_odd_labels_render(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    char names[60][80];
+    const char *labels[60];
+    double values[60];
+    for (int i = 0; i < 60; i++) {
+        snprintf(names[i], sizeof names[i], "optimizer-number-%d/activation-with-a-long-name-%d", i, i);
+        labels[i] = names[i];
+        values[i] = 0.9 + 0.001 * i;
+    }
+    labels[3] = "bad \xff\xfe utf-8 and\ta tab";
+    labels[4] = "caf\xc3\xa9/\xce\xbb\nsecond line";
+    assert_int_equal(
+        nnm_plot_bars(path_of("bars_many.png"), "Many", "acc", labels, values, 60, err, sizeof err), 0);
+    assert_int_equal(nnm_plot_bars(path_of("bars_one.png"), NULL, NULL, labels, values, 1, err, sizeof err),
+                     0);
+    const double neg[] = {-0.5, 0.25, 1.5};
+    assert_int_equal(nnm_plot_bars(path_of("bars_neg.png"), "neg", "v", labels, neg, 3, err, sizeof err), 0);
+    image im = load(path_of("bars_many.png"));
+    assert_int_equal(im.w, NNM_PLOT_BARS_W);
+    cairo_surface_destroy(im.s);
+}
+
+/* ---- heatmap ------------------------------------------------------------------------------------- */
+
+static const char *const opt_names[] = {"sgd", "momentum"};
+static const char *const act_names[] = {"relu", "tanh", "sigmoid"};
+static const double grid_values[] = {0.9712, 0.9655, 0.9286, 0.9801, NAN, 0.9842};
+
+static void cell_rect(const nnm_plot__heatmap_layout *L, int rows, int cols, int i, int j, double *x0,
+                      double *y0, double *w, double *h)
+{
+    *w = L->grid.w / cols;
+    *h = L->grid.h / rows;
+    *x0 = L->grid.x + j * *w;
+    *y0 = L->grid.y + i * *h;
+}
+
+static void test_heatmap__cells_and_colour_bar_match_the_map(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const char *p = path_of("heatmap.png");
+    int rc = nnm_plot_heatmap(p, "Test accuracy", "optimizer", "activation", opt_names, 2, act_names, 3,
+                              grid_values, "%.4f", NNM_CMAP_VIRIDIS, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(p);
+    assert_int_equal(im.w, NNM_PLOT_HEATMAP_W);
+    assert_int_equal(im.h, NNM_PLOT_HEATMAP_H);
+    assert_white_at(&im, 0, 0);
+    assert_white_at(&im, im.w - 1, 0);
+
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "Test accuracy", "optimizer", "activation",
+                                                      opt_names, 2, act_names, 3, grid_values, "%.4f", &L),
+                     0);
+    nnm_plot__canvas_close(&c);
+    assert_near(L.vmin, 0.9286, 1e-12); /* colours span the finite data */
+    assert_near(L.vmax, 0.9842, 1e-12);
+
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++) {
+            double x0, y0, w, h, got[3], want[3];
+            cell_rect(&L, 2, 3, i, j, &x0, &y0, &w, &h);
+            /* The centre column, a third of a cell above the centre: clear of the annotation. */
+            pixel(&im, (int)(x0 + w / 2), (int)(y0 + h / 2 - h / 3), got);
+            double v = grid_values[i * 3 + j];
+            if (isnan(v)) {
+                assert_true(fabs(got[0] - got[1]) < TOL && fabs(got[1] - got[2]) < TOL); /* grey */
+                assert_true(got[0] > 0.5 && got[0] < 0.95);
+            } else {
+                nnm_colormap(NNM_CMAP_VIRIDIS, (v - L.vmin) / (L.vmax - L.vmin), want);
+                assert_rgb_near(got, want, TOL);
+            }
+        }
+
+    /* Colour bar: top row is the map's end, bottom row its start (within one row's step). */
+    double got[3], want[3], step = 1.0 / L.cbar.h;
+    pixel(&im, (int)(L.cbar.x + L.cbar.w / 2), (int)L.cbar.y, got);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 1.0, want);
+    assert_rgb_near(got, want, TOL + step);
+    pixel(&im, (int)(L.cbar.x + L.cbar.w / 2), (int)(L.cbar.y + L.cbar.h) - 1, got);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.0, want);
+    assert_rgb_near(got, want, TOL + step);
+    /* Colour bar ticks lie inside the colour range, in 1-2-5 steps. */
+    assert_true(L.nticks >= 2);
+    assert_true(L.ticks[0] >= L.vmin && L.ticks[L.nticks - 1] <= L.vmax);
+    assert_true(is_125(L.ticks[1] - L.ticks[0]));
+    cairo_surface_destroy(im.s);
+}
+
+/* Whether the middle of a cell holds pixels near white (light text) and near black (dark text). */
+static void text_tones(const image *im, const nnm_plot__heatmap_layout *L, int rows, int cols, int i, int j,
+                       int *light, int *dark)
+{
+    double x0, y0, w, h;
+    cell_rect(L, rows, cols, i, j, &x0, &y0, &w, &h);
+    *light = *dark = 0;
+    for (int y = (int)(y0 + h * 0.35); y < (int)(y0 + h * 0.65); y++)
+        for (int x = (int)(x0 + w * 0.2); x < (int)(x0 + w * 0.8); x++) {
+            double rgb[3];
+            pixel(im, x, y, rgb);
+            *light += rgb[0] > 0.9 && rgb[1] > 0.9 && rgb[2] > 0.9;
+            *dark += rgb[0] < 0.25 && rgb[1] < 0.25 && rgb[2] < 0.25;
+        }
+}
+
+static void test_heatmap__annotation_colour_switches_for_contrast(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const char *p = path_of("contrast.png");
+    assert_int_equal(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 2, act_names, 3, grid_values, "%.4f",
+                                      NNM_CMAP_VIRIDIS, err, sizeof err),
+                     0);
+    image im = load(p);
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                                      grid_values, "%.4f", &L),
+                     0);
+    nnm_plot__canvas_close(&c);
+    int light, dark;
+    text_tones(&im, &L, 2, 3, 0, 2, &light, &dark); /* the minimum: dark purple, white text */
+    assert_true(light > 20 && dark == 0);
+    text_tones(&im, &L, 2, 3, 1, 2, &light, &dark); /* the maximum: yellow, dark text */
+    assert_true(dark > 20 && light == 0);
+    cairo_surface_destroy(im.s);
+}
+
+static void test_heatmap__confusion_matrix_blues(void **state)
+{
+    (void)state;
+    const char *digits[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+    double counts[100];
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++) counts[i * 10 + j] = i == j ? 900 + 10 * i : (i + j) % 7;
+    char err[256] = "";
+    const char *p = path_of("confusion.png");
+    int rc = nnm_plot_heatmap(p, "Confusion matrix", "True label", "Predicted label", digits, 10, digits, 10,
+                              counts, "%.0f", NNM_CMAP_BLUES, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(p);
+    assert_int_equal(im.w, NNM_PLOT_HEATMAP_W);
+    assert_int_equal(im.h, NNM_PLOT_TALL_H);
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "Confusion matrix", "True label",
+                                                      "Predicted label", digits, 10, digits, 10, counts,
+                                                      "%.0f", &L),
+                     0);
+    nnm_plot__canvas_close(&c);
+    assert_true(L.annot_px > 0.0);
+    double x0, y0, w, h, got[3], want[3];
+    cell_rect(&L, 10, 10, 0, 1, &x0, &y0, &w, &h); /* count 1: nearly the lightest */
+    pixel(&im, (int)(x0 + w / 2), (int)(y0 + h / 8), got);
+    nnm_colormap(NNM_CMAP_BLUES, (1.0 - L.vmin) / (L.vmax - L.vmin), want);
+    assert_rgb_near(got, want, TOL);
+    assert_true(got[0] > 0.9);
+    cell_rect(&L, 10, 10, 9, 9, &x0, &y0, &w, &h); /* 990, the maximum: darkest blue */
+    pixel(&im, (int)(x0 + w / 2), (int)(y0 + h / 8), got);
+    nnm_colormap(NNM_CMAP_BLUES, 1.0, want);
+    assert_rgb_near(got, want, TOL);
+    int light, dark;
+    text_tones(&im, &L, 10, 10, 9, 9, &light, &dark);
+    assert_true(light > 5);
+    cairo_surface_destroy(im.s);
+}
+
+static void test_heatmap__constant_and_large_grids_render(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const double same[] = {0.97, 0.97, 0.97, 0.97, 0.97, 0.97};
+    const char *p = path_of("same.png");
+    assert_int_equal(nnm_plot_heatmap(p, "same", "r", "c", opt_names, 2, act_names, 3, same, "%.2f",
+                                      NNM_CMAP_VIRIDIS, err, sizeof err),
+                     0);
+    image im = load(p);
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "same", "r", "c", opt_names, 2, act_names, 3,
+                                                      same, "%.2f", &L),
+                     0);
+    nnm_plot__canvas_close(&c);
+    double x0, y0, w, h, got[3], want[3];
+    cell_rect(&L, 2, 3, 1, 1, &x0, &y0, &w, &h);
+    pixel(&im, (int)(x0 + w / 2), (int)(y0 + h / 8), got);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 0.5, want); /* a single value takes the middle colour */
+    assert_rgb_near(got, want, TOL);
+    cairo_surface_destroy(im.s);
+
+    static double big[100 * 100];
+    char names[100][8];
+    const char *labels[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof names[i], "%d", i % 1000);
+        labels[i] = names[i];
+    }
+    for (int i = 0; i < 100 * 100; i++) big[i] = i % 101 == 0 ? 1000.0 : (double)(i % 17);
+    big[5] = NAN;
+    assert_int_equal(nnm_plot_heatmap(path_of("big.png"), "big", "r", "c", labels, 100, labels, 100, big,
+                                      "%.0f", NNM_CMAP_BLUES, err, sizeof err),
+                     0);
+}
+
+/* ---- curves -------------------------------------------------------------------------------------- */
+
+static void test_curves__lines_where_the_values_are_and_legend_outside(void **state)
+{
+    (void)state;
+    const double flat[] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    const double rise[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9};
+    const double gap[] = {0.3, 0.3, 0.3, 0.3, NAN, 0.3, 0.3, 0.3};
+    const char *names[] = {"flat", "rise", "gap"};
+    const double *ys[] = {flat, rise, gap};
+    const int lens[] = {8, 10, 8};
+    char err[256] = "";
+    const char *p = path_of("curves.png");
+    int rc = nnm_plot_curves(p, "Curves", "epoch", "accuracy", names, ys, lens, 3, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(p);
+    assert_int_equal(im.w, NNM_PLOT_CURVES_W);
+    assert_int_equal(im.h, NNM_PLOT_CURVES_H);
+    assert_white_at(&im, 0, 0);
+    assert_white_at(&im, im.w - 1, im.h - 1);
+    nnm_plot__canvas c = measuring_canvas(im.w, im.h);
+    nnm_plot__curves_layout L;
+    assert_int_equal(
+        nnm_plot__curves_layout_compute(c.cr, "Curves", "epoch", "accuracy", names, ys, lens, 3, &L), 0);
+    nnm_plot__canvas_close(&c);
+    /* Margins as matplotlib's: 5% of the data range each side. */
+    assert_near(L.ylo, 0.1 - 0.04, 1e-12);
+    assert_near(L.yhi, 0.9 + 0.04, 1e-12);
+    assert_true(L.legend.x >= L.plot.x + L.plot.w); /* outside the axes */
+
+    double got[3], blue[3], green[3];
+    nnm_plot__palette_tab10(0, blue);
+    nnm_plot__palette_tab10(2, green);
+    /* Between epochs 4 and 5 the flat line runs at 0.5: the pixel there is the first series' colour. */
+    int x = (int)nnm_plot__map(4.5, L.xlo, L.xhi, L.plot.x, L.plot.x + L.plot.w);
+    int y = (int)nnm_plot__map(0.5, L.ylo, L.yhi, L.plot.y + L.plot.h, L.plot.y);
+    pixel(&im, x, y, got);
+    assert_rgb_near(got, blue, TOL);
+    /* The third series has no value at epoch 5: no line between epochs 4 and 6 ... */
+    int x5 = (int)nnm_plot__map(5.0, L.xlo, L.xhi, L.plot.x, L.plot.x + L.plot.w);
+    int y3 = (int)nnm_plot__map(0.3, L.ylo, L.yhi, L.plot.y + L.plot.h, L.plot.y);
+    pixel(&im, x5, y3, got);
+    assert_true(rgb_dist(got, green) > 0.3);
+    /* ... but a line elsewhere. */
+    pixel(&im, (int)nnm_plot__map(2.5, L.xlo, L.xhi, L.plot.x, L.plot.x + L.plot.w), y3, got);
+    assert_rgb_near(got, green, TOL);
+    /* The legend holds each series' colour. */
+    int found = 0;
+    for (int yy = (int)L.legend.y; yy < (int)(L.legend.y + L.legend.h) && !found; yy++)
+        for (int xx = (int)L.legend.x; xx < (int)(L.legend.x + L.legend.w) && !found; xx++) {
+            pixel(&im, xx, yy, got);
+            found = rgb_dist(got, green) <= TOL;
+        }
+    assert_true(found);
+    cairo_surface_destroy(im.s);
+}
+
+static void test_curves__edge_cases_render(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const double one[] = {0.5};
+    const double *ys1[] = {one, NULL};
+    const int lens1[] = {1, 0};
+    const char *names[] = {"one point", "empty"};
+    assert_int_equal(
+        nnm_plot_curves(path_of("one.png"), NULL, NULL, NULL, names, ys1, lens1, 2, err, sizeof err), 0);
+    /* Two epochs get the ticks 1 and 2, never 1.5; 37 epochs get whole steps too. */
+    const double two[] = {0.4, 0.6};
+    const double *ys2[] = {two};
+    const int lens2[] = {2}, lens37[] = {37};
+    assert_int_equal(
+        nnm_plot_curves(path_of("two.png"), "t", "x", "y", names, ys2, lens2, 1, err, sizeof err), 0);
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H);
+    nnm_plot__curves_layout L;
+    assert_int_equal(nnm_plot__curves_layout_compute(c.cr, "t", "x", "y", names, ys2, lens2, 1, &L), 0);
+    assert_int_equal(L.nxticks, 2);
+    assert_near(L.xticks[0], 1.0, 0.0);
+    assert_near(L.xticks[1], 2.0, 0.0);
+    static double d37[37];
+    const double *ys37[] = {d37};
+    assert_int_equal(nnm_plot__curves_layout_compute(c.cr, "t", "x", "y", names, ys37, lens37, 1, &L), 0);
+    nnm_plot__canvas_close(&c);
+    assert_true(L.nxticks >= 3 && L.nxticks <= 11);
+    for (int i = 0; i < L.nxticks; i++) assert_near(L.xticks[i], round(L.xticks[i]), 0.0);
+    /* 64 series of 200 points: legend in columns, no markers. */
+    static double data[64][200];
+    const double *ys[64];
+    int lens[64];
+    char nm[64][32];
+    const char *nms[64];
+    for (int s = 0; s < 64; s++) {
+        for (int k = 0; k < 200; k++) data[s][k] = 1.0 - exp(-0.02 * (k + 1) * (1 + 0.05 * s));
+        ys[s] = data[s];
+        lens[s] = 200 - s;
+        snprintf(nm[s], sizeof nm[s], "series %d", s);
+        nms[s] = nm[s];
+    }
+    assert_int_equal(
+        nnm_plot_curves(path_of("many.png"), "many", "epoch", "acc", nms, ys, lens, 64, err, sizeof err), 0);
+}
+
+/* ---- errors -------------------------------------------------------------------------------------- */
+
+static void test_errors__missing_folder_reports_path_and_cairo_status(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    const char *p = "/nonexistent-nnm-folder/results.png";
+    assert_int_equal(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 5, err, sizeof err), -1);
+    assert_non_null(strstr(err, p));
+    assert_non_null(strstr(err, cairo_status_to_string(CAIRO_STATUS_WRITE_ERROR)));
+    assert_non_null(strstr(err, "No such file or directory"));
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 2, act_names, 3, grid_values, NULL,
+                                      NNM_CMAP_VIRIDIS, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, p));
+    const double *ys[] = {bar_values};
+    const int lens[] = {5};
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_curves(p, "t", NULL, NULL, bar_labels, ys, lens, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, p));
+    /* No room for a message is no reason to crash. */
+    assert_int_equal(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 5, NULL, 0), -1);
+    char tiny[8];
+    assert_int_equal(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 5, tiny, sizeof tiny), -1);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+}
+
+static void test_errors__bad_arguments_rejected_with_a_message(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *p = path_of("never.png");
+    const double with_inf[] = {0.9, INFINITY};
+    const char *null_label[] = {"a", NULL};
+#define REJECTS(call)                                                                                        \
+    do {                                                                                                     \
+        err[0] = '\0';                                                                                       \
+        assert_int_equal((call), -1);                                                                        \
+        assert_true(strlen(err) > 10);                                                                       \
+    } while (0)
+    REJECTS(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 0, err, sizeof err));
+    REJECTS(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, NNM_PLOT_MAX_BARS + 1, err, sizeof err));
+    REJECTS(nnm_plot_bars(NULL, "t", "y", bar_labels, bar_values, 5, err, sizeof err));
+    REJECTS(nnm_plot_bars(p, "t", "y", NULL, bar_values, 5, err, sizeof err));
+    REJECTS(nnm_plot_bars(p, "t", "y", null_label, bar_values, 2, err, sizeof err));
+    REJECTS(nnm_plot_bars(p, "t", "y", bar_labels, with_inf, 2, err, sizeof err));
+    const char *bad_fmts[] = {"%s", "%d", "%.4f %.4f", "%*f", "no conversion", "%.4", "%123f", "%n"};
+    for (size_t k = 0; k < sizeof bad_fmts / sizeof bad_fmts[0]; k++)
+        REJECTS(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 2, act_names, 3, grid_values, bad_fmts[k],
+                                 NNM_CMAP_VIRIDIS, err, sizeof err));
+    REJECTS(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 2, act_names, 3, grid_values, "%.2f", 7, err,
+                             sizeof err));
+    REJECTS(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 0, act_names, 3, grid_values, "%.2f", 0, err,
+                             sizeof err));
+    REJECTS(nnm_plot_heatmap(p, "t", NULL, NULL, opt_names, 1, act_names, 2, with_inf, "%.2f", 0, err,
+                             sizeof err));
+    const double *ys[] = {bar_values, NULL};
+    const int lens_neg[] = {5, -1}, lens_null[] = {5, 3};
+    REJECTS(nnm_plot_curves(p, "t", NULL, NULL, bar_labels, ys, lens_neg, 2, err, sizeof err));
+    REJECTS(nnm_plot_curves(p, "t", NULL, NULL, bar_labels, ys, lens_null, 2, err, sizeof err));
+    REJECTS(nnm_plot_curves(p, "t", NULL, NULL, bar_labels, ys, lens_null, 0, err, sizeof err));
+    const double *ys_inf[] = {with_inf};
+    const int lens2[] = {2};
+    REJECTS(nnm_plot_curves(p, "t", NULL, NULL, bar_labels, ys_inf, lens2, 1, err, sizeof err));
+#undef REJECTS
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), -1); /* nothing was written */
+    /* Formats that are fine. */
+    const char *good_fmts[] = {"%.0f", "%.2e", "%g", "%5.1f%%", "acc %.3f"};
+    for (size_t k = 0; k < sizeof good_fmts / sizeof good_fmts[0]; k++)
+        assert_int_equal(nnm_plot_heatmap(path_of("fmt.png"), "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                          grid_values, good_fmts[k], NNM_CMAP_VIRIDIS, err, sizeof err),
+                         0);
+}
+
+static void test_errors__replaces_files_but_never_folders(void **state)
+{
+    (void)state;
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/replace", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/fig.png", dir);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs("old", f);
+    fclose(f);
+    assert_int_equal(nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 5, err, sizeof err), 0);
+    image im = load(p); /* the old bytes were replaced by a PNG */
+    cairo_surface_destroy(im.s);
+    assert_int_equal(entries_in(dir), 1); /* no temporary file left behind */
+    /* A folder in the way is refused, not replaced. */
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/sub.png", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(nnm_plot_bars(sub, "t", "y", bar_labels, bar_values, 5, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    struct stat sb;
+    assert_int_equal(stat(sub, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(entries_in(dir), 2);
+    rmdir(sub);
+    empty_dir(dir);
+    rmdir(dir);
+}
+
+static void test_errors__full_disk_fails_and_leaves_nothing(void **state)
+{
+    (void)state;
+    char dir[512], err[512] = "";
+    snprintf(dir, sizeof dir, "%s/full", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    /* 8 KiB of tmpfs cannot hold a 1000 x 600 figure: a real ENOSPC (needs root; skipped otherwise). */
+    if (mount("tmpfs", dir, "tmpfs", 0, "size=8k") != 0) {
+        rmdir(dir);
+        skip();
+    }
+    char p[600];
+    snprintf(p, sizeof p, "%s/fig.png", dir);
+    int rc = nnm_plot_bars(p, "t", "y", bar_labels, bar_values, 5, err, sizeof err);
+    int left = entries_in(dir);
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, p));
+    assert_non_null(strstr(err, "No space left on device"));
+    assert_int_equal(left, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nice_ticks__accuracy_range_steps_by_hundredths),
+        cmocka_unit_test(test_nice_ticks__unit_range),
+        cmocka_unit_test(test_nice_ticks__negative_range_has_exact_zero),
+        cmocka_unit_test(test_nice_ticks__equal_bounds_widen),
+        cmocka_unit_test(test_nice_ticks__smallest_step_that_fits),
+        cmocka_unit_test(test_nice_ticks__rejects_bad_input),
+        cmocka_unit_test(test_colormap__viridis_published_points),
+        cmocka_unit_test(test_colormap__blues_ends),
+        cmocka_unit_test(test_colormap__clamps_and_is_monotone_in_luminance),
+        cmocka_unit_test(test_contrast__dark_text_on_light_backgrounds),
+        cmocka_unit_test(test_bars__size_background_and_bar_heights),
+        cmocka_unit_test(test_bars__missing_value_draws_no_bar),
+        cmocka_unit_test(test_bars__same_input_same_bytes),
+        cmocka_unit_test(test_bars__many_long_and_odd_labels_render),
+        cmocka_unit_test(test_heatmap__cells_and_colour_bar_match_the_map),
+        cmocka_unit_test(test_heatmap__annotation_colour_switches_for_contrast),
+        cmocka_unit_test(test_heatmap__confusion_matrix_blues),
+        cmocka_unit_test(test_heatmap__constant_and_large_grids_render),
+        cmocka_unit_test(test_curves__lines_where_the_values_are_and_legend_outside),
+        cmocka_unit_test(test_curves__edge_cases_render),
+        cmocka_unit_test(test_errors__missing_folder_reports_path_and_cairo_status),
+        cmocka_unit_test(test_errors__bad_arguments_rejected_with_a_message),
+        cmocka_unit_test(test_errors__replaces_files_but_never_folders),
+        cmocka_unit_test(test_errors__full_disk_fails_and_leaves_nothing),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
