@@ -21,7 +21,7 @@ typedef int32_t vmask16 __attribute__((vector_size(64)));
 #define STORE16(p, v) memcpy((p), &(v), sizeof(vec16))
 
 
-NN_HOT int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
+NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
     int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
     s->rows = batch;
@@ -110,8 +110,7 @@ static void tile_sum_tail(float *dst, const float *init, const float *base, int6
         for (int64_t j = 0; j < width; j++) dst[j] += val[p] * base[(int64_t)off[p] * stride + j];
 }
 
-NN_HOT void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b,
-                                     nn_activation act, float *pre, float *y)
+NN_HOT static void forward(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, float *pre)
 {
     for (int64_t r = 0; r < x->rows; r++) {
         int32_t first = x->start[r], n = x->start[r + 1] - first;
@@ -120,10 +119,9 @@ NN_HOT void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, cons
             tile_sum(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n);
         if (j0 < out) tile_sum_tail(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n, out - j0);
     }
-    if (act.kind != NN_ACT_LINEAR || y != pre) nn_activation_forward(act, y, pre, (size_t)(x->rows * out));
 }
 
-NN_HOT void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+NN_HOT static void weight_grad(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
 {
     for (int64_t k = 0; k < x->cols; k++) {
         int32_t first = x->col_start[k], n = x->col_start[k + 1] - first;
@@ -137,4 +135,23 @@ NN_HOT void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, 
             tile_sum(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n);
         if (j0 < out) tile_sum_tail(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n, out - j0);
     }
+}
+
+/* The cloned kernels stay static: GCC exports the clones and resolvers of non-static functions even
+ * under -fvisibility=hidden, which would leak them from libnn.so. */
+int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
+{
+    return compress(s, x, batch, cols);
+}
+
+void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, nn_activation act,
+                              float *pre, float *y)
+{
+    forward(x, out, w, b, pre);
+    if (act.kind != NN_ACT_LINEAR || y != pre) nn_activation_forward(act, y, pre, (size_t)(x->rows * out));
+}
+
+void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+{
+    weight_grad(x, out, dpre, dw);
 }

@@ -696,6 +696,28 @@ static void test_io__every_truncation_is_refused(void **state)
         assert_int_equal(try_info(buf, len), NN_ERR_FORMAT);
     }
     assert_int_equal(try_load(buf, n, NULL), NN_OK);
+
+    /* nn_file_info_read() streams from the file instead: the same refusals through its own reads. */
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/t.nnm", dir);
+    for (size_t len = 0; len <= n; len++) {
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(buf, 1, len, fp), len);
+        fclose(fp);
+        nn_file_info *info;
+        nn_status st = nn_file_info_read(&info, path);
+        if (len < n) {
+            if (st != NN_ERR_FORMAT) fail_msg("file truncated to %zu of %zu bytes: status %d (%s)", len, n, st, nn_last_error());
+        } else {
+            OK(st);
+            assert_int_equal(nn_file_info_optimizer(info), NN_OPT_ADAM);
+            nn_file_info_free(info);
+        }
+    }
+    tu_rmtree(dir);
+    free(dir);
     nn_buffer_free(buf);
     nn_model_free(m);
     nn_rng_free(rng);
