@@ -120,6 +120,63 @@ static float train(nn_model *m, float *xd, float *yd, int64_t n, int64_t feature
     return acc;
 }
 
+/* Mostly-zero inputs (like MNIST) take the first layer's sparse kernels: the same sums in another
+ * order. Outputs match the dense BLAS kernel within rounding, and the gradient of a step matches
+ * finite differences. */
+static void test_model__sparse_inputs_match_dense_path_and_gradients(void **s)
+{
+    (void)s;
+    enum { B = 9, IN = 40, H = 70, C = 4 }; /* H > 64: a full register tile and a partial one */
+    nn_rng *rng;
+    nn_rng_create(&rng, 21);
+    float xd[B * IN], yd[B];
+    for (int i = 0; i < B * IN; i++) xd[i] = nn_rng_below(rng, 5) == 0 ? nn_rng_uniform(rng) : 0.0f;
+    for (int i = 0; i < B; i++) yd[i] = (float)(i % C);
+    int64_t hidden[1] = {H};
+    nn_optimizer *opt;
+    assert_int_equal(nn_optimizer_create_sgd(&opt, NULL), NN_OK);
+    nn_model *m = make_mlp(IN, hidden, 1, C, nn_activation_make(NN_ACT_TANH), opt, 4);
+    nn_tensor x, y, out;
+    float od[B * C], ref_h[B * H], ref_o[B * C];
+    int64_t xs[2] = {B, IN}, ys[1] = {B}, os[2] = {B, C}, hs[2] = {B, H};
+    nn_tensor_view(&x, xd, 2, xs);
+    nn_tensor_view(&y, yd, 1, ys);
+    nn_tensor_view(&out, od, 2, os);
+    assert_int_equal(nn_model_forward(m, &out, &x), NN_OK);
+    nn_layer_info l0, l1;
+    assert_int_equal(nn_model_layer_info(m, 0, &l0), NN_OK);
+    assert_int_equal(nn_model_layer_info(m, 1, &l1), NN_OK);
+    nn_tensor th, to;
+    nn_tensor_view(&th, ref_h, 2, hs);
+    nn_tensor_view(&to, ref_o, 2, os);
+    assert_int_equal(nn_dense_forward(&th, NULL, &x, &l0.weights, &l0.bias, l0.activation), NN_OK);
+    assert_int_equal(nn_dense_forward(&to, NULL, &th, &l1.weights, &l1.bias, l1.activation), NN_OK);
+    assert_true(tu_max_abs_diff(od, ref_o, B * C) < 1e-5);
+
+    float *params, *grads;
+    size_t n;
+    nn_model_params(m, &params, &n);
+    float *before = malloc(n * sizeof *before), *g = malloc(n * sizeof *g);
+    memcpy(before, params, n * sizeof *before);
+    assert_int_equal(nn_model_train_step(m, &x, &y, NULL, NULL), NN_OK);
+    nn_model_grads(m, &grads, NULL);
+    memcpy(g, grads, n * sizeof *g);
+    memcpy(params, before, n * sizeof *before);
+    eval_ctx e = {m, &x, &y};
+    assert_true(tu_gradcheck(model_loss, &e, params, g, n, 1e-2, NULL) < 1e-3);
+    /* Weights of inputs that are zero in the whole batch get exactly zero gradient. */
+    for (int k = 0; k < IN; k++) {
+        int any = 0;
+        for (int r = 0; r < B; r++) any |= xd[r * IN + k] != 0.0f;
+        if (!any)
+            for (int j = 0; j < H; j++) assert_true(g[k * H + j] == 0.0f);
+    }
+    free(before);
+    free(g);
+    nn_rng_free(rng);
+    nn_model_free(m);
+}
+
 static void test_model__learns_xor(void **s)
 {
     (void)s;
@@ -307,6 +364,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model__train_step_gradient_matches_finite_differences),
+        cmocka_unit_test(test_model__sparse_inputs_match_dense_path_and_gradients),
         cmocka_unit_test(test_model__learns_xor),
         cmocka_unit_test(test_model__learns_two_spirals),
         cmocka_unit_test(test_model__same_seed_gives_bit_identical_weights),

@@ -329,9 +329,11 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     snprintf(epochs, sizeof epochs, "%d", c->epochs);
     snprintf(bs, sizeof bs, "%" PRId64, batch);
-    const char *keys[] = {"dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
+    /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
+     * so a resumed or distributed grid can be checked against an uninterrupted one. */
+    const char *keys[] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
                           "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
-    const char *values[] = {c->dataset, run->optimizer, run->activation, seed, epochs, bs,
+    const char *values[] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
                             v[0], v[1], v[2], v[3], settings};
     nn_save_options so = nn_save_default();
     so.with_optimizer = 1;
