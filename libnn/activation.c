@@ -124,29 +124,29 @@ static inline float normal_cdf(float x) { return 0.5f * erfcf(-x * 0.70710678118
 
 /* ---- forward: out (n) = f(in (n)); out may equal in, so each loop reads in[i] before writing out[i]. */
 
-static void relu_forward(float *out, const float *in, size_t n)
+NN_HOT static void relu_forward(float *out, const float *in, size_t n)
 {
     /* Tested as "x < 0" so that NaN passes through instead of becoming 0. */
     for (size_t i = 0; i < n; i++) out[i] = blend(in[i] < 0.0f, 0.0f, in[i]);
 }
 
-static void leaky_relu_forward(float *out, const float *in, size_t n, float alpha)
+NN_HOT static void leaky_relu_forward(float *out, const float *in, size_t n, float alpha)
 {
     for (size_t i = 0; i < n; i++) out[i] = blend(in[i] > 0.0f, in[i], alpha * in[i]);
 }
 
-static void sigmoid_forward(float *out, const float *in, size_t n)
+NN_HOT static void sigmoid_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = sigmoid1(in[i]);
 }
 
-static void tanh_forward(float *out, const float *in, size_t n)
+NN_HOT static void tanh_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = tanh1(in[i]);
 }
 
 /* elu and selu: scale * (x if x > 0 else alpha expm1(x)). */
-static void elu_forward(float *out, const float *in, size_t n, float alpha, float scale)
+NN_HOT static void elu_forward(float *out, const float *in, size_t n, float alpha, float scale)
 {
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
@@ -155,18 +155,18 @@ static void elu_forward(float *out, const float *in, size_t n, float alpha, floa
     }
 }
 
-static void gelu_forward(float *out, const float *in, size_t n)
+NN_HOT static void gelu_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = in[i] * normal_cdf(in[i]);
 }
 
-static void silu_forward(float *out, const float *in, size_t n)
+NN_HOT static void silu_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = in[i] * sigmoid1(in[i]);
 }
 
 /* max(x, 0) + log1p(exp(-|x|)): the large part exact, the correction never overflows. */
-static void softplus_forward(float *out, const float *in, size_t n)
+NN_HOT static void softplus_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
@@ -176,29 +176,29 @@ static void softplus_forward(float *out, const float *in, size_t n)
 
 /* ---- backward: gi = go * f'(in), with out = f(in); gi may equal go. */
 
-static void relu_backward(float *gi, const float *go, const float *in, size_t n)
+NN_HOT static void relu_backward(float *gi, const float *go, const float *in, size_t n)
 {
     /* f'(0) = 0, as Keras and PyTorch. */
     for (size_t i = 0; i < n; i++) gi[i] = blend(in[i] > 0.0f, go[i], 0.0f);
 }
 
-static void leaky_relu_backward(float *gi, const float *go, const float *in, size_t n, float alpha)
+NN_HOT static void leaky_relu_backward(float *gi, const float *go, const float *in, size_t n, float alpha)
 {
     for (size_t i = 0; i < n; i++) gi[i] = go[i] * blend(in[i] > 0.0f, 1.0f, alpha);
 }
 
-static void sigmoid_backward(float *gi, const float *go, const float *out, size_t n)
+NN_HOT static void sigmoid_backward(float *gi, const float *go, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) gi[i] = go[i] * (out[i] * (1.0f - out[i]));
 }
 
-static void tanh_backward(float *gi, const float *go, const float *out, size_t n)
+NN_HOT static void tanh_backward(float *gi, const float *go, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) gi[i] = go[i] * (1.0f - out[i] * out[i]);
 }
 
 /* For x <= 0, d/dx scale alpha (e^x - 1) = scale alpha e^x = out + scale alpha. */
-static void elu_backward(float *gi, const float *go, const float *in, const float *out, size_t n, float alpha,
+NN_HOT static void elu_backward(float *gi, const float *go, const float *in, const float *out, size_t n, float alpha,
                          float scale)
 {
     float sa = scale * alpha;
@@ -208,7 +208,7 @@ static void elu_backward(float *gi, const float *go, const float *in, const floa
 /* d/dx x Phi(x) = Phi(x) + x phi(x), with Phi(x) = out / x: one rounding away from the erfc value,
  * and it spares a scalar erfcf call per element. Near 0, where out / x would divide tiny numbers,
  * Phi is 1/2 to float precision. */
-static void gelu_backward(float *gi, const float *go, const float *in, const float *out, size_t n)
+NN_HOT static void gelu_backward(float *gi, const float *go, const float *in, const float *out, size_t n)
 {
     const float inv_sqrt_2pi = 0.398942280401432678f;
     for (size_t i = 0; i < n; i++) {
@@ -220,7 +220,7 @@ static void gelu_backward(float *gi, const float *go, const float *in, const flo
 }
 
 /* d/dx x s(x) = s (1 + x (1 - s)); s is recomputed because out / in is unstable near 0. */
-static void silu_backward(float *gi, const float *go, const float *in, size_t n)
+NN_HOT static void silu_backward(float *gi, const float *go, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
@@ -230,7 +230,7 @@ static void silu_backward(float *gi, const float *go, const float *in, size_t n)
 }
 
 /* softplus' = sigmoid. */
-static void softplus_backward(float *gi, const float *go, const float *in, size_t n)
+NN_HOT static void softplus_backward(float *gi, const float *go, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) gi[i] = go[i] * sigmoid1(in[i]);
 }

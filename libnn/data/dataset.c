@@ -153,7 +153,7 @@ static nn_status check_batch(const char *who, const nn_dataset *ds, int64_t n, c
 
 /* x (n, features), y (n): the hot loop of every training step. Rows are contiguous in both the
  * dataset and x, so each row is one pass of table look-ups with no allocation. */
-static void convert_rows(const nn_dataset *ds, const uint32_t *idx, int64_t start, int64_t n, nn_tensor *x,
+NN_HOT static void convert_rows(const nn_dataset *ds, const uint32_t *idx, int64_t start, int64_t n, nn_tensor *x,
                          nn_tensor *y)
 {
     const size_t features = (size_t)ds->features;
