@@ -89,7 +89,8 @@ static void draw_bars(nnm_progress *p)
         double el = t - s->epoch_start, rate = el > 0 ? (double)s->step / el : 0;
         double remain_steps = (double)(s->steps - s->step) + (double)(s->epochs - s->epoch) * (double)s->steps;
         char eta[16];
-        nnm_format_duration(rate > 0 ? remain_steps / rate : 0, eta, sizeof eta);
+        if (rate > 0) nnm_format_duration(remain_steps / rate, eta, sizeof eta);
+        else snprintf(eta, sizeof eta, "--");
         fprintf(stderr, "%-16s epoch %2d/%-2d %s %5lld/%lld loss %.4f acc %.4f %6.0f steps/s ETA %s\n", s->run_id,
                 s->epoch, s->epochs, bar, (long long)s->step, (long long)s->steps, s->loss, s->accuracy, rate, eta);
         p->drawn++;
