@@ -8,8 +8,9 @@
 #include "nn/nn.h"
 
 /* The library is built for baseline x86-64 (SSE2) so that it runs anywhere; its hot loops are also
- * compiled for AVX2 and AVX-512 and the best one is picked when the library loads (GNU ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(NN_NO_CLONES)
+ * compiled for AVX2 and AVX-512 and the best one is picked when the library loads (GNU ifunc).
+ * GCC only: clang 14's clones of these functions fail to link here, so clang builds use baseline. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(NN_NO_CLONES)
 #define NN_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define NN_HOT
