@@ -1,6 +1,7 @@
 #include "internal.h"
 
-#if defined(__SSE__) || defined(__x86_64__)
+/* -DNN_NO_FTZ keeps the caller's mode, for measuring what flushing subnormals buys. */
+#if (defined(__SSE__) || defined(__x86_64__)) && !defined(NN_NO_FTZ)
 #include <xmmintrin.h>
 /* MXCSR bit 15 is flush-to-zero, bit 6 denormals-are-zero. */
 #define NN_MXCSR_FTZ_DAZ 0x8040u

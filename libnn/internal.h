@@ -73,8 +73,11 @@ typedef struct nn__sparse_rows {
     float *col_value;
 } nn__sparse_rows;
 
-/* Inputs with at most this fraction of non-zeros take the sparse path. */
+/* Inputs with at most this fraction of non-zeros take the sparse path (-DNN_SPARSE_MAX_DENSITY=0
+ * turns it off, for benchmarking the dense path). */
+#ifndef NN_SPARSE_MAX_DENSITY
 #define NN_SPARSE_MAX_DENSITY 0.35
+#endif
 
 /* Compresses x (batch, cols) into s, whose arrays hold batch * cols entries. Returns 1 when x is
  * sparse enough to use it, 0 when the dense product is the better choice. */

@@ -1,7 +1,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "grid.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <getopt.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -205,8 +210,11 @@ static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64
             continue;
         }
         int same = strcmp(r.settings, settings) == 0;
+        /* The model must be in this command's --models folder, not only where the record says. */
+        char model[4096];
+        nnm_model_path(c, runs[i].id, model, sizeof model);
         nn_file_info *info = NULL;
-        int model_ok = nn_file_info_read(&info, r.model_path) == NN_OK;
+        int model_ok = nn_file_info_read(&info, model) == NN_OK;
         nn_file_info_free(info);
         if (!same && !c->fresh) {
             snprintf(err, errlen,
@@ -219,6 +227,10 @@ static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64
         nnm_record_free(&r);
         if (same && model_ok) {
             state[i] = 1;
+            /* A kill between the record and the checkpoint's removal leaves the checkpoint behind. */
+            char ckpt[4096];
+            nnm_checkpoint_path(c, runs[i].id, ckpt, sizeof ckpt);
+            unlink(ckpt);
         } else {
             unlink(path); /* other settings with --fresh, or the model file is gone: redo */
         }
@@ -295,6 +307,46 @@ static void *worker(void *p)
     return NULL;
 }
 
+/* Holds an exclusive lock on DIR/.nn-mnist.lock for the life of the process: two grids in one folder
+ * would overwrite each other's runs, and the sweep below must not remove a live grid's files. */
+static int lock_folder(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another nn-mnist grid is using %s; wait for it or choose other folders", dir);
+        close(fd);
+        return -1;
+    }
+    return 0; /* the descriptor stays open, and locked, until exit */
+}
+
+/* Removes what a killed grid can leave half-written: temporary files of atomic writes
+ * (NAME.tmp-XXXXXX), of figures (NAME.png.XXXXXX) and writability probes. */
+static void sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        int stale = strstr(n, ".tmp-") != NULL || strncmp(n, ".nn-mnist-probe-", 16) == 0 ||
+                    (len > 11 && strncmp(n + len - 11, ".png.", 5) == 0);
+        if (stale) {
+            char path[4096 + 256];
+            snprintf(path, sizeof path, "%s/%s", dir, n);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 static int prepare_folders(const nnm_config *c, char *err, size_t errlen)
 {
     char runs[4096];
@@ -304,6 +356,14 @@ static int prepare_folders(const nnm_config *c, char *err, size_t errlen)
     if (nnm_check_writable(c->out_dir, err, errlen) || nnm_check_writable(runs, err, errlen) ||
         nnm_check_writable(c->models_dir, err, errlen))
         return -1;
+    /* One lock per folder: a second flock on the same file from this process would conflict. */
+    struct stat so, sm;
+    int same = stat(c->out_dir, &so) == 0 && stat(c->models_dir, &sm) == 0 && so.st_dev == sm.st_dev &&
+               so.st_ino == sm.st_ino;
+    if (lock_folder(c->out_dir, err, errlen) || (!same && lock_folder(c->models_dir, err, errlen))) return -1;
+    sweep(c->out_dir);
+    sweep(runs);
+    sweep(c->models_dir);
     return 0;
 }
 
@@ -378,7 +438,8 @@ int nnm_cmd_grid(int argc, char **argv)
     if (!state) goto out;
     /* Folders are checked before the data are loaded or fetched: a bad --out fails at once. Under
      * MPI every rank takes part in each check's verdict, so that all stop together. */
-    int ok = mpi.rank != 0 || prepare_folders(&c, err, sizeof err) == 0;
+    int ok = mpi.rank == 0 ? prepare_folders(&c, err, sizeof err) == 0
+                           : nnm_mkdirs(c.models_dir, err, sizeof err) == 0; /* folders may not be shared */
     if (!ok) fprintf(stderr, "nn-mnist grid: %s\n", err);
     if (!nnm_mpi_all_ok(&mpi, ok)) {
         rc = 2;
