@@ -287,7 +287,8 @@ static const float *forward_rows(nn_model *m, const float *x, int64_t batch)
     m->sparse_valid = 0;
     for (int i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
-        if (i == 0 && l->kind == NN_LAYER_DENSE && nn__sparse_compress(&m->sparse, x, batch, l->in)) {
+        if (i == 0 && l->kind == NN_LAYER_DENSE && batch <= NN_SPARSE_MAX_ROWS &&
+            nn__sparse_compress(&m->sparse, x, batch, l->in)) {
             m->sparse_valid = 1;
             nn__dense_forward_sparse(&m->sparse, l->out, m->params + l->w_off, m->params + l->b_off, l->act, l->pre,
                                      l->y);

@@ -13,7 +13,6 @@ enum { TILE = 64 };
 /* Four 16-float vectors hold a tile of 64 outputs. GCC and clang lower the vector type to what the
  * target has (one AVX-512 register, two AVX ones or four SSE ones each). */
 typedef float vec16 __attribute__((vector_size(64)));
-typedef int32_t vmask16 __attribute__((vector_size(64)));
 
 /* Unaligned moves; vectors go through pointers, since passing 64-byte vectors by value has no
  * stable ABI across targets. */
@@ -30,28 +29,25 @@ NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, in
     for (int64_t r = 0; r < batch; r++) {
         const float *row = x + r * cols;
         int64_t k = 0;
-        /* Most of an image is blank: skip 16 zeros at a time. */
+        /* Most of an image is blank: skip 16 zeros at a time (one OR of their bits), and compact the
+         * rest without branches (write every entry, advance past the non-zero ones). */
         for (; k + 16 <= cols; k += 16) {
-            vec16 v;
-            LOAD16(v, row + k);
-            vmask16 nz = v != 0.0f;
-            int32_t any = 0;
-            for (int j = 0; j < 16; j++) any |= nz[j];
-            if (!any) continue;
+            uint64_t bits[8], any = 0;
+            memcpy(bits, row + k, sizeof bits);
+            for (int j = 0; j < 8; j++) any |= bits[j];
+            if ((any & 0x7fffffff7fffffffULL) == 0) continue;
             for (int j = 0; j < 16; j++) {
-                if (row[k + j] != 0.0f) {
-                    s->index[nnz] = (int32_t)(k + j);
-                    s->value[nnz] = row[k + j];
-                    nnz++;
-                }
+                float v = row[k + j];
+                s->index[nnz] = (int32_t)(k + j);
+                s->value[nnz] = v;
+                nnz += v != 0.0f;
             }
         }
         for (; k < cols; k++) {
-            if (row[k] != 0.0f) {
-                s->index[nnz] = (int32_t)k;
-                s->value[nnz] = row[k];
-                nnz++;
-            }
+            float v = row[k];
+            s->index[nnz] = (int32_t)k;
+            s->value[nnz] = v;
+            nnz += v != 0.0f;
         }
         s->start[r + 1] = (int32_t)nnz;
         if (nnz > limit) return 0; /* dense enough that BLAS wins: stop early */
