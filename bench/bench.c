@@ -138,7 +138,8 @@ static nn_dataset *load_or_fake(const char *dir, const char *prefix, int64_t fak
 static void run_grid(const char *bin, const char *args)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "exec %s grid %s", bin, args ? args : "");
+    snprintf(cmd, sizeof cmd, "exec %s grid %s >/dev/null", bin, args ? args : "");
+    fflush(stdout); /* or the child would inherit, and print, our buffered lines */
     double t0 = now();
     pid_t pid = fork();
     if (pid == 0) {
