@@ -30,7 +30,7 @@ void nn__dense_forward_raw(int64_t batch, int64_t in, int64_t out, const float *
 
 void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
                             const float *pre, const float *y, nn_activation act, float *dy, float *dw, float *db,
-                            float *dx, const nn__sparse_rows *xs)
+                            float *dx, nn__sparse_rows *xs)
 {
     size_t n = (size_t)(batch * out);
     if (act.kind != NN_ACT_LINEAR) nn_activation_backward(act, dy, dy, pre, y, n);

@@ -57,7 +57,7 @@ void nn__dense_forward_raw(int64_t batch, int64_t in, int64_t out, const float *
 struct nn__sparse_rows;
 void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
                             const float *pre, const float *y, nn_activation act, float *dy, float *dw, float *db,
-                            float *dx, const struct nn__sparse_rows *xs);
+                            float *dx, struct nn__sparse_rows *xs);
 
 /* A batch of inputs with most entries zero (MNIST images are 81% zeros), as compressed rows. The
  * first layer's forward product and weight gradient then touch only the non-zero inputs, about a
@@ -67,6 +67,7 @@ typedef struct nn__sparse_rows {
     int32_t *start; /* rows + 1 offsets into index/value */
     int32_t *index; /* column of each non-zero, ascending within a row */
     float *value;
+    int has_columns;    /* the column lists below are built (by the weight gradient, on demand) */
     int32_t *col_start; /* cols + 1 offsets into col_row/col_value: the same entries by column */
     int32_t *col_fill;  /* cols, scratch */
     int32_t *col_row;
@@ -90,7 +91,7 @@ int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64
 void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, nn_activation act,
                               float *pre, float *y);
 
-/* dW (in, out) = x^T dpre for compressed x. */
-void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
+/* dW (in, out) = x^T dpre for compressed x (building its column lists when not yet done). */
+void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
 
 #endif /* NN_INTERNAL_H */

@@ -3,7 +3,7 @@
  * Both kernels keep a block of 64 outputs in registers while they run over the non-zero inputs that
  * feed it, so each output is loaded and stored once rather than once per non-zero. The weight
  * gradient runs column by column of x (each input's non-zero rows), which is what makes that
- * possible for it: compression builds both the row and the column lists. */
+ * possible for it: the backward pass turns the row lists into column lists first. */
 #include <string.h>
 
 #include "internal.h"
@@ -22,12 +22,17 @@ typedef float vec16 __attribute__((vector_size(64)));
 
 NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
+    /* Local restrict copies: stores through int32 arrays could otherwise alias the offsets, and the
+     * compiler would reload them on every entry. */
+    int32_t *restrict index = s->index, *restrict start = s->start;
+    float *restrict value = s->value;
     int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
     s->rows = batch;
     s->cols = cols;
-    s->start[0] = 0;
+    s->has_columns = 0;
+    start[0] = 0;
     for (int64_t r = 0; r < batch; r++) {
-        const float *row = x + r * cols;
+        const float *restrict row = x + r * cols;
         int64_t k = 0;
         /* Most of an image is blank: skip 16 zeros at a time (one OR of their bits), and compact the
          * rest without branches (write every entry, advance past the non-zero ones). */
@@ -38,33 +43,45 @@ NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, in
             if ((any & 0x7fffffff7fffffffULL) == 0) continue;
             for (int j = 0; j < 16; j++) {
                 float v = row[k + j];
-                s->index[nnz] = (int32_t)(k + j);
-                s->value[nnz] = v;
+                index[nnz] = (int32_t)(k + j);
+                value[nnz] = v;
                 nnz += v != 0.0f;
             }
         }
         for (; k < cols; k++) {
             float v = row[k];
-            s->index[nnz] = (int32_t)k;
-            s->value[nnz] = v;
+            index[nnz] = (int32_t)k;
+            value[nnz] = v;
             nnz += v != 0.0f;
         }
-        s->start[r + 1] = (int32_t)nnz;
+        start[r + 1] = (int32_t)nnz;
         if (nnz > limit) return 0; /* dense enough that BLAS wins: stop early */
     }
-    /* The same entries by column (counting sort): col_start (cols + 1), col_row and col_value. */
-    memset(s->col_start, 0, (size_t)(cols + 1) * sizeof(int32_t));
-    for (int64_t p = 0; p < nnz; p++) s->col_start[s->index[p] + 1]++;
-    for (int64_t k = 0; k < cols; k++) s->col_start[k + 1] += s->col_start[k];
-    int32_t *fill = s->col_fill;
-    memcpy(fill, s->col_start, (size_t)cols * sizeof(int32_t));
-    for (int64_t r = 0; r < batch; r++)
-        for (int32_t p = s->start[r]; p < s->start[r + 1]; p++) {
-            int32_t q = fill[s->index[p]]++;
-            s->col_row[q] = (int32_t)r;
-            s->col_value[q] = s->value[p];
-        }
     return 1;
+}
+
+/* The same entries by column (a counting sort), which only the weight gradient needs: evaluation
+ * never pays for it. */
+NN_HOT static void columns(nn__sparse_rows *s)
+{
+    const int32_t *restrict start = s->start, *restrict index = s->index;
+    const float *restrict value = s->value;
+    int32_t *restrict col_start = s->col_start, *restrict fill = s->col_fill, *restrict col_row = s->col_row;
+    float *restrict col_value = s->col_value;
+    int64_t cols = s->cols, nnz = start[s->rows];
+    memset(col_start, 0, (size_t)(cols + 1) * sizeof(int32_t));
+    for (int64_t p = 0; p < nnz; p++) col_start[index[p] + 1]++;
+    for (int64_t k = 0; k < cols; k++) col_start[k + 1] += col_start[k];
+    memcpy(fill, col_start, (size_t)cols * sizeof(int32_t));
+    for (int64_t r = 0; r < s->rows; r++) {
+        int32_t end = start[r + 1];
+        for (int32_t p = start[r]; p < end; p++) {
+            int32_t q = fill[index[p]]++;
+            col_row[q] = (int32_t)r;
+            col_value[q] = value[p];
+        }
+    }
+    s->has_columns = 1;
 }
 
 /* dst[0..TILE) = init + sum over p of val[p] * base[off[p] * stride + 0..TILE), in registers. */
@@ -147,7 +164,8 @@ void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float
     if (act.kind != NN_ACT_LINEAR || y != pre) nn_activation_forward(act, y, pre, (size_t)(x->rows * out));
 }
 
-void nn__dense_weight_grad_sparse(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
 {
+    if (!x->has_columns) columns(x);
     weight_grad(x, out, dpre, dw);
 }
