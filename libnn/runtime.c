@@ -27,5 +27,6 @@ nn_status nn_runtime_set_blas_threads(int n)
 
 int nn_runtime_blas_threads(void) { return 1; }
 
-const char *nn_runtime_blas_name(void) { return "reference CBLAS (netlib)"; }
+/* Debian resolves libblas.so.3 through its alternatives: the reference BLAS or an optimised one. */
+const char *nn_runtime_blas_name(void) { return "generic CBLAS (libblas.so.3)"; }
 #endif
