@@ -312,6 +312,10 @@ static nn_status check_input(const nn_model *m, const nn_tensor *x, const char *
     if (x->shape[1] != m->input_features)
         return nn__fail(NN_ERR_SHAPE, "%s: input has %lld features, model expects %lld", who,
                         (long long)x->shape[1], (long long)m->input_features);
+    /* nn_tensor is a public struct that callers may fill by hand: check what a view would have. */
+    if (x->shape[0] < 1 || x->shape[0] > INT32_MAX)
+        return nn__fail(NN_ERR_SHAPE, "%s: input has %lld rows, must be 1 to %d", who, (long long)x->shape[0],
+                        INT32_MAX);
     return NN_OK;
 }
 

@@ -328,6 +328,10 @@ static void test_model__errors_are_reported(void **s)
     nn_tensor_view(&x, x2, 2, x2s);
     nn_tensor_view(&y, bad, 1, bs);
     assert_int_equal(nn_model_train_step(m, &x, &y, NULL, NULL), NN_ERR_SHAPE);
+    x.shape[0] = 0; /* a hand-filled tensor with no rows */
+    assert_int_equal(nn_model_train_step(m, &x, &y, NULL, NULL), NN_ERR_SHAPE);
+    assert_int_equal(nn_model_evaluate(m, &x, &y, NULL, NULL), NN_ERR_SHAPE);
+    nn_tensor_view(&x, x2, 2, x2s);
     yd[1] = 10.0f; /* class index out of range */
     nn_tensor_view(&y, yd, 1, ys);
     assert_int_not_equal(nn_model_train_step(m, &x, &y, NULL, NULL), NN_OK);

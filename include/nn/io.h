@@ -70,7 +70,9 @@ NN_API nn_load_options nn_load_default(void);
 
 /**
  * @brief Save a compiled model to @p path, atomically (temporary file, fsync, rename, folder fsync).
- * The library version and the creation time are always recorded in the metadata.
+ * The library version is always recorded in the metadata, and so is the creation time (UTC) unless
+ * the caller gives its own "created" entry: an empty one keeps the time out, so that the same model
+ * saved twice gives the same bytes.
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled; optimizer asked for but
  *         absent), NN_ERR_IO (with errno's text; an earlier file at @p path is left intact).
  * @since 0.1

@@ -136,6 +136,32 @@ def main():
         check(open(os.path.join(out1, "results.csv"), "rb").read() == before, "report rebuilds the same CSV")
         check(os.path.exists(os.path.join(out1, "results.png")), "report redraws the figures")
 
+        # Damaged records are skipped with a message, never trusted: curves longer than the epochs
+        # they were sized for, values out of range, a torn record.
+        good = open(os.path.join(out1, "runs", "adam_relu.rec")).read()
+        bad_dir = os.path.join(tmp, "bad")
+        os.makedirs(os.path.join(bad_dir, "runs"))
+        hostile = {
+            "late_epochs": good.replace("epochs 1\n", "epochs 0\n").replace("curve_loss 1", "epochs 500\ncurve_loss 400 " + " 1" * 399 + " 1"),
+            "huge_loss": good.replace("train_loss ", "train_loss 1e307\nx ", 1),
+            "torn": good[: len(good) // 2],
+        }
+        for name, text in hostile.items():
+            with open(os.path.join(bad_dir, "runs", name + ".rec"), "w") as f:
+                f.write(text)
+        with open(os.path.join(bad_dir, "runs", "fine.rec"), "w") as f:
+            f.write(good)
+        rc, so, se = run("report", "--out", bad_dir)
+        check(rc == 0 and se.count("skipping") == 3, f"report skips the 3 damaged records ({se.strip()[:300]})")
+        rows = read_csv(os.path.join(bad_dir, "results.csv"))
+        check(len(rows) == 2, "report keeps the one good record")
+
+        # Long grids checkpoint every epoch: curves beyond one metadata value's size still fit.
+        rc, so, se = run("grid", *common[:2], "--no-download", "--epochs", "260", "--activations", "relu",
+                         "--optimizers", "sgd", "--batch-size", "300", "--train-limit", "300", "--test-limit", "50",
+                         "--out", os.path.join(tmp, "long"), "--models", os.path.join(tmp, "long", "m"), "--quiet")
+        check(rc == 0, f"a 260-epoch run checkpoints and finishes ({se.strip()[-200:]})")
+
         # info and eval on a saved model.
         model = os.path.join(mod1, "adam_relu.nnm")
         rc, so, se = run("info", model)

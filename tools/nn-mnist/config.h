@@ -8,6 +8,7 @@
 #define NNM_MAX_LIST 16
 #define NNM_MAX_NAME 32
 #define NNM_MAX_HIDDEN 8
+#define NNM_MAX_GRID_EPOCHS 5000 /* bounded by what a checkpoint's metadata can carry (train.c) */
 
 typedef struct nnm_config {
     char activations[NNM_MAX_LIST][NNM_MAX_NAME];

@@ -97,7 +97,11 @@ int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, 
     }
     fd = -1;
     if (rename(tmp, path) != 0) goto fail;
-    fsync_dir_of(path);
+    /* The rename is durable only once the folder is synced. */
+    if (fsync_dir_of(path) != 0) {
+        snprintf(err, errlen, "cannot sync the folder of %s: %s", path, strerror(errno));
+        return -1;
+    }
     return 0;
 fail:
     snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : EIO));

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,14 @@
 #include "mpi_grid.h"
 #include "report.h"
 
-static volatile sig_atomic_t stop_requested;
+/* Set by the signal handler and by a failing worker, read by every thread: a lock-free atomic is
+ * safe in both places (a volatile sig_atomic_t is not, between threads). */
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
 }
 
 static void usage(FILE *f)
@@ -133,7 +136,7 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             if (nnm_parse_sizes(optarg, c->hidden, &c->n_hidden, err, errlen)) return -1;
             break;
         case O_EPOCHS:
-            if (nnm_parse_int(optarg, 1, 10000, &v, "--epochs", err, errlen)) return -1;
+            if (nnm_parse_int(optarg, 1, NNM_MAX_GRID_EPOCHS, &v, "--epochs", err, errlen)) return -1;
             c->epochs = (int)v;
             break;
         case O_BATCH:
@@ -272,9 +275,10 @@ int nnm_grid_execute_run(const nnm_train_env *env, const nnm_run *run, char **re
             rc = NNM_TRAIN_FAILED;
         }
         if (rc == NNM_TRAIN_DONE) {
+            /* An MPI worker keeps its checkpoint until rank 0 has the record (see mpi_grid.c). */
             char ckpt[4096];
             nnm_checkpoint_path(env->config, run->id, ckpt, sizeof ckpt);
-            unlink(ckpt);
+            if (!record_text) unlink(ckpt);
             nnm_progress_message(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)", run->id,
                                  rec.test_accuracy, rec.train_accuracy, rec.seconds);
         }
@@ -291,7 +295,7 @@ static void *worker(void *p)
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
         while (ctx->next < ctx->n && ctx->state[ctx->next] >= 0) ctx->next++;
-        int i = ctx->failed || stop_requested ? ctx->n : ctx->next++;
+        int i = ctx->failed || atomic_load(&stop_requested) ? ctx->n : ctx->next++;
         pthread_mutex_unlock(&ctx->lock);
         if (i >= ctx->n) break;
         char err[2048];
@@ -301,7 +305,7 @@ static void *worker(void *p)
             if (!ctx->failed) snprintf(ctx->error, sizeof ctx->error, "%s", err);
             ctx->failed = 1;
             pthread_mutex_unlock(&ctx->lock);
-            stop_requested = 1; /* the others checkpoint and stop: nothing finished is lost */
+            atomic_store(&stop_requested, 1); /* the others checkpoint and stop: nothing finished is lost */
         }
     }
     return NULL;
@@ -514,7 +518,7 @@ int nnm_cmd_grid(int argc, char **argv)
         fprintf(stderr, "nn-mnist grid: %s\nFinished runs are kept; rerun the same command to continue.\n", err);
         goto out;
     }
-    if (stop_requested) {
+    if (atomic_load(&stop_requested)) {
         if (mpi.rank == 0)
             fprintf(stderr, "\nnn-mnist grid: interrupted; finished runs and checkpoints are saved.\n"
                             "Run the same command again to resume where it stopped.\n");

@@ -7,10 +7,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <mpi.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "grid.h"
@@ -90,7 +92,7 @@ static void *train_locally(void *p)
 {
     local_trainer *t = p;
     int i;
-    while ((i = queue_take(t->q)) >= 0 && !*t->env->stop) {
+    while ((i = queue_take(t->q)) >= 0 && !atomic_load(t->env->stop)) {
         int rc = nnm_grid_execute_run(t->env, &t->runs[i], NULL, t->error, sizeof t->error);
         if (rc == NNM_TRAIN_FAILED) {
             t->failed = 1;
@@ -134,7 +136,7 @@ static int coordinate(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *run
         if (!flag) {
             /* Polling with naps rather than a blocking receive: Open MPI's blocking calls spin and would
              * take the core rank 0's trainer needs. */
-            if (*env->stop) queue_close(q);
+            if (atomic_load(env->stop)) queue_close(q);
             nap();
             continue;
         }
@@ -142,7 +144,7 @@ static int coordinate(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *run
         if (st.MPI_TAG == TAG_REQUEST) {
             int dummy;
             MPI_Recv(&dummy, 1, MPI_INT, src, TAG_REQUEST, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            int i = *env->stop ? -1 : queue_take(q);
+            int i = atomic_load(env->stop) ? -1 : queue_take(q);
             MPI_Send(&i, 1, MPI_INT, src, TAG_ASSIGN, MPI_COMM_WORLD);
             if (i < 0) active--;
         } else if (st.MPI_TAG == TAG_MODEL) {
@@ -192,13 +194,18 @@ static int coordinate(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *run
 
 static int work(const nnm_train_env *env, const nnm_run *runs, int n)
 {
+    char sent_ckpt[4096] = "";
     for (;;) {
         int ask = 0, i = -1;
         MPI_Send(&ask, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
         MPI_Recv(&i, 1, MPI_INT, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        /* Messages between two ranks arrive in order, so rank 0 answering this request means it has
+         * written the run sent before it: only now is that run's checkpoint no longer needed. */
+        if (sent_ckpt[0]) unlink(sent_ckpt);
+        sent_ckpt[0] = '\0';
         if (i < 0 || i >= n) return 0;
         char err[2048], *text = NULL;
-        int rc = *env->stop ? NNM_TRAIN_STOPPED : nnm_grid_execute_run(env, &runs[i], &text, err, sizeof err);
+        int rc = atomic_load(env->stop) ? NNM_TRAIN_STOPPED : nnm_grid_execute_run(env, &runs[i], &text, err, sizeof err);
         if (rc == NNM_TRAIN_DONE) {
             char path[4096];
             size_t len = 0;
@@ -211,6 +218,7 @@ static int work(const nnm_train_env *env, const nnm_run *runs, int n)
             }
             MPI_Send(model, (int)len, MPI_BYTE, 0, TAG_MODEL, MPI_COMM_WORLD);
             MPI_Send(text, (int)strlen(text), MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD);
+            nnm_checkpoint_path(env->config, runs[i].id, sent_ckpt, sizeof sent_ckpt);
             free(model);
             free(text);
         } else if (rc == NNM_TRAIN_FAILED) {

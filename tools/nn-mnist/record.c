@@ -33,6 +33,7 @@ int nnm_record_alloc(nnm_record *r, int classes, int epochs)
     r->curve_accuracy = calloc(ne, sizeof(double));
     r->curve_test_accuracy = calloc(ne, sizeof(double));
     r->n_curve = 0;
+    r->curve_cap = (int)ne;
     if (!r->confusion || !r->curve_loss || !r->curve_accuracy || !r->curve_test_accuracy) return -1;
     return 0;
 }
@@ -162,7 +163,9 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
         else if (!strcmp(key, "seconds")) bad = sscanf(v, "%lf", &r->seconds) != 1;
         else if (!strcmp(key, "confusion")) {
             int classes = 0;
-            bad = sscanf(v, "%d%n", &classes, &off) != 1 || nnm_record_alloc(r, classes, r->epochs) != 0;
+            /* Once only, and after "epochs", which sizes the curves that follow. */
+            bad = seen_conf || r->epochs <= 0 || sscanf(v, "%d%n", &classes, &off) != 1 ||
+                  nnm_record_alloc(r, classes, r->epochs) != 0;
             v += off;
             for (int i = 0; !bad && i < classes * classes; i++) {
                 char *end;
@@ -176,7 +179,7 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
                    !strcmp(key, "curve_test_accuracy")) {
             bad = !seen_conf || sscanf(v, "%d%n", &count, &off) != 1;
             double *dst = key[6] == 'l' ? r->curve_loss : key[6] == 'a' ? r->curve_accuracy : r->curve_test_accuracy;
-            if (!bad) bad = take_doubles(v + off, dst, count, r->epochs);
+            if (!bad) bad = take_doubles(v + off, dst, count, r->curve_cap);
             if (!bad) r->n_curve = count;
         } else if (!strcmp(key, "end")) {
             seen_end = 1;
@@ -186,6 +189,16 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
             nnm_record_free(r);
             return -1;
         }
+    }
+    /* Metrics are probabilities and non-negative losses; anything else is damage (and would break
+     * the report's formatting). The curves must not outgrow the epochs they were sized for. */
+    int sane = r->train_accuracy >= 0 && r->train_accuracy <= 1 && r->test_accuracy >= 0 && r->test_accuracy <= 1 &&
+               r->train_loss >= 0 && r->train_loss < 1e30 && r->test_loss >= 0 && r->test_loss < 1e30 &&
+               r->lr > 0 && r->lr < 1e30 && r->seconds >= 0 && r->seconds < 1e12 && r->epochs <= r->curve_cap;
+    if (seen_end && seen_conf && !sane) {
+        snprintf(err, errlen, "values out of range");
+        nnm_record_free(r);
+        return -1;
     }
     if (!seen_end || !seen_conf || !r->run_id[0] || !r->settings[0]) {
         snprintf(err, errlen, "incomplete record");

@@ -33,6 +33,7 @@ typedef struct nnm_record {
     int classes;
     int64_t *confusion;        /* classes x classes, rows true, columns predicted; owned */
     int n_curve;               /* epochs recorded in the curves */
+    int curve_cap;             /* entries allocated for each curve */
     double *curve_loss, *curve_accuracy, *curve_test_accuracy; /* per epoch; owned */
 } nnm_record;
 

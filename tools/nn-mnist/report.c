@@ -39,11 +39,11 @@ static int by_grid_order(const void *pa, const void *pb)
 
 void nnm_report_sort(nnm_record *recs, int n) { qsort(recs, (size_t)n, sizeof *recs, by_grid_order); }
 
-/* The unique values of a field, in record order. */
-static int unique_names(const nnm_record *recs, int n, int field, const char **out)
+/* The unique values of a field, in record order, at most cap of them. */
+static int unique_names(const nnm_record *recs, int n, int field, const char **out, int cap)
 {
     int k = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && k < cap; i++) {
         const char *v = field ? recs[i].activation : recs[i].optimizer;
         int seen = 0;
         for (int j = 0; j < k; j++) seen |= !strcmp(out[j], v);
@@ -54,21 +54,29 @@ static int unique_names(const nnm_record *recs, int n, int field, const char **o
 
 static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
 {
-    size_t cap = 512 + (size_t)n * 256, len = 0;
+    /* Every line is bounded (names of at most 32 bytes, metrics range-checked when records are read),
+     * and each snprintf is still checked against the room left. */
+    size_t cap = 512 + (size_t)n * 512, len = 0;
     char *buf = malloc(cap);
     if (!buf) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    len += (size_t)snprintf(buf + len, cap - len,
-                            "Optimizer,Activation,Train Accuracy,Test Accuracy,Train Loss,Test Loss,"
-                            "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads\n");
-    for (int i = 0; i < n; i++) {
+    int w = snprintf(buf, cap, "Optimizer,Activation,Train Accuracy,Test Accuracy,Train Loss,Test Loss,"
+                               "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads\n");
+    len = (size_t)w;
+    for (int i = 0; i < n && w >= 0 && len < cap; i++) {
         const nnm_record *r = &recs[i];
-        len += (size_t)snprintf(buf + len, cap - len, "%s,%s,%.6f,%.6f,%.6f,%.6f,%d,%lld,%.6g,%llu,%lld,%d\n",
-                                r->optimizer, r->activation, r->train_accuracy, r->test_accuracy, r->train_loss,
-                                r->test_loss, r->epochs, (long long)r->batch_size, r->lr,
-                                (unsigned long long)r->seed, (long long)r->params, r->blas_threads);
+        w = snprintf(buf + len, cap - len, "%s,%s,%.6f,%.6f,%.6f,%.6f,%d,%lld,%.6g,%llu,%lld,%d\n", r->optimizer,
+                     r->activation, r->train_accuracy, r->test_accuracy, r->train_loss, r->test_loss, r->epochs,
+                     (long long)r->batch_size, r->lr, (unsigned long long)r->seed, (long long)r->params,
+                     r->blas_threads);
+        if (w >= 0) len += (size_t)w;
+    }
+    if (w < 0 || len >= cap) {
+        free(buf);
+        snprintf(err, errlen, "results.csv: a record holds values too long to tabulate");
+        return -1;
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/results.csv", out_dir);
@@ -104,7 +112,7 @@ static int figures(const char *out_dir, const nnm_record *recs, int n, char *err
         return -1;
 
     const char *opts[NNM_MAX_LIST * 4], *acts[NNM_MAX_LIST * 4];
-    int no = unique_names(recs, n, 0, opts), na = unique_names(recs, n, 1, acts);
+    int no = unique_names(recs, n, 0, opts, NNM_MAX_LIST * 4), na = unique_names(recs, n, 1, acts, NNM_MAX_LIST * 4);
     double *cells = malloc((size_t)(no * na) * sizeof(double));
     if (!cells) {
         snprintf(err, errlen, "out of memory");

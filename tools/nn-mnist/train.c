@@ -106,23 +106,59 @@ fail:
     return -1;
 }
 
-/* Curves travel in checkpoint metadata as space-separated %.17g numbers. */
-static void curve_to_text(const double *v, int n, char *buf, size_t len)
+/* Curves travel in checkpoint metadata as space-separated %.17g numbers (exact round trip), in chunks
+ * of CURVE_CHUNK epochs under the keys NAME, NAME.1, NAME.2, ...: one metadata value holds at most
+ * NN_FORMAT_MAX_STRING bytes. 3 curves x (NNM_MAX_GRID_EPOCHS / CURVE_CHUNK) keys stay within the
+ * format's NN_FORMAT_MAX_META entries. */
+enum { CURVE_CHUNK = 100, CURVE_KEYS = NNM_MAX_GRID_EPOCHS / CURVE_CHUNK };
+
+typedef struct meta_list {
+    const char *keys[8 + 3 * CURVE_KEYS];
+    const char *values[8 + 3 * CURVE_KEYS];
+    char names[3 * CURVE_KEYS][40];
+    char texts[3 * CURVE_KEYS][CURVE_CHUNK * 25 + 1];
+    size_t n, used;
+} meta_list;
+
+static void meta_add(meta_list *l, const char *key, const char *value)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used < len; i++) used += (size_t)snprintf(buf + used, len - used, "%s%.17g", i ? " " : "", v[i]);
+    l->keys[l->n] = key;
+    l->values[l->n] = value;
+    l->n++;
 }
 
-static int curve_from_text(const char *text, double *v, int cap)
+static void meta_add_curve(meta_list *l, const char *name, const double *v, int n)
+{
+    for (int c = 0; c * CURVE_CHUNK < n || c == 0; c++) {
+        char *key = l->names[l->used], *text = l->texts[l->used];
+        l->used++;
+        if (c == 0) snprintf(key, sizeof l->names[0], "%s", name);
+        else snprintf(key, sizeof l->names[0], "%s.%d", name, c);
+        size_t len = 0;
+        text[0] = '\0';
+        for (int i = c * CURVE_CHUNK; i < n && i < (c + 1) * CURVE_CHUNK; i++)
+            len += (size_t)snprintf(text + len, sizeof l->texts[0] - len, "%s%.17g", len ? " " : "", v[i]);
+        meta_add(l, key, text);
+    }
+}
+
+/* Reads NAME, NAME.1, ... back; returns the number of values. */
+static int curve_from_meta(const nn_file_info *info, const char *name, double *v, int cap)
 {
     int n = 0;
-    char *end;
-    while (text && *text && n < cap) {
-        v[n] = strtod(text, &end);
-        if (end == text) break;
-        n++;
-        text = end;
+    for (int c = 0; c < CURVE_KEYS; c++) {
+        char key[40];
+        if (c == 0) snprintf(key, sizeof key, "%s", name);
+        else snprintf(key, sizeof key, "%s.%d", name, c);
+        const char *text = nn_file_info_meta_get(info, key);
+        if (!text) break;
+        char *end;
+        while (*text && n < cap) {
+            v[n] = strtod(text, &end);
+            if (end == text) break;
+            n++;
+            text = end;
+        }
     }
     return n;
 }
@@ -138,20 +174,27 @@ typedef struct progress_state {
 static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_model *m, const char *settings,
                            const progress_state *ps, const nnm_record *rec, char *err, size_t errlen)
 {
-    char path[4096], step[32], sums[128], curves[3][8192];
+    char path[4096], step[32], sums[128];
     nnm_checkpoint_path(env->config, run->id, path, sizeof path);
     snprintf(step, sizeof step, "%" PRId64, ps->step);
     snprintf(sums, sizeof sums, "%.17g %" PRId64 " %" PRId64, ps->loss_sum, ps->correct, ps->seen);
-    curve_to_text(rec->curve_loss, rec->n_curve, curves[0], sizeof curves[0]);
-    curve_to_text(rec->curve_accuracy, rec->n_curve, curves[1], sizeof curves[1]);
-    curve_to_text(rec->curve_test_accuracy, rec->n_curve, curves[2], sizeof curves[2]);
-    const char *keys[] = {"settings", "step", "epoch_sums", "curve_loss", "curve_accuracy", "curve_test_accuracy"};
-    const char *values[] = {settings, step, sums, curves[0], curves[1], curves[2]};
+    meta_list *meta = calloc(1, sizeof *meta);
+    if (!meta) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    meta_add(meta, "settings", settings);
+    meta_add(meta, "step", step);
+    meta_add(meta, "epoch_sums", sums);
+    meta_add_curve(meta, "curve_loss", rec->curve_loss, rec->n_curve);
+    meta_add_curve(meta, "curve_accuracy", rec->curve_accuracy, rec->n_curve);
+    meta_add_curve(meta, "curve_test_accuracy", rec->curve_test_accuracy, rec->n_curve);
     /* The generator state saved is the one at the start of the current epoch: a resume reshuffles
      * identically and skips the steps already done. */
-    nn_rng *at_start;
+    nn_rng *at_start = NULL;
     if (nn_rng_create(&at_start, 1) != NN_OK || nn_rng_set_state(at_start, ps->rng_at_epoch_start) != NN_OK) {
         nn_rng_free(at_start);
+        free(meta);
         snprintf(err, errlen, "%s", nn_last_error());
         return -1;
     }
@@ -159,11 +202,12 @@ static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_mode
     so.with_optimizer = 1;
     so.rng = at_start;
     so.epoch = ps->epoch;
-    so.meta_keys = keys;
-    so.meta_values = values;
-    so.meta_count = sizeof keys / sizeof keys[0];
+    so.meta_keys = meta->keys;
+    so.meta_values = meta->values;
+    so.meta_count = meta->n;
     nn_status st = nn_model_save(m, path, &so);
     nn_rng_free(at_start);
+    free(meta);
     if (st != NN_OK) {
         snprintf(err, errlen, "checkpoint %s: %s", path, nn_last_error());
         return -1;
@@ -195,18 +239,35 @@ static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *
     const char *step = nn_file_info_meta_get(info, "step"), *sums = nn_file_info_meta_get(info, "epoch_sums");
     ps->step = step ? strtoll(step, NULL, 10) : 0;
     if (!sums || sscanf(sums, "%lf %" SCNd64 " %" SCNd64, &ps->loss_sum, &ps->correct, &ps->seen) != 3) ps->step = 0;
-    rec->n_curve = curve_from_text(nn_file_info_meta_get(info, "curve_loss"), rec->curve_loss, env->config->epochs);
-    curve_from_text(nn_file_info_meta_get(info, "curve_accuracy"), rec->curve_accuracy, env->config->epochs);
-    curve_from_text(nn_file_info_meta_get(info, "curve_test_accuracy"), rec->curve_test_accuracy, env->config->epochs);
+    int epochs = env->config->epochs;
+    rec->n_curve = curve_from_meta(info, "curve_loss", rec->curve_loss, epochs);
+    int ok = curve_from_meta(info, "curve_accuracy", rec->curve_accuracy, epochs) == rec->n_curve &&
+             curve_from_meta(info, "curve_test_accuracy", rec->curve_test_accuracy, epochs) == rec->n_curve &&
+             rec->n_curve == nn_file_info_epoch(info) && ps->step >= 0 && ps->step < (int64_t)1 << 40 &&
+             ps->seen >= 0 && ps->correct >= 0 && ps->correct <= ps->seen;
     nn_file_info_free(info);
+    if (!ok) {
+        /* Valid as a file, inconsistent as a checkpoint: nothing in it can be trusted. */
+        nnm_progress_message(env->progress, "%s: ignoring an inconsistent checkpoint; starting again", run->id);
+        rec->n_curve = 0;
+        ps->step = ps->seen = ps->correct = 0;
+        ps->loss_sum = 0;
+        unlink(path);
+        return 0;
+    }
     nn_model *loaded = NULL;
     int64_t epoch = -1;
     nn_load_options lo = nn_load_default();
     lo.rng = rng;
     lo.epoch = &epoch;
-    if (nn_model_load(&loaded, path, &lo) != NN_OK || epoch < 0 || epoch > env->config->epochs ||
-        rec->n_curve != (int)epoch) {
+    if (nn_model_load(&loaded, path, &lo) != NN_OK) {
         snprintf(err, errlen, "%s: cannot resume from %s: %s", run->id, path, nn_last_error());
+        nn_model_free(loaded);
+        return -1;
+    }
+    if (epoch < 0 || epoch > env->config->epochs) {
+        snprintf(err, errlen, "%s: checkpoint %s is at epoch %lld of %d", run->id, path, (long long)epoch,
+                 env->config->epochs);
         nn_model_free(loaded);
         return -1;
     }
@@ -247,6 +308,10 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     }
     nn_rng_get_state(rng, ps.rng_at_epoch_start);
     if (try_resume(env, run, settings, &m, rng, &ps, rec, err, errlen) < 0) goto done;
+    if (ps.step >= steps) {
+        snprintf(err, errlen, "%s: checkpoint is at step %" PRId64 " of an epoch of %" PRId64, run->id, ps.step, steps);
+        goto done;
+    }
     if (nn_model_reserve(m, batch) != NN_OK) {
         snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
         goto done;
@@ -279,7 +344,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
             ps.step = s + 1;
             nnm_progress_step(env->progress, env->slot, epoch + 1, s + 1, ps.loss_sum / (double)ps.seen,
                               (double)ps.correct / (double)ps.seen);
-            if (env->stop && *env->stop && s + 1 < steps) {
+            if (env->stop && atomic_load(env->stop) && s + 1 < steps) {
                 if (save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
                 rc = NNM_TRAIN_STOPPED;
                 goto done;
@@ -298,7 +363,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         ps.epoch = epoch + 1;
         nn_rng_get_state(rng, ps.rng_at_epoch_start);
         if (epoch + 1 < c->epochs && save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
-        if (env->stop && *env->stop && epoch + 1 < c->epochs) {
+        if (env->stop && atomic_load(env->stop) && epoch + 1 < c->epochs) {
             rc = NNM_TRAIN_STOPPED;
             goto done;
         }

@@ -2,7 +2,7 @@
 #ifndef NNM_TRAIN_H
 #define NNM_TRAIN_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <nn/nn.h>
@@ -22,7 +22,7 @@ typedef struct nnm_train_env {
     const nn_dataset *train, *test;
     nnm_progress *progress;
     int slot;                    /* progress slot of the worker */
-    volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: checkpoint at the next step and return */
+    atomic_int *stop;            /* set by SIGINT/SIGTERM or a failing worker: checkpoint and return */
 } nnm_train_env;
 
 enum { NNM_TRAIN_DONE = 0, NNM_TRAIN_STOPPED = 1, NNM_TRAIN_FAILED = -1 };
