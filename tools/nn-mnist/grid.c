@@ -400,16 +400,9 @@ int nnm_grid_report(const nnm_config *c, const nnm_run *runs, int n, double seco
     return rc;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int nnm_cmd_grid(int argc, char **argv)
 {
-    double t0 = now();
+    double t0 = nnm_now();
     nnm_config c;
     nnm_config_defaults(&c);
     char err[4096];
@@ -525,7 +518,7 @@ int nnm_cmd_grid(int argc, char **argv)
         rc = 130;
         goto out;
     }
-    rc = mpi.rank == 0 ? nnm_grid_report(&c, runs, n, now() - t0) : 0;
+    rc = mpi.rank == 0 ? nnm_grid_report(&c, runs, n, nnm_now() - t0) : 0;
 out:
     nn_dataset_free(train);
     nn_dataset_free(test);

@@ -24,7 +24,7 @@ struct nnm_progress {
     slot *slots;
 };
 
-static double now(void)
+double nnm_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,7 +71,7 @@ static void erase_bars(nnm_progress *p)
 
 static void draw_bars(nnm_progress *p)
 {
-    double t = now();
+    double t = nnm_now();
     for (int i = 0; i < p->nslots; i++) {
         slot *s = &p->slots[i];
         if (!s->active) continue;
@@ -109,7 +109,7 @@ void nnm_progress_start(nnm_progress *p, int slot_i, const char *run_id, int epo
     s->epochs = epochs;
     s->steps = steps;
     s->epoch = 1;
-    s->epoch_start = now();
+    s->epoch_start = nnm_now();
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -122,12 +122,12 @@ void nnm_progress_step(nnm_progress *p, int slot_i, int epoch, int64_t step, dou
     slot *s = &p->slots[slot_i];
     if (s->epoch != epoch) {
         s->epoch = epoch;
-        s->epoch_start = now();
+        s->epoch_start = nnm_now();
     }
     s->step = step;
     s->loss = loss;
     s->accuracy = accuracy;
-    double t = now();
+    double t = nnm_now();
     if (t - s->last_draw >= 0.1) {
         s->last_draw = t;
         erase_bars(p);
@@ -144,7 +144,7 @@ void nnm_progress_epoch(nnm_progress *p, int slot_i, int epoch, double loss, dou
     slot *s = &p->slots[slot_i];
     if (p->tty) {
         s->epoch = epoch + 1 <= s->epochs ? epoch + 1 : epoch;
-        s->epoch_start = now();
+        s->epoch_start = nnm_now();
         s->step = 0;
     } else {
         fprintf(stderr, "%s: epoch %d/%d  loss %.4f  accuracy %.4f  test accuracy %.4f  (%.1fs)\n", s->run_id, epoch,

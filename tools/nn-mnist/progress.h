@@ -26,6 +26,9 @@ void nnm_progress_message(nnm_progress *p, const char *fmt, ...) __attribute__((
 /* The run in this slot is over; its bar is cleared. */
 void nnm_progress_end(nnm_progress *p, int slot);
 
+/* Seconds on a monotonic clock, for durations. */
+double nnm_now(void);
+
 /* Formats seconds as "1m05s" or "12.3s". */
 void nnm_format_duration(double seconds, char *buf, int len);
 

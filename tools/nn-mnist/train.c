@@ -11,13 +11,6 @@
 
 #include "fsutil.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void nnm_model_path(const nnm_config *c, const char *run_id, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/%s%s", c->models_dir, run_id, NN_MODEL_FILE_EXT);
@@ -282,7 +275,7 @@ static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *
 int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec, char *err, size_t errlen)
 {
     const nnm_config *c = env->config;
-    double t0 = now();
+    double t0 = nnm_now();
     int64_t n_train = count_of(env->train, c->train_limit), n_test = count_of(env->test, c->test_limit);
     int64_t features = nn_dataset_features(env->train), batch = c->batch_size;
     int classes = nn_dataset_classes(env->train);
@@ -319,7 +312,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
 
     nnm_progress_start(env->progress, env->slot, run->id, c->epochs, steps);
     for (int epoch = ps.epoch; epoch < c->epochs; epoch++) {
-        double te = now();
+        double te = nnm_now();
         nn_rng_get_state(rng, ps.rng_at_epoch_start);
         /* The order starts from the identity every epoch, so that it depends only on the generator's
          * state, which is what a checkpoint saves. */
@@ -358,7 +351,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         rec->curve_test_accuracy[epoch] = test_acc;
         rec->n_curve = epoch + 1;
         nnm_progress_epoch(env->progress, env->slot, epoch + 1, rec->curve_loss[epoch], rec->curve_accuracy[epoch],
-                           test_acc, now() - te);
+                           test_acc, nnm_now() - te);
         memset(&ps, 0, sizeof ps);
         ps.epoch = epoch + 1;
         nn_rng_get_state(rng, ps.rng_at_epoch_start);
@@ -411,7 +404,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         snprintf(err, errlen, "%s: cannot save the model: %s", run->id, nn_last_error());
         goto done;
     }
-    rec->seconds = now() - t0;
+    rec->seconds = nnm_now() - t0;
     rc = NNM_TRAIN_DONE;
 done:
     nnm_progress_end(env->progress, env->slot);
