@@ -55,8 +55,8 @@ typedef struct nn_dataset nn_dataset;
 NN_API nn_status nn_dataset_load_idx(nn_dataset **out, const char *images_path, const char *labels_path);
 
 /**
- * @brief Make a dataset from memory (copied): @p n images of @p features bytes each, @p n labels
- *        in [0, classes).
+ * @brief Make a dataset from memory (copied): @p n images of @p rows x @p cols bytes each, and
+ *        @p n labels.
  * @since 0.1
  */
 NN_API nn_status nn_dataset_create(nn_dataset **out, int64_t n, int64_t rows, int64_t cols,
@@ -74,7 +74,7 @@ NN_API int64_t nn_dataset_count(const nn_dataset *ds);
 NN_API int64_t nn_dataset_features(const nn_dataset *ds);
 /** @brief Image height and width. @since 0.1 */
 NN_API void nn_dataset_image_size(const nn_dataset *ds, int64_t *rows, int64_t *cols);
-/** @brief Number of classes: the largest label plus one. @since 0.1 */
+/** @brief Number of classes: the largest label plus one (a subset keeps its source's count). @since 0.1 */
 NN_API int nn_dataset_classes(const nn_dataset *ds);
 
 /** @brief Borrow the raw images (count x features bytes) and labels (count bytes). @since 0.1 */
