@@ -3,7 +3,8 @@
 
 #include "internal.h"
 
-static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros"};
+static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros",
+                                           "ones"};
 #define INIT_COUNT (int)(sizeof init_names / sizeof init_names[0])
 
 const char *nn_init_name(nn_init kind)
@@ -20,7 +21,7 @@ nn_status nn_init_from_name(nn_init *out, const char *name)
             return NN_OK;
         }
     return nn__fail(NN_ERR_INVALID_ARGUMENT,
-                    "unknown initialiser '%s' (accepted: glorot_uniform, glorot_normal, he_uniform, he_normal, zeros)",
+                    "unknown initialiser '%s' (accepted: glorot_uniform, glorot_normal, he_uniform, he_normal, zeros, ones)",
                     name);
 }
 
@@ -52,6 +53,10 @@ nn_status nn_init_fill(float *out, size_t n, nn_init kind, int64_t fan_in, int64
         memset(out, 0, n * sizeof *out);
         return NN_OK;
     }
+    if (kind == NN_INIT_ONES) {
+        for (size_t i = 0; i < n; i++) out[i] = 1.0f;
+        return NN_OK;
+    }
     if (!nn_init_name(kind)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_init_fill: unknown kind %d", (int)kind);
     if (!rng) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_init_fill: %s needs a generator", nn_init_name(kind));
     if (fan_in <= 0 || fan_out <= 0)
@@ -63,7 +68,8 @@ nn_status nn_init_fill(float *out, size_t n, nn_init kind, int64_t fan_in, int64
     case NN_INIT_GLOROT_NORMAL: fill_truncated_normal(out, n, sqrt(2.0 / glorot), rng); break;
     case NN_INIT_HE_UNIFORM: fill_uniform(out, n, sqrt(6.0 / (double)fan_in), rng); break;
     case NN_INIT_HE_NORMAL: fill_truncated_normal(out, n, sqrt(2.0 / (double)fan_in), rng); break;
-    case NN_INIT_ZEROS: break;
+    case NN_INIT_ZEROS:
+    case NN_INIT_ONES: break;
     }
     return NN_OK;
 }

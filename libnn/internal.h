@@ -29,14 +29,12 @@ nn_status nn__fail(nn_status status, const char *fmt, ...) NN_PRINTF(2, 3);
 /* a * b into *out, false on overflow or a negative operand. */
 int nn__mul_size(size_t *out, size_t a, size_t b);
 
-/* C (m, n) = alpha op(A) op(B) + beta C, row-major; op transposes when trans is non-zero. Every
- * matrix product in libnn goes through here, so a different backend needs one change. */
-void nn__gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-              int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-
-/* The same product computed naively in double, for tests that check the BLAS path. */
-void nn__gemm_ref(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* An optimizer given to a model belongs to it (nn_model_compile, nn_model_set_optimizer): the model
+ * records itself as the owner, so that a second model refuses it and nn_optimizer_free() leaves it
+ * alone; release clears the owner and frees, for the model's own use. */
+const nn_model *nn_optimizer__owner(const nn_optimizer *opt);
+void nn_optimizer__set_owner(nn_optimizer *opt, const nn_model *owner);
+void nn_optimizer__release(nn_optimizer *opt);
 
 /* Flush-to-zero / denormals-are-zero for the duration of a computation: save, enable, restore. */
 typedef struct nn__fpenv {
@@ -93,5 +91,14 @@ void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float
 
 /* dW (in, out) = x^T dpre for compressed x (building its column lists when not yet done). */
 void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
+
+/* Versioned options structs (libgit2's scheme): the first field is the version the caller was built
+ * with, fields are only ever appended, and sizes[v - 1] is the size of version v. take fills dst
+ * (the library's current version) with defaults, then with the caller's fields of the caller's
+ * version; NULL src means defaults. init fills a caller's struct of `version` with defaults. */
+nn_status nn__options_take(void *dst, const void *defaults, const void *src, const size_t *sizes, unsigned current,
+                           const char *who);
+nn_status nn__options_init(void *dst, unsigned version, const void *defaults, const size_t *sizes,
+                           unsigned current, const char *who);
 
 #endif /* NN_INTERNAL_H */

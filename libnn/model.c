@@ -1,4 +1,5 @@
-/* The sequential model: layers, one flat parameter buffer, a workspace sized once, the training step. */
+/* The sequential model: a generic loop over layers (libnn/layers/), one flat parameter buffer and
+ * its gradients, one buffer of untrained state, a workspace sized once, and the training step. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -6,178 +7,234 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-typedef struct layer {
-    nn_layer_kind kind;
-    nn_activation act;
-    int64_t in, out;
-    nn_init weight_init, bias_init;
-    size_t w_off, b_off, nparams; /* offsets into the flat parameter buffer (dense only) */
-    float *pre, *y;               /* workspace views (capacity x out); y == pre for a linear dense layer */
-} layer;
+#include "layers/layer.h"
+#include "model_internal.h"
 
 struct nn_model {
-    int64_t input_features;
+    nn__shape input;
     int nlayers;
-    layer layers[NN_MODEL_MAX_LAYERS];
+    nn__layer layers[NN_MODEL_MAX_LAYERS];
     int compiled;
     nn_loss_kind loss;
     nn_optimizer *opt;
-    float *params, *grads;
+    float *params, *grads; /* trainable tensors, layer by layer in file order, and their gradients */
     size_t nparams;
-    int64_t capacity;    /* batch size the workspace holds */
-    float *workspace;    /* one allocation carved into the layer buffers and the two below */
-    float *grad_a, *grad_b; /* (capacity x widest layer) ping-pong buffers for the backward pass */
-    nn__sparse_rows sparse; /* the first layer's input, compressed when it is mostly zeros */
-    void *sparse_buf;
-    int sparse_valid;       /* the last forward pass used it */
+    float *buffers; /* untrained state (moving statistics) */
+    size_t nbuffers;
+    nn_rng *rng;    /* the training generator (dropout masks) */
+    int64_t capacity;       /* batch size the workspace holds */
+    float *workspace;       /* one allocation carved into layer outputs, layer scratch and the two below */
+    int32_t *iworkspace;    /* integer scratch of the layers (sparse indices, pooling positions) */
+    float *grad_a, *grad_b; /* (capacity x widest) ping-pong buffers for the backward pass */
 };
+
+/* Arbitrary but fixed: a model whose generator nobody seeds still trains reproducibly. */
+#define NN_MODEL_DEFAULT_SEED UINT64_C(0x6e6e2d6d6f64656c)
+
+nn_status nn_model_create_shape(nn_model **out, int rank, const int64_t *shape)
+{
+    const char *who = "nn_model_create";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    if (!shape) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: shape is NULL", who);
+    if (rank < 1 || rank > NN__MAX_RANK)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: input rank %d, must be 1 (features) to 3 (height, width, "
+                                                 "channels)", who, rank);
+    nn__shape s = {rank, {1, 1, 1}};
+    for (int i = 0; i < rank; i++) s.dim[i] = shape[i];
+    if (nn__shape_numel(&s) < 0) {
+        char text[96];
+        nn__shape_text(&s, text, sizeof text);
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: input shape %s: every extent must be at least 1, and the "
+                                                 "product at most %d", who, text, INT32_MAX);
+    }
+    nn_model *m = calloc(1, sizeof *m);
+    nn_rng *rng = NULL;
+    if (!m || nn_rng_create(&rng, NN_MODEL_DEFAULT_SEED) != NN_OK) {
+        free(m);
+        return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    }
+    m->input = s;
+    m->rng = rng;
+    *out = m;
+    return NN_OK;
+}
 
 nn_status nn_model_create(nn_model **out, int64_t input_features)
 {
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_create: out is NULL");
-    *out = NULL;
-    if (input_features <= 0 || input_features > INT32_MAX)
+    if (input_features <= 0 || input_features > INT32_MAX) {
+        if (out) *out = NULL;
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_create: input_features is %lld, must be in 1..%d",
                         (long long)input_features, INT32_MAX);
-    nn_model *m = calloc(1, sizeof *m);
-    if (!m) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_create: out of memory");
-    m->input_features = input_features;
-    *out = m;
-    return NN_OK;
+    }
+    return nn_model_create_shape(out, 1, &input_features);
 }
 
 void nn_model_free(nn_model *m)
 {
     if (!m) return;
-    nn_optimizer_free(m->opt);
+    nn_optimizer__release(m->opt);
+    nn_rng_free(m->rng);
     free(m->params);
     free(m->grads);
+    free(m->buffers);
     free(m->workspace);
-    free(m->sparse_buf);
+    free(m->iworkspace);
     free(m);
 }
 
-static int64_t last_width(const nn_model *m)
+static const nn__shape *last_shape(const nn_model *m)
 {
-    return m->nlayers ? m->layers[m->nlayers - 1].out : m->input_features;
+    return m->nlayers ? &m->layers[m->nlayers - 1].out : &m->input;
 }
 
-static nn_status check_addable(nn_model *m, const char *who)
+static int64_t last_width(const nn_model *m) { return nn__shape_numel(last_shape(m)); }
+
+static int64_t input_width(const nn_model *m) { return nn__shape_numel(&m->input); }
+
+nn_status nn__model_append(nn_model *m, const nn__layer *proto, const char *who)
 {
     if (!m) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
     if (m->compiled) return nn__fail(NN_ERR_STATE, "%s: the model is already compiled", who);
     if (m->nlayers >= NN_MODEL_MAX_LAYERS)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: a model holds at most %d layers", who, NN_MODEL_MAX_LAYERS);
-    return NN_OK;
-}
-
-static nn_status check_activation(nn_activation act, const char *who)
-{
-    if (!nn_activation_name(act.kind))
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: unknown activation kind %d", who, (int)act.kind);
-    if (!isfinite(act.alpha)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: activation parameter is not finite", who);
-    return NN_OK;
-}
-
-nn_status nn_model_add_dense_ex(nn_model *m, int64_t units, nn_activation act, const nn_dense_options *opts)
-{
-    nn_status st = check_addable(m, "nn_model_add_dense");
+    if (!nn_activation_name(proto->act.kind))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: unknown activation kind %d", who, (int)proto->act.kind);
+    if (!isfinite(proto->act.alpha))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: activation parameter is not finite", who);
+    nn__layer l = *proto;
+    l.index = m->nlayers;
+    nn_status st = nn__layer_setup(&l, last_shape(m), who);
     if (st != NN_OK) return st;
-    if ((st = check_activation(act, "nn_model_add_dense")) != NN_OK) return st;
-    if (units <= 0 || units > INT32_MAX)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_add_dense: units is %lld, must be in 1..%d",
-                        (long long)units, INT32_MAX);
-    nn_dense_options o = opts ? *opts : nn_dense_default();
-    if (o.version != NN_OPTIONS_VERSION)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_add_dense: options version %u, expected %u (use nn_dense_default())",
-                        o.version, NN_OPTIONS_VERSION);
-    if (!nn_init_name(o.weight_init) || !nn_init_name(o.bias_init))
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_add_dense: unknown initialiser");
-    layer *l = &m->layers[m->nlayers];
-    memset(l, 0, sizeof *l);
-    l->kind = NN_LAYER_DENSE;
-    l->act = act;
-    l->in = last_width(m);
-    l->out = units;
-    l->weight_init = o.weight_init;
-    l->bias_init = o.bias_init;
-    m->nlayers++;
+    m->layers[m->nlayers++] = l;
     return NN_OK;
-}
-
-nn_status nn_model_add_dense(nn_model *m, int64_t units, nn_activation act)
-{
-    return nn_model_add_dense_ex(m, units, act, NULL);
 }
 
 nn_status nn_model_add_activation(nn_model *m, nn_activation act)
 {
-    nn_status st = check_addable(m, "nn_model_add_activation");
-    if (st != NN_OK) return st;
-    if ((st = check_activation(act, "nn_model_add_activation")) != NN_OK) return st;
-    layer *l = &m->layers[m->nlayers];
-    memset(l, 0, sizeof *l);
-    l->kind = NN_LAYER_ACTIVATION;
-    l->act = act;
-    l->in = l->out = last_width(m);
-    m->nlayers++;
+    nn__layer l;
+    nn__layer_blank(&l, &nn__activation_ops);
+    l.act = act;
+    return nn__model_append(m, &l, "nn_model_add_activation");
+}
+
+/* Sums the layers' tensors into trainable and untrained counts, checking for overflow. */
+static nn_status count_tensors(const nn_model *m, size_t *params, size_t *buffers, const char *who)
+{
+    *params = *buffers = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const nn__layer *l = &m->layers[i];
+        for (int k = 0; k < l->ntensors; k++) {
+            size_t n = 1;
+            for (int d = 0; d < l->spec[k].rank; d++)
+                if (!nn__mul_size(&n, n, (size_t)l->spec[k].shape[d]))
+                    return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: parameter count overflows", who);
+            size_t *total = l->spec[k].trainable ? params : buffers;
+            if (n > (SIZE_MAX / sizeof(float)) / 2 - *total)
+                return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: parameter count overflows", who);
+            *total += n;
+        }
+    }
     return NN_OK;
+}
+
+static size_t spec_numel(const nn__tensor_spec *s)
+{
+    size_t n = 1;
+    for (int d = 0; d < s->rank; d++) n *= (size_t)s->shape[d];
+    return n;
+}
+
+/* Points every layer's tensors into the flat buffers, in layer and file order. */
+static void bind_tensors(nn_model *m)
+{
+    size_t p = 0, b = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        nn__layer *l = &m->layers[i];
+        for (int k = 0; k < l->ntensors; k++) {
+            size_t n = spec_numel(&l->spec[k]);
+            if (l->spec[k].trainable) {
+                l->t[k] = m->params + p;
+                l->grad[k] = m->grads + p;
+                p += n;
+            } else {
+                l->t[k] = m->buffers + b;
+                l->grad[k] = NULL;
+                b += n;
+            }
+        }
+    }
+}
+
+/* Untrained state starts at its initial value (ones and zeros: no generator needed). */
+static void reset_buffers(nn_model *m)
+{
+    for (int i = 0; i < m->nlayers; i++) {
+        nn__layer *l = &m->layers[i];
+        for (int k = 0; k < l->ntensors; k++)
+            if (!l->spec[k].trainable)
+                nn_init_fill(l->t[k], spec_numel(&l->spec[k]), l->spec[k].init, l->spec[k].fan_in,
+                             l->spec[k].fan_out, NULL);
+    }
 }
 
 nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt)
 {
-    if (!m) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: model is NULL");
-    if (m->compiled) return nn__fail(NN_ERR_STATE, "nn_model_compile: the model is already compiled");
-    if (m->nlayers == 0) return nn__fail(NN_ERR_STATE, "nn_model_compile: the model has no layers");
-    if (!nn_loss_name(loss)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: unknown loss %d", (int)loss);
+    const char *who = "nn_model_compile";
+    if (!m) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
+    if (m->compiled) return nn__fail(NN_ERR_STATE, "%s: the model is already compiled", who);
+    if (m->nlayers == 0) return nn__fail(NN_ERR_STATE, "%s: the model has no layers", who);
+    if (!nn_loss_name(loss)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: unknown loss %d", who, (int)loss);
     if (loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY && last_width(m) < 2)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: softmax cross-entropy needs at least 2 outputs");
-    size_t total = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        layer *l = &m->layers[i];
-        if (l->kind != NN_LAYER_DENSE) continue;
-        size_t w;
-        if (!nn__mul_size(&w, (size_t)l->in, (size_t)l->out) || w > SIZE_MAX / 2 - total - (size_t)l->out)
-            return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: parameter count overflows");
-        l->w_off = total;
-        l->b_off = total + w;
-        l->nparams = w + (size_t)l->out;
-        total += l->nparams;
-    }
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: softmax cross-entropy needs at least 2 outputs", who);
+    if (nn_optimizer__owner(opt))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: the optimizer already belongs to another model; create one per "
+                                                 "model", who);
+    size_t total, nbuf;
+    nn_status st = count_tensors(m, &total, &nbuf, who);
+    if (st != NN_OK) return st;
     float *params = calloc(total ? total : 1, sizeof(float));
     float *grads = calloc(total ? total : 1, sizeof(float));
-    if (!params || !grads) {
+    float *buffers = calloc(nbuf ? nbuf : 1, sizeof(float));
+    if (!params || !grads || !buffers) {
         free(params);
         free(grads);
-        return nn__fail(NN_ERR_NO_MEMORY, "nn_model_compile: cannot allocate %zu parameters", total);
+        free(buffers);
+        return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate %zu parameters", who, total + nbuf);
     }
-    if (opt) {
-        nn_status st = nn_optimizer_setup(opt, total);
-        if (st != NN_OK) {
-            free(params);
-            free(grads);
-            return st;
-        }
+    if (opt && (st = nn_optimizer_setup(opt, total)) != NN_OK) {
+        free(params);
+        free(grads);
+        free(buffers);
+        return st;
     }
     m->params = params;
     m->grads = grads;
     m->nparams = total;
+    m->buffers = buffers;
+    m->nbuffers = nbuf;
     m->loss = loss;
+    nn_optimizer__set_owner(opt, m);
     m->opt = opt;
     m->compiled = 1;
+    bind_tensors(m);
+    reset_buffers(m);
     return NN_OK;
 }
 
 nn_status nn_model_set_optimizer(nn_model *m, nn_optimizer *opt)
 {
-    if (!m || !opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_set_optimizer: NULL argument");
-    if (!m->compiled) return nn__fail(NN_ERR_STATE, "nn_model_set_optimizer: compile the model first");
+    const char *who = "nn_model_set_optimizer";
+    if (!m || !opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: NULL argument", who);
+    if (!m->compiled) return nn__fail(NN_ERR_STATE, "%s: compile the model first", who);
     if (opt == m->opt) return NN_OK;
+    if (nn_optimizer__owner(opt))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: the optimizer already belongs to another model; create one per "
+                                                 "model", who);
     nn_status st = nn_optimizer_setup(opt, m->nparams);
     if (st != NN_OK) return st;
-    nn_optimizer_free(m->opt);
+    nn_optimizer__release(m->opt);
+    nn_optimizer__set_owner(opt, m);
     m->opt = opt;
     return NN_OK;
 }
@@ -185,6 +242,8 @@ nn_status nn_model_set_optimizer(nn_model *m, nn_optimizer *opt)
 nn_optimizer *nn_model_get_optimizer(nn_model *m) { return m ? m->opt : NULL; }
 
 nn_loss_kind nn_model_get_loss(const nn_model *m) { return m ? m->loss : NN_LOSS_SOFTMAX_CROSS_ENTROPY; }
+
+nn_rng *nn_model_rng(nn_model *m) { return m ? m->rng : NULL; }
 
 static nn_status check_compiled(const nn_model *m, const char *who)
 {
@@ -199,105 +258,85 @@ nn_status nn_model_init(nn_model *m, nn_rng *rng)
     if (st != NN_OK) return st;
     if (!rng) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_init: rng is NULL");
     for (int i = 0; i < m->nlayers; i++) {
-        layer *l = &m->layers[i];
-        if (l->kind != NN_LAYER_DENSE) continue;
-        st = nn_init_fill(m->params + l->w_off, (size_t)(l->in * l->out), l->weight_init, l->in, l->out, rng);
-        if (st == NN_OK)
-            st = nn_init_fill(m->params + l->b_off, (size_t)l->out, l->bias_init, l->in, l->out, rng);
+        nn__layer *l = &m->layers[i];
+        for (int k = 0; k < l->ntensors && st == NN_OK; k++) {
+            const nn__tensor_spec *s = &l->spec[k];
+            st = nn_init_fill(l->t[k], spec_numel(s), s->init, s->fan_in, s->fan_out, s->trainable ? rng : NULL);
+        }
         if (st != NN_OK) return st;
     }
+    /* The training generator follows from the caller's without drawing from it, so that adding
+     * dropout to a model changes neither its initial weights nor the caller's later draws. */
+    uint64_t state[NN_RNG_STATE_WORDS], seed = NN_MODEL_DEFAULT_SEED;
+    nn_rng_get_state(rng, state);
+    for (int i = 0; i < NN_RNG_STATE_WORDS; i++) seed = (seed ^ state[i]) * UINT64_C(0x9e3779b97f4a7c15);
+    nn_rng_seed(m->rng, seed);
     return NN_OK;
 }
 
-/* A dense layer with a linear activation needs no separate pre-activation buffer. */
-static int shares_buffer(const layer *l) { return l->kind == NN_LAYER_DENSE && l->act.kind == NN_ACT_LINEAR; }
-
 nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
 {
-    nn_status st = check_compiled(m, "nn_model_reserve");
+    const char *who = "nn_model_reserve";
+    nn_status st = check_compiled(m, who);
     if (st != NN_OK) return st;
     if (max_batch <= 0 || max_batch > INT32_MAX)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_reserve: batch size %lld out of range", (long long)max_batch);
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: batch size %lld out of range", who, (long long)max_batch);
     if (max_batch <= m->capacity) return NN_OK;
-    int64_t widest = m->input_features, floats = 0;
+    size_t widest = (size_t)input_width(m), floats = 0, ints = 0;
     for (int i = 0; i < m->nlayers; i++) {
-        const layer *l = &m->layers[i];
-        if (l->out > widest) widest = l->out;
-        floats += (shares_buffer(l) || l->kind == NN_LAYER_ACTIVATION ? 1 : 2) * l->out;
+        const nn__layer *l = &m->layers[i];
+        size_t out = (size_t)nn__shape_numel(&l->out), f, n;
+        if (out > widest) widest = out;
+        l->ops->workspace(l, max_batch, &f, &n);
+        floats += out * (size_t)max_batch + f;
+        ints += n;
+        if (floats > SIZE_MAX / 8 || ints > SIZE_MAX / 8)
+            return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
     }
-    floats += 2 * widest;
-    size_t total;
-    if (!nn__mul_size(&total, (size_t)floats, (size_t)max_batch) || total > SIZE_MAX / sizeof(float))
-        return nn__fail(NN_ERR_NO_MEMORY, "nn_model_reserve: workspace size overflows");
-    float *ws = malloc(total * sizeof(float));
-    /* Room for the first layer's input as compressed rows: every entry at worst, and row offsets. */
-    size_t entries = (size_t)(max_batch * m->input_features);
-    size_t cols = (size_t)m->input_features;
-    void *sp = m->layers[0].kind == NN_LAYER_DENSE
-                   ? malloc(2 * entries * (sizeof(int32_t) + sizeof(float)) +
-                            ((size_t)max_batch + 1 + 2 * cols + 1) * sizeof(int32_t))
-                   : NULL;
-    if (!ws || (m->layers[0].kind == NN_LAYER_DENSE && !sp)) {
+    size_t pingpong;
+    if (!nn__mul_size(&pingpong, widest, 2 * (size_t)max_batch) || floats > SIZE_MAX / 8 - pingpong)
+        return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
+    floats += pingpong;
+    float *ws = malloc(floats * sizeof(float));
+    int32_t *iws = malloc((ints ? ints : 1) * sizeof(int32_t));
+    if (!ws || !iws) {
         free(ws);
-        free(sp);
-        return nn__fail(NN_ERR_NO_MEMORY, "nn_model_reserve: cannot allocate %zu floats", total);
-    }
-    free(m->sparse_buf);
-    m->sparse_buf = sp;
-    if (sp) {
-        m->sparse.value = sp;
-        m->sparse.col_value = m->sparse.value + entries;
-        m->sparse.index = (int32_t *)(m->sparse.col_value + entries);
-        m->sparse.col_row = m->sparse.index + entries;
-        m->sparse.start = m->sparse.col_row + entries;
-        m->sparse.col_start = m->sparse.start + max_batch + 1;
-        m->sparse.col_fill = m->sparse.col_start + cols + 1;
+        free(iws);
+        return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate %zu floats", who, floats);
     }
     free(m->workspace);
+    free(m->iworkspace);
     m->workspace = ws;
+    m->iworkspace = iws;
     m->capacity = max_batch;
     float *p = ws;
+    int32_t *q = iws;
     for (int i = 0; i < m->nlayers; i++) {
-        layer *l = &m->layers[i];
-        size_t n = (size_t)(max_batch * l->out);
-        if (l->kind == NN_LAYER_ACTIVATION) {
-            l->pre = NULL; /* its input is the previous layer's output */
-            l->y = p;
-            p += n;
-        } else {
-            l->pre = p;
-            p += n;
-            if (shares_buffer(l)) {
-                l->y = l->pre;
-            } else {
-                l->y = p;
-                p += n;
-            }
-        }
+        nn__layer *l = &m->layers[i];
+        size_t f, n;
+        l->ops->workspace(l, max_batch, &f, &n);
+        l->y = p;
+        p += (size_t)nn__shape_numel(&l->out) * (size_t)max_batch;
+        l->ws = f ? p : NULL;
+        p += f;
+        l->iws = n ? q : NULL;
+        q += n;
+        if (l->ops->bind) l->ops->bind(l, max_batch);
     }
     m->grad_a = p;
-    m->grad_b = p + (size_t)(max_batch * widest);
+    m->grad_b = p + widest * (size_t)max_batch;
     return NN_OK;
 }
 
 /* Forward over `batch` rows (batch <= capacity); returns the last layer's output buffer. */
-static const float *forward_rows(nn_model *m, const float *x, int64_t batch)
+static const float *forward_rows(nn_model *m, const float *x, int64_t batch, int training)
 {
+    nn__pass pass = {batch, training, training ? m->rng : NULL, 1};
     const float *in = x;
-    m->sparse_valid = 0;
     for (int i = 0; i < m->nlayers; i++) {
-        layer *l = &m->layers[i];
-        if (i == 0 && l->kind == NN_LAYER_DENSE && batch <= NN_SPARSE_MAX_ROWS &&
-            nn__sparse_compress(&m->sparse, x, batch, l->in)) {
-            m->sparse_valid = 1;
-            nn__dense_forward_sparse(&m->sparse, l->out, m->params + l->w_off, m->params + l->b_off, l->act, l->pre,
-                                     l->y);
-        } else if (l->kind == NN_LAYER_DENSE) {
-            nn__dense_forward_raw(batch, l->in, l->out, in, m->params + l->w_off, m->params + l->b_off, l->act,
-                                  l->pre, l->y);
-        } else {
-            nn_activation_forward(l->act, l->y, in, (size_t)(batch * l->out));
-        }
+        nn__layer *l = &m->layers[i];
+        pass.first = i == 0;
+        l->ops->forward(l, &pass, in, l->y);
         in = l->y;
     }
     return in;
@@ -306,16 +345,27 @@ static const float *forward_rows(nn_model *m, const float *x, int64_t batch)
 static nn_status check_input(const nn_model *m, const nn_tensor *x, const char *who)
 {
     if (!x || !x->data) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: input is NULL", who);
-    if (x->rank != 2)
+    if (x->rank < 2 || x->rank > NN_TENSOR_MAX_RANK)
         return nn__fail(NN_ERR_SHAPE, "%s: input must be (batch, %lld), got rank %d", who,
-                        (long long)m->input_features, x->rank);
-    if (x->shape[1] != m->input_features)
-        return nn__fail(NN_ERR_SHAPE, "%s: input has %lld features, model expects %lld", who,
-                        (long long)x->shape[1], (long long)m->input_features);
+                        (long long)input_width(m), x->rank);
     /* nn_tensor is a public struct that callers may fill by hand: check what a view would have. */
     if (x->shape[0] < 1 || x->shape[0] > INT32_MAX)
         return nn__fail(NN_ERR_SHAPE, "%s: input has %lld rows, must be 1 to %d", who, (long long)x->shape[0],
                         INT32_MAX);
+    /* Either the flat (batch, features) form or the full (batch, per-example shape) one. */
+    int ok = x->rank == 2 && x->shape[1] == input_width(m);
+    if (!ok && x->rank == m->input.rank + 1) {
+        ok = 1;
+        for (int i = 0; i < m->input.rank; i++) ok &= x->shape[i + 1] == m->input.dim[i];
+    }
+    if (!ok) {
+        char want[96];
+        nn__shape_text(&m->input, want, sizeof want);
+        if (x->rank == 2)
+            return nn__fail(NN_ERR_SHAPE, "%s: input has %lld features, model expects %lld", who,
+                            (long long)x->shape[1], (long long)input_width(m));
+        return nn__fail(NN_ERR_SHAPE, "%s: input of rank %d does not match the model's input %s", who, x->rank, want);
+    }
     return NN_OK;
 }
 
@@ -337,7 +387,7 @@ static nn_status ensure_capacity(nn_model *m, int64_t want)
 /* Chunk size for whole-dataset passes when the caller reserved nothing. */
 #define NN_DEFAULT_CHUNK 256
 
-/* out (rows, C) = model(x), chunk by chunk; with softmax when asked. */
+/* out (rows, C) = model(x), chunk by chunk, in inference mode; with softmax when asked. */
 static nn_status forward_all(nn_model *m, nn_tensor *out, const nn_tensor *x, int softmax, const char *who)
 {
     nn_status st = check_compiled(m, who);
@@ -345,10 +395,10 @@ static nn_status forward_all(nn_model *m, nn_tensor *out, const nn_tensor *x, in
     if (st == NN_OK) st = check_output(m, out, x->shape[0], who);
     if (st == NN_OK) st = ensure_capacity(m, m->capacity ? m->capacity : NN_DEFAULT_CHUNK);
     if (st != NN_OK) return st;
-    int64_t rows = x->shape[0], c = last_width(m), in = m->input_features;
+    int64_t rows = x->shape[0], c = last_width(m), in = input_width(m);
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity;
-        const float *y = forward_rows(m, x->data + r * in, b);
+        const float *y = forward_rows(m, x->data + r * in, b, 0);
         float *dst = out->data + r * c;
         memcpy(dst, y, (size_t)(b * c) * sizeof(float));
         if (softmax) {
@@ -387,10 +437,10 @@ nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const nn_tenso
     if (st == NN_OK && !classes) st = nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: classes is NULL", who);
     if (st == NN_OK) st = ensure_capacity(m, m->capacity ? m->capacity : NN_DEFAULT_CHUNK);
     if (st != NN_OK) return st;
-    int64_t rows = x->shape[0], c = last_width(m), in = m->input_features;
+    int64_t rows = x->shape[0], c = last_width(m), in = input_width(m);
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity;
-        const float *y = forward_rows(m, x->data + r * in, b);
+        const float *y = forward_rows(m, x->data + r * in, b, 0);
         for (int64_t i = 0; i < b; i++) classes[r + i] = (int32_t)argmax(y + i * c, c);
     }
     return NN_OK;
@@ -447,7 +497,7 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     nn__fpenv env;
     nn__fpenv_enter(&env);
     int64_t b = x->shape[0];
-    const float *out = forward_rows(m, x->data, b);
+    const float *out = forward_rows(m, x->data, b, 1);
     float l = 0.0f;
     float *grad = m->grad_a, *spare = m->grad_b;
     st = loss_rows(m, out, y, 0, b, &l, grad, correct);
@@ -455,24 +505,23 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
         nn__fpenv_leave(&env);
         return st;
     }
+    nn__pass pass = {b, 1, m->rng, 0};
     for (int i = m->nlayers - 1; i >= 0; i--) {
-        layer *lay = &m->layers[i];
+        nn__layer *lay = &m->layers[i];
         const float *in = i > 0 ? m->layers[i - 1].y : x->data;
+        pass.first = i == 0;
         /* The first layer's input gradient is never used: skip that product. */
-        float *dx = i > 0 ? spare : NULL;
-        size_t n = (size_t)(b * lay->out);
-        if (lay->kind == NN_LAYER_DENSE) {
-            nn__dense_backward_raw(b, lay->in, lay->out, in, m->params + lay->w_off, lay->pre, lay->y, lay->act,
-                                   grad, m->grads + lay->w_off, m->grads + lay->b_off, dx,
-                                   i == 0 && m->sparse_valid ? &m->sparse : NULL);
-        } else if (dx) {
-            nn_activation_backward(lay->act, dx, grad, in, lay->y, n);
-        }
+        lay->ops->backward(lay, &pass, in, lay->y, grad, i > 0 ? spare : NULL);
         float *t = grad;
         grad = spare;
         spare = t;
     }
     st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
+    if (st == NN_OK) {
+        pass.first = 0;
+        for (int i = 0; i < m->nlayers; i++)
+            if (m->layers[i].ops->commit) m->layers[i].ops->commit(&m->layers[i], &pass);
+    }
     nn__fpenv_leave(&env);
     if (loss) *loss = l;
     return st;
@@ -486,12 +535,12 @@ nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y,
     if (st == NN_OK) st = check_target(m, y, x->shape[0], who);
     if (st == NN_OK) st = ensure_capacity(m, m->capacity ? m->capacity : NN_DEFAULT_CHUNK);
     if (st != NN_OK) return st;
-    int64_t rows = x->shape[0], in = m->input_features, correct = 0;
+    int64_t rows = x->shape[0], in = input_width(m), correct = 0;
     double sum = 0.0;
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity, ok = 0;
         float l = 0.0f;
-        const float *out = forward_rows(m, x->data + r * in, b);
+        const float *out = forward_rows(m, x->data + r * in, b, 0);
         st = loss_rows(m, out, y, r, b, &l, NULL, &ok);
         if (st != NN_OK) return st;
         sum += (double)l * (double)b; /* chunk losses are means: weight them by their rows */
@@ -502,38 +551,82 @@ nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y,
     return NN_OK;
 }
 
-int64_t nn_model_input_features(const nn_model *m) { return m ? m->input_features : 0; }
+int64_t nn_model_input_features(const nn_model *m) { return m ? input_width(m) : 0; }
 int64_t nn_model_output_features(const nn_model *m) { return m ? last_width(m) : 0; }
 int nn_model_layer_count(const nn_model *m) { return m ? m->nlayers : 0; }
+
+int nn_model_input_shape(const nn_model *m, int64_t shape[NN_MAX_EXAMPLE_RANK])
+{
+    if (!m || !shape) return 0;
+    for (int i = 0; i < NN_MAX_EXAMPLE_RANK; i++) shape[i] = i < m->input.rank ? m->input.dim[i] : 1;
+    return m->input.rank;
+}
+
+/* Trainable (trainable = 1) or untrained values of one layer. */
+static int64_t layer_count_of(const nn__layer *l, int trainable)
+{
+    int64_t n = 0;
+    for (int k = 0; k < l->ntensors; k++)
+        if (l->spec[k].trainable == trainable) n += (int64_t)spec_numel(&l->spec[k]);
+    return n;
+}
 
 int64_t nn_model_param_count(const nn_model *m)
 {
     if (!m) return 0;
     int64_t n = 0;
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind == NN_LAYER_DENSE) n += m->layers[i].in * m->layers[i].out + m->layers[i].out;
+    for (int i = 0; i < m->nlayers; i++) n += layer_count_of(&m->layers[i], 1);
     return n;
+}
+
+int64_t nn_model_buffer_count(const nn_model *m)
+{
+    if (!m) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < m->nlayers; i++) n += layer_count_of(&m->layers[i], 0);
+    return n;
+}
+
+void nn__layer_describe_info(const nn__layer *l, nn_layer_info *out)
+{
+    /* Only as much as the caller's struct holds: a program built against an older, shorter
+     * nn_layer_info passes its own size. */
+    size_t size = out->size < sizeof *out ? out->size : sizeof *out;
+    nn_layer_info li;
+    memset(&li, 0, sizeof li);
+    li.size = size;
+    li.kind = l->ops->kind;
+    li.activation = l->act;
+    li.in_features = nn__shape_numel(&l->in);
+    li.out_features = nn__shape_numel(&l->out);
+    li.param_count = layer_count_of(l, 1);
+    li.buffer_count = layer_count_of(l, 0);
+    li.in_rank = l->in.rank;
+    li.out_rank = l->out.rank;
+    for (int d = 0; d < NN_MAX_EXAMPLE_RANK; d++) {
+        li.in_shape[d] = d < l->in.rank ? l->in.dim[d] : 1;
+        li.out_shape[d] = d < l->out.rank ? l->out.dim[d] : 1;
+    }
+    nn_tensor *views[2] = {&li.weights, &li.bias};
+    for (int k = 0, v = 0; k < l->ntensors && v < 2; k++) {
+        if (!l->spec[k].trainable) continue;
+        nn_tensor *t = views[v++];
+        t->rank = l->spec[k].rank;
+        for (int d = 0; d < NN_TENSOR_MAX_RANK; d++) t->shape[d] = d < t->rank ? l->spec[k].shape[d] : 1;
+        t->data = l->t[k];
+    }
+    memcpy(out, &li, size);
 }
 
 nn_status nn_model_layer_info(const nn_model *m, int i, nn_layer_info *out)
 {
     if (!m || !out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_layer_info: NULL argument");
+    if (out->size < offsetof(nn_layer_info, buffer_count))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_layer_info: info.size is %zu; initialise it with "
+                                                 "NN_LAYER_INFO_INIT", out->size);
     if (i < 0 || i >= m->nlayers)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_layer_info: layer %d of %d", i, m->nlayers);
-    const layer *l = &m->layers[i];
-    memset(out, 0, sizeof *out);
-    out->kind = l->kind;
-    out->activation = l->act;
-    out->in_features = l->in;
-    out->out_features = l->out;
-    if (l->kind == NN_LAYER_DENSE) {
-        out->param_count = l->in * l->out + l->out;
-        if (m->compiled) {
-            int64_t ws[2] = {l->in, l->out}, bs[1] = {l->out};
-            nn_tensor_view(&out->weights, m->params + l->w_off, 2, ws);
-            nn_tensor_view(&out->bias, m->params + l->b_off, 1, bs);
-        }
-    }
+    nn__layer_describe_info(&m->layers[i], out);
     return NN_OK;
 }
 
@@ -554,6 +647,48 @@ nn_status nn_model_grads(nn_model *m, float **data, size_t *n)
     if (n) *n = m->nparams;
     return NN_OK;
 }
+
+/* The checks every copy in or out needs. */
+static nn_status check_copy(const nn_model *m, const void *array, size_t have, size_t n, const char *who)
+{
+    nn_status st = check_compiled(m, who);
+    if (st != NN_OK) return st;
+    if (!array) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: array is NULL", who);
+    if (n != have) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: n is %zu, the model holds %zu", who, n, have);
+    return NN_OK;
+}
+
+nn_status nn_model_get_params(const nn_model *m, float *dst, size_t n)
+{
+    nn_status st = check_copy(m, dst, m ? m->nparams : 0, n, "nn_model_get_params");
+    if (st == NN_OK && n) memcpy(dst, m->params, n * sizeof *dst);
+    return st;
+}
+
+nn_status nn_model_set_params(nn_model *m, const float *src, size_t n)
+{
+    nn_status st = check_copy(m, src, m ? m->nparams : 0, n, "nn_model_set_params");
+    if (st == NN_OK && n) memcpy(m->params, src, n * sizeof *src);
+    return st;
+}
+
+nn_status nn_model_get_buffers(const nn_model *m, float *dst, size_t n)
+{
+    nn_status st = check_copy(m, dst, m ? m->nbuffers : 0, n, "nn_model_get_buffers");
+    if (st == NN_OK && n) memcpy(dst, m->buffers, n * sizeof *dst);
+    return st;
+}
+
+nn_status nn_model_set_buffers(nn_model *m, const float *src, size_t n)
+{
+    nn_status st = check_copy(m, src, m ? m->nbuffers : 0, n, "nn_model_set_buffers");
+    if (st == NN_OK && n) memcpy(m->buffers, src, n * sizeof *src);
+    return st;
+}
+
+const nn__layer *nn__model_layer(const nn_model *m, int i) { return &m->layers[i]; }
+
+const nn__shape *nn__model_input(const nn_model *m) { return &m->input; }
 
 /* Appends to a bounded buffer while counting the full length, as snprintf does. */
 typedef struct text {
@@ -578,23 +713,24 @@ nn_status nn_model_summary(const nn_model *m, char *buf, size_t cap, size_t *nee
     text t = {buf, cap, 0};
     if (cap) buf[0] = '\0';
     const char *rule = "_________________________________________________________________\n";
-    text_add(&t, "Model: sequential, %lld inputs, loss %s, optimizer %s\n", (long long)m->input_features,
-             nn_loss_name(m->loss), m->opt ? nn_optimizer_kind_name(nn_optimizer_get_kind(m->opt)) : "none");
+    char shape[96];
+    nn__shape_text(&m->input, shape, sizeof shape);
+    text_add(&t, "Model: sequential, input %s, loss %s, optimizer %s\n", shape, nn_loss_name(m->loss),
+             m->opt ? nn_optimizer_kind_name(nn_optimizer_get_kind(m->opt)) : "none");
     text_add(&t, "%s%-32s %-20s %10s\n", rule, "Layer (type)", "Output Shape", "Param #");
     text_add(&t, "=================================================================\n");
     for (int i = 0; i < m->nlayers; i++) {
-        const layer *l = &m->layers[i];
-        char name[64], shape[32];
-        if (l->kind == NN_LAYER_DENSE)
-            snprintf(name, sizeof name, "dense_%d (Dense, %s)", i, nn_activation_name(l->act.kind));
-        else
-            snprintf(name, sizeof name, "activation_%d (%s)", i, nn_activation_name(l->act.kind));
-        snprintf(shape, sizeof shape, "(None, %lld)", (long long)l->out);
-        long long p = l->kind == NN_LAYER_DENSE ? (long long)(l->in * l->out + l->out) : 0;
-        text_add(&t, "%-32s %-20s %10lld\n", name, shape, p);
+        const nn__layer *l = &m->layers[i];
+        char what[48], name[80];
+        l->ops->describe(l, what, sizeof what);
+        snprintf(name, sizeof name, "%s_%d (%s)", l->ops->name, i, what);
+        nn__shape_text(&l->out, shape, sizeof shape);
+        text_add(&t, "%-32s %-20s %10lld\n", name, shape, (long long)(layer_count_of(l, 1) + layer_count_of(l, 0)));
     }
     text_add(&t, "=================================================================\n");
-    text_add(&t, "Total params: %lld\n", (long long)nn_model_param_count(m));
+    text_add(&t, "Total params: %lld\n", (long long)(nn_model_param_count(m) + nn_model_buffer_count(m)));
+    text_add(&t, "Trainable params: %lld\n", (long long)nn_model_param_count(m));
+    text_add(&t, "Non-trainable params: %lld\n", (long long)nn_model_buffer_count(m));
     if (needed) *needed = t.len;
     return NN_OK;
 }

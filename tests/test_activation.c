@@ -37,6 +37,8 @@ static double ref_forward(nn_activation a, double x)
     case NN_ACT_SILU: return x * ref_sigmoid(x);
     case NN_ACT_SOFTPLUS: return fmax(x, 0) + log1p(exp(-fabs(x)));
     case NN_ACT_SELU: return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
+    /* 0.5 (1 + tanh(u)) = sigmoid(2u): the same function, without tanh's cancellation at -1. */
+    case NN_ACT_GELU_TANH: return x * ref_sigmoid(2 * sqrt(2 / 3.14159265358979323846) * (x + 0.044715 * x * x * x));
     }
     return NAN;
 }
@@ -56,6 +58,11 @@ static double ref_derivative(nn_activation a, double x)
     case NN_ACT_SILU: return s + x * s * (1 - s);
     case NN_ACT_SOFTPLUS: return s;
     case NN_ACT_SELU: return SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * exp(x));
+    case NN_ACT_GELU_TANH: {
+        /* 0.5 (1 + tanh u) = sigmoid(2u) and 0.5 (1 - tanh^2 u) = 2 sigmoid(2u) (1 - sigmoid(2u)). */
+        double k = sqrt(2 / pi), u = k * (x + 0.044715 * x * x * x), t = ref_sigmoid(2 * u);
+        return t + x * 2 * t * (1 - t) * k * (1 + 3 * 0.044715 * x * x);
+    }
     }
     return NAN;
 }

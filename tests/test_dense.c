@@ -10,7 +10,8 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "compute.h"
+#include "nn/experimental.h"
 #include "testutil.h"
 
 enum { B = 3, IN = 5, OUT = 4 };

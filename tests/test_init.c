@@ -138,8 +138,9 @@ static void test_fill__deterministic_per_seed(void **state)
 static void test_names__round_trip(void **state)
 {
     (void)state;
-    static const char *const expect[] = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros"};
-    for (int k = 0; k < 5; k++) {
+    static const char *const expect[] = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros",
+                                         "ones"};
+    for (int k = 0; k < 6; k++) {
         const char *name = nn_init_name((nn_init)k);
         assert_non_null(name);
         assert_string_equal(name, expect[k]);
@@ -149,7 +150,8 @@ static void test_names__round_trip(void **state)
     }
     assert_int_equal(NN_INIT_GLOROT_UNIFORM, 0); /* the stored values are stable */
     assert_int_equal(NN_INIT_ZEROS, 4);
-    assert_null(nn_init_name((nn_init)5));
+    assert_int_equal(NN_INIT_ONES, 5);
+    assert_null(nn_init_name((nn_init)6));
     assert_null(nn_init_name((nn_init)-1));
 }
 

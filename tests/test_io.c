@@ -403,7 +403,7 @@ static void test_io__buffer_round_trip_restores_everything(void **state)
     assert_memory_equal(s1, s2, sizeof s1);
     assert_int_equal(nn_model_get_loss(back), NN_LOSS_SOFTMAX_CROSS_ENTROPY);
     assert_int_equal(nn_model_layer_count(back), 3);
-    nn_layer_info li;
+    nn_layer_info li = NN_LAYER_INFO_INIT;
     OK(nn_model_layer_info(back, 1, &li));
     assert_int_equal(li.kind, NN_LAYER_ACTIVATION);
     assert_int_equal(li.activation.kind, NN_ACT_LEAKY_RELU);
@@ -510,7 +510,7 @@ static void test_io__path_round_trip_and_file_info(void **state)
     assert_int_equal(nn_file_info_optimizer(info), NN_OPT_RMSPROP);
     assert_int_equal(nn_file_info_epoch(info), 4);
     assert_true(nn_file_info_has_rng(info));
-    nn_layer_info li;
+    nn_layer_info li = NN_LAYER_INFO_INIT;
     OK(nn_file_info_layer(info, 2, &li));
     assert_int_equal(li.kind, NN_LAYER_DENSE);
     assert_int_equal(li.in_features, N_HIDDEN);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "nn/nn.h"
+#include "nn/experimental.h"
 #include "testutil.h"
 
 static nn_model *make_mlp(int64_t in, const int64_t *hidden, int nh, int64_t out, nn_activation act,
@@ -143,7 +144,7 @@ static void test_model__sparse_inputs_match_dense_path_and_gradients(void **s)
     nn_tensor_view(&y, yd, 1, ys);
     nn_tensor_view(&out, od, 2, os);
     assert_int_equal(nn_model_forward(m, &out, &x), NN_OK);
-    nn_layer_info l0, l1;
+    nn_layer_info l0 = NN_LAYER_INFO_INIT, l1 = NN_LAYER_INFO_INIT;
     assert_int_equal(nn_model_layer_info(m, 0, &l0), NN_OK);
     assert_int_equal(nn_model_layer_info(m, 1, &l1), NN_OK);
     nn_tensor th, to;
@@ -335,7 +336,7 @@ static void test_model__errors_are_reported(void **s)
     yd[1] = 10.0f; /* class index out of range */
     nn_tensor_view(&y, yd, 1, ys);
     assert_int_not_equal(nn_model_train_step(m, &x, &y, NULL, NULL), NN_OK);
-    nn_layer_info info;
+    nn_layer_info info = NN_LAYER_INFO_INIT;
     assert_int_equal(nn_model_layer_info(m, 1, &info), NN_ERR_INVALID_ARGUMENT);
     assert_int_equal(nn_model_layer_info(m, 0, &info), NN_OK);
     assert_int_equal(info.param_count, 7850);

@@ -14,6 +14,7 @@
  * | silu (swish) | x sigmoid(x)                                            |                    |
  * | softplus     | log(1 + exp(x)), computed without overflow              |                    |
  * | selu         | scale (x if x > 0 else alpha (exp(x) - 1)), Klambauer et al. 2017 constants | |
+ * | gelu_tanh    | 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), PyTorch approximate='tanh' | |
  *
  * The derivative of relu at exactly 0 is taken as 0, as in Keras and PyTorch.
  * Softmax is not an element-wise activation: the softmax cross-entropy loss applies it (see loss.h).
@@ -39,11 +40,12 @@ typedef enum nn_activation_kind {
     NN_ACT_GELU = 6,
     NN_ACT_SILU = 7,
     NN_ACT_SOFTPLUS = 8,
-    NN_ACT_SELU = 9
+    NN_ACT_SELU = 9,
+    NN_ACT_GELU_TANH = 10 /**< gelu's tanh approximation @since 0.2 */
 } nn_activation_kind;
 
 /** Number of activation kinds in this version. */
-#define NN_ACT_COUNT 10
+#define NN_ACT_COUNT 11
 
 /** An activation: its kind and its parameter (alpha for leaky_relu and elu; unused otherwise). */
 typedef struct nn_activation {

@@ -24,7 +24,8 @@ typedef enum nn_init {
     NN_INIT_GLOROT_NORMAL = 1,  /**< truncated normal, stddev sqrt(2 / (fan_in + fan_out)) */
     NN_INIT_HE_UNIFORM = 2,     /**< U(-l, l), l = sqrt(6 / fan_in) */
     NN_INIT_HE_NORMAL = 3,      /**< truncated normal, stddev sqrt(2 / fan_in) */
-    NN_INIT_ZEROS = 4           /**< all zeros (Keras' default for biases) */
+    NN_INIT_ZEROS = 4,          /**< all zeros (Keras' default for biases) */
+    NN_INIT_ONES = 5            /**< all ones (batch norm's gamma and moving variance) @since 0.2 */
 } nn_init;
 
 /**

@@ -3,10 +3,11 @@
  * @brief Layer kinds, their description, and the dense layer's kernels.
  *
  * Layers live inside an ::nn_model (see model.h), which owns their parameters in one contiguous
- * buffer. This header describes them (nn_layer_info) and exposes the stateless dense kernels, which
- * are useful on their own and are what the gradient checks test.
+ * buffer. This header names the kinds, holds their options, and describes a layer (nn_layer_info).
+ * The stand-alone dense kernels are in nn/experimental.h.
  *
- * Shapes: x (B, in), W (in, out), b (out), y (B, out); y = act(x W + b).
+ * Per-example shapes have rank 1 to 3; images are (height, width, channels), channels last, as
+ * Keras: see docs/design.md for why.
  */
 #ifndef NN_LAYER_H
 #define NN_LAYER_H
@@ -25,60 +26,88 @@ NN_BEGIN_DECLS
 typedef enum nn_layer_kind {
     NN_LAYER_DENSE = 0,       /**< fully connected, with an optional fused activation */
     NN_LAYER_ACTIVATION = 1,  /**< a stand-alone element-wise activation */
-    NN_LAYER_DROPOUT = 2,     /**< reserved */
-    NN_LAYER_BATCHNORM = 3,   /**< reserved */
+    NN_LAYER_DROPOUT = 2,     /**< inverted dropout; the identity in inference @since 0.2 */
+    NN_LAYER_BATCHNORM = 3,   /**< batch normalization over the last axis @since 0.2 */
     NN_LAYER_CONV2D = 4,      /**< reserved */
     NN_LAYER_MAXPOOL2D = 5,   /**< reserved */
-    NN_LAYER_FLATTEN = 6      /**< reserved */
+    NN_LAYER_FLATTEN = 6      /**< (height, width, channels) to one axis @since 0.2 */
 } nn_layer_kind;
 
-/** @brief Stable lowercase name of a layer kind ("dense"); NULL if unknown. @since 0.1 */
+/** @brief Stable lowercase name of a layer kind ("dense"); NULL if this version has no such kind. @since 0.1 */
 NN_API const char *nn_layer_kind_name(nn_layer_kind kind);
 
-/** Options of a dense layer. Defaults (nn_dense_default()): Glorot-uniform weights, zero biases. */
+/** Version of ::nn_dense_options this header describes. */
+#define NN_DENSE_OPTIONS_VERSION 1
+
+/** Options of a dense layer. Defaults: Glorot-uniform weights, zero biases, as Keras. */
 typedef struct nn_dense_options {
-    unsigned version;   /**< NN_OPTIONS_VERSION (see optimizer.h); set by nn_dense_default() */
+    unsigned version;   /**< NN_DENSE_OPTIONS_VERSION: set by NN_DENSE_OPTIONS_INIT */
     nn_init weight_init;
     nn_init bias_init;
 } nn_dense_options;
 
-/** @brief Default dense options, as Keras. @since 0.1 */
-NN_API nn_dense_options nn_dense_default(void);
+/** Initialiser of ::nn_dense_options with the defaults: `nn_dense_options o = NN_DENSE_OPTIONS_INIT;` */
+#define NN_DENSE_OPTIONS_INIT {NN_DENSE_OPTIONS_VERSION, NN_INIT_GLOROT_UNIFORM, NN_INIT_ZEROS}
 
-/** What a model says about one of its layers. The tensors are borrowed views into the model. */
+/**
+ * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
+ *        the macro, e.g. bindings from other languages).
+ * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL or a version this library does not know.
+ * @since 0.2
+ */
+NN_API nn_status nn_dense_options_init(nn_dense_options *opts, unsigned version);
+
+/** Version of ::nn_batchnorm_options this header describes. */
+#define NN_BATCHNORM_OPTIONS_VERSION 1
+
+/** Options of a batch-normalization layer; defaults as Keras (momentum 0.99, epsilon 1e-3). */
+typedef struct nn_batchnorm_options {
+    unsigned version; /**< NN_BATCHNORM_OPTIONS_VERSION */
+    float momentum;   /**< moving = moving * momentum + batch * (1 - momentum); 0 to 1 */
+    float epsilon;    /**< added to the variance before the square root; positive */
+} nn_batchnorm_options;
+
+/** Initialiser of ::nn_batchnorm_options with the defaults. */
+#define NN_BATCHNORM_OPTIONS_INIT {NN_BATCHNORM_OPTIONS_VERSION, 0.99f, 1e-3f}
+
+/** @brief As nn_dense_options_init(), for ::nn_batchnorm_options. @since 0.2 */
+NN_API nn_status nn_batchnorm_options_init(nn_batchnorm_options *opts, unsigned version);
+
+/** Largest rank of a per-example shape: (features), (length, channels) or (height, width, channels). */
+#define NN_MAX_EXAMPLE_RANK 3
+
+/**
+ * What a model says about one of its layers. The caller sets @c size (NN_LAYER_INFO_INIT does), so
+ * that a later library with more fields writes only what the caller's struct holds.
+ */
 typedef struct nn_layer_info {
+    size_t size;              /**< sizeof(nn_layer_info) as the caller was compiled */
     nn_layer_kind kind;
-    nn_activation activation; /**< the fused (dense) or stand-alone activation */
-    int64_t in_features;      /**< per-example input size */
-    int64_t out_features;     /**< per-example output size */
-    int64_t param_count;
-    nn_tensor weights;        /**< dense: (in, out); rank 0 with data NULL when the layer has none */
-    nn_tensor bias;           /**< dense: (out); rank 0 with data NULL when the layer has none */
+    nn_activation activation; /**< the fused (dense) or stand-alone activation; linear otherwise */
+    int64_t in_features;      /**< per-example input elements */
+    int64_t out_features;     /**< per-example output elements */
+    int64_t param_count;      /**< trainable parameters */
+    int64_t buffer_count;     /**< untrained state, e.g. batch norm's moving statistics */
+    int in_rank;              /**< per-example input shape */
+    int64_t in_shape[NN_MAX_EXAMPLE_RANK];
+    int out_rank;             /**< per-example output shape */
+    int64_t out_shape[NN_MAX_EXAMPLE_RANK];
+    /** The first two trainable tensors (dense: kernel (in, out) and bias (out); batch norm: gamma and
+     *  beta), as borrowed views into a compiled model's memory, valid until the model is freed, and
+     *  only for models on the CPU; rank 0 with data NULL when absent. Files and uncompiled models
+     *  give the shapes with data NULL. */
+    nn_tensor weights;
+    nn_tensor bias;
 } nn_layer_info;
 
-/**
- * @brief Dense forward pass: pre = x W + b, y = act(pre).
- * @param[out] y    (B, out)
- * @param[out] pre  NULL, or (B, out) receiving the pre-activation values (needed by backward)
- * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_SHAPE (with the offending sizes in the message).
- * @since 0.1
- */
-NN_API nn_status nn_dense_forward(nn_tensor *y, nn_tensor *pre, const nn_tensor *x, const nn_tensor *w,
-                                  const nn_tensor *b, nn_activation act);
-
-/**
- * @brief Dense backward pass, from d loss / d y.
- * @param[out] dx  NULL (not needed, e.g. first layer), or (B, in)
- * @param[out] dw  (in, out), overwritten with d loss / d W
- * @param[out] db  (out), overwritten with d loss / d b
- * @param dy       (B, out) d loss / d y
- * @param x, w     the forward inputs; pre and y the forward results
- * @param scratch  (B, out) workspace; may alias @p dy, which is then overwritten
- * @since 0.1
- */
-NN_API nn_status nn_dense_backward(nn_tensor *dx, nn_tensor *dw, nn_tensor *db, const nn_tensor *dy,
-                                   const nn_tensor *x, const nn_tensor *w, const nn_tensor *pre,
-                                   const nn_tensor *y, nn_activation act, nn_tensor *scratch);
+/** Initialiser of ::nn_layer_info: `nn_layer_info li = NN_LAYER_INFO_INIT;` */
+#ifdef __cplusplus
+#define NN_LAYER_INFO_INIT                                                                         \
+    {sizeof(nn_layer_info), NN_LAYER_DENSE, {NN_ACT_LINEAR, 0.0f}, 0, 0, 0, 0, 0, {0, 0, 0}, 0, {0, 0, 0}, \
+     {0, 0, {0, 0, 0, 0}, 0}, {0, 0, {0, 0, 0, 0}, 0}}
+#else
+#define NN_LAYER_INFO_INIT {.size = sizeof(nn_layer_info)}
+#endif
 
 NN_END_DECLS
 

@@ -16,6 +16,10 @@
  * nn_model_free(m);
  * @endcode
  *
+ * Training mode and inference mode: nn_model_train_step() runs the layers in training mode (dropout
+ * draws masks, batch norm uses and updates batch statistics); nn_model_forward(), nn_model_predict(),
+ * nn_model_predict_classes() and nn_model_evaluate() in inference mode.
+ *
  * Parameters live in one contiguous buffer (layer by layer, weights then bias, row-major), gradients
  * in another of the same layout, so the optimizer updates both in one pass. Once
  * nn_model_reserve() has sized the workspace, training and evaluation on batches no larger than that
@@ -57,6 +61,17 @@ typedef struct nn_model nn_model;
  */
 NN_API nn_status nn_model_create(nn_model **out, int64_t input_features);
 
+/**
+ * @brief Create an empty model whose examples have the shape @p shape of rank @p rank: (features),
+ *        (length, channels) or (height, width, channels), channels last. An MNIST image is
+ *        `{28, 28, 1}`. Inputs may then be given as (B, 28, 28, 1) or flat as (B, 784): the memory
+ *        is the same.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT (rank outside 1..3, an extent below 1, more than 2^31 - 1
+ *         values), NN_ERR_NO_MEMORY.
+ * @since 0.2
+ */
+NN_API nn_status nn_model_create_shape(nn_model **out, int rank, const int64_t *shape);
+
 /** @brief Release a model, its layers, workspace and optimizer; NULL is a no-op. @since 0.1 */
 NN_API void nn_model_free(nn_model *m);
 
@@ -74,6 +89,32 @@ NN_API nn_status nn_model_add_dense_ex(nn_model *m, int64_t units, nn_activation
 
 /** @brief Append a stand-alone activation layer. @since 0.1 */
 NN_API nn_status nn_model_add_activation(nn_model *m, nn_activation act);
+
+/**
+ * @brief Append inverted dropout: in training each value is zeroed with probability @p rate and the
+ *        rest scaled by 1 / (1 - rate); in inference (forward, predict, evaluate) the identity.
+ *        Masks are drawn from the model's training generator (nn_model_rng()).
+ * @param rate  in [0, 1); 0 changes nothing
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (already compiled).
+ * @since 0.2
+ */
+NN_API nn_status nn_model_add_dropout(nn_model *m, float rate);
+
+/**
+ * @brief Append batch normalization over the last axis (per feature after a dense layer, per channel
+ *        on images), with trainable gamma and beta and moving statistics used in inference.
+ * @param opts  NULL for Keras' defaults (momentum 0.99, epsilon 1e-3)
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (already compiled).
+ * @since 0.2
+ */
+NN_API nn_status nn_model_add_batchnorm(nn_model *m, const nn_batchnorm_options *opts);
+
+/**
+ * @brief Append a flatten layer: (height, width, channels) to one feature axis, in memory order.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (already compiled).
+ * @since 0.2
+ */
+NN_API nn_status nn_model_add_flatten(nn_model *m);
 
 /**
  * @brief Fix the architecture, allocate the parameters (zero) and attach a loss and an optimizer.
@@ -156,12 +197,20 @@ NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_t
 NN_API nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
                                    float *accuracy);
 
-/** @brief Number of inputs per example. @since 0.1 */
+/** @brief Number of inputs per example (the product of the input shape). @since 0.1 */
 NN_API int64_t nn_model_input_features(const nn_model *m);
+/**
+ * @brief The per-example input shape into @p shape (NN_MAX_EXAMPLE_RANK entries).
+ * @return its rank, or 0 for a NULL argument.
+ * @since 0.2
+ */
+NN_API int nn_model_input_shape(const nn_model *m, int64_t shape[NN_MAX_EXAMPLE_RANK]);
 /** @brief Number of outputs per example (of the last layer). @since 0.1 */
 NN_API int64_t nn_model_output_features(const nn_model *m);
 /** @brief Total number of trainable parameters. @since 0.1 */
 NN_API int64_t nn_model_param_count(const nn_model *m);
+/** @brief Total number of untrained state values (batch norm's moving statistics). @since 0.2 */
+NN_API int64_t nn_model_buffer_count(const nn_model *m);
 /** @brief Number of layers. @since 0.1 */
 NN_API int nn_model_layer_count(const nn_model *m);
 
@@ -176,6 +225,30 @@ NN_API nn_status nn_model_layer_info(const nn_model *m, int i, nn_layer_info *ou
  */
 NN_API nn_status nn_model_params(nn_model *m, float **data, size_t *n);
 NN_API nn_status nn_model_grads(nn_model *m, float **data, size_t *n);
+
+/**
+ * @brief Copy all @p n trainable parameters out of (get) or into (set) a caller array, in the flat
+ *        layout nn_model_params() describes. Unlike the borrowed pointers, these work whatever memory
+ *        the model lives in, and stay valid for models on other backends.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT (NULL, or n is not nn_model_param_count()), NN_ERR_STATE
+ *         (not compiled).
+ * @since 0.2
+ */
+NN_API nn_status nn_model_get_params(const nn_model *m, float *dst, size_t n);
+NN_API nn_status nn_model_set_params(nn_model *m, const float *src, size_t n);
+
+/** @brief As nn_model_get_params(), for the untrained state (nn_model_buffer_count() values). @since 0.2 */
+NN_API nn_status nn_model_get_buffers(const nn_model *m, float *dst, size_t n);
+NN_API nn_status nn_model_set_buffers(nn_model *m, const float *src, size_t n);
+
+/**
+ * @brief The model's training generator, which draws dropout masks; borrowed, valid until the model
+ *        is freed. nn_model_init() seeds it from its own generator's state (without drawing from it);
+ *        reseed it here for other masks. Its state is saved with the optimizer state, so a resumed
+ *        run draws the masks an uninterrupted run would.
+ * @since 0.2
+ */
+NN_API nn_rng *nn_model_rng(nn_model *m);
 
 /**
  * @brief A Keras-like text summary (layers, output shapes, parameter counts) into @p buf.

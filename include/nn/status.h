@@ -6,7 +6,7 @@
  * human-readable detail for the calling thread, e.g.
  * "dense: input has 780 features, layer expects 784". libnn never prints and never exits.
  * @code
- * nn_status st = nn_model_train_step(model, &x, &y, &loss);
+ * nn_status st = nn_model_train_step(model, &x, &y, &loss, NULL);
  * if (st != NN_OK) {
  *     fprintf(stderr, "training failed: %s (%s)\n", nn_last_error(), nn_status_string(st));
  *     return 1;

@@ -167,7 +167,9 @@ nn_status nn_file_info_layer(const nn_file_info *info, int i, nn_layer_info *out
     if (i < 0 || i >= info->arch.count)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_layer: layer %d of %d", i, info->arch.count);
     const nnio_layer *l = &info->arch.layer[i];
-    memset(out, 0, sizeof *out);
+    size_t size = out->size;
+    memset(out, 0, size < sizeof *out ? size : sizeof *out);
+    out->size = size;
     out->kind = l->kind;
     out->activation = l->act;
     out->in_features = l->in;

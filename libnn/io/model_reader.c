@@ -325,7 +325,7 @@ static nn_status build(nn_model **out, const load_ctx *L)
                       (long long)nn_model_param_count(m), (long long)L->arch.params);
     for (int i = 0; i < L->arch.count && st == NN_OK; i++) {
         const nnio_layer *l = &L->arch.layer[i];
-        nn_layer_info li;
+        nn_layer_info li = NN_LAYER_INFO_INIT;
         if (l->kind != NN_LAYER_DENSE) continue;
         st = nn_model_layer_info(m, i, &li);
         if (st == NN_OK && (!li.weights.data || !li.bias.data || nn_tensor_numel(&li.weights) != l->in * l->out ||

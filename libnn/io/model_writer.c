@@ -107,7 +107,7 @@ static nn_status put_layers(nnio_buf *arch, nnio_buf *tens, const nn_model *m, i
 {
     uint32_t tensors = 0;
     for (int i = 0; i < count; i++) {
-        nn_layer_info li;
+        nn_layer_info li = NN_LAYER_INFO_INIT;
         nn_status st = nn_model_layer_info(m, i, &li);
         if (st != NN_OK) return st;
         const char *act = nn_activation_name(li.activation.kind);

@@ -49,7 +49,7 @@ int nnm_cmd_info(int argc, char **argv)
     if (nn_file_info_epoch(info) >= 0) printf("Epochs done:   %" PRId64 "\n", nn_file_info_epoch(info));
     printf("Layers:\n");
     for (int i = 0; i < nn_file_info_layer_count(info); i++) {
-        nn_layer_info l;
+        nn_layer_info l = NN_LAYER_INFO_INIT;
         if (nn_file_info_layer(info, i, &l) != NN_OK) continue;
         printf("  %d  %-10s %-10s %6" PRId64 " -> %-6" PRId64 " %10" PRId64 " params\n", i, nn_layer_kind_name(l.kind),
                nn_activation_name(l.activation.kind), l.in_features, l.out_features, l.param_count);

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "compute.h"
 
 /* -DNN_NO_FTZ keeps the caller's mode, for measuring what flushing subnormals buys. */
 #if (defined(__SSE__) || defined(__x86_64__)) && !defined(NN_NO_FTZ)

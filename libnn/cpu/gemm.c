@@ -1,6 +1,6 @@
 #include <cblas.h>
 
-#include "internal.h"
+#include "compute.h"
 
 void nn__gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
               int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)

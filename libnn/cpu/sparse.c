@@ -6,7 +6,7 @@
  * possible for it: the backward pass turns the row lists into column lists first. */
 #include <string.h>
 
-#include "internal.h"
+#include "compute.h"
 
 enum { TILE = 64 };
 
@@ -161,7 +161,7 @@ void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float
                               float *pre, float *y)
 {
     forward(x, out, w, b, pre);
-    if (act.kind != NN_ACT_LINEAR || y != pre) nn_activation_forward(act, y, pre, (size_t)(x->rows * out));
+    if (act.kind != NN_ACT_LINEAR || y != pre) nn__act_forward(act, y, pre, (size_t)(x->rows * out));
 }
 
 void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)

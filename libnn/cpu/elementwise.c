@@ -1,0 +1,23 @@
+/* Element-wise kernels: dropout masks, products and copies. */
+#include <string.h>
+
+#include "compute.h"
+
+void nn__dropout_forward(size_t n, float rate, nn_rng *rng, const float *x, float *mask, float *y)
+{
+    float scale = 1.0f / (1.0f - rate);
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = nn_rng_uniform(rng) >= rate ? scale : 0.0f;
+        y[i] = x[i] * mask[i];
+    }
+}
+
+void nn__mul(size_t n, const float *a, const float *b, float *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+void nn__copy(size_t n, const float *src, float *dst)
+{
+    if (src != dst) memmove(dst, src, n * sizeof *dst);
+}
