@@ -1,4 +1,5 @@
 /* The sequential model: layers, one flat parameter buffer, a workspace sized once, the training step. */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -51,7 +52,7 @@ nn_status nn_model_create(nn_model **out, int64_t input_features)
 void nn_model_free(nn_model *m)
 {
     if (!m) return;
-    nn_optimizer_free(m->opt);
+    nn_optimizer__release(m->opt);
     free(m->params);
     free(m->grads);
     free(m->workspace);
@@ -130,6 +131,9 @@ nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt)
 {
     if (!m) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: model is NULL");
     if (m->compiled) return nn__fail(NN_ERR_STATE, "nn_model_compile: the model is already compiled");
+    if (nn_optimizer__owner(opt))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT,
+                        "nn_model_compile: the optimizer already belongs to another model; create one per model");
     if (m->nlayers == 0) return nn__fail(NN_ERR_STATE, "nn_model_compile: the model has no layers");
     if (!nn_loss_name(loss)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_compile: unknown loss %d", (int)loss);
     if (loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY && last_width(m) < 2)
@@ -166,6 +170,7 @@ nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt)
     m->nparams = total;
     m->loss = loss;
     m->opt = opt;
+    nn_optimizer__set_owner(opt, m);
     m->compiled = 1;
     return NN_OK;
 }
@@ -175,10 +180,14 @@ nn_status nn_model_set_optimizer(nn_model *m, nn_optimizer *opt)
     if (!m || !opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_set_optimizer: NULL argument");
     if (!m->compiled) return nn__fail(NN_ERR_STATE, "nn_model_set_optimizer: compile the model first");
     if (opt == m->opt) return NN_OK;
+    if (nn_optimizer__owner(opt))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT,
+                        "nn_model_set_optimizer: the optimizer already belongs to another model; create one per model");
     nn_status st = nn_optimizer_setup(opt, m->nparams);
     if (st != NN_OK) return st;
-    nn_optimizer_free(m->opt);
+    nn_optimizer__release(m->opt);
     m->opt = opt;
+    nn_optimizer__set_owner(opt, m);
     return NN_OK;
 }
 
@@ -434,6 +443,40 @@ static nn_status check_target(const nn_model *m, const nn_tensor *y, int64_t row
     return NN_OK;
 }
 
+/* The largest |v[i]| of n floats, as the bits of a non-negative float: those order as the values do,
+ * and an infinity or a NaN (0x7f800000 and up) ranks above every finite value. An integer reduction:
+ * it vectorises and no FPU mode (flush-to-zero) or finite-math assumption can bend it. */
+NN_HOT static uint32_t max_abs_bits(const float *v, size_t n)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, sizeof u);
+        u &= 0x7fffffffu;
+        top = u > top ? u : top;
+    }
+    return top;
+}
+
+static double bits_value(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return (double)f;
+}
+
+/* Whether a dense layer's parameter gradients, dW = x^T dpre and db = column sums of dpre over `batch`
+ * rows, are sure to be finite: when every |x| <= a and |dpre| <= d, no entry or partial sum exceeds
+ * batch * max(a, 1) * d. Checking x and dpre costs batch * (in + out) reads of data still in cache,
+ * a fraction of a pass over the in * out gradients; a bound within a factor 2 of overflow is refused
+ * too, which only ever happens to a run that has diverged already. */
+static int layer_grads_safe(uint32_t a_bits, uint32_t d_bits, int64_t batch)
+{
+    if (a_bits >= 0x7f800000u || d_bits >= 0x7f800000u) return 0;
+    double a = bits_value(a_bits);
+    return (double)batch * (a > 1.0 ? a : 1.0) * bits_value(d_bits) < (double)FLT_MAX / 2;
+}
+
 nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss, int64_t *correct)
 {
     const char *who = "nn_model_train_step";
@@ -451,20 +494,34 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     float l = 0.0f;
     float *grad = m->grad_a, *spare = m->grad_b;
     st = loss_rows(m, out, y, 0, b, &l, grad, correct);
-    if (st != NN_OK) {
-        nn__fpenv_leave(&env);
-        return st;
-    }
-    for (int i = m->nlayers - 1; i >= 0; i--) {
+    if (st == NN_OK && loss) *loss = l; /* also when refused below: the caller may log it */
+    /* NaN or infinite inputs, targets or outputs would turn every parameter into NaN. Nothing the caller
+     * can see changes before the optimizer step, so refusing here (or below) leaves the model and its
+     * optimizer exactly as they were; only the gradient buffer holds partial results. */
+    if (st == NN_OK && !isfinite(l))
+        st = nn__fail(NN_ERR_NUMERIC, "%s: the loss is %g; parameters and optimizer state left unchanged", who,
+                      (double)l);
+    for (int i = m->nlayers - 1; st == NN_OK && i >= 0; i--) {
         layer *lay = &m->layers[i];
         const float *in = i > 0 ? m->layers[i - 1].y : x->data;
         /* The first layer's input gradient is never used: skip that product. */
         float *dx = i > 0 ? spare : NULL;
         size_t n = (size_t)(b * lay->out);
+        int sparse = i == 0 && m->sparse_valid;
         if (lay->kind == NN_LAYER_DENSE) {
             nn__dense_backward_raw(b, lay->in, lay->out, in, m->params + lay->w_off, lay->pre, lay->y, lay->act,
                                    grad, m->grads + lay->w_off, m->grads + lay->b_off, dx,
-                                   i == 0 && m->sparse_valid ? &m->sparse : NULL);
+                                   sparse ? &m->sparse : NULL);
+            /* A finite loss does not make the gradients finite: an infinite input behind a unit that relu
+             * or sigmoid saturates gives a finite output but inf * 0 = NaN in dW. grad now holds dpre. */
+            uint32_t a_bits = sparse ? max_abs_bits(m->sparse.value, (size_t)m->sparse.start[b])
+                                     : max_abs_bits(in, (size_t)(b * lay->in));
+            uint32_t d_bits = max_abs_bits(grad, n);
+            if (!layer_grads_safe(a_bits, d_bits, b))
+                st = nn__fail(NN_ERR_NUMERIC,
+                              "%s: layer %d's gradient is non-finite or would overflow (inputs up to %g, output "
+                              "gradients up to %g; loss %g); parameters and optimizer state left unchanged",
+                              who, i, bits_value(a_bits), bits_value(d_bits), (double)l);
         } else if (dx) {
             nn_activation_backward(lay->act, dx, grad, in, lay->y, n);
         }
@@ -472,9 +529,8 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
         grad = spare;
         spare = t;
     }
-    st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
+    if (st == NN_OK) st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
     nn__fpenv_leave(&env);
-    if (loss) *loss = l;
     return st;
 }
 

@@ -71,6 +71,7 @@ struct nn_optimizer {
     float *buf;       /* n * state_count floats, NULL when there is no state */
     int state_count;  /* fixed at setup: set_hparam refuses changes to it */
     const char *state_names[MAX_STATE];
+    const nn_model *owner; /* the model that frees it (see nn_model_compile), or NULL */
 };
 
 /* ---- defaults (Keras 3) ---- */
@@ -353,8 +354,28 @@ nn_status nn_optimizer_create_from_name(nn_optimizer **out, const char *name, fl
 void nn_optimizer_free(nn_optimizer *opt)
 {
     if (!opt) return;
+    /* The model frees it: freeing it here too would leave the model a dangling pointer and free it
+     * twice, so the caller's stray free is refused rather than honoured. */
+    if (opt->owner) {
+        nn__fail(NN_ERR_STATE, "nn_optimizer_free: the optimizer belongs to a model, which frees it");
+        return;
+    }
     free(opt->buf);
     free(opt);
+}
+
+const nn_model *nn_optimizer__owner(const nn_optimizer *opt) { return opt ? opt->owner : NULL; }
+
+void nn_optimizer__set_owner(nn_optimizer *opt, const nn_model *owner)
+{
+    if (opt) opt->owner = owner;
+}
+
+void nn_optimizer__release(nn_optimizer *opt)
+{
+    if (!opt) return;
+    opt->owner = NULL;
+    nn_optimizer_free(opt);
 }
 
 /* ---- accessors ---- */

@@ -42,6 +42,8 @@ NN_BEGIN_DECLS
 /** Hard limits of the format (see docs/model-format.md). */
 #define NN_FORMAT_MAX_META 256        /**< metadata entries */
 #define NN_FORMAT_MAX_STRING 4096     /**< bytes in one key or value */
+#define NN_FORMAT_MAX_FEATURES ((int64_t)1 << 24) /**< inputs of a model, units of one layer */
+#define NN_FORMAT_MAX_PARAMS ((int64_t)1 << 30)   /**< parameters of a whole model */
 
 /** What to write besides the architecture and the weights. Defaults: nn_save_default(). */
 typedef struct nn_save_options {
@@ -70,17 +72,29 @@ NN_API nn_load_options nn_load_default(void);
 
 /**
  * @brief Save a compiled model to @p path, atomically (temporary file, fsync, rename, folder fsync).
+ * What it writes, nn_model_load() with default options accepts: the same checks run on the encoded
+ * file first, and a model they refuse is not written (docs/model-format.md, "One validation path").
  * The library version is always recorded in the metadata, and so is the creation time (UTC) unless
  * the caller gives its own "created" entry: an empty one keeps the time out, so that the same model
  * saved twice gives the same bytes.
+ * The temporary file is named ".NAME.nntmp-XXXXXX" in the folder of @p path, NAME being the target's
+ * file name (cut to its first 241 bytes) and XXXXXX six letters or digits. A failed save removes it;
+ * a process killed mid-save leaves it behind, and a file of exactly that form that no running save
+ * is writing is such an orphan, safe to delete.
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled; optimizer asked for but
- *         absent), NN_ERR_IO (with errno's text; an earlier file at @p path is left intact).
+ *         absent), NN_ERR_UNSUPPORTED (past the format's limits: an input or a layer wider than
+ *         NN_FORMAT_MAX_FEATURES, more than NN_FORMAT_MAX_PARAMS parameters), NN_ERR_NUMERIC (NaN or
+ *         infinite weights or optimizer state), both with the message nn_model_load() would give,
+ *         NN_ERR_NO_MEMORY, NN_ERR_IO (with errno's text; an earlier file at @p path is
+ *         left intact, except when only flushing the folder after the rename failed: @p path then
+ *         holds the complete new file, which a power cut may still undo).
  * @since 0.1
  */
 NN_API nn_status nn_model_save(const nn_model *m, const char *path, const nn_save_options *opts);
 
 /**
- * @brief Save into a new memory buffer; the caller frees *out with nn_buffer_free().
+ * @brief Save into a new memory buffer; the caller frees *out with nn_buffer_free(). Refuses what
+ *        nn_model_save() refuses.
  * @since 0.1
  */
 NN_API nn_status nn_model_save_buffer(const nn_model *m, void **out, size_t *size, const nn_save_options *opts);
@@ -90,6 +104,8 @@ NN_API void nn_buffer_free(void *buf);
 
 /**
  * @brief Load a model: compiled with its loss, with its optimizer and state when the file has them.
+ * Only a regular file is opened (a FIFO, device or folder is refused without blocking); it is read a
+ * section at a time, each checked against the file's size and the architecture before it is read.
  * @return NN_OK, NN_ERR_IO, NN_ERR_FORMAT (with the byte offset), NN_ERR_VERSION (newer major),
  *         NN_ERR_NUMERIC (non-finite weights), NN_ERR_NO_MEMORY, NN_ERR_INVALID_ARGUMENT.
  * @since 0.1
@@ -99,12 +115,14 @@ NN_API nn_status nn_model_load(nn_model **out, const char *path, const nn_load_o
 /** @brief As nn_model_load(), from @p size bytes in memory. @since 0.1 */
 NN_API nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts);
 
-/** Opaque summary of a model file: header, architecture and metadata, without the weights. */
+/** Opaque summary of a model file: header, architecture and metadata (the weights are not kept). */
 typedef struct nn_file_info nn_file_info;
 
 /**
- * @brief Read and validate a file's header, architecture and metadata without loading the
- *        weights (their section's checksum is still verified).
+ * @brief Read a file's header, architecture and metadata, after checking everything in it exactly
+ *        as nn_model_load() with default options does: a file has info if and only if it loads,
+ *        and a refusal has the same status and message. The model is built to check it, then
+ *        dropped, so this takes about the memory of a load.
  * @since 0.1
  */
 NN_API nn_status nn_file_info_read(nn_file_info **out, const char *path);

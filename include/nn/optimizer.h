@@ -124,7 +124,12 @@ NN_API nn_status nn_optimizer_create_adagrad(nn_optimizer **out, const nn_adagra
  */
 NN_API nn_status nn_optimizer_create_from_name(nn_optimizer **out, const char *name, float lr);
 
-/** @brief Release an optimizer; NULL is a no-op. @since 0.1 */
+/**
+ * @brief Release an optimizer; NULL is a no-op.
+ * An optimizer that belongs to a model (after nn_model_compile() or nn_model_set_optimizer()
+ * succeeded) is freed by nn_model_free(); called on one, this does nothing and sets nn_last_error().
+ * @since 0.1
+ */
 NN_API void nn_optimizer_free(nn_optimizer *opt);
 
 /** @brief The optimizer's kind. @since 0.1 */

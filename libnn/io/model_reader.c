@@ -1,6 +1,8 @@
-/* Loading a model: first the whole file is walked and validated against the architecture without
- * allocating anything sized by the file; only then is the model built through the public API and
- * the tensors copied in. */
+/* Loading a model: first the whole file is walked and validated against the architecture, holding
+ * no more than a valid file of that architecture needs; only then is the model built through the
+ * public API and the tensors copied in. This is the format's one validation path: nn_model_load,
+ * nn_file_info_read (which builds the model and drops it) and nn_model_save (which checks its own
+ * output) all go through it, so that they accept and refuse the same files with the same words. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,8 @@ typedef struct load_ctx {
     int has_rng;
     uint64_t rng[NN_RNG_STATE_WORDS];
     int64_t epoch;
+    uint8_t *kept[2];           /* TENS and OPTM payloads read from a file, which blobs point into */
+    const nnio_visitor *extra;
 } load_ctx;
 
 /* n float32 values at p: refused when one is NaN or infinite, unless the caller allows them. */
@@ -49,8 +53,8 @@ static nn_status check_finite(const load_ctx *L, const uint8_t *p, uint64_t n, u
     for (uint64_t i = 0; i < n; i++) {
         /* All exponent bits set means infinity or NaN. */
         if ((nnio_load_u32(p + 4 * i) & 0x7f800000u) == 0x7f800000u)
-            return nn__fail(NN_ERR_NUMERIC, "model file: %s has a non-finite value at element %llu (byte %llu); "
-                                            "set allow_nonfinite to load it anyway",
+            return nn__fail(NN_ERR_NUMERIC, "model file: %s has a non-finite value at element %llu (byte %llu), "
+                                            "which nn_model_load refuses unless allow_nonfinite is set",
                             what, (unsigned long long)i, (unsigned long long)(offset + 4 * i));
     }
     return NN_OK;
@@ -131,7 +135,7 @@ static nn_status parse_tensor(load_ctx *L, nnio_cur *c)
 static nn_status parse_tensors(load_ctx *L, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t count;
     if (!nnio_get_u32(&c, &count)) return nnio_truncated(&c, "tensor count");
     if (count > NNIO_MAX_TENSORS)
@@ -158,7 +162,7 @@ static nn_status parse_optimizer(load_ctx *L, const nnio_section *s)
     nn_status st = nnio_parse_optimizer_kind(&L->opt_kind, s);
     if (st != NN_OK) return st;
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t kind, nh, ns;
     nnio_get_u32(&c, &kind);
     if (!nnio_get_u64(&c, &L->iterations) || !nnio_get_u32(&c, &nh)) return nnio_truncated(&c, "optimizer");
@@ -210,16 +214,30 @@ static nn_status parse_optimizer(load_ctx *L, const nnio_section *s)
     return NN_OK;
 }
 
-static uint64_t want_all(void *ctx, uint32_t tag, uint64_t length)
+/* Bytes per tensor record besides its values: name, dtype, rank and dimensions. */
+#define TENSOR_RECORD_MAX (4 + NNIO_MAX_NAME + 8 + 8 * NN_TENSOR_MAX_RANK)
+
+static uint64_t limit(void *ctx, uint32_t tag)
 {
-    (void)ctx;
-    (void)tag;
-    return length;
+    const load_ctx *L = ctx;
+    uint64_t params = (uint64_t)L->arch.params, dense = 0;
+    for (int i = 0; i < L->arch.count; i++) dense += L->arch.layer[i].kind == NN_LAYER_DENSE;
+    switch (tag) {
+    case NNIO_TAG_ARCH: return 16 + (uint64_t)NN_MODEL_MAX_LAYERS * (28 + NNIO_MAX_NAME);
+    case NNIO_TAG_META: return 4 + (uint64_t)NN_FORMAT_MAX_META * (8 + 2 * NN_FORMAT_MAX_STRING);
+    case NNIO_TAG_RNGS: return 8 * NN_RNG_STATE_WORDS;
+    case NNIO_TAG_PROG: return 8;
+    /* params <= 2^30, so none of these sums can overflow. */
+    case NNIO_TAG_TENS: return 4 + 2 * dense * TENSOR_RECORD_MAX + 4 * params;
+    case NNIO_TAG_OPTM:
+        return 20 + (uint64_t)NNIO_MAX_HPARAMS * (8 + NNIO_MAX_NAME) +
+               (uint64_t)NNIO_MAX_STATES * (12 + NNIO_MAX_NAME + 4 * params);
+    default: return 0;
+    }
 }
 
-static nn_status visit(void *ctx, const nnio_section *s)
+static nn_status parse_section(load_ctx *L, const nnio_section *s)
 {
-    load_ctx *L = ctx;
     switch (s->tag) {
     case NNIO_TAG_ARCH: return nnio_parse_arch(&L->arch, s);
     case NNIO_TAG_TENS: return parse_tensors(L, s);
@@ -236,6 +254,37 @@ static nn_status visit(void *ctx, const nnio_section *s)
     }
     default: return NN_OK;
     }
+}
+
+static nn_status visit(void *ctx, nnio_section *s)
+{
+    load_ctx *L = ctx;
+    nn_status st = parse_section(L, s);
+    if (st != NN_OK) return st;
+    /* The blobs of TENS and OPTM point into their payload until the model is built. */
+    if (s->owned && (s->tag == NNIO_TAG_TENS || s->tag == NNIO_TAG_OPTM)) {
+        L->kept[s->tag == NNIO_TAG_OPTM] = s->owned;
+        s->owned = NULL;
+    }
+    return L->extra ? L->extra->visit(L->extra->ctx, s) : NN_OK;
+}
+
+static load_ctx *ctx_new(const nn_load_options *o, const nnio_visitor *extra)
+{
+    load_ctx *L = calloc(1, sizeof *L);
+    if (!L) return NULL;
+    L->o = o;
+    L->epoch = -1;
+    L->extra = extra;
+    return L;
+}
+
+static void ctx_free(load_ctx *L)
+{
+    if (!L) return;
+    free(L->kept[0]);
+    free(L->kept[1]);
+    free(L);
 }
 
 /* A call into the model API refused what the file describes: the file is at fault, and the
@@ -344,6 +393,77 @@ static nn_status build(nn_model **out, const load_ctx *L)
     return NN_OK;
 }
 
+static nn_status check_options(const nn_load_options *o)
+{
+    if (o->version != NN_OPTIONS_VERSION)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: options version %u, expected %d (use "
+                                                 "nn_load_default())",
+                        o->version, NN_OPTIONS_VERSION);
+    return NN_OK;
+}
+
+nn_status nnio_load(nn_model **out, nnio_src *src, const nn_load_options *o, const nnio_visitor *extra,
+                    unsigned *major, unsigned *minor)
+{
+    if (out) *out = NULL;
+    load_ctx *L = ctx_new(o, extra);
+    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_load: out of memory");
+    nnio_visitor v = {limit, visit, L};
+    unsigned maj = 0, min = 0;
+    nn_status st = nnio_walk(src, &v, &maj, &min);
+    if (major) *major = maj;
+    if (minor) *minor = min;
+    nn_model *m = NULL;
+    if (st == NN_OK) st = build(&m, L);
+    if (st == NN_OK && o->rng && L->has_rng && nn_rng_set_state(o->rng, L->rng) != NN_OK) {
+        nn_model_free(m);
+        m = NULL;
+        st = refused(NN_ERR_INVALID_ARGUMENT, "generator state");
+    }
+    if (st == NN_OK) {
+        if (o->epoch) *o->epoch = L->epoch;
+        if (out) *out = m;
+        else nn_model_free(m);
+    }
+    ctx_free(L);
+    return st;
+}
+
+nn_status nnio_load_path(nn_model **out, const char *path, const nn_load_options *o, const nnio_visitor *extra,
+                         unsigned *major, unsigned *minor)
+{
+    nnio_src src;
+    nn_status st = nnio_src_open(&src, path);
+    if (st == NN_OK) {
+        st = nnio_load(out, &src, o, extra, major, minor);
+        nnio_src_close(&src);
+    }
+    if (st != NN_OK) {
+        /* Name the file in the message: "model file 'a.nnm': truncated ..." */
+        char detail[512];
+        const char *msg = nn_last_error();
+        if (strncmp(msg, "model file: ", 12) == 0) {
+            snprintf(detail, sizeof detail, "%s", msg + 12);
+            nn__fail(st, "model file '%s': %s", path, detail);
+        }
+    }
+    return st;
+}
+
+nn_status nnio_check_encoded(const uint8_t *data, size_t size)
+{
+    nn_load_options o = nn_load_default();
+    load_ctx *L = ctx_new(&o, NULL);
+    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory");
+    nnio_src src;
+    nnio_src_mem(&src, data, size);
+    nnio_visitor v = {limit, visit, L};
+    unsigned major, minor;
+    nn_status st = nnio_walk(&src, &v, &major, &minor);
+    ctx_free(L);
+    return st;
+}
+
 nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts)
 {
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
@@ -351,31 +471,11 @@ nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, co
     if (!data && size) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: data is NULL");
     nn_load_options def = nn_load_default();
     if (!opts) opts = &def;
-    if (opts->version != NN_OPTIONS_VERSION)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: options version %u, expected %d (use "
-                                                 "nn_load_default())",
-                        opts->version, NN_OPTIONS_VERSION);
-    load_ctx *L = calloc(1, sizeof *L);
-    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_load: out of memory");
-    L->o = opts;
-    L->epoch = -1;
+    nn_status st = check_options(opts);
+    if (st != NN_OK) return st;
     nnio_src src;
     nnio_src_mem(&src, data ? data : "", size);
-    nnio_visitor v = {want_all, visit, L};
-    unsigned major, minor;
-    nn_status st = nnio_walk(&src, &v, &major, &minor);
-    nn_model *m = NULL;
-    if (st == NN_OK) st = build(&m, L);
-    if (st == NN_OK && opts->rng && L->has_rng && nn_rng_set_state(opts->rng, L->rng) != NN_OK) {
-        nn_model_free(m);
-        st = refused(NN_ERR_INVALID_ARGUMENT, "generator state");
-    }
-    if (st == NN_OK) {
-        if (opts->epoch) *opts->epoch = L->epoch;
-        *out = m;
-    }
-    free(L);
-    return st;
+    return nnio_load(out, &src, opts, NULL, NULL, NULL);
 }
 
 nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options *opts)
@@ -383,19 +483,9 @@ nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options 
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
     *out = NULL;
     if (!path) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: path is NULL");
-    uint8_t *data;
-    size_t size;
-    nn_status st = nnio_read_file(path, &data, &size);
+    nn_load_options def = nn_load_default();
+    if (!opts) opts = &def;
+    nn_status st = check_options(opts);
     if (st != NN_OK) return st;
-    st = nn_model_load_buffer(out, data, size, opts);
-    free(data);
-    if (st != NN_OK) {
-        /* Name the file in the message: "model file 'a.nnm': truncated ..." */
-        char detail[512];
-        const char *msg = nn_last_error();
-        if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
-        snprintf(detail, sizeof detail, "%s", msg);
-        nn__fail(st, "model file '%s': %s", path, detail);
-    }
-    return st;
+    return nnio_load_path(out, path, opts, NULL, NULL, NULL);
 }

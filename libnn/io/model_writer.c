@@ -103,9 +103,11 @@ static void put_tensor(nnio_buf *b, const char *name, int rank, const int64_t *s
     for (size_t i = 0; i < n; i++) nnio_put_f32(b, data[i]);
 }
 
-static nn_status put_layers(nnio_buf *arch, nnio_buf *tens, const nn_model *m, int count)
+static nn_status put_arch(nnio_buf *arch, const nn_model *m, int count)
 {
-    uint32_t tensors = 0;
+    nnio_put_i64(arch, nn_model_input_features(m));
+    nnio_put_u32(arch, (uint32_t)nn_model_get_loss(m));
+    nnio_put_u32(arch, (uint32_t)count);
     for (int i = 0; i < count; i++) {
         nn_layer_info li;
         nn_status st = nn_model_layer_info(m, i, &li);
@@ -120,6 +122,18 @@ static nn_status put_layers(nnio_buf *arch, nnio_buf *tens, const nn_model *m, i
         nnio_put_i64(arch, li.out_features);
         nnio_put_str(arch, act, strlen(act));
         nnio_put_f32(arch, li.activation.alpha);
+    }
+    return NN_OK;
+}
+
+static nn_status put_tensors(nnio_buf *tens, const nn_model *m, int count)
+{
+    uint32_t tensors = 0;
+    nnio_put_u32(tens, 0); /* tensor count, patched below */
+    for (int i = 0; i < count; i++) {
+        nn_layer_info li;
+        nn_status st = nn_model_layer_info(m, i, &li);
+        if (st != NN_OK) return st;
         if (li.kind != NN_LAYER_DENSE) continue;
         if (!li.weights.data || !li.bias.data || li.weights.rank != 2 || li.bias.rank != 1 ||
             li.weights.shape[0] != li.in_features || li.weights.shape[1] != li.out_features ||
@@ -135,6 +149,19 @@ static nn_status put_layers(nnio_buf *arch, nnio_buf *tens, const nn_model *m, i
     }
     if (!tens->oom) nnio_store_u32(tens->data, tensors);
     return NN_OK;
+}
+
+/* The reader refused what the writer made: the model is beyond what the format holds (or not
+ * finite). Same words as nn_model_load would use, under the writer's name. */
+static nn_status refused_by_reader(nn_status st)
+{
+    if (st == NN_ERR_NO_MEMORY) return st;
+    char detail[512];
+    const char *msg = nn_last_error();
+    if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
+    snprintf(detail, sizeof detail, "%s", msg);
+    /* NN_ERR_FORMAT speaks of a damaged file; here a valid model exceeds the format. */
+    return nn__fail(st == NN_ERR_FORMAT ? NN_ERR_UNSUPPORTED : st, "nn_model_save: %s", detail);
 }
 
 static nn_status put_optimizer(nnio_buf *b, nn_model *m, size_t params)
@@ -190,11 +217,21 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
         return nn__fail(NN_ERR_STATE, "nn_model_save: the model has %d layers", count);
 
     nnio_buf arch = {0}, tens = {0};
-    nnio_put_i64(&arch, nn_model_input_features(m));
-    nnio_put_u32(&arch, (uint32_t)nn_model_get_loss(m));
-    nnio_put_u32(&arch, (uint32_t)count);
-    nnio_put_u32(&tens, 0); /* tensor count, patched by put_layers */
-    st = put_layers(&arch, &tens, m, count);
+    st = put_arch(&arch, m, count);
+    if (st == NN_OK && arch.oom) st = nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory encoding the model");
+    if (st == NN_OK) {
+        /* The reader's own check of the architecture, before the weights are copied: a model past
+         * the format's limits is refused without encoding its (possibly huge) tensors. */
+        nnio_section s = {NNIO_TAG_ARCH, NNIO_FLAG_REQUIRED, NNIO_ARCH_OFFSET, arch.len, arch.data, NULL};
+        nnio_arch parsed;
+        if ((st = nnio_parse_arch(&parsed, &s)) != NN_OK) st = refused_by_reader(st);
+    }
+    if (st == NN_OK) st = put_tensors(&tens, m, count);
+    if (st != NN_OK) {
+        nnio_buf_free(&arch);
+        nnio_buf_free(&tens);
+        return st;
+    }
 
     static const uint8_t header[NNIO_HEADER_LEN] = {
         0x89, 'N', 'N', 'M', '\r', '\n', 0x1a, '\n', NN_FORMAT_VERSION_MAJOR, 0, NN_FORMAT_VERSION_MINOR, 0, 0, 0, 0, 0,
@@ -235,6 +272,8 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
     nnio_put_u32(b, b->oom ? 0 : nnio_crc32(0, b->data, at));
     end_section(b, at);
     if (b->oom) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory encoding the model");
+    /* Whatever nn_model_load would refuse, refused here, by the same code. */
+    if ((st = nnio_check_encoded(b->data, b->len)) != NN_OK) return refused_by_reader(st);
     return NN_OK;
 }
 

@@ -147,7 +147,7 @@ static nn_status parse_layer(nnio_layer *l, nnio_cur *c, int i, int64_t in)
 nn_status nnio_parse_arch(nnio_arch *a, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t loss, count;
     memset(a, 0, sizeof *a);
     if (!nnio_get_i64(&c, &a->input) || !nnio_get_u32(&c, &loss) || !nnio_get_u32(&c, &count))
@@ -181,7 +181,7 @@ nn_status nnio_parse_arch(nnio_arch *a, const nnio_section *s)
 nn_status nnio_parse_meta(nnio_meta *m, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t count;
     m->count = 0;
     if (!nnio_get_u32(&c, &count)) return nnio_truncated(&c, "metadata");
@@ -223,7 +223,7 @@ nn_status nnio_parse_meta(nnio_meta *m, const nnio_section *s)
 nn_status nnio_parse_rng(uint64_t state[NN_RNG_STATE_WORDS], const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint64_t any = 0;
     for (int i = 0; i < NN_RNG_STATE_WORDS; i++) {
         if (!nnio_get_u64(&c, &state[i])) return nnio_truncated(&c, "generator state");
@@ -239,7 +239,7 @@ nn_status nnio_parse_rng(uint64_t state[NN_RNG_STATE_WORDS], const nnio_section 
 nn_status nnio_parse_progress(int64_t *epoch, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     if (!nnio_get_i64(&c, epoch)) return nnio_truncated(&c, "progress");
     if (*epoch < 0)
         return nn__fail(NN_ERR_FORMAT, "model file: negative epoch %lld at byte %llu", (long long)*epoch,
@@ -251,7 +251,7 @@ nn_status nnio_parse_progress(int64_t *epoch, const nnio_section *s)
 nn_status nnio_parse_optimizer_kind(nn_optimizer_kind *out, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t kind;
     if (!nnio_get_u32(&c, &kind)) return nnio_truncated(&c, "optimizer");
     if (kind > NN_OPT_ADAGRAD || !nn_optimizer_kind_name((nn_optimizer_kind)kind))
