@@ -41,7 +41,7 @@ int main(void)
     CHECK(nn_model_add_dense(model, 2, nn_activation_make(NN_ACT_LINEAR)));
 
     /* 3. Compile: choose the loss and the optimizer. The model takes ownership of the optimizer. */
-    nn_adam_options adam = nn_adam_default(); /* Keras' defaults ... */
+    nn_adam_options adam = NN_ADAM_OPTIONS_INIT; /* Keras' defaults ... */
     adam.lr = 0.05f;                          /* ... with a larger step for this tiny problem */
     nn_optimizer *opt;
     CHECK(nn_optimizer_create_adam(&opt, &adam));

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "model: %s\n", nn_last_error());
             return 1;
         }
-        nn_save_options so = nn_save_default();
+        nn_save_options so = NN_SAVE_OPTIONS_INIT;
         so.with_optimizer = k >= 0;
         so.rng = k >= 0 ? rng : NULL;
         so.epoch = k;

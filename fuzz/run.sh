@@ -1,11 +1,15 @@
 #!/bin/sh
-# Run the model-reader fuzzer for a bounded time: fuzz/run.sh BUILD_DIR SECONDS
+# Run every fuzz target for a bounded time: fuzz/run.sh BUILD_DIR SECONDS
 #
+# The targets are fuzz/fuzz_*.c, each a libFuzzer target built as BUILD_DIR/fuzz/fuzz_NAME
+# (fuzz/meson.build registers them); SECONDS is split evenly between them (at least 1 s each).
 # BUILD_DIR is created with the configuration libFuzzer needs if it does not exist yet (clang,
 # ASan + UBSan that stop at the first report, coverage instrumentation on the whole library;
 # NN_NO_CLONES because clang 14 cannot link libnn's target_clones kernels in this configuration).
-# The seed corpus fuzz/corpus is copied into BUILD_DIR/fuzz-corpus, which grows as the fuzzer finds
-# new paths; crashes land in BUILD_DIR/fuzz-artifacts. Exits non-zero when the fuzzer found one.
+# Target fuzz_NAME starts from the seed corpus fuzz/corpus-NAME (fuzz/corpus for fuzz_model_load,
+# the first target), copied into BUILD_DIR/fuzz-corpus-NAME, which grows as the fuzzer finds new
+# paths; crashes land in BUILD_DIR/fuzz-artifacts-NAME. Every target runs even when an earlier one
+# found a crash; the exit status is non-zero when any did.
 set -eu
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR SECONDS" >&2
@@ -15,24 +19,53 @@ build=$1
 seconds=$2
 src=$(cd "$(dirname "$0")/.." && pwd)
 
+names=
+count=0
+for f in "$src"/fuzz/fuzz_*.c; do
+    [ -e "$f" ] || continue
+    n=$(basename "$f" .c)
+    names="$names ${n#fuzz_}"
+    count=$((count + 1))
+done
+if [ -z "$names" ]; then
+    echo "fuzz/run.sh: no fuzz target (fuzz/fuzz_*.c)" >&2
+    exit 1
+fi
+each=$((seconds / count))
+[ "$each" -ge 1 ] || each=1
+
 if [ ! -d "$build" ]; then
     CC=clang meson setup "$build" "$src" -Dfuzz=enabled -Dtools=false \
         -Db_sanitize=address,undefined -Db_lundef=false \
         -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -DNN_NO_CLONES' \
         -Dc_link_args='-fno-sanitize-recover=all'
 fi
-ninja -C "$build" fuzz/fuzz_model_load
+targets=
+for n in $names; do targets="$targets fuzz/fuzz_$n"; done
+# shellcheck disable=SC2086 # one word per target
+ninja -C "$build" $targets
 
-mkdir -p "$build/fuzz-corpus" "$build/fuzz-artifacts"
-cp -n "$src"/fuzz/corpus/* "$build/fuzz-corpus/" 2>/dev/null || true
-
-# Memory caps: a hostile header must not be able to make the reader allocate beyond these.
-status=0
-"$build/fuzz/fuzz_model_load" "$build/fuzz-corpus" \
-    -max_total_time="$seconds" -rss_limit_mb=512 -malloc_limit_mb=256 -timeout=10 \
-    -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "fuzz/run.sh: the fuzzer stopped with status $status; see $build/fuzz-artifacts/" >&2
-    exit "$status"
+failed=
+for n in $names; do
+    seeds="$src/fuzz/corpus-$n"
+    [ -d "$seeds" ] || { [ "$n" = model_load ] && seeds="$src/fuzz/corpus"; }
+    corpus="$build/fuzz-corpus-$n"
+    artifacts="$build/fuzz-artifacts-$n"
+    mkdir -p "$corpus" "$artifacts"
+    if [ -d "$seeds" ]; then cp -n "$seeds"/* "$corpus/" 2>/dev/null || true; fi
+    echo "fuzz/run.sh: fuzz_$n for $each s (seeds: $seeds)"
+    # Memory caps: a hostile input must not be able to make a reader allocate beyond these.
+    status=0
+    "$build/fuzz/fuzz_$n" "$corpus" \
+        -max_total_time="$each" -rss_limit_mb=512 -malloc_limit_mb=256 -timeout=10 \
+        -artifact_prefix="$artifacts/" -print_final_stats=1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz/run.sh: fuzz_$n stopped with status $status; see $artifacts/" >&2
+        failed="$failed fuzz_$n"
+    fi
+done
+if [ -n "$failed" ]; then
+    echo "fuzz/run.sh: crashes in:$failed" >&2
+    exit 1
 fi
-echo "fuzz/run.sh: no crash in $seconds seconds"
+echo "fuzz/run.sh: no crash in $count targets ($names ), $each seconds each"

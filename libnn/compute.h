@@ -49,4 +49,11 @@ void nn__mul(size_t n, const float *a, const float *b, float *out);
 /* dst = src, n values (regions may overlap). */
 void nn__copy(size_t n, const float *src, float *dst);
 
+/* The largest |v[i]| of n floats, as the bits of a non-negative float: those order as the values do,
+ * and an infinity or a NaN (0x7f800000 and up) ranks above every finite value. An integer reduction,
+ * so no FPU mode (flush-to-zero) or finite-math assumption can bend it. */
+uint32_t nn__max_abs_bits(const float *v, size_t n);
+static inline int nn__finite_bits(uint32_t abs_bits) { return abs_bits < 0x7f800000u; }
+double nn__bits_value(uint32_t abs_bits);
+
 #endif /* NN_COMPUTE_H */

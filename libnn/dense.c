@@ -6,13 +6,18 @@
 
 static int is_matrix(const nn_tensor *t, int64_t rows, int64_t cols)
 {
-    return t && t->data && t->rank == 2 && t->shape[0] == rows && t->shape[1] == cols;
+    /* numel refuses extents below 1 and counts that overflow, which a hand-filled struct may hold. */
+    return t && t->data && t->rank == 2 && t->shape[0] == rows && t->shape[1] == cols && nn_tensor_numel(t) > 0;
 }
 
 static nn_status check_dense(const char *who, const nn_tensor *x, const nn_tensor *w, const nn_tensor *b)
 {
     if (!x || !w || !b || !x->data || !w->data || !b->data)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: NULL tensor", who);
+    /* Extents below 1 would reach memcpy and BLAS as huge sizes or illegal arguments. */
+    if (nn_tensor_numel(x) == 0 || nn_tensor_numel(w) == 0 || nn_tensor_numel(b) == 0)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: a tensor has a rank outside 0..%d, an extent below 1 or too many elements",
+                        who, NN_TENSOR_MAX_RANK);
     if (w->rank != 2) return nn__fail(NN_ERR_SHAPE, "%s: weights must be (in, out), got rank %d", who, w->rank);
     if (x->rank != 2) return nn__fail(NN_ERR_SHAPE, "%s: input must be (batch, features), got rank %d", who, x->rank);
     if (x->shape[1] != w->shape[0])

@@ -49,6 +49,8 @@ nn_status nn_init_fill(float *out, size_t n, nn_init kind, int64_t fan_in, int64
 {
     if (n == 0) return NN_OK;
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_init_fill: out is NULL");
+    if (n > SIZE_MAX / sizeof *out)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_init_fill: %zu floats is more than memory holds", n);
     if (kind == NN_INIT_ZEROS) {
         memset(out, 0, n * sizeof *out);
         return NN_OK;
@@ -62,7 +64,8 @@ nn_status nn_init_fill(float *out, size_t n, nn_init kind, int64_t fan_in, int64
     if (fan_in <= 0 || fan_out <= 0)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_init_fill: fans must be positive (got %lld, %lld)",
                         (long long)fan_in, (long long)fan_out);
-    double glorot = (double)(fan_in + fan_out);
+    /* In double: fan_in + fan_out in int64_t overflows for fans near INT64_MAX. */
+    double glorot = (double)fan_in + (double)fan_out;
     switch (kind) {
     case NN_INIT_GLOROT_UNIFORM: fill_uniform(out, n, sqrt(6.0 / glorot), rng); break;
     case NN_INIT_GLOROT_NORMAL: fill_truncated_normal(out, n, sqrt(2.0 / glorot), rng); break;

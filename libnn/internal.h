@@ -36,6 +36,13 @@ const nn_model *nn_optimizer__owner(const nn_optimizer *opt);
 void nn_optimizer__set_owner(nn_optimizer *opt, const nn_model *owner);
 void nn_optimizer__release(nn_optimizer *opt);
 
+/* An optimizer given to a model belongs to it (nn_model_compile, nn_model_set_optimizer): the model
+ * records itself as the owner, so that a second model refuses it and nn_optimizer_free() leaves it
+ * alone; release clears the owner and frees, for the model's own use. */
+const nn_model *nn_optimizer__owner(const nn_optimizer *opt);
+void nn_optimizer__set_owner(nn_optimizer *opt, const nn_model *owner);
+void nn_optimizer__release(nn_optimizer *opt);
+
 /* Flush-to-zero / denormals-are-zero for the duration of a computation: save, enable, restore. */
 typedef struct nn__fpenv {
     unsigned saved;

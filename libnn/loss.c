@@ -56,6 +56,9 @@ static nn_status check_tensor(const char *who, const char *what, const nn_tensor
         if (t->shape[i] <= 0)
             return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s has dimension %d of %lld", who, what, i,
                             (long long)t->shape[i]);
+    /* With the extents checked above, numel is 0 only when their product overflows. */
+    if (nn_tensor_numel(t) == 0)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s has more elements than memory holds", who, what);
     return NN_OK;
 }
 

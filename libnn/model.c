@@ -501,29 +501,34 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     float l = 0.0f;
     float *grad = m->grad_a, *spare = m->grad_b;
     st = loss_rows(m, out, y, 0, b, &l, grad, correct);
-    if (st != NN_OK) {
-        nn__fpenv_leave(&env);
-        return st;
-    }
+    if (st == NN_OK && loss) *loss = l; /* also when refused below: the caller may log it */
+    /* NaN or infinite inputs, targets or outputs would turn every parameter into NaN. Nothing the caller
+     * can see changes before the optimizer step, so refusing here (or below) leaves the model and its
+     * optimizer exactly as they were; only the gradient buffer holds partial results. */
+    if (st == NN_OK && !isfinite(l))
+        st = nn__fail(NN_ERR_NUMERIC, "%s: the loss is %g; parameters and optimizer state left unchanged", who,
+                      (double)l);
     nn__pass pass = {b, 1, m->rng, 0};
-    for (int i = m->nlayers - 1; i >= 0; i--) {
+    for (int i = m->nlayers - 1; st == NN_OK && i >= 0; i--) {
         nn__layer *lay = &m->layers[i];
         const float *in = i > 0 ? m->layers[i - 1].y : x->data;
         pass.first = i == 0;
         /* The first layer's input gradient is never used: skip that product. */
-        lay->ops->backward(lay, &pass, in, lay->y, grad, i > 0 ? spare : NULL);
+        if (lay->ops->backward(lay, &pass, in, lay->y, grad, i > 0 ? spare : NULL))
+            st = nn__fail(NN_ERR_NUMERIC,
+                          "%s: layer %d's gradient is non-finite or would overflow (loss %g); parameters and "
+                          "optimizer state left unchanged", who, i, (double)l);
         float *t = grad;
         grad = spare;
         spare = t;
     }
-    st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
+    if (st == NN_OK) st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
     if (st == NN_OK) {
         pass.first = 0;
         for (int i = 0; i < m->nlayers; i++)
             if (m->layers[i].ops->commit) m->layers[i].ops->commit(&m->layers[i], &pass);
     }
     nn__fpenv_leave(&env);
-    if (loss) *loss = l;
     return st;
 }
 

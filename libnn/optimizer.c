@@ -76,34 +76,44 @@ struct nn_optimizer {
 
 /* ---- defaults (Keras 3) ---- */
 
-nn_sgd_options nn_sgd_default(void)
+static const size_t sgd_sizes[] = {sizeof(nn_sgd_options)};
+static const nn_sgd_options sgd_defaults = NN_SGD_OPTIONS_INIT;
+
+nn_status nn_sgd_options_init(nn_sgd_options *opts, unsigned version)
 {
-    nn_sgd_options o = {NN_OPTIONS_VERSION, 0.01f, 0.0f, 0};
-    return o;
+    return nn__options_init(opts, version, &sgd_defaults, sgd_sizes, NN_SGD_OPTIONS_VERSION, "nn_sgd_options_init");
 }
 
-nn_adam_options nn_adam_default(void)
+static const size_t adam_sizes[] = {sizeof(nn_adam_options)};
+static const nn_adam_options adam_defaults = NN_ADAM_OPTIONS_INIT;
+
+nn_status nn_adam_options_init(nn_adam_options *opts, unsigned version)
 {
-    nn_adam_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f};
-    return o;
+    return nn__options_init(opts, version, &adam_defaults, adam_sizes, NN_ADAM_OPTIONS_VERSION, "nn_adam_options_init");
 }
 
-nn_adamw_options nn_adamw_default(void)
+static const size_t adamw_sizes[] = {sizeof(nn_adamw_options)};
+static const nn_adamw_options adamw_defaults = NN_ADAMW_OPTIONS_INIT;
+
+nn_status nn_adamw_options_init(nn_adamw_options *opts, unsigned version)
 {
-    nn_adamw_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f, 0.004f};
-    return o;
+    return nn__options_init(opts, version, &adamw_defaults, adamw_sizes, NN_ADAMW_OPTIONS_VERSION, "nn_adamw_options_init");
 }
 
-nn_rmsprop_options nn_rmsprop_default(void)
+static const size_t rmsprop_sizes[] = {sizeof(nn_rmsprop_options)};
+static const nn_rmsprop_options rmsprop_defaults = NN_RMSPROP_OPTIONS_INIT;
+
+nn_status nn_rmsprop_options_init(nn_rmsprop_options *opts, unsigned version)
 {
-    nn_rmsprop_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.9f, 0.0f, 1e-7f, 0};
-    return o;
+    return nn__options_init(opts, version, &rmsprop_defaults, rmsprop_sizes, NN_RMSPROP_OPTIONS_VERSION, "nn_rmsprop_options_init");
 }
 
-nn_adagrad_options nn_adagrad_default(void)
+static const size_t adagrad_sizes[] = {sizeof(nn_adagrad_options)};
+static const nn_adagrad_options adagrad_defaults = NN_ADAGRAD_OPTIONS_INIT;
+
+nn_status nn_adagrad_options_init(nn_adagrad_options *opts, unsigned version)
 {
-    nn_adagrad_options o = {NN_OPTIONS_VERSION, 1e-3f, 0.1f, 1e-7f};
-    return o;
+    return nn__options_init(opts, version, &adagrad_defaults, adagrad_sizes, NN_ADAGRAD_OPTIONS_VERSION, "nn_adagrad_options_init");
 }
 
 /* ---- hyperparameters ---- */
@@ -214,22 +224,13 @@ static nn_status create(nn_optimizer **out, nn_optimizer_kind kind, hparams *h, 
     return NN_OK;
 }
 
-static nn_status check_version(const char *who, unsigned version)
-{
-    if (version != NN_OPTIONS_VERSION)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT,
-                        "%s: options version is %u, expected %u (start from the _default() function)", who, version,
-                        (unsigned)NN_OPTIONS_VERSION);
-    return NN_OK;
-}
-
 nn_status nn_optimizer_create_sgd(nn_optimizer **out, const nn_sgd_options *opts)
 {
     const char *who = "sgd";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    nn_sgd_options o = opts ? *opts : nn_sgd_default();
-    nn_status st = check_version(who, o.version);
+    nn_sgd_options o;
+    nn_status st = nn__options_take(&o, &sgd_defaults, opts, sgd_sizes, NN_SGD_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     hparams h = {0};
     h.lr = o.lr;
@@ -243,8 +244,8 @@ nn_status nn_optimizer_create_adam(nn_optimizer **out, const nn_adam_options *op
     const char *who = "adam";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    nn_adam_options o = opts ? *opts : nn_adam_default();
-    nn_status st = check_version(who, o.version);
+    nn_adam_options o;
+    nn_status st = nn__options_take(&o, &adam_defaults, opts, adam_sizes, NN_ADAM_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     hparams h = {0};
     h.lr = o.lr;
@@ -259,8 +260,8 @@ nn_status nn_optimizer_create_adamw(nn_optimizer **out, const nn_adamw_options *
     const char *who = "adamw";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    nn_adamw_options o = opts ? *opts : nn_adamw_default();
-    nn_status st = check_version(who, o.version);
+    nn_adamw_options o;
+    nn_status st = nn__options_take(&o, &adamw_defaults, opts, adamw_sizes, NN_ADAMW_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     hparams h = {0};
     h.lr = o.lr;
@@ -276,8 +277,8 @@ nn_status nn_optimizer_create_rmsprop(nn_optimizer **out, const nn_rmsprop_optio
     const char *who = "rmsprop";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    nn_rmsprop_options o = opts ? *opts : nn_rmsprop_default();
-    nn_status st = check_version(who, o.version);
+    nn_rmsprop_options o;
+    nn_status st = nn__options_take(&o, &rmsprop_defaults, opts, rmsprop_sizes, NN_RMSPROP_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     hparams h = {0};
     h.lr = o.lr;
@@ -293,8 +294,8 @@ nn_status nn_optimizer_create_adagrad(nn_optimizer **out, const nn_adagrad_optio
     const char *who = "adagrad";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    nn_adagrad_options o = opts ? *opts : nn_adagrad_default();
-    nn_status st = check_version(who, o.version);
+    nn_adagrad_options o;
+    nn_status st = nn__options_take(&o, &adagrad_defaults, opts, adagrad_sizes, NN_ADAGRAD_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     hparams h = {0};
     h.lr = o.lr;
@@ -323,27 +324,27 @@ nn_status nn_optimizer_create_from_name(nn_optimizer **out, const char *name, fl
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: lr is %g, must be positive and finite", name, (double)lr);
     int use_lr = lr > 0.0f;
     if (name_equal(name, "sgd")) {
-        nn_sgd_options o = nn_sgd_default();
+        nn_sgd_options o = NN_SGD_OPTIONS_INIT;
         if (use_lr) o.lr = lr;
         return nn_optimizer_create_sgd(out, &o);
     }
     if (name_equal(name, "adam")) {
-        nn_adam_options o = nn_adam_default();
+        nn_adam_options o = NN_ADAM_OPTIONS_INIT;
         if (use_lr) o.lr = lr;
         return nn_optimizer_create_adam(out, &o);
     }
     if (name_equal(name, "adamw")) {
-        nn_adamw_options o = nn_adamw_default();
+        nn_adamw_options o = NN_ADAMW_OPTIONS_INIT;
         if (use_lr) o.lr = lr;
         return nn_optimizer_create_adamw(out, &o);
     }
     if (name_equal(name, "rmsprop")) {
-        nn_rmsprop_options o = nn_rmsprop_default();
+        nn_rmsprop_options o = NN_RMSPROP_OPTIONS_INIT;
         if (use_lr) o.lr = lr;
         return nn_optimizer_create_rmsprop(out, &o);
     }
     if (name_equal(name, "adagrad")) {
-        nn_adagrad_options o = nn_adagrad_default();
+        nn_adagrad_options o = NN_ADAGRAD_OPTIONS_INIT;
         if (use_lr) o.lr = lr;
         return nn_optimizer_create_adagrad(out, &o);
     }

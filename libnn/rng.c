@@ -21,7 +21,10 @@ static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 void nn_rng_seed(nn_rng *rng, uint64_t seed)
 {
-    if (!rng) return;
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_seed: generator is NULL");
+        return;
+    }
     uint64_t x = seed;
     for (int i = 0; i < NN_RNG_STATE_WORDS; i++) rng->s[i] = splitmix64(&x);
 }
@@ -37,8 +40,15 @@ nn_status nn_rng_create(nn_rng **out, uint64_t seed)
 
 void nn_rng_free(nn_rng *rng) { free(rng); }
 
+/* The drawing functions return values, not statuses: on a NULL generator they answer a fixed value
+ * (0, or NaN for the floating-point ones, which poisons whatever is computed from it) and record the
+ * mistake in nn_last_error(), rather than crash. */
 uint64_t nn_rng_u64(nn_rng *rng)
 {
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_u64: generator is NULL");
+        return 0;
+    }
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -53,6 +63,10 @@ uint64_t nn_rng_u64(nn_rng *rng)
 
 uint64_t nn_rng_below(nn_rng *rng, uint64_t bound)
 {
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_below: generator is NULL");
+        return 0;
+    }
     if (bound == 0) return 0;
     /* Rejection of the short top range removes modulo bias. */
     uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
@@ -63,10 +77,21 @@ uint64_t nn_rng_below(nn_rng *rng, uint64_t bound)
     return r % bound;
 }
 
-float nn_rng_uniform(nn_rng *rng) { return (float)(nn_rng_u64(rng) >> 40) * 0x1.0p-24f; }
+float nn_rng_uniform(nn_rng *rng)
+{
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_uniform: generator is NULL");
+        return NAN;
+    }
+    return (float)(nn_rng_u64(rng) >> 40) * 0x1.0p-24f;
+}
 
 double nn_rng_normal(nn_rng *rng)
 {
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_normal: generator is NULL");
+        return NAN;
+    }
     /* Box-Muller in double; u1 in (0, 1] so that log never sees 0. */
     double u1 = ((double)(nn_rng_u64(rng) >> 11) + 1.0) * 0x1.0p-53;
     double u2 = (double)(nn_rng_u64(rng) >> 11) * 0x1.0p-53;
@@ -88,6 +113,17 @@ nn_status nn_rng_shuffle(nn_rng *rng, uint32_t *idx, size_t n)
 
 void nn_rng_get_state(const nn_rng *rng, uint64_t state[NN_RNG_STATE_WORDS])
 {
+    if (!state) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_get_state: state is NULL");
+        return;
+    }
+    /* All zeros is the one state nn_rng_set_state() refuses, so a state read from no generator
+     * cannot be restored by mistake. */
+    if (!rng) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_rng_get_state: generator is NULL");
+        for (int i = 0; i < NN_RNG_STATE_WORDS; i++) state[i] = 0;
+        return;
+    }
     for (int i = 0; i < NN_RNG_STATE_WORDS; i++) state[i] = rng->s[i];
 }
 

@@ -74,12 +74,17 @@ nn_status nn_tensor_view(nn_tensor *out, float *data, int rank, const int64_t *s
     return NN_OK;
 }
 
+/* nn_tensor is a public struct that callers may fill by hand, so its rank and extents are checked
+ * here like any other input; a valid tensor has at least one element, which leaves 0 free to mean
+ * "not a tensor" and keeps a caller that ignores it from looping over anything. */
 int64_t nn_tensor_numel(const nn_tensor *t)
 {
-    if (!t) return 0;
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++) n *= t->shape[i];
-    return n;
+    if (!t) {
+        nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_tensor_numel: tensor is NULL");
+        return 0;
+    }
+    int64_t n = checked_numel("nn_tensor_numel", t->rank, t->shape);
+    return n < 0 ? 0 : n;
 }
 
 nn_status nn_tensor_reshape(nn_tensor *t, int rank, const int64_t *shape)
@@ -87,9 +92,11 @@ nn_status nn_tensor_reshape(nn_tensor *t, int rank, const int64_t *shape)
     if (!t) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_tensor_reshape: tensor is NULL");
     int64_t n = checked_numel("nn_tensor_reshape", rank, shape);
     if (n < 0) return NN_ERR_INVALID_ARGUMENT;
-    if (n != nn_tensor_numel(t))
+    int64_t have = nn_tensor_numel(t);
+    if (have == 0) return NN_ERR_INVALID_ARGUMENT;
+    if (n != have)
         return nn__fail(NN_ERR_SHAPE, "nn_tensor_reshape: %lld elements cannot take a shape of %lld",
-                        (long long)nn_tensor_numel(t), (long long)n);
+                        (long long)have, (long long)n);
     set_shape(t, rank, shape);
     return NN_OK;
 }
@@ -98,13 +105,14 @@ nn_status nn_tensor_fill(nn_tensor *t, float value)
 {
     if (!t || !t->data) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_tensor_fill: tensor is NULL");
     int64_t n = nn_tensor_numel(t);
+    if (n == 0) return NN_ERR_INVALID_ARGUMENT;
     for (int64_t i = 0; i < n; i++) t->data[i] = value;
     return NN_OK;
 }
 
 int nn_tensor_same_shape(const nn_tensor *a, const nn_tensor *b)
 {
-    if (!a || !b || a->rank != b->rank) return 0;
+    if (!a || !b || a->rank != b->rank || a->rank < 0 || a->rank > NN_TENSOR_MAX_RANK) return 0;
     for (int i = 0; i < a->rank; i++)
         if (a->shape[i] != b->shape[i]) return 0;
     return 1;
@@ -117,6 +125,8 @@ nn_status nn_tensor_copy(nn_tensor *dst, const nn_tensor *src)
     if (!nn_tensor_same_shape(dst, src))
         return nn__fail(NN_ERR_SHAPE, "nn_tensor_copy: shapes differ (rank %d vs %d, %lld vs %lld elements)",
                         dst->rank, src->rank, (long long)nn_tensor_numel(dst), (long long)nn_tensor_numel(src));
-    memmove(dst->data, src->data, (size_t)nn_tensor_numel(src) * sizeof(float));
+    int64_t n = nn_tensor_numel(src);
+    if (n == 0) return NN_ERR_INVALID_ARGUMENT;
+    memmove(dst->data, src->data, (size_t)n * sizeof(float));
     return NN_OK;
 }

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
     CHECK(nn_model_create(&m, 4));
     CHECK(nn_model_add_dense(m, 3, nn_activation_make(NN_ACT_TANH)));
     CHECK(nn_model_add_dense(m, 2, nn_activation_make(NN_ACT_LINEAR)));
-    nn_adam_options ao = nn_adam_default();
+    nn_adam_options ao = NN_ADAM_OPTIONS_INIT;
     ao.lr = 0.01f;
     CHECK(nn_optimizer_create_adam(&opt, &ao));
     CHECK(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt));
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 
     const char *keys[] = {"created", "purpose"};
     const char *values[] = {"2026-11-03T00:00:00Z", "golden file of tests/test_io.c"};
-    nn_save_options so = nn_save_default();
+    nn_save_options so = NN_SAVE_OPTIONS_INIT;
     so.with_optimizer = 1;
     so.rng = rng;
     so.epoch = 3;

@@ -144,20 +144,44 @@ static void expect_text(const char *msg, const char *want)
     if (!strstr(msg, want)) fail_msg("error \"%s\" does not contain \"%s\"", msg, want);
 }
 
-/* Loads and expects failure with status want and a message that names path and holds each of the
- * given fragments (NULL-terminated). */
-static void expect_load_fails(const char *images, const char *labels, nn_status want, const char *path, ...)
+/* What the caller declares to nn_dataset_load_idx_expect(); all 0 means nn_dataset_load_idx(). */
+typedef struct expectation {
+    int classes;
+    int64_t rows, cols;
+} expectation;
+
+static void vexpect_fails(const char *images, const char *labels, expectation e, nn_status want, const char *path,
+                          va_list ap)
 {
     nn_dataset *ds = (nn_dataset *)&ds; /* not NULL, so the test sees that failure clears it */
-    nn_status st = nn_dataset_load_idx(&ds, images, labels);
+    nn_status st = e.classes || e.rows || e.cols
+                       ? nn_dataset_load_idx_expect(&ds, images, labels, e.classes, e.rows, e.cols)
+                       : nn_dataset_load_idx(&ds, images, labels);
     if (st != want)
         fail_msg("status %d (%s), expected %d; error: %s", st, nn_status_string(st), want, nn_last_error());
     assert_null(ds);
     const char *msg = nn_last_error();
     if (path) expect_text(msg, path);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) expect_text(msg, s);
+}
+
+/* Loads and expects failure with status want and a message that names path and holds each of the
+ * given fragments (NULL-terminated). */
+static void expect_load_fails(const char *images, const char *labels, nn_status want, const char *path, ...)
+{
     va_list ap;
     va_start(ap, path);
-    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) expect_text(msg, s);
+    vexpect_fails(images, labels, (expectation){0, 0, 0}, want, path, ap);
+    va_end(ap);
+}
+
+/* The same through nn_dataset_load_idx_expect() with what the caller declares. */
+static void expect_checked_load_fails(const char *images, const char *labels, expectation e, nn_status want,
+                                      const char *path, ...)
+{
+    va_list ap;
+    va_start(ap, path);
+    vexpect_fails(images, labels, e, want, path, ap);
     va_end(ap);
 }
 
@@ -269,7 +293,10 @@ static void test_idx__wrong_rank(void **state)
     (void)state;
     const uint32_t d[2] = {N, 1};
     const char *p = put_free("rank2-labels", make_idx(0x08, 2, d, labels5, N));
-    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "rank 2", "labels file has rank 1", NULL);
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "rank 2", "a labels file has rank 1", NULL);
+    const uint32_t d4[4] = {N, ROWS, COLS, 1};
+    p = put_free("rank4-images", make_idx(0x08, 4, d4, pixels, sizeof pixels));
+    expect_load_fails(p, good_labels(), NN_ERR_FORMAT, p, "rank 4", "an images file has rank 3", NULL);
 }
 
 static void test_idx__images_file_given_as_labels(void **state)
@@ -277,8 +304,8 @@ static void test_idx__images_file_given_as_labels(void **state)
     (void)state;
     const char *im = good_images();
     const char *lb = good_labels();
-    expect_load_fails(im, im, NN_ERR_FORMAT, im, "rank 3 (an images file?)", NULL);
-    expect_load_fails(lb, lb, NN_ERR_FORMAT, lb, "rank 1 (a labels file?)", NULL);
+    expect_load_fails(im, im, NN_ERR_FORMAT, im, "rank 3 (an images file?), a labels file has rank 1", NULL);
+    expect_load_fails(lb, lb, NN_ERR_FORMAT, lb, "rank 1 (a labels file?), an images file has rank 3", NULL);
 }
 
 static void test_idx__zero_dimension(void **state)
@@ -426,7 +453,84 @@ static void test_idx__corrupt_gzip(void **state)
     expect_load_fails(p, lb, NN_ERR_FORMAT, p, "corrupt gzip data", NULL);
     /* Nothing but the magic. */
     p = put("magic-only-images.gz", (bytes){(unsigned char *)"\x1f\x8b", 2});
-    expect_load_fails(p, lb, NN_ERR_FORMAT, p, "gzip stream is cut short after 0 bytes", NULL);
+    expect_load_fails(p, lb, NN_ERR_FORMAT, p, "the file ends inside the 10-byte gzip header", NULL);
+}
+
+static void test_idx__false_fextra_flag_named_as_a_damaged_header(void **state)
+{
+    (void)state;
+    /* FLG with FEXTRA set on a stream that has no extra field: inflate reads the first two deflate
+     * bytes as the field's length and skips that much, past the end of this small file. This was
+     * reported as "the gzip stream is cut short after 0 bytes". */
+    bytes z = gzip_free(labels_idx(N, labels5));
+    assert_int_equal(z.p[3], 0);
+    z.p[3] = 0x04;
+    const unsigned xlen = z.p[10] | (unsigned)z.p[11] << 8;
+    assert_true(xlen > z.n - 12); /* the premise: the supposed field runs past the end */
+    char want[64];
+    snprintf(want, sizeof want, "an extra field of %u bytes", xlen);
+    const char *p = put("fextra-labels.gz", z);
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "gzip header does not end", "flags byte (0x04)", want,
+                      "but the file ends first", NULL);
+    /* Cut right after the fixed 10 bytes, before the field's length: the field is named, unsized. */
+    p = put("fextra-cut-labels.gz", (bytes){z.p, 11});
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "flags byte (0x04) announces an extra field, but",
+                      NULL);
+    /* Every optional field is named. */
+    z.p[3] = 0x04 | 0x08 | 0x10 | 0x02;
+    p = put("flags-labels.gz", z);
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "flags byte (0x1e)",
+                      "an extra field of", "a file name, a comment and a header CRC", NULL);
+    /* In a file bigger than any extra field (65535 bytes at most), the supposed field ends inside
+     * the data, where inflate then fails. */
+    enum { BIG = 200000 };
+    uint8_t *lb = malloc(BIG);
+    assert_non_null(lb);
+    uint32_t r = 7;
+    for (int i = 0; i < BIG; i++) lb[i] = (uint8_t)((r = r * 1103515245u + 12345u) >> 28) % 10;
+    bytes big = gzip_free(labels_idx(BIG, lb));
+    big.p[3] = 0x04;
+    const unsigned big_xlen = big.p[10] | (unsigned)big.p[11] << 8;
+    assert_true(big_xlen + 12 < big.n); /* the premise */
+    p = put("fextra-big-labels.gz", big);
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "corrupt gzip data",
+                      "flags byte (0x04) announces an extra field of", "that byte is damaged", NULL);
+    free(big.p);
+    free(lb);
+    /* The honest header still loads, so the flag is what the reader noticed. */
+    z.p[3] = 0;
+    nn_dataset *ds = NULL;
+    assert_int_equal(nn_dataset_load_idx(&ds, good_images(), put("plain-labels.gz", z)), NN_OK);
+    nn_dataset_free(ds);
+    free(z.p);
+}
+
+static void test_idx__second_gzip_member_cut_in_its_header(void **state)
+{
+    (void)state;
+    bytes whole = labels_idx(N, labels5);
+    bytes a = {whole.p, 8}, b = {whole.p + 8, whole.n - 8}; /* the IDX header, then the labels */
+    bytes za = gzip_bytes(a), zb = gzip_bytes(b);
+    bytes cat = {malloc(za.n + 5), za.n + 5};
+    assert_non_null(cat.p);
+    memcpy(cat.p, za.p, za.n);
+    memcpy(cat.p + za.n, zb.p, 5); /* 5 of the second member's 10 header bytes */
+    const char *p = put("cut-member-labels.gz", cat);
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "truncated: header promises 5 labels, file holds 0",
+                      "the file ends inside the 10-byte gzip header", NULL);
+    /* The same cut inside the IDX header. */
+    bytes a6 = {whole.p, 6};
+    bytes z6 = gzip_bytes(a6);
+    memcpy(cat.p, z6.p, z6.n);
+    memcpy(cat.p + z6.n, zb.p, 5);
+    p = put("cut-member-header-labels.gz", (bytes){cat.p, z6.n + 5});
+    expect_load_fails(good_images(), p, NN_ERR_FORMAT, p, "truncated header: 6 of 8 bytes",
+                      "the file ends inside the 10-byte gzip header", NULL);
+    free(z6.p);
+    free(cat.p);
+    free(whole.p);
+    free(za.p);
+    free(zb.p);
 }
 
 /* ---- the pair of files ---- */
@@ -437,6 +541,92 @@ static void test_idx__count_mismatch(void **state)
     const char *im = good_images();
     const char *lb = put_free("four-labels", labels_idx(N - 1, labels5));
     expect_load_fails(im, lb, NN_ERR_FORMAT, im, lb, "holds 5 images", "holds 4 labels", NULL);
+}
+
+/* ---- what the caller expects: classes and image size ---- */
+
+static void test_idx__label_outside_declared_classes_refused(void **state)
+{
+    (void)state;
+    const char *im = good_images();
+    const uint8_t ten[N] = {3, 0, 10, 1, 7};
+    const char *p = put_free("label-ten", labels_idx(N, ten));
+    expect_checked_load_fails(im, p, (expectation){10, 0, 0}, NN_ERR_FORMAT, p, "label 10 at index 2 is outside 0..9",
+                              NULL);
+    /* Also gzipped, also at the last index, also 255, also with the image size checked. */
+    const uint8_t high[N] = {3, 0, 1, 1, 255};
+    p = put_gz_free("label-255.gz", labels_idx(N, high));
+    expect_checked_load_fails(im, p, (expectation){10, ROWS, COLS}, NN_ERR_FORMAT, p,
+                              "label 255 at index 4 is outside 0..9", NULL);
+    /* The boundary: 7 is the largest label of the fixture, so 7 classes refuse it and 8 take it. */
+    const char *lb = good_labels();
+    expect_checked_load_fails(im, lb, (expectation){7, 0, 0}, NN_ERR_FORMAT, lb, "label 7 at index 2 is outside 0..6",
+                              NULL);
+    nn_dataset *ds = NULL;
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, 8, ROWS, COLS), NN_OK);
+    check_matches_fixture(ds);
+    nn_dataset_free(ds);
+    /* Without a declared count the file still loads, as one of 11 classes. */
+    lb = put_free("label-ten", labels_idx(N, ten));
+    assert_int_equal(nn_dataset_load_idx(&ds, good_images(), lb), NN_OK); /* put() reuses 4 path slots */
+    assert_int_equal(nn_dataset_classes(ds), 11);
+    nn_dataset_free(ds);
+}
+
+static void test_idx__declared_classes_kept_when_the_last_are_absent(void **state)
+{
+    (void)state;
+    /* A small test split holding only labels 0..7 is still a 10-class problem. */
+    nn_dataset *ds = NULL, *sub = NULL;
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, good_images(), good_labels(), 10, 0, 0), NN_OK);
+    assert_int_equal(nn_dataset_classes(ds), 10);
+    assert_int_equal(nn_dataset_subset(&sub, ds, 0, 2), NN_OK);
+    assert_int_equal(nn_dataset_classes(sub), 10);
+    nn_dataset_free(sub);
+    nn_dataset_free(ds);
+}
+
+static void test_idx__image_size_other_than_expected_refused(void **state)
+{
+    (void)state;
+    /* Same pixel count, other shape: 4x3 and 6x2 images hold the 12 pixels of a 3x4 one. */
+    const char *lb = good_labels();
+    const char *p = put_free("images-4x3", images_idx(N, COLS, ROWS, pixels));
+    expect_checked_load_fails(p, lb, (expectation){0, ROWS, COLS}, NN_ERR_FORMAT, p,
+                              "images are 4x3 (height x width), expected 3x4", NULL);
+    p = put_gz_free("images-6x2.gz", images_idx(N, 6, 2, pixels));
+    expect_checked_load_fails(p, lb, (expectation){10, ROWS, COLS}, NN_ERR_FORMAT, p, "images are 6x2", "expected 3x4",
+                              NULL);
+    /* One side alone can be checked. */
+    expect_checked_load_fails(p, lb, (expectation){0, 3, 0}, NN_ERR_FORMAT, p, "images are 6x2", "expected 3 high",
+                              NULL);
+    expect_checked_load_fails(p, lb, (expectation){0, 0, 4}, NN_ERR_FORMAT, p, "expected 4 wide", NULL);
+    nn_dataset *ds = NULL;
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, p, lb, 0, 6, 0), NN_OK);
+    nn_dataset_free(ds);
+    /* Refused from the header alone, before the body: a header-only file says "wrong size", not
+     * "truncated". */
+    p = put_free("images-header-only", images_idx(N, 14, 56, NULL));
+    expect_checked_load_fails(p, lb, (expectation){10, 28, 28}, NN_ERR_FORMAT, p,
+                              "images are 14x56 (height x width), expected 28x28", NULL);
+}
+
+static void test_idx__expectations_out_of_range_refused(void **state)
+{
+    (void)state;
+    const char *im = good_images(), *lb = good_labels();
+    nn_dataset *ds = (nn_dataset *)&ds;
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, -1, 0, 0), NN_ERR_INVALID_ARGUMENT);
+    assert_null(ds);
+    expect_text(nn_last_error(), "-1 classes");
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, 257, 0, 0), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, 0, -3, 0), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, 0, 0, NN_IDX_MAX_DIM + 1), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_dataset_load_idx_expect(NULL, im, lb, 10, 0, 0), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, NULL, lb, 10, 0, 0), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, im, lb, 256, ROWS, COLS), NN_OK); /* every byte a class */
+    assert_int_equal(nn_dataset_classes(ds), 256);
+    nn_dataset_free(ds);
 }
 
 static void test_idx__missing_file(void **state)
@@ -666,7 +856,13 @@ int main(void)
         cmocka_unit_test(test_idx__extra_trailing_bytes),
         cmocka_unit_test(test_idx__garbage_after_gzip_stream),
         cmocka_unit_test(test_idx__corrupt_gzip),
+        cmocka_unit_test(test_idx__false_fextra_flag_named_as_a_damaged_header),
+        cmocka_unit_test(test_idx__second_gzip_member_cut_in_its_header),
         cmocka_unit_test(test_idx__count_mismatch),
+        cmocka_unit_test(test_idx__label_outside_declared_classes_refused),
+        cmocka_unit_test(test_idx__declared_classes_kept_when_the_last_are_absent),
+        cmocka_unit_test(test_idx__image_size_other_than_expected_refused),
+        cmocka_unit_test(test_idx__expectations_out_of_range_refused),
         cmocka_unit_test(test_idx__missing_file),
         cmocka_unit_test(test_idx__null_arguments),
         cmocka_unit_test(test_dataset__create_copies_and_validates),

@@ -40,6 +40,7 @@ static int port, dead_port;            /* the server's, and one where nothing li
 static char sums[NNM_N_FILES][65];     /* SHA-256 of the synthetic files' content */
 static const char *sum_table[NNM_N_FILES];
 static char real_mnist[PATH_MAX];      /* $NN_DATA_DIR/mnist when it holds the real files */
+static char real_mnist_test[PATH_MAX]; /* $NN_DATA_DIR/mnist when it holds the real test files */
 static int fresh_counter;
 
 /* ---- files ---- */
@@ -267,6 +268,10 @@ static int group_setup(void **state)
     }
     const char *root = getenv("NN_DATA_DIR");
     if (root && *root) {
+        char test_probe[PATH_MAX + 64];
+        snprintf(real_mnist_test, sizeof real_mnist_test, "%s/mnist", root);
+        snprintf(test_probe, sizeof test_probe, "%s/t10k-images-idx3-ubyte.gz", real_mnist_test);
+        if (access(test_probe, R_OK) != 0) real_mnist_test[0] = '\0';
         snprintf(real_mnist, sizeof real_mnist, "%s/mnist", root);
         char probe[PATH_MAX + 64];
         snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz", real_mnist);
@@ -601,6 +606,129 @@ static void test_fetch__fashion_from_debian_package(void **state)
     assert_string_equal(p.dir, "./data/fashion-mnist");
 }
 
+/* ---- loading what was found ---- */
+
+/* Writes one file of an MNIST-shaped set (n images of rows x cols, or n labels) into dir, raw or
+ * gzipped; label_at_1 replaces the second label. Returns the SHA-256 of its content in hex. */
+static void write_idx(const char *dir, int file, int gz, uint32_t n, uint32_t rows, uint32_t cols, int label_at_1,
+                      char *hex)
+{
+    const int images = file == NNM_TRAIN_IMAGES || file == NNM_TEST_IMAGES;
+    const size_t body = images ? (size_t)n * rows * cols : n;
+    unsigned char *buf = malloc(16 + body);
+    assert_non_null(buf);
+    const uint32_t dims[3] = {n, rows, cols};
+    size_t h = 0;
+    buf[h++] = 0, buf[h++] = 0, buf[h++] = 8, buf[h++] = images ? 3 : 1;
+    for (int d = 0; d < (images ? 3 : 1); d++)
+        for (int b = 0; b < 4; b++) buf[h++] = (unsigned char)(dims[d] >> (24 - 8 * b));
+    for (size_t i = 0; i < body; i++)
+        buf[h + i] = (unsigned char)(images ? (i * 7 + (size_t)file) & 255 : (i + (size_t)file) % 10);
+    if (!images && n > 1 && label_at_1 >= 0) buf[h + 1] = (unsigned char)label_at_1;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s%s", dir, names[file], gz ? ".gz" : "");
+    if (gz)
+        write_gz(path, buf, h + body);
+    else
+        write_file(path, buf, h + body);
+    if (hex) sha256_hex(buf, h + body, hex);
+    free(buf);
+}
+
+/* Finds the set in dir as dataset, then loads it; returns nnm_load_dataset's result. */
+static int find_and_load(const char *dataset, const char *dir, const char *const *sha256, char *err, size_t errlen)
+{
+    nnm_data_request req = request(dir, NULL);
+    req.dataset = dataset;
+    req.allow_download = 0;
+    req.sha256 = sha256;
+    nnm_dataset_paths p;
+    if (nnm_find_dataset(&req, &p, err, errlen) != 0) fail_msg("%s", err);
+    nn_dataset *train = (nn_dataset *)&train, *test = (nn_dataset *)&test;
+    int rc = nnm_load_dataset(&req, &p, &train, &test, err, errlen);
+    if (rc == 0) {
+        assert_int_equal(nn_dataset_features(train), 784);
+        assert_int_equal(nn_dataset_classes(train), 10);
+        assert_int_equal(nn_dataset_classes(test), 10); /* declared, though labels stop below 9 here */
+    } else {
+        assert_null(train);
+        assert_null(test);
+    }
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return rc;
+}
+
+static void test_fetch__load_checks_classes_and_image_size(void **state)
+{
+    (void)state;
+    char err[2048];
+    const char *dir = fresh_dir("shape");
+    for (int i = 0; i < NNM_N_FILES; i++) write_idx(dir, i, i % 2, 5, 28, 28, -1, NULL);
+    if (find_and_load("mnist", dir, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    /* A test label of 10 would make an 11-class model; 255 a 256-class one. */
+    write_idx(dir, NNM_TEST_LABELS, 1, 5, 0, 0, 10, NULL);
+    assert_int_equal(find_and_load("mnist", dir, NULL, err, sizeof err), -1);
+    expect_text(err, "t10k-labels-idx1-ubyte.gz: label 10 at index 1 is outside 0..9");
+    write_idx(dir, NNM_TEST_LABELS, 1, 5, 0, 0, 255, NULL);
+    assert_int_equal(find_and_load("fashion-mnist", dir, NULL, err, sizeof err), -1);
+    expect_text(err, "label 255 at index 1 is outside 0..9");
+    write_idx(dir, NNM_TEST_LABELS, 1, 5, 0, 0, -1, NULL);
+    /* 14 x 56 images have MNIST's 784 pixels, and are still not MNIST. */
+    write_idx(dir, NNM_TEST_IMAGES, 0, 5, 14, 56, -1, NULL);
+    assert_int_equal(find_and_load("mnist", dir, NULL, err, sizeof err), -1);
+    expect_text(err, "t10k-images-idx3-ubyte: images are 14x56 (height x width), expected 28x28");
+}
+
+static void test_fetch__load_refuses_a_known_file_in_the_wrong_place(void **state)
+{
+    (void)state;
+    char err[2048], hex[NNM_N_FILES][65];
+    const char *table[NNM_N_FILES];
+    const char *dir = fresh_dir("roles");
+    for (int i = 0; i < NNM_N_FILES; i++) {
+        write_idx(dir, i, 1, i < 2 ? 6 : 4, 28, 28, -1, hex[i]);
+        table[i] = hex[i];
+    }
+    /* As published (these sums stand for MNIST's), and unknown files, both load. */
+    if (find_and_load("mnist", dir, table, err, sizeof err) != 0) fail_msg("%s", err);
+    if (find_and_load("mnist", dir, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+    /* Training and test sets swapped: each pair is consistent, so only the checksums tell. */
+    const char *swap[NNM_N_FILES] = {hex[NNM_TEST_IMAGES], hex[NNM_TEST_LABELS], hex[NNM_TRAIN_IMAGES],
+                                     hex[NNM_TRAIN_LABELS]};
+    assert_int_equal(find_and_load("mnist", dir, swap, err, sizeof err), -1);
+    expect_text(err, "train-images-idx3-ubyte.gz is MNIST's t10k-images-idx3-ubyte (by its SHA-256), not its "
+                     "train-images-idx3-ubyte");
+}
+
+/* --dataset fashion-mnist with MNIST's files trained on MNIST under the other name. Needs MNIST's
+ * real test files (NN_DATA_DIR/mnist; CI has them). */
+static void test_fetch__load_refuses_another_datasets_files(void **state)
+{
+    (void)state;
+    const char *src = real_mnist_test;
+    if (!src[0]) {
+        print_message("NN_DATA_DIR/mnist/t10k-*.gz not found: skipping\n");
+        skip();
+    }
+    char err[2048];
+    const char *dir = fresh_dir("cross");
+    /* Training files of no known dataset, MNIST's real test files. */
+    write_idx(dir, NNM_TRAIN_IMAGES, 1, 5, 28, 28, -1, NULL);
+    write_idx(dir, NNM_TRAIN_LABELS, 1, 5, 0, 0, -1, NULL);
+    for (int i = NNM_TEST_IMAGES; i <= NNM_TEST_LABELS; i++) {
+        char from[PATH_MAX + 64], to[PATH_MAX + 64];
+        snprintf(from, sizeof from, "%s/%s.gz", src, names[i]);
+        snprintf(to, sizeof to, "%s/%s.gz", dir, names[i]);
+        assert_int_equal(symlink(from, to), 0);
+    }
+    assert_int_equal(find_and_load("fashion-mnist", dir, NULL, err, sizeof err), -1);
+    expect_text(err, "t10k-images-idx3-ubyte.gz is MNIST's t10k-images-idx3-ubyte (by its SHA-256), not "
+                     "Fashion-MNIST's");
+    expect_text(err, "--dataset mnist");
+    if (find_and_load("mnist", dir, NULL, err, sizeof err) != 0) fail_msg("%s", err);
+}
+
 /* The quick start: the real MNIST, through HTTP, checked against the published checksums. */
 static void test_fetch__real_mnist_with_builtin_checksums(void **state)
 {
@@ -640,6 +768,9 @@ int main(void)
         T(test_fetch__nothing_found_says_where_and_how),
         T(test_fetch__fashion_from_debian_package),
         T(test_fetch__real_mnist_with_builtin_checksums),
+        T(test_fetch__load_checks_classes_and_image_size),
+        T(test_fetch__load_refuses_a_known_file_in_the_wrong_place),
+        T(test_fetch__load_refuses_another_datasets_files),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -31,7 +31,7 @@ static nn_model *make_mlp(int64_t in, const int64_t *hidden, int nh, int64_t out
 static nn_optimizer *adam(float lr)
 {
     nn_optimizer *opt;
-    nn_adam_options o = nn_adam_default();
+    nn_adam_options o = NN_ADAM_OPTIONS_INIT;
     o.lr = lr;
     assert_int_equal(nn_optimizer_create_adam(&opt, &o), NN_OK);
     return opt;
@@ -345,6 +345,163 @@ static void test_model__errors_are_reported(void **s)
     nn_model_free(NULL);
 }
 
+/* Everything a training step may change and the caller can see: parameters, the optimizer's state
+ * arrays and step count, as one byte string. */
+static unsigned char *training_state(nn_model *m, size_t *len)
+{
+    float *p;
+    size_t np;
+    assert_int_equal(nn_model_params(m, &p, &np), NN_OK);
+    nn_optimizer *opt = nn_model_get_optimizer(m);
+    int ns = nn_optimizer_state_count(opt);
+    size_t total = np * sizeof(float) + sizeof(uint64_t) + (size_t)ns * np * sizeof(float);
+    unsigned char *buf = malloc(total), *w = buf;
+    assert_non_null(buf);
+    memcpy(w, p, np * sizeof(float));
+    w += np * sizeof(float);
+    uint64_t it = nn_optimizer_get_iterations(opt);
+    memcpy(w, &it, sizeof it);
+    w += sizeof it;
+    for (int i = 0; i < ns; i++) {
+        float *d;
+        size_t n;
+        assert_int_equal(nn_optimizer_state(opt, i, NULL, &d, &n), NN_OK);
+        assert_int_equal(n, np);
+        memcpy(w, d, n * sizeof(float));
+        w += n * sizeof(float);
+    }
+    *len = total;
+    return buf;
+}
+
+/* A step that nn_model_train_step refuses must leave the training state bit for bit as it was. */
+static void assert_step_refused_unchanged(nn_model *m, const nn_tensor *x, const nn_tensor *y, nn_status want)
+{
+    size_t n0, n1;
+    unsigned char *before = training_state(m, &n0);
+    float loss = 0.0f;
+    assert_int_equal(nn_model_train_step(m, x, y, &loss, NULL), want);
+    unsigned char *after = training_state(m, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+}
+
+/* A few clean steps, so that the optimizer's moments and step count are not trivially zero. */
+static void warm_up(nn_model *m, const nn_tensor *x, const nn_tensor *y)
+{
+    for (int i = 0; i < 3; i++) assert_int_equal(nn_model_train_step(m, x, y, NULL, NULL), NN_OK);
+    assert_int_equal(nn_optimizer_get_iterations(nn_model_get_optimizer(m)), 3);
+}
+
+/* NaN or infinite inputs used to return NN_OK and turn every parameter into NaN (issue 10, item 6). */
+static void test_model__nonfinite_inputs_and_targets_refused_state_unchanged(void **s)
+{
+    (void)s;
+    enum { B = 4, IN = 6, C = 3 };
+    int64_t hidden[1] = {5};
+    nn_model *m = make_mlp(IN, hidden, 1, C, nn_activation_make(NN_ACT_TANH), adam(1e-2f), 7);
+    float xd[B * IN], yd[B] = {0, 1, 2, 1};
+    nn_rng *rng;
+    assert_int_equal(nn_rng_create(&rng, 3), NN_OK);
+    tu_fill_uniform(xd, B * IN, -1.0f, 1.0f, rng);
+    nn_tensor x, y;
+    int64_t xs[2] = {B, IN}, ys[1] = {B};
+    nn_tensor_view(&x, xd, 2, xs);
+    nn_tensor_view(&y, yd, 1, ys);
+    warm_up(m, &x, &y);
+
+    float keep = xd[7];
+    xd[7] = NAN;
+    assert_step_refused_unchanged(m, &x, &y, NN_ERR_NUMERIC);
+    assert_non_null(strstr(nn_last_error(), "left unchanged"));
+    xd[7] = INFINITY;
+    assert_step_refused_unchanged(m, &x, &y, NN_ERR_NUMERIC);
+    xd[7] = -INFINITY;
+    assert_step_refused_unchanged(m, &x, &y, NN_ERR_NUMERIC);
+    xd[7] = keep;
+    /* A NaN class index is refused by the loss's own target check, with the same guarantee. */
+    yd[2] = NAN;
+    assert_step_refused_unchanged(m, &x, &y, NN_ERR_INVALID_ARGUMENT);
+    yd[2] = 2;
+    /* The model trains on afterwards. */
+    size_t n0, n1;
+    unsigned char *before = training_state(m, &n0);
+    float loss = NAN;
+    assert_int_equal(nn_model_train_step(m, &x, &y, &loss, NULL), NN_OK);
+    assert_true(isfinite(loss));
+    unsigned char *after = training_state(m, &n1);
+    assert_memory_not_equal(before, after, n0);
+    free(before);
+    free(after);
+    nn_model_free(m);
+
+    /* MSE: NaN and infinite targets give a non-finite loss. */
+    nn_model *r;
+    assert_int_equal(nn_model_create(&r, IN), NN_OK);
+    assert_int_equal(nn_model_add_dense(r, C, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    nn_optimizer *rms;
+    assert_int_equal(nn_optimizer_create_rmsprop(&rms, NULL), NN_OK);
+    assert_int_equal(nn_model_compile(r, NN_LOSS_MSE, rms), NN_OK);
+    assert_int_equal(nn_model_init(r, rng), NN_OK);
+    float td[B * C];
+    tu_fill_uniform(td, B * C, -1.0f, 1.0f, rng);
+    nn_tensor t;
+    int64_t tshape[2] = {B, C};
+    nn_tensor_view(&t, td, 2, tshape);
+    warm_up(r, &x, &t);
+    td[4] = NAN;
+    assert_step_refused_unchanged(r, &x, &t, NN_ERR_NUMERIC);
+    td[4] = INFINITY;
+    assert_step_refused_unchanged(r, &x, &t, NN_ERR_NUMERIC);
+    nn_model_free(r);
+    nn_rng_free(rng);
+}
+
+/* An infinite input behind relu units it drives to -inf gives outputs of 0, a finite loss, and NaN
+ * (inf * 0) in the first layer's weight gradient: the loss alone does not catch it. Both first-layer
+ * paths: dense inputs (BLAS) and mostly-zero ones (the sparse kernels). */
+static void test_model__nonfinite_gradient_with_finite_loss_refused(void **s)
+{
+    (void)s;
+    for (int sparse = 0; sparse < 2; sparse++) {
+        enum { H = 2, C = 2 };
+        int64_t in = sparse ? 64 : 2, hidden[1] = {H};
+        nn_optimizer *opt;
+        nn_sgd_options o = NN_SGD_OPTIONS_INIT;
+        o.momentum = 0.9f;
+        assert_int_equal(nn_optimizer_create_sgd(&opt, &o), NN_OK);
+        nn_model *m = make_mlp(in, hidden, 1, C, nn_activation_make(NN_ACT_RELU), opt, 5);
+        float *p;
+        size_t np;
+        assert_int_equal(nn_model_params(m, &p, &np), NN_OK);
+        assert_int_equal(np, (size_t)(in * H + H + H * C + C));
+        memset(p, 0, np * sizeof(float));
+        for (int j = 0; j < H; j++) p[j] = -1.0f; /* input 0 pushes both hidden units down */
+        for (int64_t k = 1; k < in; k++)
+            for (int j = 0; j < H; j++) p[k * H + j] = 0.5f;
+        float *w2 = p + in * H + H;
+        w2[0] = w2[3] = 1.0f; /* identity to the logits */
+        float *xd = calloc((size_t)(2 * in), sizeof(float)), yd[2] = {0, 1};
+        assert_non_null(xd);
+        xd[1] = xd[in + 1] = 1.0f;
+        nn_tensor x, y;
+        int64_t xs[2] = {2, in}, ys[1] = {2};
+        nn_tensor_view(&x, xd, 2, xs);
+        nn_tensor_view(&y, yd, 1, ys);
+        warm_up(m, &x, &y);
+        xd[0] = INFINITY;
+        float loss = NAN;
+        assert_step_refused_unchanged(m, &x, &y, NN_ERR_NUMERIC);
+        assert_int_equal(nn_model_train_step(m, &x, &y, &loss, NULL), NN_ERR_NUMERIC);
+        assert_true(isfinite(loss)); /* caught by the gradient check, not the loss */
+        assert_non_null(strstr(nn_last_error(), "gradient"));
+        free(xd);
+        nn_model_free(m);
+    }
+}
+
 static void test_model__summary_lists_layers_and_params(void **s)
 {
     (void)s;
@@ -376,6 +533,8 @@ int main(void)
         cmocka_unit_test(test_model__predict_gives_probabilities_and_classes_agree),
         cmocka_unit_test(test_model__errors_are_reported),
         cmocka_unit_test(test_model__summary_lists_layers_and_params),
+        cmocka_unit_test(test_model__nonfinite_inputs_and_targets_refused_state_unchanged),
+        cmocka_unit_test(test_model__nonfinite_gradient_with_finite_loss_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

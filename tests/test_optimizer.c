@@ -139,7 +139,7 @@ static void check_against_ref(nn_optimizer *opt, ref *r, int expect_states)
 static void test_sgd__plain_matches_rule(void **state)
 {
     (void)state;
-    nn_sgd_options o = nn_sgd_default();
+    nn_sgd_options o = NN_SGD_OPTIONS_INIT;
     o.lr = 0.1f;
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_sgd(&opt, &o), NN_OK);
@@ -153,7 +153,7 @@ static void test_sgd__plain_matches_rule(void **state)
 static void test_sgd__momentum_matches_rule(void **state)
 {
     (void)state;
-    nn_sgd_options o = nn_sgd_default();
+    nn_sgd_options o = NN_SGD_OPTIONS_INIT;
     o.lr = 0.1f;
     o.momentum = 0.9f;
     nn_optimizer *opt;
@@ -169,7 +169,7 @@ static void test_sgd__momentum_matches_rule(void **state)
 static void test_sgd__nesterov_matches_rule(void **state)
 {
     (void)state;
-    nn_sgd_options o = nn_sgd_default();
+    nn_sgd_options o = NN_SGD_OPTIONS_INIT;
     o.lr = 0.1f;
     o.momentum = 0.8f;
     o.nesterov = 1;
@@ -188,7 +188,7 @@ static void test_sgd__nesterov_matches_rule(void **state)
 static void test_adam__matches_rule(void **state)
 {
     (void)state;
-    nn_adam_options o = {NN_OPTIONS_VERSION, 0.1f, 0.8f, 0.95f, 0.05f};
+    nn_adam_options o = {NN_ADAM_OPTIONS_VERSION, 0.1f, 0.8f, 0.95f, 0.05f};
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_adam(&opt, &o), NN_OK);
     ref r;
@@ -206,7 +206,7 @@ static void test_adam__defaults_match_rule(void **state)
     (void)state;
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_adam(&opt, NULL), NN_OK);
-    nn_adam_options o = nn_adam_default();
+    nn_adam_options o = NN_ADAM_OPTIONS_INIT;
     ref r;
     ref_init(&r, NN_OPT_ADAM);
     r.lr = o.lr;
@@ -237,7 +237,7 @@ static void test_adam__bias_correction_first_step(void **state)
 static void test_adamw__matches_rule(void **state)
 {
     (void)state;
-    nn_adamw_options o = {NN_OPTIONS_VERSION, 0.1f, 0.8f, 0.95f, 0.05f, 0.2f};
+    nn_adamw_options o = {NN_ADAMW_OPTIONS_VERSION, 0.1f, 0.8f, 0.95f, 0.05f, 0.2f};
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_adamw(&opt, &o), NN_OK);
     ref r;
@@ -255,7 +255,7 @@ static void test_adamw__matches_rule(void **state)
 static void test_adamw__zero_decay_is_adam(void **state)
 {
     (void)state;
-    nn_adamw_options ow = nn_adamw_default();
+    nn_adamw_options ow = NN_ADAMW_OPTIONS_INIT;
     ow.weight_decay = 0.0f;
     nn_optimizer *a, *b;
     assert_int_equal(nn_optimizer_create_adam(&a, NULL), NN_OK);
@@ -276,7 +276,7 @@ static void test_adamw__zero_decay_is_adam(void **state)
 
 static void rmsprop_case(float momentum, int centered, int expect_states)
 {
-    nn_rmsprop_options o = {NN_OPTIONS_VERSION, 0.05f, 0.8f, momentum, 0.05f, centered};
+    nn_rmsprop_options o = {NN_RMSPROP_OPTIONS_VERSION, 0.05f, 0.8f, momentum, 0.05f, centered};
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_rmsprop(&opt, &o), NN_OK);
     ref r;
@@ -317,7 +317,7 @@ static void test_rmsprop__centered_momentum_matches_rule(void **state)
 static void test_adagrad__matches_rule(void **state)
 {
     (void)state;
-    nn_adagrad_options o = {NN_OPTIONS_VERSION, 0.1f, 0.1f, 0.05f};
+    nn_adagrad_options o = {NN_ADAGRAD_OPTIONS_VERSION, 0.1f, 0.1f, 0.05f};
     nn_optimizer *opt;
     assert_int_equal(nn_optimizer_create_adagrad(&opt, &o), NN_OK);
     ref r;
@@ -334,20 +334,20 @@ static void test_adagrad__matches_rule(void **state)
 static void test_defaults__are_keras3(void **state)
 {
     (void)state;
-    nn_sgd_options s = nn_sgd_default();
-    assert_int_equal(s.version, NN_OPTIONS_VERSION);
+    nn_sgd_options s = NN_SGD_OPTIONS_INIT;
+    assert_int_equal(s.version, NN_SGD_OPTIONS_VERSION);
     assert_true(s.lr == 0.01f && s.momentum == 0.0f && s.nesterov == 0);
-    nn_adam_options a = nn_adam_default();
-    assert_int_equal(a.version, NN_OPTIONS_VERSION);
+    nn_adam_options a = NN_ADAM_OPTIONS_INIT;
+    assert_int_equal(a.version, NN_ADAM_OPTIONS_VERSION);
     assert_true(a.lr == 1e-3f && a.beta1 == 0.9f && a.beta2 == 0.999f && a.eps == 1e-7f);
-    nn_adamw_options w = nn_adamw_default();
-    assert_int_equal(w.version, NN_OPTIONS_VERSION);
+    nn_adamw_options w = NN_ADAMW_OPTIONS_INIT;
+    assert_int_equal(w.version, NN_ADAMW_OPTIONS_VERSION);
     assert_true(w.lr == 1e-3f && w.beta1 == 0.9f && w.beta2 == 0.999f && w.eps == 1e-7f && w.weight_decay == 0.004f);
-    nn_rmsprop_options r = nn_rmsprop_default();
-    assert_int_equal(r.version, NN_OPTIONS_VERSION);
+    nn_rmsprop_options r = NN_RMSPROP_OPTIONS_INIT;
+    assert_int_equal(r.version, NN_RMSPROP_OPTIONS_VERSION);
     assert_true(r.lr == 1e-3f && r.rho == 0.9f && r.momentum == 0.0f && r.eps == 1e-7f && r.centered == 0);
-    nn_adagrad_options g = nn_adagrad_default();
-    assert_int_equal(g.version, NN_OPTIONS_VERSION);
+    nn_adagrad_options g = NN_ADAGRAD_OPTIONS_INIT;
+    assert_int_equal(g.version, NN_ADAGRAD_OPTIONS_VERSION);
     assert_true(g.lr == 1e-3f && g.initial_accumulator == 0.1f && g.eps == 1e-7f);
 }
 
@@ -417,7 +417,7 @@ static void test_hparams__names_and_default_values(void **state)
 static void test_hparams__round_trip_through_set_hparam(void **state)
 {
     (void)state;
-    nn_rmsprop_options o = {NN_OPTIONS_VERSION, 0.02f, 0.7f, 0.3f, 1e-4f, 1};
+    nn_rmsprop_options o = {NN_RMSPROP_OPTIONS_VERSION, 0.02f, 0.7f, 0.3f, 1e-4f, 1};
     nn_optimizer *src, *dst;
     assert_int_equal(nn_optimizer_create_rmsprop(&src, &o), NN_OK);
     assert_int_equal(nn_optimizer_create_from_name(&dst, nn_optimizer_kind_name(nn_optimizer_get_kind(src)), 0.0f),
@@ -583,10 +583,10 @@ static void test_create__rejects_bad_options(void **state)
     (void)state;
     nn_optimizer *opt;
 
-    nn_sgd_options s = nn_sgd_default();
+    nn_sgd_options s = NN_SGD_OPTIONS_INIT;
     s.version = 2;
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "version");
-    s = nn_sgd_default();
+    s = (nn_sgd_options)NN_SGD_OPTIONS_INIT;
     s.lr = 0.0f;
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "lr");
     s.lr = -0.1f;
@@ -595,59 +595,59 @@ static void test_create__rejects_bad_options(void **state)
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "lr");
     s.lr = INFINITY;
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "lr");
-    s = nn_sgd_default();
+    s = (nn_sgd_options)NN_SGD_OPTIONS_INIT;
     s.momentum = 1.0f;
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "momentum");
     s.momentum = -0.1f;
     expect_invalid(nn_optimizer_create_sgd(&opt, &s), &opt, "momentum");
 
-    nn_adam_options a = nn_adam_default();
+    nn_adam_options a = NN_ADAM_OPTIONS_INIT;
     a.beta1 = 1.0f;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "beta1");
-    a = nn_adam_default();
+    a = (nn_adam_options)NN_ADAM_OPTIONS_INIT;
     a.beta2 = -0.5f;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "beta2");
-    a = nn_adam_default();
+    a = (nn_adam_options)NN_ADAM_OPTIONS_INIT;
     a.eps = 0.0f;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "eps");
     a.eps = NAN;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "eps");
-    a = nn_adam_default();
+    a = (nn_adam_options)NN_ADAM_OPTIONS_INIT;
     a.version = 0;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "version");
 
-    nn_adamw_options w = nn_adamw_default();
+    nn_adamw_options w = NN_ADAMW_OPTIONS_INIT;
     w.weight_decay = -0.01f;
     expect_invalid(nn_optimizer_create_adamw(&opt, &w), &opt, "weight_decay");
-    w = nn_adamw_default();
+    w = (nn_adamw_options)NN_ADAMW_OPTIONS_INIT;
     w.beta2 = 1.0f;
     expect_invalid(nn_optimizer_create_adamw(&opt, &w), &opt, "beta2");
 
-    nn_rmsprop_options r = nn_rmsprop_default();
+    nn_rmsprop_options r = NN_RMSPROP_OPTIONS_INIT;
     r.rho = 1.0f;
     expect_invalid(nn_optimizer_create_rmsprop(&opt, &r), &opt, "rho");
-    r = nn_rmsprop_default();
+    r = (nn_rmsprop_options)NN_RMSPROP_OPTIONS_INIT;
     r.momentum = 1.5f;
     expect_invalid(nn_optimizer_create_rmsprop(&opt, &r), &opt, "momentum");
-    r = nn_rmsprop_default();
+    r = (nn_rmsprop_options)NN_RMSPROP_OPTIONS_INIT;
     r.eps = -1e-7f;
     expect_invalid(nn_optimizer_create_rmsprop(&opt, &r), &opt, "eps");
 
-    nn_adagrad_options g = nn_adagrad_default();
+    nn_adagrad_options g = NN_ADAGRAD_OPTIONS_INIT;
     g.initial_accumulator = -0.1f;
     expect_invalid(nn_optimizer_create_adagrad(&opt, &g), &opt, "initial_accumulator");
-    g = nn_adagrad_default();
+    g = (nn_adagrad_options)NN_ADAGRAD_OPTIONS_INIT;
     g.lr = 0.0f;
     expect_invalid(nn_optimizer_create_adagrad(&opt, &g), &opt, "lr");
 
     /* the value itself is in the message too */
-    a = nn_adam_default();
+    a = (nn_adam_options)NN_ADAM_OPTIONS_INIT;
     a.beta1 = 1.5f;
     expect_invalid(nn_optimizer_create_adam(&opt, &a), &opt, "1.5");
 
     assert_int_equal(nn_optimizer_create_adam(NULL, NULL), NN_ERR_INVALID_ARGUMENT);
     /* the edges of the ranges are accepted */
-    a = nn_adam_default();
+    a = (nn_adam_options)NN_ADAM_OPTIONS_INIT;
     a.beta1 = 0.0f;
     a.beta2 = 0.0f;
     assert_int_equal(nn_optimizer_create_adam(&opt, &a), NN_OK);
@@ -682,7 +682,7 @@ static void test_state__names_per_configuration(void **state)
     (void)state;
     nn_optimizer *opt;
     const char *name;
-    nn_rmsprop_options r = nn_rmsprop_default();
+    nn_rmsprop_options r = NN_RMSPROP_OPTIONS_INIT;
     r.centered = 1;
     r.momentum = 0.9f;
     assert_int_equal(nn_optimizer_create_rmsprop(&opt, &r), NN_OK);
@@ -694,7 +694,7 @@ static void test_state__names_per_configuration(void **state)
     }
     nn_optimizer_free(opt);
 
-    nn_sgd_options s = nn_sgd_default();
+    nn_sgd_options s = NN_SGD_OPTIONS_INIT;
     s.momentum = 0.5f;
     assert_int_equal(nn_optimizer_create_sgd(&opt, &s), NN_OK);
     assert_int_equal(nn_optimizer_setup(opt, 4), NN_OK);
@@ -703,7 +703,7 @@ static void test_state__names_per_configuration(void **state)
     nn_optimizer_free(opt);
 
     /* Adagrad's accumulator starts at initial_accumulator, the others at zero. */
-    nn_adagrad_options g = nn_adagrad_default();
+    nn_adagrad_options g = NN_ADAGRAD_OPTIONS_INIT;
     g.initial_accumulator = 0.75f;
     assert_int_equal(nn_optimizer_create_adagrad(&opt, &g), NN_OK);
     assert_int_equal(nn_optimizer_setup(opt, 5), NN_OK);
@@ -760,7 +760,7 @@ static void test_iterations__counted_set_and_reset(void **state)
     assert_int_equal(nn_optimizer_get_iterations(opt), 10);
     ref r;
     ref_init(&r, NN_OPT_ADAM);
-    nn_adam_options o = nn_adam_default();
+    nn_adam_options o = NN_ADAM_OPTIONS_INIT;
     r.lr = o.lr;
     r.beta1 = o.beta1;
     r.beta2 = o.beta2;
@@ -794,7 +794,7 @@ static void test_iterations__counted_set_and_reset(void **state)
 static void test_state__restore_resumes_exactly(void **state)
 {
     (void)state;
-    nn_rmsprop_options o = {NN_OPTIONS_VERSION, 0.05f, 0.8f, 0.5f, 1e-3f, 1};
+    nn_rmsprop_options o = {NN_RMSPROP_OPTIONS_VERSION, 0.05f, 0.8f, 0.5f, 1e-3f, 1};
     nn_optimizer *a, *b;
     assert_int_equal(nn_optimizer_create_rmsprop(&a, &o), NN_OK);
     assert_int_equal(nn_optimizer_create_rmsprop(&b, &o), NN_OK);
@@ -848,7 +848,7 @@ static void test_converge__quadratic_each_optimizer(void **state)
 {
     (void)state;
     nn_optimizer *opt;
-    nn_sgd_options s = nn_sgd_default();
+    nn_sgd_options s = NN_SGD_OPTIONS_INIT;
     s.lr = 0.1f;
     assert_int_equal(nn_optimizer_create_sgd(&opt, &s), NN_OK);
     converge(opt, 1e-4);
@@ -859,16 +859,16 @@ static void test_converge__quadratic_each_optimizer(void **state)
     assert_int_equal(nn_optimizer_create_sgd(&opt, &s), NN_OK);
     converge(opt, 1e-4);
 
-    nn_adam_options a = nn_adam_default();
+    nn_adam_options a = NN_ADAM_OPTIONS_INIT;
     a.lr = 0.01f;
     assert_int_equal(nn_optimizer_create_adam(&opt, &a), NN_OK);
     converge(opt, 1e-2);
-    nn_adamw_options aw = nn_adamw_default();
+    nn_adamw_options aw = NN_ADAMW_OPTIONS_INIT;
     aw.lr = 0.01f;
     assert_int_equal(nn_optimizer_create_adamw(&opt, &aw), NN_OK);
     converge(opt, 1e-2);
 
-    nn_rmsprop_options r = nn_rmsprop_default();
+    nn_rmsprop_options r = NN_RMSPROP_OPTIONS_INIT;
     r.lr = 0.01f;
     assert_int_equal(nn_optimizer_create_rmsprop(&opt, &r), NN_OK);
     converge(opt, 1e-2);
@@ -877,7 +877,7 @@ static void test_converge__quadratic_each_optimizer(void **state)
     assert_int_equal(nn_optimizer_create_rmsprop(&opt, &r), NN_OK);
     converge(opt, 1e-2);
 
-    nn_adagrad_options g = nn_adagrad_default();
+    nn_adagrad_options g = NN_ADAGRAD_OPTIONS_INIT;
     g.lr = 0.5f;
     assert_int_equal(nn_optimizer_create_adagrad(&opt, &g), NN_OK);
     converge(opt, 1e-2);

@@ -27,12 +27,29 @@ static void make_data(data *d)
     nn_rng_free(rng);
 }
 
+/* With `regularised`, the same examples as (2, 2, 2) images, batch norm per channel, flatten, and
+ * batch norm and dropout after the hidden layer: masks and moving statistics must resume too. */
+static int regularised;
+
 static nn_model *make_model(const char *opt_name, nn_rng *rng)
 {
     nn_model *m;
     nn_optimizer *opt;
-    assert_int_equal(nn_model_create(&m, F), NN_OK);
+    if (regularised) {
+        int64_t shape[3] = {2, 2, 2};
+        assert_int_equal(nn_model_create_shape(&m, 3, shape), NN_OK);
+        assert_int_equal(nn_model_add_batchnorm(m, NULL), NN_OK);
+        assert_int_equal(nn_model_add_flatten(m), NN_OK);
+    } else {
+        assert_int_equal(nn_model_create(&m, F), NN_OK);
+    }
     assert_int_equal(nn_model_add_dense(m, 12, nn_activation_make(NN_ACT_TANH)), NN_OK);
+    if (regularised) {
+        nn_batchnorm_options bo = NN_BATCHNORM_OPTIONS_INIT;
+        bo.momentum = 0.8f; /* moves visibly within a few epochs */
+        assert_int_equal(nn_model_add_batchnorm(m, &bo), NN_OK);
+        assert_int_equal(nn_model_add_dropout(m, 0.3f), NN_OK);
+    }
     assert_int_equal(nn_model_add_dense(m, CLASSES, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
     assert_int_equal(nn_optimizer_create_from_name(&opt, opt_name, 0), NN_OK);
     assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt), NN_OK);
@@ -61,6 +78,19 @@ static void epoch(nn_model *m, nn_rng *rng, const data *d)
     }
 }
 
+static void same_buffers(nn_model *a, nn_model *b)
+{
+    size_t n = (size_t)nn_model_buffer_count(a);
+    assert_int_equal(n, nn_model_buffer_count(b));
+    if (n == 0) return;
+    float *va = malloc(n * sizeof *va), *vb = malloc(n * sizeof *vb);
+    assert_int_equal(nn_model_get_buffers(a, va, n), NN_OK);
+    assert_int_equal(nn_model_get_buffers(b, vb, n), NN_OK);
+    assert_memory_equal(va, vb, n * sizeof *va);
+    free(va);
+    free(vb);
+}
+
 static void check_resume_is_exact(const char *opt_name)
 {
     data d;
@@ -75,7 +105,7 @@ static void check_resume_is_exact(const char *opt_name)
     assert_int_equal(nn_rng_create(&rng_b, 7), NN_OK);
     nn_model *first = make_model(opt_name, rng_b);
     for (int e = 0; e < 2; e++) epoch(first, rng_b, &d);
-    nn_save_options so = nn_save_default();
+    nn_save_options so = NN_SAVE_OPTIONS_INIT;
     so.with_optimizer = 1;
     so.rng = rng_b;
     so.epoch = 2;
@@ -90,7 +120,7 @@ static void check_resume_is_exact(const char *opt_name)
     assert_int_equal(nn_rng_create(&rng_c, 12345), NN_OK);
     nn_model *resumed;
     int64_t saved_epoch = -1;
-    nn_load_options lo = nn_load_default();
+    nn_load_options lo = NN_LOAD_OPTIONS_INIT;
     lo.rng = rng_c;
     lo.epoch = &saved_epoch;
     assert_int_equal(nn_model_load_buffer(&resumed, buf, size, &lo), NN_OK);
@@ -107,11 +137,21 @@ static void check_resume_is_exact(const char *opt_name)
     assert_int_equal(nn_model_params(resumed, &pb, &nb), NN_OK);
     assert_int_equal(na, nb);
     assert_memory_equal(pa, pb, na * sizeof(float));
+    same_buffers(straight, resumed);
 
     nn_model_free(straight);
     nn_model_free(resumed);
     nn_rng_free(rng_a);
     nn_rng_free(rng_c);
+}
+
+static void test_resume__dropout_and_batchnorm_are_bit_identical(void **s)
+{
+    (void)s;
+    regularised = 1;
+    check_resume_is_exact("adam");
+    check_resume_is_exact("sgd");
+    regularised = 0;
 }
 
 static void test_resume__adam_is_bit_identical(void **s) { (void)s; check_resume_is_exact("adam"); }
@@ -132,7 +172,7 @@ static void test_resume__without_optimizer_state_differs(void **s)
     nn_model *straight = make_model("adam", ra), *first = make_model("adam", rb);
     for (int e = 0; e < 3; e++) epoch(straight, ra, &d);
     for (int e = 0; e < 2; e++) epoch(first, rb, &d);
-    nn_save_options so = nn_save_default(); /* weights only */
+    nn_save_options so = NN_SAVE_OPTIONS_INIT; /* weights only */
     void *buf;
     size_t size;
     assert_int_equal(nn_model_save_buffer(first, &buf, &size, &so), NN_OK);
@@ -163,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_resume__rmsprop_is_bit_identical),
         cmocka_unit_test(test_resume__sgd_is_bit_identical),
         cmocka_unit_test(test_resume__adagrad_is_bit_identical),
+        cmocka_unit_test(test_resume__dropout_and_batchnorm_are_bit_identical),
         cmocka_unit_test(test_resume__without_optimizer_state_differs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,25 @@ typedef struct nn_dataset nn_dataset;
 NN_API nn_status nn_dataset_load_idx(nn_dataset **out, const char *images_path, const char *labels_path);
 
 /**
+ * @brief As nn_dataset_load_idx(), and the files must also be the dataset the caller expects: every
+ *        label below @p classes and every image @p rows x @p cols. For MNIST and Fashion-MNIST:
+ *        `nn_dataset_load_idx_expect(&ds, images, labels, 10, 28, 28)`.
+ *
+ * Without these checks a stray label of 10 silently makes an 11-class problem, and 14 x 56 images
+ * pass as MNIST's 784 pixels. Errors name the file and the offence, e.g.
+ * "t10k-labels-idx1-ubyte.gz: label 10 at index 17 is outside 0..9" or
+ * "t10k-images-idx3-ubyte.gz: images are 14x56 (height x width), expected 28x28".
+ * @param classes  1..256: the number of classes, which nn_dataset_classes() then returns even when
+ *                 the files lack the last ones; 0: not checked (the largest label plus one)
+ * @param rows, cols  the image height and width, each 1..NN_IDX_MAX_DIM; 0: not checked
+ * @return as nn_dataset_load_idx(); NN_ERR_FORMAT for a label or an image size other than
+ *         expected; NN_ERR_INVALID_ARGUMENT for @p classes or a size out of range.
+ * @since 0.2
+ */
+NN_API nn_status nn_dataset_load_idx_expect(nn_dataset **out, const char *images_path, const char *labels_path,
+                                            int classes, int64_t rows, int64_t cols);
+
+/**
  * @brief Make a dataset from memory (copied): @p n images of @p rows x @p cols bytes each, and
  *        @p n labels.
  * @since 0.1
@@ -74,7 +93,8 @@ NN_API int64_t nn_dataset_count(const nn_dataset *ds);
 NN_API int64_t nn_dataset_features(const nn_dataset *ds);
 /** @brief Image height and width. @since 0.1 */
 NN_API void nn_dataset_image_size(const nn_dataset *ds, int64_t *rows, int64_t *cols);
-/** @brief Number of classes: the largest label plus one (a subset keeps its source's count). @since 0.1 */
+/** @brief Number of classes: those declared to nn_dataset_load_idx_expect(), else the largest label plus
+ *         one (a subset keeps its source's count). @since 0.1 */
 NN_API int nn_dataset_classes(const nn_dataset *ds);
 
 /** @brief Borrow the raw images (count x features bytes) and labels (count bytes). @since 0.1 */

@@ -12,7 +12,7 @@
  * every length, count and checksum before allocating, and reports the byte offset of a problem.
  * @code
  * const char *keys[] = {"dataset"}, *values[] = {"mnist"};
- * nn_save_options so = nn_save_default();
+ * nn_save_options so = NN_SAVE_OPTIONS_INIT;
  * so.meta_keys = keys; so.meta_values = values; so.meta_count = 1;
  * if (nn_model_save(model, "models/adam_relu.nnm", &so) != NN_OK) ...
  * nn_model *copy;
@@ -33,7 +33,7 @@
 NN_BEGIN_DECLS
 
 /** Version of the file format this library writes; it reads every file of the same major. */
-#define NN_FORMAT_VERSION_MAJOR 1
+#define NN_FORMAT_VERSION_MAJOR 2
 #define NN_FORMAT_VERSION_MINOR 0
 
 /** Conventional file name extension of libnn model files. */
@@ -42,10 +42,15 @@ NN_BEGIN_DECLS
 /** Hard limits of the format (see docs/model-format.md). */
 #define NN_FORMAT_MAX_META 256        /**< metadata entries */
 #define NN_FORMAT_MAX_STRING 4096     /**< bytes in one key or value */
+#define NN_FORMAT_MAX_FEATURES ((int64_t)1 << 24) /**< inputs of a model, units of one layer */
+#define NN_FORMAT_MAX_PARAMS ((int64_t)1 << 30)   /**< parameters of a whole model */
 
-/** What to write besides the architecture and the weights. Defaults: nn_save_default(). */
+/** Version of ::nn_save_options this header describes. */
+#define NN_SAVE_OPTIONS_VERSION 1
+
+/** What to write besides the architecture and the weights. Defaults: NN_SAVE_OPTIONS_INIT. */
 typedef struct nn_save_options {
-    unsigned version;                 /**< NN_OPTIONS_VERSION */
+    unsigned version;                 /**< NN_SAVE_OPTIONS_VERSION */
     int with_optimizer;               /**< non-zero: the optimizer's kind, hyperparameters and state */
     const nn_rng *rng;                /**< non-NULL: the generator's state */
     int64_t epoch;                    /**< >= 0: the number of epochs completed */
@@ -54,33 +59,54 @@ typedef struct nn_save_options {
     size_t meta_count;
 } nn_save_options;
 
-/** @brief Defaults: weights only (no optimizer, rng or epoch), no metadata. @since 0.1 */
-NN_API nn_save_options nn_save_default(void);
+/** Defaults: weights only (no optimizer, rng or epoch), no metadata. */
+#define NN_SAVE_OPTIONS_INIT {NN_SAVE_OPTIONS_VERSION, 0, NULL, -1, NULL, NULL, 0}
 
-/** How to load. Defaults: nn_load_default(). */
+/** @brief Fill @p opts with the defaults of options version @p version. @since 0.2 */
+NN_API nn_status nn_save_options_init(nn_save_options *opts, unsigned version);
+
+/** Version of ::nn_load_options this header describes. */
+#define NN_LOAD_OPTIONS_VERSION 1
+
+/** How to load. Defaults: NN_LOAD_OPTIONS_INIT. */
 typedef struct nn_load_options {
-    unsigned version;                 /**< NN_OPTIONS_VERSION */
+    unsigned version;                 /**< NN_LOAD_OPTIONS_VERSION */
     nn_rng *rng;                      /**< non-NULL: receives the saved generator state, if any */
     int64_t *epoch;                   /**< non-NULL: receives the saved epoch, or -1 */
     int allow_nonfinite;              /**< non-zero: accept NaN or infinite weights */
 } nn_load_options;
 
-/** @brief Defaults: refuse non-finite weights, restore nothing but the model. @since 0.1 */
-NN_API nn_load_options nn_load_default(void);
+/** Defaults: refuse non-finite weights, restore nothing but the model. */
+#define NN_LOAD_OPTIONS_INIT {NN_LOAD_OPTIONS_VERSION, NULL, NULL, 0}
+
+/** @brief Fill @p opts with the defaults of options version @p version. @since 0.2 */
+NN_API nn_status nn_load_options_init(nn_load_options *opts, unsigned version);
 
 /**
  * @brief Save a compiled model to @p path, atomically (temporary file, fsync, rename, folder fsync).
+ * What it writes, nn_model_load() with default options accepts: the same checks run on the encoded
+ * file first, and a model they refuse is not written (docs/model-format.md, "One validation path").
  * The library version is always recorded in the metadata, and so is the creation time (UTC) unless
  * the caller gives its own "created" entry: an empty one keeps the time out, so that the same model
  * saved twice gives the same bytes.
+ * The temporary file is named ".NAME.nntmp-XXXXXX" in the folder of @p path, NAME being the target's
+ * file name (cut to its first 241 bytes) and XXXXXX six letters or digits. A failed save removes it;
+ * a process killed mid-save leaves it behind, and a file of exactly that form that no running save
+ * is writing is such an orphan, safe to delete.
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled; optimizer asked for but
- *         absent), NN_ERR_IO (with errno's text; an earlier file at @p path is left intact).
+ *         absent), NN_ERR_UNSUPPORTED (past the format's limits: an input or a layer wider than
+ *         NN_FORMAT_MAX_FEATURES, more than NN_FORMAT_MAX_PARAMS parameters), NN_ERR_NUMERIC (NaN or
+ *         infinite weights or optimizer state), both with the message nn_model_load() would give,
+ *         NN_ERR_NO_MEMORY, NN_ERR_IO (with errno's text; an earlier file at @p path is
+ *         left intact, except when only flushing the folder after the rename failed: @p path then
+ *         holds the complete new file, which a power cut may still undo).
  * @since 0.1
  */
 NN_API nn_status nn_model_save(const nn_model *m, const char *path, const nn_save_options *opts);
 
 /**
- * @brief Save into a new memory buffer; the caller frees *out with nn_buffer_free().
+ * @brief Save into a new memory buffer; the caller frees *out with nn_buffer_free(). Refuses what
+ *        nn_model_save() refuses.
  * @since 0.1
  */
 NN_API nn_status nn_model_save_buffer(const nn_model *m, void **out, size_t *size, const nn_save_options *opts);
@@ -90,6 +116,8 @@ NN_API void nn_buffer_free(void *buf);
 
 /**
  * @brief Load a model: compiled with its loss, with its optimizer and state when the file has them.
+ * Only a regular file is opened (a FIFO, device or folder is refused without blocking); it is read a
+ * section at a time, each checked against the file's size and the architecture before it is read.
  * @return NN_OK, NN_ERR_IO, NN_ERR_FORMAT (with the byte offset), NN_ERR_VERSION (newer major),
  *         NN_ERR_NUMERIC (non-finite weights), NN_ERR_NO_MEMORY, NN_ERR_INVALID_ARGUMENT.
  * @since 0.1
@@ -99,12 +127,14 @@ NN_API nn_status nn_model_load(nn_model **out, const char *path, const nn_load_o
 /** @brief As nn_model_load(), from @p size bytes in memory. @since 0.1 */
 NN_API nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts);
 
-/** Opaque summary of a model file: header, architecture and metadata, without the weights. */
+/** Opaque summary of a model file: header, architecture and metadata (the weights are not kept). */
 typedef struct nn_file_info nn_file_info;
 
 /**
- * @brief Read and validate a file's header, architecture and metadata without loading the
- *        weights (their section's checksum is still verified).
+ * @brief Read a file's header, architecture and metadata, after checking everything in it exactly
+ *        as nn_model_load() with default options does: a file has info if and only if it loads,
+ *        and a refusal has the same status and message. The model is built to check it, then
+ *        dropped, so this takes about the memory of a load.
  * @since 0.1
  */
 NN_API nn_status nn_file_info_read(nn_file_info **out, const char *path);
@@ -119,6 +149,8 @@ NN_API int nn_file_info_layer_count(const nn_file_info *info);
 NN_API nn_status nn_file_info_layer(const nn_file_info *info, int i, nn_layer_info *out);
 /** @brief Inputs per example, and the total parameter count. @since 0.1 */
 NN_API int64_t nn_file_info_input_features(const nn_file_info *info);
+/** @brief The per-example input shape into @p shape; returns its rank (0 for NULL). @since 0.2 */
+NN_API int nn_file_info_input_shape(const nn_file_info *info, int64_t shape[NN_MAX_EXAMPLE_RANK]);
 NN_API int64_t nn_file_info_param_count(const nn_file_info *info);
 /** @brief The loss; and the optimizer kind, or -1 when the file holds no optimizer. @since 0.1 */
 NN_API nn_loss_kind nn_file_info_loss(const nn_file_info *info);

@@ -119,16 +119,21 @@ NN_API nn_status nn_model_add_flatten(nn_model *m);
 /**
  * @brief Fix the architecture, allocate the parameters (zero) and attach a loss and an optimizer.
  * @param opt  NULL for a model used only for inference; otherwise, on success, the model owns it
- *             (it is set up for the model's parameter count and freed with the model). On failure
- *             the caller still owns it.
- * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (no layers, or compiled twice), NN_ERR_NO_MEMORY.
+ *             (it is set up for the model's parameter count and freed with the model, and
+ *             nn_optimizer_free() on it does nothing). On failure the caller still owns it.
+ *             An optimizer serves one model: one that already belongs to a model is refused.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT (also: @p opt belongs to a model), NN_ERR_STATE (no
+ *         layers, or compiled twice), NN_ERR_NO_MEMORY.
  * @since 0.1
  */
 NN_API nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt);
 
 /**
  * @brief Replace the model's optimizer (e.g. after loading a model saved without one). The model
- *        owns @p opt on success and frees the previous one.
+ *        owns @p opt on success and frees the previous one; on failure the caller still owns it.
+ *        Passing the model's own optimizer does nothing and succeeds.
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT (NULL, or @p opt belongs to another model), NN_ERR_STATE
+ *         (not compiled), NN_ERR_NO_MEMORY.
  * @since 0.1
  */
 NN_API nn_status nn_model_set_optimizer(nn_model *m, nn_optimizer *opt);
@@ -179,10 +184,16 @@ NN_API nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const n
  * @brief One training step on a batch: forward, loss, backward, optimizer update.
  * @param x        (B, inputs)
  * @param y        targets, as loss.h describes: (B) class indices or (B, C) for cross-entropy
- * @param[out] loss     NULL, or the batch's mean loss before the update
+ * @param[out] loss     NULL, or the batch's mean loss before the update (also set, to the non-finite
+ *                      value, when the step is refused with NN_ERR_NUMERIC)
  * @param[out] correct  NULL, or how many rows' arg max matched the target before the update
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_SHAPE, NN_ERR_STATE (not compiled, no optimizer),
- *         NN_ERR_NO_MEMORY (only when B exceeds the reserved batch).
+ *         NN_ERR_NO_MEMORY (only when B exceeds the reserved batch), NN_ERR_NUMERIC: the loss is NaN or
+ *         infinite (a non-finite input or target, or outputs that overflowed: the run has diverged), or
+ *         a layer's gradient is non-finite or could overflow. On NN_ERR_NUMERIC, as on every error, the
+ *         parameters and the optimizer's state (moments, step count) are exactly as before the call;
+ *         only the gradients (nn_model_grads()) may hold partial results. An update that overflows
+ *         from finite gradients (a learning rate near FLT_MAX) is not caught until the next step's loss.
  * @since 0.1
  */
 NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
@@ -191,7 +202,8 @@ NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_t
 /**
  * @brief Mean loss and accuracy over all N rows of x (worked in chunks of the reserved batch).
  * @param[out] loss, accuracy  either may be NULL. Accuracy compares arg maxes; for MSE models it is
- *             computed the same way.
+ *             computed the same way. The loss is reported as it comes out, NaN or infinite when the
+ *             outputs overflow or x holds non-finite values: a measurement, not an error.
  * @since 0.1
  */
 NN_API nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,

@@ -2,13 +2,13 @@
  * @file optimizer.h
  * @brief Optimizers behind one interface: SGD, Adam, AdamW, RMSprop, Adagrad.
  *
- * Each optimizer has an options struct whose defaults, from nn_<name>_default(), match Keras 3.
+ * Each optimizer has an options struct whose defaults, from NN_<NAME>_OPTIONS_INIT, match Keras 3.
  * An optimizer updates one flat float array of parameters from a flat array of gradients of the same
  * length, in one pass. Its state (moments, velocities, the step count) is sized once by
  * nn_optimizer_setup() and is reachable through nn_optimizer_state() so that training can be saved
  * and resumed exactly.
  * @code
- * nn_adam_options o = nn_adam_default();
+ * nn_adam_options o = NN_ADAM_OPTIONS_INIT;
  * o.lr = 3e-4f;
  * nn_optimizer *opt;
  * if (nn_optimizer_create_adam(&opt, &o) != NN_OK) ...
@@ -47,12 +47,18 @@ typedef enum nn_optimizer_kind {
     NN_OPT_ADAGRAD = 4
 } nn_optimizer_kind;
 
-/** Version of the options structs below; the _default() functions set it. */
-#define NN_OPTIONS_VERSION 1
+/* Each options struct carries its own version first (NN_<KIND>_OPTIONS_VERSION, set by its _INIT
+ * macro or its _options_init() function); fields are only ever appended, and the library accepts any
+ * version from 1 up to its own, so a program built against an older minor keeps working. */
+#define NN_SGD_OPTIONS_VERSION 1
+#define NN_ADAM_OPTIONS_VERSION 1
+#define NN_ADAMW_OPTIONS_VERSION 1
+#define NN_RMSPROP_OPTIONS_VERSION 1
+#define NN_ADAGRAD_OPTIONS_VERSION 1
 
 /** SGD options. Defaults: lr 0.01, momentum 0, nesterov off. */
 typedef struct nn_sgd_options {
-    unsigned version; /**< NN_OPTIONS_VERSION */
+    unsigned version; /**< NN_SGD_OPTIONS_VERSION */
     float lr;
     float momentum;   /**< in [0, 1) */
     int nesterov;     /**< non-zero: Nesterov momentum */
@@ -95,11 +101,24 @@ typedef struct nn_adagrad_options {
     float eps;
 } nn_adagrad_options;
 
-NN_API nn_sgd_options nn_sgd_default(void);         /**< @since 0.1 */
-NN_API nn_adam_options nn_adam_default(void);       /**< @since 0.1 */
-NN_API nn_adamw_options nn_adamw_default(void);     /**< @since 0.1 */
-NN_API nn_rmsprop_options nn_rmsprop_default(void); /**< @since 0.1 */
-NN_API nn_adagrad_options nn_adagrad_default(void); /**< @since 0.1 */
+/** Initialisers with the defaults: `nn_adam_options o = NN_ADAM_OPTIONS_INIT; o.lr = 3e-4f;` */
+#define NN_SGD_OPTIONS_INIT {NN_SGD_OPTIONS_VERSION, 0.01f, 0.0f, 0}
+#define NN_ADAM_OPTIONS_INIT {NN_ADAM_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f}
+#define NN_ADAMW_OPTIONS_INIT {NN_ADAMW_OPTIONS_VERSION, 1e-3f, 0.9f, 0.999f, 1e-7f, 0.004f}
+#define NN_RMSPROP_OPTIONS_INIT {NN_RMSPROP_OPTIONS_VERSION, 1e-3f, 0.9f, 0.0f, 1e-7f, 0}
+#define NN_ADAGRAD_OPTIONS_INIT {NN_ADAGRAD_OPTIONS_VERSION, 1e-3f, 0.1f, 1e-7f}
+
+/**
+ * @brief Fill @p opts with the defaults of options version @p version, as the _INIT macros do (for
+ *        callers that cannot use a macro, e.g. bindings from other languages).
+ * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL or a version this library does not know.
+ * @since 0.2
+ */
+NN_API nn_status nn_sgd_options_init(nn_sgd_options *opts, unsigned version);
+NN_API nn_status nn_adam_options_init(nn_adam_options *opts, unsigned version);
+NN_API nn_status nn_adamw_options_init(nn_adamw_options *opts, unsigned version);
+NN_API nn_status nn_rmsprop_options_init(nn_rmsprop_options *opts, unsigned version);
+NN_API nn_status nn_adagrad_options_init(nn_adagrad_options *opts, unsigned version);
 
 /** Opaque optimizer. One thread at a time. */
 typedef struct nn_optimizer nn_optimizer;
@@ -124,7 +143,12 @@ NN_API nn_status nn_optimizer_create_adagrad(nn_optimizer **out, const nn_adagra
  */
 NN_API nn_status nn_optimizer_create_from_name(nn_optimizer **out, const char *name, float lr);
 
-/** @brief Release an optimizer; NULL is a no-op. @since 0.1 */
+/**
+ * @brief Release an optimizer; NULL is a no-op.
+ * An optimizer that belongs to a model (after nn_model_compile() or nn_model_set_optimizer()
+ * succeeded) is freed by nn_model_free(); called on one, this does nothing and sets nn_last_error().
+ * @since 0.1
+ */
 NN_API void nn_optimizer_free(nn_optimizer *opt);
 
 /** @brief The optimizer's kind. @since 0.1 */

@@ -35,8 +35,16 @@ NN_API nn_status nn_rng_create(nn_rng **out, uint64_t seed);
 /** @brief Release a generator; NULL is a no-op. @since 0.1 */
 NN_API void nn_rng_free(nn_rng *rng);
 
-/** @brief Restart the stream as if just created with @p seed. @since 0.1 */
+/** @brief Restart the stream as if just created with @p seed; a NULL @p rng does nothing (and sets
+ *  nn_last_error()). @since 0.1 */
 NN_API void nn_rng_seed(nn_rng *rng, uint64_t seed);
+
+/**
+ * @name Drawing
+ * These return values, not statuses. Called with a NULL generator they never crash: they return 0
+ * (nn_rng_u64(), nn_rng_below()) or NaN (nn_rng_uniform(), nn_rng_normal()) and set nn_last_error().
+ * @{
+ */
 
 /** @brief Next 64 random bits. @since 0.1 */
 NN_API uint64_t nn_rng_u64(nn_rng *rng);
@@ -50,6 +58,8 @@ NN_API float nn_rng_uniform(nn_rng *rng);
 /** @brief Standard normal sample (mean 0, standard deviation 1), computed in double. @since 0.1 */
 NN_API double nn_rng_normal(nn_rng *rng);
 
+/** @} */
+
 /**
  * @brief Shuffle @p n indices in place (Fisher-Yates).
  * @return NN_OK or NN_ERR_INVALID_ARGUMENT when rng or idx is NULL with n > 0.
@@ -57,7 +67,12 @@ NN_API double nn_rng_normal(nn_rng *rng);
  */
 NN_API nn_status nn_rng_shuffle(nn_rng *rng, uint32_t *idx, size_t n);
 
-/** @brief Copy the state out, for saving; resumes exactly with nn_rng_set_state(). @since 0.1 */
+/**
+ * @brief Copy the state out, for saving; resumes exactly with nn_rng_set_state().
+ * With a NULL @p rng it writes the all-zero state, which nn_rng_set_state() refuses, and sets
+ * nn_last_error(); with a NULL @p state it does nothing but set nn_last_error().
+ * @since 0.1
+ */
 NN_API void nn_rng_get_state(const nn_rng *rng, uint64_t state[NN_RNG_STATE_WORDS]);
 
 /**

@@ -30,7 +30,9 @@ typedef enum nn_status {
     NN_ERR_FORMAT = 5,          /**< a file's contents are malformed, truncated or corrupt */
     NN_ERR_VERSION = 6,         /**< a file was written by a newer, incompatible format version */
     NN_ERR_STATE = 7,           /**< the call is not valid in the object's current state */
-    NN_ERR_NUMERIC = 8,         /**< NaN or infinity where finite numbers are required */
+    NN_ERR_NUMERIC = 8,         /**< NaN or infinity where finite numbers are required: weights in a
+                                     file, or a training step's loss or gradients (the step is refused
+                                     and changes nothing; the run has diverged) */
     NN_ERR_UNSUPPORTED = 9,     /**< valid, but not supported by this build */
     NN_ERR_INTERRUPTED = 10     /**< the caller asked the operation to stop */
 } nn_status;

@@ -60,7 +60,13 @@ NN_API void nn_tensor_free(nn_tensor *t);
  */
 NN_API nn_status nn_tensor_view(nn_tensor *out, float *data, int rank, const int64_t *shape);
 
-/** @brief Number of elements (product of the shape); 1 for a scalar. @since 0.1 */
+/**
+ * @brief Number of elements (product of the shape); 1 for a scalar.
+ * @return the count, at least 1 for a valid tensor; 0, with nn_last_error() set, when @p t is NULL
+ *         or not a valid tensor (a struct filled in by hand with a rank outside
+ *         0..::NN_TENSOR_MAX_RANK, an extent below 1, or more elements than memory could hold).
+ * @since 0.1
+ */
 NN_API int64_t nn_tensor_numel(const nn_tensor *t);
 
 /**
@@ -70,7 +76,8 @@ NN_API int64_t nn_tensor_numel(const nn_tensor *t);
  */
 NN_API nn_status nn_tensor_reshape(nn_tensor *t, int rank, const int64_t *shape);
 
-/** @brief Set every element to @p value. @return NN_OK or NN_ERR_INVALID_ARGUMENT. @since 0.1 */
+/** @brief Set every element to @p value. @return NN_OK or NN_ERR_INVALID_ARGUMENT (NULL, or not a
+ *  valid tensor: see nn_tensor_numel()). @since 0.1 */
 NN_API nn_status nn_tensor_fill(nn_tensor *t, float value);
 
 /**
@@ -80,7 +87,8 @@ NN_API nn_status nn_tensor_fill(nn_tensor *t, float value);
  */
 NN_API nn_status nn_tensor_copy(nn_tensor *dst, const nn_tensor *src);
 
-/** @brief Non-zero when both tensors have the same rank and extents. @since 0.1 */
+/** @brief Non-zero when both tensors have the same rank and extents; 0 when either is NULL or has a
+ *  rank outside 0..::NN_TENSOR_MAX_RANK. @since 0.1 */
 NN_API int nn_tensor_same_shape(const nn_tensor *a, const nn_tensor *b);
 
 NN_END_DECLS

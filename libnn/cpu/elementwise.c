@@ -21,3 +21,26 @@ void nn__copy(size_t n, const float *src, float *dst)
 {
     if (src != dst) memmove(dst, src, n * sizeof *dst);
 }
+
+/* target_clones makes an ifunc, whose resolver would be exported from the shared library; the clones
+ * stay static behind a plain function. */
+NN_HOT static uint32_t max_abs_bits(const float *v, size_t n)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, sizeof u);
+        u &= 0x7fffffffu;
+        top = u > top ? u : top;
+    }
+    return top;
+}
+
+uint32_t nn__max_abs_bits(const float *v, size_t n) { return max_abs_bits(v, n); }
+
+double nn__bits_value(uint32_t abs_bits)
+{
+    float f;
+    memcpy(&f, &abs_bits, sizeof f);
+    return (double)f;
+}

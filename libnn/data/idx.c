@@ -35,14 +35,23 @@ typedef struct reader {
     int gz_cut;     /* the compressed file ended before the gzip stream did */
     int zs_ready;
     z_stream zs;
+    /* The current member's header, filled by inflate as it parses it (done = 1 once complete, os
+     * still -1 while the fixed 10 bytes are incomplete), and its flags byte (FLG) as read from the
+     * file: together they say what a stream that ends inside its header lacked. */
+    gz_header head;
+    int flags;
     unsigned char in[1 << 16];
 } reader;
+
+/* The gzip header's optional fields (RFC 1952, 2.3.1). */
+enum { GZ_FHCRC = 0x02, GZ_FEXTRA = 0x04, GZ_FNAME = 0x08, GZ_FCOMMENT = 0x10 };
+enum { GZ_FIXED_HEADER = 10 };
 
 /* Record "path: message" as the error. */
 static nn_status fail_file(const char *path, nn_status status, const char *fmt, ...) NN_PRINTF(3, 4);
 static nn_status fail_file(const char *path, nn_status status, const char *fmt, ...)
 {
-    char msg[384];
+    char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -57,6 +66,71 @@ static nn_status fail_errno(const char *path, const char *what, int err)
     return fail_file(path, NN_ERR_IO, "%s: %s", what, buf);
 }
 
+/* Called at the start of each gzip member, with its first bytes in zs.next_in. */
+static void watch_member_header(reader *r)
+{
+    memset(&r->head, 0, sizeof r->head);
+    r->head.os = -1;              /* inflate sets it from the header's last fixed byte */
+    r->head.extra_len = UINT_MAX; /* and this once it has read an extra field's length */
+    r->flags = r->zs.avail_in >= 4 ? r->zs.next_in[3] : 0;
+    inflateGetHeader(&r->zs, &r->head); /* cannot fail on a stream set up for gzip */
+}
+
+/* "an extra field of N bytes, a file name and a comment": the optional fields the current member's
+ * flags byte announces (RFC 1952, 2.3.1), or "" when none. */
+static void announced_fields(const reader *r, char *buf, size_t len)
+{
+    const char *name[4];
+    int count = 0;
+    char extra[48] = "an extra field";
+    if (r->flags & GZ_FEXTRA) {
+        if (r->head.extra_len != UINT_MAX)
+            snprintf(extra, sizeof extra, "an extra field of %u bytes", r->head.extra_len);
+        name[count++] = extra;
+    }
+    if (r->flags & GZ_FNAME) name[count++] = "a file name";
+    if (r->flags & GZ_FCOMMENT) name[count++] = "a comment";
+    if (r->flags & GZ_FHCRC) name[count++] = "a header CRC";
+    buf[0] = '\0';
+    size_t used = 0;
+    for (int i = 0; i < count && used < len; i++) {
+        const char *sep = i == 0 ? "" : i == count - 1 ? " and " : ", ";
+        int n = snprintf(buf + used, len - used, "%s%s", sep, name[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
+
+/* What was wrong when a gzip stream ran out of bytes: when the end came inside a member's header,
+ * the header is named, since "cut short after 0 bytes" hides a damaged flags byte that made
+ * inflate take the whole file for an extra field or a name. Empty when the header was complete. */
+static void describe_cut_header(const reader *r, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!r->gz || !r->gz_cut || r->head.done) return;
+    if (r->head.os < 0) {
+        snprintf(buf, len, "the file ends inside the %d-byte gzip header", GZ_FIXED_HEADER);
+        return;
+    }
+    char fields[128];
+    announced_fields(r, fields, sizeof fields);
+    snprintf(buf, len,
+             "the gzip header does not end: its flags byte (0x%02x) announces %s, but the file ends first (a "
+             "damaged flags byte, or a file cut short inside its header)",
+             r->flags, fields[0] ? fields : "no optional fields");
+}
+
+/* " (why the gzip stream ended early)" to append to a truncation message, or "". */
+static void cut_note(const reader *r, char *buf, size_t len)
+{
+    char header[320];
+    describe_cut_header(r, header, sizeof header);
+    if (header[0])
+        snprintf(buf, len, " (%s)", header);
+    else
+        snprintf(buf, len, "%s", r->gz_cut ? " (the gzip stream is cut short)" : "");
+}
+
 static nn_status reader_open(reader *r, const char *path)
 {
     r->path = path;
@@ -69,9 +143,9 @@ static nn_status reader_open(reader *r, const char *path)
     if (!S_ISREG(st.st_mode)) return fail_file(path, NN_ERR_IO, "not a regular file");
     r->file_size = (uint64_t)st.st_size;
 
-    size_t n = fread(r->in, 1, 2, r->f);
+    size_t n = fread(r->in, 1, GZ_FIXED_HEADER, r->f);
     if (ferror(r->f)) return fail_errno(path, "cannot read", errno);
-    r->gz = n == 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
+    r->gz = n >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
     if (r->gz) {
         /* 16 + MAX_WBITS: a gzip wrapper only, with its CRC-32 and length checked at the end. */
         if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
@@ -79,6 +153,7 @@ static nn_status reader_open(reader *r, const char *path)
         r->zs_ready = 1;
         r->zs.next_in = r->in;
         r->zs.avail_in = (uInt)n;
+        watch_member_header(r);
     } else if (fseek(r->f, 0, SEEK_SET) != 0) {
         return fail_errno(path, "cannot seek", errno);
     }
@@ -110,7 +185,7 @@ static nn_status refill(reader *r, int *eof)
 static nn_status after_member(reader *r)
 {
     int eof = 0;
-    while (r->zs.avail_in < 2 && !eof) {
+    while (r->zs.avail_in < GZ_FIXED_HEADER && !eof) {
         nn_status st = refill(r, &eof);
         if (st != NN_OK) return st;
     }
@@ -120,6 +195,7 @@ static nn_status after_member(reader *r)
     }
     if (r->zs.avail_in >= 2 && r->zs.next_in[0] == 0x1f && r->zs.next_in[1] == 0x8b) {
         if (inflateReset(&r->zs) != Z_OK) return fail_file(r->path, NN_ERR_FORMAT, "cannot restart gzip decoder");
+        watch_member_header(r); /* inflateReset forgets the header it was given */
         return NN_OK;
     }
     return fail_file(r->path, NN_ERR_FORMAT, "garbage after the end of the gzip stream");
@@ -156,9 +232,18 @@ static nn_status reader_read(reader *r, unsigned char *buf, size_t len, size_t *
         } else if (ret == Z_MEM_ERROR) {
             return fail_file(r->path, NN_ERR_NO_MEMORY, "out of memory while decompressing");
         } else if (ret != Z_OK && !(ret == Z_BUF_ERROR && r->zs.avail_in == 0)) {
-            /* Z_DATA_ERROR: a bad block, a bad header or a CRC-32 that does not match the content. */
-            return fail_file(r->path, NN_ERR_FORMAT, "corrupt gzip data (zlib: %s)",
-                             r->zs.msg ? r->zs.msg : "stream error");
+            /* Z_DATA_ERROR: a bad block, a bad header or a CRC-32 that does not match the content.
+             * A false FEXTRA flag makes inflate skip real data as an "extra field" and then fail
+             * on whatever follows: gzip(1) never writes the field, so it is worth naming. */
+            char hint[256] = "";
+            if (r->head.done == 1 && r->zs.total_out == 0 && (r->flags & GZ_FEXTRA)) {
+                char fields[128];
+                announced_fields(r, fields, sizeof fields);
+                snprintf(hint, sizeof hint, "; its header's flags byte (0x%02x) announces %s: if the file has no "
+                         "extra field, that byte is damaged", r->flags, fields);
+            }
+            return fail_file(r->path, NN_ERR_FORMAT, "corrupt gzip data (zlib: %s)%s",
+                             r->zs.msg ? r->zs.msg : "stream error", hint);
         }
     }
     return NN_OK;
@@ -174,7 +259,8 @@ static uint32_t be32(const unsigned char *p)
 static nn_status fail_truncated(const reader *r, int rank, const uint32_t *dim, uint64_t header_bytes,
                                 uint64_t body_bytes, uint64_t got)
 {
-    const char *cut = r->gz_cut ? " (the gzip stream is cut short)" : "";
+    char cut[340];
+    cut_note(r, cut, sizeof cut);
     if (rank == RANK_LABELS)
         return fail_file(r->path, NN_ERR_FORMAT, "truncated: header promises %lu labels, file holds %llu%s",
                          (unsigned long)dim[0], (unsigned long long)got, cut);
@@ -184,8 +270,10 @@ static nn_status fail_truncated(const reader *r, int rank, const uint32_t *dim, 
                      (unsigned long)dim[1], (unsigned long)dim[2], (unsigned long long)(header_bytes + got), cut);
 }
 
-/* Validates the header and the size it implies. On success *body_bytes is the content length. */
-static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *header_bytes, uint64_t *body_bytes)
+/* Validates the header and the size it implies, and for images the caller's expected size (rows
+ * and cols, 0: any). On success *body_bytes is the content length. */
+static nn_status read_header(reader *r, int want_rank, int64_t rows, int64_t cols, uint32_t *dim,
+                             uint64_t *header_bytes, uint64_t *body_bytes)
 {
     const char *kind = want_rank == RANK_IMAGES ? "images" : "labels";
     const char *inner = r->gz ? " after gzip decompression" : "";
@@ -193,10 +281,17 @@ static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *
     size_t got;
     nn_status st = reader_read(r, head, 4, &got);
     if (st != NN_OK) return st;
-    if (got < 4 && r->gz_cut)
+    if (got < 4 && r->gz_cut) {
+        char header[320];
+        describe_cut_header(r, header, sizeof header);
+        if (header[0]) return fail_file(r->path, NN_ERR_FORMAT, "%s", header);
         return fail_file(r->path, NN_ERR_FORMAT, "truncated: the gzip stream is cut short after %zu bytes", got);
+    }
     if (got == 0) return fail_file(r->path, NN_ERR_FORMAT, "empty file%s, expected an IDX %s file", inner, kind);
-    if (got < 4) return fail_file(r->path, NN_ERR_FORMAT, "truncated header: %zu of 4 magic bytes%s", got, inner);
+    char cut[340];
+    cut_note(r, cut, sizeof cut);
+    if (got < 4)
+        return fail_file(r->path, NN_ERR_FORMAT, "truncated header: %zu of 4 magic bytes%s%s", got, inner, cut);
     if (head[0] != 0 || head[1] != 0)
         return fail_file(r->path, NN_ERR_FORMAT, "not an IDX file: wrong magic %02x %02x %02x %02x%s", head[0],
                          head[1], head[2], head[3], inner);
@@ -207,14 +302,17 @@ static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *
         const char *hint = head[3] == RANK_IMAGES ? " (an images file?)"
                            : head[3] == RANK_LABELS ? " (a labels file?)"
                                                     : "";
-        return fail_file(r->path, NN_ERR_FORMAT, "IDX rank %d%s, an %s file has rank %d", head[3], hint, kind,
-                         want_rank);
+        return fail_file(r->path, NN_ERR_FORMAT, "IDX rank %d%s, %s %s file has rank %d", head[3], hint,
+                         want_rank == RANK_IMAGES ? "an" : "a", kind, want_rank);
     }
     const size_t dims_bytes = 4 * (size_t)want_rank;
     st = reader_read(r, head + 4, dims_bytes, &got);
     if (st != NN_OK) return st;
-    if (got < dims_bytes)
-        return fail_file(r->path, NN_ERR_FORMAT, "truncated header: %zu of %zu bytes", 4 + got, 4 + dims_bytes);
+    if (got < dims_bytes) {
+        cut_note(r, cut, sizeof cut);
+        return fail_file(r->path, NN_ERR_FORMAT, "truncated header: %zu of %zu bytes%s", 4 + got, 4 + dims_bytes,
+                         cut);
+    }
 
     uint64_t body = 1;
     for (int i = 0; i < want_rank; i++) {
@@ -227,6 +325,15 @@ static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *
             return fail_file(r->path, NN_ERR_FORMAT, "%s (dimension %d) is %lu, the limit is %lld", what, i,
                              (unsigned long)dim[i], limit);
         body *= dim[i]; /* at most 1e8 * 65536^2 < 2^59: no overflow in 64 bits */
+    }
+    /* Before the body is read: a 14x56 image has MNIST's 784 pixels, and only its shape says so. */
+    if (want_rank == RANK_IMAGES && ((rows && dim[1] != rows) || (cols && dim[2] != cols))) {
+        char want[48];
+        snprintf(want, sizeof want, "%lldx%lld", (long long)rows, (long long)cols);
+        if (!rows) snprintf(want, sizeof want, "%lld wide", (long long)cols);
+        if (!cols) snprintf(want, sizeof want, "%lld high", (long long)rows);
+        return fail_file(r->path, NN_ERR_FORMAT, "images are %lux%lu (height x width), expected %s",
+                         (unsigned long)dim[1], (unsigned long)dim[2], want);
     }
     *header_bytes = 4 + dims_bytes;
     *body_bytes = body;
@@ -250,8 +357,9 @@ static nn_status read_header(reader *r, int want_rank, uint32_t *dim, uint64_t *
     return NN_OK;
 }
 
-/* Reads one whole IDX file of rank want_rank; on success *data (malloc'd) holds dim[0] x ... bytes. */
-static nn_status load_file(const char *path, int want_rank, uint32_t *dim, uint8_t **data)
+/* Reads one whole IDX file of rank want_rank (images of rows x cols when those are not 0); on
+ * success *data (malloc'd) holds dim[0] x ... bytes. */
+static nn_status load_file(const char *path, int want_rank, int64_t rows, int64_t cols, uint32_t *dim, uint8_t **data)
 {
     *data = NULL;
     reader *r = calloc(1, sizeof *r);
@@ -259,7 +367,7 @@ static nn_status load_file(const char *path, int want_rank, uint32_t *dim, uint8
     uint64_t header_bytes = 0, body = 0;
     uint8_t *buf = NULL;
     nn_status st = reader_open(r, path);
-    if (st == NN_OK) st = read_header(r, want_rank, dim, &header_bytes, &body);
+    if (st == NN_OK) st = read_header(r, want_rank, rows, cols, dim, &header_bytes, &body);
     if (st == NN_OK) {
         buf = malloc((size_t)body);
         if (!buf)
@@ -300,16 +408,29 @@ static nn_status load_file(const char *path, int want_rank, uint32_t *dim, uint8
 
 nn_status nn_dataset_load_idx(nn_dataset **out, const char *images_path, const char *labels_path)
 {
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_dataset_load_idx: out is NULL");
+    return nn_dataset_load_idx_expect(out, images_path, labels_path, 0, 0, 0);
+}
+
+nn_status nn_dataset_load_idx_expect(nn_dataset **out, const char *images_path, const char *labels_path, int classes,
+                                     int64_t rows, int64_t cols)
+{
+    static const char who[] = "nn_dataset_load_idx";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
     if (!images_path || !labels_path)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_dataset_load_idx: %s path is NULL",
-                        images_path ? "labels" : "images");
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %s path is NULL", who, images_path ? "labels" : "images");
+    if (classes < 0 || classes > 256)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %d classes, expects 1..256 (labels are bytes), or 0 for any",
+                        who, classes);
+    if (rows < 0 || rows > NN_IDX_MAX_DIM || cols < 0 || cols > NN_IDX_MAX_DIM)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT,
+                        "%s: expected image size %lldx%lld, each side must be 1..%lld, or 0 for any", who,
+                        (long long)rows, (long long)cols, NN_IDX_MAX_DIM);
     uint32_t idim[RANK_IMAGES], ldim[RANK_LABELS];
     uint8_t *images, *labels;
-    nn_status st = load_file(images_path, RANK_IMAGES, idim, &images);
+    nn_status st = load_file(images_path, RANK_IMAGES, rows, cols, idim, &images);
     if (st != NN_OK) return st;
-    st = load_file(labels_path, RANK_LABELS, ldim, &labels);
+    st = load_file(labels_path, RANK_LABELS, 0, 0, ldim, &labels);
     if (st != NN_OK) {
         free(images);
         return st;
@@ -320,6 +441,19 @@ nn_status nn_dataset_load_idx(nn_dataset **out, const char *images_path, const c
         return nn__fail(NN_ERR_FORMAT, "%s holds %lu images but %s holds %lu labels", images_path,
                         (unsigned long)idim[0], labels_path, (unsigned long)ldim[0]);
     }
-    /* Labels are bytes, so they are below 256 by construction; classes = largest + 1. */
-    return nn_dataset__adopt(out, idim[0], idim[1], idim[2], images, labels);
+    /* A label past the declared classes would silently widen the model's output (a label of 10
+     * makes an 11-class MNIST model), so it is refused rather than counted. */
+    if (classes > 0)
+        for (uint32_t i = 0; i < ldim[0]; i++)
+            if (labels[i] >= classes) {
+                st = fail_file(labels_path, NN_ERR_FORMAT, "label %d at index %lu is outside 0..%d", labels[i],
+                               (unsigned long)i, classes - 1);
+                free(images);
+                free(labels);
+                return st;
+            }
+    st = nn_dataset__adopt(out, idim[0], idim[1], idim[2], images, labels);
+    /* Declared classes stand even when a set lacks the last ones (a small test split). */
+    if (st == NN_OK && classes > 0) (*out)->classes = classes;
+    return st;
 }

@@ -36,6 +36,27 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* The temporary's name is part of the API (nn/io.h): ".NAME.nntmp-XXXXXX" beside the target, so that
+ * a caller can recognise, and safely delete, what a killed save left without ever matching a file of
+ * its own. NAME is cut to keep the whole within NAME_MAX. */
+#define TMP_MARK ".nntmp-"
+#define TMP_NAME_MAX (255 - (sizeof("." TMP_MARK "XXXXXX") - 1))
+
+static char *temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t namelen = strlen(path + dirlen);
+    if (namelen > TMP_NAME_MAX) namelen = TMP_NAME_MAX;
+    char *tmp = malloc(dirlen + namelen + sizeof("." TMP_MARK "XXXXXX"));
+    if (!tmp) return NULL;
+    memcpy(tmp, path, dirlen);
+    tmp[dirlen] = '.';
+    memcpy(tmp + dirlen + 1, path + dirlen, namelen);
+    memcpy(tmp + dirlen + 1 + namelen, TMP_MARK "XXXXXX", sizeof(TMP_MARK "XXXXXX"));
+    return tmp;
+}
+
 /* The folder holding path ("." for a bare name), in a new string. */
 static char *folder_of(const char *path)
 {
@@ -63,16 +84,13 @@ nn_status nnio_write_atomic(const char *path, const void *data, size_t size)
     } else if (errno != ENOENT) {
         return io_fail("examine", path, errno);
     }
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp-XXXXXX");
+    char *tmp = temp_template(path);
     char *dir = folder_of(path);
     if (!tmp || !dir) {
         free(tmp);
         free(dir);
         return nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory");
     }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
 
     nn_status status = NN_OK;
     int fd = mkstemp(tmp);

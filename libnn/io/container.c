@@ -29,7 +29,7 @@ const char *nnio_tag_name(uint32_t tag, char buf[11])
 static int known_index(uint32_t tag)
 {
     static const uint32_t known[] = {NNIO_TAG_ARCH, NNIO_TAG_META, NNIO_TAG_TENS,
-                                     NNIO_TAG_OPTM, NNIO_TAG_RNGS, NNIO_TAG_PROG};
+                                     NNIO_TAG_OPTM, NNIO_TAG_RNGS, NNIO_TAG_PROG, NNIO_TAG_TRNG};
     for (int i = 0; i < (int)(sizeof known / sizeof known[0]); i++)
         if (known[i] == tag) return i;
     return -1;
@@ -149,8 +149,16 @@ nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsig
                                                "architecture (ARCH must be first)",
                                 name, (unsigned long long)at);
             seen |= 1u << k;
+            /* Before reading: a file cannot make the reader hold more than a valid file of the
+             * same architecture needs, whatever its size. */
+            uint64_t most = v->limit(v->ctx, tag);
+            if (len > most)
+                return nn__fail(NN_ERR_FORMAT, "model file: section %s at byte %llu declares %llu bytes; a valid one "
+                                               "holds at most %llu here",
+                                name, (unsigned long long)at, (unsigned long long)len, (unsigned long long)most);
         }
-        uint64_t want = tag == NNIO_TAG_END ? 4 : (k >= 0 && v->want) ? v->want(v->ctx, tag, len) : 0;
+        /* Unknown sections are checksummed, never held. */
+        uint64_t want = tag == NNIO_TAG_END ? 4 : k >= 0 ? len : 0;
         const uint8_t *payload;
         uint64_t avail;
         uint8_t *owned;
@@ -169,8 +177,9 @@ nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsig
             return st;
         }
         if (k >= 0) {
-            nnio_section s = {tag, flags, at + NNIO_SECTION_HEADER_LEN, len, payload, avail};
+            nnio_section s = {tag, flags, at + NNIO_SECTION_HEADER_LEN, len, payload, owned, *major};
             st = v->visit(v->ctx, &s);
+            owned = s.owned;
         }
         free(owned);
         if (st != NN_OK) return st;

@@ -1,6 +1,7 @@
-/* nn_file_info: what a model file holds, read without keeping its weights in memory (the tensor
- * and optimizer sections are only checksummed). */
-#include <errno.h>
+/* nn_file_info: what a model file holds. It is read through the loader itself (nnio_load), which
+ * checks everything and builds the model before this file keeps a summary, so that a file has
+ * info exactly when it loads: `nn-mnist info`, `eval` and the grid's resume check cannot disagree. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,27 +16,6 @@ struct nn_file_info {
     size_t meta_count;
     char **keys, **values;
 };
-
-/* The largest payloads the small sections can have within the limits (with room to spare), so
- * that a stream never allocates more for them than a valid file could need. */
-static uint64_t max_payload(uint32_t tag)
-{
-    switch (tag) {
-    case NNIO_TAG_ARCH: return 16 + (uint64_t)NN_MODEL_MAX_LAYERS * (28 + NNIO_MAX_NAME);
-    case NNIO_TAG_META: return 4 + (uint64_t)NN_FORMAT_MAX_META * (8 + 2 * NN_FORMAT_MAX_STRING);
-    case NNIO_TAG_RNGS: return 8 * NN_RNG_STATE_WORDS;
-    case NNIO_TAG_PROG: return 8;
-    case NNIO_TAG_OPTM: return 4; /* only the kind is read */
-    default: return 0;            /* TENS: checksum only */
-    }
-}
-
-static uint64_t want(void *ctx, uint32_t tag, uint64_t length)
-{
-    (void)ctx;
-    uint64_t m = max_payload(tag);
-    return length < m ? length : m;
-}
 
 static char *dup_bytes(const uint8_t *p, size_t n)
 {
@@ -66,15 +46,10 @@ static nn_status keep_meta(nn_file_info *info, const nnio_section *s)
     return st;
 }
 
-static nn_status visit(void *ctx, const nnio_section *s)
+/* Sees each section after the loader accepted it. */
+static nn_status visit(void *ctx, nnio_section *s)
 {
     nn_file_info *info = ctx;
-    char name[11];
-    if (s->tag != NNIO_TAG_TENS && s->tag != NNIO_TAG_OPTM && s->avail != s->length)
-        return nn__fail(NN_ERR_FORMAT, "model file: section %s at byte %llu has %llu bytes, more than it can hold "
-                                       "(%llu)",
-                        nnio_tag_name(s->tag, name), (unsigned long long)(s->offset - NNIO_SECTION_HEADER_LEN),
-                        (unsigned long long)s->length, (unsigned long long)max_payload(s->tag));
     switch (s->tag) {
     case NNIO_TAG_ARCH: return nnio_parse_arch(&info->arch, s);
     case NNIO_TAG_META: return keep_meta(info, s);
@@ -94,14 +69,17 @@ static nn_status visit(void *ctx, const nnio_section *s)
     }
 }
 
-static nn_status read_info(nn_file_info **out, nnio_src *src)
+/* src NULL: from path. */
+static nn_status read_info(nn_file_info **out, nnio_src *src, const char *path)
 {
     nn_file_info *info = calloc(1, sizeof *info);
     if (!info) return nn__fail(NN_ERR_NO_MEMORY, "model file: out of memory");
     info->optimizer = -1;
     info->epoch = -1;
-    nnio_visitor v = {want, visit, info};
-    nn_status st = nnio_walk(src, &v, &info->major, &info->minor);
+    nnio_visitor v = {NULL, visit, info};
+    nn_load_options o = NN_LOAD_OPTIONS_INIT;
+    nn_status st = src ? nnio_load(NULL, src, &o, &v, &info->major, &info->minor)
+                       : nnio_load_path(NULL, path, &o, &v, &info->major, &info->minor);
     if (st != NN_OK) {
         nn_file_info_free(info);
         return st;
@@ -117,7 +95,7 @@ nn_status nn_file_info_read_buffer(nn_file_info **out, const void *data, size_t 
     if (!data && size) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_read: data is NULL");
     nnio_src src;
     nnio_src_mem(&src, data ? data : "", size);
-    return read_info(out, &src);
+    return read_info(out, &src, NULL);
 }
 
 nn_status nn_file_info_read(nn_file_info **out, const char *path)
@@ -125,20 +103,7 @@ nn_status nn_file_info_read(nn_file_info **out, const char *path)
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_read: out is NULL");
     *out = NULL;
     if (!path) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_read: path is NULL");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return nn__fail(NN_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    nnio_src src;
-    nn_status st = nnio_src_file(&src, fp);
-    if (st == NN_OK) st = read_info(out, &src);
-    fclose(fp);
-    if (st != NN_OK) {
-        char detail[512];
-        const char *msg = nn_last_error();
-        if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
-        snprintf(detail, sizeof detail, "%s", msg);
-        nn__fail(st, "model file '%s': %s", path, detail);
-    }
-    return st;
+    return read_info(out, NULL, path);
 }
 
 void nn_file_info_free(nn_file_info *info)
@@ -166,20 +131,24 @@ nn_status nn_file_info_layer(const nn_file_info *info, int i, nn_layer_info *out
     if (!info || !out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_layer: info or out is NULL");
     if (i < 0 || i >= info->arch.count)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_layer: layer %d of %d", i, info->arch.count);
-    const nnio_layer *l = &info->arch.layer[i];
-    size_t size = out->size;
-    memset(out, 0, size < sizeof *out ? size : sizeof *out);
-    out->size = size;
-    out->kind = l->kind;
-    out->activation = l->act;
-    out->in_features = l->in;
-    out->out_features = l->out;
-    out->param_count = l->params;
-    for (int d = 0; d < NN_TENSOR_MAX_RANK; d++) out->weights.shape[d] = out->bias.shape[d] = 1;
+    if (out->size < offsetof(nn_layer_info, buffer_count))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_file_info_layer: info.size is %zu; initialise it with "
+                                                 "NN_LAYER_INFO_INIT", out->size);
+    nn__layer_describe_info(&info->arch.layer[i], out);
     return NN_OK;
 }
 
-int64_t nn_file_info_input_features(const nn_file_info *info) { return info ? info->arch.input : 0; }
+int64_t nn_file_info_input_features(const nn_file_info *info)
+{
+    return info ? nn__shape_numel(&info->arch.input) : 0;
+}
+
+int nn_file_info_input_shape(const nn_file_info *info, int64_t shape[NN_MAX_EXAMPLE_RANK])
+{
+    if (!info || !shape) return 0;
+    for (int d = 0; d < NN_MAX_EXAMPLE_RANK; d++) shape[d] = d < info->arch.input.rank ? info->arch.input.dim[d] : 1;
+    return info->arch.input.rank;
+}
 
 int64_t nn_file_info_param_count(const nn_file_info *info) { return info ? info->arch.params : 0; }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "model_internal.h"
 #include "le.h"
 
 /* PNG-style magic: the high-bit byte catches 7-bit transfers, CR LF and LF catch line-ending
@@ -25,6 +25,8 @@
 #define NNIO_TAG_OPTM NNIO_TAG('O', 'P', 'T', 'M')
 #define NNIO_TAG_RNGS NNIO_TAG('R', 'N', 'G', 'S')
 #define NNIO_TAG_PROG NNIO_TAG('P', 'R', 'O', 'G')
+#define NNIO_TAG_TRNG NNIO_TAG('T', 'R', 'N', 'G') /* the model's training generator (format 2) */
+#define NNIO_TAG_TRNG NNIO_TAG('T', 'R', 'N', 'G') /* the model's training generator (format 2) */
 #define NNIO_TAG_END NNIO_TAG('E', 'N', 'D', '!')
 
 #define NNIO_FLAG_REQUIRED 1u
@@ -33,9 +35,10 @@
 
 /* Hard limits beyond those in io.h; every count read from a file is checked against these and
  * against the bytes left before anything is allocated for it. */
-#define NNIO_MAX_FEATURES ((int64_t)1 << 24) /* inputs or units of one layer */
-#define NNIO_MAX_PARAMS ((int64_t)1 << 30)   /* parameters of a whole model */
-#define NNIO_MAX_TENSORS 128                 /* two per layer at most */
+#define NNIO_MAX_FEATURES NN_FORMAT_MAX_FEATURES
+#define NNIO_MAX_PARAMS NN_FORMAT_MAX_PARAMS
+#define NNIO_MAX_TENSORS (NN_MODEL_MAX_LAYERS * NN__MAX_LAYER_TENSORS)
+#define NNIO_MAX_SETTINGS 4096               /* bytes of one layer's own settings */
 #define NNIO_MAX_NAME 64                     /* tensor, activation, hyperparameter, state names */
 #define NNIO_MAX_HPARAMS 16
 #define NNIO_MAX_STATES 8
@@ -46,8 +49,9 @@
 
 /* ---- where the bytes come from ---- */
 
-/* Memory (mem non-NULL) or a stream (fp), read front to back. crc runs over every byte consumed,
- * for the end section's whole-file checksum. */
+/* Memory (mem non-NULL) or a regular file (fp), read front to back. size is the memory's size or
+ * the file's from fstat: no read goes past it, whatever lengths the file declares. crc runs over
+ * every byte consumed, for the end section's whole-file checksum. */
 typedef struct nnio_src {
     const uint8_t *mem;
     FILE *fp;
@@ -57,8 +61,10 @@ typedef struct nnio_src {
 } nnio_src;
 
 void nnio_src_mem(nnio_src *s, const void *data, size_t size);
-/* fp must be a regular file opened for reading at offset 0. */
-nn_status nnio_src_file(nnio_src *s, FILE *fp);
+/* Open path: a regular file only (a FIFO, device or folder is refused without waiting on it).
+ * Release with nnio_src_close(). */
+nn_status nnio_src_open(nnio_src *s, const char *path);
+void nnio_src_close(nnio_src *s);
 /* Exactly n bytes into dst. */
 nn_status nnio_src_read(nnio_src *s, uint8_t *dst, size_t n);
 /* A section payload of len bytes (the caller checked len <= bytes left): from memory the whole of it
@@ -69,9 +75,6 @@ nn_status nnio_src_payload(nnio_src *s, uint64_t len, uint64_t want, const uint8
 /* zlib's crc32 over any size_t length. */
 uint32_t nnio_crc32(uint32_t crc, const void *p, size_t n);
 
-/* Whole regular file into a new buffer (caller frees). */
-nn_status nnio_read_file(const char *path, uint8_t **data, size_t *size);
-
 /* ---- the container: header and sections ---- */
 
 typedef struct nnio_section {
@@ -79,20 +82,24 @@ typedef struct nnio_section {
     uint32_t flags;
     uint64_t offset;   /* absolute offset of the payload */
     uint64_t length;   /* payload bytes in the file */
-    const uint8_t *payload;
-    uint64_t avail;    /* bytes of payload at hand: length, or less when the visitor wanted less */
+    const uint8_t *payload; /* all length bytes */
+    uint8_t *owned;         /* payload's buffer when read from a file; a visitor may keep it (and set
+                               this to NULL), else the walk frees it after the visit */
+    unsigned major;         /* the file's format version, which decides the layout of ARCH */
 } nnio_section;
 
 typedef struct nnio_visitor {
-    /* How many payload bytes of a known section the visitor needs (a stream skips the rest). */
-    uint64_t (*want)(void *ctx, uint32_t tag, uint64_t length);
+    /* The most payload bytes a valid known section can have, given what was visited before (ARCH
+     * always comes first). A longer section is refused before any of it is read. */
+    uint64_t (*limit)(void *ctx, uint32_t tag);
     /* Called for each known section after its checksum was verified. */
-    nn_status (*visit)(void *ctx, const nnio_section *s);
+    nn_status (*visit)(void *ctx, nnio_section *s);
     void *ctx;
 } nnio_visitor;
 
 /* Check the header, walk every section to the end section, verify every checksum and the section
- * rules (ARCH first, known sections at most once, TENS present, nothing after the end). */
+ * rules (ARCH first, known sections at most once, TENS present, nothing after the end). Known
+ * sections are read whole; unknown ones are only checksummed. */
 nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsigned *minor);
 
 /* Tag as text for messages ("TENS", or "0x00ab12ff" when not printable); buf holds 11 bytes. */
@@ -100,20 +107,14 @@ const char *nnio_tag_name(uint32_t tag, char buf[11]);
 
 /* ---- section payloads shared by the loader and nn_file_info ---- */
 
-typedef struct nnio_layer {
-    nn_layer_kind kind;
-    nn_activation act;
-    int64_t in;
-    int64_t out;
-    int64_t params;
-} nnio_layer;
-
+/* The architecture: every layer set up through its kind (shapes, tensors), nothing allocated. */
 typedef struct nnio_arch {
-    int64_t input;
+    nn__shape input;
     nn_loss_kind loss;
     int count;
-    nnio_layer layer[NN_MODEL_MAX_LAYERS];
-    int64_t params;
+    nn__layer layer[NN_MODEL_MAX_LAYERS];
+    int64_t params;  /* trainable values */
+    int64_t buffers; /* untrained state */
 } nnio_arch;
 
 nn_status nnio_parse_arch(nnio_arch *out, const nnio_section *s);
@@ -146,7 +147,25 @@ nn_status nnio_get_name(nnio_cur *c, char buf[NNIO_MAX_NAME + 1], const char *wh
 /* "model file: truncated <what> at byte N" */
 nn_status nnio_truncated(const nnio_cur *c, const char *what);
 
-/* Parameters of a layer from its sizes, or -1 on overflow or past the limits. */
-int64_t nnio_layer_params(nn_layer_kind kind, int64_t in, int64_t out);
+
+/* ---- the one validation path: nn_model_load, nn_file_info_read and nn_model_save ---- */
+
+/* Walk src and check everything in it, then build the model it describes (which checks what only
+ * the model and optimizer know: hyperparameter values, the optimizer's state layout). out NULL:
+ * the model is built, checked and freed. extra, when non-NULL, also visits each known section
+ * after the loader accepted it (it never takes ownership). major and minor may be NULL. */
+nn_status nnio_load(nn_model **out, nnio_src *src, const nn_load_options *o, const nnio_visitor *extra,
+                    unsigned *major, unsigned *minor);
+/* nnio_load from a path: the failure message names the file ("model file 'a.nnm': ..."). */
+nn_status nnio_load_path(nn_model **out, const char *path, const nn_load_options *o, const nnio_visitor *extra,
+                         unsigned *major, unsigned *minor);
+/* The checks of nnio_load short of building the model, with the default options (non-finite
+ * values refused), on bytes the writer encoded: what the writer produces, the reader accepts. */
+nn_status nnio_check_encoded(const uint8_t *data, size_t size);
+/* The byte offset of the ARCH payload in every file the writer makes. */
+#define NNIO_ARCH_OFFSET (NNIO_HEADER_LEN + NNIO_SECTION_HEADER_LEN)
+
+/* The caller's load options of any known version, as this version's struct. */
+nn_status nnio_load_options(nn_load_options *o, const nn_load_options *opts);
 
 #endif /* NN_IO_FORMAT_H */

@@ -1,18 +1,27 @@
-/* Loading a model: first the whole file is walked and validated against the architecture without
- * allocating anything sized by the file; only then is the model built through the public API and
- * the tensors copied in. */
+/* Loading a model: first the whole file is walked and validated against the architecture, holding
+ * no more than a valid file of that architecture needs; only then is the model built through the
+ * public API and the tensors copied in. This is the format's one validation path: nn_model_load,
+ * nn_file_info_read (which builds the model and drops it) and nn_model_save (which checks its own
+ * output) all go through it, so that they accept and refuse the same files with the same words. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
 
-nn_load_options nn_load_default(void)
+static const size_t load_sizes[] = {sizeof(nn_load_options)};
+static const nn_load_options load_defaults = NN_LOAD_OPTIONS_INIT;
+
+nn_status nn_load_options_init(nn_load_options *opts, unsigned version)
 {
-    nn_load_options o;
-    memset(&o, 0, sizeof o);
-    o.version = NN_OPTIONS_VERSION;
-    return o;
+    return nn__options_init(opts, version, &load_defaults, load_sizes, NN_LOAD_OPTIONS_VERSION,
+                            "nn_load_options_init");
+}
+
+/* The caller's options of any known version, as this version's struct. */
+nn_status nnio_load_options(nn_load_options *o, const nn_load_options *opts)
+{
+    return nn__options_take(o, &load_defaults, opts, load_sizes, NN_LOAD_OPTIONS_VERSION, "nn_model_load");
 }
 
 typedef struct blob {
@@ -28,7 +37,7 @@ typedef struct opt_state {
 typedef struct load_ctx {
     const nn_load_options *o;
     nnio_arch arch;
-    blob kernel[NN_MODEL_MAX_LAYERS], bias[NN_MODEL_MAX_LAYERS];
+    blob tensor[NN_MODEL_MAX_LAYERS][NN__MAX_LAYER_TENSORS]; /* by layer and the layer's tensor order */
     int has_opt;
     nn_optimizer_kind opt_kind;
     uint64_t iterations;
@@ -37,9 +46,11 @@ typedef struct load_ctx {
     float hp_value[NNIO_MAX_HPARAMS];
     uint64_t hp_offset[NNIO_MAX_HPARAMS];
     opt_state state[NNIO_MAX_STATES];
-    int has_rng;
-    uint64_t rng[NN_RNG_STATE_WORDS];
+    int has_rng, has_train_rng;
+    uint64_t rng[NN_RNG_STATE_WORDS], train_rng[NN_RNG_STATE_WORDS];
     int64_t epoch;
+    uint8_t *kept[2];           /* TENS and OPTM payloads read from a file, which blobs point into */
+    const nnio_visitor *extra;
 } load_ctx;
 
 /* n float32 values at p: refused when one is NaN or infinite, unless the caller allows them. */
@@ -49,24 +60,28 @@ static nn_status check_finite(const load_ctx *L, const uint8_t *p, uint64_t n, u
     for (uint64_t i = 0; i < n; i++) {
         /* All exponent bits set means infinity or NaN. */
         if ((nnio_load_u32(p + 4 * i) & 0x7f800000u) == 0x7f800000u)
-            return nn__fail(NN_ERR_NUMERIC, "model file: %s has a non-finite value at element %llu (byte %llu); "
-                                            "set allow_nonfinite to load it anyway",
+            return nn__fail(NN_ERR_NUMERIC, "model file: %s has a non-finite value at element %llu (byte %llu), "
+                                            "which nn_model_load refuses unless allow_nonfinite is set",
                             what, (unsigned long long)i, (unsigned long long)(offset + 4 * i));
     }
     return NN_OK;
 }
 
-/* Which layer and which of its tensors a name refers to; -1 when no dense layer has that name. */
-static int tensor_slot(const nnio_arch *a, const char *name, int *is_bias)
+/* The file's name of tensor k of layer i: "<kind>_<i>/<tensor>", e.g. "dense_0/kernel". */
+static void tensor_name(char *buf, size_t cap, const nn__layer *l, int i, int k)
 {
-    for (int i = 0; i < a->count; i++) {
-        if (a->layer[i].kind != NN_LAYER_DENSE) continue;
-        char want[NNIO_MAX_NAME + 1];
-        snprintf(want, sizeof want, "dense_%d/kernel", i);
-        if (strcmp(name, want) == 0) return *is_bias = 0, i;
-        snprintf(want, sizeof want, "dense_%d/bias", i);
-        if (strcmp(name, want) == 0) return *is_bias = 1, i;
-    }
+    snprintf(buf, cap, "%s_%d/%s", l->ops->name, i, l->spec[k].name);
+}
+
+/* Which layer and which of its tensors a name refers to; -1 when none has that name. */
+static int tensor_slot(const nnio_arch *a, const char *name, int *slot)
+{
+    for (int i = 0; i < a->count; i++)
+        for (int k = 0; k < a->layer[i].ntensors; k++) {
+            char want[NNIO_MAX_NAME + 1];
+            tensor_name(want, sizeof want, &a->layer[i], i, k);
+            if (strcmp(name, want) == 0) return *slot = k, i;
+        }
     return -1;
 }
 
@@ -105,17 +120,20 @@ static nn_status parse_tensor(load_ctx *L, nnio_cur *c)
                             (unsigned long long)at, (long long)NNIO_MAX_PARAMS);
     }
     shape_text(shape, sizeof shape, rank, dims);
-    int is_bias, i = tensor_slot(&L->arch, name, &is_bias);
+    int k, i = tensor_slot(&L->arch, name, &k);
     if (i < 0)
-        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu belongs to no dense layer", name,
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu belongs to no layer", name,
                         (unsigned long long)at);
-    const nnio_layer *l = &L->arch.layer[i];
-    int ok = is_bias ? rank == 1 && dims[0] == l->out : rank == 2 && dims[0] == l->in && dims[1] == l->out;
-    if (!ok)
-        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu: shape %s does not match layer %d "
-                                       "(%lld -> %lld)",
-                        name, (unsigned long long)at, shape, i, (long long)l->in, (long long)l->out);
-    blob *b = is_bias ? &L->bias[i] : &L->kernel[i];
+    const nn__tensor_spec *spec = &L->arch.layer[i].spec[k];
+    int ok = (int)rank == spec->rank;
+    for (uint32_t d = 0; ok && d < rank; d++) ok = dims[d] == spec->shape[d];
+    if (!ok) {
+        char want[96];
+        shape_text(want, sizeof want, (uint32_t)spec->rank, spec->shape);
+        return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' at byte %llu: shape %s, layer %d's %s is %s", name,
+                        (unsigned long long)at, shape, i, spec->name, want);
+    }
+    blob *b = &L->tensor[i][k];
     if (b->data)
         return nn__fail(NN_ERR_FORMAT, "model file: duplicate tensor '%s' at byte %llu", name, (unsigned long long)at);
     b->offset = nnio_cur_offset(c);
@@ -131,7 +149,7 @@ static nn_status parse_tensor(load_ctx *L, nnio_cur *c)
 static nn_status parse_tensors(load_ctx *L, const nnio_section *s)
 {
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t count;
     if (!nnio_get_u32(&c, &count)) return nnio_truncated(&c, "tensor count");
     if (count > NNIO_MAX_TENSORS)
@@ -144,12 +162,13 @@ static nn_status parse_tensors(load_ctx *L, const nnio_section *s)
     if (nnio_cur_left(&c))
         return nn__fail(NN_ERR_FORMAT, "model file: %zu bytes after the last tensor (byte %llu)", nnio_cur_left(&c),
                         (unsigned long long)nnio_cur_offset(&c));
-    for (int i = 0; i < L->arch.count; i++) {
-        if (L->arch.layer[i].kind != NN_LAYER_DENSE) continue;
-        if (!L->kernel[i].data || !L->bias[i].data)
-            return nn__fail(NN_ERR_FORMAT, "model file: tensor 'dense_%d/%s' is missing", i,
-                            L->kernel[i].data ? "bias" : "kernel");
-    }
+    for (int i = 0; i < L->arch.count; i++)
+        for (int k = 0; k < L->arch.layer[i].ntensors; k++)
+            if (!L->tensor[i][k].data) {
+                char name[NNIO_MAX_NAME + 1];
+                tensor_name(name, sizeof name, &L->arch.layer[i], i, k);
+                return nn__fail(NN_ERR_FORMAT, "model file: tensor '%s' is missing", name);
+            }
     return NN_OK;
 }
 
@@ -158,7 +177,7 @@ static nn_status parse_optimizer(load_ctx *L, const nnio_section *s)
     nn_status st = nnio_parse_optimizer_kind(&L->opt_kind, s);
     if (st != NN_OK) return st;
     nnio_cur c;
-    nnio_cur_init(&c, s->payload, (size_t)s->avail, s->offset);
+    nnio_cur_init(&c, s->payload, (size_t)s->length, s->offset);
     uint32_t kind, nh, ns;
     nnio_get_u32(&c, &kind);
     if (!nnio_get_u64(&c, &L->iterations) || !nnio_get_u32(&c, &nh)) return nnio_truncated(&c, "optimizer");
@@ -210,21 +229,38 @@ static nn_status parse_optimizer(load_ctx *L, const nnio_section *s)
     return NN_OK;
 }
 
-static uint64_t want_all(void *ctx, uint32_t tag, uint64_t length)
+/* Bytes per tensor record besides its values: name, dtype, rank and dimensions. */
+#define TENSOR_RECORD_MAX (4 + NNIO_MAX_NAME + 8 + 8 * NN_TENSOR_MAX_RANK)
+
+static uint64_t limit(void *ctx, uint32_t tag)
 {
-    (void)ctx;
-    (void)tag;
-    return length;
+    const load_ctx *L = ctx;
+    uint64_t params = (uint64_t)L->arch.params, values = params + (uint64_t)L->arch.buffers, tensors = 0;
+    for (int i = 0; i < L->arch.count; i++) tensors += (uint64_t)L->arch.layer[i].ntensors;
+    switch (tag) {
+    case NNIO_TAG_ARCH:
+        return 4 + 8 * NN__MAX_RANK + 8 + (uint64_t)NN_MODEL_MAX_LAYERS * (28 + NNIO_MAX_NAME + NNIO_MAX_SETTINGS);
+    case NNIO_TAG_META: return 4 + (uint64_t)NN_FORMAT_MAX_META * (8 + 2 * NN_FORMAT_MAX_STRING);
+    case NNIO_TAG_RNGS:
+    case NNIO_TAG_TRNG: return 8 * NN_RNG_STATE_WORDS;
+    case NNIO_TAG_PROG: return 8;
+    /* params <= 2^30, so none of these sums can overflow. */
+    case NNIO_TAG_TENS: return 4 + tensors * TENSOR_RECORD_MAX + 4 * values;
+    case NNIO_TAG_OPTM:
+        return 20 + (uint64_t)NNIO_MAX_HPARAMS * (8 + NNIO_MAX_NAME) +
+               (uint64_t)NNIO_MAX_STATES * (12 + NNIO_MAX_NAME + 4 * params);
+    default: return 0;
+    }
 }
 
-static nn_status visit(void *ctx, const nnio_section *s)
+static nn_status parse_section(load_ctx *L, const nnio_section *s)
 {
-    load_ctx *L = ctx;
     switch (s->tag) {
     case NNIO_TAG_ARCH: return nnio_parse_arch(&L->arch, s);
     case NNIO_TAG_TENS: return parse_tensors(L, s);
     case NNIO_TAG_OPTM: return parse_optimizer(L, s);
     case NNIO_TAG_RNGS: L->has_rng = 1; return nnio_parse_rng(L->rng, s);
+    case NNIO_TAG_TRNG: L->has_train_rng = 1; return nnio_parse_rng(L->train_rng, s);
     case NNIO_TAG_PROG: return nnio_parse_progress(&L->epoch, s);
     case NNIO_TAG_META: {
         /* Not kept by the model, but validated so that a damaged file is never half-accepted. */
@@ -236,6 +272,37 @@ static nn_status visit(void *ctx, const nnio_section *s)
     }
     default: return NN_OK;
     }
+}
+
+static nn_status visit(void *ctx, nnio_section *s)
+{
+    load_ctx *L = ctx;
+    nn_status st = parse_section(L, s);
+    if (st != NN_OK) return st;
+    /* The blobs of TENS and OPTM point into their payload until the model is built. */
+    if (s->owned && (s->tag == NNIO_TAG_TENS || s->tag == NNIO_TAG_OPTM)) {
+        L->kept[s->tag == NNIO_TAG_OPTM] = s->owned;
+        s->owned = NULL;
+    }
+    return L->extra ? L->extra->visit(L->extra->ctx, s) : NN_OK;
+}
+
+static load_ctx *ctx_new(const nn_load_options *o, const nnio_visitor *extra)
+{
+    load_ctx *L = calloc(1, sizeof *L);
+    if (!L) return NULL;
+    L->o = o;
+    L->epoch = -1;
+    L->extra = extra;
+    return L;
+}
+
+static void ctx_free(load_ctx *L)
+{
+    if (!L) return;
+    free(L->kept[0]);
+    free(L->kept[1]);
+    free(L);
 }
 
 /* A call into the model API refused what the file describes: the file is at fault, and the
@@ -301,12 +368,10 @@ static nn_status restore_optimizer(nn_optimizer *opt, const load_ctx *L)
 static nn_status build(nn_model **out, const load_ctx *L)
 {
     nn_model *m;
-    nn_status st = nn_model_create(&m, L->arch.input);
+    nn_status st = nn_model_create_shape(&m, L->arch.input.rank, L->arch.input.dim);
     if (st != NN_OK) return refused(st, "architecture");
     for (int i = 0; i < L->arch.count && st == NN_OK; i++) {
-        const nnio_layer *l = &L->arch.layer[i];
-        st = l->kind == NN_LAYER_DENSE ? nn_model_add_dense_ex(m, l->out, l->act, NULL)
-                                       : nn_model_add_activation(m, l->act);
+        st = nn__model_append(m, &L->arch.layer[i], "nn_model_load");
         if (st != NN_OK) st = refused(st, "layer");
     }
     nn_optimizer *opt = NULL;
@@ -320,21 +385,19 @@ static nn_status build(nn_model **out, const load_ctx *L)
             st = refused(st, "compile");
         }
     }
-    if (st == NN_OK && nn_model_param_count(m) != L->arch.params)
+    if (st == NN_OK && (nn_model_param_count(m) != L->arch.params || nn_model_buffer_count(m) != L->arch.buffers))
         st = nn__fail(NN_ERR_STATE, "model file: the model has %lld parameters, the file describes %lld",
                       (long long)nn_model_param_count(m), (long long)L->arch.params);
     for (int i = 0; i < L->arch.count && st == NN_OK; i++) {
-        const nnio_layer *l = &L->arch.layer[i];
-        nn_layer_info li = NN_LAYER_INFO_INIT;
-        if (l->kind != NN_LAYER_DENSE) continue;
-        st = nn_model_layer_info(m, i, &li);
-        if (st == NN_OK && (!li.weights.data || !li.bias.data || nn_tensor_numel(&li.weights) != l->in * l->out ||
-                            nn_tensor_numel(&li.bias) != l->out))
-            st = nn__fail(NN_ERR_STATE, "model file: layer %d does not expose its parameters", i);
-        if (st != NN_OK) break;
-        copy_floats(li.weights.data, L->kernel[i].data, (size_t)(l->in * l->out));
-        copy_floats(li.bias.data, L->bias[i].data, (size_t)l->out);
+        const nn__layer *l = nn__model_layer(m, i);
+        for (int k = 0; k < l->ntensors; k++) {
+            size_t n = 1;
+            for (int d = 0; d < l->spec[k].rank; d++) n *= (size_t)l->spec[k].shape[d];
+            copy_floats(l->t[k], L->tensor[i][k].data, n);
+        }
     }
+    if (st == NN_OK && L->has_train_rng && (st = nn_rng_set_state(nn_model_rng(m), L->train_rng)) != NN_OK)
+        st = refused(st, "training generator state");
     if (st == NN_OK && L->has_opt) st = restore_optimizer(nn_model_get_optimizer(m), L);
     if (st != NN_OK) {
         nn_model_free(m);
@@ -344,38 +407,79 @@ static nn_status build(nn_model **out, const load_ctx *L)
     return NN_OK;
 }
 
+nn_status nnio_load(nn_model **out, nnio_src *src, const nn_load_options *o, const nnio_visitor *extra,
+                    unsigned *major, unsigned *minor)
+{
+    if (out) *out = NULL;
+    load_ctx *L = ctx_new(o, extra);
+    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_load: out of memory");
+    nnio_visitor v = {limit, visit, L};
+    unsigned maj = 0, min = 0;
+    nn_status st = nnio_walk(src, &v, &maj, &min);
+    if (major) *major = maj;
+    if (minor) *minor = min;
+    nn_model *m = NULL;
+    if (st == NN_OK) st = build(&m, L);
+    if (st == NN_OK && o->rng && L->has_rng && nn_rng_set_state(o->rng, L->rng) != NN_OK) {
+        nn_model_free(m);
+        m = NULL;
+        st = refused(NN_ERR_INVALID_ARGUMENT, "generator state");
+    }
+    if (st == NN_OK) {
+        if (o->epoch) *o->epoch = L->epoch;
+        if (out) *out = m;
+        else nn_model_free(m);
+    }
+    ctx_free(L);
+    return st;
+}
+
+nn_status nnio_load_path(nn_model **out, const char *path, const nn_load_options *o, const nnio_visitor *extra,
+                         unsigned *major, unsigned *minor)
+{
+    nnio_src src;
+    nn_status st = nnio_src_open(&src, path);
+    if (st == NN_OK) {
+        st = nnio_load(out, &src, o, extra, major, minor);
+        nnio_src_close(&src);
+    }
+    if (st != NN_OK) {
+        /* Name the file in the message: "model file 'a.nnm': truncated ..." */
+        char detail[512];
+        const char *msg = nn_last_error();
+        if (strncmp(msg, "model file: ", 12) == 0) {
+            snprintf(detail, sizeof detail, "%s", msg + 12);
+            nn__fail(st, "model file '%s': %s", path, detail);
+        }
+    }
+    return st;
+}
+
+nn_status nnio_check_encoded(const uint8_t *data, size_t size)
+{
+    nn_load_options o = NN_LOAD_OPTIONS_INIT;
+    load_ctx *L = ctx_new(&o, NULL);
+    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory");
+    nnio_src src;
+    nnio_src_mem(&src, data, size);
+    nnio_visitor v = {limit, visit, L};
+    unsigned major, minor;
+    nn_status st = nnio_walk(&src, &v, &major, &minor);
+    ctx_free(L);
+    return st;
+}
+
 nn_status nn_model_load_buffer(nn_model **out, const void *data, size_t size, const nn_load_options *opts)
 {
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
     *out = NULL;
     if (!data && size) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: data is NULL");
-    nn_load_options def = nn_load_default();
-    if (!opts) opts = &def;
-    if (opts->version != NN_OPTIONS_VERSION)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: options version %u, expected %d (use "
-                                                 "nn_load_default())",
-                        opts->version, NN_OPTIONS_VERSION);
-    load_ctx *L = calloc(1, sizeof *L);
-    if (!L) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_load: out of memory");
-    L->o = opts;
-    L->epoch = -1;
+    nn_load_options o;
+    nn_status st = nnio_load_options(&o, opts);
+    if (st != NN_OK) return st;
     nnio_src src;
     nnio_src_mem(&src, data ? data : "", size);
-    nnio_visitor v = {want_all, visit, L};
-    unsigned major, minor;
-    nn_status st = nnio_walk(&src, &v, &major, &minor);
-    nn_model *m = NULL;
-    if (st == NN_OK) st = build(&m, L);
-    if (st == NN_OK && opts->rng && L->has_rng && nn_rng_set_state(opts->rng, L->rng) != NN_OK) {
-        nn_model_free(m);
-        st = refused(NN_ERR_INVALID_ARGUMENT, "generator state");
-    }
-    if (st == NN_OK) {
-        if (opts->epoch) *opts->epoch = L->epoch;
-        *out = m;
-    }
-    free(L);
-    return st;
+    return nnio_load(out, &src, &o, NULL, NULL, NULL);
 }
 
 nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options *opts)
@@ -383,19 +487,8 @@ nn_status nn_model_load(nn_model **out, const char *path, const nn_load_options 
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: out is NULL");
     *out = NULL;
     if (!path) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_load: path is NULL");
-    uint8_t *data;
-    size_t size;
-    nn_status st = nnio_read_file(path, &data, &size);
+    nn_load_options o;
+    nn_status st = nnio_load_options(&o, opts);
     if (st != NN_OK) return st;
-    st = nn_model_load_buffer(out, data, size, opts);
-    free(data);
-    if (st != NN_OK) {
-        /* Name the file in the message: "model file 'a.nnm': truncated ..." */
-        char detail[512];
-        const char *msg = nn_last_error();
-        if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
-        snprintf(detail, sizeof detail, "%s", msg);
-        nn__fail(st, "model file '%s': %s", path, detail);
-    }
-    return st;
+    return nnio_load_path(out, path, &o, NULL, NULL, NULL);
 }

@@ -8,13 +8,13 @@
 #include "atomic_file.h"
 #include "format.h"
 
-nn_save_options nn_save_default(void)
+static const size_t save_sizes[] = {sizeof(nn_save_options)};
+static const nn_save_options save_defaults = NN_SAVE_OPTIONS_INIT;
+
+nn_status nn_save_options_init(nn_save_options *opts, unsigned version)
 {
-    nn_save_options o;
-    memset(&o, 0, sizeof o);
-    o.version = NN_OPTIONS_VERSION;
-    o.epoch = -1;
-    return o;
+    return nn__options_init(opts, version, &save_defaults, save_sizes, NN_SAVE_OPTIONS_VERSION,
+                            "nn_save_options_init");
 }
 
 static size_t begin_section(nnio_buf *b, uint32_t tag, uint32_t flags)
@@ -103,38 +103,59 @@ static void put_tensor(nnio_buf *b, const char *name, int rank, const int64_t *s
     for (size_t i = 0; i < n; i++) nnio_put_f32(b, data[i]);
 }
 
-static nn_status put_layers(nnio_buf *arch, nnio_buf *tens, const nn_model *m, int count)
+/* ARCH, format 2: the input shape, the loss, and per layer its kind, activation and own settings. */
+static nn_status put_arch(nnio_buf *arch, const nn_model *m, int count)
+{
+    const nn__shape *in = nn__model_input(m);
+    nnio_put_u32(arch, (uint32_t)in->rank);
+    for (int d = 0; d < in->rank; d++) nnio_put_i64(arch, in->dim[d]);
+    nnio_put_u32(arch, (uint32_t)nn_model_get_loss(m));
+    nnio_put_u32(arch, (uint32_t)count);
+    for (int i = 0; i < count; i++) {
+        const nn__layer *l = nn__model_layer(m, i);
+        const char *act = nn_activation_name(l->act.kind);
+        if (!act) return nn__fail(NN_ERR_STATE, "nn_model_save: layer %d has an unknown activation", i);
+        nnio_put_u32(arch, (uint32_t)l->ops->kind);
+        nnio_put_str(arch, act, strlen(act));
+        nnio_put_f32(arch, l->act.alpha);
+        size_t at = arch->len;
+        nnio_put_u32(arch, 0); /* settings length, patched below */
+        l->ops->write_settings(l, arch);
+        if (!arch->oom) nnio_store_u32(arch->data + at, (uint32_t)(arch->len - at - 4));
+    }
+    return NN_OK;
+}
+
+/* TENS: every tensor of every layer, trained or not, named "<kind>_<i>/<tensor>". */
+static nn_status put_tensors(nnio_buf *tens, const nn_model *m, int count)
 {
     uint32_t tensors = 0;
+    nnio_put_u32(tens, 0); /* tensor count, patched below */
     for (int i = 0; i < count; i++) {
-        nn_layer_info li = NN_LAYER_INFO_INIT;
-        nn_status st = nn_model_layer_info(m, i, &li);
-        if (st != NN_OK) return st;
-        const char *act = nn_activation_name(li.activation.kind);
-        if (li.kind != NN_LAYER_DENSE && li.kind != NN_LAYER_ACTIVATION)
-            return nn__fail(NN_ERR_UNSUPPORTED, "nn_model_save: layer %d has kind %d, which the format cannot store",
-                            i, (int)li.kind);
-        if (!act) return nn__fail(NN_ERR_STATE, "nn_model_save: layer %d has an unknown activation", i);
-        nnio_put_u32(arch, (uint32_t)li.kind);
-        nnio_put_i64(arch, li.in_features);
-        nnio_put_i64(arch, li.out_features);
-        nnio_put_str(arch, act, strlen(act));
-        nnio_put_f32(arch, li.activation.alpha);
-        if (li.kind != NN_LAYER_DENSE) continue;
-        if (!li.weights.data || !li.bias.data || li.weights.rank != 2 || li.bias.rank != 1 ||
-            li.weights.shape[0] != li.in_features || li.weights.shape[1] != li.out_features ||
-            li.bias.shape[0] != li.out_features)
-            return nn__fail(NN_ERR_STATE, "nn_model_save: dense layer %d does not describe its parameters", i);
-        char name[NNIO_MAX_NAME + 1];
-        snprintf(name, sizeof name, "dense_%d/kernel", i);
-        put_tensor(tens, name, 2, li.weights.shape, li.weights.data,
-                   (size_t)li.in_features * (size_t)li.out_features);
-        snprintf(name, sizeof name, "dense_%d/bias", i);
-        put_tensor(tens, name, 1, li.bias.shape, li.bias.data, (size_t)li.out_features);
-        tensors += 2;
+        const nn__layer *l = nn__model_layer(m, i);
+        for (int k = 0; k < l->ntensors; k++) {
+            char name[NNIO_MAX_NAME + 1];
+            snprintf(name, sizeof name, "%s_%d/%s", l->ops->name, i, l->spec[k].name);
+            size_t n = 1;
+            for (int d = 0; d < l->spec[k].rank; d++) n *= (size_t)l->spec[k].shape[d];
+            put_tensor(tens, name, l->spec[k].rank, l->spec[k].shape, l->t[k], n);
+            tensors++;
+        }
     }
     if (!tens->oom) nnio_store_u32(tens->data, tensors);
     return NN_OK;
+}
+
+/* The reader refused what the writer made: the model exceeds what the format holds. */
+static nn_status refused_by_reader(nn_status st)
+{
+    if (st == NN_ERR_NO_MEMORY) return st;
+    char detail[512];
+    const char *msg = nn_last_error();
+    if (strncmp(msg, "model file: ", 12) == 0) msg += 12;
+    snprintf(detail, sizeof detail, "%s", msg);
+    /* NN_ERR_FORMAT speaks of a damaged file; here a valid model exceeds the format. */
+    return nn__fail(st == NN_ERR_FORMAT ? NN_ERR_UNSUPPORTED : st, "nn_model_save: %s", detail);
 }
 
 static nn_status put_optimizer(nnio_buf *b, nn_model *m, size_t params)
@@ -190,11 +211,24 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
         return nn__fail(NN_ERR_STATE, "nn_model_save: the model has %d layers", count);
 
     nnio_buf arch = {0}, tens = {0};
-    nnio_put_i64(&arch, nn_model_input_features(m));
-    nnio_put_u32(&arch, (uint32_t)nn_model_get_loss(m));
-    nnio_put_u32(&arch, (uint32_t)count);
-    nnio_put_u32(&tens, 0); /* tensor count, patched by put_layers */
-    st = put_layers(&arch, &tens, m, count);
+    st = put_arch(&arch, m, count);
+    if (st == NN_OK && arch.oom) st = nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory encoding the model");
+    if (st == NN_OK) {
+        /* The reader's own check of the architecture, before the weights are copied: a model past
+         * the format's limits is refused without encoding its (possibly huge) tensors. */
+        nnio_section s = {NNIO_TAG_ARCH, NNIO_FLAG_REQUIRED, NNIO_ARCH_OFFSET, arch.len, arch.data, NULL,
+                          NN_FORMAT_VERSION_MAJOR};
+        nnio_arch *parsed = malloc(sizeof *parsed);
+        if (!parsed) st = nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory");
+        else if ((st = nnio_parse_arch(parsed, &s)) != NN_OK) st = refused_by_reader(st);
+        free(parsed);
+    }
+    if (st == NN_OK) st = put_tensors(&tens, m, count);
+    if (st != NN_OK) {
+        nnio_buf_free(&arch);
+        nnio_buf_free(&tens);
+        return st;
+    }
 
     static const uint8_t header[NNIO_HEADER_LEN] = {
         0x89, 'N', 'N', 'M', '\r', '\n', 0x1a, '\n', NN_FORMAT_VERSION_MAJOR, 0, NN_FORMAT_VERSION_MINOR, 0, 0, 0, 0, 0,
@@ -218,6 +252,13 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
         at = begin_section(b, NNIO_TAG_OPTM, 0);
         if ((st = put_optimizer(b, mm, n)) != NN_OK) return st;
         end_section(b, at);
+        /* The training generator goes with the optimizer state: resuming then draws the dropout
+         * masks an uninterrupted run would. */
+        uint64_t s[NN_RNG_STATE_WORDS];
+        nn_rng_get_state(nn_model_rng(mm), s);
+        at = begin_section(b, NNIO_TAG_TRNG, 0);
+        for (int i = 0; i < NN_RNG_STATE_WORDS; i++) nnio_put_u64(b, s[i]);
+        end_section(b, at);
     }
     if (o->rng) {
         uint64_t s[NN_RNG_STATE_WORDS];
@@ -235,19 +276,18 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
     nnio_put_u32(b, b->oom ? 0 : nnio_crc32(0, b->data, at));
     end_section(b, at);
     if (b->oom) return nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory encoding the model");
+    /* Whatever nn_model_load would refuse, refused here, by the same code. */
+    if ((st = nnio_check_encoded(b->data, b->len)) != NN_OK) return refused_by_reader(st);
     return NN_OK;
 }
 
 static nn_status encode_checked(nnio_buf *b, const nn_model *m, const nn_save_options *opts)
 {
-    nn_save_options def = nn_save_default();
     if (!m) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_save: model is NULL");
-    if (!opts) opts = &def;
-    if (opts->version != NN_OPTIONS_VERSION)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_model_save: options version %u, expected %d (use "
-                                                 "nn_save_default())",
-                        opts->version, NN_OPTIONS_VERSION);
-    nn_status st = encode(b, m, opts);
+    nn_save_options o;
+    nn_status st = nn__options_take(&o, &save_defaults, opts, save_sizes, NN_SAVE_OPTIONS_VERSION, "nn_model_save");
+    if (st != NN_OK) return st;
+    st = encode(b, m, &o);
     if (st != NN_OK) nnio_buf_free(b);
     return st;
 }

@@ -1,11 +1,14 @@
-/* Where a model file's bytes come from: memory, or a stream read front to back (nn_file_info reads
- * a file without holding its weights in memory). */
+/* Where a model file's bytes come from: memory, or a file read front to back section by section,
+ * so that a file is judged by its header before anything sized by the file is allocated, and
+ * unknown sections and trailing junk are never held in memory. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "format.h"
@@ -22,15 +25,55 @@ void nnio_src_mem(nnio_src *s, const void *data, size_t size)
     s->size = size;
 }
 
-nn_status nnio_src_file(nnio_src *s, FILE *fp)
+static const char *file_kind(mode_t mode)
 {
-    struct stat st;
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+nn_status nnio_src_open(nnio_src *s, const char *path)
+{
     memset(s, 0, sizeof *s);
-    if (fstat(fileno(fp), &st) != 0) return nn__fail(NN_ERR_IO, "model file: cannot stat: %s", strerror(errno));
-    if (!S_ISREG(st.st_mode)) return nn__fail(NN_ERR_IO, "model file: not a regular file");
+    /* O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever; the type is
+     * checked on the open descriptor, so nothing can swap the file in between. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return nn__fail(NN_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return nn__fail(NN_ERR_IO, "model file: cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return nn__fail(NN_ERR_IO, "model file: %s, not a regular file", file_kind(st.st_mode));
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return nn__fail(NN_ERR_IO, "model file: cannot clear O_NONBLOCK: %s", strerror(e));
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        return nn__fail(NN_ERR_NO_MEMORY, "model file: cannot open a stream: %s", strerror(e));
+    }
     s->fp = fp;
+    /* Every read is bounded by this size, never by a length the file declares. */
     s->size = (uint64_t)st.st_size;
     return NN_OK;
+}
+
+void nnio_src_close(nnio_src *s)
+{
+    if (s->fp) fclose(s->fp);
+    s->fp = NULL;
 }
 
 static nn_status stream_read(nnio_src *s, uint8_t *dst, size_t n)
@@ -108,39 +151,5 @@ nn_status nnio_src_payload(nnio_src *s, uint64_t len, uint64_t want, const uint8
     *crc = c;
     s->crc = (uint32_t)crc32_combine(s->crc, c, (z_off_t)len);
     s->pos += len;
-    return NN_OK;
-}
-
-nn_status nnio_read_file(const char *path, uint8_t **data, size_t *size)
-{
-    *data = NULL;
-    *size = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return nn__fail(NN_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    nnio_src s;
-    nn_status st = nnio_src_file(&s, fp);
-    if (st == NN_OK && s.size > SIZE_MAX)
-        st = nn__fail(NN_ERR_NO_MEMORY, "'%s' is too large for memory", path);
-    uint8_t *buf = NULL;
-    if (st == NN_OK) {
-        /* One extra byte, to notice a file that grew since fstat. */
-        buf = malloc((size_t)s.size + 1);
-        if (!buf) st = nn__fail(NN_ERR_NO_MEMORY, "out of memory reading '%s' (%llu bytes)", path,
-                                (unsigned long long)s.size);
-    }
-    if (st == NN_OK) {
-        size_t got = fread(buf, 1, (size_t)s.size + 1, fp);
-        if (ferror(fp))
-            st = nn__fail(NN_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-        else if (got != s.size)
-            st = nn__fail(NN_ERR_IO, "'%s' changed size while being read", path);
-    }
-    fclose(fp);
-    if (st != NN_OK) {
-        free(buf);
-        return st;
-    }
-    *data = buf;
-    *size = (size_t)s.size;
     return NN_OK;
 }

@@ -13,9 +13,10 @@ static void activation_forward(nn__layer *l, const nn__pass *p, const float *x, 
     nn__act_forward(l->act, y, x, (size_t)(p->batch * nn__shape_numel(&l->out)));
 }
 
-static void activation_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
+static int activation_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
 {
     if (dx) nn__act_backward(l->act, dx, dy, x, y, (size_t)(p->batch * nn__shape_numel(&l->out)));
+    return 0;
 }
 
 static void activation_describe(const nn__layer *l, char *buf, size_t cap)

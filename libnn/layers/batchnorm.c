@@ -73,13 +73,16 @@ static void batchnorm_commit(nn__layer *l, const nn__pass *p)
                                 l->t[MOVING_VARIANCE]);
 }
 
-static void batchnorm_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
+static int batchnorm_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
 {
     (void)x;
     (void)y;
     int64_t c = channels(l), rows = p->batch * (nn__shape_numel(&l->in) / c);
     const float *xhat = l->ws, *inv = xhat + rows * c;
     nn__batchnorm_backward(rows, c, dy, xhat, inv, l->t[GAMMA], l->grad[GAMMA], l->grad[BETA], dx);
+    /* gamma's and beta's gradients are short (one per channel): look at them directly. */
+    return !nn__finite_bits(nn__max_abs_bits(l->grad[GAMMA], (size_t)c)) ||
+           !nn__finite_bits(nn__max_abs_bits(l->grad[BETA], (size_t)c));
 }
 
 static void batchnorm_write(const nn__layer *l, nnio_buf *b)

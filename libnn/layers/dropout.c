@@ -41,17 +41,18 @@ static void dropout_forward(nn__layer *l, const nn__pass *p, const float *x, flo
     nn__dropout_forward(n, rate, p->rng, x, l->ws, y);
 }
 
-static void dropout_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
+static int dropout_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
 {
     (void)x;
     (void)y;
-    if (!dx) return;
+    if (!dx) return 0;
     size_t n = (size_t)(p->batch * nn__shape_numel(&l->in));
     if (NN__CONFIG(l, dropout_config)->rate == 0.0f) {
         nn__copy(n, dy, dx);
-        return;
+        return 0;
     }
     nn__mul(n, dy, l->ws, dx);
+    return 0;
 }
 
 static void dropout_write(const nn__layer *l, nnio_buf *b) { nnio_put_f32(b, NN__CONFIG(l, dropout_config)->rate); }

@@ -18,11 +18,12 @@ static void flatten_forward(nn__layer *l, const nn__pass *p, const float *x, flo
     nn__copy((size_t)(p->batch * nn__shape_numel(&l->in)), x, y);
 }
 
-static void flatten_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
+static int flatten_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
 {
     (void)x;
     (void)y;
     if (dx) nn__copy((size_t)(p->batch * nn__shape_numel(&l->in)), dy, dx);
+    return 0;
 }
 
 static void flatten_describe(const nn__layer *l, char *buf, size_t cap)

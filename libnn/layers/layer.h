@@ -66,8 +66,10 @@ typedef struct nn__layer_ops {
     /* y (batch, out) from x (batch, in). */
     void (*forward)(nn__layer *l, const nn__pass *p, const float *x, float *y);
     /* dy (batch, out) is d loss / d y and may be overwritten; dx (batch, in) is NULL when p->first.
-     * Gradients of the trainable tensors are written (not accumulated) to l->grad[]. */
-    void (*backward)(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx);
+     * Gradients of the trainable tensors are written (not accumulated) to l->grad[]. Returns 0, or 1
+     * when those gradients may hold a NaN or an infinity (a finite loss does not rule that out: an
+     * infinite input behind a saturated unit gives inf * 0): the step is then refused. */
+    int (*backward)(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx);
     /* Optional: after a training step succeeded (finite loss and gradients, optimizer applied), move
      * state that is not trained, such as moving statistics. A failed step then changes nothing. */
     void (*commit)(nn__layer *l, const nn__pass *p);

@@ -63,7 +63,7 @@ int main(void)
     nn_rng *rng = NULL;
     nn_model *m = NULL;
     nn_optimizer *opt = NULL;
-    nn_sgd_options so = nn_sgd_default();
+    nn_sgd_options so = NN_SGD_OPTIONS_INIT;
     so.lr = 0.5f;
     if ((st = nn_rng_create(&rng, 42)) != NN_OK) return failed("nn_rng_create", st);
     if ((st = nn_model_create(&m, N_FEATURES)) != NN_OK) return failed("nn_model_create", st);

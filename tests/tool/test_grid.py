@@ -7,11 +7,13 @@ Usage: test_grid.py NN_MNIST_BINARY"""
 import csv
 import io
 import os
+import resource
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -89,6 +91,97 @@ def check_outputs(out, models, stdout, label, n=9):
         check(accs == sorted(accs, reverse=True), f"{label}: summary sorted by test accuracy")
         check(all(len(t.split()[3].split(".")[1]) == 4 for t in table if t.strip()), f"{label}: 4 decimals")
     return rows
+
+
+def model_sections(blob):
+    """[(tag, flags, payload)] of a model file, without its end section (docs/model-format.md)."""
+    pos, out = 16, []
+    while pos + 20 <= len(blob):
+        tag, flags, length, _ = struct.unpack_from("<4sIQI", blob, pos)
+        if tag == b"END!":
+            break
+        out.append((tag, flags, bytearray(blob[pos + 20:pos + 20 + length])))
+        pos += 20 + length
+    return out
+
+
+def model_file(header, sections):
+    """A model file with every checksum right: damage inside it is only visible to a full check."""
+    out = bytearray(header)
+    for tag, flags, payload in sections:
+        out += struct.pack("<4sIQI", tag, flags, len(payload), zlib.crc32(payload) & 0xFFFFFFFF) + payload
+    end = struct.pack("<I", zlib.crc32(out) & 0xFFFFFFFF)
+    return bytes(out + struct.pack("<4sIQI", b"END!", 1, 4, zlib.crc32(end) & 0xFFFFFFFF) + end)
+
+
+def check_one_validation_path(tmp, data, common, out1, mod1):
+    """Checksum-consistent files with bad contents: info, eval and the grid's resume check refuse
+    them alike (issue 10, item 8)."""
+    model = os.path.join(mod1, "adam_relu.nnm")
+    with open(model, "rb") as f:
+        blob = f.read()
+    secs = model_sections(blob)
+    tags = [t for t, _, _ in secs]
+    bad = {}
+    nan = [[t, fl, bytearray(p)] for t, fl, p in secs]
+    tens = nan[tags.index(b"TENS")][2]
+    struct.pack_into("<I", tens, 4 + 4 + len("dense_0/kernel") + 4 + 4 + 16, 0x7FC00000)  # first kernel value
+    bad["nan-weight"] = model_file(blob[:16], nan)
+    lr = [[t, fl, bytearray(p)] for t, fl, p in secs]
+    optm = lr[tags.index(b"OPTM")][2]
+    name_len = struct.unpack_from("<I", optm, 16)[0]
+    struct.pack_into("<f", optm, 20 + name_len, -1.0)  # the first hyperparameter, lr
+    bad["negative-lr"] = model_file(blob[:16], lr)
+    short = [[t, fl, bytearray(p)] for t, fl, p in secs]
+    optm = short[tags.index(b"OPTM")][2]
+    short[tags.index(b"OPTM")][2] = optm[:-4]  # the last state array one value short...
+    struct.pack_into("<Q", short[tags.index(b"OPTM")][2], len(optm) - 4 * 101770 - 8, 101769)  # and saying so
+    bad["short-state"] = model_file(blob[:16], short)
+    check(model_file(blob[:16], secs) == blob, "the test's encoder rebuilds a saved model byte for byte")
+    mention = {"nan-weight": "non-finite", "negative-lr": "lr is -1", "short-state": "values for"}
+    for name, content in bad.items():
+        path = os.path.join(tmp, name + ".nnm")
+        with open(path, "wb") as f:
+            f.write(content)
+        rc_i, _, se_i = run("info", path)
+        rc_e, _, se_e = run("eval", "--data-dir", data, "--no-download", path)
+        msg_i = se_i.strip().replace("nn-mnist info: ", "", 1)
+        msg_e = se_e.strip().replace("nn-mnist eval: ", "", 1)
+        check(rc_i == 1 and rc_e == 1 and msg_i == msg_e and path in msg_i and mention[name] in msg_i,
+              f"{name}: info and eval refuse it with one message ({se_i.strip()[:200]} | {se_e.strip()[:200]})")
+
+    # A finished run whose model is checksum-consistent but invalid is redone, not trusted.
+    with open(model, "wb") as f:
+        f.write(bad["nan-weight"])
+    rc, so, se = run("grid", *common, "--out", out1, "--models", mod1)
+    check(rc == 0 and "1 to train" in se, f"grid redoes a run whose model does not load ({se.strip()[-300:]})")
+    rc, so, se = run("info", model)
+    check(rc == 0, f"the redone model loads ({se.strip()[:200]})")
+
+
+def check_paths_that_are_not_models(tmp, data):
+    """A FIFO is refused at once instead of hanging; a 3 GiB sparse file is judged by its header,
+    not read into memory first (issue 10, item 10)."""
+    fifo = os.path.join(tmp, "pipe.nnm")
+    os.mkfifo(fifo)
+    for sub in (["info"], ["eval", "--data-dir", data, "--no-download"]):
+        try:
+            p = subprocess.run([BIN] + sub + [fifo], capture_output=True, text=True, timeout=30)
+            check(p.returncode == 1 and "FIFO" in p.stderr, f"{sub[0]} refuses a FIFO ({p.stderr.strip()[:200]})")
+        except subprocess.TimeoutExpired:
+            check(False, f"{sub[0]} on a FIFO still blocked after 30 s")
+    sparse = os.path.join(tmp, "sparse.nnm")
+    with open(sparse, "wb") as f:
+        f.truncate(3 << 30)
+    for sub in (["info"], ["eval", "--data-dir", data, "--no-download"]):
+        t0 = time.monotonic()
+        rc, so, se = run(*sub, sparse)
+        took = time.monotonic() - t0
+        check(rc == 1 and "wrong magic at byte 0" in se and took < 5,
+              f"{sub[0]} refuses a 3 GiB file by its header in {took:.1f} s ({se.strip()[:200]})")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    check(peak < 1024, f"no child used 1 GB or more (peak {peak} MB; the 3 GiB file once took 3 GB)")
+    os.remove(sparse)
 
 
 def main():
@@ -170,6 +263,8 @@ def main():
         check(rc == 0 and "Test accuracy:" in so, f"eval prints the test accuracy ({se.strip()[:200]})")
         rc, so, se = run("info", os.path.join(tmp, "missing.nnm"))
         check(rc != 0 and "missing.nnm" in se, "info on a missing file fails with its name")
+        check_one_validation_path(tmp, data, common, out1, mod1)
+        check_paths_that_are_not_models(tmp, data)
 
         # Bad options: refused before any training (no output folder is created), with what is accepted.
         bad_out = os.path.join(tmp, "never")
@@ -182,12 +277,36 @@ def main():
             (["--lr", "-1"], "--lr"),
             (["--dataset", "cifar"], "fashion-mnist"),
             (["--frobnicate"], "unknown option"),
+            # issue 10, item 9: a rate that rounds to float 0 once became the default rate silently;
+            # empty folder names became "/runs"; 4.3e9 parameters got as far as loading the data.
+            (["--lr", "1e-50"], "--lr"),
+            (["--lr", "1e-40"], "smallest normal float"),
+            (["--out", ""], "--out is empty"),
+            (["--models", ""], "--models is empty"),
+            (["--hidden", "65536,65535"], "4347068415 parameters"),
         ]
         for args, expect in cases:
             rc, so, se = run("grid", *common, "--out", bad_out, "--models", bad_out, *args)
             check(rc == 2 and expect in se, f"refused {' '.join(args)} -> rc {rc}: {se.strip()[:160]}")
         check(not os.path.exists(os.path.join(bad_out, "runs")) or not os.listdir(os.path.join(bad_out, "runs")),
               "refused runs trained nothing")
+        rc, so, se = run("grid", "--data-dir", os.path.join(tmp, "nothing"), "--no-download", "--out", bad_out,
+                         "--hidden", "65536,65535")
+        check(rc == 2 and "parameters" in se and "nothing" not in se,
+              f"an oversized network is refused before the data are looked for: {se.strip()[:160]}")
+        rc, so, se = run("report", "--out", "")
+        check(rc == 2 and "--out is empty" in se and "/runs" not in se, f"report --out '' refused: {se.strip()[:160]}")
+        # Two hidden layers of one size are an ordinary network; a tiny rate is kept exactly.
+        out_hh, mod_hh = os.path.join(tmp, "hh"), os.path.join(tmp, "hh-m")
+        rc, so, se = run("grid", *common, "--out", out_hh, "--models", mod_hh, "--hidden", "16,16", "--lr", "1e-30",
+                         "--optimizers", "sgd", "--activations", "relu", "--quiet")
+        check(rc == 0, f"--hidden 16,16 --lr 1e-30 accepted ({se.strip()[:160]})")
+        if rc == 0:
+            rc, so, se = run("info", os.path.join(mod_hh, "sgd_relu.nnm"))
+            check(rc == 0 and "784 -> 16" in so and "16 -> 16" in so and "16 -> 10" in so,
+                  "the model has two hidden layers of 16")
+            rows = read_csv(os.path.join(out_hh, "results.csv"))
+            check(rows[1][rows[0].index("Learning Rate")] == "1e-30", f"--lr 1e-30 used as given ({rows[1]})")
         rc, so, se = run("grid", *common, "--out", "/proc/nn-mnist-results")
         check(rc == 2 and "/proc/nn-mnist-results" in se, f"unwritable output folder refused: {se.strip()[:160]}")
         rc, so, se = run("grid", "--data-dir", os.path.join(tmp, "nothing"), "--no-download", "--out", bad_out)

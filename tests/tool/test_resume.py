@@ -142,11 +142,11 @@ def signal_test(rnd, data, ref_out, ref_models, base):
 def leftovers_test(data, ref_out, ref_models, out, models, saved_ckpt):
     """What a SIGKILL can leave (a temporary file between mkstemp and rename, the checkpoint of a run
     killed between writing its record and removing the checkpoint) must not stay forever."""
-    # The names are those the writers use: fsutil.c and libnn's atomic_file.c (<file>.tmp-XXXXXX),
-    # plot_canvas.c (<figure>.png.XXXXXX) and the writability probe (.nn-mnist-probe-XXXXXX).
-    planted = [os.path.join(models, "adam_relu.nnm.tmp-Ab12Cd"), os.path.join(out, "runs", "sgd_relu.rec.tmp-Xy34Zw"),
-               os.path.join(out, "results.csv.tmp-Qw56Er"), os.path.join(out, "curves.png.Zx78Cv"),
-               os.path.join(models, ".nn-mnist-probe-Po90Iu")]
+    # Every writer (fsutil.c, plot_canvas.c, the writability probe, libnn's atomic_file.c) names its
+    # temporaries .<file>.nntmp-XXXXXX (tmpname.h); test_sweep.py checks that nothing else goes.
+    planted = [os.path.join(models, ".adam_relu.nnm.nntmp-Ab12Cd"), os.path.join(out, "runs", ".sgd_relu.rec.nntmp-Xy34Zw"),
+               os.path.join(out, ".results.csv.nntmp-Qw56Er"), os.path.join(out, ".curves.png.nntmp-Zx78Cv"),
+               os.path.join(models, ".nn-mnist-probe.nntmp-Po90Iu")]
     for p in planted:
         with open(p, "wb") as f:
             f.write(b"half a file")
@@ -253,7 +253,7 @@ def disk_child(work, data, ref_out, ref_models):
     named = re.search(re.escape(full) + r"/m/\w+(\.ckpt)?\.nnm", se)
     check(rc != 0 and rc != 130 and "No space left on device" in se and named is not None,
           f"64 KiB tmpfs: fails naming the file it could not write ({rc}: {tail(se)})")
-    stray = sorted(p for p in gf.listing(full) if ".tmp" in p or "probe" in p)
+    stray = sorted(p for p in gf.listing(full) if ".nntmp-" in p or "probe" in p)
     check(not stray, f"64 KiB tmpfs: no temporary file left ({stray})")
 
     # Room for the three sgd models and one Adam checkpoint, not two: the disk fills in the 4th run.
@@ -273,7 +273,7 @@ def disk_child(work, data, ref_out, ref_models):
     check("rerun the same command" in se, "disk full mid-run: says that a rerun continues")
     done = gf.check_partial(check, ref_out, ref_models, out, models, "disk full mid-run")
     check(done == sorted(RUNS[:3]), f"disk full mid-run: the three sgd runs finished before it ({done})")
-    stray = sorted(p for p in gf.listing(mid) if ".tmp" in p or "probe" in p)
+    stray = sorted(p for p in gf.listing(mid) if ".nntmp-" in p or "probe" in p)
     check(not stray, f"disk full mid-run: no temporary file left ({stray})")
     ok, why = mount("-o", "remount,size=64m", mid)
     check(ok, f"tmpfs grown ({why})")

@@ -29,7 +29,9 @@ void nnm_config_defaults(nnm_config *c)
     c->jobs = 0; /* the number of cores, decided at run time */
 }
 
-int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen)
+/* Splits "a,b,c" into at most NNM_MAX_LIST items; a repeat is refused when unique is set. */
+static int split_list(const char *arg, char out[][NNM_MAX_NAME], int *n, int unique, const char *what, char *err,
+                      size_t errlen)
 {
     *n = 0;
     const char *p = arg;
@@ -46,7 +48,7 @@ int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const cha
         }
         memcpy(out[*n], p, len);
         out[*n][len] = '\0';
-        for (int i = 0; i < *n; i++)
+        for (int i = 0; unique && i < *n; i++)
             if (strcmp(out[i], out[*n]) == 0) {
                 snprintf(err, errlen, "%s: '%s' is listed twice", what, out[*n]);
                 return -1;
@@ -55,6 +57,11 @@ int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const cha
         if (!comma) return 0;
         p = comma + 1;
     }
+}
+
+int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen)
+{
+    return split_list(arg, out, n, 1, what, err, errlen);
 }
 
 int nnm_parse_int(const char *arg, int64_t lo, int64_t hi, int64_t *out, const char *what, char *err, size_t errlen)
@@ -74,7 +81,8 @@ int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t err
 {
     char names[NNM_MAX_LIST][NNM_MAX_NAME];
     int count;
-    if (nnm_parse_names(arg, names, &count, "--hidden", err, errlen) != 0) return -1;
+    /* Two layers of one size are an ordinary network (128,128): sizes may repeat, names may not. */
+    if (split_list(arg, names, &count, 0, "--hidden", err, errlen) != 0) return -1;
     if (count > NNM_MAX_HIDDEN) {
         snprintf(err, errlen, "--hidden: at most %d hidden layers", NNM_MAX_HIDDEN);
         return -1;
@@ -108,6 +116,26 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
     }
     if (c->epochs < 1 || c->batch_size < 1 || c->threads < 1 || c->jobs < 0) {
         snprintf(err, errlen, "epochs, batch size, threads and jobs must be positive");
+        return -1;
+    }
+    /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
+     * the network is known before the data are loaded: refuse one that cannot be trained now, not
+     * after minutes of downloading, or with an allocation failure half-way through a grid. */
+    int64_t params = 0, in = NNM_IMAGE_PIXELS;
+    for (int i = 0; i <= c->n_hidden; i++) {
+        int64_t out = i < c->n_hidden ? c->hidden[i] : NNM_CLASSES;
+        params += in * out + out; /* at most 8 layers of 65536 x 65536: no overflow */
+        in = out;
+    }
+    if (params > NNM_MAX_PARAMS) {
+        char sizes[160] = "";
+        size_t used = 0;
+        for (int i = 0; i < c->n_hidden && used < sizeof sizes; i++)
+            used += (size_t)snprintf(sizes + used, sizeof sizes - used, "%s%" PRId64, i ? "," : "", c->hidden[i]);
+        snprintf(err, errlen,
+                 "--hidden %s: the network has %" PRId64 " parameters (%d inputs, %d classes), more than the %"
+                 PRId64 " nn-mnist trains (each takes 16 bytes or more while training)",
+                 sizes, params, NNM_IMAGE_PIXELS, NNM_CLASSES, (int64_t)NNM_MAX_PARAMS);
         return -1;
     }
     return 0;

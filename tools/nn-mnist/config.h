@@ -9,6 +9,11 @@
 #define NNM_MAX_NAME 32
 #define NNM_MAX_HIDDEN 8
 #define NNM_MAX_GRID_EPOCHS 5000 /* bounded by what a checkpoint's metadata can carry (train.c) */
+#define NNM_IMAGE_PIXELS 784     /* MNIST and Fashion-MNIST: 28 x 28 images */
+#define NNM_CLASSES 10
+/* The largest network nn-mnist trains: 2^28 parameters, 1 GiB of weights and, with gradients and
+ * Adam's two moments, 4 GiB per model being trained (--jobs of them at once). */
+#define NNM_MAX_PARAMS ((int64_t)1 << 28)
 
 typedef struct nnm_config {
     char activations[NNM_MAX_LIST][NNM_MAX_NAME];

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ typedef struct dataset_info {
     const char *system_dir;          /* a distribution's packaged copy, or NULL */
     const char *system_package;      /* the package that installs it there */
     const char *mirror_env;          /* environment variable naming the only mirror, or NULL */
+    const char *title;               /* the name in messages */
+    int classes, rows, cols;         /* what every file of the dataset must hold */
 } dataset_info;
 
 static const dataset_info known[] = {
@@ -37,6 +40,8 @@ static const dataset_info known[] = {
         NULL,
         NULL,
         "NN_MNIST_MIRROR",
+        "MNIST",
+        10, 28, 28,
     },
     {
         "fashion-mnist",
@@ -51,6 +56,8 @@ static const dataset_info known[] = {
         "/usr/share/datasets/fashion-mnist",
         "dataset-fashion-mnist",
         NULL,
+        "Fashion-MNIST",
+        10, 28, 28,
     },
 };
 
@@ -213,6 +220,13 @@ static int download(const dataset_info *ds, const char *target, const char *cons
     return 0;
 }
 
+static const dataset_info *lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i].name, name) == 0) return &known[i];
+    return NULL;
+}
+
 int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *err, size_t errlen)
 {
     report r = {err, errlen, 0};
@@ -223,9 +237,7 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
     }
     memset(out, 0, sizeof *out);
     const char *name = req->dataset ? req->dataset : "mnist";
-    const dataset_info *ds = NULL;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(known[i].name, name) == 0) ds = &known[i];
+    const dataset_info *ds = lookup(name);
     if (!ds) {
         say(&r, "unknown dataset '%s' (known: mnist, fashion-mnist)", name);
         return -1;
@@ -305,5 +317,117 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
         return -1;
     }
     if (err && errlen) err[0] = '\0';
+    return 0;
+}
+
+/* The SHA-256 of the IDX file a dataset was loaded from, as lowercase hex. The reader refuses any
+ * byte beyond the header and the body, so header + body is the uncompressed file exactly, whether
+ * it was found gzipped or not: the published sums apply without decompressing a second time. */
+static int content_sha256(const nn_dataset *d, int labels, char hex[65])
+{
+    const int64_t n = nn_dataset_count(d);
+    int64_t rows = 0, cols = 0;
+    nn_dataset_image_size(d, &rows, &cols);
+    const uint32_t dims[3] = {(uint32_t)n, (uint32_t)rows, (uint32_t)cols};
+    const int rank = labels ? 1 : 3;
+    unsigned char head[16] = {0, 0, 0x08, (unsigned char)rank};
+    for (int i = 0; i < rank; i++)
+        for (int b = 0; b < 4; b++) head[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
+    const void *body = labels ? (const void *)nn_dataset_labels(d) : (const void *)nn_dataset_images(d);
+    const size_t body_len = (size_t)n * (labels ? 1 : (size_t)nn_dataset_features(d));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(md, head, 4 + 4 * (size_t)rank) == 1 && EVP_DigestUpdate(md, body, body_len) == 1 &&
+             EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(md);
+    if (!ok) return -1;
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 15];
+    }
+    hex[64] = '\0';
+    return 0;
+}
+
+/* The known dataset and role whose published content has this SHA-256; 0 when none has. The named
+ * dataset's sums are the request's when it replaces them (tests). */
+static int identify(const char *hex, const dataset_info *named, const char *const *named_sums,
+                    const dataset_info **owner, int *file)
+{
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        const char *const *sums = &known[k] == named && named_sums ? named_sums : known[k].sha256;
+        for (int i = 0; i < NNM_N_FILES; i++)
+            if (strcmp(hex, sums[i]) == 0) {
+                *owner = &known[k];
+                *file = i;
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* Refuses a file that is, by its content, a known dataset's file other than the one its place
+ * calls for: MNIST found under --dataset fashion-mnist (the results would carry the wrong name), or
+ * MNIST's training images where its test images belong. A file no known dataset has is taken as
+ * given: the user's own data in the IDX layout, which the shape and class checks still cover. */
+static int check_identity(const dataset_info *ds, const nnm_data_request *req, const nnm_dataset_paths *paths,
+                          nn_dataset *const sets[2], char *err, size_t errlen)
+{
+    const char *path[NNM_N_FILES] = {paths->train_images, paths->train_labels, paths->test_images,
+                                     paths->test_labels};
+    for (int i = 0; i < NNM_N_FILES; i++) {
+        char hex[65];
+        if (content_sha256(sets[i / 2], i % 2, hex) != 0) {
+            snprintf(err, errlen, "%s: cannot compute its SHA-256", path[i]);
+            return -1;
+        }
+        const dataset_info *owner;
+        int file;
+        if (!identify(hex, ds, req->sha256, &owner, &file) || (owner == ds && file == i)) continue;
+        if (owner != ds)
+            snprintf(err, errlen,
+                     "%s is %s's %s (by its SHA-256), not %s's. Use --dataset %s, or point --data-dir at %s's "
+                     "files",
+                     path[i], owner->title, owner->files[file], ds->title, owner->name, ds->title);
+        else
+            snprintf(err, errlen, "%s is %s's %s (by its SHA-256), not its %s: the files are mixed up", path[i],
+                     ds->title, ds->files[file], ds->files[i]);
+        return -1;
+    }
+    return 0;
+}
+
+int nnm_load_dataset(const nnm_data_request *req, const nnm_dataset_paths *paths, nn_dataset **train,
+                     nn_dataset **test, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!train || !test) return -1;
+    *train = *test = NULL;
+    if (!req || !paths || !err || errlen == 0) return -1;
+    const char *name = req->dataset ? req->dataset : "mnist";
+    const dataset_info *ds = lookup(name);
+    if (!ds) {
+        snprintf(err, errlen, "unknown dataset '%s' (known: mnist, fashion-mnist)", name);
+        return -1;
+    }
+    nn_dataset *sets[2] = {NULL, NULL};
+    if (nn_dataset_load_idx_expect(&sets[0], paths->train_images, paths->train_labels, ds->classes, ds->rows,
+                                   ds->cols) != NN_OK ||
+        nn_dataset_load_idx_expect(&sets[1], paths->test_images, paths->test_labels, ds->classes, ds->rows,
+                                   ds->cols) != NN_OK) {
+        snprintf(err, errlen, "%s", nn_last_error());
+        nn_dataset_free(sets[0]);
+        return -1;
+    }
+    if (check_identity(ds, req, paths, sets, err, errlen) != 0) {
+        nn_dataset_free(sets[0]);
+        nn_dataset_free(sets[1]);
+        return -1;
+    }
+    *train = sets[0];
+    *test = sets[1];
     return 0;
 }

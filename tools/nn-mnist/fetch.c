@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "tmpname.h"
+
 /* The largest file of either dataset is 47 MB uncompressed (26 MB compressed); anything much
  * bigger is a wrong URL or a hostile server, and must not fill the disk. */
 #define FETCH_MAX_BYTES (128LL << 20)
@@ -207,9 +209,9 @@ static int transfer(const char *url, sink *s, char *why, size_t whylen)
 int nnm_fetch_verified(const char *url, const char *dir, const char *name, const char *sha256_hex, int quiet,
                        char *why, size_t whylen)
 {
-    char tmp[4096], final[4096];
+    char tmp[4096 + NNM_TMP_EXTRA], final[4096];
     if ((size_t)snprintf(final, sizeof final, "%s/%s", dir, name) >= sizeof final ||
-        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.part-XXXXXX", dir, name) >= sizeof tmp) {
+        nnm_tmp_template(tmp, sizeof tmp, final) != 0) {
         set_why(why, whylen, "path too long");
         return -1;
     }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmpname.h"
+
 int nnm_mkdirs(const char *path, char *err, size_t errlen)
 {
     char buf[4096];
@@ -39,8 +41,12 @@ int nnm_mkdirs(const char *path, char *err, size_t errlen)
 
 int nnm_check_writable(const char *dir, char *err, size_t errlen)
 {
-    char probe[4096];
-    snprintf(probe, sizeof probe, "%s/.nn-mnist-probe-XXXXXX", dir);
+    char name[4096], probe[4096 + NNM_TMP_EXTRA];
+    if (snprintf(name, sizeof name, "%s/nn-mnist-probe", dir) >= (int)sizeof name ||
+        nnm_tmp_template(probe, sizeof probe, name) != 0) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
     int fd = mkstemp(probe);
     if (fd < 0) {
         snprintf(err, errlen, "folder %s is not writable: %s", dir, strerror(errno));
@@ -71,7 +77,7 @@ static int fsync_dir_of(const char *path)
 int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
+    if (nnm_tmp_template(tmp, sizeof tmp, path) != 0) {
         snprintf(err, errlen, "%s: path too long", path);
         return -1;
     }

@@ -8,10 +8,11 @@
 int nnm_mkdirs(const char *path, char *err, size_t errlen);
 
 /* Checks that a folder can take new files, by creating and removing one (root ignores modes, so
- * access(2) would lie); 0 or -1 with err. */
+ * access(2) would lie; the probe is named as tmpname.h says); 0 or -1 with err. */
 int nnm_check_writable(const char *dir, char *err, size_t errlen);
 
-/* Replace path with data atomically: temporary file in the same folder, fsync, rename, folder fsync.
+/* Replace path with data atomically: temporary file in the same folder (named as tmpname.h says),
+ * fsync, rename, folder fsync.
  * On failure the earlier file is intact and the temporary removed; 0 or -1 with err. */
 int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "fsutil.h"
 #include "mpi_grid.h"
 #include "report.h"
+#include "tmpname.h"
 
 /* Set by the signal handler and by a failing worker, read by every thread: a lock-free atomic is
  * safe in both places (a volatile sig_atomic_t is not, between threads). */
@@ -84,24 +86,10 @@ int nnm_load_datasets(const nnm_config *c, nn_dataset **train, nn_dataset **test
     req.allow_download = !c->no_download;
     req.quiet = c->quiet;
     nnm_dataset_paths paths;
-    if (nnm_find_dataset(&req, &paths, err, errlen) != 0) return -1;
     *train = *test = NULL;
-    if (nn_dataset_load_idx(train, paths.train_images, paths.train_labels) != NN_OK ||
-        nn_dataset_load_idx(test, paths.test_images, paths.test_labels) != NN_OK) {
-        snprintf(err, errlen, "%s", nn_last_error());
-        nn_dataset_free(*train);
-        *train = NULL;
-        return -1;
-    }
-    if (nn_dataset_features(*train) != nn_dataset_features(*test)) {
-        snprintf(err, errlen, "training and test images differ in size (%lld vs %lld pixels)",
-                 (long long)nn_dataset_features(*train), (long long)nn_dataset_features(*test));
-        nn_dataset_free(*train);
-        nn_dataset_free(*test);
-        *train = *test = NULL;
-        return -1;
-    }
-    return 0;
+    if (nnm_find_dataset(&req, &paths, err, errlen) != 0) return -1;
+    /* 28x28 images, labels 0..9, and the files really the named dataset's (datasets.h). */
+    return nnm_load_dataset(&req, &paths, train, test, err, errlen);
 }
 
 static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t errlen)
@@ -144,10 +132,13 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             c->batch_size = v;
             break;
         case O_LR: {
+            /* The rate is a float32: one that rounds to 0 (1e-50), or to a subnormal that training's
+             * flush-to-zero turns into 0, would silently mean "no rate", which here means the default. */
             char *end;
             double lr = strtod(optarg, &end);
-            if (end == optarg || *end || !(lr > 0) || lr > 100) {
-                snprintf(err, errlen, "--lr must be a number in (0, 100], got '%s'", optarg);
+            if (end == optarg || *end || !(lr > 0) || lr > 100 || !((float)lr >= FLT_MIN)) {
+                snprintf(err, errlen, "--lr must be a number from %g (the smallest normal float) to 100, got '%s'",
+                         (double)FLT_MIN, optarg);
                 return -1;
             }
             c->lr = (float)lr;
@@ -191,6 +182,14 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         snprintf(err, errlen, "unexpected argument '%s' (see nn-mnist grid --help)", argv[optind]);
         return -1;
     }
+    /* An empty name would become "/runs", "/<run>.nnm" or a silent fallback to the defaults. */
+    const char *const given[] = {c->out_dir, c->models_dir, c->data_dir, c->mirror, c->dataset};
+    const char *const names[] = {"--out", "--models", "--data-dir", "--mirror", "--dataset"};
+    for (int i = 0; i < 5; i++)
+        if (given[i] && !given[i][0]) {
+            snprintf(err, errlen, "%s is empty; give a folder name (or leave the option out)", names[i]);
+            return -1;
+        }
     return 0;
 }
 
@@ -217,6 +216,8 @@ static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64
         char model[4096];
         nnm_model_path(c, runs[i].id, model, sizeof model);
         nn_file_info *info = NULL;
+        /* The loader's full check (weights, optimizer state), not only checksums: a model that
+         * `eval` or a resume would refuse is a run to redo. */
         int model_ok = nn_file_info_read(&info, model) == NN_OK;
         nn_file_info_free(info);
         if (!same && !c->fresh) {
@@ -279,8 +280,12 @@ int nnm_grid_execute_run(const nnm_train_env *env, const nnm_run *run, char **re
             char ckpt[4096];
             nnm_checkpoint_path(env->config, run->id, ckpt, sizeof ckpt);
             if (!record_text) unlink(ckpt);
-            nnm_progress_message(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)", run->id,
-                                 rec.test_accuracy, rec.train_accuracy, rec.seconds);
+            if (rec.diverged_epoch > 0)
+                nnm_progress_message(env->progress, "%-16s diverged at epoch %d: recorded, not retried (%.1fs)", run->id,
+                                     rec.diverged_epoch, rec.seconds);
+            else
+                nnm_progress_message(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)",
+                                     run->id, rec.test_accuracy, rec.train_accuracy, rec.seconds);
         }
     }
     nnm_record_free(&rec);
@@ -330,23 +335,21 @@ static int lock_folder(const char *dir, char *err, size_t errlen)
     return 0; /* the descriptor stays open, and locked, until exit */
 }
 
-/* Removes what a killed grid can leave half-written: temporary files of atomic writes
- * (NAME.tmp-XXXXXX), of figures (NAME.png.XXXXXX) and writability probes. */
+/* Removes the temporary files a killed grid can leave half-written (atomic writes, figures, probes,
+ * nn_model_save's), and only those: the folders may hold the user's own files, so a name must have
+ * the exact shape only this program and libnn make (tmpname.h), and the entry must be a regular
+ * file, as mkstemp makes. The folder lock, held by now, means no live grid is writing them. */
 static void sweep(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        const char *n = e->d_name;
-        size_t len = strlen(n);
-        int stale = strstr(n, ".tmp-") != NULL || strncmp(n, ".nn-mnist-probe-", 16) == 0 ||
-                    (len > 11 && strncmp(n + len - 11, ".png.", 5) == 0);
-        if (stale) {
-            char path[4096 + 256];
-            snprintf(path, sizeof path, "%s/%s", dir, n);
-            unlink(path);
-        }
+        if (!nnm_is_tmp_name(e->d_name)) continue;
+        char path[4096 + 256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
     }
     closedir(d);
 }
@@ -393,6 +396,11 @@ int nnm_grid_report(const nnm_config *c, const nnm_run *runs, int n, double seco
         rc = 1;
     }
     if (m > 0) nnm_report_summary(stdout, recs, m);
+    int diverged = 0;
+    for (int i = 0; i < m; i++) diverged += recs[i].diverged_epoch > 0;
+    if (diverged && !c->quiet)
+        fprintf(stderr, "\n%d of %d runs diverged (non-finite loss): their metrics are nan, marked in the results\n",
+                diverged, m);
     if (!c->quiet)
         fprintf(stderr, "\n%d models in %.1f s; results in %s/, models in %s/\n", m, seconds, c->out_dir, c->models_dir);
     for (int i = 0; i < m; i++) nnm_record_free(&recs[i]);

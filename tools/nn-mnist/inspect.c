@@ -22,7 +22,8 @@ int nnm_cmd_info(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (ch == 'h') {
             printf("Usage: nn-mnist info FILE\n\nPrint a model file's format version, architecture, parameter "
-                   "count and metadata,\nafter checking it (checksums, sizes), without evaluating it.\n");
+                   "count and metadata,\nafter checking everything 'nn-mnist eval' checks (checksums, sizes, "
+                   "weights,\noptimizer state), without evaluating it.\n");
             return 0;
         }
         fprintf(stderr, "Try 'nn-mnist info --help'.\n");

@@ -84,6 +84,16 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
                   const double *values, int n, char *err, size_t errlen);
 
 /**
+ * As nnm_plot_bars(), with an optional mark per bar for runs that have no value for a reason worth
+ * showing (a diverged run): where marks[i] is non-NULL and values[i] is NaN, the slot holds a hatched,
+ * unfilled red bar as high as the axes (no height that reads as a value), labelled with marks[i]
+ * (such as "diverged") in its middle instead of "n/a". marks may be NULL; a mark on a finite value is
+ * ignored.
+ */
+int nnm_plot_bars_marked(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
+                         const double *values, const char *const *marks, int n, char *err, size_t errlen);
+
+/**
  * Annotated heatmap in the style of seaborn.heatmap(annot=True): one cell per value, row labels on the
  * left, column labels below, a colour bar with 1-2-5 ticks on the right.
  *
@@ -114,6 +124,16 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
 int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
                      const char *const *row_labels, int rows, const char *const *col_labels, int cols,
                      const double *values, const char *value_fmt, int colormap, char *err, size_t errlen);
+
+/**
+ * As nnm_plot_heatmap(), with an optional mark per cell (rows x cols, row-major, like values): a NaN
+ * cell with a non-NULL mark is hatched in red over the grey of missing runs and annotated with its
+ * mark (such as "diverged") in place of "n/a". marks may be NULL.
+ */
+int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
+                            const char *const *row_labels, int rows, const char *const *col_labels, int cols,
+                            const double *values, const char *const *marks, const char *value_fmt, int colormap,
+                            char *err, size_t errlen);
 
 /**
  * Line plot of learning curves: series i has lens[i] points, point k drawn at x = k + 1 (epochs count

@@ -11,6 +11,12 @@
 #define LABEL_NUDGE  4.0  /* a 30-degree label's anchor right of its tick, so the text's middle meets it */
 #define ANNOT_GAP    4.0  /* between a bar's top and its value */
 #define ANNOT_SAMPLE "0.0000"
+#define HATCH_STEP   7.0 /* between the hatch lines of a marked bar */
+
+/* Marked bars (runs that produced no value, such as diverged ones) are outlined and hatched in
+ * seaborn "deep" red over the whole height of the axes: no colour of a value bar, and no height that
+ * could be read as a value. */
+static const double mark_rgb[3] = {0.768, 0.306, 0.322};
 
 typedef char label_buf[NNM_LABEL_MAX + 8];
 
@@ -143,14 +149,45 @@ static int group_of(const char *const *labels, int i, int *groups)
     return next;
 }
 
+/* A hatched, unfilled rectangle. */
+static void hatched_box(cairo_t *cr, double x, double y, double w, double h)
+{
+    cairo_save(cr);
+    nnm_plot__set_rgb(cr, mark_rgb);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, x, y, w, h);
+    cairo_clip(cr);
+    for (double d = -h; d < w; d += HATCH_STEP) { /* lines rising to the right */
+        cairo_move_to(cr, x + d, y + h);
+        cairo_line_to(cr, x + d + h, y);
+    }
+    cairo_stroke(cr);
+    cairo_reset_clip(cr);
+    cairo_set_line_width(cr, NNM_LINE_W);
+    cairo_rectangle(cr, x + 0.5, y + 0.5, w - 1.0, h - 1.0);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+static int is_marked(const char *const *marks, const double *values, int i)
+{
+    return marks && marks[i] && isnan(values[i]);
+}
+
 static void draw(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
-                 const double *values, int n, const nnm_plot__bars_layout *L, const int *groups)
+                 const double *values, const char *const *marks, int n, const nnm_plot__bars_layout *L,
+                 const int *groups)
 {
     nnm_plot__rect p = L->plot;
     nnm_plot__hgrid(cr, p, L->lo, L->hi, L->ticks, L->nticks);
     double slot = p.w / n, base = L->lo < 0.0 && L->hi > 0.0 ? 0.0 : L->lo;
     double ybase = nnm_plot__map(base, L->lo, L->hi, p.y + p.h, p.y);
     for (int i = 0; i < n; i++) {
+        if (is_marked(marks, values, i)) {
+            hatched_box(cr, round(p.x + (i + 0.5) * slot - BAR_FILL * slot / 2), round(p.y), round(BAR_FILL * slot),
+                        round(p.h));
+            continue;
+        }
         if (isnan(values[i])) continue;
         double rgb[3];
         nnm_plot__palette_deep(groups[i], rgb);
@@ -187,6 +224,20 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
     nnm_plot__font(cr, NNM_ANNOT_PX, 0);
     for (int i = 0; i < n; i++) {
         char buf[64];
+        if (is_marked(marks, values, i)) {
+            /* On a white box in the middle of the hatching; upright when the bar is too narrow for it. */
+            nnm_plot__shorten(marks[i], NNM_LABEL_MAX, buf, sizeof buf);
+            double cx = p.x + (i + 0.5) * slot, cy = p.y + p.h / 2;
+            double w = nnm_plot__text_width(cr, buf), h = nnm_plot__text_height(cr, buf);
+            int upright = w > 0.9 * BAR_FILL * slot;
+            double bw = (upright ? h : w) + 6, bh = (upright ? w : h) + 4;
+            cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
+            cairo_rectangle(cr, cx - bw / 2, cy - bh / 2, bw, bh);
+            cairo_fill(cr);
+            nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
+            nnm_plot__text(cr, buf, cx, cy, 0.5, 0.5, upright ? 90.0 : 0.0);
+            continue;
+        }
         double v = isnan(values[i]) ? base : values[i];
         if (isnan(values[i]))
             memcpy(buf, "n/a", 4);
@@ -211,6 +262,12 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
 
 int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
                   const double *values, int n, char *err, size_t errlen)
+{
+    return nnm_plot_bars_marked(png_path, title, ylabel, labels, values, NULL, n, err, errlen);
+}
+
+int nnm_plot_bars_marked(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
+                         const double *values, const char *const *marks, int n, char *err, size_t errlen)
 {
     if (!png_path || !labels || !values)
         return nnm_plot__fail(err, errlen, "bars: png_path, labels and values must not be NULL");
@@ -240,7 +297,7 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
         rc = nnm_plot__fail(err, errlen, "bars: cannot lay out '%s': out of memory or values out of range",
                             png_path);
     else {
-        draw(c.cr, tbuf, ybuf, labels, values, n, &L, groups);
+        draw(c.cr, tbuf, ybuf, labels, values, marks, n, &L, groups);
         rc = nnm_plot__canvas_save(&c, png_path, err, errlen);
     }
     nnm_plot__canvas_close(&c);

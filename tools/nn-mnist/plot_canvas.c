@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "plot_internal.h"
+#include "tmpname.h"
 
 #define PLOT_PI        3.14159265358979323846
 #define LINE_SPACING   1.2 /* matplotlib's default, in font sizes */
@@ -112,11 +113,10 @@ int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size
 
     /* A temporary file beside the target, renamed over it: a failure never leaves a torn figure. No
      * fsync: a figure lost to a power cut is regenerated from the results. */
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 8);
+    size_t cap = strlen(path) + NNM_TMP_EXTRA;
+    char *tmp = malloc(cap);
     if (!tmp) return write_fail(path, ENOMEM, err, errlen);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".XXXXXX", 8);
+    nnm_tmp_template(tmp, cap, path); /* cannot fail: cap has room for the longest template */
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;

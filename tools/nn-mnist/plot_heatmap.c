@@ -11,6 +11,11 @@
 #define COL_ANGLE    45.0 /* column labels too wide for their cell are rotated by this */
 #define ANNOT_MAX_PX NNM_PT(12.0)
 #define ANNOT_MIN_PX NNM_PT(5.0)
+#define HATCH_STEP   7.0
+
+/* Marked cells (runs with no value, such as diverged ones) are hatched in seaborn "deep" red over the
+ * missing-run grey, so they read apart from both values and missing runs. */
+static const double mark_rgb[3] = {0.768, 0.306, 0.322};
 
 typedef char label_buf[NNM_LABEL_MAX + 8];
 
@@ -148,8 +153,44 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
 
 static double edge(double start, double length, int i, int n) { return round(start + length * i / n); }
 
+static void hatch(cairo_t *cr, double x0, double y0, double x1, double y1)
+{
+    cairo_save(cr);
+    nnm_plot__set_rgb(cr, mark_rgb);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+    cairo_clip(cr);
+    double h = y1 - y0;
+    for (double d = -h; d < x1 - x0; d += HATCH_STEP) {
+        cairo_move_to(cr, x0 + d, y1);
+        cairo_line_to(cr, x0 + d + h, y0);
+    }
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+/* A mark's text in a box on the cell's middle, shrunk to fit the cell. */
+static void mark_text(cairo_t *cr, const char *mark, double px, double x0, double y0, double x1, double y1)
+{
+    char buf[NNM_LABEL_MAX + 8];
+    nnm_plot__shorten(mark, NNM_LABEL_MAX, buf, sizeof buf);
+    nnm_plot__font(cr, px, 0);
+    double w = nnm_plot__text_width(cr, buf);
+    if (w > 0.8 * (x1 - x0)) {
+        px *= 0.8 * (x1 - x0) / w;
+        nnm_plot__font(cr, px, 0);
+        w = nnm_plot__text_width(cr, buf);
+    }
+    double h = nnm_plot__text_height(cr, buf), cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
+    cairo_rectangle(cr, cx - w / 2 - 3, cy - h / 2 - 2, w + 6, h + 4);
+    cairo_fill(cr);
+    nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
+    nnm_plot__text(cr, buf, cx, cy, 0.5, 0.5, 0.0);
+}
+
 static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows, int cols,
-                       const double *values, const char *fmt, int cmap)
+                       const double *values, const char *const *marks, const char *fmt, int cmap)
 {
     nnm_plot__rect g = L->grid;
     if (L->annot_px > 0.0) nnm_plot__font(cr, L->annot_px, 0);
@@ -165,6 +206,14 @@ static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows,
             nnm_plot__set_rgb(cr, rgb);
             cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
             cairo_fill(cr);
+            if (isnan(v) && marks && marks[(size_t)i * cols + j]) {
+                hatch(cr, x0, y0, x1, y1);
+                if (L->annot_px > 0.0) {
+                    mark_text(cr, marks[(size_t)i * cols + j], L->annot_px, x0, y0, x1, y1);
+                    nnm_plot__font(cr, L->annot_px, 0);
+                }
+                continue;
+            }
             if (L->annot_px <= 0.0) continue;
             char buf[64];
             if (isnan(v))
@@ -251,6 +300,15 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
                      const char *const *row_labels, int rows, const char *const *col_labels, int cols,
                      const double *values, const char *value_fmt, int colormap, char *err, size_t errlen)
 {
+    return nnm_plot_heatmap_marked(png_path, title, row_axis, col_axis, row_labels, rows, col_labels, cols, values,
+                                   NULL, value_fmt, colormap, err, errlen);
+}
+
+int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
+                            const char *const *row_labels, int rows, const char *const *col_labels, int cols,
+                            const double *values, const char *const *marks, const char *value_fmt, int colormap,
+                            char *err, size_t errlen)
+{
     if (!png_path || !row_labels || !col_labels || !values)
         return nnm_plot__fail(err, errlen, "heatmap: png_path, labels and values must not be NULL");
     if (rows < 1 || rows > NNM_PLOT_MAX_CELLS_SIDE || cols < 1 || cols > NNM_PLOT_MAX_CELLS_SIDE)
@@ -288,7 +346,7 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
         return nnm_plot__fail(err, errlen,
                               "heatmap: cannot lay out '%s': out of memory or values out of range", png_path);
     }
-    draw_cells(c.cr, &L, rows, cols, values, value_fmt, colormap);
+    draw_cells(c.cr, &L, rows, cols, values, marks, value_fmt, colormap);
     draw_cbar(c.cr, &L, colormap);
     draw_labels(c.cr, &L, row_labels, rows, col_labels, cols);
     nnm_plot__rect g = L.grid;

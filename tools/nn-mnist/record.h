@@ -30,6 +30,12 @@ typedef struct nnm_record {
     int blas_threads;
     double train_accuracy, test_accuracy, train_loss, test_loss;
     double seconds;            /* training and evaluation wall time (not part of results.csv) */
+    /* A run whose loss became non-finite stopped there and counts as finished: its metrics are NaN,
+     * its curves hold the epochs it completed, its model the last finite weights. diverged_epoch is
+     * the 1-based epoch (0: the run did not diverge), diverged_step the step in it (0: the loss of the
+     * final evaluation was non-finite). Written only for such runs, so other records are unchanged. */
+    int diverged_epoch;
+    int64_t diverged_step;
     int classes;
     int64_t *confusion;        /* classes x classes, rows true, columns predicted; owned */
     int n_curve;               /* epochs recorded in the curves */

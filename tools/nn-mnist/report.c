@@ -52,6 +52,26 @@ static int unique_names(const nnm_record *recs, int n, int field, const char **o
     return k;
 }
 
+static int diverged(const nnm_record *r) { return r->diverged_epoch > 0; }
+
+/* "%.6f", or "nan" for a diverged run's metrics whatever the sign bit of the NaN read back. */
+static const char *metric(char *buf, size_t cap, double v)
+{
+    if (isnan(v)) snprintf(buf, cap, "nan");
+    else snprintf(buf, cap, "%.6f", v);
+    return buf;
+}
+
+/* "diverged (epoch 3, step 120)" or, for a run whose final evaluation overflowed, "diverged (final
+ * evaluation)". */
+static void divergence_note(char *buf, size_t cap, const nnm_record *r)
+{
+    if (r->diverged_step > 0)
+        snprintf(buf, cap, "diverged (epoch %d, step %lld)", r->diverged_epoch, (long long)r->diverged_step);
+    else
+        snprintf(buf, cap, "diverged (final evaluation)");
+}
+
 static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
 {
     /* Every line is bounded (names of at most 32 bytes, metrics range-checked when records are read),
@@ -67,8 +87,13 @@ static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *e
     len = (size_t)w;
     for (int i = 0; i < n && w >= 0 && len < cap; i++) {
         const nnm_record *r = &recs[i];
-        w = snprintf(buf + len, cap - len, "%s,%s,%.6f,%.6f,%.6f,%.6f,%d,%lld,%.6g,%llu,%lld,%d\n", r->optimizer,
-                     r->activation, r->train_accuracy, r->test_accuracy, r->train_loss, r->test_loss, r->epochs,
+        /* A diverged run keeps its row, and the six leading columns, with "nan" for its metrics
+         * (pandas and R read it as missing): the run finished, it has no results. */
+        char m[4][32];
+        w = snprintf(buf + len, cap - len, "%s,%s,%s,%s,%s,%s,%d,%lld,%.6g,%llu,%lld,%d\n", r->optimizer,
+                     r->activation, metric(m[0], sizeof m[0], r->train_accuracy),
+                     metric(m[1], sizeof m[1], r->test_accuracy), metric(m[2], sizeof m[2], r->train_loss),
+                     metric(m[3], sizeof m[3], r->test_loss), r->epochs,
                      (long long)r->batch_size, r->lr, (unsigned long long)r->seed, (long long)r->params,
                      r->blas_threads);
         if (w >= 0) len += (size_t)w;
@@ -85,11 +110,12 @@ static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *e
     return rc;
 }
 
+/* The run with the best test accuracy, or -1 when every run diverged. */
 static int best_index(const nnm_record *recs, int n)
 {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (recs[i].test_accuracy > recs[best].test_accuracy) best = i;
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (!diverged(&recs[i]) && (best < 0 || recs[i].test_accuracy > recs[best].test_accuracy)) best = i;
     return best;
 }
 
@@ -97,24 +123,28 @@ static int best_index(const nnm_record *recs, int n)
 static int figures(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
 {
     char path[4096];
-    const char *labels[NNM_PLOT_MAX_BARS];
+    const char *labels[NNM_PLOT_MAX_BARS], *bar_marks[NNM_PLOT_MAX_BARS];
     double values[NNM_PLOT_MAX_BARS];
     char names[NNM_PLOT_MAX_BARS][80];
     int nb = n < NNM_PLOT_MAX_BARS ? n : NNM_PLOT_MAX_BARS;
     for (int i = 0; i < nb; i++) {
         snprintf(names[i], sizeof names[i], "%s\n%s", recs[i].optimizer, recs[i].activation);
         labels[i] = names[i];
-        values[i] = recs[i].test_accuracy;
+        values[i] = diverged(&recs[i]) ? NAN : recs[i].test_accuracy;
+        bar_marks[i] = diverged(&recs[i]) ? "diverged" : NULL;
     }
     snprintf(path, sizeof path, "%s/results.png", out_dir);
-    if (nnm_plot_bars(path, "Test accuracy by optimizer and activation", "Test accuracy", labels, values, nb, err,
-                      errlen) != 0)
+    if (nnm_plot_bars_marked(path, "Test accuracy by optimizer and activation", "Test accuracy", labels, values,
+                             bar_marks, nb, err, errlen) != 0)
         return -1;
 
     const char *opts[NNM_MAX_LIST * 4], *acts[NNM_MAX_LIST * 4];
     int no = unique_names(recs, n, 0, opts, NNM_MAX_LIST * 4), na = unique_names(recs, n, 1, acts, NNM_MAX_LIST * 4);
     double *cells = malloc((size_t)(no * na) * sizeof(double));
-    if (!cells) {
+    const char **cell_marks = calloc((size_t)(no * na), sizeof *cell_marks);
+    if (!cells || !cell_marks) {
+        free(cells);
+        free(cell_marks);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -122,15 +152,20 @@ static int figures(const char *out_dir, const nnm_record *recs, int n, char *err
     for (int i = 0; i < n; i++)
         for (int r = 0; r < no; r++)
             for (int c = 0; c < na; c++)
-                if (!strcmp(recs[i].optimizer, opts[r]) && !strcmp(recs[i].activation, acts[c]))
-                    cells[r * na + c] = recs[i].test_accuracy;
+                if (!strcmp(recs[i].optimizer, opts[r]) && !strcmp(recs[i].activation, acts[c])) {
+                    cells[r * na + c] = diverged(&recs[i]) ? NAN : recs[i].test_accuracy;
+                    cell_marks[r * na + c] = diverged(&recs[i]) ? "diverged" : NULL;
+                }
     snprintf(path, sizeof path, "%s/results_heatmap.png", out_dir);
-    int rc = nnm_plot_heatmap(path, "Test accuracy: optimizer x activation", "Optimizer", "Activation", opts, no, acts,
-                              na, cells, "%.4f", NNM_CMAP_VIRIDIS, err, errlen);
+    int rc = nnm_plot_heatmap_marked(path, "Test accuracy: optimizer x activation", "Optimizer", "Activation", opts,
+                                     no, acts, na, cells, cell_marks, "%.4f", NNM_CMAP_VIRIDIS, err, errlen);
     free(cells);
+    free(cell_marks);
     if (rc != 0) return -1;
 
-    const nnm_record *b = &recs[best_index(recs, n)];
+    /* The best run's confusion matrix; when every run diverged, an empty one that says so. */
+    int bi = best_index(recs, n);
+    const nnm_record *b = &recs[bi < 0 ? 0 : bi];
     int k = b->classes;
     double *conf = malloc((size_t)(k * k) * sizeof(double));
     char (*cls)[12] = malloc((size_t)k * sizeof *cls);
@@ -142,14 +177,17 @@ static int figures(const char *out_dir, const nnm_record *recs, int n, char *err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (int i = 0; i < k * k; i++) conf[i] = (double)b->confusion[i];
+    for (int i = 0; i < k * k; i++) conf[i] = bi < 0 ? NAN : (double)b->confusion[i]; /* grey "n/a" cells */
     for (int i = 0; i < k; i++) {
         snprintf(cls[i], sizeof cls[i], "%d", i);
         cl[i] = cls[i];
     }
     char title[160];
-    snprintf(title, sizeof title, "Confusion matrix: %s + %s (test accuracy %.4f)", b->optimizer, b->activation,
-             b->test_accuracy);
+    if (bi < 0)
+        snprintf(title, sizeof title, "Confusion matrix: none, every run diverged");
+    else
+        snprintf(title, sizeof title, "Confusion matrix: %s + %s (test accuracy %.4f)", b->optimizer, b->activation,
+                 b->test_accuracy);
     snprintf(path, sizeof path, "%s/confusion_matrix.png", out_dir);
     rc = nnm_plot_heatmap(path, title, "True label", "Predicted label", cl, k, cl, k, conf, "%.0f", NNM_CMAP_BLUES,
                           err, errlen);
@@ -163,7 +201,8 @@ static int figures(const char *out_dir, const nnm_record *recs, int n, char *err
     int lens[NNM_PLOT_MAX_SERIES], ns = n < NNM_PLOT_MAX_SERIES ? n : NNM_PLOT_MAX_SERIES;
     char snames[NNM_PLOT_MAX_SERIES][80];
     for (int i = 0; i < ns; i++) {
-        snprintf(snames[i], sizeof snames[i], "%s / %s", recs[i].optimizer, recs[i].activation);
+        snprintf(snames[i], sizeof snames[i], "%s / %s%s", recs[i].optimizer, recs[i].activation,
+                 diverged(&recs[i]) ? " (diverged)" : "");
         series[i] = snames[i];
         ys[i] = recs[i].curve_test_accuracy;
         lens[i] = recs[i].n_curve;
@@ -185,7 +224,8 @@ int nnm_report_write(const char *out_dir, const nnm_record *recs, int n, char *e
 static int by_test_accuracy(const void *pa, const void *pb)
 {
     const nnm_record *a = *(const nnm_record *const *)pa, *b = *(const nnm_record *const *)pb;
-    if (a->test_accuracy != b->test_accuracy) return a->test_accuracy < b->test_accuracy ? 1 : -1;
+    if (diverged(a) != diverged(b)) return diverged(a) ? 1 : -1; /* diverged runs last: NaN has no order */
+    if (!diverged(a) && a->test_accuracy != b->test_accuracy) return a->test_accuracy < b->test_accuracy ? 1 : -1;
     return by_grid_order(a, b); /* ties in a fixed order */
 }
 
@@ -200,6 +240,13 @@ void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
             "Train Loss", "Test Loss");
     for (int i = 0; i < n; i++) {
         const nnm_record *r = sorted[i];
+        if (diverged(r)) {
+            char note[96];
+            divergence_note(note, sizeof note, r);
+            fprintf(f, "%-10s %-11s %14s %13s %10s %10s  %s\n", r->optimizer, r->activation, "nan", "nan", "nan", "nan",
+                    note);
+            continue;
+        }
         fprintf(f, "%-10s %-11s %14.4f %13.4f %10.4f %10.4f\n", r->optimizer, r->activation, r->train_accuracy,
                 r->test_accuracy, r->train_loss, r->test_loss);
     }
@@ -259,6 +306,10 @@ int nnm_cmd_report(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "nn-mnist report: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!out_dir[0]) { /* it would read "/runs" */
+        fprintf(stderr, "nn-mnist report: --out is empty; give the results folder (or leave the option out)\n");
         return 2;
     }
     nnm_record *recs;

@@ -156,6 +156,19 @@ static int curve_from_meta(const nn_file_info *info, const char *name, double *v
     return n;
 }
 
+/* Whether every parameter is finite. libnn refuses a step whose loss or gradients are not, before it
+ * changes anything, but an update from finite gradients can still overflow (lr * g beyond FLT_MAX):
+ * a checkpoint or a model must never hold such weights, since loading refuses them. */
+static int params_finite(nn_model *m)
+{
+    float *p;
+    size_t n;
+    if (nn_model_params(m, &p, &n) != NN_OK) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) return 0;
+    return 1;
+}
+
 typedef struct progress_state {
     int epoch;          /* epochs completed */
     int64_t step;       /* steps completed in the current epoch */
@@ -191,7 +204,7 @@ static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_mode
         snprintf(err, errlen, "%s", nn_last_error());
         return -1;
     }
-    nn_save_options so = nn_save_default();
+    nn_save_options so = NN_SAVE_OPTIONS_INIT;
     so.with_optimizer = 1;
     so.rng = at_start;
     so.epoch = ps->epoch;
@@ -250,10 +263,22 @@ static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *
     }
     nn_model *loaded = NULL;
     int64_t epoch = -1;
-    nn_load_options lo = nn_load_default();
+    nn_load_options lo = NN_LOAD_OPTIONS_INIT;
     lo.rng = rng;
     lo.epoch = &epoch;
-    if (nn_model_load(&loaded, path, &lo) != NN_OK) {
+    nn_status st = nn_model_load(&loaded, path, &lo);
+    if (st == NN_ERR_NUMERIC) {
+        /* Non-finite weights: a diverged run checkpointed by an nn-mnist older than the divergence
+         * check. Resuming cannot work; training again reaches the divergence and records it. */
+        nnm_progress_message(env->progress, "%s: ignoring a checkpoint with non-finite weights; starting again", run->id);
+        nn_model_free(loaded);
+        rec->n_curve = 0;
+        ps->step = ps->seen = ps->correct = 0;
+        ps->loss_sum = 0;
+        unlink(path);
+        return 0;
+    }
+    if (st != NN_OK) {
         snprintf(err, errlen, "%s: cannot resume from %s: %s", run->id, path, nn_last_error());
         nn_model_free(loaded);
         return -1;
@@ -290,6 +315,8 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     uint32_t *order = malloc((size_t)n_train * sizeof(uint32_t));
     int rc = NNM_TRAIN_FAILED;
     progress_state ps = {0};
+    int div_epoch = 0; /* where the loss became non-finite (record.h) */
+    int64_t div_step = 0;
     if (!xb || !yb || !order || nnm_record_alloc(rec, classes, c->epochs) != 0) {
         snprintf(err, errlen, "%s: out of memory", run->id);
         goto done;
@@ -326,8 +353,18 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
             nn_tensor_view(&y, yb, 1, ys);
             float loss;
             int64_t correct;
-            if (nn_dataset_gather(env->train, order + start, b, &x, &y) != NN_OK ||
-                nn_model_train_step(m, &x, &y, &loss, &correct) != NN_OK) {
+            nn_status st = nn_dataset_gather(env->train, order + start, b, &x, &y);
+            if (st == NN_OK) st = nn_model_train_step(m, &x, &y, &loss, &correct);
+            if (st == NN_ERR_NUMERIC) {
+                /* Diverged: the step changed nothing; stop here and record it (training on only
+                 * spreads NaN, and a rerun would diverge again at the same step). */
+                div_epoch = epoch + 1;
+                div_step = s + 1;
+                nnm_progress_message(env->progress, "%s: the loss became non-finite at epoch %d, step %" PRId64
+                                     "; stopped, recorded as diverged", run->id, div_epoch, div_step);
+                goto finish;
+            }
+            if (st != NN_OK) {
                 snprintf(err, errlen, "%s: training step failed: %s", run->id, nn_last_error());
                 goto done;
             }
@@ -338,6 +375,11 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
             nnm_progress_step(env->progress, env->slot, epoch + 1, s + 1, ps.loss_sum / (double)ps.seen,
                               (double)ps.correct / (double)ps.seen);
             if (env->stop && atomic_load(env->stop) && s + 1 < steps) {
+                if (!params_finite(m)) {
+                    div_epoch = epoch + 1;
+                    div_step = s + 1;
+                    goto finish;
+                }
                 if (save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
                 rc = NNM_TRAIN_STOPPED;
                 goto done;
@@ -352,6 +394,11 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         rec->n_curve = epoch + 1;
         nnm_progress_epoch(env->progress, env->slot, epoch + 1, rec->curve_loss[epoch], rec->curve_accuracy[epoch],
                            test_acc, nnm_now() - te);
+        if (!params_finite(m)) {
+            div_epoch = epoch + 1;
+            div_step = steps;
+            goto finish;
+        }
         memset(&ps, 0, sizeof ps);
         ps.epoch = epoch + 1;
         nn_rng_get_state(rng, ps.rng_at_epoch_start);
@@ -362,6 +409,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         }
     }
 
+finish:
     /* Final figures, with the final weights, on the whole training and test sets. */
     snprintf(rec->run_id, sizeof rec->run_id, "%s", run->id);
     snprintf(rec->optimizer, sizeof rec->optimizer, "%s", run->optimizer);
@@ -374,12 +422,40 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     rec->batch_size = batch;
     rec->params = nn_model_param_count(m);
     rec->blas_threads = c->threads;
-    if (nnm_evaluate_dataset(m, env->train, c->train_limit, &rec->train_loss, &rec->train_accuracy, NULL, classes, err,
-                             errlen) != 0 ||
-        nnm_evaluate_dataset(m, env->test, c->test_limit, &rec->test_loss, &rec->test_accuracy, rec->confusion, classes,
-                             err, errlen) != 0)
-        goto done;
-    char v[4][32], seed[32], epochs[16], bs[32];
+    if (!div_epoch) {
+        if (nnm_evaluate_dataset(m, env->train, c->train_limit, &rec->train_loss, &rec->train_accuracy, NULL, classes,
+                                 err, errlen) != 0 ||
+            nnm_evaluate_dataset(m, env->test, c->test_limit, &rec->test_loss, &rec->test_accuracy, rec->confusion,
+                                 classes, err, errlen) != 0)
+            goto done;
+        /* Finite weights can still overflow on some example; such losses are no result either. */
+        if (!isfinite(rec->train_loss) || !isfinite(rec->test_loss)) {
+            div_epoch = c->epochs;
+            div_step = 0;
+            nnm_progress_message(env->progress, "%s: the final evaluation's loss is non-finite; recorded as diverged",
+                                 run->id);
+        }
+    }
+    if (div_epoch) {
+        rec->diverged_epoch = div_epoch;
+        rec->diverged_step = div_step;
+        rec->train_accuracy = rec->test_accuracy = rec->train_loss = rec->test_loss = NAN;
+        memset(rec->confusion, 0, (size_t)classes * (size_t)classes * sizeof *rec->confusion);
+        if (!params_finite(m)) {
+            /* An update overflowed: no finite weights of this run's are left in memory. Its initial ones
+             * (the same seed gives the same) stand in, so that the model file loads. */
+            nn_model_free(m);
+            m = NULL;
+            nn_rng_free(rng);
+            rng = NULL;
+            if (build_model(c, run, features, classes, &m, err, errlen) != 0) goto done;
+            if (nn_rng_create(&rng, c->seed) != NN_OK || nn_model_init(m, rng) != NN_OK) {
+                snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
+                goto done;
+            }
+        }
+    }
+    char v[4][32], seed[32], epochs[16], bs[32], diverged[64];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -389,17 +465,19 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     snprintf(bs, sizeof bs, "%" PRId64, batch);
     /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
+    snprintf(diverged, sizeof diverged, "epoch %d step %" PRId64, div_epoch, div_step);
     const char *keys[] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
-                          "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
+                          "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings", "diverged"};
     const char *values[] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
-                            v[0], v[1], v[2], v[3], settings};
-    nn_save_options so = nn_save_default();
+                            v[0], v[1], v[2], v[3], settings, diverged};
+    nn_save_options so = NN_SAVE_OPTIONS_INIT;
     so.with_optimizer = 1;
     so.rng = rng;
-    so.epoch = c->epochs;
+    so.epoch = div_epoch ? rec->n_curve : c->epochs; /* the epochs the weights completed */
     so.meta_keys = keys;
     so.meta_values = values;
-    so.meta_count = sizeof keys / sizeof keys[0];
+    /* "diverged" only for such runs: a finished run's file stays byte for byte what it was. */
+    so.meta_count = sizeof keys / sizeof keys[0] - (div_epoch ? 0 : 1);
     if (nn_model_save(m, rec->model_path, &so) != NN_OK) {
         snprintf(err, errlen, "%s: cannot save the model: %s", run->id, nn_last_error());
         goto done;
