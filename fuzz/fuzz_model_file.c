@@ -103,7 +103,7 @@ static void use_info(const nn_file_info *info)
 {
     float acc = (float)nn_file_info_param_count(info) + (float)nn_file_info_epoch(info);
     for (int i = 0; i < nn_file_info_layer_count(info); i++) {
-        nn_layer_info li;
+        nn_layer_info li = NN_LAYER_INFO_INIT;
         if (nn_file_info_layer(info, i, &li) != NN_OK) abort();
         acc += (float)li.out_features;
     }

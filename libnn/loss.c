@@ -1,12 +1,12 @@
 /* Losses: fused softmax cross-entropy and mean squared error, with their gradients.
  *
- * Sums run in double: a batch mean of per-row losses, and log-sum-exp over a row, keep float's
- * precision this way even with logits of 1e4, where float differences of nearby large values
- * would lose most digits. The (B, C) arrays are small next to the matrix products of a step. */
+ * This file names the losses and checks shapes and targets; the arithmetic is in the compute
+ * interface (compute.h, libnn/cpu/loss.c). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "compute.h"
 #include "internal.h"
 
 /* A distribution target row may differ from a sum of 1 by this much (float rounding of soft labels
@@ -72,22 +72,6 @@ static nn_status check_same_shape(const char *who, const char *what_a, const nn_
                     shape_str(sb, sizeof sb, b));
 }
 
-/* log sum_j exp(x_j) over one row of c; stores exp(x_j - max) into e unless NULL (e may equal x), and
- * their sum into *sum. */
-static double row_logsumexp(const float *x, float *e, int64_t c, double *sum_out)
-{
-    float m = x[0];
-    for (int64_t j = 1; j < c; j++) m = x[j] > m ? x[j] : m;
-    double sum = 0.0;
-    for (int64_t j = 0; j < c; j++) {
-        double ej = exp((double)x[j] - m);
-        sum += ej;
-        if (e) e[j] = (float)ej;
-    }
-    *sum_out = sum;
-    return m + log(sum);
-}
-
 nn_status nn_softmax(nn_tensor *out, const nn_tensor *logits)
 {
     static const char who[] = "nn_softmax";
@@ -102,15 +86,7 @@ nn_status nn_softmax(nn_tensor *out, const nn_tensor *logits)
     st = check_same_shape(who, "logits", logits, "out", out);
     if (st != NN_OK) return st;
 
-    int64_t b = logits->shape[0], c = logits->shape[1];
-    for (int64_t i = 0; i < b; i++) {
-        const float *x = logits->data + i * c;
-        float *y = out->data + i * c;
-        /* y_j = exp(x_j - lse) directly, rather than e_j / sum, so each is rounded once. */
-        double sum;
-        double lse = row_logsumexp(x, NULL, c, &sum);
-        for (int64_t j = 0; j < c; j++) y[j] = (float)exp((double)x[j] - lse);
-    }
+    nn__softmax_rows(logits->shape[0], logits->shape[1], logits->data, out->data);
     return NN_OK;
 }
 
@@ -172,36 +148,9 @@ nn_status nn_loss_softmax_cross_entropy(float *loss, nn_tensor *grad, const nn_t
     st = sparse ? check_class_indices(who, target->data, b, c) : check_distributions(who, target->data, b, c);
     if (st != NN_OK) return st;
 
-    /* Row i: loss_i = sum_j t_j (lse - x_j) = lse sum(t) - sum_j t_j x_j, and
-     * d loss_i / d x_j = sum(t) softmax_j - t_j: the exact gradient, which is softmax - t for rows
-     * that sum to 1 and stays exact within the tolerance allowed above. The mean divides by B.
-     * grad may equal logits: every x_j a row needs is read before e_j is stored in its place. */
-    double total = 0.0, inv_b = 1.0 / (double)b;
-    for (int64_t i = 0; i < b; i++) {
-        const float *x = logits->data + i * c;
-        const float *t = sparse ? NULL : target->data + i * c;
-        int64_t y = sparse ? (int64_t)target->data[i] : -1;
-        double tsum = 1.0, tx = 0.0;
-        if (sparse) {
-            tx = x[y];
-        } else {
-            tsum = 0.0;
-            for (int64_t j = 0; j < c; j++) {
-                tsum += t[j];
-                tx += (double)t[j] * x[j];
-            }
-        }
-        float *e = grad ? grad->data + i * c : NULL;
-        double sum;
-        total += row_logsumexp(x, e, c, &sum) * tsum - tx;
-        if (!e) continue;
-        double p_scale = tsum / sum;
-        for (int64_t j = 0; j < c; j++) {
-            double tj = sparse ? (j == y) : t[j];
-            e[j] = (float)((e[j] * p_scale - tj) * inv_b);
-        }
-    }
-    *loss = (float)(total * inv_b);
+    /* The gradient the kernel computes is exact for any row sum (sum(t) softmax - t), so rows
+     * within the tolerance above still get the true gradient of the loss they were given. */
+    *loss = nn__softmax_xent(b, c, logits->data, target->data, sparse, grad ? grad->data : NULL);
     return NN_OK;
 }
 
@@ -216,16 +165,7 @@ nn_status nn_loss_mse(float *loss, nn_tensor *grad, const nn_tensor *pred, const
     if (st == NN_OK && grad) st = check_same_shape(who, "grad", grad, "pred", pred);
     if (st != NN_OK) return st;
 
-    int64_t n = nn_tensor_numel(pred);
-    const float *p = pred->data, *t = target->data;
-    double total = 0.0, two_over_n = 2.0 / (double)n;
-    /* grad may equal pred or target: p[i] and t[i] are read before g[i] is written. */
-    for (int64_t i = 0; i < n; i++) {
-        double d = (double)p[i] - t[i];
-        total += d * d;
-        if (grad) grad->data[i] = (float)(d * two_over_n);
-    }
-    *loss = (float)(total / (double)n);
+    *loss = nn__mse(nn_tensor_numel(pred), pred->data, target->data, grad ? grad->data : NULL);
     return NN_OK;
 }
 

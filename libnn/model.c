@@ -421,14 +421,6 @@ nn_status nn_model_predict(nn_model *m, nn_tensor *out, const nn_tensor *x)
     return forward_all(m, out, x, m && m->loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY, "nn_model_predict");
 }
 
-static int64_t argmax(const float *row, int64_t n)
-{
-    int64_t best = 0;
-    for (int64_t j = 1; j < n; j++)
-        if (row[j] > row[best]) best = j;
-    return best;
-}
-
 nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const nn_tensor *x)
 {
     const char *who = "nn_model_predict_classes";
@@ -441,15 +433,9 @@ nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const nn_tenso
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity;
         const float *y = forward_rows(m, x->data + r * in, b, 0);
-        for (int64_t i = 0; i < b; i++) classes[r + i] = (int32_t)argmax(y + i * c, c);
+        nn__argmax_rows(b, c, y, classes + r);
     }
     return NN_OK;
-}
-
-/* Arg max of target row i: the class index itself (rank 1) or the largest entry (rank 2). */
-static int64_t target_class(const nn_tensor *y, int64_t i, int64_t c)
-{
-    return y->rank == 1 ? (int64_t)y->data[i] : argmax(y->data + i * c, c);
 }
 
 /* Loss of `b` rows of outputs `out` against rows [r, r + b) of y; gradient into grad when non-NULL. */
@@ -465,9 +451,8 @@ static nn_status loss_rows(nn_model *m, const float *out, const nn_tensor *y, in
     if (grad) nn_tensor_view(&g, grad, 2, oshape);
     nn_status st = nn_loss_compute(m->loss, loss, grad ? &g : NULL, &logits, &target);
     if (st != NN_OK || !correct) return st;
-    int64_t ok = 0;
-    for (int64_t i = 0; i < b; i++) ok += argmax(out + i * c, c) == target_class(y, r + i, c);
-    *correct = ok;
+    /* The target's class: the index itself (rank 1) or its largest entry (rank 2). */
+    *correct = nn__argmax_matches(b, c, out, target.data, y->rank == 1);
     return NN_OK;
 }
 

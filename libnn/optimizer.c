@@ -1,13 +1,15 @@
 /* Optimizers: SGD (with momentum / Nesterov), Adam, AdamW, RMSprop, Adagrad, in Keras 3's form.
  *
  * All state (moments, velocities, accumulators) lives in one allocation made by nn_optimizer_setup(),
- * so nn_optimizer_step() never allocates. Each step is one pass over the flat arrays; everything that
- * depends only on the step number (Adam's bias-corrected step size) is computed once, in double,
- * before the loop, so the loop body has no branches and vectorises. */
+ * so nn_optimizer_step() never allocates. Each step is one pass over the flat arrays by an update
+ * kernel of the compute interface (compute.h, libnn/cpu/optimizer.c); everything that depends only on
+ * the step number (Adam's bias-corrected step size) is computed here once, in double, so the kernel's
+ * loop body has no branches and vectorises. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compute.h"
 #include "internal.h"
 
 /* The most state arrays any optimizer keeps (centered RMSprop with momentum). */
@@ -487,132 +489,13 @@ nn_status nn_optimizer_setup(nn_optimizer *opt, size_t n)
         buf = calloc(1, total);
         if (!buf) return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate state for %zu parameters", who, n);
     }
-    if (opt->kind == NN_OPT_ADAGRAD)
-        for (size_t i = 0; i < n; i++) buf[i] = opt->hp.initial_accumulator;
+    if (opt->kind == NN_OPT_ADAGRAD) nn__fill(n, opt->hp.initial_accumulator, buf);
     free(opt->buf);
     opt->buf = buf;
     opt->n = n;
     opt->iterations = 0;
     opt->set_up = 1;
     return NN_OK;
-}
-
-/* Kernels. Shapes: w, g and every state array are (n,). restrict: the state never aliases the
- * parameters or gradients, which lets the loops vectorise without runtime overlap checks. */
-
-NN_HOT static void sgd_plain(float *restrict w, const float *restrict g, size_t n, float lr)
-{
-    for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
-}
-
-/* Keras: v = momentum v - lr g; w += v. */
-NN_HOT static void sgd_momentum(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
-{
-    for (size_t i = 0; i < n; i++) {
-        float vi = mom * v[i] - lr * g[i];
-        v[i] = vi;
-        w[i] += vi;
-    }
-}
-
-/* Keras: v = momentum v - lr g; w += momentum v - lr g. */
-NN_HOT static void sgd_nesterov(float *restrict w, const float *restrict g, float *restrict v, size_t n, float lr, float mom)
-{
-    for (size_t i = 0; i < n; i++) {
-        float step = lr * g[i];
-        float vi = mom * v[i] - step;
-        v[i] = vi;
-        w[i] += mom * vi - step;
-    }
-}
-
-/* Adam (Kingma & Ba 2015, Alg. 1) in Keras' form, with alpha = lr sqrt(1-b2^t)/(1-b1^t) and eps
- * outside the square root, not bias-corrected. decay = lr * weight_decay applies AdamW's decoupled
- * decay (Loshchilov & Hutter 2019) before the Adam update, as Keras does; it is 0 for Adam, where
- * w - 0 w leaves w unchanged. */
-NN_HOT static void adam(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
-                 float alpha, float one_minus_b1, float one_minus_b2, float eps, float decay)
-{
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float mi = m[i] + one_minus_b1 * (gi - m[i]);
-        float vi = v[i] + one_minus_b2 * (gi * gi - v[i]);
-        m[i] = mi;
-        v[i] = vi;
-        float wi = w[i] - decay * w[i];
-        w[i] = wi - alpha * mi / (sqrtf(vi) + eps);
-    }
-}
-
-/* RMSprop (Hinton 2012) in Keras' form: s = rho s + (1-rho) g^2; inc = lr g / sqrt(s + eps), epsilon
- * inside the square root. Centered subtracts the squared running mean of g; with momentum the
- * increment is accumulated. One loop per variant keeps branches out of the loop bodies. */
-NN_HOT static void rmsprop_plain(float *restrict w, const float *restrict g, float *restrict s, size_t n, float lr, float rho,
-                          float eps)
-{
-    float one_minus_rho = 1.0f - rho;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float si = rho * s[i] + one_minus_rho * gi * gi;
-        s[i] = si;
-        w[i] -= lr * gi / sqrtf(si + eps);
-    }
-}
-
-NN_HOT static void rmsprop_centered(float *restrict w, const float *restrict g, float *restrict s, float *restrict a,
-                             size_t n, float lr, float rho, float eps)
-{
-    float one_minus_rho = 1.0f - rho;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float si = rho * s[i] + one_minus_rho * gi * gi;
-        float ai = rho * a[i] + one_minus_rho * gi;
-        s[i] = si;
-        a[i] = ai;
-        w[i] -= lr * gi / sqrtf(si - ai * ai + eps);
-    }
-}
-
-NN_HOT static void rmsprop_momentum(float *restrict w, const float *restrict g, float *restrict s, float *restrict mo,
-                             size_t n, float lr, float rho, float eps, float mom)
-{
-    float one_minus_rho = 1.0f - rho;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float si = rho * s[i] + one_minus_rho * gi * gi;
-        s[i] = si;
-        float moi = mom * mo[i] + lr * gi / sqrtf(si + eps);
-        mo[i] = moi;
-        w[i] -= moi;
-    }
-}
-
-NN_HOT static void rmsprop_centered_momentum(float *restrict w, const float *restrict g, float *restrict s,
-                                      float *restrict a, float *restrict mo, size_t n, float lr, float rho, float eps,
-                                      float mom)
-{
-    float one_minus_rho = 1.0f - rho;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float si = rho * s[i] + one_minus_rho * gi * gi;
-        float ai = rho * a[i] + one_minus_rho * gi;
-        s[i] = si;
-        a[i] = ai;
-        float moi = mom * mo[i] + lr * gi / sqrtf(si - ai * ai + eps);
-        mo[i] = moi;
-        w[i] -= moi;
-    }
-}
-
-/* Adagrad (Duchi et al. 2011) in Keras' form: acc += g^2; w -= lr g / sqrt(acc + eps). */
-NN_HOT static void adagrad(float *restrict w, const float *restrict g, float *restrict acc, size_t n, float lr, float eps)
-{
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float ai = acc[i] + gi * gi;
-        acc[i] = ai;
-        w[i] -= lr * gi / sqrtf(ai + eps);
-    }
 }
 
 nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)
@@ -633,31 +516,25 @@ nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads
 
     switch (opt->kind) {
     case NN_OPT_SGD:
-        if (opt->state_count == 0) sgd_plain(params, grads, n, h->lr);
-        else if (h->nesterov != 0.0f) sgd_nesterov(params, grads, s0, n, h->lr, h->momentum);
-        else sgd_momentum(params, grads, s0, n, h->lr, h->momentum);
+        if (opt->state_count == 0) nn__sgd_update(n, h->lr, params, grads);
+        else nn__sgd_momentum_update(n, h->lr, h->momentum, h->nesterov != 0.0f, params, grads, s0);
         break;
     case NN_OPT_ADAM:
     case NN_OPT_ADAMW: {
         double alpha = (double)h->lr * sqrt(1.0 - pow((double)h->beta2, t)) / (1.0 - pow((double)h->beta1, t));
         float decay = opt->kind == NN_OPT_ADAMW ? (float)((double)h->lr * (double)h->weight_decay) : 0.0f;
-        adam(params, grads, s0, s1, n, (float)alpha, 1.0f - h->beta1, 1.0f - h->beta2, h->eps, decay);
+        nn__adam_update(n, (float)alpha, 1.0f - h->beta1, 1.0f - h->beta2, h->eps, decay, params, grads, s0, s1);
         break;
     }
     case NN_OPT_RMSPROP: {
-        int centered = h->centered != 0.0f;
-        int with_momentum = h->momentum > 0.0f;
-        if (centered && with_momentum)
-            rmsprop_centered_momentum(params, grads, s0, s1, s2, n, h->lr, h->rho, h->eps, h->momentum);
-        else if (centered)
-            rmsprop_centered(params, grads, s0, s1, n, h->lr, h->rho, h->eps);
-        else if (with_momentum)
-            rmsprop_momentum(params, grads, s0, s1, n, h->lr, h->rho, h->eps, h->momentum);
-        else
-            rmsprop_plain(params, grads, s0, n, h->lr, h->rho, h->eps);
+        /* The state arrays follow state_layout(): velocity, then mean_grad when centered, then
+         * momentum when there is momentum. */
+        float *mean_grad = h->centered != 0.0f ? s1 : NULL;
+        float *mom = h->momentum > 0.0f ? (mean_grad ? s2 : s1) : NULL;
+        nn__rmsprop_update(n, h->lr, h->rho, h->eps, h->momentum, params, grads, s0, mean_grad, mom);
         break;
     }
-    case NN_OPT_ADAGRAD: adagrad(params, grads, s0, n, h->lr, h->eps); break;
+    case NN_OPT_ADAGRAD: nn__adagrad_update(n, h->lr, h->eps, params, grads, s0); break;
     }
     opt->iterations++;
     return NN_OK;

@@ -707,6 +707,145 @@ static void test_io__golden_file_loads_with_same_outputs(void **state)
     nn_rng_free(rng);
 }
 
+/* From tests/make_golden.c (see there): the format-2 golden file, every layer kind, written once by
+ * libnn 0.2. (3, 4, 3, 2) golden inputs, the saved model's outputs, trainable parameters, moving
+ * statistics and generator states; then the losses of two more training steps on the golden inputs
+ * and the moving statistics after them, which only come out right if dropout's rate, batch norm's
+ * momentum, the training generator and the Adam state were all read back. */
+static float golden_v2_input(int i, int j) { return (float)((5 * i + 7 * j) % 17) / 8.0f - 1.0f; }
+static const float golden_v2_out[9] = {
+    0x1.41fc6ep-2, -0x1.d41a12p-5, -0x1.212342p-4,
+    0x1.216738p-2, -0x1.8ec2d4p-3, 0x1.7209f8p-7,
+    -0x1.af049cp-2, 0x1.221ddcp-5, 0x1.1312cep-2,
+};
+static const float golden_v2_params[157] = {
+    0x1.f6c4bcp-1, 0x1.001ce6p+0, -0x1.a3b38p-9, 0x1.d5c63cp-6, -0x1.38a73cp-2, 0x1.a1a70ep-3,
+    -0x1.bee412p-6, -0x1.9a290ep-2, -0x1.0544bp-3, -0x1.95b794p-2, 0x1.c84024p-3, -0x1.fb119cp-5,
+    -0x1.0a9fcp-5, 0x1.c29beep-2, 0x1.a4777ap-4, 0x1.64f0c2p-3, -0x1.a4615ep-2, 0x1.68e4c2p-4,
+    0x1.b2d8ecp-3, 0x1.831158p-3, 0x1.be3b56p-3, 0x1.eebde8p-3, -0x1.866944p-3, 0x1.49479p-6,
+    -0x1.562b4ap-4, -0x1.0327b4p-2, 0x1.19884p-5, -0x1.9bfccep-2, -0x1.f4bd14p-4, -0x1.ac22e6p-2,
+    0x1.f65656p-3, 0x1.b54cecp-4, -0x1.c2768cp-4, 0x1.1ff596p-4, -0x1.4a4daep-3, 0x1.044966p-1,
+    -0x1.551198p-3, 0x1.995ce4p-2, -0x1.52bc62p-5, -0x1.424112p-2, 0x1.f999d6p-3, -0x1.f9869ep-3,
+    -0x1.a70816p-3, -0x1.2aa97ap-3, 0x1.df9324p-2, 0x1.a90288p-2, -0x1.c11914p-3, 0x1.866236p-2,
+    -0x1.8b562cp-6, -0x1.6181b2p-3, 0x1.ab65dep-2, 0x1.63cd9p-2, -0x1.d9cd4ap-2, -0x1.d1e7a2p-2,
+    0x1.dd35b8p-3, -0x1.39f948p-2, -0x1.27faa2p-4, -0x1.bab82ep-2, -0x1.c6c766p-2, -0x1.6c7c04p-2,
+    -0x1.f7f164p-2, 0x1.4063f6p-6, -0x1.51b5dap-4, -0x1.07f4dcp-1, -0x1.4e0486p-2, -0x1.7ed988p-2,
+    0x1.4e88p-9, 0x1.a50894p-3, -0x1.0b949ep-2, -0x1.b11f8ap-4, -0x1.b83d72p-3, 0x1.98e83ap-3,
+    -0x1.8d58e2p-2, -0x1.85682cp-2, 0x1.aa471ap-4, 0x1.ea5898p-2, 0x1.0cfcfep-2, 0x1.09f886p-3,
+    -0x1.f2c9b2p-4, 0x1.07e39ep-3, 0x1.c070e2p-6, 0x1.c8cc04p-2, -0x1.aac3bap-3, -0x1.60d9d2p-3,
+    0x1.cf343ap-2, 0x1.a09842p-3, 0x1.3de7fp-6, -0x1.48fbc8p-6, -0x1.88ef0ap-2, -0x1.4d01bap-2,
+    0x1.37d976p-3, -0x1.628a58p-8, 0x1.09a726p-2, -0x1.293fc6p-3, -0x1.80b934p-3, -0x1.3590e4p-8,
+    -0x1.0d176ap-1, 0x1.c7d602p-2, 0x1.3da048p-3, 0x1.045536p-3, -0x1.bc8856p-2, -0x1.8903d6p-3,
+    0x1.802c24p-2, -0x1.be1d5ep-2, -0x1.b670dcp-2, -0x1.453344p-2, 0x1.538268p-4, -0x1.0f014ep-5,
+    -0x1.2c5dbcp-3, 0x1.013ac8p-3, -0x1.1af37p-3, 0x1.2d8f4ep-2, 0x1.0d996p-4, -0x1.60cae8p-2,
+    0x1.427b38p-3, 0x1.28909p-3, -0x1.54f4b6p-5, -0x1.a36112p-2, 0x1.0ec0e8p-4, -0x1.e28f08p-4,
+    -0x1.679fecp-2, -0x1.6eec64p-2, 0x1.cb0fa6p-3, -0x1.c6e97cp-2, 0x1.8f930ep-7, 0x1.4e8fcap-5,
+    0x1.52062ap-5, -0x1.5aa338p-5, -0x1.a63e06p-17, 0x1.09c6a2p+0, 0x1.0a02a6p+0, 0x1.0b7972p+0,
+    0x1.e78058p-1, 0x1.fd0582p-1, -0x1.99a2bep-5, -0x1.8c886cp-5, -0x1.985832p-5, 0x1.7e7fdp-5,
+    -0x1.94b716p-5, -0x1.090becp-4, 0x1.6c4ec4p-2, 0x1.204a02p-2, -0x1.4618c2p-2, 0x1.1762cep-2,
+    -0x1.69f55ap-2, -0x1.b8dc5p-1, 0x1.b8666ep-3, 0x1.476f56p-2, 0x1.a1d3cep-5, 0x1.15ba3ep-1,
+    -0x1.670ffcp-3, -0x1.4c0d4cp-4, 0x1.701102p-2, -0x1.a16388p-5, 0x1.980d22p-5, -0x1.91d16p-5,
+    -0x1.9889aep-5,
+};
+static const float golden_v2_buffers[14] = {
+    0x1.b5321ep-9, -0x1.4cec74p-12, 0x1.f02258p-1, 0x1.ef2e5ep-1, -0x1.0fcd1cp-8, 0x1.875a88p-3,
+    0x1.13a9fep-4, 0x1.8fdb5cp-5, -0x1.a3483cp-5, 0x1.3ba256p-1, 0x1.75ed98p-1, 0x1.41bb7p-1,
+    0x1.4613f6p-1, 0x1.2eca1ap-1,
+};
+static const float golden_v2_step_buffers[14] = {
+    0x1.7f364cp-9, -0x1.c4f6b8p-11, 0x1.ea10c6p-1, 0x1.e92ce4p-1, 0x1.f1f1e4p-6, 0x1.5af5aep-3,
+    0x1.3db32cp-3, 0x1.b35182p-5, -0x1.2ccf8ap-4, 0x1.05a5dp-1, 0x1.333e56p-1, 0x1.1dc044p-1,
+    0x1.0d135ep-1, 0x1.eb7e8ep-2,
+};
+static const uint64_t golden_v2_train_rng[4] = {0x2f34ee5ed8026055u, 0x522ca2b9a0f92d03u,
+                                                0xb3ea7166872732a6u, 0xd3579cb0d739e812u};
+static const uint64_t golden_v2_rng[4] = {0x2d137e1ec3268f9au, 0xb9812be371fcee6du,
+                                          0x1df5473998f21cc4u, 0x59041f616eb6a4bau};
+static const float golden_v2_step_loss[2] = {0x1.733ceap+0, 0x1.57534cp+0};
+
+static void test_io__golden_v2_file_loads_every_kind_exactly(void **state)
+{
+    (void)state;
+    const char *path = NN_TEST_SRCDIR "/data/golden-v2-every-kind.nnm";
+    nn_model *m;
+    nn_rng *rng;
+    int64_t epoch;
+    OK(nn_rng_create(&rng, 1));
+    nn_load_options lo = NN_LOAD_OPTIONS_INIT;
+    lo.rng = rng;
+    lo.epoch = &epoch;
+    if (nn_model_load(&m, path, &lo) != NN_OK) fail_msg("%s", nn_last_error());
+    assert_int_equal(epoch, 4);
+    uint64_t s[4];
+    nn_rng_get_state(rng, s);
+    assert_memory_equal(s, golden_v2_rng, sizeof s);
+    nn_rng_get_state(nn_model_rng(m), s);
+    assert_memory_equal(s, golden_v2_train_rng, sizeof s);
+
+    float params[157], buffers[14];
+    assert_int_equal(nn_model_param_count(m), 157);
+    assert_int_equal(nn_model_buffer_count(m), 14);
+    OK(nn_model_get_params(m, params, 157));
+    OK(nn_model_get_buffers(m, buffers, 14));
+    assert_memory_equal(params, golden_v2_params, sizeof params);
+    assert_memory_equal(buffers, golden_v2_buffers, sizeof buffers);
+    nn_optimizer *opt = nn_model_get_optimizer(m);
+    assert_non_null(opt);
+    assert_int_equal(nn_optimizer_get_kind(opt), NN_OPT_ADAM);
+    assert_int_equal(nn_optimizer_get_iterations(opt), 5);
+    assert_true(nn_optimizer_get_lr(opt) == 0.01f);
+
+    static const nn_layer_kind kinds[7] = {NN_LAYER_BATCHNORM, NN_LAYER_ACTIVATION, NN_LAYER_DROPOUT,
+                                           NN_LAYER_FLATTEN,   NN_LAYER_DENSE,      NN_LAYER_BATCHNORM,
+                                           NN_LAYER_DENSE};
+    assert_int_equal(nn_model_layer_count(m), 7);
+    for (int i = 0; i < 7; i++) {
+        nn_layer_info li = NN_LAYER_INFO_INIT;
+        OK(nn_model_layer_info(m, i, &li));
+        assert_int_equal(li.kind, kinds[i]);
+        if (i == 1) assert_int_equal(li.activation.kind, NN_ACT_GELU_TANH);
+        if (i == 4) assert_true(li.activation.kind == NN_ACT_LEAKY_RELU && li.activation.alpha == 0.1f);
+    }
+
+    /* Inference, images given channels last as (batch, height, width, channels). */
+    float x[3 * 24], out[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 24; j++) x[24 * i + j] = golden_v2_input(i, j);
+    nn_tensor tx, ty;
+    int64_t xs[4] = {3, 4, 3, 2}, ys[2] = {3, 3};
+    OK(nn_tensor_view(&tx, x, 4, xs));
+    OK(nn_tensor_view(&ty, out, 2, ys));
+    OK(nn_model_forward(m, &ty, &tx));
+    for (int i = 0; i < 9; i++) assert_true(fabsf(out[i] - golden_v2_out[i]) <= 1e-6f);
+
+    /* Training resumes where the file left it: the first loss needs dropout's rate and the training
+     * generator, the second also the Adam state, the moving statistics batch norm's momentum. */
+    float labels[3] = {2.0f, 0.0f, 1.0f}, loss;
+    int64_t ls[1] = {3};
+    OK(nn_tensor_view(&ty, labels, 1, ls));
+    for (int step = 0; step < 2; step++) {
+        OK(nn_model_train_step(m, &tx, &ty, &loss, NULL));
+        assert_true(fabsf(loss - golden_v2_step_loss[step]) <= 1e-5f);
+    }
+    OK(nn_model_get_buffers(m, buffers, 14));
+    for (int i = 0; i < 14; i++) assert_true(fabsf(buffers[i] - golden_v2_step_buffers[i]) <= 1e-5f);
+
+    nn_file_info *info;
+    OK(nn_file_info_read(&info, path));
+    unsigned major, minor;
+    nn_file_info_format_version(info, &major, &minor);
+    assert_true(major == 2 && minor == 0);
+    assert_string_equal(nn_file_info_meta_get(info, "purpose"), "format-2 golden file of tests/test_io.c");
+    assert_string_equal(nn_file_info_meta_get(info, "created"), "2026-12-01T00:00:00Z");
+    int64_t shape[NN_MAX_EXAMPLE_RANK];
+    assert_int_equal(nn_file_info_input_shape(info, shape), 3);
+    assert_true(shape[0] == 4 && shape[1] == 3 && shape[2] == 2);
+    assert_int_equal(nn_file_info_param_count(info), 157);
+    nn_file_info_free(info);
+    nn_model_free(m);
+    nn_rng_free(rng);
+}
+
 /* ---------------------------------------------------------------- format 2: every layer kind */
 
 /* (4, 3, 2) images -> batch norm per channel -> gelu_tanh -> dropout -> flatten -> dense relu ->
@@ -803,7 +942,8 @@ static void test_io__format2_round_trip_of_every_layer_kind(void **state)
 }
 
 /* A format-2 file of input (3) -> [one hand-made layer record] -> dense 2, with its tensors. */
-static nn_status try_v2_layer(uint32_t kind, const void *settings, uint32_t settings_len, uint32_t declared_len)
+static nn_status try_v2_layer_minor(unsigned minor, uint32_t kind, const void *settings, uint32_t settings_len,
+                                    uint32_t declared_len)
 {
     tb a = {0}, t = {0};
     tb_u32(&a, 1);
@@ -827,12 +967,17 @@ static nn_status try_v2_layer(uint32_t kind, const void *settings, uint32_t sett
     tensor_record(&t, "dense_1/kernel", 2, kd, 0.5f, SIZE_MAX);
     tensor_record(&t, "dense_1/bias", 1, bd, 0.0f, SIZE_MAX);
     sec s[2] = {{TAG("ARCH"), REQUIRED, a.d, a.n}, {TAG("TENS"), REQUIRED, t.d, t.n}};
-    tb f = assemble(2, 0, s, 2);
+    tb f = assemble(2, minor, s, 2);
     nn_status st = try_load(f.d, f.n, NULL);
     free(a.d);
     free(t.d);
     free(f.d);
     return st;
+}
+
+static nn_status try_v2_layer(uint32_t kind, const void *settings, uint32_t settings_len, uint32_t declared_len)
+{
+    return try_v2_layer_minor(0, kind, settings, settings_len, declared_len);
 }
 
 static void test_io__format2_layer_records_refused_when_damaged(void **state)
@@ -854,6 +999,9 @@ static void test_io__format2_layer_records_refused_when_damaged(void **state)
     assert_error_mentions("bytes of settings");
     assert_int_equal(try_v2_layer(99, NULL, 0, 0), NN_ERR_FORMAT);
     assert_error_mentions("kind 99");
+    /* ... but from a newer minor of the format, a kind this library does not know is a newer file. */
+    assert_int_equal(try_v2_layer_minor(NN_FORMAT_VERSION_MINOR + 1, 99, NULL, 0, 0), NN_ERR_VERSION);
+    assert_error_mentions("upgrade libnn");
     assert_int_equal(try_v2_layer(NN_LAYER_FLATTEN, NULL, 0, 0), NN_OK);
     float bn[2] = {0.99f, -1.0f}; /* a batch norm with a negative epsilon */
     assert_int_equal(try_v2_layer(NN_LAYER_BATCHNORM, bn, 8, 8), NN_ERR_FORMAT);
@@ -1890,6 +2038,7 @@ int main(void)
         cmocka_unit_test(test_io__creation_time_recorded_unless_given),
         cmocka_unit_test(test_io__save_refuses_bad_arguments),
         cmocka_unit_test(test_io__golden_file_loads_with_same_outputs),
+        cmocka_unit_test(test_io__golden_v2_file_loads_every_kind_exactly),
         cmocka_unit_test(test_io__every_truncation_is_refused),
         cmocka_unit_test(test_io__every_bit_flip_is_refused),
         cmocka_unit_test(test_io__magic_damage_is_named),

@@ -21,6 +21,7 @@ typedef struct layer_case {
     int rank;
     int64_t shape[3];
     nn_status (*add)(nn_model *m);
+    double h; /* finite-difference step; 0 for 1e-2 (max pooling needs a smaller one, to stay off ties) */
 } layer_case;
 
 static nn_status add_dense_tanh(nn_model *m) { return nn_model_add_dense(m, 5, nn_activation_make(NN_ACT_TANH)); }
@@ -30,15 +31,72 @@ static nn_status add_dropout(nn_model *m) { return nn_model_add_dropout(m, 0.4f)
 static nn_status add_batchnorm(nn_model *m) { return nn_model_add_batchnorm(m, NULL); }
 static nn_status add_flatten(nn_model *m) { return nn_model_add_flatten(m); }
 
+static nn_status add_conv_same_stride2(nn_model *m)
+{
+    nn_conv2d_options o = NN_CONV2D_OPTIONS_INIT;
+    o.kernel_h = 3;
+    o.kernel_w = 2;
+    o.stride_h = o.stride_w = 2;
+    o.padding = NN_PADDING_SAME;
+    return nn_model_add_conv2d(m, 3, nn_activation_make(NN_ACT_TANH), &o);
+}
+
+static nn_status add_conv_valid_nobias(nn_model *m)
+{
+    nn_conv2d_options o = NN_CONV2D_OPTIONS_INIT;
+    o.kernel_h = 2;
+    o.kernel_w = 3;
+    o.use_bias = 0;
+    return nn_model_add_conv2d(m, 2, nn_activation_make(NN_ACT_LINEAR), &o);
+}
+
+static nn_status add_conv_explicit(nn_model *m)
+{
+    nn_conv2d_options o = NN_CONV2D_OPTIONS_INIT;
+    o.padding = NN_PADDING_EXPLICIT;
+    o.pad_top = 2;
+    o.pad_left = 1;
+    o.pad_right = 2;
+    o.stride_w = 2;
+    return nn_model_add_conv2d(m, 4, nn_activation_make(NN_ACT_SIGMOID), &o);
+}
+
+static nn_status add_maxpool_same(nn_model *m)
+{
+    nn_pool2d_options o = NN_POOL2D_OPTIONS_INIT;
+    o.pool_h = 2;
+    o.pool_w = 3;
+    o.stride_w = 2;
+    o.padding = NN_PADDING_SAME;
+    return nn_model_add_maxpool2d(m, &o);
+}
+
+static nn_status add_avgpool_same(nn_model *m)
+{
+    nn_pool2d_options o = NN_POOL2D_OPTIONS_INIT;
+    o.stride_h = o.stride_w = 1;
+    o.padding = NN_PADDING_SAME;
+    return nn_model_add_avgpool2d(m, &o);
+}
+
+static nn_status add_global_avgpool(nn_model *m) { return nn_model_add_global_avgpool2d(m); }
+
 static const layer_case cases[] = {
-    {"dense tanh", NN_LAYER_DENSE, 1, {7}, add_dense_tanh},
-    {"dense gelu_tanh", NN_LAYER_DENSE, 1, {4}, add_dense_gelu},
-    {"activation silu on an image", NN_LAYER_ACTIVATION, 3, {3, 2, 2}, add_activation},
-    {"dropout 0.4", NN_LAYER_DROPOUT, 1, {9}, add_dropout},
-    {"dropout on an image", NN_LAYER_DROPOUT, 3, {2, 3, 2}, add_dropout},
-    {"batchnorm features", NN_LAYER_BATCHNORM, 1, {5}, add_batchnorm},
-    {"batchnorm channels", NN_LAYER_BATCHNORM, 3, {3, 2, 4}, add_batchnorm},
-    {"flatten", NN_LAYER_FLATTEN, 3, {2, 3, 2}, add_flatten},
+    {"dense tanh", NN_LAYER_DENSE, 1, {7}, add_dense_tanh, 0},
+    {"dense gelu_tanh", NN_LAYER_DENSE, 1, {4}, add_dense_gelu, 0},
+    {"activation silu on an image", NN_LAYER_ACTIVATION, 3, {3, 2, 2}, add_activation, 0},
+    {"dropout 0.4", NN_LAYER_DROPOUT, 1, {9}, add_dropout, 0},
+    {"dropout on an image", NN_LAYER_DROPOUT, 3, {2, 3, 2}, add_dropout, 0},
+    {"batchnorm features", NN_LAYER_BATCHNORM, 1, {5}, add_batchnorm, 0},
+    {"batchnorm channels", NN_LAYER_BATCHNORM, 3, {3, 2, 4}, add_batchnorm, 0},
+    {"flatten", NN_LAYER_FLATTEN, 3, {2, 3, 2}, add_flatten, 0},
+    {"conv2d 3x2 stride 2 same tanh", NN_LAYER_CONV2D, 3, {5, 7, 2}, add_conv_same_stride2, 0},
+    {"conv2d 2x3 valid no bias", NN_LAYER_CONV2D, 3, {6, 5, 3}, add_conv_valid_nobias, 0},
+    {"conv2d 3x3 explicit padding stride (1, 2) sigmoid", NN_LAYER_CONV2D, 3, {4, 5, 1}, add_conv_explicit, 0},
+    {"maxpool2d 2x3 stride (2, 2) same", NN_LAYER_MAXPOOL2D, 3, {5, 6, 2}, add_maxpool_same, 1e-4},
+    {"maxpool2d default", NN_LAYER_MAXPOOL2D, 3, {4, 5, 3}, NULL, 1e-4},
+    {"avgpool2d 2x2 stride 1 same", NN_LAYER_AVGPOOL2D, 3, {5, 5, 3}, add_avgpool_same, 0},
+    {"global avgpool", NN_LAYER_GLOBAL_AVGPOOL2D, 3, {3, 4, 2}, add_global_avgpool, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -61,7 +119,7 @@ static void harness_setup(harness *h, const layer_case *c)
 {
     memset(h, 0, sizeof *h);
     assert_int_equal(nn_model_create_shape(&h->model, c->rank, c->shape), NN_OK);
-    assert_int_equal(c->add(h->model), NN_OK);
+    assert_int_equal(c->add ? c->add(h->model) : nn_model_add_maxpool2d(h->model, NULL), NN_OK);
     h->l = *nn__model_layer(h->model, 0);
     h->nin = nn__shape_numel(&h->l.in);
     h->nout = nn__shape_numel(&h->l.out);
@@ -133,11 +191,12 @@ static void check_case(const layer_case *c)
     nn__pass p = {BATCH, 1, h.rng, 0};
     h.l.ops->backward(&h.l, &p, h.x, h.y, h.dy, h.dx);
     size_t worst;
-    double err = tu_gradcheck(loss_of, &h, h.x, h.dx, (size_t)(BATCH * h.nin), 1e-2, &worst);
+    double step = c->h > 0 ? c->h : 1e-2;
+    double err = tu_gradcheck(loss_of, &h, h.x, h.dx, (size_t)(BATCH * h.nin), step, &worst);
     if (err > 2e-2) fail_msg("%s: input gradient error %g at %zu", c->name, err, worst);
     for (int k = 0; k < h.l.ntensors; k++) {
         if (!h.l.spec[k].trainable) continue;
-        err = tu_gradcheck(loss_of, &h, h.t[k], h.g[k], h.tn[k], 1e-2, &worst);
+        err = tu_gradcheck(loss_of, &h, h.t[k], h.g[k], h.tn[k], step, &worst);
         if (err > 2e-2) fail_msg("%s: gradient of %s: error %g at %zu", c->name, h.l.spec[k].name, err, worst);
     }
     harness_free(&h);
@@ -158,6 +217,72 @@ static void test_layers__gradients_match_finite_differences(void **s)
 {
     (void)s;
     for (size_t k = 0; k < NCASES; k++) check_case(&cases[k]);
+}
+
+/* ---- conv2d against the definition */
+
+/* TensorFlow's "same": out = ceil(in / stride), the odd padding pixel at the end. */
+static int64_t same_before(int64_t in, int64_t k, int64_t stride, int64_t *out)
+{
+    *out = (in + stride - 1) / stride;
+    int64_t total = (*out - 1) * stride + k - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+/* y[b, oy, ox, f] = bias[f] + sum over ky, kx, c of x[b, oy*sh + ky - pt, ox*sw + kx - pl, c] K[ky, kx, c, f],
+ * in double, straight from the definition. */
+static void test_conv2d__matches_a_direct_convolution_in_double(void **s)
+{
+    (void)s;
+    enum { B = 2, H = 7, W = 6, C = 3, F = 4, KH = 3, KW = 2, SH = 2, SW = 1 };
+    int64_t oh, ow, pt = same_before(H, KH, SH, &oh), pl = same_before(W, KW, SW, &ow);
+    nn_model *m;
+    int64_t shape[3] = {H, W, C};
+    assert_int_equal(nn_model_create_shape(&m, 3, shape), NN_OK);
+    nn_conv2d_options o = NN_CONV2D_OPTIONS_INIT;
+    o.kernel_h = KH;
+    o.kernel_w = KW;
+    o.stride_h = SH;
+    o.stride_w = SW;
+    o.padding = NN_PADDING_SAME;
+    assert_int_equal(nn_model_add_conv2d(m, F, nn_activation_make(NN_ACT_LINEAR), &o), NN_OK);
+    assert_int_equal(nn_model_add_flatten(m), NN_OK);
+    assert_int_equal(nn_model_compile(m, NN_LOSS_MSE, NULL), NN_OK);
+    assert_int_equal(nn_model_output_features(m), oh * ow * F);
+    enum { NP = KH * KW * C * F + F };
+    float p[NP], x[B * H * W * C];
+    nn_rng *r;
+    nn_rng_create(&r, 31);
+    tu_fill_uniform(p, NP, -1, 1, r);
+    tu_fill_uniform(x, B * H * W * C, -2, 2, r);
+    nn_rng_free(r);
+    assert_int_equal(nn_model_set_params(m, p, NP), NN_OK);
+    const float *k = p, *bias = p + KH * KW * C * F;
+    float *y = malloc((size_t)(B * oh * ow * F) * sizeof *y);
+    nn_tensor tx, ty;
+    int64_t xs[4] = {B, H, W, C}, ys[2] = {B, oh * ow * F};
+    nn_tensor_view(&tx, x, 4, xs);
+    nn_tensor_view(&ty, y, 2, ys);
+    assert_int_equal(nn_model_forward(m, &ty, &tx), NN_OK);
+    double worst = 0;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++)
+                for (int64_t f = 0; f < F; f++) {
+                    double want = bias[f];
+                    for (int64_t ky = 0; ky < KH; ky++)
+                        for (int64_t kx = 0; kx < KW; kx++)
+                            for (int64_t c = 0; c < C; c++) {
+                                int64_t iy = oy * SH + ky - pt, ix = ox * SW + kx - pl;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                want += (double)x[((b * H + iy) * W + ix) * C + c] * k[((ky * KW + kx) * C + c) * F + f];
+                            }
+                    double got = y[((b * oh + oy) * ow + ox) * F + f];
+                    if (fabs(got - want) > worst) worst = fabs(got - want);
+                }
+    assert_true(worst < 1e-5);
+    free(y);
+    nn_model_free(m);
 }
 
 /* ---- dropout */
@@ -443,11 +568,46 @@ static void test_options__older_and_newer_versions(void **s)
     nn_model_free(m);
 }
 
+/* The mechanism for the day a struct grows: version 2 appends a field; a caller compiled against
+ * version 1 passes the shorter struct and gets version 2's default for the new field, and the
+ * library never reads past the caller's struct (the v1 value sits at the end of an exact-size
+ * allocation, so ASan would see an over-read). */
+typedef struct grow_v1 {
+    unsigned version;
+    float a;
+} grow_v1;
+typedef struct grow_v2 {
+    unsigned version;
+    float a, b;
+} grow_v2;
+
+static void test_options__a_struct_that_grew_takes_the_older_version(void **s)
+{
+    (void)s;
+    static const size_t sizes[] = {sizeof(grow_v1), sizeof(grow_v2)};
+    static const grow_v2 defaults = {2, 1.0f, 2.0f};
+    grow_v1 *old = malloc(sizeof *old);
+    old->version = 1;
+    old->a = 5.0f;
+    grow_v2 got;
+    assert_int_equal(nn__options_take(&got, &defaults, old, sizes, 2, "test"), NN_OK);
+    assert_true(got.version == 2 && got.a == 5.0f && got.b == 2.0f);
+    assert_int_equal(nn__options_take(&got, &defaults, NULL, sizes, 2, "test"), NN_OK);
+    assert_true(got.a == 1.0f && got.b == 2.0f);
+    grow_v1 init;
+    assert_int_equal(nn__options_init(&init, 1, &defaults, sizes, 2, "test"), NN_OK);
+    assert_true(init.version == 1 && init.a == 1.0f);
+    old->version = 3;
+    assert_int_equal(nn__options_take(&got, &defaults, old, sizes, 2, "test"), NN_ERR_INVALID_ARGUMENT);
+    free(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers__every_kind_has_a_gradient_case),
         cmocka_unit_test(test_layers__gradients_match_finite_differences),
+        cmocka_unit_test(test_conv2d__matches_a_direct_convolution_in_double),
         cmocka_unit_test(test_dropout__kept_fraction_and_mean_match_the_rate),
         cmocka_unit_test(test_dropout__same_seed_same_mask_and_rate_zero_draws_nothing),
         cmocka_unit_test(test_dropout__masks_follow_the_model_generator_and_inference_is_identity),
@@ -455,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_batchnorm__moving_statistics_follow_keras_rule),
         cmocka_unit_test(test_batchnorm__inference_does_not_depend_on_the_batch),
         cmocka_unit_test(test_options__older_and_newer_versions),
+        cmocka_unit_test(test_options__a_struct_that_grew_takes_the_older_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -832,7 +832,8 @@ static void test_model__bad_arguments_after_compile(void **state)
     assert_null(nn_model_get_optimizer(NULL));
     (void)nn_model_get_loss(NULL);
 
-    nn_layer_info li;
+    nn_layer_info li = NN_LAYER_INFO_INIT, sizeless = {0};
+    REFUSED(nn_model_layer_info(m, 0, &sizeless)); /* size not set: nothing is written */
     REFUSED(nn_model_layer_info(NULL, 0, &li));
     REFUSED(nn_model_layer_info(m, 0, NULL));
     REFUSED(nn_model_layer_info(m, -1, &li));
@@ -959,7 +960,7 @@ static void test_io__file_info_bad_arguments(void **state)
     assert_int_equal(nn_file_info_has_rng(NULL), 0);
     assert_int_equal(nn_file_info_meta_count(NULL), 0);
     assert_null(nn_file_info_meta_get(NULL, "x"));
-    nn_layer_info li;
+    nn_layer_info li = NN_LAYER_INFO_INIT;
     const char *k, *v;
     REFUSED(nn_file_info_layer(NULL, 0, &li));
     REFUSED(nn_file_info_meta(NULL, 0, &k, &v));

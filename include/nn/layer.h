@@ -28,9 +28,11 @@ typedef enum nn_layer_kind {
     NN_LAYER_ACTIVATION = 1,  /**< a stand-alone element-wise activation */
     NN_LAYER_DROPOUT = 2,     /**< inverted dropout; the identity in inference @since 0.2 */
     NN_LAYER_BATCHNORM = 3,   /**< batch normalization over the last axis @since 0.2 */
-    NN_LAYER_CONV2D = 4,      /**< reserved */
-    NN_LAYER_MAXPOOL2D = 5,   /**< reserved */
-    NN_LAYER_FLATTEN = 6      /**< (height, width, channels) to one axis @since 0.2 */
+    NN_LAYER_CONV2D = 4,      /**< 2-D convolution over (height, width, channels) images @since 0.2 */
+    NN_LAYER_MAXPOOL2D = 5,   /**< max pooling @since 0.2 */
+    NN_LAYER_FLATTEN = 6,     /**< (height, width, channels) to one axis @since 0.2 */
+    NN_LAYER_AVGPOOL2D = 7,   /**< average pooling @since 0.2 */
+    NN_LAYER_GLOBAL_AVGPOOL2D = 8 /**< average over height and width: (h, w, c) to (c) @since 0.2 */
 } nn_layer_kind;
 
 /** @brief Stable lowercase name of a layer kind ("dense"); NULL if this version has no such kind. @since 0.1 */
@@ -72,6 +74,57 @@ typedef struct nn_batchnorm_options {
 
 /** @brief As nn_dense_options_init(), for ::nn_batchnorm_options. @since 0.2 */
 NN_API nn_status nn_batchnorm_options_init(nn_batchnorm_options *opts, unsigned version);
+
+/** How a window (convolution or pooling) treats the image border. */
+typedef enum nn_padding {
+    NN_PADDING_VALID = 0,   /**< no padding: windows lie inside the image */
+    NN_PADDING_SAME = 1,    /**< zeros around the image so that out = ceil(in / stride), extra on the
+                                 bottom and right when odd (TensorFlow's rule, which Keras uses) */
+    NN_PADDING_EXPLICIT = 2 /**< the pad_* fields, each smaller than the window */
+} nn_padding;
+
+/** Version of ::nn_conv2d_options this header describes. */
+#define NN_CONV2D_OPTIONS_VERSION 1
+
+/** Options of a 2-D convolution. Defaults: 3 x 3 kernel, stride 1, valid padding, a bias,
+ *  Glorot-uniform kernel and zero bias (Keras' Conv2D). */
+typedef struct nn_conv2d_options {
+    unsigned version;       /**< NN_CONV2D_OPTIONS_VERSION */
+    int kernel_h, kernel_w; /**< window, 1 to 64 */
+    int stride_h, stride_w; /**< 1 to 64 */
+    nn_padding padding;
+    int pad_top, pad_bottom, pad_left, pad_right; /**< with NN_PADDING_EXPLICIT */
+    int use_bias;           /**< non-zero: add a bias per filter */
+    nn_init weight_init;
+    nn_init bias_init;
+} nn_conv2d_options;
+
+/** Initialiser of ::nn_conv2d_options with the defaults. */
+#define NN_CONV2D_OPTIONS_INIT                                                                     \
+    {NN_CONV2D_OPTIONS_VERSION, 3, 3, 1, 1, NN_PADDING_VALID, 0, 0, 0, 0, 1, NN_INIT_GLOROT_UNIFORM, NN_INIT_ZEROS}
+
+/** @brief As nn_dense_options_init(), for ::nn_conv2d_options. @since 0.2 */
+NN_API nn_status nn_conv2d_options_init(nn_conv2d_options *opts, unsigned version);
+
+/** Version of ::nn_pool2d_options this header describes. */
+#define NN_POOL2D_OPTIONS_VERSION 1
+
+/** Options of max and average pooling. Defaults: 2 x 2 windows, stride equal to the window, valid
+ *  padding (Keras' MaxPooling2D). Padding never wins a maximum, and an average counts only the pixels
+ *  inside the image. */
+typedef struct nn_pool2d_options {
+    unsigned version;       /**< NN_POOL2D_OPTIONS_VERSION */
+    int pool_h, pool_w;     /**< window, 1 to 64 */
+    int stride_h, stride_w; /**< 0: the window's size */
+    nn_padding padding;
+    int pad_top, pad_bottom, pad_left, pad_right; /**< with NN_PADDING_EXPLICIT */
+} nn_pool2d_options;
+
+/** Initialiser of ::nn_pool2d_options with the defaults. */
+#define NN_POOL2D_OPTIONS_INIT {NN_POOL2D_OPTIONS_VERSION, 2, 2, 0, 0, NN_PADDING_VALID, 0, 0, 0, 0}
+
+/** @brief As nn_dense_options_init(), for ::nn_pool2d_options. @since 0.2 */
+NN_API nn_status nn_pool2d_options_init(nn_pool2d_options *opts, unsigned version);
 
 /** Largest rank of a per-example shape: (features), (length, channels) or (height, width, channels). */
 #define NN_MAX_EXAMPLE_RANK 3

@@ -117,6 +117,30 @@ NN_API nn_status nn_model_add_batchnorm(nn_model *m, const nn_batchnorm_options 
 NN_API nn_status nn_model_add_flatten(nn_model *m);
 
 /**
+ * @brief Append a 2-D convolution of @p filters filters over (height, width, channels) inputs, with
+ *        a fused activation (linear for none). The kernel is (kh, kw, channels, filters), as Keras'.
+ * @param opts  NULL for a 3 x 3 kernel, stride 1, valid padding, bias (see ::nn_conv2d_options)
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_SHAPE (input not rank 3, window larger than the
+ *         padded image), NN_ERR_STATE (already compiled).
+ * @since 0.2
+ */
+NN_API nn_status nn_model_add_conv2d(nn_model *m, int64_t filters, nn_activation act,
+                                     const nn_conv2d_options *opts);
+
+/**
+ * @brief Append max pooling (per channel) over (height, width, channels) inputs.
+ * @param opts  NULL for 2 x 2 windows with stride 2 (see ::nn_pool2d_options)
+ * @since 0.2
+ */
+NN_API nn_status nn_model_add_maxpool2d(nn_model *m, const nn_pool2d_options *opts);
+
+/** @brief Append average pooling, as nn_model_add_maxpool2d(). @since 0.2 */
+NN_API nn_status nn_model_add_avgpool2d(nn_model *m, const nn_pool2d_options *opts);
+
+/** @brief Append a global average pool: (height, width, channels) to (channels). @since 0.2 */
+NN_API nn_status nn_model_add_global_avgpool2d(nn_model *m);
+
+/**
  * @brief Fix the architecture, allocate the parameters (zero) and attach a loss and an optimizer.
  * @param opt  NULL for a model used only for inference; otherwise, on success, the model owns it
  *             (it is set up for the model's parameter count and freed with the model, and
@@ -231,7 +255,9 @@ NN_API nn_status nn_model_layer_info(const nn_model *m, int i, nn_layer_info *ou
 
 /**
  * @brief Borrow the flat parameter buffer (or the gradient buffer of the last step).
- * Valid until the model is freed. Writing through it changes the model.
+ * Valid until the model is freed, and only for models whose memory is the CPU's (all of them in this
+ * version; a model on another backend would refuse). Writing through it changes the model.
+ * nn_model_get_params() / nn_model_set_params() copy instead, and work for every model.
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled).
  * @since 0.1
  */

@@ -1,4 +1,5 @@
 /* Element-wise kernels: dropout masks, products and copies. */
+#include <float.h>
 #include <string.h>
 
 #include "compute.h"
@@ -43,4 +44,15 @@ double nn__bits_value(uint32_t abs_bits)
     float f;
     memcpy(&f, &abs_bits, sizeof f);
     return (double)f;
+}
+
+/* When every |x| <= a and |dpre| <= d, no entry or partial sum of x^T dpre or of dpre's column sums
+ * over `rows` rows exceeds rows * max(a, 1) * d. Looking at x and dpre costs a pass over data still
+ * in cache, a fraction of one over the gradients themselves; a bound within a factor 2 of overflow is
+ * refused too, which only ever happens to a run that has diverged already. */
+int nn__grads_bounded(uint32_t a_bits, uint32_t d_bits, int64_t rows)
+{
+    if (!nn__finite_bits(a_bits) || !nn__finite_bits(d_bits)) return 0;
+    double a = nn__bits_value(a_bits);
+    return (double)rows * (a > 1.0 ? a : 1.0) * nn__bits_value(d_bits) < (double)FLT_MAX / 2;
 }

@@ -177,7 +177,7 @@ nn_status nnio_walk(nnio_src *src, const nnio_visitor *v, unsigned *major, unsig
             return st;
         }
         if (k >= 0) {
-            nnio_section s = {tag, flags, at + NNIO_SECTION_HEADER_LEN, len, payload, owned, *major};
+            nnio_section s = {tag, flags, at + NNIO_SECTION_HEADER_LEN, len, payload, owned, *major, *minor};
             st = v->visit(v->ctx, &s);
             owned = s.owned;
         }

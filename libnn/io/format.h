@@ -26,7 +26,6 @@
 #define NNIO_TAG_RNGS NNIO_TAG('R', 'N', 'G', 'S')
 #define NNIO_TAG_PROG NNIO_TAG('P', 'R', 'O', 'G')
 #define NNIO_TAG_TRNG NNIO_TAG('T', 'R', 'N', 'G') /* the model's training generator (format 2) */
-#define NNIO_TAG_TRNG NNIO_TAG('T', 'R', 'N', 'G') /* the model's training generator (format 2) */
 #define NNIO_TAG_END NNIO_TAG('E', 'N', 'D', '!')
 
 #define NNIO_FLAG_REQUIRED 1u
@@ -85,7 +84,7 @@ typedef struct nnio_section {
     const uint8_t *payload; /* all length bytes */
     uint8_t *owned;         /* payload's buffer when read from a file; a visitor may keep it (and set
                                this to NULL), else the walk frees it after the visit */
-    unsigned major;         /* the file's format version, which decides the layout of ARCH */
+    unsigned major, minor;  /* the file's format version: the major decides the layout of ARCH */
 } nnio_section;
 
 typedef struct nnio_visitor {

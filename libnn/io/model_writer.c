@@ -217,7 +217,7 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
         /* The reader's own check of the architecture, before the weights are copied: a model past
          * the format's limits is refused without encoding its (possibly huge) tensors. */
         nnio_section s = {NNIO_TAG_ARCH, NNIO_FLAG_REQUIRED, NNIO_ARCH_OFFSET, arch.len, arch.data, NULL,
-                          NN_FORMAT_VERSION_MAJOR};
+                          NN_FORMAT_VERSION_MAJOR, NN_FORMAT_VERSION_MINOR};
         nnio_arch *parsed = malloc(sizeof *parsed);
         if (!parsed) st = nn__fail(NN_ERR_NO_MEMORY, "nn_model_save: out of memory");
         else if ((st = nnio_parse_arch(parsed, &s)) != NN_OK) st = refused_by_reader(st);

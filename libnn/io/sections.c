@@ -186,7 +186,7 @@ static nn_status parse_layer_v1(nnio_arch *a, nnio_cur *c, int i)
 }
 
 /* Format 2: (kind, activation, alpha, settings length, the kind's own settings). */
-static nn_status parse_layer_v2(nnio_arch *a, nnio_cur *c, int i)
+static nn_status parse_layer_v2(nnio_arch *a, nnio_cur *c, int i, unsigned minor)
 {
     uint64_t at = nnio_cur_offset(c);
     uint32_t kind, len;
@@ -195,6 +195,12 @@ static nn_status parse_layer_v2(nnio_arch *a, nnio_cur *c, int i)
     nn_status st = get_activation(c, &act, i, at);
     if (st != NN_OK) return st;
     const nn__layer_ops *ops = nn__layer_ops_for((nn_layer_kind)kind);
+    /* A kind added by a later minor of the format is a newer file, not a damaged one. */
+    if (!ops && minor > NN_FORMAT_VERSION_MINOR)
+        return nn__fail(NN_ERR_VERSION, "model file: layer %d at byte %llu has kind %u, from format %d.%u; this "
+                                        "library reads %d.%d: upgrade libnn",
+                        i, (unsigned long long)at, kind, NN_FORMAT_VERSION_MAJOR, minor, NN_FORMAT_VERSION_MAJOR,
+                        NN_FORMAT_VERSION_MINOR);
     if (!ops)
         return nn__fail(NN_ERR_FORMAT, "model file: layer %d at byte %llu has kind %u, which this version does not "
                                        "know",
@@ -259,7 +265,7 @@ nn_status nnio_parse_arch(nnio_arch *a, const nnio_section *s)
         return nn__fail(NN_ERR_FORMAT, "model file: %u layers at byte %llu (1 to %d allowed)", count,
                         (unsigned long long)(loss_at + 4), NN_MODEL_MAX_LAYERS);
     for (uint32_t i = 0; i < count; i++) {
-        nn_status st = s->major == 1 ? parse_layer_v1(a, &c, (int)i) : parse_layer_v2(a, &c, (int)i);
+        nn_status st = s->major == 1 ? parse_layer_v1(a, &c, (int)i) : parse_layer_v2(a, &c, (int)i, s->minor);
         if (st != NN_OK) return st;
         a->count = (int)i + 1;
     }

@@ -3,7 +3,6 @@
  * As the model's first layer on mostly-zero inputs (MNIST's pixels are 81% zeros) it compresses the
  * batch into sparse rows and runs its forward product and weight gradient over the non-zeros only
  * (libnn/sparse.c): about a fifth of the dense work. That choice is this layer's own business. */
-#include <float.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,18 +80,6 @@ static void dense_forward(nn__layer *l, const nn__pass *p, const float *x, float
     nn__dense_forward_raw(b, in, out, x, l->t[0], l->t[1], l->act, pre, y);
 }
 
-/* Whether dW = x^T dpre and db = column sums of dpre over `batch` rows are sure to be finite: when
- * every |x| <= a and |dpre| <= d, no entry or partial sum exceeds batch * max(a, 1) * d. Looking at x
- * and dpre costs batch * (in + out) reads of data still in cache, a fraction of a pass over the
- * in * out gradients; a bound within a factor 2 of overflow is refused too, which only ever happens
- * to a run that has diverged already. */
-static int grads_bounded(uint32_t a_bits, uint32_t d_bits, int64_t batch)
-{
-    if (!nn__finite_bits(a_bits) || !nn__finite_bits(d_bits)) return 0;
-    double a = nn__bits_value(a_bits);
-    return (double)batch * (a > 1.0 ? a : 1.0) * nn__bits_value(d_bits) < (double)FLT_MAX / 2;
-}
-
 static int dense_backward(nn__layer *l, const nn__pass *p, const float *x, const float *y, float *dy, float *dx)
 {
     dense_config *c = NN__CONFIG(l, dense_config);
@@ -103,7 +90,7 @@ static int dense_backward(nn__layer *l, const nn__pass *p, const float *x, const
     /* dy now holds d loss / d pre. On the sparse path only the non-zero inputs were multiplied. */
     uint32_t a_bits = c->sparse_valid ? nn__max_abs_bits(c->sparse.value, (size_t)c->sparse.start[b])
                                       : nn__max_abs_bits(x, (size_t)(b * in));
-    return !grads_bounded(a_bits, nn__max_abs_bits(dy, (size_t)(b * c->units)), b);
+    return !nn__grads_bounded(a_bits, nn__max_abs_bits(dy, (size_t)(b * c->units)), b);
 }
 
 static void dense_write(const nn__layer *l, nnio_buf *b)

@@ -117,6 +117,14 @@ nn_status nn__layer_setup(nn__layer *l, const nn__shape *in, const char *who);
 /* Appends a set-up copy of l to the model (the model is not compiled yet). */
 nn_status nn__model_append(nn_model *m, const nn__layer *l, const char *who);
 
+/* Filters of a convolution: far beyond any real network, small enough that counts stay in int32. */
+#define NN__MAX_FILTERS 65536
+
+/* Output extent `out` of a window k with stride over `in` values, and the padding before and after
+ * it: computed for NN_PADDING_SAME, zero for VALID, checked for EXPLICIT (each below k). */
+nn_status nn__window_axis(int64_t in, int32_t k, int32_t stride, int32_t padding, int32_t *before, int32_t *after,
+                          int64_t *out, const char *who, const char *axis);
+
 /* Shared helpers of the kinds. */
 void nn__no_workspace(const nn__layer *l, int64_t batch, size_t *floats, size_t *ints);
 void nn__no_settings_write(const nn__layer *l, nnio_buf *b);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the build into a temporary DESTDIR and use it as an outside project would, through
 # pkg-config, with the shared and with the static library. Also checks the ABI surface: SONAME
-# libnn.so.0 and no exported symbol outside the nn_ namespace.
+# libnn.so.1 and no exported symbol outside the nn_ namespace.
 #   install-test.sh MESON BUILD_ROOT SOURCE_ROOT VERSION "CC..." SANITIZE
 set -euo pipefail
 meson=$1 build=$2 src=$3 version=$4 cc=$5 sanitize=$6
@@ -38,12 +38,12 @@ done
 [ -f "$incdir/nn/version.h" ] || fail "generated nn/version.h not installed"
 [ -z "$(find "$dest" -name internal.h)" ] || fail "the private libnn/internal.h was installed"
 
-# ABI: the SONAME carries the ABI major; libnn.so -> libnn.so.0 -> libnn.so.0.x.y.
+# ABI: the SONAME carries the ABI major; libnn.so -> libnn.so.1 -> libnn.so.<project version>.
 so=$libdir/libnn.so
-for f in "$so" "$libdir/libnn.so.0" "$libdir/libnn.a"; do [ -e "$f" ] || fail "$f not installed"; done
+for f in "$so" "$libdir/libnn.so.1" "$libdir/libnn.a"; do [ -e "$f" ] || fail "$f not installed"; done
 [ -L "$so" ] || fail "libnn.so is not a symbolic link to the versioned library"
 soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
-[ "$soname" = libnn.so.0 ] || fail "SONAME is '$soname', expected libnn.so.0"
+[ "$soname" = libnn.so.1 ] || fail "SONAME is '$soname', expected libnn.so.1"
 # Every defined dynamic symbol is public API: nn_ prefix, and not an internal nn__x or nn_module__x
 # helper (those must stay hidden by -fvisibility=hidden). Outputs are captured before grep -q reads
 # them: with pipefail, grep -q quitting early would kill the writer with SIGPIPE and fail at random.
@@ -61,11 +61,11 @@ flags=(-std=c11 -Wall -Wextra -Wpedantic -Werror "-DEXPECTED_VERSION=\"$version\
 # A sanitized libnn needs the sanitizer runtime in the program too.
 [ "$sanitize" = none ] || flags+=("-fsanitize=$sanitize" -fno-sanitize-recover=all)
 
-# Shared: links libnn.so.0, found through LD_LIBRARY_PATH in the DESTDIR.
+# Shared: links libnn.so.1, found through LD_LIBRARY_PATH in the DESTDIR.
 read -r -a shared <<< "$(pkg-config --cflags --libs nn)"
 "${ccv[@]}" "${flags[@]}" prog.c -o prog-shared "${shared[@]}" || fail "shared link: ${ccv[*]} prog.c ${shared[*]}"
-grep -q 'NEEDED.*\[libnn\.so\.0\]' <<< "$(readelf -d prog-shared)" || fail "prog-shared does not need libnn.so.0"
-grep -q "libnn.so.0 => $libdir/" <<< "$(LD_LIBRARY_PATH=$libdir ldd prog-shared)" || fail "prog-shared resolves libnn elsewhere"
+grep -q 'NEEDED.*\[libnn\.so\.1\]' <<< "$(readelf -d prog-shared)" || fail "prog-shared does not need libnn.so.1"
+grep -q "libnn.so.1 => $libdir/" <<< "$(LD_LIBRARY_PATH=$libdir ldd prog-shared)" || fail "prog-shared resolves libnn elsewhere"
 LD_LIBRARY_PATH=$libdir ./prog-shared || fail "prog-shared failed"
 
 # Static: --static adds Requires.private and Libs.private (openblas, zlib, libm); -l:libnn.a makes

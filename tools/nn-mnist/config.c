@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,31 @@ int nnm_parse_int(const char *arg, int64_t lo, int64_t hi, int64_t *out, const c
     return 0;
 }
 
+void nnm_format_float(char *buf, size_t len, float f)
+{
+    /* 9 significant digits always round-trip a float; fewer usually do. */
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, len, "%.*g", digits, (double)f);
+        if ((float)strtod(buf, NULL) == f) return;
+    }
+}
+
+int nnm_parse_rate(const char *arg, float *out, const char *what, char *err, size_t errlen)
+{
+    char *end;
+    double r = strtod(arg, &end);
+    float f = (float)r;
+    /* The comparisons are on the float that training uses: 0.99999999 rounds to 1.0f. */
+    if (end == arg || *end || !(r >= 0) || !(f < 1) || (r > 0 && !(f >= FLT_MIN))) {
+        snprintf(err, errlen,
+                 "%s must be a number from 0 to less than 1 (a fraction of the units to drop), got '%s'", what,
+                 arg);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
 int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t errlen)
 {
     char names[NNM_MAX_LIST][NNM_MAX_NAME];
@@ -121,10 +147,15 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
     /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
      * the network is known before the data are loaded: refuse one that cannot be trained now, not
      * after minutes of downloading, or with an allocation failure half-way through a grid. */
+    if (!(c->dropout >= 0 && c->dropout < 1)) {
+        snprintf(err, errlen, "--dropout must be from 0 to less than 1, got %g", (double)c->dropout);
+        return -1;
+    }
     int64_t params = 0, in = NNM_IMAGE_PIXELS;
     for (int i = 0; i <= c->n_hidden; i++) {
         int64_t out = i < c->n_hidden ? c->hidden[i] : NNM_CLASSES;
         params += in * out + out; /* at most 8 layers of 65536 x 65536: no overflow */
+        if (c->batchnorm && i < c->n_hidden) params += 2 * out; /* gamma and beta */
         in = out;
     }
     if (params > NNM_MAX_PARAMS) {
@@ -148,10 +179,17 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     size_t used = 0;
     for (int i = 0; i < c->n_hidden && used < sizeof hidden; i++)
         used += (size_t)snprintf(hidden + used, sizeof hidden - used, "%s%" PRId64, i ? "," : "", c->hidden[i]);
-    /* lr is printed with %.9g so that every float has one spelling. */
+    /* The regularisation settings appear only when used: a run without them keeps the line of the
+     * nn-mnist before them, so that its records and checkpoints still match and resume. */
+    char reg[64] = "", rate[32];
+    size_t r = 0;
+    nnm_format_float(rate, sizeof rate, c->dropout);
+    if (c->dropout > 0) r += (size_t)snprintf(reg, sizeof reg, " dropout=%s", rate);
+    if (c->batchnorm) snprintf(reg + r, sizeof reg - r, " batchnorm=1");
+    /* lr is printed with %.9g and dropout as its shortest round trip: every float has one spelling. */
     snprintf(buf, len,
              "dataset=%s optimizer=%s activation=%s hidden=%s epochs=%d batch=%" PRId64 " lr=%.9g seed=%" PRIu64
-             " train=%" PRId64 " test=%" PRId64 " blas_threads=%d libnn=%s",
+             " train=%" PRId64 " test=%" PRId64 " blas_threads=%d libnn=%s%s",
              c->dataset, optimizer, activation, hidden, c->epochs, c->batch_size, (double)c->lr, c->seed, n_train,
-             n_test, c->threads, nn_version());
+             n_test, c->threads, nn_version(), reg);
 }

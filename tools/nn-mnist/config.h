@@ -38,6 +38,10 @@ typedef struct nnm_config {
     int no_download;
     int64_t train_limit;      /* 0: all; otherwise the first N training examples (quick runs, tests) */
     int64_t test_limit;
+    /* Regularisation of the hidden layers (train.c builds them): 0 and 0, the original study, add no
+     * layer and leave the settings line, the records and the model files as they were. */
+    float dropout;            /* --dropout: rate of a dropout layer after each hidden layer, in [0, 1) */
+    int batchnorm;            /* --batchnorm: batch norm between each hidden dense layer and its activation */
 } nnm_config;
 
 /* The original study's settings (784-128-10, relu/sigmoid/tanh x sgd/adam/rmsprop, batch 32, 10 epochs). */
@@ -49,6 +53,13 @@ int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const cha
 int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t errlen);
 /* Parse a whole number in [lo, hi]. */
 int nnm_parse_int(const char *arg, int64_t lo, int64_t hi, int64_t *out, const char *what, char *err, size_t errlen);
+
+/* Parse a dropout rate: a number in [0, 1) whose float32 is 0 or a normal float (a rate that rounds
+ * to 0 or to a subnormal would silently mean "no dropout"); 0 or -1 with err. */
+int nnm_parse_rate(const char *arg, float *out, const char *what, char *err, size_t errlen);
+
+/* The shortest decimal that reads back as the float f ("0.2", not %.9g's "0.200000003"). */
+void nnm_format_float(char *buf, size_t len, float f);
 
 /* Check names against libnn and ranges; 0 or -1 with err saying what is accepted. */
 int nnm_config_validate(const nnm_config *c, char *err, size_t errlen);

@@ -46,6 +46,8 @@ static void usage(FILE *f)
             "                      tanh, leaky_relu, elu, gelu, silu, softplus, selu\n"
             "  --optimizers LIST   optimizers [sgd,adam,rmsprop]; any of: sgd, adam, adamw, rmsprop, adagrad\n"
             "  --hidden SIZES      hidden layer sizes, e.g. 256,128 [128]\n"
+            "  --dropout RATE      dropout of RATE (0 to < 1) after each hidden layer [0: none]\n"
+            "  --batchnorm         batch norm after each hidden dense layer, before its activation [off]\n"
             "  --epochs N          epochs per model [10]\n"
             "  --batch-size N      examples per step [32]\n"
             "  --lr RATE           learning rate for every optimizer [each optimizer's Keras default]\n"
@@ -95,7 +97,8 @@ int nnm_load_datasets(const nnm_config *c, nn_dataset **train, nn_dataset **test
 static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t errlen)
 {
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
-           O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET };
+           O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
+           O_DROPOUT, O_BATCHNORM };
     static const struct option longopts[] = {
         {"activations", required_argument, NULL, O_ACT}, {"optimizers", required_argument, NULL, O_OPT},
         {"hidden", required_argument, NULL, O_HIDDEN},   {"epochs", required_argument, NULL, O_EPOCHS},
@@ -107,6 +110,7 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         {"threads", required_argument, NULL, O_THREADS}, {"train-limit", required_argument, NULL, O_TRAIN_LIMIT},
         {"test-limit", required_argument, NULL, O_TEST_LIMIT}, {"fresh", no_argument, NULL, O_FRESH},
         {"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, 'h'},
+        {"dropout", required_argument, NULL, O_DROPOUT}, {"batchnorm", no_argument, NULL, O_BATCHNORM},
         {NULL, 0, NULL, 0}};
     int ch;
     int64_t v;
@@ -144,6 +148,10 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             c->lr = (float)lr;
             break;
         }
+        case O_DROPOUT:
+            if (nnm_parse_rate(optarg, &c->dropout, "--dropout", err, errlen)) return -1;
+            break;
+        case O_BATCHNORM: c->batchnorm = 1; break;
         case O_SEED:
             if (nnm_parse_int(optarg, 0, INT64_MAX, &v, "--seed", err, errlen)) return -1;
             c->seed = (uint64_t)v;
@@ -174,7 +182,15 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         case O_QUIET: c->quiet = 1; break;
         case 'h': return 1;
         default:
-            snprintf(err, errlen, "unknown option '%s' (see nn-mnist grid --help)", argv[optind - 1]);
+            /* getopt_long sets optopt to a known long option's value when its argument is missing
+             * (or one was given to an option that takes none). */
+            if (optopt >= O_ACT && strchr(argv[optind - 1], '='))
+                snprintf(err, errlen, "%s: this option takes no value (see nn-mnist grid --help)",
+                         argv[optind - 1]);
+            else if (optopt >= O_ACT)
+                snprintf(err, errlen, "%s needs a value (see nn-mnist grid --help)", argv[optind - 1]);
+            else
+                snprintf(err, errlen, "unknown option '%s' (see nn-mnist grid --help)", argv[optind - 1]);
             return -1;
         }
     }

@@ -14,6 +14,15 @@
 #include "grid.h"
 #include "train.h"
 
+/* "(None, 28, 28, 1)": a per-example shape with the batch first, as Keras prints it. */
+static void shape_text(char *buf, size_t cap, int rank, const int64_t *shape)
+{
+    size_t n = (size_t)snprintf(buf, cap, "(None");
+    for (int i = 0; i < rank && i < NN_MAX_EXAMPLE_RANK && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, ", %" PRId64, shape[i]);
+    if (n < cap) snprintf(buf + n, cap - n, ")");
+}
+
 int nnm_cmd_info(int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -21,9 +30,11 @@ int nnm_cmd_info(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (ch == 'h') {
-            printf("Usage: nn-mnist info FILE\n\nPrint a model file's format version, architecture, parameter "
-                   "count and metadata,\nafter checking everything 'nn-mnist eval' checks (checksums, sizes, "
-                   "weights,\noptimizer state), without evaluating it.\n");
+            printf("Usage: nn-mnist info FILE\n\n"
+                   "Print a model file's format version, input shape, layers (with their output shapes\n"
+                   "and parameter counts, as Keras' summary) and metadata, after checking everything\n"
+                   "'nn-mnist eval' checks (checksums, sizes, weights, optimizer state), without\n"
+                   "evaluating it.\n");
             return 0;
         }
         fprintf(stderr, "Try 'nn-mnist info --help'.\n");
@@ -43,19 +54,38 @@ int nnm_cmd_info(int argc, char **argv)
     nn_file_info_format_version(info, &major, &minor);
     printf("File:          %s\n", path);
     printf("Format:        libnn model file %u.%u\n", major, minor);
+    char shape[96];
+    int64_t in_shape[NN_MAX_EXAMPLE_RANK];
+    int in_rank = nn_file_info_input_shape(info, in_shape);
+    shape_text(shape, sizeof shape, in_rank, in_shape);
     printf("Inputs:        %" PRId64 "\n", nn_file_info_input_features(info));
+    printf("Input shape:   %s\n", shape);
     printf("Loss:          %s\n", nn_loss_name(nn_file_info_loss(info)));
     int opt = nn_file_info_optimizer(info);
     printf("Optimizer:     %s\n", opt >= 0 ? nn_optimizer_kind_name((nn_optimizer_kind)opt) : "(not saved)");
     if (nn_file_info_epoch(info) >= 0) printf("Epochs done:   %" PRId64 "\n", nn_file_info_epoch(info));
+    /* As Keras' model.summary(): each layer's output shape (None: the batch) and parameters, then
+     * the totals; the state that is saved but not trained (batch norm's moving mean and variance)
+     * has a column and a total of its own. */
     printf("Layers:\n");
+    printf("  %-2s %-10s %-10s %-16s  %-16s %10s %14s\n", "#", "Layer", "Activation", "    in -> out",
+           "Output shape", "Params", "Non-trainable");
+    int64_t buffers = 0;
     for (int i = 0; i < nn_file_info_layer_count(info); i++) {
         nn_layer_info l = NN_LAYER_INFO_INIT;
         if (nn_file_info_layer(info, i, &l) != NN_OK) continue;
-        printf("  %d  %-10s %-10s %6" PRId64 " -> %-6" PRId64 " %10" PRId64 " params\n", i, nn_layer_kind_name(l.kind),
-               nn_activation_name(l.activation.kind), l.in_features, l.out_features, l.param_count);
+        const char *kind = nn_layer_kind_name(l.kind);
+        shape_text(shape, sizeof shape, l.out_rank, l.out_shape);
+        /* Only dense layers (fused) and activation layers have an activation; the others show none. */
+        int has_act = l.kind == NN_LAYER_DENSE || l.kind == NN_LAYER_ACTIVATION;
+        const char *act = has_act ? nn_activation_name(l.activation.kind) : "-";
+        printf("  %-2d %-10s %-10s %6" PRId64 " -> %-6" PRId64 "  %-16s %10" PRId64 " %14" PRId64 "\n", i,
+               kind ? kind : "?", act ? act : "?", l.in_features, l.out_features, shape, l.param_count,
+               l.buffer_count);
+        buffers += l.buffer_count;
     }
     printf("Parameters:    %" PRId64 "\n", nn_file_info_param_count(info));
+    printf("Non-trainable: %" PRId64 "\n", buffers);
     size_t n = nn_file_info_meta_count(info);
     if (n) printf("Metadata:\n");
     for (size_t i = 0; i < n; i++) {

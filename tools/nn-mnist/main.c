@@ -12,7 +12,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: nn-mnist COMMAND [options]\n\n"
                "Commands:\n"
-               "  grid     train every optimizer x activation pair and report (resumes when rerun)\n"
+               "  grid     train every optimizer x activation pair and report (resumes when rerun);\n"
+               "           --dropout RATE [0: none] and --batchnorm [off] regularise the hidden layers\n"
                "  report   rebuild results.csv, the figures and the summary from finished runs\n"
                "  info     show a saved model's architecture, parameters and metadata\n"
                "  eval     evaluate a saved model on the test set\n\n"

@@ -95,6 +95,8 @@ char *nnm_record_format(const nnm_record *r)
     sb_add(&b, "settings %s\nmodel %s\n", r->settings, r->model_path);
     sb_add(&b, "lr %.17g\nseed %" PRIu64 "\nepochs %d\nbatch_size %" PRId64 "\nparams %" PRId64 "\nblas_threads %d\n",
            r->lr, r->seed, r->epochs, r->batch_size, r->params, r->blas_threads);
+    if (r->dropout > 0) sb_add(&b, "dropout %.17g\n", r->dropout);
+    if (r->batchnorm) sb_add(&b, "batchnorm %d\n", r->batchnorm);
     sb_add(&b, "train_accuracy %.17g\ntest_accuracy %.17g\ntrain_loss %.17g\ntest_loss %.17g\nseconds %.3f\n",
            r->train_accuracy, r->test_accuracy, r->train_loss, r->test_loss, r->seconds);
     if (r->diverged_epoch > 0)
@@ -153,6 +155,8 @@ static const field fields[] = {
     FIELD("seconds", F_DOUBLE, seconds),
     {"diverged_epoch", F_INT, offsetof(nnm_record, diverged_epoch), sizeof(int), 1, NNM_MAX_EPOCHS, 1},
     {"diverged_step", F_I64, offsetof(nnm_record, diverged_step), sizeof(int64_t), 0, 0, 1},
+    {"dropout", F_DOUBLE, offsetof(nnm_record, dropout), sizeof(double), 0, 0, 1},
+    {"batchnorm", F_INT, offsetof(nnm_record, batchnorm), sizeof(int), 0, 1, 1},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 _Static_assert(N_FIELDS < 32, "one bit per field in nnm_record_parse");
@@ -324,7 +328,8 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
     int diverged = r->diverged_epoch > 0, no_metrics = isnan(r->train_accuracy) && isnan(r->test_accuracy) &&
                                                        isnan(r->train_loss) && isnan(r->test_loss);
     int sane = (diverged ? no_metrics && r->diverged_epoch <= r->epochs && r->diverged_step >= 0 : metrics) &&
-               r->lr > 0 && r->lr < 1e30 && r->seconds >= 0 && r->seconds <= 1e12 && r->epochs <= r->curve_cap;
+               r->lr > 0 && r->lr < 1e30 && r->dropout >= 0 && r->dropout < 1 && r->seconds >= 0 &&
+               r->seconds <= 1e12 && r->epochs <= r->curve_cap;
     int complete = seen_end && seen_conf && (seen & required) == required && curve_count[0] >= 0 &&
                    curve_count[1] >= 0 && curve_count[2] >= 0;
     if (complete && !sane) {

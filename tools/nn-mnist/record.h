@@ -28,6 +28,8 @@ typedef struct nnm_record {
     int64_t batch_size;
     int64_t params;
     int blas_threads;
+    double dropout;            /* --dropout rate (0: none) */
+    int batchnorm;             /* --batchnorm given; both written only when set (older records unchanged) */
     double train_accuracy, test_accuracy, train_loss, test_loss;
     double seconds;            /* training and evaluation wall time (not part of results.csv) */
     /* A run whose loss became non-finite stopped there and counts as finished: its metrics are NaN,

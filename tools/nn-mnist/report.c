@@ -72,6 +72,14 @@ static void divergence_note(char *buf, size_t cap, const nnm_record *r)
         snprintf(buf, cap, "diverged (final evaluation)");
 }
 
+/* Whether any run used --dropout or --batchnorm. */
+static int regularised(const nnm_record *recs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (recs[i].dropout > 0 || recs[i].batchnorm) return 1;
+    return 0;
+}
+
 static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
 {
     /* Every line is bounded (names of at most 32 bytes, metrics range-checked when records are read),
@@ -82,20 +90,26 @@ static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *e
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Two more columns when a run used --dropout or --batchnorm; without them the CSV stays the
+     * original study's, byte for byte. */
+    int reg = regularised(recs, n);
     int w = snprintf(buf, cap, "Optimizer,Activation,Train Accuracy,Test Accuracy,Train Loss,Test Loss,"
-                               "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads\n");
+                               "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads%s\n",
+                     reg ? ",Dropout,Batch Norm" : "");
     len = (size_t)w;
     for (int i = 0; i < n && w >= 0 && len < cap; i++) {
         const nnm_record *r = &recs[i];
         /* A diverged run keeps its row, and the six leading columns, with "nan" for its metrics
          * (pandas and R read it as missing): the run finished, it has no results. */
         char m[4][32];
-        w = snprintf(buf + len, cap - len, "%s,%s,%s,%s,%s,%s,%d,%lld,%.6g,%llu,%lld,%d\n", r->optimizer,
+        char extra[64] = "";
+        if (reg) snprintf(extra, sizeof extra, ",%.6g,%d", r->dropout, r->batchnorm);
+        w = snprintf(buf + len, cap - len, "%s,%s,%s,%s,%s,%s,%d,%lld,%.6g,%llu,%lld,%d%s\n", r->optimizer,
                      r->activation, metric(m[0], sizeof m[0], r->train_accuracy),
                      metric(m[1], sizeof m[1], r->test_accuracy), metric(m[2], sizeof m[2], r->train_loss),
                      metric(m[3], sizeof m[3], r->test_loss), r->epochs,
                      (long long)r->batch_size, r->lr, (unsigned long long)r->seed, (long long)r->params,
-                     r->blas_threads);
+                     r->blas_threads, extra);
         if (w >= 0) len += (size_t)w;
     }
     if (w < 0 || len >= cap) {
@@ -236,6 +250,15 @@ void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
     for (int i = 0; i < n; i++) sorted[i] = &recs[i];
     qsort(sorted, (size_t)n, sizeof *sorted, by_test_accuracy);
     fprintf(f, "\nFinal Results Summary:\n");
+    /* The regularisation, when there is one, is the grid's (a folder holds one setting, grid.c). */
+    if (regularised(recs, n)) {
+        if (recs[0].batchnorm && recs[0].dropout > 0)
+            fprintf(f, "(hidden layers with batch norm and dropout %.6g)\n", recs[0].dropout);
+        else if (recs[0].batchnorm)
+            fprintf(f, "(hidden layers with batch norm)\n");
+        else
+            fprintf(f, "(hidden layers with dropout %.6g)\n", recs[0].dropout);
+    }
     fprintf(f, "%-10s %-11s %14s %13s %10s %10s\n", "Optimizer", "Activation", "Train Accuracy", "Test Accuracy",
             "Train Loss", "Test Loss");
     for (int i = 0; i < n; i++) {

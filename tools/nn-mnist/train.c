@@ -85,8 +85,18 @@ static int build_model(const nnm_config *c, const nnm_run *run, int64_t features
     if (nn_activation_from_name(&act, run->activation) != NN_OK ||
         nn_optimizer_create_from_name(&opt, run->optimizer, c->lr) != NN_OK || nn_model_create(&m, features) != NN_OK)
         goto fail;
-    for (int i = 0; i < c->n_hidden; i++)
-        if (nn_model_add_dense(m, c->hidden[i], act) != NN_OK) goto fail;
+    /* Each hidden layer as Keras users write it: Dense(activation) then Dropout; with batch norm,
+     * Dense (linear) -> BatchNormalization -> Activation -> Dropout, so that the activation sees
+     * normalised values (Ioffe & Szegedy 2015, sec. 3.2). The dense layer keeps its bias, as
+     * Keras' default does. No flag, no extra layer: the original study's model. */
+    for (int i = 0; i < c->n_hidden; i++) {
+        nn_activation dense_act = c->batchnorm ? nn_activation_make(NN_ACT_LINEAR) : act;
+        nn_status st = nn_model_add_dense(m, c->hidden[i], dense_act);
+        if (st == NN_OK && c->batchnorm) st = nn_model_add_batchnorm(m, NULL);
+        if (st == NN_OK && c->batchnorm) st = nn_model_add_activation(m, act);
+        if (st == NN_OK && c->dropout > 0) st = nn_model_add_dropout(m, c->dropout);
+        if (st != NN_OK) goto fail;
+    }
     if (nn_model_add_dense(m, classes, nn_activation_make(NN_ACT_LINEAR)) != NN_OK ||
         nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) != NN_OK)
         goto fail;
@@ -166,7 +176,15 @@ static int params_finite(nn_model *m)
     if (nn_model_params(m, &p, &n) != NN_OK) return 0;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(p[i])) return 0;
-    return 1;
+    /* Batch norm's moving statistics are saved and checked on load as well. */
+    int64_t nb = nn_model_buffer_count(m);
+    if (nb <= 0) return 1;
+    float *b = malloc((size_t)nb * sizeof *b);
+    if (!b) return 1; /* unchecked, not diverged: saving refuses non-finite state with a message */
+    int ok = nn_model_get_buffers(m, b, (size_t)nb) == NN_OK;
+    for (int64_t i = 0; ok && i < nb; i++) ok = isfinite(b[i]);
+    free(b);
+    return ok;
 }
 
 typedef struct progress_state {
@@ -422,6 +440,8 @@ finish:
     rec->batch_size = batch;
     rec->params = nn_model_param_count(m);
     rec->blas_threads = c->threads;
+    rec->dropout = c->dropout;
+    rec->batchnorm = c->batchnorm;
     if (!div_epoch) {
         if (nnm_evaluate_dataset(m, env->train, c->train_limit, &rec->train_loss, &rec->train_accuracy, NULL, classes,
                                  err, errlen) != 0 ||
@@ -455,7 +475,7 @@ finish:
             }
         }
     }
-    char v[4][32], seed[32], epochs[16], bs[32], diverged[64];
+    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -466,18 +486,33 @@ finish:
     /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
     snprintf(diverged, sizeof diverged, "epoch %d step %" PRId64, div_epoch, div_step);
-    const char *keys[] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
-                          "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings", "diverged"};
-    const char *values[] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
-                            v[0], v[1], v[2], v[3], settings, diverged};
+    nnm_format_float(dropout, sizeof dropout, c->dropout);
+    const char *keys[16] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
+                            "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
+    const char *values[16] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
+                              v[0], v[1], v[2], v[3], settings};
+    size_t n_meta = 12;
+    /* "dropout", "batchnorm" and "diverged" only where they apply: the file of a finished run of the
+     * original study stays byte for byte what it was. */
+    if (c->dropout > 0) {
+        keys[n_meta] = "dropout";
+        values[n_meta++] = dropout;
+    }
+    if (c->batchnorm) {
+        keys[n_meta] = "batchnorm";
+        values[n_meta++] = "1";
+    }
+    if (div_epoch) {
+        keys[n_meta] = "diverged";
+        values[n_meta++] = diverged;
+    }
     nn_save_options so = NN_SAVE_OPTIONS_INIT;
     so.with_optimizer = 1;
     so.rng = rng;
     so.epoch = div_epoch ? rec->n_curve : c->epochs; /* the epochs the weights completed */
     so.meta_keys = keys;
     so.meta_values = values;
-    /* "diverged" only for such runs: a finished run's file stays byte for byte what it was. */
-    so.meta_count = sizeof keys / sizeof keys[0] - (div_epoch ? 0 : 1);
+    so.meta_count = n_meta;
     if (nn_model_save(m, rec->model_path, &so) != NN_OK) {
         snprintf(err, errlen, "%s: cannot save the model: %s", run->id, nn_last_error());
         goto done;
