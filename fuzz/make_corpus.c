@@ -136,6 +136,44 @@ static int sequence(const char *dir)
     return failed;
 }
 
+/* A small CNN, every image kind: (6, 5, 2) -> conv 3 filters 3x2 stride 2 same relu -> max-pool 2x2
+ * same -> conv 2 filters 2x2 valid no bias -> avg-pool 1x1 explicit -> global average -> dense. */
+static int cnn(const char *dir)
+{
+    const char *keys[] = {"created"}, *values[] = {""};
+    int64_t shape[3] = {6, 5, 2};
+    nn_model *m;
+    nn_rng *rng = NULL;
+    nn_optimizer *opt = NULL;
+    nn_conv2d_options c1 = NN_CONV2D_OPTIONS_INIT, c2 = NN_CONV2D_OPTIONS_INIT;
+    c1.kernel_w = 2;
+    c1.stride_h = c1.stride_w = 2;
+    c1.padding = NN_PADDING_SAME;
+    c2.kernel_h = c2.kernel_w = 2;
+    c2.use_bias = 0;
+    nn_pool2d_options p1 = NN_POOL2D_OPTIONS_INIT, p2 = NN_POOL2D_OPTIONS_INIT;
+    p1.padding = NN_PADDING_SAME;
+    p2.pool_h = p2.pool_w = 1;
+    if (nn_model_create_shape(&m, 3, shape) || nn_model_add_conv2d(m, 3, nn_activation_make(NN_ACT_RELU), &c1) ||
+        nn_model_add_maxpool2d(m, &p1) || nn_model_add_conv2d(m, 2, nn_activation_make(NN_ACT_LINEAR), &c2) ||
+        nn_model_add_avgpool2d(m, &p2) || nn_model_add_global_avgpool2d(m) ||
+        nn_model_add_dense(m, 2, nn_activation_make(NN_ACT_LINEAR)) || nn_optimizer_create_adam(&opt, NULL) ||
+        nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) || nn_rng_create(&rng, 9) || nn_model_init(m, rng)) {
+        fprintf(stderr, "cnn model: %s\n", nn_last_error());
+        nn_rng_free(rng);
+        return 1;
+    }
+    nn_save_options so = NN_SAVE_OPTIONS_INIT;
+    so.with_optimizer = 1;
+    so.meta_keys = keys;
+    so.meta_values = values;
+    so.meta_count = 1;
+    int failed = save(m, dir, "v2-cnn-adam.nnm", &so);
+    nn_rng_free(rng);
+    nn_model_free(m);
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -146,5 +184,6 @@ int main(int argc, char **argv)
     for (int k = -1; k < 5; k++) failures += mlp(argv[1], k);
     failures += every_kind(argv[1]);
     failures += sequence(argv[1]);
+    failures += cnn(argv[1]);
     return failures ? 1 : 0;
 }
