@@ -10,7 +10,17 @@
  *     full `nn-mnist grid` run.
  * One line per figure, "name value unit", easy to diff.
  *
- * Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--grid NN_MNIST [--grid-args "..."]]
+ * For the default CNN (Keras' MNIST convnet: conv 32 3x3 relu, max-pool 2, conv 64 3x3 relu, max-pool 2,
+ * flatten, dropout 0.5, dense 10; Adam), at batch 32 and 128:
+ *   - seconds per training epoch (median of --repeats; --cnn-images N trains on the first N images of
+ *     each shuffle, for a quicker run);
+ *   - the GEMM-only time of the same epoch: the products an im2col formulation needs per step (each
+ *     convolution's forward and kernel gradient, the second one's column gradient, the dense layer's
+ *     three), on buffers of the same shapes, through the same BLAS and thread count;
+ *   - their ratio, and evaluation throughput (images/s) of the whole test set in one call.
+ *
+ * Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--only mlp|cnn|OPT_ACT] [--cnn-images N]
+ *              [--grid NN_MNIST [--grid-args "..."]]
  * Without MNIST (--data-dir or $NN_DATA_DIR/mnist) it uses random images of the same shape.
  */
 #define _DEFAULT_SOURCE /* wait4 */
@@ -158,41 +168,179 @@ static void run_grid(const char *bin, const char *args)
     printf("grid_peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
 }
 
-int main(int argc, char **argv)
+/* ---- the default CNN */
+
+enum { CNN_F1 = 32, CNN_F2 = 64, CNN_P1 = 26 * 26, CNN_P2 = 11 * 11, CNN_K1 = 9, CNN_K2 = 9 * CNN_F1,
+       CNN_FLAT = 5 * 5 * CNN_F2 };
+
+static void sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
+                  int ldc)
 {
-    const char *data_dir = NULL, *grid_bin = NULL, *grid_args = NULL, *only = NULL;
-    int repeats = 3, threads = 1;
-    static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"repeats", required_argument, NULL, 'r'},
-        {"threads", required_argument, NULL, 't'},  {"grid", required_argument, NULL, 'g'},
-        {"grid-args", required_argument, NULL, 'a'}, {"only", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'd': data_dir = optarg; break;
-        case 'r': repeats = atoi(optarg) > 0 ? atoi(optarg) : 3; break;
-        case 't': threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
-        case 'g': grid_bin = optarg; break;
-        case 'a': grid_args = optarg; break;
-        case 'o': only = optarg; break;
-        default:
-            printf("Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--only OPT_ACT]\n"
-                   "             [--grid NN_MNIST [--grid-args \"...\"]]\n");
-            return ch == 'h' ? 0 : 2;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda,
+                b, ldb, 0.0f, c, ldc);
+}
+
+static float *filled(size_t n, int seed)
+{
+    float *v = malloc(n * sizeof *v);
+    if (!v) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    /* Values of a trained network's size, never subnormal. */
+    for (size_t i = 0; i < n; i++) v[i] = (float)((int)((i * 7919 + (size_t)seed) % 199) - 99) * 1e-2f;
+    return v;
+}
+
+/* The GEMMs of one CNN epoch of `images` images at batch `batch`, in im2col form: conv1's columns
+ * (B*676, 9) times its kernel (9, 32) and the kernel gradient cols^T dy; conv2's (B*121, 288) x (288, 64),
+ * its kernel gradient and its column gradient dy K^T (B*121, 288); the dense layer's (B, 1600) x (1600, 10),
+ * weight gradient and input gradient. The first layer's input gradient is never needed. */
+static double cnn_gemm_epoch(int64_t images, int batch)
+{
+    size_t r1 = (size_t)batch * CNN_P1, r2 = (size_t)batch * CNN_P2;
+    float *cols1 = filled(r1 * CNN_K1, 1), *k1 = filled(CNN_K1 * CNN_F1, 2), *y1 = filled(r1 * CNN_F1, 3),
+          *dk1 = filled(CNN_K1 * CNN_F1, 4), *cols2 = filled(r2 * CNN_K2, 5), *k2 = filled(CNN_K2 * CNN_F2, 6),
+          *y2 = filled(r2 * CNN_F2, 7), *dk2 = filled(CNN_K2 * CNN_F2, 8), *dcols2 = filled(r2 * CNN_K2, 9),
+          *flat = filled((size_t)batch * CNN_FLAT, 10), *w = filled(CNN_FLAT * 10, 11),
+          *out = filled((size_t)batch * 10, 12), *dw = filled(CNN_FLAT * 10, 13),
+          *dflat = filled((size_t)batch * CNN_FLAT, 14);
+    double t0 = now();
+    for (int64_t s = 0; s < images; s += batch) {
+        int b = (int)(images - s < batch ? images - s : batch), m1 = b * CNN_P1, m2 = b * CNN_P2;
+        sgemm(0, 0, m1, CNN_F1, CNN_K1, cols1, CNN_K1, k1, CNN_F1, y1, CNN_F1);
+        sgemm(0, 0, m2, CNN_F2, CNN_K2, cols2, CNN_K2, k2, CNN_F2, y2, CNN_F2);
+        sgemm(0, 0, b, 10, CNN_FLAT, flat, CNN_FLAT, w, 10, out, 10);
+        sgemm(1, 0, CNN_FLAT, 10, b, flat, CNN_FLAT, out, 10, dw, 10);
+        sgemm(0, 1, b, CNN_FLAT, 10, out, 10, w, 10, dflat, CNN_FLAT);
+        sgemm(1, 0, CNN_K2, CNN_F2, m2, cols2, CNN_K2, y2, CNN_F2, dk2, CNN_F2);
+        sgemm(0, 1, m2, CNN_K2, CNN_F2, y2, CNN_F2, k2, CNN_F2, dcols2, CNN_K2);
+        sgemm(1, 0, CNN_K1, CNN_F1, m1, cols1, CNN_K1, y1, CNN_F1, dk1, CNN_F1);
+    }
+    double t = now() - t0;
+    float *all[] = {cols1, k1, y1, dk1, cols2, k2, y2, dk2, dcols2, flat, w, out, dw, dflat};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    return t;
+}
+
+static nn_model *make_cnn(uint64_t seed)
+{
+    int64_t image[3] = {28, 28, 1};
+    nn_activation relu = nn_activation_make(NN_ACT_RELU);
+    nn_optimizer *opt;
+    nn_model *m;
+    nn_rng *rng;
+    if (nn_optimizer_create_adam(&opt, NULL) || nn_model_create_shape(&m, 3, image) ||
+        nn_model_add_conv2d(m, CNN_F1, relu, NULL) || nn_model_add_maxpool2d(m, NULL) ||
+        nn_model_add_conv2d(m, CNN_F2, relu, NULL) || nn_model_add_maxpool2d(m, NULL) || nn_model_add_flatten(m) ||
+        nn_model_add_dropout(m, 0.5f) || nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR)) ||
+        nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) || nn_rng_create(&rng, seed) ||
+        nn_model_init(m, rng)) {
+        fprintf(stderr, "bench: %s\n", nn_last_error());
+        exit(1);
+    }
+    nn_rng_free(rng);
+    return m;
+}
+
+/* One CNN epoch of the first `images` of each shuffle, as nn-mnist trains. */
+static double cnn_train_epoch(nn_model *m, const nn_dataset *ds, int64_t images, int batch, nn_rng *rng,
+                              uint32_t *order, float *xb, float *yb)
+{
+    int64_t n = nn_dataset_count(ds);
+    double t0 = now();
+    for (int64_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+    nn_rng_shuffle(rng, order, (size_t)n);
+    for (int64_t s = 0; s < images; s += batch) {
+        int64_t b = images - s < batch ? images - s : batch;
+        nn_tensor x, y;
+        int64_t xs[2] = {batch, IN}, ys[1] = {batch};
+        nn_tensor_view(&x, xb, 2, xs);
+        nn_tensor_view(&y, yb, 1, ys);
+        float loss;
+        if (nn_dataset_gather(ds, order + s, b, &x, &y) || nn_model_train_step(m, &x, &y, &loss, NULL)) {
+            fprintf(stderr, "bench: %s\n", nn_last_error());
+            exit(1);
         }
     }
-    char env_dir[4096];
-    if (!data_dir && getenv("NN_DATA_DIR")) {
-        snprintf(env_dir, sizeof env_dir, "%s/mnist", getenv("NN_DATA_DIR"));
-        data_dir = env_dir;
-    }
-    nn_runtime_set_blas_threads(threads);
-    nn_dataset *train = load_or_fake(data_dir, "train", 60000), *test = load_or_fake(data_dir, "t10k", 10000);
-    int64_t n = nn_dataset_count(train), steps = (n + BATCH - 1) / BATCH;
-    printf("libnn %s\nblas %s\nblas_threads %d\nimages %lld\nsteps_per_epoch %lld\n", nn_version(),
-           nn_runtime_blas_name(), threads, (long long)n, (long long)steps);
+    return now() - t0;
+}
 
+/* Test-set throughput of a trained CNN: the whole set in one nn_model_evaluate call, which chunks it
+ * by the model's reserved batch. */
+static double cnn_eval(nn_model *m, const nn_dataset *test, int repeats)
+{
+    int64_t nt = nn_dataset_count(test), xs[2] = {nt, IN}, ys[1] = {nt};
+    float *xe = malloc((size_t)(nt * IN) * sizeof(float)), *ye = malloc((size_t)nt * sizeof(float));
+    double *t = malloc((size_t)repeats * sizeof *t);
+    nn_tensor x, y;
+    nn_tensor_view(&x, xe, 2, xs);
+    nn_tensor_view(&y, ye, 1, ys);
+    nn_dataset_slice(test, 0, nt, &x, &y);
+    for (int r = 0; r < repeats; r++) {
+        float loss, acc;
+        double t0 = now();
+        if (nn_model_evaluate(m, &x, &y, &loss, &acc)) {
+            fprintf(stderr, "bench: %s\n", nn_last_error());
+            exit(1);
+        }
+        t[r] = now() - t0;
+    }
+    double med = median(t, repeats);
+    free(xe);
+    free(ye);
+    free(t);
+    return (double)nt / med;
+}
+
+/* Epochs alternate with their GEMM-only bound, so that a change in the machine's load hits both. */
+static void run_cnn(const nn_dataset *train, const nn_dataset *test, int64_t images, int repeats)
+{
+    static const int batches[] = {32, 128};
+    int64_t n = nn_dataset_count(train);
+    if (images <= 0 || images > n) images = n;
+    uint32_t *order = malloc((size_t)n * sizeof *order);
+    float *xb = malloc(128 * IN * sizeof(float)), *yb = malloc(128 * sizeof(float));
+    double *t = malloc((size_t)repeats * sizeof *t), *g = malloc((size_t)repeats * sizeof *g), worst = 0;
+    printf("cnn_images %lld\n", (long long)images);
+    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++) {
+        int batch = batches[k];
+        nn_model *m = make_cnn(42);
+        nn_rng *rng;
+        nn_rng_create(&rng, 42);
+        if (nn_model_reserve(m, batch)) {
+            fprintf(stderr, "bench: %s\n", nn_last_error());
+            exit(1);
+        }
+        for (int r = 0; r < repeats; r++) {
+            t[r] = cnn_train_epoch(m, train, images, batch, rng, order, xb, yb);
+            g[r] = cnn_gemm_epoch(images, batch);
+        }
+        double med = median(t, repeats), gemm = median(g, repeats);
+        double flops = 2.0 * (double)images *
+                       (2.0 * CNN_P1 * CNN_K1 * CNN_F1 + 3.0 * CNN_P2 * CNN_K2 * CNN_F2 + 3.0 * CNN_FLAT * 10);
+        if (med / gemm > worst) worst = med / gemm;
+        printf("cnn_epoch_b%d %.3f s\n", batch, med);
+        printf("cnn_gemm_only_epoch_b%d %.3f s\n", batch, gemm);
+        printf("cnn_gemm_gflops_b%d %.1f GFLOP/s\n", batch, flops / gemm * 1e-9);
+        printf("cnn_ratio_b%d %.2f x_gemm\n", batch, med / gemm);
+        if (k + 1 == sizeof batches / sizeof batches[0])
+            printf("cnn_eval_throughput %.0f images/s\n", cnn_eval(m, test, repeats));
+        nn_rng_free(rng);
+        nn_model_free(m);
+    }
+    printf("cnn_ratio_worst %.2f x_gemm\n", worst);
+    free(order);
+    free(xb);
+    free(yb);
+    free(t);
+    free(g);
+}
+
+/* The reference MLP: every activation x optimizer (or the one named by `only`), then evaluation. */
+static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char *only, int repeats)
+{
+    int64_t n = nn_dataset_count(train), steps = (n + BATCH - 1) / BATCH;
     double *g = malloc((size_t)repeats * sizeof *g);
     for (int r = 0; r < repeats; r++) g[r] = gemm_epoch(steps);
     double gemm = median(g, repeats);
@@ -242,8 +390,52 @@ int main(int argc, char **argv)
     }
     printf("eval_throughput %.0f images/s\n", (double)nt / median(t, repeats));
     nn_model_free(m);
-    if (grid_bin) run_grid(grid_bin, grid_args);
     free(g); free(t); free(order); free(xb); free(yb); free(xe); free(ye);
+}
+
+int main(int argc, char **argv)
+{
+    const char *data_dir = NULL, *grid_bin = NULL, *grid_args = NULL, *only = NULL;
+    int repeats = 3, threads = 1;
+    long long cnn_images = 0;
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"repeats", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},  {"grid", required_argument, NULL, 'g'},
+        {"grid-args", required_argument, NULL, 'a'}, {"only", required_argument, NULL, 'o'},
+        {"cnn-images", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': data_dir = optarg; break;
+        case 'r': repeats = atoi(optarg) > 0 ? atoi(optarg) : 3; break;
+        case 't': threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'g': grid_bin = optarg; break;
+        case 'a': grid_args = optarg; break;
+        case 'o': only = optarg; break;
+        case 'c': cnn_images = atoll(optarg); break;
+        default:
+            printf("Usage: bench [--data-dir DIR] [--repeats N] [--threads N] [--only mlp|cnn|OPT_ACT]\n"
+                   "             [--cnn-images N] [--grid NN_MNIST [--grid-args \"...\"]]\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    char env_dir[4096];
+    if (!data_dir && getenv("NN_DATA_DIR")) {
+        snprintf(env_dir, sizeof env_dir, "%s/mnist", getenv("NN_DATA_DIR"));
+        data_dir = env_dir;
+    }
+    nn_runtime_set_blas_threads(threads);
+    nn_dataset *train = load_or_fake(data_dir, "train", 60000), *test = load_or_fake(data_dir, "t10k", 10000);
+    int64_t n = nn_dataset_count(train), steps = (n + BATCH - 1) / BATCH;
+    printf("libnn %s\nblas %s\nblas_threads %d\nimages %lld\nsteps_per_epoch %lld\n", nn_version(),
+           nn_runtime_blas_name(), threads, (long long)n, (long long)steps);
+
+    /* --only mlp or an OPT_ACT name runs the MLP alone, --only cnn the CNN alone. */
+    int mlp_only = only && strcmp(only, "mlp") == 0, cnn_only = only && strcmp(only, "cnn") == 0;
+    if (!cnn_only) run_mlp(train, test, mlp_only ? NULL : only, repeats);
+    if (!only || cnn_only) run_cnn(train, test, cnn_images, repeats);
+    if (grid_bin) run_grid(grid_bin, grid_args);
     nn_dataset_free(train);
     nn_dataset_free(test);
     return 0;

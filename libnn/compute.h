@@ -172,12 +172,31 @@ typedef struct nn__conv_geom {
 void nn__im2col(const nn__conv_geom *g, int64_t batch, const float *x, float *cols);
 /* dx (B, h, w, c) = the sum of each column entry back into the pixel it came from (overwritten). */
 void nn__col2im(const nn__conv_geom *g, int64_t batch, const float *cols, float *dx);
-/* y (rows, n) = b repeated; sums (n) = column sums of x (rows, n). */
-void nn__bias_rows(int64_t rows, int64_t n, const float *b, float *y);
+/* sums (n) = column sums of x (rows, n). */
 void nn__col_sums(int64_t rows, int64_t n, const float *x, float *sums);
+/* y (rows, n) = y + b (b (n) skipped when NULL), then ReLU when relu is non-zero, in one pass: the
+ * bias and activation of a product still in cache. */
+void nn__bias_relu_rows(int64_t rows, int64_t n, const float *b, int relu, float *y);
+/* The backward pass of that: with y (rows, n) the ReLU's output (NULL for no activation), dy becomes
+ * d loss / d pre (zero where y <= 0); db (n), when non-NULL, gets dy's column sums ADDED (so blocks of
+ * rows can accumulate). Returns the largest |dy| as nn__max_abs_bits does. */
+uint32_t nn__relu_grad_rows(int64_t rows, int64_t n, const float *y, float *dy, float *db);
+
+/* Direct convolution, for receptive fields of at most this many values (kh * kw * c): a first layer on
+ * grey images, where im2col's K would be 9 and the column matrix 9x the input. */
+#define NN__CONV_DIRECT_MAX_PATCH 16
+/* y (B, oh, ow, f) = conv(x, k) + b (b skipped when NULL), then ReLU when relu is non-zero;
+ * x (B, h, w, c), k (kh * kw * c, f) in (ky, kx, c) row order. */
+void nn__conv_direct_forward(const nn__conv_geom *g, int64_t batch, int64_t f, const float *x, const float *k,
+                             const float *b, int relu, float *y);
+/* dk (kh * kw * c, f) = sum over the batch's output pixels of window^T dy (overwritten); dy (B, oh, ow, f). */
+void nn__conv_direct_kernel_grad(const nn__conv_geom *g, int64_t batch, int64_t f, const float *x, const float *dy,
+                                 float *dk);
 /* Max (max = 1, keeping the flat input index of each maximum in argmax) or average pooling, per
  * channel, over the part of each window inside the image; y (B, oh, ow, c). */
 void nn__pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax);
+/* The same, channel by channel: the plain loop kept for tests to compare with. */
+void nn__pool_forward_ref(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax);
 /* dx (B, h, w, c) from dy (B, oh, ow, c), overwritten. */
 void nn__pool_backward(const nn__conv_geom *g, int64_t batch, int max, const float *dy, const int32_t *argmax,
                        float *dx);

@@ -21,6 +21,10 @@ packages=(
   libopenmpi-dev openmpi-bin
   # optional: libFuzzer targets need clang and its sanitizer runtimes
   clang libclang-rt-14-dev
+  # optional: ONNX export and import (protobuf-c, its code generator, ONNX's onnx.proto), and the
+  # runtimes its tests compare with (Debian's python3: onnx.checker, OpenCV's dnn module, PyTorch)
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev
+  python3-numpy python3-onnx python3-opencv python3-torch
 )
 
 die() { echo "install-deps: $*" >&2; exit 1; }

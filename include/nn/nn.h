@@ -21,6 +21,8 @@
 #include "model.h"
 #include "data.h"
 #include "io.h"
+#include "onnx.h"
 #include "runtime.h"
+#include "digits.h"
 
 #endif /* NN_NN_H */

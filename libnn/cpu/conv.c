@@ -70,11 +70,6 @@ void nn__col2im(const nn__conv_geom *g, int64_t batch, const float *cols, float 
     }
 }
 
-void nn__bias_rows(int64_t rows, int64_t n, const float *b, float *y)
-{
-    for (int64_t r = 0; r < rows; r++) memcpy(y + r * n, b, (size_t)n * sizeof *y);
-}
-
 void nn__col_sums(int64_t rows, int64_t n, const float *x, float *sums)
 {
     memset(sums, 0, (size_t)n * sizeof *sums);
@@ -84,7 +79,104 @@ void nn__col_sums(int64_t rows, int64_t n, const float *x, float *sums)
     }
 }
 
+/* target_clones makes an ifunc, whose resolver would be exported from the shared library; the clones
+ * stay static behind plain functions. */
+NN_HOT static void bias_relu_rows(int64_t rows, int64_t n, const float *b, int relu, float *y)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = y + r * n;
+        if (b)
+            for (int64_t j = 0; j < n; j++) row[j] += b[j];
+        /* As nn__act_forward's ReLU: "x < 0" so that NaN passes through. */
+        if (relu)
+            for (int64_t j = 0; j < n; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+    }
+}
+
+void nn__bias_relu_rows(int64_t rows, int64_t n, const float *b, int relu, float *y)
+{
+    bias_relu_rows(rows, n, b, relu, y);
+}
+
+NN_HOT static uint32_t relu_grad_rows(int64_t rows, int64_t n, const float *y, float *dy, float *db)
+{
+    uint32_t top = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = dy + r * n;
+        /* f'(0) = 0 as nn__act_backward: y > 0 exactly where the pre-activation is. */
+        if (y)
+            for (int64_t j = 0; j < n; j++) d[j] = y[r * n + j] > 0.0f ? d[j] : 0.0f;
+        if (db)
+            for (int64_t j = 0; j < n; j++) db[j] += d[j];
+        for (int64_t j = 0; j < n; j++) {
+            uint32_t u;
+            memcpy(&u, d + j, sizeof u);
+            u &= 0x7fffffffu;
+            top = u > top ? u : top;
+        }
+    }
+    return top;
+}
+
+uint32_t nn__relu_grad_rows(int64_t rows, int64_t n, const float *y, float *dy, float *db)
+{
+    return relu_grad_rows(rows, n, y, dy, db);
+}
+
+/* Channels innermost: each window position updates all channels of an output pixel at once, which
+ * vectorises (the running maximum and its index, or the sum, live in the output arrays). */
+NN_HOT static void pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y,
+                                int32_t *argmax)
+{
+    const int64_t C = g->c;
+    for (int64_t b = 0; b < batch; b++) {
+        const float *img = x + b * g->h * g->w * C;
+        for (int64_t oy = 0; oy < g->oh; oy++)
+            for (int64_t ox = 0; ox < g->ow; ox++) {
+                int64_t o = ((b * g->oh + oy) * g->ow + ox) * C;
+                int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
+                int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + g->kh > g->h ? g->h : y0 + g->kh;
+                int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + g->kw > g->w ? g->w : x0 + g->kw;
+                float *out = y + o;
+                /* Keras and PyTorch: padding never wins a max, and an average counts only the
+                 * pixels inside the image. A NaN never wins either ("v > best"). */
+                if (max) {
+                    int32_t *at = argmax + o, first = (int32_t)((ya * g->w + xa) * C);
+                    for (int64_t c = 0; c < C; c++) {
+                        out[c] = -FLT_MAX;
+                        at[c] = first + (int32_t)c;
+                    }
+                    for (int64_t iy = ya; iy < yb; iy++)
+                        for (int64_t ix = xa; ix < xb; ix++) {
+                            int32_t base = (int32_t)((iy * g->w + ix) * C);
+                            const float *v = img + base;
+                            for (int64_t c = 0; c < C; c++) {
+                                int gt = v[c] > out[c];
+                                out[c] = gt ? v[c] : out[c];
+                                at[c] = gt ? base + (int32_t)c : at[c];
+                            }
+                        }
+                } else {
+                    for (int64_t c = 0; c < C; c++) out[c] = 0.0f;
+                    for (int64_t iy = ya; iy < yb; iy++)
+                        for (int64_t ix = xa; ix < xb; ix++) {
+                            const float *v = img + (iy * g->w + ix) * C;
+                            for (int64_t c = 0; c < C; c++) out[c] += v[c];
+                        }
+                    float count = (float)((yb - ya) * (xb - xa));
+                    for (int64_t c = 0; c < C; c++) out[c] /= count;
+                }
+            }
+    }
+}
+
 void nn__pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax)
+{
+    pool_forward(g, batch, max, x, y, argmax);
+}
+
+/* The former channel-at-a-time loop, kept as the reference the tests compare the kernel above with. */
+void nn__pool_forward_ref(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax)
 {
     const int64_t C = g->c;
     for (int64_t b = 0; b < batch; b++) {
@@ -118,10 +210,48 @@ void nn__pool_forward(const nn__conv_geom *g, int64_t batch, int max, const floa
     }
 }
 
+/* Max pooling's backward pass when windows do not overlap and have no padding (the usual 2x2 stride
+ * 2): each input value belongs to at most one window, so dx is written once, row by row, as the
+ * window's gradient where the value was its maximum and zero elsewhere, instead of zeroing all of dx
+ * and then scattering into it. */
+NN_HOT static void max_unpool_tiled(const nn__conv_geom *g, int64_t batch, const float *dy, const int32_t *argmax,
+                                    float *dx)
+{
+    const int64_t C = g->c, in = g->h * g->w * C, out = g->oh * g->ow * C;
+    for (int64_t b = 0; b < batch; b++) {
+        float *img = dx + b * in;
+        const float *d = dy + b * out;
+        const int32_t *a = argmax + b * out;
+        for (int64_t iy = 0; iy < g->h; iy++) {
+            int64_t oy = iy / g->sh;
+            float *row = img + iy * g->w * C;
+            if (iy % g->sh >= g->kh || oy >= g->oh) {
+                memset(row, 0, (size_t)(g->w * C) * sizeof *row);
+                continue;
+            }
+            for (int64_t ix = 0; ix < g->w; ix++) {
+                int64_t ox = ix / g->sw;
+                float *px = row + ix * C;
+                if (ix % g->sw >= g->kw || ox >= g->ow) {
+                    for (int64_t c = 0; c < C; c++) px[c] = 0.0f;
+                    continue;
+                }
+                int64_t o = (oy * g->ow + ox) * C;
+                int32_t base = (int32_t)((iy * g->w + ix) * C);
+                for (int64_t c = 0; c < C; c++) px[c] = a[o + c] == base + (int32_t)c ? d[o + c] : 0.0f;
+            }
+        }
+    }
+}
+
 void nn__pool_backward(const nn__conv_geom *g, int64_t batch, int max, const float *dy, const int32_t *argmax,
                        float *dx)
 {
     const int64_t C = g->c, in = g->h * g->w * C, out = g->oh * g->ow * C;
+    if (max && g->sh >= g->kh && g->sw >= g->kw && g->pt == 0 && g->pl == 0) {
+        max_unpool_tiled(g, batch, dy, argmax, dx);
+        return;
+    }
     memset(dx, 0, (size_t)(batch * in) * sizeof *dx);
     for (int64_t b = 0; b < batch; b++) {
         float *img = dx + b * in;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,25 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "--dropout must be from 0 to less than 1, got %g", (double)c->dropout);
         return -1;
     }
+    if (c->arch.n > 0) {
+        /* The network is built once here, so that a list whose shapes do not fit (a window larger
+         * than its input, a dense layer on images) is refused before any data are loaded. The
+         * activation changes no shape. */
+        nn_model *m = NULL;
+        if (nnm_arch_create(&m, &c->arch, NNM_IMAGE_ROWS, NNM_IMAGE_COLS, c->activations[0], NNM_CLASSES, err,
+                            errlen) != 0)
+            return -1;
+        int64_t params = nn_model_param_count(m);
+        nn_model_free(m);
+        if (params > NNM_MAX_PARAMS) {
+            snprintf(err, errlen,
+                     "--arch %s: the network has %" PRId64 " parameters, more than the %" PRId64
+                     " nn-mnist trains (each takes 16 bytes or more while training)",
+                     c->arch.text, params, (int64_t)NNM_MAX_PARAMS);
+            return -1;
+        }
+        return 0;
+    }
     int64_t params = 0, in = NNM_IMAGE_PIXELS;
     for (int i = 0; i <= c->n_hidden; i++) {
         int64_t out = i < c->n_hidden ? c->hidden[i] : NNM_CLASSES;
@@ -172,23 +192,40 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
     return 0;
 }
 
+const char *nnm_lr_schedule_name(int schedule) { return schedule == NNM_LR_COSINE ? "cosine" : "constant"; }
+
+double nnm_lr_at(int schedule, double base, int64_t step, int64_t total)
+{
+    if (schedule != NNM_LR_COSINE || total <= 0) return base;
+    return base * 0.5 * (1.0 + cos(3.14159265358979323846 * (double)step / (double)total));
+}
+
 void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const char *activation, int64_t n_train,
                               int64_t n_test, char *buf, size_t len)
 {
-    char hidden[128] = "";
+    /* The network: "hidden=128" for the MLP, as before --arch existed, or the list's canonical
+     * spelling ("arch=conv32x3,pool2,..."), so that a folder of MLP runs refuses a CNN grid and
+     * the reverse, and two spellings of one network are one setting. */
+    char hidden[NNM_MAX_ARCH_TEXT + 16] = "";
     size_t used = 0;
-    for (int i = 0; i < c->n_hidden && used < sizeof hidden; i++)
+    if (c->arch.n > 0) snprintf(hidden, sizeof hidden, "arch=%s", c->arch.text);
+    else used = (size_t)snprintf(hidden, sizeof hidden, "hidden=");
+    for (int i = 0; c->arch.n == 0 && i < c->n_hidden && used < sizeof hidden; i++)
         used += (size_t)snprintf(hidden + used, sizeof hidden - used, "%s%" PRId64, i ? "," : "", c->hidden[i]);
     /* The regularisation settings appear only when used: a run without them keeps the line of the
      * nn-mnist before them, so that its records and checkpoints still match and resume. */
-    char reg[64] = "", rate[32];
+    char reg[128] = "", rate[32];
     size_t r = 0;
     nnm_format_float(rate, sizeof rate, c->dropout);
     if (c->dropout > 0) r += (size_t)snprintf(reg, sizeof reg, " dropout=%s", rate);
-    if (c->batchnorm) snprintf(reg + r, sizeof reg - r, " batchnorm=1");
+    if (c->batchnorm) r += (size_t)snprintf(reg + r, sizeof reg - r, " batchnorm=1");
+    /* Likewise --augment and --lr-schedule, only when used. */
+    if (c->augment && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " augment=1");
+    if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
+        snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
     /* lr is printed with %.9g and dropout as its shortest round trip: every float has one spelling. */
     snprintf(buf, len,
-             "dataset=%s optimizer=%s activation=%s hidden=%s epochs=%d batch=%" PRId64 " lr=%.9g seed=%" PRIu64
+             "dataset=%s optimizer=%s activation=%s %s epochs=%d batch=%" PRId64 " lr=%.9g seed=%" PRIu64
              " train=%" PRId64 " test=%" PRId64 " blas_threads=%d libnn=%s%s",
              c->dataset, optimizer, activation, hidden, c->epochs, c->batch_size, (double)c->lr, c->seed, n_train,
              n_test, c->threads, nn_version(), reg);

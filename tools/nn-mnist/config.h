@@ -5,15 +5,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
+
 #define NNM_MAX_LIST 16
 #define NNM_MAX_NAME 32
 #define NNM_MAX_HIDDEN 8
 #define NNM_MAX_GRID_EPOCHS 5000 /* bounded by what a checkpoint's metadata can carry (train.c) */
 #define NNM_IMAGE_PIXELS 784     /* MNIST and Fashion-MNIST: 28 x 28 images */
+#define NNM_IMAGE_ROWS 28
+#define NNM_IMAGE_COLS 28
 #define NNM_CLASSES 10
 /* The largest network nn-mnist trains: 2^28 parameters, 1 GiB of weights and, with gradients and
  * Adam's two moments, 4 GiB per model being trained (--jobs of them at once). */
 #define NNM_MAX_PARAMS ((int64_t)1 << 28)
+/* A settings line: the original study's fields, an --arch list (NNM_MAX_ARCH_TEXT) and the options. */
+#define NNM_SETTINGS_MAX 1024
+
+/* --lr-schedule */
+enum { NNM_LR_CONSTANT = 0, NNM_LR_COSINE = 1 };
 
 typedef struct nnm_config {
     char activations[NNM_MAX_LIST][NNM_MAX_NAME];
@@ -42,6 +51,11 @@ typedef struct nnm_config {
      * layer and leave the settings line, the records and the model files as they were. */
     float dropout;            /* --dropout: rate of a dropout layer after each hidden layer, in [0, 1) */
     int batchnorm;            /* --batchnorm: batch norm between each hidden dense layer and its activation */
+    /* --arch (arch.h): arch.n == 0 is the MLP above (the default); otherwise a network on 28 x 28 x 1
+     * images, and --hidden, --dropout and --batchnorm do not apply. */
+    nnm_arch arch;
+    int augment;              /* --augment: shifts and rotations of every training batch (augment.h) */
+    int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
 } nnm_config;
 
 /* The original study's settings (784-128-10, relu/sigmoid/tanh x sgd/adam/rmsprop, batch 32, 10 epochs). */
@@ -63,6 +77,14 @@ void nnm_format_float(char *buf, size_t len, float f);
 
 /* Check names against libnn and ranges; 0 or -1 with err saying what is accepted. */
 int nnm_config_validate(const nnm_config *c, char *err, size_t errlen);
+
+/* "constant" or "cosine" */
+const char *nnm_lr_schedule_name(int schedule);
+
+/* The learning rate of global step `step` (0-based) of `total`: base for the constant schedule; for
+ * the cosine one base * (1 + cos(pi * step / total)) / 2, from base at the first step towards 0
+ * (Loshchilov & Hutter 2017, without restarts). */
+double nnm_lr_at(int schedule, double base, int64_t step, int64_t total);
 
 /* The settings that determine a run's results, as one canonical line (records compare it on resume). */
 void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const char *activation, int64_t n_train,

@@ -38,19 +38,35 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: nn-mnist grid [options]\n\n"
-            "Train an MLP for every optimizer x activation pair on MNIST, save each model, and write\n"
-            "results.csv, results.png, results_heatmap.png, confusion_matrix.png and curves.png.\n"
-            "Rerunning the same command resumes: finished runs are skipped, interrupted ones continue\n"
-            "from their last checkpoint.\n\n"
+            "Train a network (an MLP unless --arch says otherwise) for every optimizer x activation pair\n"
+            "on MNIST, save each model, and write results.csv, results.png, results_heatmap.png,\n"
+            "confusion_matrix.png and curves.png. Rerunning the same command resumes: finished runs are\n"
+            "skipped, interrupted ones continue from their last checkpoint.\n\n"
             "  --activations LIST  hidden activations [relu,sigmoid,tanh]; any of: linear, relu, sigmoid,\n"
             "                      tanh, leaky_relu, elu, gelu, silu, softplus, selu\n"
             "  --optimizers LIST   optimizers [sgd,adam,rmsprop]; any of: sgd, adam, adamw, rmsprop, adagrad\n"
-            "  --hidden SIZES      hidden layer sizes, e.g. 256,128 [128]\n"
-            "  --dropout RATE      dropout of RATE (0 to < 1) after each hidden layer [0: none]\n"
-            "  --batchnorm         batch norm after each hidden dense layer, before its activation [off]\n"
-            "  --epochs N          epochs per model [10]\n"
-            "  --batch-size N      examples per step [32]\n"
+            "  --arch ARCH         the network [mlp]: mlp (784-hidden-10, the options below), cnn (Keras'\n"
+            "                      MNIST convnet: " NNM_ARCH_CNN "),\n"
+            "                      or a comma-separated list of layers on 28x28x1 images, to which a\n"
+            "                      dense 10 output layer is added:\n"
+            "                        convFxK[xK2][/S][same]  F filters K x K (x K2), stride S [1], valid\n"
+            "                                                padding unless 'same'\n"
+            "                        poolN[/S][same]         max pooling N x N, stride S [N]\n"
+            "                        avgpoolN[/S][same]      average pooling\n"
+            "                        gap                     global average pooling\n"
+            "                        flatten, dropoutR, bn (batch norm), denseN (hidden dense)\n"
+            "                      the grid's activation goes into conv and dense items (after the batch\n"
+            "                      norm when bn follows one)\n"
+            "  --hidden SIZES      mlp: hidden layer sizes, e.g. 256,128 [128]\n"
+            "  --dropout RATE      mlp: dropout of RATE (0 to < 1) after each hidden layer [0: none]\n"
+            "  --batchnorm         mlp: batch norm after each hidden dense layer, before its activation [off]\n"
+            "  --epochs N          epochs per model [10; 12 with --arch other than mlp]\n"
+            "  --batch-size N      examples per step [32; 128 with --arch other than mlp]\n"
             "  --lr RATE           learning rate for every optimizer [each optimizer's Keras default]\n"
+            "  --lr-schedule NAME  constant, or cosine: from the rate down to 0 over the run, per step\n"
+            "                      [constant]\n"
+            "  --augment           shift (up to 2 pixels) and rotate (up to 10 degrees) every training\n"
+            "                      image, drawn from the seed [off]\n"
             "  --seed N            seed of weights and shuffling [42]\n"
             "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
             "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
@@ -98,7 +114,7 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
 {
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
-           O_DROPOUT, O_BATCHNORM };
+           O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE };
     static const struct option longopts[] = {
         {"activations", required_argument, NULL, O_ACT}, {"optimizers", required_argument, NULL, O_OPT},
         {"hidden", required_argument, NULL, O_HIDDEN},   {"epochs", required_argument, NULL, O_EPOCHS},
@@ -111,7 +127,12 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         {"test-limit", required_argument, NULL, O_TEST_LIMIT}, {"fresh", no_argument, NULL, O_FRESH},
         {"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, 'h'},
         {"dropout", required_argument, NULL, O_DROPOUT}, {"batchnorm", no_argument, NULL, O_BATCHNORM},
+        {"arch", required_argument, NULL, O_ARCH},       {"augment", no_argument, NULL, O_AUGMENT},
+        {"lr-schedule", required_argument, NULL, O_LR_SCHEDULE},
         {NULL, 0, NULL, 0}};
+    /* Which options were given: the CNN's defaults differ, and the MLP's options do not apply to it. */
+    int epochs_given = 0, batch_given = 0;
+    const char *mlp_only = NULL;
     int ch;
     int64_t v;
     optind = 1;
@@ -126,14 +147,29 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             break;
         case O_HIDDEN:
             if (nnm_parse_sizes(optarg, c->hidden, &c->n_hidden, err, errlen)) return -1;
+            mlp_only = "--hidden";
             break;
         case O_EPOCHS:
             if (nnm_parse_int(optarg, 1, NNM_MAX_GRID_EPOCHS, &v, "--epochs", err, errlen)) return -1;
             c->epochs = (int)v;
+            epochs_given = 1;
             break;
         case O_BATCH:
             if (nnm_parse_int(optarg, 1, 1 << 20, &v, "--batch-size", err, errlen)) return -1;
             c->batch_size = v;
+            batch_given = 1;
+            break;
+        case O_ARCH:
+            if (nnm_arch_parse(&c->arch, optarg, err, errlen)) return -1;
+            break;
+        case O_AUGMENT: c->augment = 1; break;
+        case O_LR_SCHEDULE:
+            if (!strcmp(optarg, "constant")) c->lr_schedule = NNM_LR_CONSTANT;
+            else if (!strcmp(optarg, "cosine")) c->lr_schedule = NNM_LR_COSINE;
+            else {
+                snprintf(err, errlen, "--lr-schedule: unknown schedule '%s' (accepted: constant, cosine)", optarg);
+                return -1;
+            }
             break;
         case O_LR: {
             /* The rate is a float32: one that rounds to 0 (1e-50), or to a subnormal that training's
@@ -150,8 +186,12 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         }
         case O_DROPOUT:
             if (nnm_parse_rate(optarg, &c->dropout, "--dropout", err, errlen)) return -1;
+            mlp_only = "--dropout";
             break;
-        case O_BATCHNORM: c->batchnorm = 1; break;
+        case O_BATCHNORM:
+            c->batchnorm = 1;
+            mlp_only = "--batchnorm";
+            break;
         case O_SEED:
             if (nnm_parse_int(optarg, 0, INT64_MAX, &v, "--seed", err, errlen)) return -1;
             c->seed = (uint64_t)v;
@@ -198,6 +238,16 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         snprintf(err, errlen, "unexpected argument '%s' (see nn-mnist grid --help)", argv[optind]);
         return -1;
     }
+    if (c->arch.n > 0) {
+        if (mlp_only) {
+            snprintf(err, errlen, "%s shapes the mlp; with --arch %s, write the layers into the list instead "
+                                  "(denseN, dropoutR, bn)", mlp_only, c->arch.text);
+            return -1;
+        }
+        /* Keras' MNIST convnet example trains 12 epochs of 128 images. */
+        if (!epochs_given) c->epochs = 12;
+        if (!batch_given) c->batch_size = 128;
+    }
     /* An empty name would become "/runs", "/<run>.nnm" or a silent fallback to the defaults. */
     const char *const given[] = {c->out_dir, c->models_dir, c->data_dir, c->mirror, c->dataset};
     const char *const names[] = {"--out", "--models", "--data-dir", "--mirror", "--dataset"};
@@ -215,7 +265,7 @@ static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64
                           int *state, char *err, size_t errlen)
 {
     for (int i = 0; i < n; i++) {
-        char path[4096], settings[768], why[1024];
+        char path[4096], settings[NNM_SETTINGS_MAX], why[1024];
         state[i] = -1;
         nnm_record_path(c->out_dir, runs[i].id, path, sizeof path);
         if (!nnm_file_exists(path)) continue;

@@ -68,7 +68,8 @@ int nnm_cmd_info(int argc, char **argv)
      * the totals; the state that is saved but not trained (batch norm's moving mean and variance)
      * has a column and a total of its own. */
     printf("Layers:\n");
-    printf("  %-2s %-10s %-10s %-16s  %-16s %10s %14s\n", "#", "Layer", "Activation", "    in -> out",
+    /* The Layer column fits the longest kind name, global_avgpool2d. */
+    printf("  %-2s %-16s %-10s %-16s  %-18s %10s %14s\n", "#", "Layer", "Activation", "    in -> out",
            "Output shape", "Params", "Non-trainable");
     int64_t buffers = 0;
     for (int i = 0; i < nn_file_info_layer_count(info); i++) {
@@ -76,10 +77,10 @@ int nnm_cmd_info(int argc, char **argv)
         if (nn_file_info_layer(info, i, &l) != NN_OK) continue;
         const char *kind = nn_layer_kind_name(l.kind);
         shape_text(shape, sizeof shape, l.out_rank, l.out_shape);
-        /* Only dense layers (fused) and activation layers have an activation; the others show none. */
-        int has_act = l.kind == NN_LAYER_DENSE || l.kind == NN_LAYER_ACTIVATION;
+        /* Dense and conv2d layers (fused) and activation layers have an activation; the others none. */
+        int has_act = l.kind == NN_LAYER_DENSE || l.kind == NN_LAYER_CONV2D || l.kind == NN_LAYER_ACTIVATION;
         const char *act = has_act ? nn_activation_name(l.activation.kind) : "-";
-        printf("  %-2d %-10s %-10s %6" PRId64 " -> %-6" PRId64 "  %-16s %10" PRId64 " %14" PRId64 "\n", i,
+        printf("  %-2d %-16s %-10s %6" PRId64 " -> %-6" PRId64 "  %-18s %10" PRId64 " %14" PRId64 "\n", i,
                kind ? kind : "?", act ? act : "?", l.in_features, l.out_features, shape, l.param_count,
                l.buffer_count);
         buffers += l.buffer_count;

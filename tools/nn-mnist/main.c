@@ -4,6 +4,7 @@
 
 #include <nn/nn.h>
 
+#include "convert.h"
 #include "grid.h"
 #include "inspect.h"
 #include "report.h"
@@ -13,10 +14,13 @@ static void usage(FILE *f)
     fprintf(f, "Usage: nn-mnist COMMAND [options]\n\n"
                "Commands:\n"
                "  grid     train every optimizer x activation pair and report (resumes when rerun);\n"
-               "           --dropout RATE [0: none] and --batchnorm [off] regularise the hidden layers\n"
+               "           --dropout RATE [0: none] and --batchnorm [off] regularise the hidden layers;\n"
+               "           --arch cnn (or a list of layers) trains a convolutional network instead\n"
                "  report   rebuild results.csv, the figures and the summary from finished runs\n"
                "  info     show a saved model's architecture, parameters and metadata\n"
-               "  eval     evaluate a saved model on the test set\n\n"
+               "  eval     evaluate a saved model on the test set\n"
+               "  export   write a saved model as an ONNX model\n"
+               "  import   read an ONNX model into a model file\n\n"
                "Run 'nn-mnist COMMAND --help' for a command's options; 'nn-mnist --version'.\n");
 }
 
@@ -39,6 +43,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return nnm_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return nnm_cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return nnm_cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return nnm_cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import")) return nnm_cmd_import(argc - 1, argv + 1);
     fprintf(stderr, "nn-mnist: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -97,6 +97,9 @@ char *nnm_record_format(const nnm_record *r)
            r->lr, r->seed, r->epochs, r->batch_size, r->params, r->blas_threads);
     if (r->dropout > 0) sb_add(&b, "dropout %.17g\n", r->dropout);
     if (r->batchnorm) sb_add(&b, "batchnorm %d\n", r->batchnorm);
+    if (r->arch[0]) sb_add(&b, "arch %s\n", r->arch);
+    if (r->augment) sb_add(&b, "augment %d\n", r->augment);
+    if (r->lr_schedule[0]) sb_add(&b, "lr_schedule %s\n", r->lr_schedule);
     sb_add(&b, "train_accuracy %.17g\ntest_accuracy %.17g\ntrain_loss %.17g\ntest_loss %.17g\nseconds %.3f\n",
            r->train_accuracy, r->test_accuracy, r->train_loss, r->test_loss, r->seconds);
     if (r->diverged_epoch > 0)
@@ -157,6 +160,9 @@ static const field fields[] = {
     {"diverged_step", F_I64, offsetof(nnm_record, diverged_step), sizeof(int64_t), 0, 0, 1},
     {"dropout", F_DOUBLE, offsetof(nnm_record, dropout), sizeof(double), 0, 0, 1},
     {"batchnorm", F_INT, offsetof(nnm_record, batchnorm), sizeof(int), 0, 1, 1},
+    {"arch", F_STRING, offsetof(nnm_record, arch), sizeof(((nnm_record *)0)->arch), 0, 0, 1},
+    {"augment", F_INT, offsetof(nnm_record, augment), sizeof(int), 0, 1, 1},
+    {"lr_schedule", F_STRING, offsetof(nnm_record, lr_schedule), sizeof(((nnm_record *)0)->lr_schedule), 0, 0, 1},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 _Static_assert(N_FIELDS < 32, "one bit per field in nnm_record_parse");

@@ -20,7 +20,7 @@ typedef struct nnm_record {
     char run_id[96];
     char optimizer[NNM_MAX_NAME];
     char activation[NNM_MAX_NAME];
-    char settings[768];        /* nnm_config_settings_line() of the run */
+    char settings[NNM_SETTINGS_MAX]; /* nnm_config_settings_line() of the run */
     char model_path[1024];
     double lr;                 /* the learning rate actually used */
     uint64_t seed;
@@ -30,6 +30,9 @@ typedef struct nnm_record {
     int blas_threads;
     double dropout;            /* --dropout rate (0: none) */
     int batchnorm;             /* --batchnorm given; both written only when set (older records unchanged) */
+    char arch[NNM_MAX_ARCH_TEXT + 1]; /* --arch list, canonical; "" for the MLP */
+    int augment;               /* --augment given */
+    char lr_schedule[16];      /* "cosine"; "" for the constant rate. These three, too, only when set */
     double train_accuracy, test_accuracy, train_loss, test_loss;
     double seconds;            /* training and evaluation wall time (not part of results.csv) */
     /* A run whose loss became non-finite stopped there and counts as finished: its metrics are NaN,

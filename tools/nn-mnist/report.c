@@ -80,11 +80,19 @@ static int regularised(const nnm_record *recs, int n)
     return 0;
 }
 
+/* Whether any run used --arch (other than mlp), --augment or --lr-schedule cosine. */
+static int has_training_options(const nnm_record *recs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (recs[i].arch[0] || recs[i].augment || recs[i].lr_schedule[0]) return 1;
+    return 0;
+}
+
 static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *err, size_t errlen)
 {
     /* Every line is bounded (names of at most 32 bytes, metrics range-checked when records are read),
      * and each snprintf is still checked against the room left. */
-    size_t cap = 512 + (size_t)n * 512, len = 0;
+    size_t cap = 512 + (size_t)n * (512 + NNM_MAX_ARCH_TEXT), len = 0;
     char *buf = malloc(cap);
     if (!buf) {
         snprintf(err, errlen, "out of memory");
@@ -92,24 +100,29 @@ static int write_csv(const char *out_dir, const nnm_record *recs, int n, char *e
     }
     /* Two more columns when a run used --dropout or --batchnorm; without them the CSV stays the
      * original study's, byte for byte. */
-    int reg = regularised(recs, n);
+    int reg = regularised(recs, n), opts = has_training_options(recs, n);
+    /* Likewise three more for --arch, --augment and --lr-schedule; the list is quoted (RFC 4180), as
+     * it holds commas. */
     int w = snprintf(buf, cap, "Optimizer,Activation,Train Accuracy,Test Accuracy,Train Loss,Test Loss,"
-                               "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads%s\n",
-                     reg ? ",Dropout,Batch Norm" : "");
+                               "Epochs,Batch Size,Learning Rate,Seed,Parameters,BLAS Threads%s%s\n",
+                     reg ? ",Dropout,Batch Norm" : "", opts ? ",Architecture,Augment,LR Schedule" : "");
     len = (size_t)w;
     for (int i = 0; i < n && w >= 0 && len < cap; i++) {
         const nnm_record *r = &recs[i];
         /* A diverged run keeps its row, and the six leading columns, with "nan" for its metrics
          * (pandas and R read it as missing): the run finished, it has no results. */
         char m[4][32];
-        char extra[64] = "";
+        char extra[64] = "", more[NNM_MAX_ARCH_TEXT + 64] = "";
         if (reg) snprintf(extra, sizeof extra, ",%.6g,%d", r->dropout, r->batchnorm);
-        w = snprintf(buf + len, cap - len, "%s,%s,%s,%s,%s,%s,%d,%lld,%.6g,%llu,%lld,%d%s\n", r->optimizer,
+        if (opts)
+            snprintf(more, sizeof more, ",\"%s\",%d,%s", r->arch[0] ? r->arch : "mlp", r->augment,
+                     r->lr_schedule[0] ? r->lr_schedule : "constant");
+        w = snprintf(buf + len, cap - len, "%s,%s,%s,%s,%s,%s,%d,%lld,%.6g,%llu,%lld,%d%s%s\n", r->optimizer,
                      r->activation, metric(m[0], sizeof m[0], r->train_accuracy),
                      metric(m[1], sizeof m[1], r->test_accuracy), metric(m[2], sizeof m[2], r->train_loss),
                      metric(m[3], sizeof m[3], r->test_loss), r->epochs,
                      (long long)r->batch_size, r->lr, (unsigned long long)r->seed, (long long)r->params,
-                     r->blas_threads, extra);
+                     r->blas_threads, extra, more);
         if (w >= 0) len += (size_t)w;
     }
     if (w < 0 || len >= cap) {
@@ -258,6 +271,12 @@ void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
             fprintf(f, "(hidden layers with batch norm)\n");
         else
             fprintf(f, "(hidden layers with dropout %.6g)\n", recs[0].dropout);
+    }
+    /* And the network, augmentation and schedule, when not the original study's. */
+    if (n > 0 && has_training_options(recs, n)) {
+        fprintf(f, "(network: %s%s%s%s)\n", recs[0].arch[0] ? recs[0].arch : "mlp",
+                recs[0].augment ? "; augmented: shifts and rotations" : "",
+                recs[0].lr_schedule[0] ? "; learning rate schedule: " : "", recs[0].lr_schedule);
     }
     fprintf(f, "%-10s %-11s %14s %13s %10s %10s\n", "Optimizer", "Activation", "Train Accuracy", "Test Accuracy",
             "Train Loss", "Test Loss");

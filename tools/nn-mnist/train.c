@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "fsutil.h"
 
 void nnm_model_path(const nnm_config *c, const char *run_id, char *buf, size_t len)
@@ -76,15 +78,30 @@ done:
     return rc;
 }
 
-static int build_model(const nnm_config *c, const nnm_run *run, int64_t features, int classes, nn_model **out,
+static int build_model(const nnm_config *c, const nnm_run *run, const nn_dataset *ds, int classes, nn_model **out,
                        char *err, size_t errlen)
 {
     nn_activation act;
     nn_optimizer *opt = NULL;
     nn_model *m = NULL;
     if (nn_activation_from_name(&act, run->activation) != NN_OK ||
-        nn_optimizer_create_from_name(&opt, run->optimizer, c->lr) != NN_OK || nn_model_create(&m, features) != NN_OK)
+        nn_optimizer_create_from_name(&opt, run->optimizer, c->lr) != NN_OK)
         goto fail;
+    if (c->arch.n > 0) {
+        /* The list's network on the dataset's images (channels last, one channel). */
+        int64_t rows, cols;
+        char why[1024];
+        nn_dataset_image_size(ds, &rows, &cols);
+        if (nnm_arch_create(&m, &c->arch, rows, cols, run->activation, classes, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s: cannot build the model: %s", run->id, why);
+            nn_optimizer_free(opt);
+            return -1;
+        }
+        if (nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) != NN_OK) goto fail;
+        *out = m;
+        return 0;
+    }
+    if (nn_model_create(&m, nn_dataset_features(ds)) != NN_OK) goto fail;
     /* Each hidden layer as Keras users write it: Dense(activation) then Dropout; with batch norm,
      * Dense (linear) -> BatchNormalization -> Activation -> Dropout, so that the activation sees
      * normalised values (Ioffe & Szegedy 2015, sec. 3.2). The dense layer keeps its bias, as
@@ -195,10 +212,36 @@ typedef struct progress_state {
     uint64_t rng_at_epoch_start[NN_RNG_STATE_WORDS];
 } progress_state;
 
-static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_model *m, const char *settings,
-                           const progress_state *ps, const nnm_record *rec, char *err, size_t errlen)
+/* An augmentation generator's state as metadata: four 64-bit words in hex. */
+static void rng_state_text(const nn_rng *rng, char *buf, size_t len)
 {
-    char path[4096], step[32], sums[128];
+    uint64_t st[NN_RNG_STATE_WORDS];
+    nn_rng_get_state(rng, st);
+    size_t n = 0;
+    for (int i = 0; i < NN_RNG_STATE_WORDS && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%016" PRIx64, i ? " " : "", st[i]);
+}
+
+static int rng_state_parse(const char *text, uint64_t st[NN_RNG_STATE_WORDS])
+{
+    for (int i = 0; i < NN_RNG_STATE_WORDS; i++) {
+        char *end;
+        if (!text || (i ? *text != ' ' : 0)) return -1;
+        if (i) text++;
+        if (!((*text >= '0' && *text <= '9') || (*text >= 'a' && *text <= 'f'))) return -1;
+        st[i] = (uint64_t)strtoull(text, &end, 16);
+        if (end - text != 16) return -1;
+        text = end;
+    }
+    /* The all-zero state is one the generator cannot leave, and nn_rng_set_state refuses it. */
+    return *text || !(st[0] | st[1] | st[2] | st[3]) ? -1 : 0;
+}
+
+static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_model *m, const char *settings,
+                           const progress_state *ps, const nnm_record *rec, const nn_rng *aug, char *err,
+                           size_t errlen)
+{
+    char path[4096], step[32], sums[128], aug_state[96];
     nnm_checkpoint_path(env->config, run->id, path, sizeof path);
     snprintf(step, sizeof step, "%" PRId64, ps->step);
     snprintf(sums, sizeof sums, "%.17g %" PRId64 " %" PRId64, ps->loss_sum, ps->correct, ps->seen);
@@ -210,6 +253,12 @@ static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_mode
     meta_add(meta, "settings", settings);
     meta_add(meta, "step", step);
     meta_add(meta, "epoch_sums", sums);
+    /* The augmentation generator is saved as it is now, after the steps done: a resume continues
+     * its sequence where the interrupted run left it (the shuffle instead restarts the epoch). */
+    if (aug) {
+        rng_state_text(aug, aug_state, sizeof aug_state);
+        meta_add(meta, "augment_rng", aug_state);
+    }
     meta_add_curve(meta, "curve_loss", rec->curve_loss, rec->n_curve);
     meta_add_curve(meta, "curve_accuracy", rec->curve_accuracy, rec->n_curve);
     meta_add_curve(meta, "curve_test_accuracy", rec->curve_test_accuracy, rec->n_curve);
@@ -241,8 +290,9 @@ static int save_checkpoint(const nnm_train_env *env, const nnm_run *run, nn_mode
 
 /* Loads a checkpoint of the same settings, if there is one; 1 resumed, 0 none, -1 error. */
 static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *settings, nn_model **m, nn_rng *rng,
-                      progress_state *ps, nnm_record *rec, char *err, size_t errlen)
+                      nn_rng *aug, progress_state *ps, nnm_record *rec, char *err, size_t errlen)
 {
+    uint64_t aug_state[NN_RNG_STATE_WORDS] = {0};
     char path[4096];
     nnm_checkpoint_path(env->config, run->id, path, sizeof path);
     if (!nnm_file_exists(path)) return 0;
@@ -268,7 +318,8 @@ static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *
     int ok = curve_from_meta(info, "curve_accuracy", rec->curve_accuracy, epochs) == rec->n_curve &&
              curve_from_meta(info, "curve_test_accuracy", rec->curve_test_accuracy, epochs) == rec->n_curve &&
              rec->n_curve == nn_file_info_epoch(info) && ps->step >= 0 && ps->step < (int64_t)1 << 40 &&
-             ps->seen >= 0 && ps->correct >= 0 && ps->correct <= ps->seen;
+             ps->seen >= 0 && ps->correct >= 0 && ps->correct <= ps->seen &&
+             (!aug || rng_state_parse(nn_file_info_meta_get(info, "augment_rng"), aug_state) == 0);
     nn_file_info_free(info);
     if (!ok) {
         /* Valid as a file, inconsistent as a checkpoint: nothing in it can be trusted. */
@@ -309,6 +360,7 @@ static int try_resume(const nnm_train_env *env, const nnm_run *run, const char *
     }
     nn_model_free(*m);
     *m = loaded;
+    if (aug) nn_rng_set_state(aug, aug_state); /* checked above: not the all-zero state */
     ps->epoch = (int)epoch;
     nn_rng_get_state(rng, ps->rng_at_epoch_start);
     nnm_progress_message(env->progress, "%s: resuming at epoch %d, step %" PRId64, run->id, ps->epoch + 1, ps->step);
@@ -324,28 +376,38 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     int classes = nn_dataset_classes(env->train);
     if (nn_dataset_classes(env->test) > classes) classes = nn_dataset_classes(env->test);
     int64_t steps = (n_train + batch - 1) / batch;
-    char settings[768];
+    char settings[NNM_SETTINGS_MAX];
     nnm_config_settings_line(c, run->optimizer, run->activation, n_train, n_test, settings, sizeof settings);
 
     nn_model *m = NULL;
-    nn_rng *rng = NULL;
+    nn_rng *rng = NULL, *aug = NULL;
     float *xb = malloc((size_t)(batch * features) * sizeof(float)), *yb = malloc((size_t)batch * sizeof(float));
+    /* --augment: the batch as trained on, transformed from the gathered one (xb), and its generator. */
+    float *xa = c->augment ? malloc((size_t)(batch * features) * sizeof(float)) : NULL;
+    int64_t rows = 0, cols = 0;
+    nn_dataset_image_size(env->train, &rows, &cols);
     uint32_t *order = malloc((size_t)n_train * sizeof(uint32_t));
     int rc = NNM_TRAIN_FAILED;
     progress_state ps = {0};
     int div_epoch = 0; /* where the loss became non-finite (record.h) */
     int64_t div_step = 0;
-    if (!xb || !yb || !order || nnm_record_alloc(rec, classes, c->epochs) != 0) {
+    if (!xb || !yb || !order || (c->augment && !xa) || nnm_record_alloc(rec, classes, c->epochs) != 0) {
         snprintf(err, errlen, "%s: out of memory", run->id);
         goto done;
     }
-    if (build_model(c, run, features, classes, &m, err, errlen) != 0) goto done;
+    if (build_model(c, run, env->train, classes, &m, err, errlen) != 0) goto done;
     if (nn_rng_create(&rng, c->seed) != NN_OK || nn_model_init(m, rng) != NN_OK) {
         snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
         goto done;
     }
+    if (c->augment && nn_rng_create(&aug, c->seed ^ NNM_AUGMENT_SEED) != NN_OK) {
+        snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
+        goto done;
+    }
+    /* The rate the optimizer was built with: the schedule's start, and the rate recorded. */
+    double base_lr = nn_optimizer_get_lr(nn_model_get_optimizer(m));
     nn_rng_get_state(rng, ps.rng_at_epoch_start);
-    if (try_resume(env, run, settings, &m, rng, &ps, rec, err, errlen) < 0) goto done;
+    if (try_resume(env, run, settings, &m, rng, aug, &ps, rec, err, errlen) < 0) goto done;
     if (ps.step >= steps) {
         snprintf(err, errlen, "%s: checkpoint is at step %" PRId64 " of an epoch of %" PRId64, run->id, ps.step, steps);
         goto done;
@@ -372,6 +434,17 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
             float loss;
             int64_t correct;
             nn_status st = nn_dataset_gather(env->train, order + start, b, &x, &y);
+            if (st == NN_OK && aug) {
+                nnm_augment_batch(xa, xb, b, rows, cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, aug);
+                int64_t as[2] = {b, features};
+                nn_tensor_view(&x, xa, 2, as);
+            }
+            if (st == NN_OK && c->lr_schedule != NNM_LR_CONSTANT) {
+                /* A function of the global step alone, so that a resumed run sets the same rates. */
+                float lr = (float)nnm_lr_at(c->lr_schedule, base_lr, (int64_t)epoch * steps + s,
+                                            (int64_t)c->epochs * steps);
+                st = nn_optimizer_set_lr(nn_model_get_optimizer(m), lr >= FLT_MIN ? lr : FLT_MIN);
+            }
             if (st == NN_OK) st = nn_model_train_step(m, &x, &y, &loss, &correct);
             if (st == NN_ERR_NUMERIC) {
                 /* Diverged: the step changed nothing; stop here and record it (training on only
@@ -398,7 +471,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
                     div_step = s + 1;
                     goto finish;
                 }
-                if (save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
+                if (save_checkpoint(env, run, m, settings, &ps, rec, aug, err, errlen) != 0) goto done;
                 rc = NNM_TRAIN_STOPPED;
                 goto done;
             }
@@ -412,6 +485,9 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         rec->n_curve = epoch + 1;
         nnm_progress_epoch(env->progress, env->slot, epoch + 1, rec->curve_loss[epoch], rec->curve_accuracy[epoch],
                            test_acc, nnm_now() - te);
+        if (c->lr_schedule != NNM_LR_CONSTANT)
+            nnm_progress_message(env->progress, "%s: epoch %d/%d ended at learning rate %.9g", run->id, epoch + 1,
+                                 c->epochs, (double)nn_optimizer_get_lr(nn_model_get_optimizer(m)));
         if (!params_finite(m)) {
             div_epoch = epoch + 1;
             div_step = steps;
@@ -420,7 +496,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         memset(&ps, 0, sizeof ps);
         ps.epoch = epoch + 1;
         nn_rng_get_state(rng, ps.rng_at_epoch_start);
-        if (epoch + 1 < c->epochs && save_checkpoint(env, run, m, settings, &ps, rec, err, errlen) != 0) goto done;
+        if (epoch + 1 < c->epochs && save_checkpoint(env, run, m, settings, &ps, rec, aug, err, errlen) != 0) goto done;
         if (env->stop && atomic_load(env->stop) && epoch + 1 < c->epochs) {
             rc = NNM_TRAIN_STOPPED;
             goto done;
@@ -434,7 +510,7 @@ finish:
     snprintf(rec->activation, sizeof rec->activation, "%s", run->activation);
     snprintf(rec->settings, sizeof rec->settings, "%s", settings);
     nnm_model_path(c, run->id, rec->model_path, sizeof rec->model_path);
-    rec->lr = nn_optimizer_get_lr(nn_model_get_optimizer(m));
+    rec->lr = base_lr;
     rec->seed = c->seed;
     rec->epochs = c->epochs;
     rec->batch_size = batch;
@@ -442,6 +518,13 @@ finish:
     rec->blas_threads = c->threads;
     rec->dropout = c->dropout;
     rec->batchnorm = c->batchnorm;
+    snprintf(rec->arch, sizeof rec->arch, "%s", c->arch.text);
+    rec->augment = c->augment;
+    snprintf(rec->lr_schedule, sizeof rec->lr_schedule, "%s",
+             c->lr_schedule != NNM_LR_CONSTANT ? nnm_lr_schedule_name(c->lr_schedule) : "");
+    /* The saved model's optimizer holds the run's rate, not the schedule's last, so that training
+     * it further starts from that rate. */
+    if (c->lr_schedule != NNM_LR_CONSTANT) nn_optimizer_set_lr(nn_model_get_optimizer(m), (float)base_lr);
     if (!div_epoch) {
         if (nnm_evaluate_dataset(m, env->train, c->train_limit, &rec->train_loss, &rec->train_accuracy, NULL, classes,
                                  err, errlen) != 0 ||
@@ -468,7 +551,7 @@ finish:
             m = NULL;
             nn_rng_free(rng);
             rng = NULL;
-            if (build_model(c, run, features, classes, &m, err, errlen) != 0) goto done;
+            if (build_model(c, run, env->train, classes, &m, err, errlen) != 0) goto done;
             if (nn_rng_create(&rng, c->seed) != NN_OK || nn_model_init(m, rng) != NN_OK) {
                 snprintf(err, errlen, "%s: %s", run->id, nn_last_error());
                 goto done;
@@ -487,9 +570,9 @@ finish:
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
     snprintf(diverged, sizeof diverged, "epoch %d step %" PRId64, div_epoch, div_step);
     nnm_format_float(dropout, sizeof dropout, c->dropout);
-    const char *keys[16] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
+    const char *keys[24] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
                             "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
-    const char *values[16] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
+    const char *values[24] = {"", c->dataset, run->optimizer, run->activation, seed, epochs, bs,
                               v[0], v[1], v[2], v[3], settings};
     size_t n_meta = 12;
     /* "dropout", "batchnorm" and "diverged" only where they apply: the file of a finished run of the
@@ -501,6 +584,19 @@ finish:
     if (c->batchnorm) {
         keys[n_meta] = "batchnorm";
         values[n_meta++] = "1";
+    }
+    /* Likewise the network list, the augmentation and the schedule. */
+    if (c->arch.n > 0) {
+        keys[n_meta] = "arch";
+        values[n_meta++] = c->arch.text;
+    }
+    if (c->augment) {
+        keys[n_meta] = "augment";
+        values[n_meta++] = "1";
+    }
+    if (c->lr_schedule != NNM_LR_CONSTANT) {
+        keys[n_meta] = "lr_schedule";
+        values[n_meta++] = nnm_lr_schedule_name(c->lr_schedule);
     }
     if (div_epoch) {
         keys[n_meta] = "diverged";
@@ -523,6 +619,8 @@ done:
     nnm_progress_end(env->progress, env->slot);
     nn_model_free(m);
     nn_rng_free(rng);
+    nn_rng_free(aug);
+    free(xa);
     free(xb);
     free(yb);
     free(order);

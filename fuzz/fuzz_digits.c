@@ -1,0 +1,86 @@
+/* libFuzzer target for nn_digits_find() (include/nn/digits.h) on arbitrary pixels.
+ *
+ * Input layout:
+ *   bytes 0, 1   width - 1, little-endian, modulo 512
+ *   bytes 2, 3   height - 1, little-endian, modulo 512
+ *   byte 4       stride - width (0..255)
+ *   byte 5       options: bits 0-1 polarity (3 is AUTO), bits 2-3 threshold (3 is AUTO), bit 4 no
+ *                merging, bit 5 no splitting, bit 6 no stroke thickening, bit 7 min_size 1
+ *   the rest     the pixels, row after row with the stride, repeated to fill the image (zeros when
+ *                there are none), so that a small input makes a large image of repeating texture.
+ * Every result's invariants are checked, and a second call must give the same bytes: abort() on
+ * any violation. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nn/nn.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(nn_digits *d, int64_t w, int64_t h)
+{
+    const int64_t n = nn_digits_count(d), lines = nn_digits_line_count(d);
+    if (n < 0 || (n == 0) != (lines == 0) || lines > n) abort();
+    if ((n > 0) != (nn_digits_images(d) != NULL)) abort();
+    int64_t prev_line = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x, y, bw, bh;
+        if (nn_digits_box(d, i, &x, &y, &bw, &bh) != NN_OK) abort();
+        if (x < 0 || y < 0 || bw < 1 || bh < 1 || x + bw > w || y + bh > h) abort();
+        const int64_t line = nn_digits_line(d, i);
+        if (line < prev_line || line >= lines) abort(); /* reading order: lines top to bottom */
+        prev_line = line;
+        const float *img = nn_digits_image(d, i);
+        if (img != nn_digits_images(d) + i * NN_DIGITS_PIXELS) abort();
+        float sum = 0;
+        for (int k = 0; k < NN_DIGITS_PIXELS; k++) {
+            if (!(img[k] >= 0.0f && img[k] <= 1.0f)) abort();
+            sum += img[k];
+        }
+        if (!(sum > 0)) abort(); /* every digit holds ink */
+    }
+    if (nn_digits_image(d, n) || nn_digits_line(d, n) != -1 || nn_digits_box(d, n, NULL, NULL, NULL, NULL) == NN_OK)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 6) return 0;
+    const int64_t w = 1 + ((data[0] | data[1] << 8) % 512), h = 1 + ((data[2] | data[3] << 8) % 512);
+    const int64_t stride = w + data[4];
+    const int flags = data[5];
+    data += 6;
+    size -= 6;
+    uint8_t *px = malloc((size_t)(stride * h));
+    if (!px) return 0;
+    for (int64_t i = 0; i < stride * h; i++) px[i] = size ? data[(size_t)i % size] : 0;
+
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.polarity = (flags & 3) == 3 ? NN_DIGITS_POLARITY_AUTO : (nn_digits_polarity)(flags & 3);
+    o.threshold = (flags >> 2 & 3) == 3 ? NN_DIGITS_THRESHOLD_AUTO : (nn_digits_threshold)(flags >> 2 & 3);
+    o.merge = !(flags & 16);
+    o.split = !(flags & 32);
+    o.stroke_width = flags & 64 ? 0.0f : 2.0f;
+    o.min_size = flags & 128 ? 1 : 4;
+
+    nn_digits *a = NULL, *b = NULL;
+    nn_status sa = nn_digits_find(&a, px, w, h, stride, &o);
+    nn_status sb = nn_digits_find(&b, px, w, h, stride, &o);
+    if (sa != NN_OK) {
+        if (a || sa != NN_ERR_NO_MEMORY || !nn_last_error()[0]) abort(); /* the arguments are valid */
+    } else {
+        check(a, w, h);
+    }
+    if (sa == NN_OK && sb == NN_OK) {
+        const int64_t n = nn_digits_count(a);
+        if (nn_digits_count(b) != n) abort();
+        if (n && memcmp(nn_digits_images(a), nn_digits_images(b), (size_t)n * NN_DIGITS_PIXELS * sizeof(float)))
+            abort();
+    }
+    nn_digits_free(a);
+    nn_digits_free(b);
+    free(px);
+    return 0;
+}

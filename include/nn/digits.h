@@ -1,0 +1,160 @@
+/**
+ * @file digits.h
+ * @brief Finding handwritten digits in a greyscale image and bringing each into MNIST's form.
+ *
+ * A model trained on MNIST reads 28 x 28 images of one digit: white ink on black, the digit's box
+ * fitted into 20 x 20 with its aspect kept and anti-aliased, its centre of mass at the centre. A
+ * photo or a scan holds several digits, on paper of any brightness, under uneven light, with specks,
+ * ruled lines, broken strokes and touching digits. nn_digits_find() goes from the one to the other:
+ * background and polarity, threshold, connected components, filtering, merging of broken pieces,
+ * splitting of touching digits, reading order, normalisation. docs/predict.md describes each step and
+ * its limits. The library reads no image files: the caller decodes them into 8-bit grey.
+ *
+ * The search is deterministic (the same pixels and options give the same bytes out), allocates
+ * memory in proportion to the image only, and is thread-safe on distinct results.
+ * @code
+ * nn_digits *d;
+ * if (nn_digits_find(&d, grey, width, height, width, NULL) != NN_OK) {
+ *     fprintf(stderr, "%s\n", nn_last_error());
+ *     return 1;
+ * }
+ * int64_t n = nn_digits_count(d);                       // 0 when the image holds no ink
+ * nn_tensor x;                                          // all digits at once: (n, 784)
+ * nn_tensor_view(&x, nn_digits_images(d), 2, (int64_t[]){n, 784});
+ * nn_model_predict_classes(model, classes, &x);         // n >= 1
+ * nn_digits_free(d);
+ * @endcode
+ */
+#ifndef NN_DIGITS_H
+#define NN_DIGITS_H
+
+#include <stdint.h>
+
+#include "export.h"
+#include "status.h"
+
+NN_BEGIN_DECLS
+
+/** Side of a normalised digit image: MNIST's 28. */
+#define NN_DIGITS_SIDE 28
+/** Floats per normalised digit image (28 x 28), as a model of input 784 or (28, 28, 1) reads them. */
+#define NN_DIGITS_PIXELS (NN_DIGITS_SIDE * NN_DIGITS_SIDE)
+/** Largest image nn_digits_find() accepts, in pixels (width x height): 100 megapixels. */
+#define NN_DIGITS_MAX_PIXELS 100000000LL
+
+/** Opaque result of nn_digits_find(): the digits found, in reading order. */
+typedef struct nn_digits nn_digits;
+
+/** Which way round ink and paper are. Values are stable and only appended. */
+typedef enum nn_digits_polarity {
+    NN_DIGITS_POLARITY_AUTO = 0,          /**< decide from the image (the default) */
+    NN_DIGITS_POLARITY_DARK_ON_LIGHT = 1, /**< dark ink on light paper: pen on paper */
+    NN_DIGITS_POLARITY_LIGHT_ON_DARK = 2  /**< light ink on a dark ground: chalk, MNIST itself */
+} nn_digits_polarity;
+
+/** How ink is told from paper. Values are stable and only appended. */
+typedef enum nn_digits_threshold {
+    NN_DIGITS_THRESHOLD_AUTO = 0,    /**< adaptive when the paper's brightness varies across the image
+                                          by more than a quarter of the ink's contrast, else Otsu */
+    NN_DIGITS_THRESHOLD_OTSU = 1,    /**< one threshold for the whole image (Otsu 1979) */
+    NN_DIGITS_THRESHOLD_ADAPTIVE = 2 /**< the paper's level estimated per tile and subtracted first
+                                          (uneven light, shadows), then Otsu on what remains */
+} nn_digits_threshold;
+
+/** Version of ::nn_digits_options this header describes. */
+#define NN_DIGITS_OPTIONS_VERSION 1
+
+/** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
+ *  so that one setting serves digits of 16 and of 200 pixels. */
+typedef struct nn_digits_options {
+    unsigned version;              /**< NN_DIGITS_OPTIONS_VERSION: set by NN_DIGITS_OPTIONS_INIT */
+    nn_digits_polarity polarity;   /**< default AUTO */
+    nn_digits_threshold threshold; /**< default AUTO */
+    int min_size;                  /**< ink blobs whose width and height are both below this many
+                                        pixels are specks; default 4, 1 to 1000 */
+    int merge;                     /**< non-zero (default): merge the pieces of a broken digit, those
+                                        one above the other sharing most of their width */
+    int split;                     /**< non-zero (default): split blobs too wide for one digit */
+    float split_ratio;             /**< a blob wider than split_ratio x H is split (default 1.3; 0.5
+                                        to 10); lower splits more eagerly */
+    float stroke_width;            /**< after fitting into 20 x 20, thinner strokes are thickened to
+                                        about this many pixels (MNIST's are about 2 to 2.5);
+                                        default 2, 0 turns it off, at most 6 */
+} nn_digits_options;
+
+/** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
+#define NN_DIGITS_OPTIONS_INIT                                                                     \
+    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f}
+
+/**
+ * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
+ *        the macro).
+ * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL or a version this library does not know.
+ * @since 0.3
+ */
+NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version);
+
+/**
+ * @brief Find the digits in an 8-bit greyscale image and normalise each as MNIST was.
+ *
+ * Pixel (x, y) is `pixels[y * stride + x]`, 0 black to 255 white; the image is not modified. An image
+ * without ink (a blank page, a uniform colour, pure noise) is not an error: the call succeeds with
+ * nn_digits_count() == 0, and the caller decides what that means.
+ * @param[out] out   the result, which the caller frees with nn_digits_free(); NULL on failure
+ * @param pixels     @p height rows of @p width bytes, @p stride bytes apart
+ * @param width, height  1 or more each, at most NN_DIGITS_MAX_PIXELS together
+ * @param stride     bytes from one row to the next, at least @p width
+ * @param opts       NULL for the defaults
+ * @return NN_OK; NN_ERR_INVALID_ARGUMENT (NULL, a size out of range, stride < width, an image over
+ *         NN_DIGITS_MAX_PIXELS, a bad option); NN_ERR_NO_MEMORY. The memory used is about 1 byte per
+ *         pixel plus 16 bytes per horizontal run of ink.
+ * @since 0.3
+ */
+NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,
+                                int64_t stride, const nn_digits_options *opts);
+
+/** @brief Release a result; NULL is a no-op. @since 0.3 */
+NN_API void nn_digits_free(nn_digits *d);
+
+/** @brief Number of digits found (0 for NULL). @since 0.3 */
+NN_API int64_t nn_digits_count(const nn_digits *d);
+
+/**
+ * @brief The normalised image of digit @p i: NN_DIGITS_PIXELS floats in 0..1, row-major, white
+ *        (1) ink on black (0), as MNIST's pixels / 255.
+ * @return a pointer borrowed from @p d, valid until nn_digits_free(); NULL when @p i is out of range.
+ * @since 0.3
+ */
+NN_API float *nn_digits_image(nn_digits *d, int64_t i);
+
+/**
+ * @brief All the normalised images, one after the other: nn_digits_count() x NN_DIGITS_PIXELS
+ *        floats, ready for a tensor view of shape (n, 784) or (n, 28, 28, 1).
+ * @return borrowed from @p d as nn_digits_image(); NULL when there are none.
+ * @since 0.3
+ */
+NN_API float *nn_digits_images(nn_digits *d);
+
+/**
+ * @brief Bounding box of digit @p i in the original image: columns x .. x + w - 1, rows y .. y + h - 1.
+ * @param x, y, w, h  each may be NULL
+ * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL @p d or @p i out of range.
+ * @since 0.3
+ */
+NN_API nn_status nn_digits_box(const nn_digits *d, int64_t i, int64_t *x, int64_t *y, int64_t *w, int64_t *h);
+
+/** @brief Text line of digit @p i, 0 for the top line; -1 when @p i is out of range. @since 0.3 */
+NN_API int64_t nn_digits_line(const nn_digits *d, int64_t i);
+
+/** @brief Number of text lines (0 when no digits). @since 0.3 */
+NN_API int64_t nn_digits_line_count(const nn_digits *d);
+
+/** @brief The polarity found (or given): DARK_ON_LIGHT or LIGHT_ON_DARK; AUTO for NULL. @since 0.3 */
+NN_API nn_digits_polarity nn_digits_polarity_used(const nn_digits *d);
+
+/** @brief The threshold method used: OTSU or ADAPTIVE; AUTO for NULL or an image without ink. @since 0.3 */
+NN_API nn_digits_threshold nn_digits_threshold_used(const nn_digits *d);
+
+NN_END_DECLS
+
+#endif /* NN_DIGITS_H */

@@ -1,0 +1,341 @@
+/* From components to glyphs, one digit each, in reading order: specks and lines dropped, the pieces
+ * of a broken digit merged, touching digits split, lines of text found. Every size is relative to H,
+ * the median height of the ink weighted by its area, so that specks (small area) and a few lines do
+ * not move it. docs/predict.md, steps 4 to 7. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision.h"
+
+/* Relative to H. */
+#define SPECK_AREA 0.02      /* area below 0.02 H^2: a speck */
+#define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
+#define LINE_THIN 0.5
+#define MERGE_OVERLAP 0.4    /* pieces sharing 40% of the narrower's columns ... */
+#define MERGE_SIDE 0.5       /* ... one above the other (sharing at most half the lower's rows) ... */
+#define MERGE_GAP 0.3        /* ... at most 0.3 H apart vertically ... */
+#define MERGE_HEIGHT 1.5     /* ... and together at most 1.5 H high are one digit */
+#define MIN_HEIGHT 0.45      /* a glyph lower than this is no digit (a dash, a dot, a fragment) */
+#define CUT_FROM 0.3         /* a split cuts between 30% and 70% of the width */
+#define CUT_TO 0.7
+#define LINE_OVERLAP 0.5     /* a glyph continues a line when it shares half its height with the
+                                line's last glyph, */
+#define LINE_SMALL 0.6       /* or, lower than 0.6 H, any of it (a piece left over does not make a
+                                line of its own) */
+
+typedef struct sort_key {
+    double k1, k2;
+    int64_t i;
+} sort_key;
+
+static int cmp_key(const void *pa, const void *pb)
+{
+    const sort_key *a = pa, *b = pb;
+    if (a->k1 != b->k1) return a->k1 < b->k1 ? -1 : 1;
+    if (a->k2 != b->k2) return a->k2 < b->k2 ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static nn_status oom(void)
+{
+    return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_find: out of memory segmenting the digits");
+}
+
+/* Tight box and area of a glyph's pixels: its group's runs within columns [cx0, cx1). */
+static void glyph_measure(nn__glyph *gl, const nn__components *c)
+{
+    gl->x0 = gl->y0 = INT32_MAX;
+    gl->x1 = gl->y1 = -1;
+    gl->area = 0;
+    for (int32_t k = gl->group; k >= 0; k = c->comps[k].next) {
+        const nn__comp *cp = &c->comps[k];
+        for (int32_t r = 0; r < cp->count; r++) {
+            const nn__run *run = &c->runs[c->order[cp->first + r]];
+            int32_t a = run->x0 > gl->cx0 ? run->x0 : gl->cx0, b = run->x1 < gl->cx1 ? run->x1 : gl->cx1;
+            if (a >= b) continue;
+            if (a < gl->x0) gl->x0 = a;
+            if (b > gl->x1) gl->x1 = b;
+            if (run->y < gl->y0) gl->y0 = run->y;
+            if (run->y + 1 > gl->y1) gl->y1 = run->y + 1;
+            gl->area += b - a;
+        }
+    }
+}
+
+static nn_status push(nn__glyphs *gs, const nn__glyph *gl)
+{
+    if (gs->n == gs->cap) {
+        int64_t cap = gs->cap ? gs->cap * 2 : 16;
+        nn__glyph *g = realloc(gs->g, (size_t)cap * sizeof *g);
+        if (!g) return oom();
+        gs->g = g;
+        gs->cap = cap;
+    }
+    gs->g[gs->n++] = *gl;
+    return NN_OK;
+}
+
+/* H: the height below and above which half the ink's area lies, over groups of components (each
+ * component alone before merging) that are not horizontal lines (wider than 8 times their height).
+ * 0 when there are none, -1 when out of memory. */
+static double median_height(const nn__components *c)
+{
+    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
+    if (!keys) return -1;
+    int64_t m = 0;
+    double total = 0;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        const nn__comp *cp = &c->comps[i];
+        if (cp->group != i || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
+        keys[m++] = (sort_key){(double)(cp->y1 - cp->y0), 0, i};
+        total += (double)cp->area;
+    }
+    double h = 0, acc = 0;
+    qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+    for (int64_t j = 0; j < m; j++) {
+        acc += (double)c->comps[keys[j].i].area;
+        if (acc >= total / 2) {
+            h = keys[j].k1;
+            break;
+        }
+    }
+    free(keys);
+    return h;
+}
+
+static int mergeable(const nn__comp *a, const nn__comp *b, double H)
+{
+    double wa = a->x1 - a->x0, wb = b->x1 - b->x0;
+    double overlap = (double)((a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0));
+    if (overlap < MERGE_OVERLAP * (wa < wb ? wa : wb)) return 0;
+    double gap = (double)((a->y0 > b->y0 ? a->y0 : b->y0) - (a->y1 < b->y1 ? a->y1 : b->y1));
+    double height = (double)((a->y1 > b->y1 ? a->y1 : b->y1) - (a->y0 < b->y0 ? a->y0 : b->y0));
+    double ha = a->y1 - a->y0, hb = b->y1 - b->y0;
+    /* Side by side (a 1 in the box of a 0 beside it) is two digits, however much the boxes overlap. */
+    if (-gap > MERGE_SIDE * (ha < hb ? ha : hb)) return 0;
+    return gap <= MERGE_GAP * H && height <= MERGE_HEIGHT * H;
+}
+
+/* Merge broken digits: the group's box and area live in its first component's entry. */
+static nn_status merge_pieces(nn__components *c, double H)
+{
+    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
+    if (!keys) return oom();
+    for (int changed = 1; changed;) {
+        changed = 0;
+        int64_t m = 0;
+        for (int64_t i = 0; i < c->ncomps; i++)
+            if (c->comps[i].group == i) keys[m++] = (sort_key){c->comps[i].x0, c->comps[i].y0, i};
+        qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+        for (int64_t p = 0; p < m; p++) {
+            nn__comp *a = &c->comps[keys[p].i];
+            if (a->group != keys[p].i) continue;
+            for (int64_t q = p + 1; q < m && keys[q].k1 < a->x1; q++) {
+                int64_t bi = keys[q].i;
+                nn__comp *b = &c->comps[bi];
+                if (b->group != bi || !mergeable(a, b, H)) continue;
+                /* b's components join a's group (its list appended). */
+                int32_t last = (int32_t)keys[p].i;
+                while (c->comps[last].next >= 0) last = c->comps[last].next;
+                c->comps[last].next = (int32_t)bi;
+                for (int32_t k = (int32_t)bi; k >= 0; k = c->comps[k].next) c->comps[k].group = (int32_t)keys[p].i;
+                if (b->x0 < a->x0) a->x0 = b->x0;
+                if (b->x1 > a->x1) a->x1 = b->x1;
+                if (b->y0 < a->y0) a->y0 = b->y0;
+                if (b->y1 > a->y1) a->y1 = b->y1;
+                a->area += b->area;
+                changed = 1;
+            }
+        }
+    }
+    free(keys);
+    return NN_OK;
+}
+
+/* Split glyph i in two at the cheapest column between 30% and 70% of its width (the nearest the
+ * middle among equals); the parts go to the end of the list. A column costs the strokes it crosses
+ * (runs of ink down the column), each as much as a column full of ink, plus its ink: so two touching
+ * 0s part at their shared wall (one stroke) rather than through a hole (two strokes, less ink), and
+ * otherwise the cut takes the thinnest joint. *split says whether it did. */
+static nn_status split_glyph(nn__glyphs *gs, int64_t i, const nn__components *c, int64_t *cost, int *split)
+{
+    nn__glyph gl = gs->g[i];
+    const int32_t w = gl.x1 - gl.x0, h = gl.y1 - gl.y0;
+    *split = 0;
+    memset(cost, 0, (size_t)w * sizeof *cost);
+    /* Runs are sorted by row within a component, but a group has several components: mark each
+     * (row, column) once in a bitmap of the box, then count the tops of vertical runs. */
+    uint8_t *bits = calloc((size_t)w * (size_t)h, 1);
+    if (!bits) return oom();
+    for (int32_t k = gl.group; k >= 0; k = c->comps[k].next) {
+        const nn__comp *cp = &c->comps[k];
+        for (int32_t r = 0; r < cp->count; r++) {
+            const nn__run *run = &c->runs[c->order[cp->first + r]];
+            int32_t a = run->x0 > gl.x0 ? run->x0 : gl.x0, b = run->x1 < gl.x1 ? run->x1 : gl.x1;
+            for (int32_t x = a; x < b; x++) bits[(int64_t)(run->y - gl.y0) * w + (x - gl.x0)] = 1;
+        }
+    }
+    for (int32_t y = 0; y < h; y++)
+        for (int32_t x = 0; x < w; x++)
+            if (bits[(int64_t)y * w + x]) cost[x] += 1 + ((y == 0 || !bits[(int64_t)(y - 1) * w + x]) ? h : 0);
+    free(bits);
+    int32_t from = (int32_t)ceil(CUT_FROM * w), to = (int32_t)floor(CUT_TO * w), best = -1;
+    if (from < 1) from = 1;
+    for (int32_t x = from; x <= to && x < w; x++)
+        if (best < 0 || cost[x] < cost[best] || (cost[x] == cost[best] && abs(2 * x - w) < abs(2 * best - w)))
+            best = x;
+    if (best < 0) return NN_OK;
+    nn__glyph left = gl, right = gl;
+    left.cx0 = gl.x0;
+    left.cx1 = right.cx0 = gl.x0 + best;
+    right.cx1 = gl.x1;
+    glyph_measure(&left, c);
+    glyph_measure(&right, c);
+    gs->g[i].area = 0; /* removed */
+    *split = 1;
+    nn_status st = NN_OK;
+    if (left.area > 0) st = push(gs, &left);
+    if (st == NN_OK && right.area > 0) st = push(gs, &right);
+    return st;
+}
+
+/* Lines: glyphs taken left to right, each continuing the line whose last glyph shares most of its
+ * height (so slanted lines are followed), or starting a new one; lines then ordered top to bottom by
+ * their mean centre, and glyphs by line, then left to right. */
+static nn_status order_lines(nn__glyphs *gs, double H)
+{
+    const int64_t n = gs->n;
+    if (n == 0) return NN_OK;
+    sort_key *keys = malloc((size_t)n * sizeof *keys);
+    int64_t *last = malloc((size_t)n * sizeof *last);
+    double *ysum = calloc((size_t)n, sizeof *ysum);
+    int64_t *cnt = calloc((size_t)n, sizeof *cnt), *rank = malloc((size_t)n * sizeof *rank);
+    nn__glyph *sorted = malloc((size_t)n * sizeof *sorted);
+    nn_status st = NN_OK;
+    if (!keys || !last || !ysum || !cnt || !rank || !sorted) {
+        st = oom();
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        keys[i] = (sort_key){(double)gs->g[i].x0 + gs->g[i].x1, (double)gs->g[i].y0 + gs->g[i].y1, i};
+    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+    int64_t lines = 0;
+    for (int64_t k = 0; k < n; k++) {
+        nn__glyph *g = &gs->g[keys[k].i];
+        int64_t best = -1;
+        double best_share = LINE_OVERLAP;
+        for (int64_t l = 0; l < lines; l++) {
+            const nn__glyph *p = &gs->g[last[l]];
+            double ov = (double)((g->y1 < p->y1 ? g->y1 : p->y1) - (g->y0 > p->y0 ? g->y0 : p->y0));
+            double hmin = (double)((g->y1 - g->y0) < (p->y1 - p->y0) ? (g->y1 - g->y0) : (p->y1 - p->y0));
+            double share = ov / hmin;
+            if (share >= best_share && (best < 0 || share > best_share)) {
+                best = l;
+                best_share = share;
+            }
+        }
+        int attached = 0;
+        if (best < 0 && (double)(g->y1 - g->y0) < LINE_SMALL * H) {
+            int64_t most = 0;
+            for (int64_t l = 0; l < lines; l++) {
+                const nn__glyph *p = &gs->g[last[l]];
+                int64_t ov = (g->y1 < p->y1 ? g->y1 : p->y1) - (g->y0 > p->y0 ? g->y0 : p->y0);
+                if (ov > most) {
+                    most = ov;
+                    best = l;
+                    attached = 1;
+                }
+            }
+        }
+        if (best < 0) best = lines++;
+        if (!attached) last[best] = keys[k].i; /* the line goes on from its last full glyph */
+        g->line = best;
+        ysum[best] += (g->y0 + g->y1) / 2.0;
+        cnt[best]++;
+    }
+    for (int64_t l = 0; l < lines; l++) keys[l] = (sort_key){ysum[l] / (double)cnt[l], 0, l};
+    qsort(keys, (size_t)lines, sizeof *keys, cmp_key);
+    for (int64_t l = 0; l < lines; l++) rank[keys[l].i] = l;
+    for (int64_t i = 0; i < n; i++) {
+        gs->g[i].line = rank[gs->g[i].line];
+        keys[i] = (sort_key){(double)gs->g[i].line, (double)gs->g[i].x0 + gs->g[i].x1, i};
+    }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+    for (int64_t i = 0; i < n; i++) sorted[i] = gs->g[keys[i].i];
+    memcpy(gs->g, sorted, (size_t)n * sizeof *sorted);
+    gs->lines = lines;
+done:
+    free(keys);
+    free(last);
+    free(ysum);
+    free(cnt);
+    free(rank);
+    free(sorted);
+    return st;
+}
+
+nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
+                             double split_ratio)
+{
+    memset(out, 0, sizeof *out);
+    /* Specks, absolutely. */
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        nn__comp *cp = &c->comps[i];
+        if (cp->x1 - cp->x0 < min_size && cp->y1 - cp->y0 < min_size) cp->group = -1;
+    }
+    double H = median_height(c);
+    if (H < 0) return oom();
+    out->height = H;
+    if (H == 0) return NN_OK;
+    /* Specks and lines, relative to H. */
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        nn__comp *cp = &c->comps[i];
+        const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
+        if ((double)cp->area < SPECK_AREA * H * H || ch > LINE_LENGTH * H ||
+            (cw > LINE_LENGTH * H && ch < LINE_THIN * H))
+            cp->group = -1;
+    }
+    /* Merging twice: H measured on the pieces of broken digits is too small for the whole, so it
+     * is measured again on what the first round merged. */
+    nn_status st = NN_OK;
+    if (merge) {
+        st = merge_pieces(c, H);
+        double H2 = st == NN_OK ? median_height(c) : 0;
+        if (H2 < 0) st = oom();
+        if (st == NN_OK && H2 > H) {
+            H = H2;
+            st = merge_pieces(c, H);
+        }
+        out->height = H;
+    }
+    if (st != NN_OK) return st;
+
+    for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
+        const nn__comp *cp = &c->comps[i];
+        if (cp->group != i) continue;
+        nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0};
+        st = push(out, &gl);
+    }
+    if (st == NN_OK && split) {
+        int64_t *cost = malloc((size_t)w * sizeof *cost);
+        if (!cost) st = oom();
+        /* Parts are appended and visited in turn, so a part still too wide is split again; each cut
+         * takes at least 30% off, so this ends. */
+        for (int64_t i = 0; i < out->n && st == NN_OK; i++) {
+            const nn__glyph *g = &out->g[i];
+            int done = 0;
+            if ((double)(g->x1 - g->x0) > split_ratio * H) st = split_glyph(out, i, c, cost, &done);
+        }
+        free(cost);
+    }
+    /* Drop what was split away and what is too low to be a digit. */
+    int64_t kept = 0;
+    for (int64_t i = 0; i < out->n; i++) {
+        const nn__glyph *g = &out->g[i];
+        if (g->area > 0 && (double)(g->y1 - g->y0) >= MIN_HEIGHT * H) out->g[kept++] = *g;
+    }
+    out->n = kept;
+    if (st == NN_OK) st = order_lines(out, H);
+    return st;
+}

@@ -1,0 +1,256 @@
+/* Background, polarity and threshold: from the caller's grey pixels to an "ink strength" image that
+ * is 0 on paper and grows with the ink's contrast, the same way round for pen on paper and chalk on a
+ * board, and (adaptive) under uneven light. docs/predict.md, steps 1 and 2. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision.h"
+
+/* Tiles for the paper's level: about 8 along the longer side, at least 64 pixels, so that a tile is
+ * usually larger than a digit's strokes and mostly paper. */
+enum { TILE_MIN = 64, TILES_LONG = 8 };
+
+/* Paper-side quantile of a tile: a tile may hold up to 70% ink before its estimate falls on ink. */
+#define PAPER_QUANTILE 0.7
+
+/* Smallest v with at least q * total values <= v. */
+static int quantile(const int64_t *hist, int64_t total, double q)
+{
+    int64_t want = (int64_t)ceil(q * (double)total), acc = 0;
+    if (want < 1) want = 1;
+    for (int v = 0; v < 256; v++) {
+        acc += hist[v];
+        if (acc >= want) return v;
+    }
+    return 255;
+}
+
+/* Otsu (1979): the t maximising the between-class variance of [0, t) and [t, 255]; 0 when the
+ * histogram holds a single value. *lo_mean and *hi_mean receive the class means. */
+static int otsu(const int64_t *hist, double *lo_mean, double *hi_mean)
+{
+    double total = 0, sum = 0;
+    for (int v = 0; v < 256; v++) {
+        total += (double)hist[v];
+        sum += (double)v * (double)hist[v];
+    }
+    double w0 = 0, s0 = 0, best = -1;
+    int t_best = 0;
+    for (int t = 1; t < 256; t++) {
+        w0 += (double)hist[t - 1];
+        s0 += (double)(t - 1) * (double)hist[t - 1];
+        double w1 = total - w0;
+        if (w0 <= 0 || w1 <= 0) continue;
+        double m0 = s0 / w0, m1 = (sum - s0) / w1, between = w0 * w1 * (m1 - m0) * (m1 - m0);
+        if (between > best) {
+            best = between;
+            t_best = t;
+            *lo_mean = m0;
+            *hi_mean = m1;
+        }
+    }
+    return t_best;
+}
+
+/* The paper's level as a smooth function of (x, y): values at tile centres, bilinear in between
+ * (flat beyond the outer centres). */
+typedef struct surface {
+    int nx, ny;
+    float *val;            /* ny x nx */
+    int32_t *ix;           /* per column: left tile */
+    float *fx;             /* per column: weight of the right tile */
+    float *row;            /* nx: the current row, interpolated vertically */
+} surface;
+
+/* Per pixel along an axis: the tile to the left (or above) and the weight of the next one. Beyond
+ * the outer centres the surface goes on in a straight line (light does not stop changing at the
+ * last tile's centre); a single tile is flat. */
+static double tile_centre(int i, int64_t n, int64_t tile)
+{
+    return ((double)i * (double)tile + fmin((double)n, (double)(i + 1) * (double)tile)) / 2;
+}
+
+static void axis_weights(int32_t *idx, float *frac, int64_t n, int tiles, int64_t tile)
+{
+    for (int64_t p = 0; p < n; p++) {
+        if (tiles == 1) {
+            idx[p] = 0;
+            frac[p] = 0;
+            continue;
+        }
+        const double pos = (double)p + 0.5;
+        int a = (int)(p / tile);
+        if (pos < tile_centre(a, n, tile)) a--;
+        if (a < 0) a = 0;
+        if (a > tiles - 2) a = tiles - 2;
+        const double ca = tile_centre(a, n, tile), cb = tile_centre(a + 1, n, tile);
+        idx[p] = a;
+        frac[p] = (float)((pos - ca) / (cb - ca));
+    }
+}
+
+/* Row y of the surface into s->row, given the rows' weights. */
+static void surface_row(surface *s, int32_t iy, float fy)
+{
+    const float *a = s->val + (int64_t)iy * s->nx;
+    const float *b = iy + 1 < s->ny ? a + s->nx : a;
+    for (int i = 0; i < s->nx; i++) s->row[i] = a[i] + fy * (b[i] - a[i]);
+}
+
+static float surface_at(const surface *s, int64_t x)
+{
+    int32_t i = s->ix[x];
+    float a = s->row[i], b = i + 1 < s->nx ? s->row[i + 1] : a;
+    return a + s->fx[x] * (b - a);
+}
+
+nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method)
+{
+    const char *who = "nn_digits_find";
+    const int64_t w = g->w, h = g->h, n = w * h;
+    memset(out, 0, sizeof *out);
+
+    const int64_t longer = w > h ? w : h;
+    int64_t tile = (longer + TILES_LONG - 1) / TILES_LONG;
+    if (tile < TILE_MIN) tile = TILE_MIN;
+    const int nx = (int)((w + tile - 1) / tile), ny = (int)((h + tile - 1) / tile), nt = nx * ny;
+
+    int64_t *hist = calloc((size_t)(nt + 2) * 256, sizeof *hist); /* tiles, then global, then |dx| */
+    float *val = malloc((size_t)nt * 3 * sizeof *val);
+    int32_t *ix = malloc((size_t)w * sizeof *ix), *iy = malloc((size_t)h * sizeof *iy);
+    float *fx = malloc((size_t)w * sizeof *fx), *fy = malloc((size_t)h * sizeof *fy);
+    float *row = malloc((size_t)nx * sizeof *row);
+    uint8_t *ink = malloc((size_t)n);
+    nn_status st = NN_OK;
+    if (!hist || !val || !ix || !iy || !fx || !fy || !row || !ink) {
+        st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for a %lld x %lld image", who, (long long)w, (long long)h);
+        goto done;
+    }
+    int64_t *global = hist + (int64_t)nt * 256, *dxh = global + 256;
+    for (int64_t y = 0; y < h; y++) {
+        const uint8_t *p = g->px + y * g->stride;
+        int64_t *trow = hist + (y / tile) * nx * 256;
+        for (int64_t x = 0; x < w; x++) trow[(x / tile) * 256 + p[x]]++;
+        for (int64_t x = 1; x < w; x++) dxh[abs((int)p[x] - (int)p[x - 1])]++;
+    }
+    for (int t = 0; t < nt; t++)
+        for (int v = 0; v < 256; v++) global[v] += hist[(int64_t)t * 256 + v];
+
+    /* Noise: the median difference of horizontal neighbours, which ink edges (rare) and smooth
+     * gradients (small) barely move; for Gaussian noise it is 0.954 sigma. */
+    double sigma = 1.0;
+    if (w > 1) {
+        int med = quantile(dxh, (w - 1) * h, 0.5);
+        if (med / 0.954 > sigma) sigma = med / 0.954;
+    }
+
+    /* Median and paper-side quantiles per tile, and the same for the whole image. */
+    float *med = val, *paper_hi = val + nt, *paper_lo = val + 2 * nt;
+    for (int t = 0; t < nt; t++) {
+        const int64_t *th = hist + (int64_t)t * 256;
+        int64_t cnt = 0;
+        for (int v = 0; v < 256; v++) cnt += th[v];
+        med[t] = (float)quantile(th, cnt, 0.5);
+        paper_hi[t] = (float)quantile(th, cnt, PAPER_QUANTILE);
+        paper_lo[t] = (float)quantile(th, cnt, 1 - PAPER_QUANTILE);
+    }
+    const float g_hi = (float)quantile(global, n, PAPER_QUANTILE),
+                g_lo = (float)quantile(global, n, 1 - PAPER_QUANTILE);
+    axis_weights(ix, fx, w, nx, tile);
+    axis_weights(iy, fy, h, ny, tile);
+
+    /* Polarity: ink departs from the paper in one direction, noise in both. Sum what lies beyond
+     * three sigmas on each side of the tiles' median surface; the heavier side is ink. */
+    surface s = {nx, ny, med, ix, fx, row};
+    int dark = polarity != NN_DIGITS_POLARITY_LIGHT_ON_DARK;
+    if (polarity == NN_DIGITS_POLARITY_AUTO) {
+        double below = 0, above = 0;
+        const double margin = 3 * sigma;
+        for (int64_t y = 0; y < h; y++) {
+            surface_row(&s, iy[y], fy[y]);
+            const uint8_t *p = g->px + y * g->stride;
+            for (int64_t x = 0; x < w; x++) {
+                double d = (double)p[x] - surface_at(&s, x);
+                if (d > margin) above += d - margin;
+                else if (d < -margin) below += -d - margin;
+            }
+        }
+        dark = below >= above;
+    }
+    float *paper_t = dark ? paper_hi : paper_lo;
+
+    /* Threshold method: adaptive when the paper's level varies across tiles by more than a quarter
+     * of the ink's contrast (Otsu's two classes over the whole image). */
+    int adaptive = method == NN_DIGITS_THRESHOLD_ADAPTIVE;
+    if (method == NN_DIGITS_THRESHOLD_AUTO) {
+        double m0 = 0, m1 = 0;
+        otsu(global, &m0, &m1);
+        float lo = 255, hi = 0;
+        for (int t = 0; t < nt; t++) {
+            lo = fminf(lo, paper_t[t]);
+            hi = fmaxf(hi, paper_t[t]);
+        }
+        adaptive = (double)(hi - lo) > fmax(4 * sigma, (m1 - m0) / 4);
+    }
+    if (!adaptive)
+        for (int t = 0; t < nt; t++) paper_t[t] = dark ? g_hi : g_lo;
+
+    /* Ink strength: how far each pixel lies from the paper, towards the ink. Light multiplies: under
+     * uneven light, dark ink keeps its contrast relative to the paper around it, not in grey levels,
+     * so the adaptive method scales each difference by the typical paper level over the local one. */
+    s.val = paper_t;
+    float ref = 0;
+    if (adaptive && dark) {
+        int64_t levels[256] = {0};
+        for (int t = 0; t < nt; t++) levels[(int)paper_t[t]]++;
+        ref = (float)quantile(levels, nt, 0.5);
+    }
+    int64_t *ch = global; /* reused: the histogram of ink strength */
+    memset(ch, 0, 256 * sizeof *ch);
+    for (int64_t y = 0; y < h; y++) {
+        surface_row(&s, iy[y], fy[y]);
+        const uint8_t *p = g->px + y * g->stride;
+        uint8_t *o = ink + y * w;
+        for (int64_t x = 0; x < w; x++) {
+            const float bg = surface_at(&s, x);
+            float d = dark ? bg - (float)p[x] : (float)p[x] - bg;
+            if (ref > 0) d *= ref / fmaxf(bg, 16.0f);
+            int v = d <= 0 ? 0 : d >= 255 ? 255 : (int)lrintf(d);
+            o[x] = (uint8_t)v;
+            ch[v]++;
+        }
+    }
+
+    /* Threshold: Otsu on the ink strength, never within the paper's noise. Ink must stand out from
+     * the paper by at least 10 levels and 4 sigmas, or the image has none. */
+    const int paper = quantile(ch, n, 0.5);
+    double m0 = 0, m1 = 0;
+    int level = otsu(ch, &m0, &m1);
+    const int floor_level = paper + (int)ceil(3 * sigma) + 1;
+    if (level < floor_level) level = floor_level;
+    int64_t above = 0;
+    double above_sum = 0;
+    for (int v = level < 256 ? level : 256; v < 256; v++) {
+        above += ch[v];
+        above_sum += (double)v * (double)ch[v];
+    }
+    if (level > 255 || above == 0 || above_sum / (double)above - paper < fmax(10, 4 * sigma)) level = 256;
+
+    out->ink = ink;
+    ink = NULL;
+    out->level = level;
+    out->paper = paper;
+    out->dark_on_light = dark;
+    out->adaptive = adaptive;
+done:
+    free(hist);
+    free(val);
+    free(ix);
+    free(iy);
+    free(fx);
+    free(fy);
+    free(row);
+    free(ink);
+    return st;
+}

@@ -1,0 +1,78 @@
+/* Private to libnn/vision: the steps of nn_digits_find() (include/nn/digits.h), one file each, and
+ * the data they pass along. docs/predict.md explains the choices. */
+#ifndef NN_VISION_H
+#define NN_VISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* The image as the caller gave it: pixel (x, y) is px[y * stride + x]. */
+typedef struct nn__gray {
+    const uint8_t *px;
+    int64_t w, h, stride;
+} nn__gray;
+
+/* threshold.c: the "ink strength" image, 0 on paper and growing with the ink's contrast, whatever
+ * the polarity and the light; ink is where ink[i] >= level. */
+typedef struct nn__ink {
+    uint8_t *ink;       /* w x h, row-major, dense (stride w) */
+    int level;          /* threshold on ink[]: 1..255; 256 when the image has no ink */
+    int paper;          /* typical ink[] value of paper (its noise floor), subtracted when normalising */
+    int dark_on_light;  /* polarity found or given */
+    int adaptive;       /* the paper's level was estimated per tile */
+} nn__ink;
+
+nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method);
+
+/* components.c: 8-connected components of the ink as horizontal runs. */
+typedef struct nn__run {
+    int32_t x0, x1; /* columns [x0, x1) */
+    int32_t y;
+    int32_t comp;   /* union-find parent while labelling, then the component's number */
+} nn__run;
+
+typedef struct nn__comp {
+    int32_t x0, y0, x1, y1; /* bounding box, [x0, x1) x [y0, y1) */
+    int64_t area;           /* ink pixels */
+    int32_t first, count;   /* its runs: order[first .. first + count) */
+    int32_t group;          /* the glyph it belongs to after merging; -1: dropped */
+    int32_t next;           /* next component of the same group, -1 at the end */
+} nn__comp;
+
+typedef struct nn__components {
+    nn__run *runs;
+    int64_t nruns;
+    int32_t *order;         /* run numbers sorted by component, each component's in image order */
+    nn__comp *comps;
+    int64_t ncomps;
+} nn__components;
+
+nn_status nn__vision_components(nn__components *out, const nn__ink *ink, int64_t w, int64_t h);
+void nn__vision_components_free(nn__components *c);
+
+/* segment.c: glyphs (one digit each) from components, in reading order. */
+typedef struct nn__glyph {
+    int32_t group;          /* first component of the group (comps[].group == group) */
+    int32_t cx0, cx1;       /* only the group's columns [cx0, cx1) (a part of a split) */
+    int32_t x0, y0, x1, y1; /* tight bounding box of those pixels */
+    int64_t area;
+    int64_t line;
+} nn__glyph;
+
+typedef struct nn__glyphs {
+    nn__glyph *g;
+    int64_t n, cap;
+    int64_t lines;
+    double height;          /* H, the median digit height the sizes are relative to */
+} nn__glyphs;
+
+nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
+                             double split_ratio);
+
+/* normalize.c: one glyph into 28 x 28 floats (out), as MNIST. */
+nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
+                               int64_t w, double stroke_width);
+
+#endif /* NN_VISION_H */

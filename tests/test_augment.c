@@ -1,0 +1,197 @@
+/* nn-mnist's --augment (tools/nn-mnist/augment.c): shifts move an image's centre of mass by exactly
+ * the shift, rotations turn it about the centre in the documented direction, 0 degrees and no shift
+ * is the identity bit for bit, the same generator state gives the same batch, and the input is never
+ * written. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <nn/nn.h>
+
+#include "augment.h"
+
+#define R 28
+#define C 28
+#define N (R * C)
+
+/* A smooth blob (a Gaussian of sigma 2) centred at (x0, y0): far enough from the border in these
+ * tests that nothing of weight is cut off by a shift or rotation. */
+static void blob(float *img, double x0, double y0)
+{
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            double d2 = (x - x0) * (x - x0) + (y - y0) * (y - y0);
+            double v = exp(-d2 / 8.0);
+            img[y * C + x] = v < 1e-6 ? 0.0f : (float)v;
+        }
+}
+
+static void centre_of_mass(const float *img, double *cx, double *cy, double *mass)
+{
+    double m = 0, sx = 0, sy = 0;
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            m += img[y * C + x];
+            sx += (double)x * img[y * C + x];
+            sy += (double)y * img[y * C + x];
+        }
+    *cx = sx / m;
+    *cy = sy / m;
+    *mass = m;
+}
+
+static void random_image(float *img, uint64_t seed)
+{
+    nn_rng *rng;
+    assert_int_equal(nn_rng_create(&rng, seed), NN_OK);
+    for (int i = 0; i < N; i++) img[i] = nn_rng_uniform(rng);
+    nn_rng_free(rng);
+}
+
+static void test_augment__zero_is_identity(void **state)
+{
+    (void)state;
+    float in[N], out[N];
+    random_image(in, 1);
+    nnm_augment_image(out, in, R, C, 0, 0, 0);
+    assert_memory_equal(out, in, sizeof in);
+    /* So is a batch drawn with no shift and no rotation allowed. */
+    float batch_in[3 * N], batch_out[3 * N];
+    for (int k = 0; k < 3; k++) random_image(batch_in + k * N, 10 + (uint64_t)k);
+    nn_rng *rng;
+    assert_int_equal(nn_rng_create(&rng, 5), NN_OK);
+    nnm_augment_batch(batch_out, batch_in, 3, R, C, 0, 0.0, rng);
+    nn_rng_free(rng);
+    assert_memory_equal(batch_out, batch_in, sizeof batch_in);
+}
+
+static void test_augment__shift_moves_centre_of_mass_by_the_shift(void **state)
+{
+    (void)state;
+    float in[N], out[N];
+    blob(in, 12.0, 15.0);
+    double x0, y0, m0;
+    centre_of_mass(in, &x0, &y0, &m0);
+    for (int dy = -2; dy <= 2; dy++)
+        for (int dx = -2; dx <= 2; dx++) {
+            nnm_augment_image(out, in, R, C, dx, dy, 0);
+            double x1, y1, m1;
+            centre_of_mass(out, &x1, &y1, &m1);
+            if (fabs(x1 - x0 - dx) > 1e-9 || fabs(y1 - y0 - dy) > 1e-9 || fabs(m1 - m0) > 1e-9 * m0)
+                fail_msg("shift (%d, %d): centre moved by (%.12f, %.12f), mass %.9g -> %.9g", dx, dy, x1 - x0, y1 - y0,
+                         m0, m1);
+            /* Whole-pixel shifts copy pixels exactly: (x, y) comes from (x - dx, y - dy). */
+            for (int y = 0; y < R; y++)
+                for (int x = 0; x < C; x++) {
+                    int sx = x - dx, sy = y - dy;
+                    float want = sx >= 0 && sx < C && sy >= 0 && sy < R ? in[sy * C + sx] : 0.0f;
+                    if (memcmp(&out[y * C + x], &want, sizeof want) != 0)
+                        fail_msg("shift (%d, %d): pixel (%d, %d) is %g, expected %g", dx, dy, x, y,
+                                 (double)out[y * C + x], (double)want);
+                }
+        }
+}
+
+static void test_augment__quarter_turn_is_counter_clockwise(void **state)
+{
+    (void)state;
+    /* A quarter turn counter-clockwise (rows downwards) about (13.5, 13.5): pixel (x, y) goes to
+     * (y, 27 - x), so out(x, y) = in(27 - y, x). */
+    float in[N], out[N];
+    random_image(in, 2);
+    nnm_augment_image(out, in, R, C, 0, 0, 90);
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            float want = in[x * C + (27 - y)];
+            if (fabsf(out[y * C + x] - want) > 1e-5f)
+                fail_msg("pixel (%d, %d) is %g, expected %g", x, y, (double)out[y * C + x], (double)want);
+        }
+    /* A blob right of the centre ends above it: (x0, y0) goes to (y0, 27 - x0). */
+    blob(in, 17.0, 13.0);
+    double x0, y0, m0, cx, cy, m;
+    centre_of_mass(in, &x0, &y0, &m0);
+    nnm_augment_image(out, in, R, C, 0, 0, 90);
+    centre_of_mass(out, &cx, &cy, &m);
+    if (fabs(cx - y0) > 1e-4 || fabs(cy - (27 - x0)) > 1e-4)
+        fail_msg("centre (%.4f, %.4f) went to (%.4f, %.4f), expected (%.4f, %.4f)", x0, y0, cx, cy, y0, 27 - x0);
+}
+
+static void test_augment__small_rotation_turns_centre_of_mass(void **state)
+{
+    (void)state;
+    float in[N], out[N];
+    blob(in, 18.5, 13.5); /* 5 pixels right of the centre */
+    double x0, y0, m0;
+    centre_of_mass(in, &x0, &y0, &m0);
+    for (int deg = -10; deg <= 10; deg += 5) {
+        nnm_augment_image(out, in, R, C, 0, 0, deg);
+        double x1, y1, m1, a = deg * 3.14159265358979323846 / 180;
+        centre_of_mass(out, &x1, &y1, &m1);
+        double wx = 13.5 + (x0 - 13.5) * cos(a), wy = 13.5 - (x0 - 13.5) * sin(a);
+        /* Bilinear resampling blurs a little; the centre moves where the rotation takes it. */
+        if (fabs(x1 - wx) > 0.02 || fabs(y1 - wy) > 0.02 || fabs(m1 - m0) > 0.02 * m0)
+            fail_msg("%d degrees: centre (%.4f, %.4f), expected (%.4f, %.4f); mass %.4f -> %.4f", deg, x1, y1, wx, wy,
+                     m0, m1);
+    }
+}
+
+static void test_augment__same_seed_same_batch(void **state)
+{
+    (void)state;
+    enum { B = 16 };
+    float *in = malloc(B * N * sizeof *in), *keep = malloc(B * N * sizeof *keep);
+    float *a = malloc(B * N * sizeof *a), *b = malloc(B * N * sizeof *b), *c = malloc(B * N * sizeof *c);
+    assert_non_null(in && keep && a && b && c);
+    for (int k = 0; k < B; k++) blob(in + k * N, 10 + k % 8, 11 + k % 5);
+    memcpy(keep, in, B * N * sizeof *in);
+    nn_rng *r1, *r2, *r3;
+    assert_int_equal(nn_rng_create(&r1, 42), NN_OK);
+    assert_int_equal(nn_rng_create(&r2, 42), NN_OK);
+    assert_int_equal(nn_rng_create(&r3, 43), NN_OK);
+    nnm_augment_batch(a, in, B, R, C, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r1);
+    nnm_augment_batch(b, in, B, R, C, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r2);
+    nnm_augment_batch(c, in, B, R, C, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r3);
+    assert_memory_equal(a, b, B * N * sizeof *a);
+    assert_true(memcmp(a, c, B * N * sizeof *a) != 0);
+    assert_memory_equal(in, keep, B * N * sizeof *in); /* the input is read only */
+    /* The generators advanced alike: the next draws agree. */
+    assert_true(nn_rng_u64(r1) == nn_rng_u64(r2));
+    /* Images are transformed, not all the same way, and each moved by at most the shift plus what
+     * a 10-degree turn does to a point within 6 pixels of the centre. */
+    int changed = 0;
+    for (int k = 0; k < B; k++) {
+        double x0, y0, m0, x1, y1, m1;
+        centre_of_mass(in + k * N, &x0, &y0, &m0);
+        centre_of_mass(a + k * N, &x1, &y1, &m1);
+        changed += memcmp(a + k * N, in + k * N, N * sizeof *a) != 0;
+        assert_true(fabs(x1 - x0) <= 2 + 1.1 && fabs(y1 - y0) <= 2 + 1.1);
+    }
+    assert_true(changed >= B - 2);
+    nn_rng_free(r1);
+    nn_rng_free(r2);
+    nn_rng_free(r3);
+    free(in);
+    free(keep);
+    free(a);
+    free(b);
+    free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_augment__zero_is_identity),
+        cmocka_unit_test(test_augment__shift_moves_centre_of_mass_by_the_shift),
+        cmocka_unit_test(test_augment__quarter_turn_is_counter_clockwise),
+        cmocka_unit_test(test_augment__small_rotation_turns_centre_of_mass),
+        cmocka_unit_test(test_augment__same_seed_same_batch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

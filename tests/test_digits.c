@@ -1,0 +1,547 @@
+/* nn_digits_find() (include/nn/digits.h) on images the tests draw, and on real MNIST digits pasted
+ * into a page (NN_DATA_DIR, skipped without). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nn/nn.h"
+
+typedef struct canvas {
+    int64_t w, h;
+    uint8_t *px;
+} canvas;
+
+static canvas canvas_new(int64_t w, int64_t h, uint8_t paper)
+{
+    canvas c = {w, h, malloc((size_t)(w * h))};
+    assert_non_null(c.px);
+    memset(c.px, paper, (size_t)(w * h));
+    return c;
+}
+
+static void rect(canvas *c, int64_t x0, int64_t y0, int64_t w, int64_t h, uint8_t v)
+{
+    for (int64_t y = y0; y < y0 + h; y++)
+        for (int64_t x = x0; x < x0 + w; x++)
+            if (x >= 0 && y >= 0 && x < c->w && y < c->h) c->px[y * c->w + x] = v;
+}
+
+/* An axis-aligned elliptical ring in box (x0, y0, w, h) with stroke t: a drawn 0. */
+static void ring(canvas *c, int64_t x0, int64_t y0, int64_t w, int64_t h, double t, uint8_t v)
+{
+    const double cx = x0 + w / 2.0, cy = y0 + h / 2.0, a = w / 2.0, b = h / 2.0;
+    for (int64_t y = y0; y < y0 + h; y++)
+        for (int64_t x = x0; x < x0 + w; x++) {
+            double dx = (x + 0.5 - cx), dy = (y + 0.5 - cy);
+            double outer = dx * dx / (a * a) + dy * dy / (b * b);
+            double inner = dx * dx / ((a - t) * (a - t)) + dy * dy / ((b - t) * (b - t));
+            if (outer <= 1 && inner > 1 && x >= 0 && y >= 0 && x < c->w && y < c->h) c->px[y * c->w + x] = v;
+        }
+}
+
+/* Deterministic noise of amplitude +-amp. */
+static void noise(canvas *c, int amp, uint32_t seed)
+{
+    uint32_t s = seed;
+    for (int64_t i = 0; i < c->w * c->h; i++) {
+        s = s * 1664525u + 1013904223u;
+        int v = c->px[i] + (int)((s >> 16) % (uint32_t)(2 * amp + 1)) - amp;
+        c->px[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+static void invert(canvas *c)
+{
+    for (int64_t i = 0; i < c->w * c->h; i++) c->px[i] = (uint8_t)(255 - c->px[i]);
+}
+
+static nn_digits *find(const canvas *c, const nn_digits_options *o)
+{
+    nn_digits *d = NULL;
+    nn_status st = nn_digits_find(&d, c->px, c->w, c->h, c->w, o);
+    if (st != NN_OK) fprintf(stderr, "%s\n", nn_last_error());
+    assert_int_equal(st, NN_OK);
+    assert_non_null(d);
+    return d;
+}
+
+static void box(const nn_digits *d, int64_t i, int64_t b[4])
+{
+    assert_int_equal(nn_digits_box(d, i, &b[0], &b[1], &b[2], &b[3]), NN_OK);
+}
+
+static void centre_of_mass(const float *img, double *cx, double *cy)
+{
+    double s = 0, sx = 0, sy = 0;
+    for (int y = 0; y < NN_DIGITS_SIDE; y++)
+        for (int x = 0; x < NN_DIGITS_SIDE; x++) {
+            double v = img[y * NN_DIGITS_SIDE + x];
+            s += v;
+            sx += v * x;
+            sy += v * y;
+        }
+    assert_true(s > 0);
+    *cx = sx / s;
+    *cy = sy / s;
+}
+
+/* Extent of the non-zero pixels (> 0.05) of a normalised image. */
+static void extent(const float *img, int *w, int *h)
+{
+    int x0 = 99, x1 = -1, y0 = 99, y1 = -1;
+    for (int y = 0; y < NN_DIGITS_SIDE; y++)
+        for (int x = 0; x < NN_DIGITS_SIDE; x++)
+            if (img[y * NN_DIGITS_SIDE + x] > 0.05f) {
+                x0 = x < x0 ? x : x0;
+                x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0;
+                y1 = y > y1 ? y : y1;
+            }
+    *w = x1 - x0 + 1;
+    *h = y1 - y0 + 1;
+}
+
+static void test_digits__square_centre_of_mass_at_14(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 160, 235);
+    rect(&c, 60, 70, 40, 40, 20);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    int64_t b[4];
+    box(d, 0, b);
+    assert_int_equal(b[0], 60);
+    assert_int_equal(b[1], 70);
+    assert_int_equal(b[2], 40);
+    assert_int_equal(b[3], 40);
+    const float *img = nn_digits_image(d, 0);
+    double cx, cy;
+    centre_of_mass(img, &cx, &cy);
+    assert_true(fabs(cx - 14) < 1e-3 && fabs(cy - 14) < 1e-3);
+    int ew, eh;
+    extent(img, &ew, &eh);
+    assert_true(ew >= 20 && ew <= 21 && eh >= 20 && eh <= 21); /* the 20 x 20 box, edges anti-aliased */
+    assert_true(img[14 * 28 + 14] > 0.95f && img[0] == 0.0f);
+    assert_int_equal(nn_digits_polarity_used(d), NN_DIGITS_POLARITY_DARK_ON_LIGHT);
+    assert_int_equal(nn_digits_line(d, 0), 0);
+    assert_int_equal(nn_digits_line_count(d), 1);
+    nn_digits_free(d);
+
+    /* An L: lopsided, its centre of mass still at (14, 14), its aspect kept (20 high, 10 wide). */
+    memset(c.px, 235, (size_t)(c.w * c.h));
+    rect(&c, 50, 20, 12, 80, 10);
+    rect(&c, 50, 88, 40, 12, 10);
+    d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    centre_of_mass(nn_digits_image(d, 0), &cx, &cy);
+    assert_true(fabs(cx - 14) < 0.1 && fabs(cy - 14) < 0.1);
+    extent(nn_digits_image(d, 0), &ew, &eh);
+    assert_true(eh >= 20 && eh <= 21 && ew >= 10 && ew <= 11);
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* A 5 with its top stroke apart from the rest: one digit, whose box holds both. */
+static void test_digits__broken_digit_merged(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(160, 140, 240);
+    rect(&c, 50, 30, 34, 7, 30);   /* the separate top stroke */
+    rect(&c, 50, 42, 7, 24, 30);   /* the stem */
+    ring(&c, 44, 58, 44, 44, 7, 30); /* the belly (a ring stands in) */
+    rect(&c, 44, 58, 13, 22, 240);  /* opened on the left top */
+    rect(&c, 50, 58, 7, 10, 30);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    int64_t b[4];
+    box(d, 0, b);
+    assert_int_equal(b[1], 30);                     /* from the top stroke */
+    assert_true(b[1] + b[3] >= 100 && b[3] <= 72);  /* to the belly's bottom */
+    nn_digits_free(d);
+
+    /* Without merging, the stroke stays alone: too low for a digit, it is dropped. */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.merge = 0;
+    d = find(&c, &o);
+    assert_int_equal(nn_digits_count(d), 1);
+    box(d, 0, b);
+    assert_int_equal(b[1], 42);
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* Two 0s that touch: one component too wide for a digit, split at their shared wall. */
+static void test_digits__touching_blobs_split(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(220, 120, 230);
+    ring(&c, 40, 30, 36, 50, 6, 20);
+    ring(&c, 72, 30, 36, 50, 6, 20); /* overlaps the first by 4 columns */
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 2);
+    int64_t a[4], b[4];
+    box(d, 0, a);
+    box(d, 1, b);
+    assert_int_equal(a[0], 40);
+    assert_int_equal(b[0] + b[2], 108);
+    assert_true(a[0] + a[2] >= 72 && a[0] + a[2] <= 76); /* the cut lies in the shared wall */
+    assert_int_equal(b[0], a[0] + a[2]);
+    /* Each part still looks like a 0: ink at its left and right edges in the middle row. */
+    for (int i = 0; i < 2; i++) {
+        const float *img = nn_digits_image(d, i);
+        int left = 0, right = 0;
+        for (int x = 0; x < 14; x++) left |= img[14 * 28 + x] > 0.5f;
+        for (int x = 14; x < 28; x++) right |= img[14 * 28 + x] > 0.5f;
+        assert_true(left && right && img[14 * 28 + 14] < 0.2f);
+    }
+    nn_digits_free(d);
+
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    d = find(&c, &o);
+    assert_int_equal(nn_digits_count(d), 1);
+    nn_digits_free(d);
+
+    /* Three in a row: split twice. */
+    canvas c3 = canvas_new(260, 120, 230);
+    ring(&c3, 40, 30, 36, 50, 6, 20);
+    ring(&c3, 72, 30, 36, 50, 6, 20);
+    ring(&c3, 104, 30, 36, 50, 6, 20);
+    d = find(&c3, NULL);
+    assert_int_equal(nn_digits_count(d), 3);
+    nn_digits_free(d);
+    free(c3.px);
+    free(c.px);
+}
+
+static void draw_scene(canvas *c)
+{
+    ring(c, 30, 30, 30, 44, 5, 25);
+    rect(c, 90, 30, 6, 44, 25);               /* a 1 */
+    rect(c, 120, 30, 30, 6, 25);              /* a 7 */
+    rect(c, 144, 30, 6, 44, 25);
+    rect(c, 180, 30, 26, 6, 25);              /* a squarish 2 */
+    rect(c, 200, 30, 6, 22, 25);
+    rect(c, 180, 50, 26, 6, 25);
+    rect(c, 180, 50, 6, 24, 25);
+    rect(c, 180, 68, 26, 6, 25);
+}
+
+static void test_digits__inverted_polarity_same_result(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(240, 110, 225);
+    draw_scene(&c);
+    noise(&c, 6, 7);
+    nn_digits *a = find(&c, NULL);
+    invert(&c);
+    nn_digits *b = find(&c, NULL);
+    assert_int_equal(nn_digits_count(a), 4);
+    assert_int_equal(nn_digits_count(b), 4);
+    assert_int_equal(nn_digits_polarity_used(a), NN_DIGITS_POLARITY_DARK_ON_LIGHT);
+    assert_int_equal(nn_digits_polarity_used(b), NN_DIGITS_POLARITY_LIGHT_ON_DARK);
+    for (int64_t i = 0; i < 4; i++) {
+        int64_t ba[4], bb[4];
+        box(a, i, ba);
+        box(b, i, bb);
+        assert_memory_equal(ba, bb, sizeof ba);
+        double diff = 0;
+        for (int k = 0; k < NN_DIGITS_PIXELS; k++)
+            diff = fmax(diff, fabs(nn_digits_image(a, i)[k] - nn_digits_image(b, i)[k]));
+        assert_true(diff < 0.1);
+    }
+    /* Told the wrong polarity, it finds the paper between the strokes instead: not these digits. */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.polarity = NN_DIGITS_POLARITY_DARK_ON_LIGHT;
+    nn_digits *wrong = find(&c, &o);
+    assert_true(nn_digits_count(wrong) != 4);
+    nn_digits_free(wrong);
+    nn_digits_free(a);
+    nn_digits_free(b);
+    free(c.px);
+}
+
+static int five_rings_found(const nn_digits *d)
+{
+    if (nn_digits_count(d) != 5) return 0;
+    for (int64_t i = 0; i < 5; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        if (llabs(b[0] - (30 + 72 * i)) > 1 || llabs(b[2] - 34) > 2 || llabs(b[3] - 50) > 2) return 0;
+    }
+    return 1;
+}
+
+/* Light from the left: paper from 70 to 245, ink at 45% of the paper's level. At the right, the ink
+ * (112) is brighter than the paper at the left: no single threshold separates them. */
+static void test_digits__gradient_background(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(400, 120, 0);
+    canvas mask = canvas_new(400, 120, 0);
+    for (int i = 0; i < 5; i++) ring(&mask, 30 + 72 * i, 35, 34, 50, 6, 1);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) {
+            double paper = 70 + 165.0 * (double)x / (double)(c.w - 1) + 10.0 * (double)y / (double)c.h;
+            c.px[y * c.w + x] = (uint8_t)lrint(mask.px[y * c.w + x] ? 0.45 * paper : paper);
+        }
+    noise(&c, 4, 11);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_threshold_used(d), NN_DIGITS_THRESHOLD_ADAPTIVE);
+    assert_true(five_rings_found(d));
+    nn_digits_free(d);
+    /* One global threshold cannot read it: the dim half of the paper becomes ink. */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.threshold = NN_DIGITS_THRESHOLD_OTSU;
+    d = find(&c, &o);
+    assert_int_equal(nn_digits_threshold_used(d), NN_DIGITS_THRESHOLD_OTSU);
+    assert_false(five_rings_found(d));
+    nn_digits_free(d);
+    /* Even light: AUTO keeps one threshold. */
+    canvas e = canvas_new(240, 110, 225);
+    draw_scene(&e);
+    d = find(&e, NULL);
+    assert_int_equal(nn_digits_threshold_used(d), NN_DIGITS_THRESHOLD_OTSU);
+    nn_digits_free(d);
+    free(e.px);
+    free(mask.px);
+    free(c.px);
+}
+
+/* Two lines, the second slanting; digits told apart by their widths. */
+static void test_digits__reading_order(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(360, 220, 230);
+    const int widths[6] = {10, 20, 30, 14, 24, 34};
+    /* Drawn out of order: the second line first, right to left. */
+    for (int k = 5; k >= 0; k--) {
+        int line = k / 3, col = k % 3;
+        int64_t x = 40 + 90 * col, y = line == 0 ? 30 : 120 + 12 * col; /* the second line slants down */
+        rect(&c, x, y, widths[k], 50, 30);
+    }
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 6);
+    assert_int_equal(nn_digits_line_count(d), 2);
+    for (int64_t i = 0; i < 6; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_int_equal(b[2], widths[i]);
+        assert_int_equal(nn_digits_line(d, i), i / 3);
+    }
+    nn_digits_free(d);
+    free(c.px);
+}
+
+static void test_digits__bad_arguments_refused(void **state)
+{
+    (void)state;
+    uint8_t px[64] = {0};
+    nn_digits *d = (nn_digits *)px; /* must be reset to NULL on failure */
+    assert_int_equal(nn_digits_find(NULL, px, 8, 8, 8, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_find(&d, NULL, 8, 8, 8, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_int_equal(nn_digits_find(&d, px, 0, 8, 8, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_find(&d, px, 8, 0, 8, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_find(&d, px, -1, 8, 8, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_find(&d, px, 8, 8, 7, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "stride"));
+    /* 100 megapixels and one row more: refused before a pixel is read. */
+    assert_int_equal(nn_digits_find(&d, px, 10000, 10001, 10000, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "pixels"));
+    assert_int_equal(nn_digits_find(&d, px, INT64_MAX, INT64_MAX, INT64_MAX, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_find(&d, px, 8, 8, INT64_MAX, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.version = 99;
+    assert_int_equal(nn_digits_find(&d, px, 8, 8, 8, &o), NN_ERR_INVALID_ARGUMENT);
+    nn_digits_options bad[5];
+    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_options_init(&bad[i], NN_DIGITS_OPTIONS_VERSION), NN_OK);
+    bad[0].polarity = (nn_digits_polarity)7;
+    bad[1].threshold = (nn_digits_threshold)-1;
+    bad[2].min_size = 0;
+    bad[3].split_ratio = NAN;
+    bad[4].stroke_width = 7;
+    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_find(&d, px, 8, 8, 8, &bad[i]), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_int_equal(nn_digits_options_init(NULL, 1), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_options_init(&o, 0), NN_ERR_INVALID_ARGUMENT);
+    /* The accessors on NULL and out of range. */
+    assert_int_equal(nn_digits_count(NULL), 0);
+    assert_null(nn_digits_image(NULL, 0));
+    assert_null(nn_digits_images(NULL));
+    assert_int_equal(nn_digits_box(NULL, 0, NULL, NULL, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_line(NULL, 0), -1);
+    nn_digits_free(NULL);
+}
+
+static void test_digits__no_ink_is_zero_digits(void **state)
+{
+    (void)state;
+    static const uint8_t levels[] = {0, 128, 255};
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(120, 80, levels[k]);
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), 0);
+        assert_null(nn_digits_image(d, 0));
+        assert_null(nn_digits_images(d));
+        assert_int_equal(nn_digits_box(d, 0, NULL, NULL, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+        assert_int_equal(nn_digits_line_count(d), 0);
+        nn_digits_free(d);
+        /* Paper with a little noise and nothing else. */
+        noise(&c, 5, 3 + k);
+        d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), 0);
+        nn_digits_free(d);
+        free(c.px);
+    }
+    /* A single pixel, and a single row, both with a stride wider than the width. */
+    uint8_t one[4] = {9, 1, 2, 3};
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_find(&d, one, 1, 1, 4, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 0);
+    nn_digits_free(d);
+}
+
+/* The same input gives the same bytes; the stride is honoured (the padding holds ink-like bytes). */
+static void test_digits__deterministic_and_stride(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(240, 110, 225);
+    draw_scene(&c);
+    noise(&c, 10, 5);
+    const int64_t stride = 256;
+    uint8_t *padded = malloc((size_t)(stride * c.h));
+    assert_non_null(padded);
+    memset(padded, 0, (size_t)(stride * c.h));
+    for (int64_t y = 0; y < c.h; y++) memcpy(padded + y * stride, c.px + y * c.w, (size_t)c.w);
+    nn_digits *a = find(&c, NULL), *b = NULL;
+    assert_int_equal(nn_digits_find(&b, padded, c.w, c.h, stride, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(a), nn_digits_count(b));
+    assert_int_equal(nn_digits_count(a), 4);
+    assert_memory_equal(nn_digits_images(a), nn_digits_images(b), (size_t)(4 * NN_DIGITS_PIXELS) * sizeof(float));
+    nn_digits_free(a);
+    nn_digits_free(b);
+    free(padded);
+    free(c.px);
+}
+
+/* Thin strokes (a 2-pixel pen on a 120-pixel digit) come out about as thick as MNIST's. */
+static void test_digits__thin_strokes_thickened(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 200, 230);
+    ring(&c, 50, 40, 80, 120, 2, 20);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    double ink = 0;
+    for (int k = 0; k < NN_DIGITS_PIXELS; k++) ink += nn_digits_image(d, 0)[k];
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.stroke_width = 0;
+    d = find(&c, &o);
+    double thin = 0;
+    for (int k = 0; k < NN_DIGITS_PIXELS; k++) thin += nn_digits_image(d, 0)[k];
+    nn_digits_free(d);
+    /* A ring 20 high and about 13 wide has a perimeter near 52: a 2-pixel stroke holds ~100. */
+    assert_true(thin < 40);
+    assert_true(ink > 80 && ink < 160);
+    free(c.px);
+}
+
+/* Real MNIST test digits, 3x larger, dark on light with noise, in a page: found in order, and each
+ * normalised image close to the original. */
+static void test_digits__mnist_digits_in_a_page(void **state)
+{
+    (void)state;
+    const char *dir = getenv("NN_DATA_DIR");
+    char img[4096], lab[4096];
+    snprintf(img, sizeof img, "%s/mnist/t10k-images-idx3-ubyte.gz", dir ? dir : "/nonexistent");
+    snprintf(lab, sizeof lab, "%s/mnist/t10k-labels-idx1-ubyte.gz", dir ? dir : "/nonexistent");
+    FILE *f = fopen(img, "rb");
+    if (!f) skip();
+    fclose(f);
+    nn_dataset *ds;
+    assert_int_equal(nn_dataset_load_idx_expect(&ds, img, lab, 10, 28, 28), NN_OK);
+    const uint8_t *images = nn_dataset_images(ds);
+    enum { N = 5, SCALE = 3 };
+    const int pick[N] = {0, 1, 2, 3, 4}; /* 7 2 1 0 4 */
+    canvas c = canvas_new(40 + N * (28 * SCALE + 12), 28 * SCALE + 60, 0);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) c.px[y * c.w + x] = (uint8_t)(215 + (x + 2 * y) % 17);
+    for (int k = 0; k < N; k++) {
+        const uint8_t *src = images + (int64_t)pick[k] * 784;
+        const int64_t ox = 20 + k * (28 * SCALE + 12), oy = 30 + (k % 2) * 8;
+        for (int64_t y = 0; y < 28 * SCALE; y++)
+            for (int64_t x = 0; x < 28 * SCALE; x++) {
+                /* Bilinear 3x up-scaling. */
+                double u = (x + 0.5) / SCALE - 0.5, v = (y + 0.5) / SCALE - 0.5;
+                int iu = (int)floor(u), iv = (int)floor(v);
+                double fu = u - iu, fv = v - iv, s = 0;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        int xx = iu + dx, yy = iv + dy;
+                        double p = xx >= 0 && yy >= 0 && xx < 28 && yy < 28 ? src[yy * 28 + xx] : 0;
+                        s += p * (dx ? fu : 1 - fu) * (dy ? fv : 1 - fv);
+                    }
+                uint8_t *o = &c.px[(oy + y) * c.w + ox + x];
+                *o = (uint8_t)lrint(*o - s / 255.0 * (*o - 30));
+            }
+    }
+    noise(&c, 12, 99);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), N);
+    for (int k = 0; k < N; k++) {
+        int64_t b[4];
+        box(d, k, b);
+        const int64_t ox = 20 + k * (28 * SCALE + 12);
+        assert_true(b[0] >= ox && b[0] + b[2] <= ox + 28 * SCALE);
+        /* Pearson correlation with the original 28 x 28. */
+        const float *a = nn_digits_image(d, k);
+        const uint8_t *src = images + (int64_t)pick[k] * 784;
+        double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < 784; i++) {
+            ma += a[i];
+            mb += src[i] / 255.0;
+        }
+        ma /= 784;
+        mb /= 784;
+        for (int i = 0; i < 784; i++) {
+            double da = a[i] - ma, db = src[i] / 255.0 - mb;
+            sab += da * db;
+            saa += da * da;
+            sbb += db * db;
+        }
+        double r = sab / sqrt(saa * sbb);
+        printf("mnist digit %d (label %d): correlation %.3f\n", k, nn_dataset_labels(ds)[pick[k]], r);
+        assert_true(r > 0.8);
+    }
+    nn_digits_free(d);
+    nn_dataset_free(ds);
+    free(c.px);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_digits__square_centre_of_mass_at_14),
+        cmocka_unit_test(test_digits__broken_digit_merged),
+        cmocka_unit_test(test_digits__touching_blobs_split),
+        cmocka_unit_test(test_digits__inverted_polarity_same_result),
+        cmocka_unit_test(test_digits__gradient_background),
+        cmocka_unit_test(test_digits__reading_order),
+        cmocka_unit_test(test_digits__bad_arguments_refused),
+        cmocka_unit_test(test_digits__no_ink_is_zero_digits),
+        cmocka_unit_test(test_digits__deterministic_and_stride),
+        cmocka_unit_test(test_digits__thin_strokes_thickened),
+        cmocka_unit_test(test_digits__mnist_digits_in_a_page),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
