@@ -39,11 +39,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree by the import below
-from pytorch_grid import load_split, write_csv  # noqa: E402
+from pytorch_grid import evaluate, load_split, write_csv  # noqa: E402
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
-EVAL_CHUNK = 1000
 
 
 def parse_args(argv):
@@ -132,18 +131,6 @@ def build(torch, activation, optimizer):
     else:
         opt = torch.optim.RMSprop(params, lr=1e-3, alpha=0.9, eps=1e-7)
     return model, opt
-
-
-def evaluate(torch, model, x, y):
-    """Mean cross-entropy and accuracy over a whole set, without gradients."""
-    loss_sum, correct = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, x.shape[0], EVAL_CHUNK):
-            xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
-            logits = model(xb)
-            loss_sum += torch.nn.functional.cross_entropy(logits, yb, reduction="sum").item()
-            correct += (logits.argmax(1) == yb).sum().item()
-    return loss_sum / x.shape[0], correct / x.shape[0]
 
 
 def train_one(torch, args, activation, optimizer, data):
