@@ -86,17 +86,7 @@ static const char *detail(const char *msg)
 
 static void use_model(nn_model *m)
 {
-    int64_t in = nn_model_input_features(m), out = nn_model_output_features(m);
-    if (in > 0 && in <= 4096 && out > 0 && out <= 4096) {
-        float *x = calloc((size_t)in, sizeof *x), *y = calloc((size_t)out, sizeof *y);
-        nn_tensor tx, ty;
-        int64_t xs[2] = {1, in}, ys[2] = {1, out};
-        if (x && y && nn_tensor_view(&tx, x, 2, xs) == NN_OK && nn_tensor_view(&ty, y, 2, ys) == NN_OK &&
-            nn_model_forward(m, &ty, &tx) == NN_OK)
-            sink += y[0];
-        free(x);
-        free(y);
-    }
+    sink += forward_once(m);
 }
 
 static void use_info(const nn_file_info *info)
