@@ -362,14 +362,16 @@ static void test_digits__bad_arguments_refused(void **state)
     nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
     o.version = 99;
     assert_int_equal(nn_digits_find(&d, px, 8, 8, 8, &o), NN_ERR_INVALID_ARGUMENT);
-    nn_digits_options bad[5];
-    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_options_init(&bad[i], NN_DIGITS_OPTIONS_VERSION), NN_OK);
+    nn_digits_options bad[7];
+    for (int i = 0; i < 7; i++) assert_int_equal(nn_digits_options_init(&bad[i], NN_DIGITS_OPTIONS_VERSION), NN_OK);
     bad[0].polarity = (nn_digits_polarity)7;
     bad[1].threshold = (nn_digits_threshold)-1;
     bad[2].min_size = 0;
     bad[3].split_ratio = NAN;
     bad[4].stroke_width = 7;
-    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_find(&d, px, 8, 8, 8, &bad[i]), NN_ERR_INVALID_ARGUMENT);
+    bad[5].max_digits = 0;
+    bad[6].max_digits = 1000001;
+    for (int i = 0; i < 7; i++) assert_int_equal(nn_digits_find(&d, px, 8, 8, 8, &bad[i]), NN_ERR_INVALID_ARGUMENT);
     assert_null(d);
     assert_int_equal(nn_digits_options_init(NULL, 1), NN_ERR_INVALID_ARGUMENT);
     assert_int_equal(nn_digits_options_init(&o, 0), NN_ERR_INVALID_ARGUMENT);
@@ -411,6 +413,33 @@ static void test_digits__no_ink_is_zero_digits(void **state)
 }
 
 /* The same input gives the same bytes; the stride is honoured (the padding holds ink-like bytes). */
+/* A texture of specks (what the fuzzer found: a 512 x 512 image that made 18 000 digits, 59 MB of
+ * output) fails with max_digits named, instead of allocating 3 KiB per speck. */
+static void test_digits__too_many_digits_refused(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(240, 240, 255);
+    for (int64_t y = 2; y < 240; y += 8)
+        for (int64_t x = 2; x < 240; x += 8) rect(&c, x, y, 5, 5, 0); /* 30 x 30 = 900 squares */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_find(&d, c.px, c.w, c.h, c.w, &o), NN_OK);
+    const int64_t n = nn_digits_count(d);
+    assert_int_equal(n, 900);
+    nn_digits_free(d);
+    o.max_digits = (int)n;                /* exactly the limit is fine */
+    assert_int_equal(nn_digits_find(&d, c.px, c.w, c.h, c.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), n);
+    nn_digits_free(d);
+    o.max_digits = (int)n - 1;
+    d = NULL;
+    assert_int_equal(nn_digits_find(&d, c.px, c.w, c.h, c.w, &o), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_non_null(strstr(nn_last_error(), "max_digits (899)"));
+    assert_non_null(strstr(nn_last_error(), "found 900 digits"));
+    free(c.px);
+}
+
 static void test_digits__deterministic_and_stride(void **state)
 {
     (void)state;
@@ -539,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_digits__reading_order),
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
+        cmocka_unit_test(test_digits__too_many_digits_refused),
         cmocka_unit_test(test_digits__deterministic_and_stride),
         cmocka_unit_test(test_digits__thin_strokes_thickened),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),

@@ -11,7 +11,8 @@
  * its limits. The library reads no image files: the caller decodes them into 8-bit grey.
  *
  * The search is deterministic (the same pixels and options give the same bytes out), allocates
- * memory in proportion to the image only, and is thread-safe on distinct results.
+ * memory in proportion to the image and to the digits found (at most `max_digits`, so that a texture
+ * of specks cannot make it allocate 3 KiB per speck), and is thread-safe on distinct results.
  * @code
  * nn_digits *d;
  * if (nn_digits_find(&d, grey, width, height, width, NULL) != NN_OK) {
@@ -80,17 +81,21 @@ typedef struct nn_digits_options {
     float stroke_width;            /**< after fitting into 20 x 20, thinner strokes are thickened to
                                         about this many pixels (MNIST's are about 2 to 2.5);
                                         default 2, 0 turns it off, at most 6 */
+    int max_digits;                /**< more digits than this in one image is an error rather than a
+                                        result (each costs 3 KiB; a page of handwriting holds hundreds,
+                                        a texture of specks tens of thousands); default 4096, 1 to
+                                        1000000 */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
-    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f}
+    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f, 4096}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
  *        the macro).
  * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL or a version this library does not know.
- * @since 0.3
+ * @since 0.2
  */
 NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version);
 
@@ -106,24 +111,25 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * @param stride     bytes from one row to the next, at least @p width
  * @param opts       NULL for the defaults
  * @return NN_OK; NN_ERR_INVALID_ARGUMENT (NULL, a size out of range, stride < width, an image over
- *         NN_DIGITS_MAX_PIXELS, a bad option); NN_ERR_NO_MEMORY. The memory used is about 1 byte per
- *         pixel plus 16 bytes per horizontal run of ink.
- * @since 0.3
+ *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found); NN_ERR_NO_MEMORY.
+ *         The memory used is about 1 byte per pixel, plus 16 bytes per horizontal run of ink, plus
+ *         3.2 KiB per digit found.
+ * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,
                                 int64_t stride, const nn_digits_options *opts);
 
-/** @brief Release a result; NULL is a no-op. @since 0.3 */
+/** @brief Release a result; NULL is a no-op. @since 0.2 */
 NN_API void nn_digits_free(nn_digits *d);
 
-/** @brief Number of digits found (0 for NULL). @since 0.3 */
+/** @brief Number of digits found (0 for NULL). @since 0.2 */
 NN_API int64_t nn_digits_count(const nn_digits *d);
 
 /**
  * @brief The normalised image of digit @p i: NN_DIGITS_PIXELS floats in 0..1, row-major, white
  *        (1) ink on black (0), as MNIST's pixels / 255.
  * @return a pointer borrowed from @p d, valid until nn_digits_free(); NULL when @p i is out of range.
- * @since 0.3
+ * @since 0.2
  */
 NN_API float *nn_digits_image(nn_digits *d, int64_t i);
 
@@ -131,7 +137,7 @@ NN_API float *nn_digits_image(nn_digits *d, int64_t i);
  * @brief All the normalised images, one after the other: nn_digits_count() x NN_DIGITS_PIXELS
  *        floats, ready for a tensor view of shape (n, 784) or (n, 28, 28, 1).
  * @return borrowed from @p d as nn_digits_image(); NULL when there are none.
- * @since 0.3
+ * @since 0.2
  */
 NN_API float *nn_digits_images(nn_digits *d);
 
@@ -139,20 +145,20 @@ NN_API float *nn_digits_images(nn_digits *d);
  * @brief Bounding box of digit @p i in the original image: columns x .. x + w - 1, rows y .. y + h - 1.
  * @param x, y, w, h  each may be NULL
  * @return NN_OK, or NN_ERR_INVALID_ARGUMENT for NULL @p d or @p i out of range.
- * @since 0.3
+ * @since 0.2
  */
 NN_API nn_status nn_digits_box(const nn_digits *d, int64_t i, int64_t *x, int64_t *y, int64_t *w, int64_t *h);
 
-/** @brief Text line of digit @p i, 0 for the top line; -1 when @p i is out of range. @since 0.3 */
+/** @brief Text line of digit @p i, 0 for the top line; -1 when @p i is out of range. @since 0.2 */
 NN_API int64_t nn_digits_line(const nn_digits *d, int64_t i);
 
-/** @brief Number of text lines (0 when no digits). @since 0.3 */
+/** @brief Number of text lines (0 when no digits). @since 0.2 */
 NN_API int64_t nn_digits_line_count(const nn_digits *d);
 
-/** @brief The polarity found (or given): DARK_ON_LIGHT or LIGHT_ON_DARK; AUTO for NULL. @since 0.3 */
+/** @brief The polarity found (or given): DARK_ON_LIGHT or LIGHT_ON_DARK; AUTO for NULL. @since 0.2 */
 NN_API nn_digits_polarity nn_digits_polarity_used(const nn_digits *d);
 
-/** @brief The threshold method used: OTSU or ADAPTIVE; AUTO for NULL or an image without ink. @since 0.3 */
+/** @brief The threshold method used: OTSU or ADAPTIVE; AUTO for NULL or an image without ink. @since 0.2 */
 NN_API nn_digits_threshold nn_digits_threshold_used(const nn_digits *d);
 
 NN_END_DECLS

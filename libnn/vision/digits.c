@@ -34,6 +34,8 @@ static nn_status check_options(const nn_digits_options *o, const char *who)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: split_ratio %g is outside 0.5..10", who, (double)o->split_ratio);
     if (!(o->stroke_width >= 0.0f && o->stroke_width <= 6.0f))
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stroke_width %g is outside 0..6", who, (double)o->stroke_width);
+    if (o->max_digits < 1 || o->max_digits > 1000000)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: max_digits %d is outside 1..1000000", who, o->max_digits);
     return NN_OK;
 }
 
@@ -80,6 +82,11 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
     if (st == NN_OK) st = nn__vision_components(&comps, &ink, width, height);
     if (st == NN_OK)
         st = nn__vision_segment(&glyphs, &comps, width, o.min_size, o.merge, o.split, (double)o.split_ratio);
+    if (st == NN_OK && glyphs.n > o.max_digits)
+        st = nn__fail(NN_ERR_INVALID_ARGUMENT,
+                      "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "
+                      "noise rather than writing; raise max_digits if it is not",
+                      who, (long long)glyphs.n, o.max_digits);
     if (st == NN_OK && glyphs.n > 0) {
         d->images = malloc((size_t)glyphs.n * NN_DIGITS_PIXELS * sizeof *d->images);
         d->boxes = malloc((size_t)glyphs.n * 5 * sizeof *d->boxes);
