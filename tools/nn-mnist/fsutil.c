@@ -1,12 +1,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,4 +158,42 @@ int nnm_file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* Holds an exclusive lock on DIR/.nn-mnist.lock for the life of the process: two grids in one folder
+ * would overwrite each other's runs, and the sweep below must not remove a live grid's files. */
+int nnm_lock_folder(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another nn-mnist is using %s; wait for it or choose other folders", dir);
+        close(fd);
+        return -1;
+    }
+    return 0; /* the descriptor stays open, and locked, until exit */
+}
+
+/* Removes the temporary files a killed grid can leave half-written (atomic writes, figures, probes,
+ * nn_model_save's), and only those: the folders may hold the user's own files, so a name must have
+ * the exact shape only this program and libnn make (tmpname.h), and the entry must be a regular
+ * file, as mkstemp makes. The folder lock, held by now, means no live grid is writing them. */
+void nnm_sweep_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!nnm_is_tmp_name(e->d_name)) continue;
+        char path[4096 + 256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
+    }
+    closedir(d);
 }

@@ -21,4 +21,12 @@ char *nnm_read_file(const char *path, size_t *len, char *err, size_t errlen);
 
 int nnm_file_exists(const char *path);
 
+/* Holds an exclusive lock on DIR/.nn-mnist.lock for the life of the process (two commands writing
+ * one folder would overwrite each other's runs); 0, or -1 with err when another process holds it. */
+int nnm_lock_folder(const char *dir, char *err, size_t errlen);
+
+/* Removes the temporaries (tmpname.h) a killed run left in dir, and nothing else; call it only
+ * while holding dir's lock, so that no live process is writing them. */
+void nnm_sweep_temporaries(const char *dir);
+
 #endif

@@ -110,11 +110,14 @@ int nnm_load_datasets(const nnm_config *c, nn_dataset **train, nn_dataset **test
     return nnm_load_dataset(&req, &paths, train, test, err, errlen);
 }
 
-static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t errlen)
+int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode mode, const char **save, char *err,
+                          size_t errlen)
 {
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
-           O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE };
+           O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE, O_SAVE, O_NO_AUGMENT };
+    const int train = mode == NNM_PARSE_TRAIN;
+    const char *cmd = train ? "train" : "grid";
     static const struct option longopts[] = {
         {"activations", required_argument, NULL, O_ACT}, {"optimizers", required_argument, NULL, O_OPT},
         {"hidden", required_argument, NULL, O_HIDDEN},   {"epochs", required_argument, NULL, O_EPOCHS},
@@ -129,10 +132,13 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         {"dropout", required_argument, NULL, O_DROPOUT}, {"batchnorm", no_argument, NULL, O_BATCHNORM},
         {"arch", required_argument, NULL, O_ARCH},       {"augment", no_argument, NULL, O_AUGMENT},
         {"lr-schedule", required_argument, NULL, O_LR_SCHEDULE},
+        /* train's: one model, one name each, saved where asked */
+        {"activation", required_argument, NULL, O_ACT}, {"optimizer", required_argument, NULL, O_OPT},
+        {"save", required_argument, NULL, O_SAVE},       {"no-augment", no_argument, NULL, O_NO_AUGMENT},
         {NULL, 0, NULL, 0}};
     /* Which options were given: the CNN's defaults differ, and the MLP's options do not apply to it. */
     int epochs_given = 0, batch_given = 0;
-    const char *mlp_only = NULL;
+    const char *mlp_only = NULL, *other_cmd_only = NULL;
     int ch;
     int64_t v;
     optind = 1;
@@ -163,6 +169,14 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             if (nnm_arch_parse(&c->arch, optarg, err, errlen)) return -1;
             break;
         case O_AUGMENT: c->augment = 1; break;
+        case O_NO_AUGMENT:
+            c->augment = 0;
+            if (!train) other_cmd_only = "--no-augment";
+            break;
+        case O_SAVE:
+            if (train) *save = optarg;
+            else other_cmd_only = "--save";
+            break;
         case O_LR_SCHEDULE:
             if (!strcmp(optarg, "constant")) c->lr_schedule = NNM_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) c->lr_schedule = NNM_LR_COSINE;
@@ -200,11 +214,18 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
         case O_DATA_DIR: c->data_dir = optarg; break;
         case O_MIRROR: c->mirror = optarg; break;
         case O_NO_DOWNLOAD: c->no_download = 1; break;
-        case O_OUT: c->out_dir = optarg; break;
-        case O_MODELS: c->models_dir = optarg; break;
+        case O_OUT:
+            c->out_dir = optarg;
+            if (train) other_cmd_only = "--out";
+            break;
+        case O_MODELS:
+            c->models_dir = optarg;
+            if (train) other_cmd_only = "--models";
+            break;
         case O_JOBS:
             if (nnm_parse_int(optarg, 1, 1024, &v, "--jobs", err, errlen)) return -1;
             c->jobs = (int)v;
+            if (train) other_cmd_only = "--jobs";
             break;
         case O_THREADS:
             if (nnm_parse_int(optarg, 1, 1024, &v, "--threads", err, errlen)) return -1;
@@ -218,24 +239,35 @@ static int parse_args(int argc, char **argv, nnm_config *c, char *err, size_t er
             if (nnm_parse_int(optarg, 1, INT64_MAX, &v, "--test-limit", err, errlen)) return -1;
             c->test_limit = v;
             break;
-        case O_FRESH: c->fresh = 1; break;
+        case O_FRESH:
+            c->fresh = 1;
+            if (train) other_cmd_only = "--fresh";
+            break;
         case O_QUIET: c->quiet = 1; break;
         case 'h': return 1;
         default:
             /* getopt_long sets optopt to a known long option's value when its argument is missing
              * (or one was given to an option that takes none). */
             if (optopt >= O_ACT && strchr(argv[optind - 1], '='))
-                snprintf(err, errlen, "%s: this option takes no value (see nn-mnist grid --help)",
-                         argv[optind - 1]);
+                snprintf(err, errlen, "%s: this option takes no value (see nn-mnist %s --help)",
+                         argv[optind - 1], cmd);
             else if (optopt >= O_ACT)
-                snprintf(err, errlen, "%s needs a value (see nn-mnist grid --help)", argv[optind - 1]);
+                snprintf(err, errlen, "%s needs a value (see nn-mnist %s --help)", argv[optind - 1], cmd);
             else
-                snprintf(err, errlen, "unknown option '%s' (see nn-mnist grid --help)", argv[optind - 1]);
+                snprintf(err, errlen, "unknown option '%s' (see nn-mnist %s --help)", argv[optind - 1], cmd);
             return -1;
         }
     }
     if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s' (see nn-mnist grid --help)", argv[optind]);
+        snprintf(err, errlen, "unexpected argument '%s' (see nn-mnist %s --help)", argv[optind], cmd);
+        return -1;
+    }
+    if (other_cmd_only) {
+        snprintf(err, errlen, "%s is not an option of nn-mnist %s (see nn-mnist %s --help)", other_cmd_only, cmd, cmd);
+        return -1;
+    }
+    if (train && (c->n_activations != 1 || c->n_optimizers != 1)) {
+        snprintf(err, errlen, "train makes one model: give one name to --activation and one to --optimizer");
         return -1;
     }
     if (c->arch.n > 0) {
@@ -382,44 +414,6 @@ static void *worker(void *p)
     return NULL;
 }
 
-/* Holds an exclusive lock on DIR/.nn-mnist.lock for the life of the process: two grids in one folder
- * would overwrite each other's runs, and the sweep below must not remove a live grid's files. */
-static int lock_folder(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "another nn-mnist grid is using %s; wait for it or choose other folders", dir);
-        close(fd);
-        return -1;
-    }
-    return 0; /* the descriptor stays open, and locked, until exit */
-}
-
-/* Removes the temporary files a killed grid can leave half-written (atomic writes, figures, probes,
- * nn_model_save's), and only those: the folders may hold the user's own files, so a name must have
- * the exact shape only this program and libnn make (tmpname.h), and the entry must be a regular
- * file, as mkstemp makes. The folder lock, held by now, means no live grid is writing them. */
-static void sweep(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!nnm_is_tmp_name(e->d_name)) continue;
-        char path[4096 + 256];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
-    }
-    closedir(d);
-}
-
 static int prepare_folders(const nnm_config *c, char *err, size_t errlen)
 {
     char runs[4096];
@@ -433,10 +427,10 @@ static int prepare_folders(const nnm_config *c, char *err, size_t errlen)
     struct stat so, sm;
     int same = stat(c->out_dir, &so) == 0 && stat(c->models_dir, &sm) == 0 && so.st_dev == sm.st_dev &&
                so.st_ino == sm.st_ino;
-    if (lock_folder(c->out_dir, err, errlen) || (!same && lock_folder(c->models_dir, err, errlen))) return -1;
-    sweep(c->out_dir);
-    sweep(runs);
-    sweep(c->models_dir);
+    if (nnm_lock_folder(c->out_dir, err, errlen) || (!same && nnm_lock_folder(c->models_dir, err, errlen))) return -1;
+    nnm_sweep_temporaries(c->out_dir);
+    nnm_sweep_temporaries(runs);
+    nnm_sweep_temporaries(c->models_dir);
     return 0;
 }
 
@@ -480,7 +474,7 @@ int nnm_cmd_grid(int argc, char **argv)
     nnm_config c;
     nnm_config_defaults(&c);
     char err[4096];
-    int prc = parse_args(argc, argv, &c, err, sizeof err);
+    int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_GRID, NULL, err, sizeof err);
     if (prc == 1) {
         usage(stdout);
         return 0;

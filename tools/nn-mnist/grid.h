@@ -18,6 +18,14 @@ int nnm_grid_execute_run(const nnm_train_env *env, const nnm_run *run, char **re
 /* Writes results.csv, figures and the summary from the records of runs; 0 or 1. */
 int nnm_grid_report(const nnm_config *c, const nnm_run *runs, int n, double seconds);
 
+typedef enum nnm_parse_mode { NNM_PARSE_GRID, NNM_PARSE_TRAIN } nnm_parse_mode;
+
+/* Parses grid's options into c (whose defaults the caller set), or train's: the same options less
+ * the grid's folders and jobs, plus --save FILE (into *save), --activation/--optimizer (one name)
+ * and --no-augment. 0, 1 for --help, or -1 with err. */
+int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode mode, const char **save, char *err,
+                          size_t errlen);
+
 int nnm_cmd_grid(int argc, char **argv);
 
 #endif

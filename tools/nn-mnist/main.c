@@ -8,6 +8,7 @@
 #include "grid.h"
 #include "inspect.h"
 #include "report.h"
+#include "train_cmd.h"
 
 static void usage(FILE *f)
 {
@@ -16,6 +17,7 @@ static void usage(FILE *f)
                "  grid     train every optimizer x activation pair and report (resumes when rerun);\n"
                "           --dropout RATE [0: none] and --batchnorm [off] regularise the hidden layers;\n"
                "           --arch cnn (or a list of layers) trains a convolutional network instead\n"
+               "  train    train one model (the recipe for reading handwriting by default) and save it\n"
                "  report   rebuild results.csv, the figures and the summary from finished runs\n"
                "  info     show a saved model's architecture, parameters and metadata\n"
                "  eval     evaluate a saved model on the test set\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "grid")) return nnm_cmd_grid(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train")) return nnm_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return nnm_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return nnm_cmd_info(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return nnm_cmd_eval(argc - 1, argv + 1);

@@ -1,0 +1,211 @@
+/*
+ * `nn-mnist train`: one model, trained with the recommended recipe unless told otherwise, saved where
+ * `nn-mnist predict` looks for it (models/digits.nnm).
+ *
+ * The run works in a folder of its own beside the destination, DIR/.NAME.train/, which holds its
+ * checkpoints and its lock: an interrupted train resumes when the same command is run again, two
+ * trains of one file refuse each other, and a grid in DIR is not disturbed. Only a finished,
+ * non-diverged model replaces the destination, by a rename, so a failed or killed run never costs
+ * the model that was there.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "train_cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nn/nn.h>
+
+#include "fsutil.h"
+#include "grid.h"
+#include "progress.h"
+#include "record.h"
+
+#define DEFAULT_SAVE "models/digits.nnm"
+
+static atomic_int stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_requested, 1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: nn-mnist train [options]\n\n"
+            "Train one model and save it: by default the recipe recommended for reading real handwriting\n"
+            "with 'nn-mnist predict': Keras' MNIST convnet, Adam, relu, shifted and rotated training images\n"
+            "and a cosine learning-rate schedule, 12 epochs of 128 images. Interrupted, the same command\n"
+            "resumes where it stopped; the file under --save is replaced only by a finished model.\n\n"
+            "  --save FILE         where the model goes [" DEFAULT_SAVE "]\n"
+            "  --arch ARCH         cnn [the default], mlp, or a list of layers (see nn-mnist grid --help)\n"
+            "  --activation NAME   activation of the hidden layers [relu]\n"
+            "  --optimizer NAME    sgd, adam, adamw, rmsprop or adagrad [adam]\n"
+            "  --hidden SIZES      mlp: hidden layer sizes [128]\n"
+            "  --dropout RATE      mlp: dropout after each hidden layer [0]\n"
+            "  --batchnorm         mlp: batch norm in each hidden layer [off]\n"
+            "  --epochs N          [12; 10 with --arch mlp]\n"
+            "  --batch-size N      [128; 32 with --arch mlp]\n"
+            "  --lr RATE           learning rate [the optimizer's Keras default]\n"
+            "  --lr-schedule NAME  cosine or constant [cosine]\n"
+            "  --no-augment        train on the images as they are [shifts of up to 2 pixels and\n"
+            "                      rotations of up to 10 degrees, drawn from the seed]\n"
+            "  --seed N            seed of weights, shuffling and augmentation [42]\n"
+            "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
+            "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
+            "  --mirror URL        base URL to download MNIST from [$NN_MNIST_MIRROR, public mirrors]\n"
+            "  --no-download       fail instead of downloading missing data\n"
+            "  --threads N         BLAS threads [the number of cores]\n"
+            "  --train-limit N     use only the first N training images [all]\n"
+            "  --test-limit N      use only the first N test images [all]\n"
+            "  --quiet             no progress output\n"
+            "  --help              this text\n");
+}
+
+/* Splits the destination into its folder and its name less ".nnm" (the run's id). */
+static int split_destination(const char *save, char *dir, size_t dlen, char *id, size_t ilen, char *err,
+                             size_t errlen)
+{
+    const char *slash = strrchr(save, '/');
+    const char *base = slash ? slash + 1 : save;
+    size_t n = strlen(base), ext = strlen(NN_MODEL_FILE_EXT);
+    if (n > ext && !strcmp(base + n - ext, NN_MODEL_FILE_EXT)) n -= ext;
+    if (n == 0 || !strcmp(base, ".") || !strcmp(base, "..")) {
+        snprintf(err, errlen, "--save %s: give a file name, e.g. %s", save, DEFAULT_SAVE);
+        return -1;
+    }
+    if (n >= ilen || (slash && (size_t)(slash - save) + 1 >= dlen)) {
+        snprintf(err, errlen, "--save %s: path too long", save);
+        return -1;
+    }
+    snprintf(id, ilen, "%.*s", (int)n, base);
+    if (!slash) snprintf(dir, dlen, ".");
+    else if (slash == save) snprintf(dir, dlen, "/");
+    else snprintf(dir, dlen, "%.*s", (int)(slash - save), save);
+    return 0;
+}
+
+static void set_recipe_defaults(nnm_config *c)
+{
+    char err[256];
+    nnm_config_defaults(c);
+    snprintf(c->activations[0], NNM_MAX_NAME, "relu");
+    snprintf(c->optimizers[0], NNM_MAX_NAME, "adam");
+    c->n_activations = c->n_optimizers = 1;
+    /* The parser gives a non-MLP architecture Keras' 12 epochs of 128 unless told otherwise. */
+    if (nnm_arch_parse(&c->arch, "cnn", err, sizeof err) != 0) abort(); /* a constant spelling */
+    c->augment = 1;
+    c->lr_schedule = NNM_LR_COSINE;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
+    c->jobs = 1;
+}
+
+int nnm_cmd_train(int argc, char **argv)
+{
+    double t0 = nnm_now();
+    nnm_config c;
+    set_recipe_defaults(&c);
+    const char *save = DEFAULT_SAVE;
+    char err[4096], dir[4096], id[96], work[4096 + 128];
+    int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_TRAIN, &save, err, sizeof err);
+    if (prc == 1) {
+        usage(stdout);
+        return 0;
+    }
+    if (prc != 0 || nnm_config_validate(&c, err, sizeof err) != 0 ||
+        split_destination(save, dir, sizeof dir, id, sizeof id, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist train: %s\n", err);
+        return 2;
+    }
+    snprintf(work, sizeof work, "%s/.%s.train", dir, id);
+    c.models_dir = work;
+    if (nn_runtime_set_blas_threads(c.threads) != NN_OK) {
+        fprintf(stderr, "nn-mnist train: --threads: %s\n", nn_last_error());
+        return 2;
+    }
+    /* The folders before the data: a destination that cannot be written fails at once. */
+    if (nnm_mkdirs(dir, err, sizeof err) || nnm_check_writable(dir, err, sizeof err) ||
+        nnm_mkdirs(work, err, sizeof err) || nnm_lock_folder(work, err, sizeof err)) {
+        fprintf(stderr, "nn-mnist train: %s\n", err);
+        return 2;
+    }
+    nnm_sweep_temporaries(work);
+
+    nn_dataset *train = NULL, *test = NULL;
+    if (nnm_load_datasets(&c, &train, &test, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist train: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    int64_t n_train = c.train_limit && c.train_limit < nn_dataset_count(train) ? c.train_limit : nn_dataset_count(train);
+    if (c.batch_size > n_train) {
+        fprintf(stderr, "nn-mnist train: --batch-size %lld is larger than the %lld training images\n",
+                (long long)c.batch_size, (long long)n_train);
+        rc = 2;
+        goto out;
+    }
+    if (!c.quiet)
+        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s) on %lld images, %d epochs, %d BLAS thread%s\n",
+                nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
+                c.augment ? ", augmented" : "", c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "",
+                (long long)n_train, c.epochs, c.threads, c.threads > 1 ? "s" : "");
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    nnm_run run;
+    snprintf(run.id, sizeof run.id, "%s", id);
+    snprintf(run.optimizer, sizeof run.optimizer, "%s", c.optimizers[0]);
+    snprintf(run.activation, sizeof run.activation, "%s", c.activations[0]);
+    nnm_progress *progress = nnm_progress_create(1, c.quiet, 0);
+    nnm_train_env env = {&c, train, test, progress, 0, &stop_requested};
+    nnm_record rec;
+    nnm_record_init(&rec);
+    int trc = nnm_train_run(&env, &run, &rec, err, sizeof err);
+    nnm_progress_free(progress);
+
+    char trained[8192], ckpt[8192];
+    nnm_model_path(&c, run.id, trained, sizeof trained);
+    nnm_checkpoint_path(&c, run.id, ckpt, sizeof ckpt);
+    if (trc == NNM_TRAIN_FAILED) {
+        fprintf(stderr, "nn-mnist train: %s\nThe last checkpoint is kept; run the same command to continue.\n", err);
+    } else if (trc == NNM_TRAIN_STOPPED) {
+        fprintf(stderr, "\nnn-mnist train: interrupted; the checkpoint is saved in %s/.\n"
+                        "Run the same command again to resume where it stopped.\n", work);
+        rc = 130;
+    } else if (rec.diverged_epoch > 0) {
+        /* A diverged model reads nothing: the file already at the destination, if any, stays. */
+        unlink(trained);
+        unlink(ckpt);
+        fprintf(stderr, "nn-mnist train: the loss became non-finite at epoch %d; nothing saved. Try a lower --lr.\n",
+                rec.diverged_epoch);
+    } else if (rename(trained, save) != 0) {
+        fprintf(stderr, "nn-mnist train: cannot move the model to %s: %s (it is in %s)\n", save, strerror(errno),
+                trained);
+    } else {
+        unlink(ckpt);
+        char lock[8192];
+        snprintf(lock, sizeof lock, "%s/.nn-mnist.lock", work);
+        unlink(lock);
+        rmdir(work); /* left in place when it holds anything else */
+        printf("%s: test accuracy %.4f, loss %.4f; train accuracy %.4f, loss %.4f (%.0f s)\n", save, rec.test_accuracy,
+               rec.test_loss, rec.train_accuracy, rec.train_loss, nnm_now() - t0);
+        rc = 0;
+    }
+    nnm_record_free(&rec);
+out:
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return rc;
+}
