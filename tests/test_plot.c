@@ -161,6 +161,46 @@ static double luminance(const double rgb[3])
     return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
 }
 
+/* Whether two convex quadrilaterals overlap by more than tol pixels (separating axis theorem: they are
+ * apart when the projections on some edge's normal are). */
+static int quads_overlap(double a[4][2], double b[4][2], double tol)
+{
+    double(*q[2])[2] = {a, b};
+    for (int which = 0; which < 2; which++)
+        for (int e = 0; e < 4; e++) {
+            double nx = -(q[which][(e + 1) % 4][1] - q[which][e][1]);
+            double ny = q[which][(e + 1) % 4][0] - q[which][e][0];
+            double len = hypot(nx, ny);
+            if (len == 0.0) continue;
+            nx /= len, ny /= len;
+            double amin = INFINITY, amax = -INFINITY, bmin = INFINITY, bmax = -INFINITY;
+            for (int k = 0; k < 4; k++) {
+                double pa = a[k][0] * nx + a[k][1] * ny, pb = b[k][0] * nx + b[k][1] * ny;
+                amin = fmin(amin, pa), amax = fmax(amax, pa), bmin = fmin(bmin, pb), bmax = fmax(bmax, pb);
+            }
+            if (amax <= bmin + tol || bmax <= amin + tol) return 0;
+        }
+    return 1;
+}
+
+static void assert_quad_within(double q[4][2], double x0, double y0, double x1, double y1, const char *what,
+                               int i)
+{
+    for (int k = 0; k < 4; k++)
+        if (q[k][0] < x0 - 0.5 || q[k][0] > x1 + 0.5 || q[k][1] < y0 - 0.5 || q[k][1] > y1 + 0.5)
+            fail_msg("%s %d: corner (%.1f, %.1f) outside [%.0f, %.0f] x [%.0f, %.0f]", what, i, q[k][0],
+                     q[k][1], x0, x1, y0, y1);
+}
+
+/* No two drawn labels overlap: quads[i] is valid where drawn[i]. */
+static void assert_no_overlap(double (*quads)[4][2], const int *drawn, int n, const char *what)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n && drawn[i]; j++)
+            if (drawn[j] && quads_overlap(quads[i], quads[j], 0.5))
+                fail_msg("%s: labels %d and %d of %d overlap", what, i, j, n);
+}
+
 /* ---- nice ticks ---------------------------------------------------------------------------------- */
 
 /* The step is 1, 2 or 5 times a power of ten. */
@@ -510,6 +550,79 @@ static void test_bars__many_long_and_odd_labels_render(void **state)
     cairo_surface_destroy(im.s);
 }
 
+/* Labels as report.c writes them ("optimizer\nactivation"), the longest names the parser takes. */
+static const char *const study_opts[] = {"sgd",      "momentum", "adam",     "rmsprop", "adagrad",
+                                         "nesterov", "adamw",    "adadelta", "nadam",   "lion"};
+static const char *const study_acts[] = {
+    "relu", "tanh", "sigmoid", "leaky_relu:0.01", "swish", "elu", "gelu", "softplus", "selu", "mish"};
+
+static void study_labels(int n, const char *sep, char (*buf)[64], const char **labels, double *values)
+{
+    for (int i = 0; i < n; i++) {
+        snprintf(buf[i], 64, "%s%s%s", study_opts[(i / 10) % 10], sep, study_acts[i % 10]);
+        labels[i] = buf[i];
+        values[i] = 0.92 + 0.065 * ((i * 37) % 101) / 100.0;
+    }
+}
+
+static void test_bars__x_labels_never_overlap_from_1_to_200_bars(void **state)
+{
+    (void)state;
+    static char buf[NNM_PLOT_MAX_BARS][64];
+    static const char *labels[NNM_PLOT_MAX_BARS];
+    static double values[NNM_PLOT_MAX_BARS], quads[NNM_PLOT_MAX_BARS][4][2];
+    static int drawn[NNM_PLOT_MAX_BARS];
+    const int sizes[] = {1, 2, 9, 12, 18, 30, 50, 64, 100, 150, 200};
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_BARS_W, NNM_PLOT_BARS_H);
+    for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++) {
+        int n = sizes[k];
+        for (int variant = 0; variant < 2; variant++) {
+            if (variant == 0)
+                study_labels(n, "\n", buf, labels, values);
+            else /* one long name among short ones: it must not squeeze the plot away */
+                for (int i = 0; i < n; i++) {
+                    snprintf(buf[i], 64, i == n / 2 ? "an-optimizer-with-a-very-long-name/tanh-%d" : "m%d",
+                             i);
+                    labels[i] = buf[i];
+                    values[i] = 0.5 + 0.001 * i;
+                }
+            nnm_plot__bars_layout L;
+            assert_int_equal(nnm_plot__bars_layout_compute(c.cr, "t", "acc", labels, values, n, &L), 0);
+            int shown = 0;
+            for (int i = 0; i < n; i++) {
+                drawn[i] = nnm_plot__bars_label_quad(c.cr, &L, labels[i], i, n, quads[i]);
+                if (!drawn[i]) continue;
+                shown++;
+                /* Under the axis, inside the canvas. */
+                assert_quad_within(quads[i], 0, L.plot.y + L.plot.h, NNM_PLOT_BARS_W, NNM_PLOT_BARS_H,
+                                   "x label", i);
+            }
+            assert_no_overlap(quads, drawn, n, "bars");
+            /* Readable: no smaller than the floor; thinned only as far as needed; the plot keeps most of the
+             * canvas height. */
+            assert_true(L.label_px >= NNM_BARS_LABEL_MIN_PX - 1e-9);
+            assert_true(shown >= n / 4);
+            assert_true(L.plot.h >= 0.5 * NNM_PLOT_BARS_H);
+            if (n <= 3 && variant == 0)
+                assert_true(L.label_angle == 0.0 && L.label_step == 1); /* the design */
+            if (n == 50) assert_true(L.label_step == 1 && L.annot_px > 0.0);
+            /* Value annotations, when drawn, fit their slot across (upright) or along (horizontal). */
+            if (L.annot_px > 0.0) {
+                nnm_plot__font(c.cr, L.annot_px, 0);
+                double across = L.annot_angle > 0.0 ? nnm_plot__text_height(c.cr, "0.0000")
+                                                    : nnm_plot__text_width(c.cr, "0.0000");
+                assert_true(across <= L.plot.w / n);
+            }
+        }
+    }
+    nnm_plot__canvas_close(&c);
+    char err[256] = "";
+    study_labels(100, "\n", buf, labels, values);
+    int rc =
+        nnm_plot_bars(path_of("bars_100.png"), "Test accuracy", "acc", labels, values, 100, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+}
+
 /* ---- heatmap ------------------------------------------------------------------------------------- */
 
 static const char *const opt_names[] = {"sgd", "momentum"};
@@ -694,6 +807,115 @@ static void test_heatmap__constant_and_large_grids_render(void **state)
                      0);
 }
 
+static void test_heatmap__colour_limits_stay_in_the_metric_range(void **state)
+{
+    (void)state;
+    const char *r[] = {"adam"}, *cl[] = {"relu"};
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_HEATMAP_W, NNM_PLOT_HEATMAP_H);
+    /* One accuracy (a 1 x 1 grid): the colour bar stays within [0, 1], and the value inside it. */
+    const double accs[] = {0.92, 0.97, 0.999, 1.0, 0.0, 0.5, 5e-324};
+    for (int k = 0; k < (int)(sizeof accs / sizeof accs[0]); k++) {
+        nnm_plot__heatmap_layout L;
+        assert_int_equal(
+            nnm_plot__heatmap_layout_compute(c.cr, "t", "r", "c", r, 1, cl, 1, &accs[k], "%.4f", &L), 0);
+        if (!(L.vmin >= 0.0 && L.vmax <= 1.0 && L.vmin < L.vmax && accs[k] >= L.vmin && accs[k] <= L.vmax))
+            fail_msg("value %g: colour limits [%.17g, %.17g]", accs[k], L.vmin, L.vmax);
+        assert_true(L.nticks >= 2);
+        for (int i = 0; i < L.nticks; i++)
+            assert_true(L.ticks[i] >= L.vmin - 1e-12 && L.ticks[i] <= L.vmax + 1e-12);
+    }
+    /* Away from the bounds a single value keeps the middle colour. */
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", "r", "c", r, 1, cl, 1, &accs[1], "%.4f", &L),
+                     0);
+    assert_near((accs[1] - L.vmin) / (L.vmax - L.vmin), 0.5, 1e-9);
+    /* Counts never get a colour bar below zero; values outside [0, 1] are widened freely. */
+    const double count = 3.0, neg = -2.0;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", "r", "c", r, 1, cl, 1, &count, "%.0f", &L),
+                     0);
+    assert_true(L.vmin >= 0.0 && L.vmin < 3.0 && L.vmax > 3.0);
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", "r", "c", r, 1, cl, 1, &neg, "%.1f", &L), 0);
+    assert_true(L.vmin < -2.0 && L.vmax > -2.0);
+    /* Equal values over a grid, and on the bound 1: the top colour, and the bar still ends at 1. */
+    const double perfect[] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                                      perfect, "%.4f", &L),
+                     0);
+    nnm_plot__canvas_close(&c);
+    assert_true(L.vmax == 1.0 && L.vmin < 1.0 && L.vmin >= 0.9);
+    char err[256] = "";
+    const char *p = path_of("heatmap_1x1.png");
+    assert_int_equal(nnm_plot_heatmap(p, "t", NULL, NULL, r, 1, cl, 1, &accs[3], "%.4f", NNM_CMAP_VIRIDIS,
+                                      err, sizeof err),
+                     0);
+    image im = load(p);
+    c = measuring_canvas(im.w, im.h);
+    assert_int_equal(
+        nnm_plot__heatmap_layout_compute(c.cr, "t", NULL, NULL, r, 1, cl, 1, &accs[3], "%.4f", &L), 0);
+    nnm_plot__canvas_close(&c);
+    double got[3], want[3];
+    pixel(&im, (int)(L.grid.x + L.grid.w / 2), (int)(L.grid.y + L.grid.h / 8), got);
+    nnm_colormap(NNM_CMAP_VIRIDIS, 1.0, want);
+    assert_rgb_near(got, want, TOL);
+    cairo_surface_destroy(im.s);
+}
+
+static void heatmap_labels_fit(int rows, const char *const *rl, int cols, const char *const *cl,
+                               const double *v)
+{
+    static double quads[NNM_PLOT_MAX_CELLS_SIDE][4][2];
+    static int drawn[NNM_PLOT_MAX_CELLS_SIDE];
+    int height = rows >= NNM_PLOT_TALL_ROWS ? NNM_PLOT_TALL_H : NNM_PLOT_HEATMAP_H;
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_HEATMAP_W, height);
+    nnm_plot__heatmap_layout L;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "Test accuracy", "optimizer", "activation", rl,
+                                                      rows, cl, cols, v, "%.4f", &L),
+                     0);
+    for (int axis = 0; axis < 2; axis++) {
+        int n = axis == 0 ? rows : cols, shown = 0;
+        for (int i = 0; i < n; i++) {
+            drawn[i] =
+                nnm_plot__heatmap_label_quad(c.cr, &L, axis, axis == 0 ? rl[i] : cl[i], i, n, quads[i]);
+            if (!drawn[i]) continue;
+            shown++;
+            if (axis == 0) /* left of the grid */
+                assert_quad_within(quads[i], 0, 0, L.grid.x, height, "row label", i);
+            else /* below it */
+                assert_quad_within(quads[i], 0, L.grid.y + L.grid.h, NNM_PLOT_HEATMAP_W, height,
+                                   "column label", i);
+        }
+        assert_no_overlap(quads, drawn, n, axis == 0 ? "heatmap rows" : "heatmap columns");
+        assert_true(shown >= n / 4);
+    }
+    assert_true(L.annot_px > 0.0 || rows * cols > 400);
+    nnm_plot__canvas_close(&c);
+}
+
+static void test_heatmap__labels_fit_a_10x10_grid(void **state)
+{
+    (void)state;
+    static double v[100 * 100];
+    for (int i = 0; i < 100 * 100; i++) v[i] = 0.9 + 0.00001 * i;
+    heatmap_labels_fit(10, study_opts, 10, study_acts, v);
+    /* Long column names under short row names: slanted, and the first one must not leave the canvas. */
+    char names[10][64];
+    const char *cl[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(names[i], sizeof names[i], "leaky_relu:0.0%d-with-a-suffix-as-long-as-any", i);
+        cl[i] = names[i];
+    }
+    heatmap_labels_fit(10, study_opts, 10, cl, v);
+    heatmap_labels_fit(3, study_opts, 10, cl, v);
+    static char num[100][8];
+    static const char *nl[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(num[i], sizeof num[i], "%d", i);
+        nl[i] = num[i];
+    }
+    heatmap_labels_fit(100, nl, 100, nl, v);
+    heatmap_labels_fit(1, study_opts, 1, study_acts, v);
+}
+
 /* ---- curves -------------------------------------------------------------------------------------- */
 
 static void test_curves__lines_where_the_values_are_and_legend_outside(void **state)
@@ -794,6 +1016,104 @@ static void test_curves__edge_cases_render(void **state)
     }
     assert_int_equal(
         nnm_plot_curves(path_of("many.png"), "many", "epoch", "acc", nms, ys, lens, 64, err, sizeof err), 0);
+}
+
+static void test_curves__every_series_has_its_own_colour_and_style(void **state)
+{
+    (void)state;
+    /* The first ten are the design's: tab10 in order, solid, dots. */
+    for (int s = 0; s < 10; s++) {
+        nnm_plot__series_look a = nnm_plot__series_look_of(s);
+        assert_int_equal(a.colour, s);
+        assert_int_equal(a.dash, 0);
+        assert_int_equal(a.marker, 0);
+    }
+    /* Up to the most series a figure takes, no two share colour and dash (lines without markers), nor
+     * colour and marker (markers alone, as in the legend). */
+    assert_true(NNM_PLOT_MAX_SERIES >= 50);
+    for (int s = 0; s < NNM_PLOT_MAX_SERIES; s++)
+        for (int t = s + 1; t < NNM_PLOT_MAX_SERIES; t++) {
+            nnm_plot__series_look a = nnm_plot__series_look_of(s), b = nnm_plot__series_look_of(t);
+            if (a.colour == b.colour && (a.dash == b.dash || a.marker == b.marker))
+                fail_msg("series %d and %d look alike", s, t);
+        }
+}
+
+static void curves_study(int n, char (*buf)[64], const char **names, double (*data)[10], const double **ys,
+                         int *lens)
+{
+    for (int i = 0; i < n; i++) {
+        snprintf(buf[i], 64, "%s / %s", study_opts[(i / 10) % 10], study_acts[i % 10]);
+        names[i] = buf[i];
+        for (int k = 0; k < 10; k++) data[i][k] = 0.95 - (0.15 + 0.002 * i) * exp(-0.45 * k);
+        ys[i] = data[i];
+        lens[i] = 10;
+    }
+}
+
+static void test_curves__many_runs_legend_below_keeps_the_width(void **state)
+{
+    (void)state;
+    static char buf[NNM_PLOT_MAX_SERIES][64];
+    static const char *names[NNM_PLOT_MAX_SERIES];
+    static double data[NNM_PLOT_MAX_SERIES][10];
+    static const double *ys[NNM_PLOT_MAX_SERIES];
+    static int lens[NNM_PLOT_MAX_SERIES];
+    curves_study(NNM_PLOT_MAX_SERIES, buf, names, data, ys, lens);
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H);
+    const int sizes[] = {1, 9, 20, 21, 50, NNM_PLOT_MAX_SERIES};
+    for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++) {
+        int n = sizes[k];
+        nnm_plot__curves_layout L;
+        assert_int_equal(
+            nnm_plot__curves_layout_compute(c.cr, "t", "Epoch", "Test accuracy", names, ys, lens, n, &L), 0);
+        /* What the legend takes beside the axes: at most NNM_CURVES_LEGEND_SHARE of the width. */
+        double beside = (NNM_PLOT_CURVES_W - (L.plot.x + L.plot.w)) / NNM_PLOT_CURVES_W;
+        if (beside > NNM_CURVES_LEGEND_SHARE + 0.03)
+            fail_msg("%d runs: the legend takes %.0f%% of the width", n, 100 * beside);
+        assert_true(L.plot.w >= 0.6 * NNM_PLOT_CURVES_W);
+        assert_true(L.plot.h >= 0.7 * NNM_PLOT_CURVES_H);
+        /* Inside the canvas, clear of the axes and of the x label, every entry in its box. */
+        assert_true(L.legend.x >= 0 && L.legend.x + L.legend.w <= NNM_PLOT_CURVES_W);
+        assert_true(L.legend.y >= 0 && L.legend.y + L.legend.h <= L.height);
+        if (L.legend_below)
+            assert_true(L.legend.y >= L.xlabel_y);
+        else
+            assert_true(L.legend.x >= L.plot.x + L.plot.w);
+        assert_true(L.legend_rows * L.legend_cols >= n);
+        assert_true(L.legend_cols * L.legend_col_w <= L.legend.w);
+        assert_true(L.legend_rows * L.legend_entry_h <= L.legend.h);
+        if (n <= 9) /* the design: right of the axes, the canvas as it was */
+            assert_true(!L.legend_below && L.height == NNM_PLOT_CURVES_H);
+        if (n >= 50) assert_true(L.legend_below && L.legend_cols >= 3);
+    }
+    nnm_plot__canvas_close(&c);
+    /* Rendered at 50 runs: the canvas grew by the legend, which holds the last series' colour. */
+    char err[256] = "";
+    const char *p = path_of("curves_50.png");
+    int rc = nnm_plot_curves(p, "t", "Epoch", "Test accuracy", names, ys, lens, 50, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(p);
+    c = measuring_canvas(im.w, im.h);
+    nnm_plot__curves_layout L;
+    assert_int_equal(
+        nnm_plot__curves_layout_compute(c.cr, "t", "Epoch", "Test accuracy", names, ys, lens, 50, &L), 0);
+    nnm_plot__canvas_close(&c);
+    assert_int_equal(im.w, NNM_PLOT_CURVES_W);
+    assert_int_equal(im.h, L.height);
+    assert_true(im.h > NNM_PLOT_CURVES_H);
+    double got[3], want[3];
+    nnm_plot__palette_tab10(49 % 10, want);
+    int found = 0;
+    int col = 49 / L.legend_rows, row = 49 % L.legend_rows;
+    int y = (int)(L.legend.y + 8.0 + (row + 0.5) * L.legend_entry_h);
+    for (int x = (int)(L.legend.x + col * L.legend_col_w); x < (int)(L.legend.x + (col + 1) * L.legend_col_w);
+         x++) {
+        pixel(&im, x, y, got);
+        found += rgb_dist(got, want) <= TOL;
+    }
+    assert_true(found > 3);
+    cairo_surface_destroy(im.s);
 }
 
 /* ---- errors -------------------------------------------------------------------------------------- */
@@ -943,12 +1263,17 @@ int main(void)
         cmocka_unit_test(test_bars__missing_value_draws_no_bar),
         cmocka_unit_test(test_bars__same_input_same_bytes),
         cmocka_unit_test(test_bars__many_long_and_odd_labels_render),
+        cmocka_unit_test(test_bars__x_labels_never_overlap_from_1_to_200_bars),
         cmocka_unit_test(test_heatmap__cells_and_colour_bar_match_the_map),
         cmocka_unit_test(test_heatmap__annotation_colour_switches_for_contrast),
         cmocka_unit_test(test_heatmap__confusion_matrix_blues),
         cmocka_unit_test(test_heatmap__constant_and_large_grids_render),
+        cmocka_unit_test(test_heatmap__colour_limits_stay_in_the_metric_range),
+        cmocka_unit_test(test_heatmap__labels_fit_a_10x10_grid),
         cmocka_unit_test(test_curves__lines_where_the_values_are_and_legend_outside),
         cmocka_unit_test(test_curves__edge_cases_render),
+        cmocka_unit_test(test_curves__every_series_has_its_own_colour_and_style),
+        cmocka_unit_test(test_curves__many_runs_legend_below_keeps_the_width),
         cmocka_unit_test(test_errors__missing_folder_reports_path_and_cairo_status),
         cmocka_unit_test(test_errors__bad_arguments_rejected_with_a_message),
         cmocka_unit_test(test_errors__replaces_files_but_never_folders),

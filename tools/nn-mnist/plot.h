@@ -22,7 +22,8 @@
  *   bars           NNM_PLOT_BARS_W x NNM_PLOT_BARS_H       (1000 x 600)
  *   heatmap        NNM_PLOT_HEATMAP_W x NNM_PLOT_HEATMAP_H (800 x 600), for fewer than 8 rows
  *   tall heatmap   NNM_PLOT_HEATMAP_W x NNM_PLOT_TALL_H    (800 x 700), 8 rows or more (confusion matrices)
- *   curves         NNM_PLOT_CURVES_W x NNM_PLOT_CURVES_H   (1000 x 600)
+ *   curves         NNM_PLOT_CURVES_W x NNM_PLOT_CURVES_H   (1000 x 600) while the legend fits right of the
+ *                  axes; taller by the legend's height when it goes below them (about 20 series or more)
  */
 #ifndef NNM_PLOT_H
 #define NNM_PLOT_H
@@ -50,7 +51,7 @@ enum {
 /** Input limits: larger figures would be unreadable, so they are refused rather than drawn. */
 #define NNM_PLOT_MAX_BARS       200
 #define NNM_PLOT_MAX_CELLS_SIDE 100
-#define NNM_PLOT_MAX_SERIES     64
+#define NNM_PLOT_MAX_SERIES     100
 #define NNM_PLOT_MAX_POINTS     100000
 
 /** Colour maps for nnm_plot_heatmap() and nnm_colormap(). */
@@ -65,10 +66,14 @@ enum {
  * The y axis is zoomed to the data: it runs from a 1-2-5 tick below the smallest value to one above the
  * largest, with room for the annotations, so that differences of 0.001 between accuracies stay visible.
  * Bars share a colour when their labels share a first part ("adam/relu", "adam-tanh" and "adam\nsigmoid"
- * are all "adam"), seaborn's "deep" palette in order of first appearance. Labels may hold '\n'; labels
- * too wide for their slot are rotated by 30 degrees, or stood upright when slanted ones would still
- * collide; annotations too wide for a slot are stood upright too. A NaN value (a missing run) draws no
- * bar and the annotation "n/a". When values straddle zero, bars grow from zero.
+ * are all "adam"), seaborn's "deep" palette in order of first appearance. Labels may hold '\n'. No two x
+ * labels ever overlap, from 1 bar to NNM_PLOT_MAX_BARS: labels too wide for their slot are drawn on one
+ * line (their lines joined by '/') and rotated by 30 degrees, or stood upright when slanted ones would
+ * still collide; upright ones shrink down to 8 points, and beyond that only every k-th bar is labelled
+ * (and ticked). Labels are cut with "..." where they would take more than 30% of the height. Annotations
+ * too wide for a slot are stood upright and shrunk to the slot, and left out when that would take them
+ * under 6.5 points (from about 70 bars; results.csv has the values). A NaN value (a missing run) draws
+ * no bar and the annotation "n/a". When values straddle zero, bars grow from zero.
  *
  * @param[in] png_path  file to write (replaced if it exists)
  * @param[in] title     bold title above the plot; may be NULL or ""
@@ -97,12 +102,16 @@ int nnm_plot_bars_marked(const char *png_path, const char *title, const char *yl
  * Annotated heatmap in the style of seaborn.heatmap(annot=True): one cell per value, row labels on the
  * left, column labels below, a colour bar with 1-2-5 ticks on the right.
  *
- * Colours span the data's finite minimum (colour map start) to maximum (colour map end); when they are
- * equal every cell takes the middle colour. Each cell is annotated with value_fmt, in dark text on light
+ * Colours span the data's finite minimum (colour map start) to maximum (colour map end). When they are
+ * equal the range is widened around the value (5% of it, 0.5 at zero), so that every cell takes the
+ * middle colour, but never past 0 or 1 where the data stay within them: a single accuracy keeps its
+ * colour bar inside [0, 1], counts one that starts at 0 at the lowest; a single value on such a bound
+ * (an accuracy of 1) widens away from it and takes that end's colour. Each cell is annotated with value_fmt, in dark text on light
  * cells and white text on dark ones (nnm_text_is_dark()), at a size that fits the cell. NaN cells (missing
  * runs) are grey with "n/a"; cells too small for 5-point text get no annotation. Column labels too wide
  * for their cells are slanted (45 degrees) or upright, and on crowded axes only every k-th label is
- * drawn. The canvas is taller from NNM_PLOT_TALL_ROWS rows on.
+ * drawn. Slanted labels that would hang past the canvas's left edge move the grid right. The canvas is
+ * taller from NNM_PLOT_TALL_ROWS rows on.
  *
  * @param[in] png_path    file to write
  * @param[in] title       bold title; may be NULL or ""
@@ -137,10 +146,19 @@ int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char 
 
 /**
  * Line plot of learning curves: series i has lens[i] points, point k drawn at x = k + 1 (epochs count
- * from 1), in matplotlib's tab10 colours (dashed from the 11th series on), with dot markers while a series
- * has at most 30 points. The legend sits outside the axes, on the right (in columns when the series do
- * not fit one). Both axes span the data with 5% margins, as matplotlib's; x ticks are whole epochs (each
- * one up to ten). NaN points leave a gap.
+ * from 1), with markers while a series has at most 30 points. Series i takes matplotlib's tab10 colour
+ * i mod 10 and style i / 10: the first ten are solid with dots, as the design; each further ten has its
+ * own dash pattern and marker shape (dashed with squares, dotted with triangles, ...), so that no two of
+ * up to NNM_PLOT_MAX_SERIES series share a colour and a dash, or a colour and a marker.
+ *
+ * The legend sits outside the axes: on the right in one column while that fits the axes' height and
+ * takes at most 30% of the width (the design); otherwise below the x label, in as many columns as the
+ * width holds, and the canvas grows by its height, so the axes keep the whole width. One panel rather than
+ * small multiples per optimizer: the figure gets only series names, one optimizer may have all the runs,
+ * and one y scale keeps every run comparable with every other.
+ *
+ * Both axes span the data with 5% margins, as matplotlib's; x ticks are whole epochs (each one up to
+ * ten). NaN points leave a gap.
  *
  * @param[in] png_path      file to write
  * @param[in] title         bold title; may be NULL or ""

@@ -18,45 +18,124 @@
  * could be read as a value. */
 static const double mark_rgb[3] = {0.768, 0.306, 0.322};
 
+#define LABEL_MAX_H     0.3 /* x labels take at most this share of the canvas height; longer ones are cut */
+#define LABEL_MIN_BYTES 8
+
 typedef char label_buf[NNM_LABEL_MAX + 8];
 
-static void shorten_all(const char *const *labels, int n, label_buf *out)
+void nnm_plot__bars_label_text(const nnm_plot__bars_layout *L, const char *label, char *out, size_t cap)
 {
-    for (int i = 0; i < n; i++) nnm_plot__shorten(labels[i], NNM_LABEL_MAX, out[i], sizeof out[i]);
+    nnm_plot__shorten(label, (size_t)L->label_bytes, out, cap);
+    /* Stacked lines turned on their side would each need a slot's width: one line fits where two cannot. */
+    if (L->label_one_line)
+        for (char *p = out; *p; p++)
+            if (*p == '\n') *p = '/';
 }
 
-/* Widest and tallest x label once rotated by angle, in the tick font. */
-static void labels_extent(cairo_t *cr, const label_buf *lab, int n, double angle, double *w, double *h)
+/* Widest and tallest drawn x label once rotated by angle, as L would draw them (font selected by the
+ * caller). */
+static void labels_extent(cairo_t *cr, const nnm_plot__bars_layout *L, const char *const *labels, int n,
+                          double angle, double *w, double *h)
 {
-    nnm_plot__font(cr, NNM_TICK_PX, 0);
     *w = *h = 0.0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i += L->label_step) {
+        label_buf lab;
+        nnm_plot__bars_label_text(L, labels[i], lab, sizeof lab);
         double lw, lh;
-        nnm_plot__rotated_size(cr, lab[i], angle, &lw, &lh);
+        nnm_plot__rotated_size(cr, lab, angle, &lw, &lh);
         *w = fmax(*w, lw);
         *h = fmax(*h, lh);
     }
 }
 
-/* Horizontal when the widest label fits its slot; at 30 degrees when rotated labels still clear each other
- * (their spacing across the text is slot * sin 30); upright otherwise. */
-static double label_angle(cairo_t *cr, const label_buf *lab, int n, double slot)
+/* How the x labels fit slots of this width, in order of preference: horizontal as given (the design);
+ * on one line at 30 degrees while slanted labels clear each other (their spacing across the text is
+ * slot * sin 30); upright, at a smaller size down to NNM_BARS_LABEL_MIN_PX; then only every k-th label.
+ * Labels whose rotated height would take more than LABEL_MAX_H of the canvas are cut with "...". */
+static void plan_labels(cairo_t *cr, const char *const *labels, int n, double slot, nnm_plot__bars_layout *L)
 {
+    L->label_px = NNM_TICK_PX;
+    L->label_step = 1;
+    L->label_bytes = NNM_LABEL_MAX;
+    L->label_one_line = 0;
+    L->label_angle = 0.0;
+    nnm_plot__font(cr, L->label_px, 0);
     double w, h;
-    labels_extent(cr, lab, n, 0.0, &w, &h);
-    if (w <= 0.95 * slot) return 0.0;
-    return slot * 0.5 >= 1.1 * h ? LABEL_ANGLE : 90.0;
+    labels_extent(cr, L, labels, n, 0.0, &w, &h);
+    if (w <= 0.95 * slot) return;
+    L->label_one_line = 1;
+    double line_h = nnm_plot__text_height(cr, "Ag");
+    if (slot * 0.5 >= 1.1 * line_h)
+        L->label_angle = LABEL_ANGLE;
+    else {
+        L->label_angle = 90.0;
+        if (1.1 * line_h > slot) { /* the height of a line scales with the font size */
+            L->label_px = fmax(NNM_BARS_LABEL_MIN_PX, L->label_px * slot / (1.1 * line_h));
+            nnm_plot__font(cr, L->label_px, 0);
+            line_h = nnm_plot__text_height(cr, "Ag");
+            L->label_step = (int)ceil(1.1 * line_h / slot);
+        }
+    }
+    for (;;) {
+        labels_extent(cr, L, labels, n, L->label_angle, &w, &h);
+        if (h <= LABEL_MAX_H * NNM_PLOT_BARS_H || L->label_bytes <= LABEL_MIN_BYTES) break;
+        L->label_bytes -= 2;
+    }
+}
+
+/* Value annotations: horizontal when "0.0000" fits the slot, else upright, shrunk to the slot's width down
+ * to NNM_BARS_ANNOT_MIN_PX, and left out below that (the values are in results.csv). */
+static void plan_annotations(cairo_t *cr, double slot, nnm_plot__bars_layout *L)
+{
+    L->annot_px = NNM_ANNOT_PX;
+    L->annot_angle = 0.0;
+    nnm_plot__font(cr, L->annot_px, 0);
+    if (nnm_plot__text_width(cr, ANNOT_SAMPLE) <= 0.95 * slot) return;
+    L->annot_angle = 90.0;
+    double h = nnm_plot__text_height(cr, ANNOT_SAMPLE);
+    if (h > 0.9 * slot) L->annot_px *= 0.9 * slot / h;
+    if (L->annot_px < NNM_BARS_ANNOT_MIN_PX) L->annot_px = 0.0;
+}
+
+static void label_anchor(const nnm_plot__bars_layout *L, int i, int n, double *x, double *y, double *ha,
+                         double *va)
+{
+    *x = L->plot.x + (i + 0.5) * L->plot.w / n;
+    *y = floor(L->plot.y + L->plot.h) + 0.5 + NNM_TICK_LEN + NNM_PT(3.5);
+    if (L->label_angle == LABEL_ANGLE) {
+        *x += LABEL_NUDGE * L->label_px / NNM_TICK_PX;
+        *ha = 1.0, *va = 0.0;
+    } else if (L->label_angle > 0.0)
+        *ha = 1.0, *va = 0.5;
+    else
+        *ha = 0.5, *va = 0.0;
+}
+
+int nnm_plot__bars_label_quad(cairo_t *cr, const nnm_plot__bars_layout *L, const char *label, int i, int n,
+                              double quad[4][2])
+{
+    if (i % L->label_step != 0) return 0;
+    label_buf lab;
+    nnm_plot__bars_label_text(L, label, lab, sizeof lab);
+    nnm_plot__font(cr, L->label_px, 0);
+    double x, y, ha, va;
+    label_anchor(L, i, n, &x, &y, &ha, &va);
+    nnm_plot__text_quad(cr, lab, x, y, ha, va, L->label_angle, quad);
+    return 1;
 }
 
 /* How far labels at 30 degrees reach left of the plot: the first long label can hang past the axis. */
-static double label_overhang(cairo_t *cr, const label_buf *lab, int n, double slot)
+static double label_overhang(cairo_t *cr, const nnm_plot__bars_layout *L, const char *const *labels, int n,
+                             double slot)
 {
-    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    nnm_plot__font(cr, L->label_px, 0);
     double reach = 0.0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i += L->label_step) {
+        label_buf lab;
+        nnm_plot__bars_label_text(L, labels[i], lab, sizeof lab);
         double w, h;
-        nnm_plot__rotated_size(cr, lab[i], LABEL_ANGLE, &w, &h);
-        reach = fmax(reach, w - LABEL_NUDGE - (i + 0.5) * slot);
+        nnm_plot__rotated_size(cr, lab, L->label_angle, &w, &h);
+        reach = fmax(reach, w - LABEL_NUDGE * L->label_px / NNM_TICK_PX - (i + 0.5) * slot);
     }
     return reach;
 }
@@ -82,9 +161,6 @@ int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *yl
                                   const char *const *labels, const double *values, int n,
                                   nnm_plot__bars_layout *out)
 {
-    label_buf *lab = malloc((size_t)n * sizeof *lab);
-    if (!lab) return -1;
-    shorten_all(labels, n, lab);
     double vmin = INFINITY, vmax = -INFINITY;
     for (int i = 0; i < n; i++)
         if (!isnan(values[i])) {
@@ -101,37 +177,40 @@ int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *yl
         nnm_plot__font(cr, NNM_LABEL_PX, 0);
         ylabel_w = nnm_plot__text_height(cr, ylabel) + PAD;
     }
-    nnm_plot__font(cr, NNM_ANNOT_PX, 0);
-    double annot_w = nnm_plot__text_width(cr, ANNOT_SAMPLE),
-           annot_h = nnm_plot__text_height(cr, ANNOT_SAMPLE);
 
     /* The plot's width depends on the tick labels and on how far rotated x labels hang left, those on
-     * the plot's height, the height on the x labels' rotation, and that on the width: three passes from a
-     * guess settle it. */
-    double plot_h, left = 100.0;
-    for (int pass = 0; pass < 3; pass++) {
+     * the plot's height, the height on the x labels' plan, and that on the width. The left margin only
+     * grows from a small guess, so slots only narrow: once the margin needs no more room, the plan made
+     * for these slots holds. */
+    double left = 40.0;
+    for (int pass = 0; pass < 8; pass++) {
         double slot = (right - left) / n;
-        out->annot_angle = annot_w > 0.95 * slot ? 90.0 : 0.0;
-        out->label_angle = label_angle(cr, (const label_buf *)lab, n, slot);
+        plan_annotations(cr, slot, out);
+        plan_labels(cr, labels, n, slot, out);
         double w, h;
-        labels_extent(cr, (const label_buf *)lab, n, out->label_angle, &w, &h);
+        nnm_plot__font(cr, out->label_px, 0);
+        labels_extent(cr, out, labels, n, out->label_angle, &w, &h);
         double bottom = NNM_PLOT_BARS_H - PAD - h - NNM_TICK_LEN - NNM_PT(3.5);
-        plot_h = bottom - top;
-        if (y_ticks(vmin, vmax, plot_h, out->annot_angle > 0.0 ? annot_w : annot_h, out) != 0) {
-            free(lab);
-            return -1;
+        double plot_h = bottom - top;
+        double annot_room = 0.0;
+        if (out->annot_px > 0.0) {
+            nnm_plot__font(cr, out->annot_px, 0);
+            annot_room = out->annot_angle > 0.0 ? nnm_plot__text_width(cr, ANNOT_SAMPLE)
+                                                : nnm_plot__text_height(cr, ANNOT_SAMPLE);
         }
+        if (y_ticks(vmin, vmax, plot_h, annot_room, out) != 0) return -1;
         nnm_plot__font(cr, NNM_TICK_PX, 0);
         double tw = nnm_plot__ticks_width(cr, out->ticks, out->nticks,
                                           nnm_plot__tick_decimals(out->ticks, out->nticks));
-        double need = 20.0 + ylabel_w + tw + NNM_TICK_LEN + NNM_PT(3.5);
+        double axis_w = ylabel_w + tw + NNM_TICK_LEN + NNM_PT(3.5);
+        double need = 20.0 + axis_w;
         if (out->label_angle == LABEL_ANGLE)
-            need = fmax(need, PAD + label_overhang(cr, (const label_buf *)lab, n, slot));
-        left = need;
-        out->ylabel_x = left - (NNM_TICK_LEN + NNM_PT(3.5) + tw + ylabel_w);
+            need = fmax(need, PAD + label_overhang(cr, out, labels, n, slot));
         out->plot = (nnm_plot__rect){left, top, right - left, plot_h};
+        out->ylabel_x = left - axis_w;
+        if (need <= left + 0.5) break;
+        left = need;
     }
-    free(lab);
     return 0;
 }
 
@@ -174,54 +253,13 @@ static int is_marked(const char *const *marks, const double *values, int i)
     return marks && marks[i] && isnan(values[i]);
 }
 
-static void draw(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
-                 const double *values, const char *const *marks, int n, const nnm_plot__bars_layout *L,
-                 const int *groups)
+/* Each bar's value above it (below a bar hanging under zero), "n/a" or its mark. */
+static void draw_annotations(cairo_t *cr, const double *values, const char *const *marks, int n,
+                             const nnm_plot__bars_layout *L)
 {
     nnm_plot__rect p = L->plot;
-    nnm_plot__hgrid(cr, p, L->lo, L->hi, L->ticks, L->nticks);
     double slot = p.w / n, base = L->lo < 0.0 && L->hi > 0.0 ? 0.0 : L->lo;
-    double ybase = nnm_plot__map(base, L->lo, L->hi, p.y + p.h, p.y);
-    for (int i = 0; i < n; i++) {
-        if (is_marked(marks, values, i)) {
-            hatched_box(cr, round(p.x + (i + 0.5) * slot - BAR_FILL * slot / 2), round(p.y), round(BAR_FILL * slot),
-                        round(p.h));
-            continue;
-        }
-        if (isnan(values[i])) continue;
-        double rgb[3];
-        nnm_plot__palette_deep(groups[i], rgb);
-        nnm_plot__set_rgb(cr, rgb);
-        double x0 = p.x + (i + 0.5) * slot - BAR_FILL * slot / 2;
-        double ytop = nnm_plot__map(values[i], L->lo, L->hi, p.y + p.h, p.y);
-        cairo_rectangle(cr, x0, fmin(ytop, ybase), BAR_FILL * slot, fabs(ybase - ytop));
-        cairo_fill(cr);
-    }
-
-    nnm_plot__left_axis(cr, p, L->lo, L->hi, L->ticks, L->nticks, NULL, 0.0);
-    nnm_plot__bottom_spine(cr, p);
-    double ytick = floor(p.y + p.h) + 0.5;
-    for (int i = 0; i < n; i++) {
-        double cx = floor(p.x + (i + 0.5) * slot) + 0.5;
-        cairo_move_to(cr, cx, ytick);
-        cairo_line_to(cr, cx, ytick + NNM_TICK_LEN);
-    }
-    cairo_stroke(cr);
-
-    nnm_plot__font(cr, NNM_TICK_PX, 0);
-    for (int i = 0; i < n; i++) {
-        char lab[NNM_LABEL_MAX + 8];
-        nnm_plot__shorten(labels[i], NNM_LABEL_MAX, lab, sizeof lab);
-        double cx = p.x + (i + 0.5) * slot, y = ytick + NNM_TICK_LEN + NNM_PT(3.5);
-        if (L->label_angle == LABEL_ANGLE)
-            nnm_plot__text(cr, lab, cx + LABEL_NUDGE, y, 1.0, 0.0, L->label_angle);
-        else if (L->label_angle > 0.0)
-            nnm_plot__text(cr, lab, cx, y, 1.0, 0.5, L->label_angle);
-        else
-            nnm_plot__text(cr, lab, cx, y, 0.5, 0.0, 0.0);
-    }
-
-    nnm_plot__font(cr, NNM_ANNOT_PX, 0);
+    nnm_plot__font(cr, L->annot_px, 0);
     for (int i = 0; i < n; i++) {
         char buf[64];
         if (is_marked(marks, values, i)) {
@@ -252,7 +290,52 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
         else
             nnm_plot__text(cr, buf, cx, y, 0.5, 1.0, 0.0);
     }
+}
 
+static void draw(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
+                 const double *values, const char *const *marks, int n, const nnm_plot__bars_layout *L,
+                 const int *groups)
+{
+    nnm_plot__rect p = L->plot;
+    nnm_plot__hgrid(cr, p, L->lo, L->hi, L->ticks, L->nticks);
+    double slot = p.w / n, base = L->lo < 0.0 && L->hi > 0.0 ? 0.0 : L->lo;
+    double ybase = nnm_plot__map(base, L->lo, L->hi, p.y + p.h, p.y);
+    for (int i = 0; i < n; i++) {
+        if (is_marked(marks, values, i)) {
+            hatched_box(cr, round(p.x + (i + 0.5) * slot - BAR_FILL * slot / 2), round(p.y),
+                        round(BAR_FILL * slot), round(p.h));
+            continue;
+        }
+        if (isnan(values[i])) continue;
+        double rgb[3];
+        nnm_plot__palette_deep(groups[i], rgb);
+        nnm_plot__set_rgb(cr, rgb);
+        double x0 = p.x + (i + 0.5) * slot - BAR_FILL * slot / 2;
+        double ytop = nnm_plot__map(values[i], L->lo, L->hi, p.y + p.h, p.y);
+        cairo_rectangle(cr, x0, fmin(ytop, ybase), BAR_FILL * slot, fabs(ybase - ytop));
+        cairo_fill(cr);
+    }
+
+    nnm_plot__left_axis(cr, p, L->lo, L->hi, L->ticks, L->nticks, NULL, 0.0);
+    nnm_plot__bottom_spine(cr, p);
+    double ytick = floor(p.y + p.h) + 0.5;
+    for (int i = 0; i < n; i += L->label_step) {
+        double cx = floor(p.x + (i + 0.5) * slot) + 0.5;
+        cairo_move_to(cr, cx, ytick);
+        cairo_line_to(cr, cx, ytick + NNM_TICK_LEN);
+    }
+    cairo_stroke(cr);
+
+    nnm_plot__font(cr, L->label_px, 0);
+    for (int i = 0; i < n; i += L->label_step) {
+        char lab[NNM_LABEL_MAX + 8];
+        nnm_plot__bars_label_text(L, labels[i], lab, sizeof lab);
+        double x, y, ha, va;
+        label_anchor(L, i, n, &x, &y, &ha, &va);
+        nnm_plot__text(cr, lab, x, y, ha, va, L->label_angle);
+    }
+
+    if (L->annot_px > 0.0) draw_annotations(cr, values, marks, n, L);
     if (ylabel && *ylabel) {
         nnm_plot__font(cr, NNM_LABEL_PX, 0);
         nnm_plot__text(cr, ylabel, L->ylabel_x, p.y + p.h / 2, 0.5, 0.0, 90.0);
@@ -266,8 +349,9 @@ int nnm_plot_bars(const char *png_path, const char *title, const char *ylabel, c
     return nnm_plot_bars_marked(png_path, title, ylabel, labels, values, NULL, n, err, errlen);
 }
 
-int nnm_plot_bars_marked(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
-                         const double *values, const char *const *marks, int n, char *err, size_t errlen)
+int nnm_plot_bars_marked(const char *png_path, const char *title, const char *ylabel,
+                         const char *const *labels, const double *values, const char *const *marks, int n,
+                         char *err, size_t errlen)
 {
     if (!png_path || !labels || !values)
         return nnm_plot__fail(err, errlen, "bars: png_path, labels and values must not be NULL");

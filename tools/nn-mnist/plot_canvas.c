@@ -226,6 +226,22 @@ void nnm_plot__text(cairo_t *cr, const char *text, double x, double y, double ha
     cairo_new_path(cr); /* the move_to calls above stay in the path; the next stroke must not see them */
 }
 
+void nnm_plot__text_quad(cairo_t *cr, const char *text, double x, double y, double halign, double valign,
+                         double angle, double quad[4][2])
+{
+    double w = nnm_plot__text_width(cr, text), h = nnm_plot__text_height(cr, text);
+    double a = -angle * PLOT_PI / 180.0, c = cos(a), s = sin(a);
+    /* The same box nnm_plot__text() fills, in its rotated frame, taken back to canvas coordinates. */
+    const double corner[4][2] = {{-halign * w, -valign * h},
+                                 {(1.0 - halign) * w, -valign * h},
+                                 {(1.0 - halign) * w, (1.0 - valign) * h},
+                                 {-halign * w, (1.0 - valign) * h}};
+    for (int k = 0; k < 4; k++) {
+        quad[k][0] = x + c * corner[k][0] - s * corner[k][1];
+        quad[k][1] = y + s * corner[k][0] + c * corner[k][1];
+    }
+}
+
 void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double *w, double *h)
 {
     double tw = nnm_plot__text_width(cr, text), th = nnm_plot__text_height(cr, text);

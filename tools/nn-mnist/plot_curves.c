@@ -1,18 +1,22 @@
-/* Learning curves: one line per series against the epoch, legend outside the axes on the right. */
+/* Learning curves: one line per series against the epoch, legend outside the axes (right, or below
+ * when the series are many). */
 #include <math.h>
 #include <stdlib.h>
 
 #include "plot_internal.h"
 
+#define PLOT_PI       3.14159265358979323846
 #define PAD           12.0
 #define LINE_PX       NNM_PT(1.5) /* matplotlib's default line width */
 #define MARKER_R      2.5
 #define MARKERS_UP_TO 30   /* more points than this and markers would hide the line */
-#define ENTRY_H       22.5 /* legend row height */
+#define ENTRY_H       22.5 /* legend row height on the right, as the design */
+#define ENTRY_H_BELOW 20.0 /* and below the axes, where rows are many */
 #define HANDLE_W      30.0 /* legend line sample */
 #define LEGEND_PAD    12.0
 #define LEGEND_GAP    22.0 /* between the axes and the legend */
 #define MARGIN        0.05 /* matplotlib's axes margins, of the data range */
+#define EDGE          20.0 /* between the canvas edge and the legend */
 
 static void data_range(const double *const *ys, const int *lens, int nseries, double *lo, double *hi,
                        int *maxlen)
@@ -92,39 +96,120 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
         nnm_plot__shorten(series_names[s], NNM_LABEL_MAX, name, sizeof name);
         name_w = fmax(name_w, nnm_plot__text_width(cr, name));
     }
-    int fit = (int)floor((plot_h - 2 * 8.0) / ENTRY_H);
-    if (fit < 1) fit = 1;
-    out->legend_rows = nseries < fit ? nseries : fit;
-    int legend_cols = (nseries + out->legend_rows - 1) / out->legend_rows;
-    out->legend_col_w = HANDLE_W + name_w + 2 * LEGEND_PAD;
-    double legend_w = legend_cols * out->legend_col_w + LEGEND_PAD;
-    out->legend = (nnm_plot__rect){NNM_PLOT_CURVES_W - 20.0 - legend_w, top, legend_w,
-                                   out->legend_rows * ENTRY_H + 2 * 8.0};
-
     double tw = nnm_plot__ticks_width(cr, out->yticks, out->nyticks,
                                       nnm_plot__tick_decimals(out->yticks, out->nyticks));
     double left = 20.0 + ylabel_w + tw + NNM_TICK_LEN + NNM_PT(3.5);
-    out->plot = (nnm_plot__rect){left, top, out->legend.x - LEGEND_GAP - left, plot_h};
+    out->legend_col_w = HANDLE_W + name_w + 2 * LEGEND_PAD;
+    out->height = NNM_PLOT_CURVES_H;
+    out->xlabel_y = NNM_PLOT_CURVES_H - PAD;
+
+    double right_w = out->legend_col_w + LEGEND_PAD;
+    out->legend_below =
+        nseries * ENTRY_H + 2 * 8.0 > plot_h || right_w > NNM_CURVES_LEGEND_SHARE * NNM_PLOT_CURVES_W;
+    if (!out->legend_below) { /* the design: one column right of the axes, level with their top */
+        out->legend_entry_h = ENTRY_H;
+        out->legend_rows = nseries;
+        out->legend_cols = 1;
+        out->legend =
+            (nnm_plot__rect){NNM_PLOT_CURVES_W - EDGE - right_w, top, right_w, nseries * ENTRY_H + 2 * 8.0};
+        out->plot = (nnm_plot__rect){left, top, out->legend.x - LEGEND_GAP - left, plot_h};
+        return 0;
+    }
+    /* Below: as many columns as the width holds, then rows balanced over them. */
+    out->legend_entry_h = ENTRY_H_BELOW;
+    double avail = NNM_PLOT_CURVES_W - 2 * EDGE - LEGEND_PAD;
+    int cols = (int)floor(avail / out->legend_col_w);
+    if (cols < 1) cols = 1; /* names are at most NNM_LABEL_MAX bytes, so one column always fits */
+    if (cols > nseries) cols = nseries;
+    out->legend_rows = (nseries + cols - 1) / cols;
+    out->legend_cols = (nseries + out->legend_rows - 1) / out->legend_rows;
+    double lw = out->legend_cols * out->legend_col_w + LEGEND_PAD;
+    double lh = out->legend_rows * ENTRY_H_BELOW + 2 * 8.0;
+    out->plot = (nnm_plot__rect){left, top, NNM_PLOT_CURVES_W - 29.0 - left, plot_h};
+    double lx = out->plot.x + out->plot.w / 2 - lw / 2; /* centred under the axes, kept on the canvas */
+    lx = fmin(fmax(lx, EDGE), NNM_PLOT_CURVES_W - EDGE - lw);
+    out->legend = (nnm_plot__rect){lx, NNM_PLOT_CURVES_H - 2.0, lw, lh};
+    out->height = (int)ceil(out->legend.y + lh + EDGE);
     return 0;
 }
 
+nnm_plot__series_look nnm_plot__series_look_of(int s)
+{
+    if (s < 0) s = -s;
+    int style = (s / 10) % NNM_CURVES_STYLES;
+    return (nnm_plot__series_look){s % 10, style, style};
+}
+
+/* Dash patterns in pixels, after matplotlib's ("--", ":", "-." scaled by the line width) and then longer
+ * and looser ones; each differs from the others in its rhythm, not only its scale. */
+static const double dash_on_off[NNM_CURVES_STYLES][8] = {
+    {0},                                       /* solid */
+    {7.7, 3.3},                                /* dashed */
+    {2.1, 3.4},                                /* dotted */
+    {13.3, 3.3, 2.1, 3.3},                     /* dash-dot */
+    {18.0, 4.5},                               /* long dash */
+    {10.0, 3.0, 2.1, 3.0, 2.1, 3.0},           /* dash-dot-dot */
+    {2.1, 7.5},                                /* loose dots */
+    {6.0, 8.0},                                /* loose dashes */
+    {14.0, 3.0, 5.0, 3.0},                     /* long-short */
+    {10.0, 3.0, 2.1, 3.0, 2.1, 3.0, 2.1, 3.0}, /* dash-dot-dot-dot */
+};
+static const int dash_count[NNM_CURVES_STYLES] = {0, 2, 2, 4, 2, 6, 2, 2, 4, 8};
+
 static void series_style(cairo_t *cr, int s)
 {
+    nnm_plot__series_look look = nnm_plot__series_look_of(s);
     double rgb[3];
-    nnm_plot__palette_tab10(s, rgb);
+    nnm_plot__palette_tab10(look.colour, rgb);
     nnm_plot__set_rgb(cr, rgb);
     cairo_set_line_width(cr, LINE_PX);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-    /* Ten colours; past them, the dash tells series of the same colour apart. */
-    static const double dash[] = {6.0, 4.0};
-    cairo_set_dash(cr, dash, s >= 10 ? 2 : 0, 0.0);
+    /* Butt caps on dashed lines, as matplotlib's: round caps would lengthen the dashes into the gaps. */
+    cairo_set_line_cap(cr, look.dash ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
+    cairo_set_dash(cr, dash_on_off[look.dash], dash_count[look.dash], 0.0);
 }
 
-static void marker(cairo_t *cr, double x, double y)
+/* A regular polygon of k corners of radius r, the first at angle a0 (radians, 0 = right, y down). */
+static void polygon(cairo_t *cr, double x, double y, int k, double r, double a0)
 {
     cairo_new_sub_path(cr);
-    cairo_arc(cr, x, y, MARKER_R, 0.0, 2 * 3.14159265358979323846);
+    for (int i = 0; i < k; i++)
+        cairo_line_to(cr, x + r * cos(a0 + 2 * PLOT_PI * i / k), y + r * sin(a0 + 2 * PLOT_PI * i / k));
+    cairo_close_path(cr);
+}
+
+/* Marker shapes, as matplotlib's "o s ^ D v P X p * h", sized to about the same ink as the design's dot. */
+static void marker(cairo_t *cr, int shape, double x, double y)
+{
+    double r = MARKER_R + 0.8, up = -PLOT_PI / 2;
+    switch (shape) {
+    case 1: cairo_rectangle(cr, x - 0.85 * r, y - 0.85 * r, 1.7 * r, 1.7 * r); break;
+    case 2: polygon(cr, x, y + 0.2 * r, 3, 1.2 * r, up); break;
+    case 3: polygon(cr, x, y, 4, 1.15 * r, up); break;
+    case 4: polygon(cr, x, y - 0.2 * r, 3, 1.2 * r, -up); break;
+    case 5:   /* plus, filled */
+    case 6: { /* cross, filled: the plus turned by 45 degrees */
+        double t = 0.38 * r, a = shape == 6 ? PLOT_PI / 4 : 0.0, c = cos(a), sn = sin(a);
+        const double pts[12][2] = {{-t, -r}, {t, -r}, {t, -t}, {r, -t}, {r, t},   {t, t},
+                                   {t, r},   {-t, r}, {-t, t}, {-r, t}, {-r, -t}, {-t, -t}};
+        cairo_new_sub_path(cr);
+        for (int i = 0; i < 12; i++)
+            cairo_line_to(cr, x + c * pts[i][0] - sn * pts[i][1], y + sn * pts[i][0] + c * pts[i][1]);
+        cairo_close_path(cr);
+        break;
+    }
+    case 7: polygon(cr, x, y, 5, 1.1 * r, up); break;
+    case 8: /* five-pointed star */
+        cairo_new_sub_path(cr);
+        for (int i = 0; i < 10; i++) {
+            double rr = i % 2 ? 0.5 * r : 1.3 * r, a = up + PLOT_PI * i / 5;
+            cairo_line_to(cr, x + rr * cos(a), y + rr * sin(a));
+        }
+        cairo_close_path(cr);
+        break;
+    case 9: polygon(cr, x, y, 6, 1.05 * r, up); break;
+    default: cairo_new_sub_path(cr); cairo_arc(cr, x, y, MARKER_R, 0.0, 2 * PLOT_PI);
+    }
     cairo_fill(cr);
 }
 
@@ -149,9 +234,10 @@ static void draw_series(cairo_t *cr, const nnm_plot__curves_layout *L, const dou
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0.0);
     if (len > MARKERS_UP_TO) return;
+    int shape = nnm_plot__series_look_of(s).marker;
     for (int k = 0; k < len; k++)
         if (!isnan(y[k]))
-            marker(cr, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
+            marker(cr, shape, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
                    nnm_plot__map(y[k], L->ylo, L->yhi, p.y + p.h, p.y));
 }
 
@@ -203,13 +289,13 @@ static void draw_legend(cairo_t *cr, const nnm_plot__curves_layout *L, const cha
     nnm_plot__font(cr, NNM_TICK_PX, 0);
     for (int s = 0; s < nseries; s++) {
         int col = s / L->legend_rows, row = s % L->legend_rows;
-        double x = b.x + LEGEND_PAD + col * L->legend_col_w, y = b.y + 8.0 + (row + 0.5) * ENTRY_H;
+        double x = b.x + LEGEND_PAD + col * L->legend_col_w, y = b.y + 8.0 + (row + 0.5) * L->legend_entry_h;
         series_style(cr, s);
         cairo_move_to(cr, x, y);
         cairo_line_to(cr, x + HANDLE_W, y);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0.0);
-        if (lens[s] <= MARKERS_UP_TO) marker(cr, x + HANDLE_W / 2, y);
+        if (lens[s] <= MARKERS_UP_TO) marker(cr, nnm_plot__series_look_of(s).marker, x + HANDLE_W / 2, y);
         char name[NNM_LABEL_MAX + 8];
         nnm_plot__shorten(names[s], NNM_LABEL_MAX, name, sizeof name);
         nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
@@ -244,13 +330,15 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     nnm_plot__shorten(xlabel, NNM_TITLE_MAX, xbuf, sizeof xbuf);
     nnm_plot__shorten(ylabel, NNM_TITLE_MAX, ybuf, sizeof ybuf);
 
+    /* The layout needs a context to measure text, and tells the canvas height: measure on a small one. */
     nnm_plot__canvas c;
-    if (nnm_plot__canvas_open(&c, NNM_PLOT_CURVES_W, NNM_PLOT_CURVES_H, err, errlen) != 0) return -1;
+    if (nnm_plot__canvas_open(&c, 1, 1, err, errlen) != 0) return -1;
     nnm_plot__curves_layout L;
-    if (nnm_plot__curves_layout_compute(c.cr, tbuf, xbuf, ybuf, series_names, ys, lens, nseries, &L) != 0) {
-        nnm_plot__canvas_close(&c);
+    int rc = nnm_plot__curves_layout_compute(c.cr, tbuf, xbuf, ybuf, series_names, ys, lens, nseries, &L);
+    nnm_plot__canvas_close(&c);
+    if (rc != 0)
         return nnm_plot__fail(err, errlen, "curves: cannot lay out '%s': values out of range", png_path);
-    }
+    if (nnm_plot__canvas_open(&c, NNM_PLOT_CURVES_W, L.height, err, errlen) != 0) return -1;
     nnm_plot__rect p = L.plot;
     nnm_plot__hgrid(c.cr, p, L.ylo, L.yhi, L.yticks, L.nyticks);
     cairo_save(c.cr);
@@ -264,10 +352,10 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     if (xbuf[0]) {
         nnm_plot__font(c.cr, NNM_LABEL_PX, 0);
         nnm_plot__set_rgb(c.cr, nnm_plot__text_rgb);
-        nnm_plot__text(c.cr, xbuf, p.x + p.w / 2, NNM_PLOT_CURVES_H - PAD, 0.5, 1.0, 0.0);
+        nnm_plot__text(c.cr, xbuf, p.x + p.w / 2, L.xlabel_y, 0.5, 1.0, 0.0);
     }
     nnm_plot__title(c.cr, tbuf, p.x + p.w / 2, 18.0);
-    int rc = nnm_plot__canvas_save(&c, png_path, err, errlen);
+    rc = nnm_plot__canvas_save(&c, png_path, err, errlen);
     nnm_plot__canvas_close(&c);
     return rc;
 }

@@ -9,6 +9,7 @@
 #define CBAR_GAP     25.0 /* between the grid and the colour bar */
 #define CBAR_W       20.0
 #define COL_ANGLE    45.0 /* column labels too wide for their cell are rotated by this */
+#define COL_NUDGE    4.0  /* a slanted label's anchor right of its tick, so the text's middle meets it */
 #define ANNOT_MAX_PX NNM_PT(12.0)
 #define ANNOT_MIN_PX NNM_PT(5.0)
 #define HATCH_STEP   7.0
@@ -39,7 +40,10 @@ static void labels_extent(cairo_t *cr, const label_buf *lab, int n, double angle
     }
 }
 
-/* The colour range: the finite values' span, widened when it is a single value so that t = 0.5. */
+/* The colour range: the finite values' span. A single value is widened around itself so that it takes
+ * the middle colour, but never past 0 or 1 where the data stay within them: accuracies and other
+ * fractions keep a colour bar inside [0, 1], counts one that starts at 0 at the lowest. A single value on
+ * such a bound (an accuracy of exactly 1) is widened away from it and takes that end's colour. */
 static void value_range(const double *v, size_t n, double *lo, double *hi)
 {
     *lo = INFINITY;
@@ -52,10 +56,22 @@ static void value_range(const double *v, size_t n, double *lo, double *hi)
     if (*lo > *hi) {
         *lo = 0.0;
         *hi = 1.0;
-    } else if (*lo == *hi) {
-        double d = *lo != 0.0 ? fabs(*lo) * 0.05 : 0.5;
-        *lo -= d;
-        *hi += d;
+        return;
+    }
+    if (*lo < *hi) return;
+    double d = *lo != 0.0 ? fabs(*lo) * 0.05 : 0.5;
+    double room_below = *lo >= 0.0 ? *lo : INFINITY, room_above = *hi <= 1.0 ? 1.0 - *hi : INFINITY;
+    double both = fmin(d, fmin(room_below, room_above));
+    if (both > 0.0) {
+        *lo -= both;
+        *hi += both;
+    } else if (room_below == 0.0)
+        *hi += fmin(d, room_above);
+    else
+        *lo -= fmin(d, room_below);
+    if (!(*hi > *lo)) { /* a value so near zero that 5% of it vanishes */
+        *lo = fmin(*lo, 0.0);
+        *hi = *lo + 1.0;
     }
 }
 
@@ -132,6 +148,15 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
             cell_w * sin(COL_ANGLE * 3.14159265358979323846 / 180.0) >= 1.1 * ch_lab ? COL_ANGLE : 90.0;
         if (out->col_angle == 90.0) out->col_step = (int)ceil(1.1 * ch_lab / cell_w);
         labels_extent(cr, (const label_buf *)cl, cols, out->col_angle, &cw_lab, &ch_lab);
+    }
+    if (out->col_angle == COL_ANGLE) { /* a long first label slants down left, past short row labels */
+        double reach = 0.0;
+        for (int j = 0; j < cols; j++) {
+            double w, h;
+            nnm_plot__rotated_size(cr, cl[j], COL_ANGLE, &w, &h);
+            reach = fmax(reach, w - COL_NUDGE - (j + 0.5) * cell_w);
+        }
+        left = fmax(left, PAD + reach);
     }
     double bottom = out->height - PAD - ch_lab - NNM_TICK_LEN - NNM_PT(3.5);
     nnm_plot__font(cr, NNM_LABEL_PX, 0);
@@ -259,6 +284,42 @@ static void draw_cbar(cairo_t *cr, const nnm_plot__heatmap_layout *L, int cmap)
     }
 }
 
+/* Where row (axis 0) or column (axis 1) label i of n is drawn, as nnm_plot__text() arguments. */
+static void label_anchor(const nnm_plot__heatmap_layout *L, int axis, int i, int n, double *x, double *y,
+                         double *ha, double *va, double *angle)
+{
+    nnm_plot__rect g = L->grid;
+    if (axis == 0) {
+        *x = g.x - NNM_TICK_LEN - NNM_PT(3.5);
+        *y = g.y + g.h * (i + 0.5) / n;
+        *ha = 1.0, *va = 0.5, *angle = 0.0;
+        return;
+    }
+    *x = g.x + g.w * (i + 0.5) / n;
+    *y = g.y + g.h + NNM_TICK_LEN + NNM_PT(3.5);
+    *angle = L->col_angle;
+    if (L->col_angle == COL_ANGLE) {
+        *x += COL_NUDGE;
+        *ha = 1.0, *va = 0.0;
+    } else if (L->col_angle > 0.0)
+        *ha = 1.0, *va = 0.5;
+    else
+        *ha = 0.5, *va = 0.0;
+}
+
+int nnm_plot__heatmap_label_quad(cairo_t *cr, const nnm_plot__heatmap_layout *L, int axis, const char *label,
+                                 int i, int n, double quad[4][2])
+{
+    if (i % (axis == 0 ? L->row_step : L->col_step) != 0) return 0;
+    char lab[NNM_LABEL_MAX + 8];
+    nnm_plot__shorten(label, NNM_LABEL_MAX, lab, sizeof lab);
+    nnm_plot__font(cr, NNM_TICK_PX, 0);
+    double x, y, ha, va, angle;
+    label_anchor(L, axis, i, n, &x, &y, &ha, &va, &angle);
+    nnm_plot__text_quad(cr, lab, x, y, ha, va, angle, quad);
+    return 1;
+}
+
 static void draw_labels(cairo_t *cr, const nnm_plot__heatmap_layout *L, const char *const *row_labels,
                         int rows, const char *const *col_labels, int cols)
 {
@@ -281,18 +342,15 @@ static void draw_labels(cairo_t *cr, const nnm_plot__heatmap_layout *L, const ch
     char lab[NNM_LABEL_MAX + 8];
     for (int i = 0; i < rows; i += L->row_step) {
         nnm_plot__shorten(row_labels[i], NNM_LABEL_MAX, lab, sizeof lab);
-        nnm_plot__text(cr, lab, g.x - NNM_TICK_LEN - NNM_PT(3.5), g.y + g.h * (i + 0.5) / rows, 1.0, 0.5,
-                       0.0);
+        double x, y, ha, va, angle;
+        label_anchor(L, 0, i, rows, &x, &y, &ha, &va, &angle);
+        nnm_plot__text(cr, lab, x, y, ha, va, angle);
     }
     for (int j = 0; j < cols; j += L->col_step) {
         nnm_plot__shorten(col_labels[j], NNM_LABEL_MAX, lab, sizeof lab);
-        double x = g.x + g.w * (j + 0.5) / cols, y = ybot + NNM_TICK_LEN + NNM_PT(3.5);
-        if (L->col_angle == COL_ANGLE)
-            nnm_plot__text(cr, lab, x + 4.0, y, 1.0, 0.0, COL_ANGLE);
-        else if (L->col_angle > 0.0)
-            nnm_plot__text(cr, lab, x, y, 1.0, 0.5, 90.0);
-        else
-            nnm_plot__text(cr, lab, x, y, 0.5, 0.0, 0.0);
+        double x, y, ha, va, angle;
+        label_anchor(L, 1, j, cols, &x, &y, &ha, &va, &angle);
+        nnm_plot__text(cr, lab, x, y, ha, va, angle);
     }
 }
 
@@ -300,14 +358,15 @@ int nnm_plot_heatmap(const char *png_path, const char *title, const char *row_ax
                      const char *const *row_labels, int rows, const char *const *col_labels, int cols,
                      const double *values, const char *value_fmt, int colormap, char *err, size_t errlen)
 {
-    return nnm_plot_heatmap_marked(png_path, title, row_axis, col_axis, row_labels, rows, col_labels, cols, values,
-                                   NULL, value_fmt, colormap, err, errlen);
+    return nnm_plot_heatmap_marked(png_path, title, row_axis, col_axis, row_labels, rows, col_labels, cols,
+                                   values, NULL, value_fmt, colormap, err, errlen);
 }
 
-int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
-                            const char *const *row_labels, int rows, const char *const *col_labels, int cols,
-                            const double *values, const char *const *marks, const char *value_fmt, int colormap,
-                            char *err, size_t errlen)
+int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char *row_axis,
+                            const char *col_axis, const char *const *row_labels, int rows,
+                            const char *const *col_labels, int cols, const double *values,
+                            const char *const *marks, const char *value_fmt, int colormap, char *err,
+                            size_t errlen)
 {
     if (!png_path || !row_labels || !col_labels || !values)
         return nnm_plot__fail(err, errlen, "heatmap: png_path, labels and values must not be NULL");

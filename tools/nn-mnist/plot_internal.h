@@ -67,6 +67,10 @@ void nnm_plot__text(cairo_t *cr, const char *text, double x, double y, double ha
 /* Copy text into out (cap bytes) as valid UTF-8 without control characters other than '\n', cut at
  * max_bytes on a character boundary with "..." appended. NULL gives "". */
 void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap);
+/* The corners of the box nnm_plot__text() would fill with these arguments, in canvas pixels, clockwise
+ * from the text's top left: what tests compare to find labels that overlap or leave the canvas. */
+void nnm_plot__text_quad(cairo_t *cr, const char *text, double x, double y, double halign, double valign,
+                         double angle, double quad[4][2]);
 /* Size of the box text takes once rotated by angle degrees. */
 void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double *w, double *h);
 
@@ -84,20 +88,34 @@ void nnm_plot__left_axis(cairo_t *cr, nnm_plot__rect plot, double lo, double hi,
 void nnm_plot__bottom_spine(cairo_t *cr, nnm_plot__rect plot);
 double nnm_plot__map(double v, double lo, double hi, double p0, double p1);
 
-/* Bars: the plot area and y range nnm_plot_bars() uses for these inputs. */
-#define NNM_BARS_MAX_TICKS 12
+/* Bars: the plot area and y range nnm_plot_bars() uses for these inputs, and how the x labels and the
+ * value annotations are set so that none overlaps another at any number of bars. */
+#define NNM_BARS_MAX_TICKS    12
+#define NNM_BARS_LABEL_MIN_PX NNM_PT(8.0) /* x labels shrink to this before they are thinned */
+#define NNM_BARS_ANNOT_MIN_PX NNM_PT(6.5) /* narrower bars than this size allows get no annotations */
 typedef struct nnm_plot__bars_layout {
     nnm_plot__rect plot;
     double lo, hi;                    /* y range of the axes */
     double ticks[NNM_BARS_MAX_TICKS]; /* y ticks */
     int nticks;
     double label_angle; /* x labels: 0, 30 or 90 degrees */
+    double label_px;    /* x label font size */
+    int label_step;     /* bars 0, step, 2 step, ... are labelled and ticked */
+    int label_bytes;    /* labels are shortened to this many bytes, so the bottom margin stays bounded */
+    int label_one_line; /* rotated labels are drawn on one line, their lines joined by '/' */
     double annot_angle; /* value annotations: 0 or 90 degrees */
+    double annot_px;    /* annotation font size; 0 when bars are too narrow for readable values */
     double ylabel_x;    /* left edge of the rotated y label */
 } nnm_plot__bars_layout;
 int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
                                   const char *const *labels, const double *values, int n,
                                   nnm_plot__bars_layout *out);
+/* The text drawn for a label under layout L (shortened, and on one line when rotated). */
+void nnm_plot__bars_label_text(const nnm_plot__bars_layout *L, const char *label, char *out, size_t cap);
+/* Select the label font and put into quad the box of bar i's label as drawn (nnm_plot__text_quad());
+ * returns 1, or 0 when the label is thinned out and not drawn (quad is then untouched). */
+int nnm_plot__bars_label_quad(cairo_t *cr, const nnm_plot__bars_layout *L, const char *label, int i, int n,
+                              double quad[4][2]);
 
 /* Heatmap: the canvas size, the cell grid, the colour bar and the colour range. */
 #define NNM_CBAR_MAX_TICKS 8
@@ -117,23 +135,48 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
                                      const char *col_axis, const char *const *row_labels, int rows,
                                      const char *const *col_labels, int cols, const double *values,
                                      const char *value_fmt, nnm_plot__heatmap_layout *out);
+/* Select the label font and put into quad the box of row (axis 0) or column (axis 1) label i of n as
+ * drawn; returns 1, or 0 when the label is thinned out and not drawn. */
+int nnm_plot__heatmap_label_quad(cairo_t *cr, const nnm_plot__heatmap_layout *L, int axis, const char *label,
+                                 int i, int n, double quad[4][2]);
 /* Format v with a format nnm_plot__check_value_fmt() accepted. */
 int nnm_plot__check_value_fmt(const char *fmt);
 void nnm_plot__format_value(char *out, size_t cap, const char *fmt, double v);
 
-/* Curves: the plot area, the x and y ranges and the legend box. */
-#define NNM_CURVES_MAX_TICKS 12
+/* Curves: the canvas height, the plot area, the x and y ranges and the legend box. The legend sits right
+ * of the axes while it fits there in one column of at most NNM_CURVES_LEGEND_SHARE of the width; beyond
+ * that it goes below the x label in columns, and the canvas grows by its height (as matplotlib's
+ * bbox_inches="tight" would), so the axes never give up their width to it. */
+#define NNM_CURVES_MAX_TICKS    12
+#define NNM_CURVES_LEGEND_SHARE 0.3
 typedef struct nnm_plot__curves_layout {
+    int height; /* canvas height: NNM_PLOT_CURVES_H, more with the legend below */
     nnm_plot__rect plot;
     nnm_plot__rect legend;
     double xlo, xhi, ylo, yhi;
     double xticks[NNM_CURVES_MAX_TICKS], yticks[NNM_CURVES_MAX_TICKS];
     int nxticks, nyticks;
+    int legend_below;
     int legend_rows; /* entries per legend column */
+    int legend_cols;
     double legend_col_w;
+    double legend_entry_h;
+    double xlabel_y; /* bottom of the x label */
 } nnm_plot__curves_layout;
 int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
                                     const char *const *series_names, const double *const *ys, const int *lens,
                                     int nseries, nnm_plot__curves_layout *out);
+
+/* How series s is drawn: a tab10 colour (s mod 10), and a style (s / 10: 0 is the design's solid line
+ * with dot markers) that sets both the dash pattern and the marker shape, so that series stay apart by
+ * colour and dash when there are too many points for markers. NNM_CURVES_STYLES x 10 pairs are distinct,
+ * which covers NNM_PLOT_MAX_SERIES. */
+#define NNM_CURVES_STYLES 10
+typedef struct nnm_plot__series_look {
+    int colour; /* index into tab10 */
+    int dash;   /* 0 solid .. NNM_CURVES_STYLES - 1 */
+    int marker; /* 0 dot .. NNM_CURVES_STYLES - 1 */
+} nnm_plot__series_look;
+nnm_plot__series_look nnm_plot__series_look_of(int s);
 
 #endif /* NNM_PLOT_INTERNAL_H */
