@@ -15,8 +15,17 @@ packages=(
   # `pkg-config --static --libs nn` names -lgfortran (from openblas.pc), whose .so lives here
   libgfortran-12-dev
   libcairo2-dev fonts-dejavu-core fontconfig
+  # nn-mnist predict: PNG, JPEG and JSON
+  libpng-dev libjpeg62-turbo-dev libjson-c-dev
+  # bench/digits renders digits of other "writers" than MNIST's: handwriting-like fonts
+  fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting fonts-breip fonts-femkeklaver
   # tests: cmocka, and python3 to serve files over HTTP in the download tests
   libcmocka-dev python3
+  # nn-mnist(1): help2man makes the man page from nn-mnist's --help at build time (skipped without
+  # it); man-db (with groff) reads it, and the tests render it
+  help2man man-db
+  # tests: nn-mnist's progress in a terminal of 40, 80 and 200 columns (tests/tool/test_progress_pty.py)
+  tmux
   # optional: MPI grids in nn-mnist (openmpi-bin brings mpirun and its ssh client)
   libopenmpi-dev openmpi-bin
   # optional: libFuzzer targets need clang and its sanitizer runtimes

@@ -184,6 +184,79 @@ static void test_augment__same_seed_same_batch(void **state)
     free(c);
 }
 
+/* A one-pixel vertical bar, 12 rows tall, in the middle. */
+static void bar(float *img)
+{
+    memset(img, 0, N * sizeof *img);
+    for (int y = 8; y < 20; y++) img[y * C + 14] = 1.0f;
+}
+
+/* --augment=handwriting: deterministic, the input untouched, values in 0..1, the centre of mass within
+ * the shift of the centre (scale, slant, rotation and stroke keep it near), slant and stroke width
+ * varied across a batch, and thinning never taking more than half the ink. */
+static void test_augment__handwriting(void **state)
+{
+    (void)state;
+    enum { B = 400 };
+    float *in = malloc(B * N * sizeof *in), *a = malloc(B * N * sizeof *a), *b = malloc(B * N * sizeof *b);
+    float scratch[N];
+    assert_non_null(in);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (int k = 0; k < B; k++) blob(in + k * N, 13.5, 13.5);
+    for (int k = 0; k < B; k += 2) bar(in + k * N);
+    float *copy = malloc(B * N * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, in, B * N * sizeof *in);
+    nn_rng *r1 = NULL, *r2 = NULL;
+    assert_int_equal(nn_rng_create(&r1, 7), NN_OK);
+    assert_int_equal(nn_rng_create(&r2, 7), NN_OK);
+    nnm_augment_batch_handwriting(a, in, B, R, C, scratch, r1);
+    nnm_augment_batch_handwriting(b, in, B, R, C, scratch, r2);
+    assert_memory_equal(a, b, B * N * sizeof *a);
+    assert_memory_equal(in, copy, B * N * sizeof *in);
+    int thicker = 0, thinner = 0, slanted_left = 0, slanted_right = 0;
+    for (int k = 0; k < B; k++) {
+        const float *o = a + k * N;
+        double cx, cy, m, cx0, cy0, m0;
+        for (int i = 0; i < N; i++) assert_true(o[i] >= 0.0f && o[i] <= 1.0f);
+        centre_of_mass(o, &cx, &cy, &m);
+        centre_of_mass(in + k * N, &cx0, &cy0, &m0);
+        assert_true(fabs(cx - 13.5) <= NNM_AUGMENT_SHIFT + 1.0 && fabs(cy - 13.5) <= NNM_AUGMENT_SHIFT + 1.0);
+        assert_true(m >= 0.5 * 0.8 * m0); /* scale 0.9 squared and at most half lost to thinning */
+        if (m > 1.6 * m0) thicker++;
+        if (m < 0.75 * m0) thinner++;
+        if (k % 2 == 0) {
+            /* The bar's slope: its top row's column against its bottom row's, rotation included. */
+            double top = 0, bottom = 0, wt = 0, wb = 0;
+            for (int y = 0; y < R; y++)
+                for (int x = 0; x < C; x++) {
+                    double v = o[y * C + x];
+                    if (y < (int)cy) top += v * x, wt += v;
+                    else bottom += v * x, wb += v;
+                }
+            double lean = top / wt - bottom / wb;
+            if (lean > 1.0) slanted_right++;
+            if (lean < -1.0) slanted_left++;
+        }
+    }
+    /* One in four thickened; thinning often gives back the original on a one-pixel bar, not on blobs. */
+    assert_true(thicker > B / 8 && thinner > B / 16);
+    /* The halves' centres are 6 rows apart: a slant of 0.3 leans them 1.8 pixels, a 10-degree turn 1.1
+     * more. Of the B / 2 bars about half lean past 1 pixel (95 of 200 at this seed); rotation alone
+     * would lean 1 in 20. */
+    assert_true(slanted_left > B / 20 && slanted_right > B / 20);
+    assert_int_equal(nnm_augment_parse(NULL), NNM_AUGMENT_LIGHT);
+    assert_int_equal(nnm_augment_parse("handwriting"), NNM_AUGMENT_HANDWRITING);
+    assert_int_equal(nnm_augment_parse("heavy"), -1);
+    nn_rng_free(r1);
+    nn_rng_free(r2);
+    free(in);
+    free(a);
+    free(b);
+    free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_augment__quarter_turn_is_counter_clockwise),
         cmocka_unit_test(test_augment__small_rotation_turns_centre_of_mass),
         cmocka_unit_test(test_augment__same_seed_same_batch),
+        cmocka_unit_test(test_augment__handwriting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -459,11 +459,69 @@ static void test_fetch__server_down_gives_clear_error(void **state)
     expect_text(err, "NN_DATA_DIR");
     assert_int_equal(count_entries(target), 0);
 
-    /* A failed first download into ./data/mnist leaves no empty folder behind. */
+    /* A failed first download into ./data/mnist leaves no empty folder behind, ./data included
+     * (docs/study.md: it leaves nothing). */
     req.data_dir = NULL;
     assert_int_equal(nnm_find_dataset(&req, &p, err, sizeof err), -1);
     expect_text(err, "./data/mnist");
     assert_int_equal(access("data/mnist", F_OK), -1);
+    assert_int_equal(access("data", F_OK), -1);
+    assert_int_equal(count_entries("."), 0);
+
+    /* Likewise every folder it made on the way to --data-dir, and only those. */
+    char nested[PATH_MAX], made[PATH_MAX];
+    const char *base = fresh_dir("dl-down-nested");
+    snprintf(nested, sizeof nested, "%s/new/deeper/mnist", base);
+    snprintf(made, sizeof made, "%s/new", base);
+    req.data_dir = nested;
+    assert_int_equal(nnm_find_dataset(&req, &p, err, sizeof err), -1);
+    assert_int_equal(access(made, F_OK), -1);
+    assert_int_equal(count_entries(base), 0);
+
+    /* A folder that was there stays, with what it holds; the ones made under it go. */
+    char keep[PATH_MAX + 16], deeper[PATH_MAX + 16];
+    make_dir(made);
+    snprintf(keep, sizeof keep, "%s/keep.txt", made);
+    snprintf(deeper, sizeof deeper, "%s/deeper", made);
+    write_file(keep, "x", 1);
+    assert_int_equal(nnm_find_dataset(&req, &p, err, sizeof err), -1);
+    assert_int_equal(access(keep, F_OK), 0);
+    assert_int_equal(access(deeper, F_OK), -1);
+}
+
+/* eval's request: only the two test files are looked for and downloaded. */
+static void test_fetch__test_only_finds_and_downloads_the_test_files(void **state)
+{
+    (void)state;
+    need_server();
+    char mirror[256], err[2048], path[PATH_MAX + 64];
+    const char *dir = fresh_dir("test-only");
+    for (int i = NNM_TEST_IMAGES; i <= NNM_TEST_LABELS; i++) {
+        snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]);
+        write_file(path, "x", 1);
+    }
+    nnm_data_request req = request(dir, NULL);
+    req.allow_download = 0;
+    nnm_dataset_paths p;
+    assert_int_equal(nnm_find_dataset(&req, &p, err, sizeof err), -1); /* a grid needs all four */
+    expect_text(err, "has 2 of the 4 files");
+    req.test_only = 1;
+    if (nnm_find_dataset(&req, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_string_equal(p.dir, dir);
+    assert_string_equal(p.train_images, "");
+    assert_string_equal(p.train_labels, "");
+    snprintf(path, sizeof path, "%s/%s.gz", dir, names[NNM_TEST_LABELS]);
+    assert_string_equal(p.test_labels, path);
+
+    /* Into an empty folder: the two test files, not the 47 MB of training files. */
+    url(mirror, sizeof mirror, "good");
+    req = request(fresh_dir("test-only-dl"), mirror);
+    req.test_only = 1;
+    if (nnm_find_dataset(&req, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.downloaded, 2);
+    assert_int_equal(count_entries(req.data_dir), 2);
+    snprintf(path, sizeof path, "%s/%s.gz", req.data_dir, names[NNM_TEST_IMAGES]);
+    assert_string_equal(p.test_images, path);
 }
 
 static void test_fetch__environment_mirror_is_the_only_one(void **state)
@@ -762,6 +820,7 @@ int main(void)
         T(test_fetch__wrong_checksum_refused_and_nothing_left),
         T(test_fetch__404_mirror_then_good_mirror),
         T(test_fetch__server_down_gives_clear_error),
+        T(test_fetch__test_only_finds_and_downloads_the_test_files),
         T(test_fetch__environment_mirror_is_the_only_one),
         T(test_fetch__default_target_is_data_folder_in_working_dir),
         T(test_fetch__search_order),

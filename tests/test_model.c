@@ -459,6 +459,42 @@ static void test_model__nonfinite_inputs_and_targets_refused_state_unchanged(voi
     nn_rng_free(rng);
 }
 
+/* The sparse kernels apply a ReLU while the tile is in registers (sparse_tile.h): the hidden
+ * layer's output, negative pre-activations and all, matches the dense path's, in full tiles and the
+ * narrower last one. */
+static void test_model__sparse_relu_matches_dense_path(void **s)
+{
+    (void)s;
+    enum { B = 7, IN = 48, H = 70, C = 3 };
+    nn_rng *rng;
+    nn_rng_create(&rng, 22);
+    float xd[B * IN];
+    for (int i = 0; i < B * IN; i++) xd[i] = nn_rng_below(rng, 5) == 0 ? nn_rng_uniform(rng) : 0.0f;
+    int64_t hidden[1] = {H};
+    nn_optimizer *opt;
+    assert_int_equal(nn_optimizer_create_sgd(&opt, NULL), NN_OK);
+    nn_model *m = make_mlp(IN, hidden, 1, C, nn_activation_make(NN_ACT_RELU), opt, 6);
+    float od[B * C], ref_h[B * H], ref_o[B * C];
+    int64_t xs[2] = {B, IN}, os[2] = {B, C}, hs[2] = {B, H};
+    nn_tensor x, out, th, to;
+    nn_tensor_view(&x, xd, 2, xs);
+    nn_tensor_view(&out, od, 2, os);
+    nn_tensor_view(&th, ref_h, 2, hs);
+    nn_tensor_view(&to, ref_o, 2, os);
+    assert_int_equal(nn_model_forward(m, &out, &x), NN_OK);
+    nn_layer_info l0 = NN_LAYER_INFO_INIT, l1 = NN_LAYER_INFO_INIT;
+    assert_int_equal(nn_model_layer_info(m, 0, &l0), NN_OK);
+    assert_int_equal(nn_model_layer_info(m, 1, &l1), NN_OK);
+    assert_int_equal(nn_dense_forward(&th, NULL, &x, &l0.weights, &l0.bias, l0.activation), NN_OK);
+    int zeros = 0;
+    for (int i = 0; i < B * H; i++) zeros += ref_h[i] == 0.0f;
+    assert_true(zeros > 0 && zeros < B * H); /* both sides of the ReLU are exercised */
+    assert_int_equal(nn_dense_forward(&to, NULL, &th, &l1.weights, &l1.bias, l1.activation), NN_OK);
+    assert_true(tu_max_abs_diff(od, ref_o, B * C) < 1e-5);
+    nn_model_free(m);
+    nn_rng_free(rng);
+}
+
 /* An infinite input behind relu units it drives to -inf gives outputs of 0, a finite loss, and NaN
  * (inf * 0) in the first layer's weight gradient: the loss alone does not catch it. Both first-layer
  * paths: dense inputs (BLAS) and mostly-zero ones (the sparse kernels). */
@@ -527,6 +563,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model__train_step_gradient_matches_finite_differences),
         cmocka_unit_test(test_model__sparse_inputs_match_dense_path_and_gradients),
+        cmocka_unit_test(test_model__sparse_relu_matches_dense_path),
         cmocka_unit_test(test_model__learns_xor),
         cmocka_unit_test(test_model__learns_two_spirals),
         cmocka_unit_test(test_model__same_seed_gives_bit_identical_weights),

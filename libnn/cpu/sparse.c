@@ -1,24 +1,12 @@
 /* The first layer on sparse inputs: products that skip the zero pixels.
  *
- * Both kernels keep a block of 64 outputs in registers while they run over the non-zero inputs that
- * feed it, so each output is loaded and stored once rather than once per non-zero. The weight
+ * Both kernels (sparse_tile.h) keep a tile of 32 or 64 outputs in registers while they run over the
+ * non-zero inputs that feed it, so each output is loaded and stored once rather than once per non-zero. The weight
  * gradient runs column by column of x (each input's non-zero rows), which is what makes that
  * possible for it: the backward pass turns the row lists into column lists first. */
 #include <string.h>
 
 #include "compute.h"
-
-enum { TILE = 64 };
-
-/* Four 16-float vectors hold a tile of 64 outputs. GCC and clang lower the vector type to what the
- * target has (one AVX-512 register, two AVX ones or four SSE ones each). */
-typedef float vec16 __attribute__((vector_size(64)));
-
-/* Unaligned moves; vectors go through pointers, since passing 64-byte vectors by value has no
- * stable ABI across targets. */
-#define LOAD16(v, p) memcpy(&(v), (p), sizeof(vec16))
-#define STORE16(p, v) memcpy((p), &(v), sizeof(vec16))
-
 
 NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
@@ -84,83 +72,158 @@ NN_HOT static void columns(nn__sparse_rows *s)
     s->has_columns = 1;
 }
 
-/* dst[0..TILE) = init + sum over p of val[p] * base[off[p] * stride + 0..TILE), in registers. */
-static inline void tile_sum(float *dst, const float *init, const float *base, int64_t stride, const int32_t *off,
-                            const float *val, int32_t n)
-{
-    vec16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-    if (init) {
-        LOAD16(a0, init);
-        LOAD16(a1, init + 16);
-        LOAD16(a2, init + 32);
-        LOAD16(a3, init + 48);
-    }
-    for (int32_t p = 0; p < n; p++) {
-        const float *src = base + (int64_t)off[p] * stride;
-        float v = val[p];
-        vec16 w0, w1, w2, w3;
-        LOAD16(w0, src);
-        LOAD16(w1, src + 16);
-        LOAD16(w2, src + 32);
-        LOAD16(w3, src + 48);
-        a0 += v * w0;
-        a1 += v * w1;
-        a2 += v * w2;
-        a3 += v * w3;
-    }
-    STORE16(dst, a0);
-    STORE16(dst + 16, a1);
-    STORE16(dst + 32, a2);
-    STORE16(dst + 48, a3);
-}
-
-/* The same for a last tile narrower than TILE. */
-static void tile_sum_tail(float *dst, const float *init, const float *base, int64_t stride, const int32_t *off,
-                          const float *val, int32_t n, int64_t width)
+/* The same as the kernels' tile_sum for a last tile narrower than theirs, one output at a time. */
+static void tile_sum_tail(float *dst, float *relu_dst, const float *init, const float *base, int64_t stride,
+                          const int32_t *off, const float *val, int32_t n, int64_t width)
 {
     for (int64_t j = 0; j < width; j++) dst[j] = init ? init[j] : 0.0f;
     for (int32_t p = 0; p < n; p++)
         for (int64_t j = 0; j < width; j++) dst[j] += val[p] * base[(int64_t)off[p] * stride + j];
+    if (relu_dst)
+        for (int64_t j = 0; j < width; j++) relu_dst[j] = dst[j] < 0.0f ? 0.0f : dst[j];
 }
 
-NN_HOT static void forward(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, float *pre)
+/* The kernels at each register width: 4 floats (SSE2, NEON: the baseline), and on x86-64 with GCC
+ * also 8 (AVX2) and 16 (AVX-512), picked at run time. Not target_clones: a clone compiles one source
+ * for every target, and one vector width cannot suit them all (see sparse_tile.h). */
+#define KATTR
+#define KLANES 4
+#define KACC 8
+#define KNAME(name) name##_4
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
+#define KVEC vec4
+#include "sparse_tile.h"
+#undef KATTR
+#undef KLANES
+#undef KACC
+#undef KNAME
+#undef KVEC
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(NN_NO_CLONES)
+#define WIDE_KERNELS 1
+#include <immintrin.h>
+typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+
+#define KATTR __attribute__((target("arch=x86-64-v3")))
+#define KLANES 8
+#define KACC 8
+#define KNAME(name) name##_8
+#define KVEC vec8
+#include "sparse_tile.h"
+#undef KATTR
+#undef KLANES
+#undef KACC
+#undef KNAME
+#undef KVEC
+
+#define KATTR __attribute__((target("arch=x86-64-v4")))
+#define KLANES 16
+#define KACC 4
+#define KNAME(name) name##_16
+#define KVEC vec16
+#include "sparse_tile.h"
+#undef KATTR
+#undef KLANES
+#undef KACC
+#undef KNAME
+#undef KVEC
+#endif
+
+/* The widest vectors this processor runs (16, 8 or 4 floats). */
+static int lanes(void)
 {
-    for (int64_t r = 0; r < x->rows; r++) {
-        int32_t first = x->start[r], n = x->start[r + 1] - first;
-        int64_t j0 = 0;
-        for (; j0 + TILE <= out; j0 += TILE)
-            tile_sum(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n);
-        if (j0 < out) tile_sum_tail(pre + r * out + j0, b + j0, w + j0, out, x->index + first, x->value + first, n, out - j0);
+#ifdef WIDE_KERNELS
+    if (__builtin_cpu_supports("x86-64-v4")) return 16;
+    if (__builtin_cpu_supports("x86-64-v3")) return 8;
+#endif
+    return 4;
+}
+
+static void forward(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, float *pre, float *relu_y)
+{
+    switch (lanes()) {
+#ifdef WIDE_KERNELS
+    case 16: forward_16(x, out, w, b, pre, relu_y); return;
+    case 8: forward_8(x, out, w, b, pre, relu_y); return;
+#endif
+    default: forward_4(x, out, w, b, pre, relu_y); return;
     }
 }
 
-NN_HOT static void weight_grad(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+static void weight_grad(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
 {
-    for (int64_t k = 0; k < x->cols; k++) {
-        int32_t first = x->col_start[k], n = x->col_start[k + 1] - first;
-        float *row = dw + k * out;
-        if (n == 0) {
-            memset(row, 0, (size_t)out * sizeof(float));
-            continue;
-        }
-        int64_t j0 = 0;
-        for (; j0 + TILE <= out; j0 += TILE)
-            tile_sum(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n);
-        if (j0 < out) tile_sum_tail(row + j0, NULL, dpre + j0, out, x->col_row + first, x->col_value + first, n, out - j0);
+    switch (lanes()) {
+#ifdef WIDE_KERNELS
+    case 16: weight_grad_16(x, out, dpre, dw); return;
+    case 8: weight_grad_8(x, out, dpre, dw); return;
+#endif
+    default: weight_grad_4(x, out, dpre, dw); return;
     }
 }
 
 /* The cloned kernels stay static: GCC exports the clones and resolvers of non-static functions even
  * under -fvisibility=hidden, which would leak them from libnn.so. */
+#ifdef WIDE_KERNELS
+/* compress() with AVX2: one compare and one movemask per 8 pixels, then a store per non-zero only
+ * (found by counting trailing zeros of the mask), where compress() writes every pixel of a block
+ * that holds one. The same entries in the same order; != is unordered, as C's (NaN is kept, -0 not). */
+__attribute__((target("arch=x86-64-v3"))) static int compress_avx2(nn__sparse_rows *s, const float *x, int64_t batch,
+                                                                 int64_t cols)
+{
+    int32_t *restrict index = s->index, *restrict start = s->start;
+    float *restrict value = s->value;
+    int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
+    const __m256 zero = _mm256_setzero_ps();
+    s->rows = batch;
+    s->cols = cols;
+    s->has_columns = 0;
+    start[0] = 0;
+    for (int64_t r = 0; r < batch; r++) {
+        const float *restrict row = x + r * cols;
+        int64_t k = 0;
+        for (; k + 16 <= cols; k += 16) {
+            unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + k), zero, _CMP_NEQ_UQ)) |
+                         (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + k + 8), zero, _CMP_NEQ_UQ))
+                             << 8;
+            while (m) {
+                int j = __builtin_ctz(m);
+                index[nnz] = (int32_t)(k + j);
+                value[nnz] = row[k + j];
+                nnz++;
+                m &= m - 1;
+            }
+        }
+        for (; k < cols; k++) {
+            float v = row[k];
+            index[nnz] = (int32_t)k;
+            value[nnz] = v;
+            nnz += v != 0.0f;
+        }
+        start[r + 1] = (int32_t)nnz;
+        if (nnz > limit) return 0;
+    }
+    return 1;
+}
+#endif
+
 int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
+#ifdef WIDE_KERNELS
+    if (lanes() >= 8) return compress_avx2(s, x, batch, cols);
+#endif
     return compress(s, x, batch, cols);
 }
 
 void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, nn_activation act,
                               float *pre, float *y)
 {
-    forward(x, out, w, b, pre);
+    /* ReLU is applied while the tile is still in registers; other activations in a pass of their own. */
+    if (act.kind == NN_ACT_RELU && y != pre) {
+        forward(x, out, w, b, pre, y);
+        return;
+    }
+    forward(x, out, w, b, pre, NULL);
     if (act.kind != NN_ACT_LINEAR || y != pre) nn__act_forward(act, y, pre, (size_t)(x->rows * out));
 }
 

@@ -28,6 +28,25 @@ unset PKG_CONFIG_LIBDIR
 modversion=$(pkg-config --modversion nn)
 [ "$modversion" = "$version" ] || fail "pkg-config --modversion nn says $modversion, the project is $version"
 
+# No made-up URL (issue 15): libnn has no public home yet, so nn.pc has no URL line rather than a fake one.
+url=$(sed -n 's/^URL: *//p' "${pcs[0]}")
+case $url in *example.* | *.invalid | *.invalid/*) fail "nn.pc has a made-up URL: $url" ;; esac
+
+# nn-mnist's man page (when help2man was there to make it) and bash completion, where man and
+# bash-completion look for them under the prefix.
+if [ -n "$(find "$dest" -path '*/bin/nn-mnist')" ]; then
+  [ -n "$(find "$dest" -path '*/bash-completion/completions/nn-mnist')" ] || fail "nn-mnist's bash completion not installed"
+  man1=$(find "$dest" -path '*/man/man1/nn-mnist.1' -printf '%h\n')
+  if command -v help2man > /dev/null; then
+    [ -n "$man1" ] || fail "help2man is installed but nn-mnist.1 was not"
+    if command -v man > /dev/null; then
+      page=$(MANPATH=$(dirname "$man1") MANWIDTH=100 man nn-mnist 2> "$tmp/man.err") ||
+        fail "man nn-mnist: $(cat "$tmp/man.err")"
+      grep -q '^NN-MNIST GRID' <<< "$page" || fail "man nn-mnist has no section for grid"
+    fi
+  fi
+fi
+
 # Headers: every public one installed, the private one not.
 # pkgconf puts the sysroot in front of variables, freedesktop pkg-config does not.
 incdir=$(pkg-config --variable=includedir nn)

@@ -146,7 +146,8 @@ def compare_grids(check, ref_out, ref_models, out, models, label, runs=DEFAULT_R
         got_models = listing(models)
         extra_models = sorted(got_models - want_models)
         check(not extra_models, f"{label}: nothing else in the models folder (extra: {extra_models})")
-        want_out = REPORT_FILES | {os.path.join("runs", r + ".rec") for r in runs} | {".nn-mnist.lock"}
+        # plan.txt: the grid's runs, which `report` shows (issue 15).
+        want_out = REPORT_FILES | {os.path.join("runs", r + ".rec") for r in runs} | {".nn-mnist.lock", "plan.txt"}
         got_out = {p for p in listing(out)
                    if not os.path.abspath(os.path.join(out, p)).startswith(os.path.abspath(models) + os.sep)}
         extra_out = sorted(got_out - want_out)

@@ -276,7 +276,7 @@ def main():
             (["--hidden", "12,x"], "--hidden"),
             (["--lr", "-1"], "--lr"),
             (["--dataset", "cifar"], "fashion-mnist"),
-            (["--frobnicate"], "unknown option"),
+            (["--frobnicate"], "unrecognized option '--frobnicate'"),
             # issue 10, item 9: a rate that rounds to float 0 once became the default rate silently;
             # empty folder names became "/runs"; 4.3e9 parameters got as far as loading the data.
             (["--lr", "1e-50"], "--lr"),

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""`nn-mnist grid` under mpirun (issue 6), on a synthetic dataset, 3 ranks on this one host.
+"""`nn-mnist-mpi grid` under mpirun (issue 6), on a synthetic dataset, 3 ranks on this one host.
+
+0. MPI is a program of its own (issue 15): nn-mnist does not link libmpi (so it starts where no MPI
+   is installed) and, started by mpirun as several processes, refuses and names nn-mnist-mpi, which
+   does link libmpi. Checked in every build, with MPI or without.
 
 1. A shared output folder: results.csv, every model and every record equal a single-process grid.
 2. Folders that are not shared, simulated with a working folder per rank (MPMD, relative paths):
@@ -12,8 +16,9 @@
 4. SIGKILL of every process of the job at random moments (a crashed node), reruns, then the same
    bytes as the single-process grid.
 
-Exit 77 (skipped) when mpirun is missing or the binary was built without MPI.
-Usage: test_mpi.py NN_MNIST_BINARY [mpi|no-mpi]   (NN_TEST_SEED=N picks other kill moments [6])"""
+Items 1-4 are skipped when mpirun is missing or the build has no MPI (no nn-mnist-mpi).
+Usage: test_mpi.py NN_MNIST NN_MNIST_MPI|no-mpi   (NN_TEST_SEED=N picks other kill moments [6])
+The single-process reference grids are nn-mnist's, the distributed ones nn-mnist-mpi's."""
 import os
 import random
 import re
@@ -29,6 +34,7 @@ import gridfiles as gf  # noqa: E402
 import idxgen  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
+MPI_BIN = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "no-mpi" else None
 RANKS = 3
 EPOCHS = 3
 RUNS = gf.DEFAULT_RUNS
@@ -53,11 +59,36 @@ def tail(text, lines=2):
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def built_with_mpi():
-    if len(sys.argv) > 2:
-        return sys.argv[2] == "mpi"
-    p = subprocess.run(["ldd", BIN], capture_output=True, text=True)
-    return "libmpi" in p.stdout
+def needed_libraries(binary):
+    """The shared libraries a program names (its DT_NEEDED entries), or None when readelf is missing."""
+    if not shutil.which("readelf"):
+        return None
+    p = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True)
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", p.stdout)
+
+
+def program_test(data, base):
+    """nn-mnist without libmpi; under mpirun it refuses and names nn-mnist-mpi, which has libmpi."""
+    needed = needed_libraries(BIN)
+    if needed is None:
+        check.note("readelf not found: the libraries of nn-mnist not checked")
+    else:
+        check(needed and not any(n.startswith("libmpi") for n in needed),
+              f"nn-mnist does not link libmpi (needs {', '.join(needed)})")
+    if MPI_BIN:
+        check(os.path.basename(MPI_BIN) == "nn-mnist-mpi", f"the MPI program is nn-mnist-mpi ({MPI_BIN})")
+        mneeded = needed_libraries(MPI_BIN)
+        if mneeded is not None:
+            check(any(n.startswith("libmpi") for n in mneeded), "nn-mnist-mpi links libmpi")
+    if not shutil.which("mpirun"):
+        check.note("mpirun not found: nn-mnist under mpirun not tried")
+        return
+    out = os.path.join(base, "plain-under-mpirun")
+    rc, so, se = mpirun(["-np", "2", BIN] + grid_args(data, out, os.path.join(out, "models")), timeout=60)
+    check(rc != 0, f"nn-mnist under mpirun -np 2 fails (rc {rc})")
+    check("nn-mnist-mpi" in se, f"nn-mnist under mpirun names nn-mnist-mpi ({tail(se, 1)})")
+    check(se.count("does not use MPI") == 1, "the message comes once, from the first process")
+    check(not os.path.exists(out), "nn-mnist under mpirun trains nothing and creates no folder")
 
 
 def mpirun(cmd, timeout=120):
@@ -120,7 +151,7 @@ def checkpoints_in(models):
 def shared_test(data, base, ref_out, ref_models):
     out, models = os.path.join(base, "M"), os.path.join(base, "M", "models")
     t0 = time.monotonic()
-    rc, so, se = mpirun(["-np", str(RANKS), BIN] + grid_args(data, out, models))
+    rc, so, se = mpirun(["-np", str(RANKS), MPI_BIN] + grid_args(data, out, models))
     t = time.monotonic() - t0
     check(rc == 0, f"shared folder: mpirun -np {RANKS} exits 0 ({t:.1f}s; {tail(se)})")
     check(f"spread over {RANKS} MPI ranks" in se, "shared folder: the grid says it is spread over the ranks")
@@ -138,7 +169,8 @@ def local_folders_test(data, base, ref_out, ref_models, label, make_worker_model
     if make_worker_models:
         os.makedirs(os.path.join(n1, "mod"))
     args = grid_args(data, "res", "mod")
-    rc, so, se = mpirun(["-np", "1", "--wdir", n0, BIN] + args + [":", "-np", str(RANKS - 1), "--wdir", n1, BIN] + args)
+    rc, so, se = mpirun(["-np", "1", "--wdir", n0, MPI_BIN] + args + [":", "-np", str(RANKS - 1), "--wdir", n1, MPI_BIN]
+                        + args)
     what = "node-local folders" + (" (workers' models folder made)" if make_worker_models else " (workers' side empty)")
     why = [line for line in se.splitlines() if line.startswith("nn-mnist")]
     if not check(rc == 0, f"{what}: mpirun exits 0 ({' | '.join(why[-2:]) if why else tail(se)})"):
@@ -160,7 +192,7 @@ def local_folders_test(data, base, ref_out, ref_models, label, make_worker_model
 
 def kill_test(rnd, data, base, ref_out, ref_models, t_mpi):
     out, models = os.path.join(base, "K"), os.path.join(base, "K", "models")
-    cmd = MPIRUN + ["-np", str(RANKS), BIN] + grid_args(data, out, models)
+    cmd = MPIRUN + ["-np", str(RANKS), MPI_BIN] + grid_args(data, out, models)
     hits = 0
     for k in range(4):
         left = len(RUNS) - len(records_in(out))
@@ -191,7 +223,7 @@ def signal_test(rnd, data, base, ref_out, ref_models, to_all, epochs=EPOCHS):
     which Open MPI 4.1 passes on to the ranks about 2 s later, so that grid must last longer."""
     name = "MPI SIGTERM to all" if to_all else "MPI SIGINT to mpirun"
     out, models = os.path.join(base, name.replace(" ", "_")), os.path.join(base, name.replace(" ", "_"), "models")
-    cmd = MPIRUN + ["-np", str(RANKS), BIN] + grid_args(data, out, models, epochs)
+    cmd = MPIRUN + ["-np", str(RANKS), MPI_BIN] + grid_args(data, out, models, epochs)
     # Sent once training shows progress, when the ranks' handlers are surely installed.
     w = gf.Watched(cmd, env=mpi_env(), new_session=True)
     if w.wait_for(r": epoch \d+/\d+"):
@@ -233,12 +265,6 @@ def signal_test(rnd, data, base, ref_out, ref_models, to_all, epochs=EPOCHS):
 
 
 def main():
-    if not shutil.which("mpirun"):
-        print("SKIP: mpirun not found")
-        return 77
-    if not built_with_mpi():
-        print("SKIP: nn-mnist was built without MPI")
-        return 77
     seed = int(os.environ.get("NN_TEST_SEED", "6"))
     print(f"seed {seed} (set NN_TEST_SEED to change the kill moments)")
     rnd = random.Random(seed)
@@ -247,6 +273,10 @@ def main():
     try:
         data = os.path.join(base, "data")
         idxgen.write_dataset(data, n_train=3000, n_test=500)
+        program_test(data, base)
+        if not shutil.which("mpirun") or not MPI_BIN:
+            check.note("the MPI grids skipped: " + ("mpirun not found" if MPI_BIN else "built without MPI"))
+            return finish(t_start)
         ref_out, ref_models = os.path.join(base, "S"), os.path.join(base, "S", "models")
         rc, so, se = gf.run(BIN, grid_args(data, ref_out, ref_models) + ["--jobs", "2"])
         if not check(rc == 0, f"single-process reference grid ({tail(se)})"):
@@ -262,6 +292,10 @@ def main():
         kill_test(rnd, data, base, ref_out, ref_models, t_mpi)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    return finish(t_start)
+
+
+def finish(t_start):
     print(f"{len(check.failures)} failure(s) in {time.monotonic() - t_start:.1f}s")
     for f in check.failures:
         print("  FAILED:", f)

@@ -55,7 +55,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check(not os.path.exists(os.path.join(tmp, "models", ".digits.train")), "the work folder is removed")
     rc, info, err = run(["info", model], tmp)
     check(rc == 0 and "adam" in info and "relu" in info, "info reads the model: adam, relu")
-    check("augment" in info and "cosine" in info, "the recipe (augmentation, cosine schedule) is recorded")
+    check("augment=2" in info and "lr_schedule=cosine" in info,
+          "the recipe (handwriting augmentation, cosine schedule) is in the settings")
 
     # The CNN default on a few images: (28, 28, 1) input.
     rc, out, err = run(["train", "--save", "cnn.nnm", "--epochs", "1", "--train-limit", "256"] + common, tmp)
@@ -100,7 +101,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for bad, want in ((["--jobs", "2"], "--jobs is not an option of nn-mnist train"),
                       (["--out", "x"], "--out is not an option"),
                       (["--activation", "relu,tanh"], "one name"),
-                      (["--save", "dir/"], "give a file name")):
+                      (["--save", "dir/"], "give a file name"),
+                      (["--augment=heavy"], "unknown kind (accepted: light, handwriting)")):
         rc, out, err = run(["train"] + bad + common, tmp)
         check(rc == 2 and want in err, "train %s is refused: %s" % (" ".join(bad), err.strip()))
     rc, out, err = run(["grid", "--save", "x.nnm"] + common, tmp)

@@ -16,6 +16,11 @@
 #define NNM_AUGMENT_DEGREES 10.0   /* rotations drawn uniformly from -10 to 10 degrees */
 #define NNM_AUGMENT_SEED 0x61756731u /* "aug1", XORed into --seed: a stream of its own */
 
+/* --augment=KIND: what nnm_config.augment holds (0 is off); records and settings lines carry the number. */
+enum { NNM_AUGMENT_LIGHT = 1, NNM_AUGMENT_HANDWRITING = 2 };
+#define NNM_AUGMENT_SCALE 0.1      /* handwriting: sizes from 0.9 to 1.1 */
+#define NNM_AUGMENT_SLANT 0.3      /* handwriting: horizontal shear from -0.3 to 0.3 (about 17 degrees) */
+
 /*
  * One image, rows x cols, row-major (one channel): out(x, y) = in(T^-1(x, y)), where T rotates by
  * `degrees` about the image's centre ((cols - 1) / 2, (rows - 1) / 2), counter-clockwise as the
@@ -32,5 +37,20 @@ void nnm_augment_image(float *out, const float *in, int64_t rows, int64_t cols, 
  */
 void nnm_augment_batch(float *out, const float *in, int64_t n, int64_t rows, int64_t cols, int max_shift,
                        double max_degrees, nn_rng *rng);
+
+/*
+ * `--augment=handwriting`, what separates one writer, pen and scanner from another beyond MNIST's own
+ * spread: each image is shifted and rotated as above, scaled by 1 +- NNM_AUGMENT_SCALE and slanted
+ * (sheared horizontally about its centre) by up to NNM_AUGMENT_SLANT, then, one time in four each, its
+ * strokes are thickened (the maximum over the pixel and its four neighbours) or thinned (the minimum;
+ * kept only when at least half the ink remains, so that a thin digit never vanishes). Drawn from rng
+ * in this order per image: dx, dy, angle, scale, slant, stroke. scratch holds rows x cols floats.
+ */
+void nnm_augment_batch_handwriting(float *out, const float *in, int64_t n, int64_t rows, int64_t cols,
+                                   float *scratch, nn_rng *rng);
+
+/* The number --augment=KIND names (NNM_AUGMENT_LIGHT for "light" and the bare --augment), and back. */
+int nnm_augment_parse(const char *kind);
+const char *nnm_augment_name(int augment);
 
 #endif

@@ -31,9 +31,8 @@ void nnm_config_defaults(nnm_config *c)
     c->jobs = 0; /* the number of cores, decided at run time */
 }
 
-/* Splits "a,b,c" into at most NNM_MAX_LIST items; a repeat is refused when unique is set. */
-static int split_list(const char *arg, char out[][NNM_MAX_NAME], int *n, int unique, const char *what, char *err,
-                      size_t errlen)
+/* Splits "a,b,c" into at most NNM_MAX_LIST items. */
+static int split_list(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen)
 {
     *n = 0;
     const char *p = arg;
@@ -50,20 +49,57 @@ static int split_list(const char *arg, char out[][NNM_MAX_NAME], int *n, int uni
         }
         memcpy(out[*n], p, len);
         out[*n][len] = '\0';
-        for (int i = 0; unique && i < *n; i++)
-            if (strcmp(out[i], out[*n]) == 0) {
-                snprintf(err, errlen, "%s: '%s' is listed twice", what, out[*n]);
-                return -1;
-            }
         (*n)++;
         if (!comma) return 0;
         p = comma + 1;
     }
 }
 
+/* The spelling a name is kept under: libnn's names are lowercase ASCII, and a parameter after a colon
+ * ("leaky_relu:.20") is written as its float's shortest round trip ("leaky_relu:0.2"). One spelling
+ * per meaning keeps a rerun on the same model files and records, and a report to one row per run. */
+static int normalise_name(char name[NNM_MAX_NAME], const char *what, char *err, size_t errlen)
+{
+    char given[NNM_MAX_NAME];
+    snprintf(given, sizeof given, "%s", name);
+    for (char *p = name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    char *colon = strchr(name, ':');
+    if (!colon || !colon[1]) return 0;
+    char *end;
+    errno = 0;
+    float v = strtof(colon + 1, &end);
+    /* Anything that is not a plain finite number is left for libnn to refuse with its own words. */
+    if (*end || errno || !isfinite(v)) return 0;
+    char num[32];
+    nnm_format_float(num, sizeof num, v);
+    size_t head = (size_t)(colon - name) + 1;
+    if (head + strlen(num) >= NNM_MAX_NAME) {
+        snprintf(err, errlen, "%s: '%s' is too long", what, given);
+        return -1;
+    }
+    memcpy(colon + 1, num, strlen(num) + 1);
+    return 0;
+}
+
 int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen)
 {
-    return split_list(arg, out, n, 1, what, err, errlen);
+    char given[NNM_MAX_LIST][NNM_MAX_NAME];
+    if (split_list(arg, given, n, what, err, errlen) != 0) return -1;
+    for (int i = 0; i < *n; i++) {
+        memcpy(out[i], given[i], NNM_MAX_NAME);
+        if (normalise_name(out[i], what, err, errlen) != 0) return -1;
+        for (int j = 0; j < i; j++)
+            if (strcmp(out[j], out[i]) == 0) {
+                if (strcmp(given[j], given[i]) == 0)
+                    snprintf(err, errlen, "%s: '%s' is listed twice", what, given[i]);
+                else
+                    snprintf(err, errlen, "%s: '%s' and '%s' are the same name ('%s'; case does not count)", what,
+                             given[j], given[i], out[i]);
+                return -1;
+            }
+    }
+    return 0;
 }
 
 int nnm_parse_int(const char *arg, int64_t lo, int64_t hi, int64_t *out, const char *what, char *err, size_t errlen)
@@ -109,7 +145,7 @@ int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t err
     char names[NNM_MAX_LIST][NNM_MAX_NAME];
     int count;
     /* Two layers of one size are an ordinary network (128,128): sizes may repeat, names may not. */
-    if (split_list(arg, names, &count, 0, "--hidden", err, errlen) != 0) return -1;
+    if (split_list(arg, names, &count, "--hidden", err, errlen) != 0) return -1;
     if (count > NNM_MAX_HIDDEN) {
         snprintf(err, errlen, "--hidden: at most %d hidden layers", NNM_MAX_HIDDEN);
         return -1;
@@ -122,20 +158,36 @@ int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t err
 
 int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
 {
+    nn_activation acts[NNM_MAX_LIST];
     for (int i = 0; i < c->n_activations; i++) {
-        nn_activation a;
-        if (nn_activation_from_name(&a, c->activations[i]) != NN_OK) {
+        if (nn_activation_from_name(&acts[i], c->activations[i]) != NN_OK) {
             snprintf(err, errlen, "--activations: %s", nn_last_error());
             return -1;
         }
+        /* Two spellings of one function (swish and silu; leaky_relu and leaky_relu:0.2) would train
+         * the same network twice under two names. */
+        for (int j = 0; j < i; j++)
+            if (acts[j].kind == acts[i].kind && acts[j].alpha == acts[i].alpha) {
+                snprintf(err, errlen, "--activations: '%s' and '%s' are the same activation; list it once",
+                         c->activations[j], c->activations[i]);
+                return -1;
+            }
     }
+    int kinds[NNM_MAX_LIST];
     for (int i = 0; i < c->n_optimizers; i++) {
         nn_optimizer *o;
         if (nn_optimizer_create_from_name(&o, c->optimizers[i], c->lr) != NN_OK) {
             snprintf(err, errlen, "--optimizers: %s", nn_last_error());
             return -1;
         }
+        kinds[i] = (int)nn_optimizer_get_kind(o);
         nn_optimizer_free(o);
+        for (int j = 0; j < i; j++)
+            if (kinds[j] == kinds[i]) {
+                snprintf(err, errlen, "--optimizers: '%s' and '%s' are the same optimizer; list it once",
+                         c->optimizers[j], c->optimizers[i]);
+                return -1;
+            }
     }
     if (strcmp(c->dataset, "mnist") != 0 && strcmp(c->dataset, "fashion-mnist") != 0) {
         snprintf(err, errlen, "--dataset: unknown dataset '%s' (accepted: mnist, fashion-mnist)", c->dataset);
@@ -220,7 +272,7 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     if (c->dropout > 0) r += (size_t)snprintf(reg, sizeof reg, " dropout=%s", rate);
     if (c->batchnorm) r += (size_t)snprintf(reg + r, sizeof reg - r, " batchnorm=1");
     /* Likewise --augment and --lr-schedule, only when used. */
-    if (c->augment && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " augment=1");
+    if (c->augment && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " augment=%d", c->augment);
     if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
         snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
     /* lr is printed with %.9g and dropout as its shortest round trip: every float has one spelling. */

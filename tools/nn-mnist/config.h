@@ -61,7 +61,9 @@ typedef struct nnm_config {
 /* The original study's settings (784-128-10, relu/sigmoid/tanh x sgd/adam/rmsprop, batch 32, 10 epochs). */
 void nnm_config_defaults(nnm_config *c);
 
-/* Parse "a,b,c" into names; 0 or -1 with err. */
+/* Parse "a,b,c" into names, each kept in the one spelling libnn's names have: lowercase ("Adam" is
+ * adam), a parameter as its shortest float ("leaky_relu:.20" is leaky_relu:0.2). A name listed twice,
+ * in any spelling, is refused. 0 or -1 with err. */
 int nnm_parse_names(const char *arg, char out[][NNM_MAX_NAME], int *n, const char *what, char *err, size_t errlen);
 /* Parse "256,128" into positive sizes. */
 int nnm_parse_sizes(const char *arg, int64_t *out, int *n, char *err, size_t errlen);
@@ -75,7 +77,8 @@ int nnm_parse_rate(const char *arg, float *out, const char *what, char *err, siz
 /* The shortest decimal that reads back as the float f ("0.2", not %.9g's "0.200000003"). */
 void nnm_format_float(char *buf, size_t len, float f);
 
-/* Check names against libnn and ranges; 0 or -1 with err saying what is accepted. */
+/* Check names against libnn and ranges; 0 or -1 with err saying what is accepted. Two names of one
+ * activation (swish and silu) or optimizer are refused. */
 int nnm_config_validate(const nnm_config *c, char *err, size_t errlen);
 
 /* "constant" or "cosine" */

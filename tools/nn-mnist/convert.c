@@ -71,8 +71,8 @@ int nnm_cmd_export(int argc, char **argv)
         fprintf(stderr, "nn-mnist export: %s\n", nn_last_error());
         rc = 1;
     } else {
-        printf("Exported %s to %s (ONNX opset %d, %d layers, %" PRId64 " parameters)\n", in, out, NN_ONNX_OPSET,
-               nn_model_layer_count(m), nn_model_param_count(m));
+        printf("Exported %s to %s (ONNX opset %d, %d layer%s, %" PRId64 " parameters)\n", in, out, NN_ONNX_OPSET,
+               nn_model_layer_count(m), nn_model_layer_count(m) == 1 ? "" : "s", nn_model_param_count(m));
         print_io(m, nn_model_get_loss(m) == NN_LOSS_MSE ? "output" : o.softmax ? "probabilities" : "logits");
     }
     nn_file_info_free(info);

@@ -109,12 +109,29 @@ static int find_one(const char *dir, const char *base, char *path, size_t len)
     return 0;
 }
 
-/* Fills the four paths for dir; returns how many of the files it holds and sets lacks (a bit per file). */
-static int scan(const dataset_info *ds, const char *dir, char paths[NNM_N_FILES][NNM_PATH_MAX], unsigned *lacks)
+/* The files a request needs, a bit per file: all four, or the test set's two. */
+static unsigned needed(const nnm_data_request *req)
+{
+    return req->test_only ? (1u << NNM_TEST_IMAGES) | (1u << NNM_TEST_LABELS) : (1u << NNM_N_FILES) - 1;
+}
+
+static int count_bits(unsigned v)
+{
+    int n = 0;
+    for (; v; v &= v - 1) n++;
+    return n;
+}
+
+/* Fills the paths of the needed files for dir (the others stay empty); returns how many of them it
+ * holds and sets lacks (a bit per file). */
+static int scan(const dataset_info *ds, const char *dir, unsigned need, char paths[NNM_N_FILES][NNM_PATH_MAX],
+                unsigned *lacks)
 {
     int found = 0;
     *lacks = 0;
     for (int i = 0; i < NNM_N_FILES; i++) {
+        paths[i][0] = '\0';
+        if (!(need & (1u << i))) continue;
         if (find_one(dir, ds->files[i], paths[i], NNM_PATH_MAX))
             found++;
         else
@@ -124,7 +141,8 @@ static int scan(const dataset_info *ds, const char *dir, char paths[NNM_N_FILES]
 }
 
 /* Checks dir; on a full set fills out and returns 1, otherwise notes in r what is wrong with it. */
-static int try_dir(const dataset_info *ds, const char *dir, const char *origin, nnm_dataset_paths *out, report *r)
+static int try_dir(const dataset_info *ds, const char *dir, const char *origin, unsigned need, nnm_dataset_paths *out,
+                   report *r)
 {
     char paths[NNM_N_FILES][NNM_PATH_MAX];
     unsigned lacks;
@@ -137,8 +155,8 @@ static int try_dir(const dataset_info *ds, const char *dir, const char *origin, 
         say(r, "  %s (%s): not a folder\n", dir, origin);
         return 0;
     }
-    int found = scan(ds, dir, paths, &lacks);
-    if (found == NNM_N_FILES) {
+    int found = scan(ds, dir, need, paths, &lacks);
+    if (found == count_bits(need)) {
         snprintf(out->dir, sizeof out->dir, "%s", dir);
         memcpy(out->train_images, paths[NNM_TRAIN_IMAGES], NNM_PATH_MAX);
         memcpy(out->train_labels, paths[NNM_TRAIN_LABELS], NNM_PATH_MAX);
@@ -146,17 +164,35 @@ static int try_dir(const dataset_info *ds, const char *dir, const char *origin, 
         memcpy(out->test_labels, paths[NNM_TEST_LABELS], NNM_PATH_MAX);
         return 1;
     }
-    say(r, "  %s (%s): has %d of the 4 files, lacks", dir, origin, found);
+    say(r, "  %s (%s): has %d of the %d files, lacks", dir, origin, found, count_bits(need));
     for (int i = 0; i < NNM_N_FILES; i++)
         if (lacks & (1u << i)) say(r, " %s[.gz]", ds->files[i]);
     say(r, "\n");
     return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path)
+/* The folders make_dirs created for a path, as the lengths of its prefixes, outermost first. */
+typedef struct made_dirs {
+    size_t len[NNM_PATH_MAX / 2];
+    int n;
+} made_dirs;
+
+/* Removes what make_dirs created, innermost first, each only while empty: a failed download leaves
+ * the tree as it found it, and never takes a file with it. */
+static void unmake_dirs(const char *path, const made_dirs *made)
 {
     char buf[NNM_PATH_MAX];
+    for (int i = made->n - 1; i >= 0; i--) {
+        snprintf(buf, sizeof buf, "%.*s", (int)made->len[i], path);
+        if (rmdir(buf) != 0) break;
+    }
+}
+
+/* mkdir -p, noting in made the folders it created. */
+static int make_dirs(const char *path, made_dirs *made)
+{
+    char buf[NNM_PATH_MAX];
+    made->n = 0;
     if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf) {
         errno = ENAMETOOLONG;
         return -1;
@@ -165,7 +201,14 @@ static int make_dirs(const char *path)
         if (*p != '/' && *p != '\0') continue;
         char c = *p;
         *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        if (mkdir(buf, 0755) == 0) {
+            made->len[made->n++] = (size_t)(p - buf);
+        } else if (errno != EEXIST) {
+            int e = errno;
+            unmake_dirs(path, made);
+            errno = e;
+            return -1;
+        }
         *p = c;
         if (c == '\0') break;
     }
@@ -185,12 +228,12 @@ static void hint(report *r, const dataset_info *ds, const char *const *mirrors)
 }
 
 /* Downloads what target lacks; 0, or -1 with the URLs tried and why each failed in r. */
-static int download(const dataset_info *ds, const char *target, const char *const *mirrors, const char *const *sums,
-                    int quiet, int *downloaded, report *r)
+static int download(const dataset_info *ds, const char *target, unsigned need, const char *const *mirrors,
+                    const char *const *sums, int quiet, int *downloaded, report *r)
 {
     char paths[NNM_N_FILES][NNM_PATH_MAX];
     unsigned lacks;
-    scan(ds, target, paths, &lacks);
+    scan(ds, target, need, paths, &lacks);
     for (int i = 0; i < NNM_N_FILES; i++) {
         if (!(lacks & (1u << i))) continue;
         char name[96], tried[1536] = "";
@@ -268,7 +311,7 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
     char looked[2048] = "";
     report lr = {looked, sizeof looked, 0};
     for (int i = 0; i < n_places; i++)
-        if (try_dir(ds, places[i], origins[i], out, &lr)) return 0;
+        if (try_dir(ds, places[i], origins[i], needed(req), out, &lr)) return 0;
 
     /* Mirrors: --mirror alone, else the environment's alone, else the list. */
     const char *only[2] = {NULL, NULL};
@@ -282,7 +325,8 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
     if (!mirrors[0]) mirrors = ds->mirrors;
     const char *const *sums = req->sha256 ? req->sha256 : ds->sha256;
 
-    say(&r, "%s: no folder holds its four IDX files. Looked in:\n%s", ds->name, looked);
+    say(&r, "%s: no folder holds its %s IDX files. Looked in:\n%s", ds->name, req->test_only ? "two test" : "four",
+        looked);
     if (!req->allow_download) {
         say(&r, "Downloading is off (--no-download). ");
         hint(&r, ds, mirrors);
@@ -293,26 +337,27 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
         snprintf(target, sizeof target, "%s", req->data_dir);
     else
         snprintf(target, sizeof target, "./data/%s", ds->name);
-    const int existed = is_dir(target);
-    if (make_dirs(target) != 0) {
+    made_dirs made;
+    if (make_dirs(target, &made) != 0) {
         say(&r, "Cannot create %s for the download: %s. ", target, strerror(errno));
         hint(&r, ds, mirrors);
         return -1;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        unmake_dirs(target, &made);
         say(&r, "Cannot initialise libcurl. ");
         hint(&r, ds, mirrors);
         return -1;
     }
-    int rc = download(ds, target, mirrors, sums, req->quiet, &out->downloaded, &r);
+    int rc = download(ds, target, needed(req), mirrors, sums, req->quiet, &out->downloaded, &r);
     curl_global_cleanup();
     if (rc != 0) {
-        if (!existed) rmdir(target); /* leave no trace of a failed first download (only if empty) */
+        unmake_dirs(target, &made); /* leave no trace of a failed download (docs/study.md) */
         hint(&r, ds, mirrors);
         return -1;
     }
     report ignored = {NULL, 0, 0};
-    if (!try_dir(ds, target, "download", out, &ignored)) {
+    if (!try_dir(ds, target, "download", needed(req), out, &ignored)) {
         say(&r, "The download into %s finished, yet the files are not there.", target);
         return -1;
     }
@@ -380,6 +425,7 @@ static int check_identity(const dataset_info *ds, const nnm_data_request *req, c
                                      paths->test_labels};
     for (int i = 0; i < NNM_N_FILES; i++) {
         char hex[65];
+        if (!(needed(req) & (1u << i))) continue;
         if (content_sha256(sets[i / 2], i % 2, hex) != 0) {
             snprintf(err, errlen, "%s: cannot compute its SHA-256", path[i]);
             return -1;
@@ -404,9 +450,9 @@ int nnm_load_dataset(const nnm_data_request *req, const nnm_dataset_paths *paths
                      nn_dataset **test, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
-    if (!train || !test) return -1;
-    *train = *test = NULL;
-    if (!req || !paths || !err || errlen == 0) return -1;
+    if (train) *train = NULL;
+    if (test) *test = NULL;
+    if (!req || !paths || !err || errlen == 0 || !test || (!train && !req->test_only)) return -1;
     const char *name = req->dataset ? req->dataset : "mnist";
     const dataset_info *ds = lookup(name);
     if (!ds) {
@@ -414,8 +460,8 @@ int nnm_load_dataset(const nnm_data_request *req, const nnm_dataset_paths *paths
         return -1;
     }
     nn_dataset *sets[2] = {NULL, NULL};
-    if (nn_dataset_load_idx_expect(&sets[0], paths->train_images, paths->train_labels, ds->classes, ds->rows,
-                                   ds->cols) != NN_OK ||
+    if ((!req->test_only && nn_dataset_load_idx_expect(&sets[0], paths->train_images, paths->train_labels, ds->classes,
+                                                       ds->rows, ds->cols) != NN_OK) ||
         nn_dataset_load_idx_expect(&sets[1], paths->test_images, paths->test_labels, ds->classes, ds->rows,
                                    ds->cols) != NN_OK) {
         snprintf(err, errlen, "%s", nn_last_error());
@@ -427,7 +473,7 @@ int nnm_load_dataset(const nnm_data_request *req, const nnm_dataset_paths *paths
         nn_dataset_free(sets[1]);
         return -1;
     }
-    *train = sets[0];
+    if (train) *train = sets[0];
     *test = sets[1];
     return 0;
 }

@@ -34,6 +34,8 @@ typedef struct nnm_data_request {
                                 as the only one, else the public mirrors in turn */
     int allow_download;      /* 0 for --no-download */
     int quiet;               /* 1: nothing on stderr (otherwise download progress only) */
+    int test_only;           /* 1: only the two test files are looked for, downloaded and loaded (eval);
+                                a folder then counts when it holds those two */
     /* For tests; NULL in nn-mnist. */
     const char *const *mirrors; /* NULL-terminated base URLs that replace the public mirrors */
     const char *const *sha256;  /* NNM_N_FILES lowercase hex SHA-256 of the uncompressed files, replacing
@@ -50,7 +52,8 @@ typedef struct nnm_dataset_paths {
 } nnm_dataset_paths;
 
 /*
- * Finds the dataset's four files, or downloads the missing ones when allowed; fills *out.
+ * Finds the dataset's four files (req->test_only: the two test files; the training paths stay
+ * empty), or downloads the missing ones when allowed; fills *out.
  * Returns 0, or -1 with err saying where it looked, which URLs were tried and why each failed, and
  * how to provide the files. err should hold 2048 bytes for a full report. Not thread-safe (it
  * initialises libcurl); call it before starting threads.
@@ -65,7 +68,8 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
  * match no published checksum are the user's own data and are accepted: only a proven mix-up is
  * refused. The hashes come from the loaded data, so it costs one pass of SHA-256 (about 0.05 s
  * for MNIST), not a second decompression. Returns 0 with *train and *test (the caller frees them),
- * or -1 with err and both NULL.
+ * or -1 with err and both NULL. With req->test_only only the test files are loaded and checked,
+ * *train is NULL, and train may be NULL.
  */
 int nnm_load_dataset(const nnm_data_request *req, const nnm_dataset_paths *paths, nn_dataset **train,
                      nn_dataset **test, char *err, size_t errlen);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "augment.h"
 #include "datasets.h"
 #include "fsutil.h"
 #include "mpi_grid.h"
@@ -34,6 +35,40 @@ static void on_signal(int sig)
     atomic_store(&stop_requested, 1);
 }
 
+/* Lists, wrapped under the option column, the names the parser accepts, asked of the library itself
+ * so that the help cannot fall behind it. */
+static void print_accepted_names(FILE *f, int activations)
+{
+    char names[32][48];
+    int n = 0;
+    for (int k = 0; k < 32 && n < 32; k++) {
+        if (activations) {
+            const char *name = nn_activation_name((nn_activation_kind)k);
+            if (!name) break;
+            /* leaky_relu and elu, the kinds with a parameter, have a non-zero default for it. */
+            nn_activation a = nn_activation_make((nn_activation_kind)k);
+            if (a.alpha != 0.0f) snprintf(names[n++], sizeof names[0], "%s[:ALPHA] (default %g)", name, (double)a.alpha);
+            else snprintf(names[n++], sizeof names[0], "%s", name);
+            nn_activation swish;
+            if (k == NN_ACT_SILU && nn_activation_from_name(&swish, "swish") == NN_OK && swish.kind == NN_ACT_SILU)
+                snprintf(names[n - 1], sizeof names[0], "%s (or swish)", name);
+        } else {
+            const char *name = nn_optimizer_kind_name((nn_optimizer_kind)k);
+            if (!name) break;
+            snprintf(names[n++], sizeof names[0], "%s", name);
+        }
+    }
+    const int indent = 22, width = 100;
+    int col = fprintf(f, "%*s", indent, "");
+    for (int i = 0; i < n; i++) {
+        int len = (int)strlen(names[i]) + (i + 1 < n ? 1 : 0);
+        if (i > 0 && col + 1 + len > width) col = fprintf(f, "\n%*s", indent, "") - 1;
+        else if (i > 0) col += fprintf(f, " ");
+        col += fprintf(f, "%s%s", names[i], i + 1 < n ? "," : "");
+    }
+    fprintf(f, "\n");
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -42,9 +77,11 @@ static void usage(FILE *f)
             "on MNIST, save each model, and write results.csv, results.png, results_heatmap.png,\n"
             "confusion_matrix.png and curves.png. Rerunning the same command resumes: finished runs are\n"
             "skipped, interrupted ones continue from their last checkpoint.\n\n"
-            "  --activations LIST  hidden activations [relu,sigmoid,tanh]; any of: linear, relu, sigmoid,\n"
-            "                      tanh, leaky_relu, elu, gelu, silu, softplus, selu\n"
-            "  --optimizers LIST   optimizers [sgd,adam,rmsprop]; any of: sgd, adam, adamw, rmsprop, adagrad\n"
+            "  --activations LIST  hidden activations [relu,sigmoid,tanh]; any of:\n");
+    print_accepted_names(f, 1);
+    fprintf(f, "  --optimizers LIST   optimizers [sgd,adam,rmsprop]; any of:\n");
+    print_accepted_names(f, 0);
+    fprintf(f,
             "  --arch ARCH         the network [mlp]: mlp (784-hidden-10, the options below), cnn (Keras'\n"
             "                      MNIST convnet: " NNM_ARCH_CNN "),\n"
             "                      or a comma-separated list of layers on 28x28x1 images, to which a\n"
@@ -65,8 +102,10 @@ static void usage(FILE *f)
             "  --lr RATE           learning rate for every optimizer [each optimizer's Keras default]\n"
             "  --lr-schedule NAME  constant, or cosine: from the rate down to 0 over the run, per step\n"
             "                      [constant]\n"
-            "  --augment           shift (up to 2 pixels) and rotate (up to 10 degrees) every training\n"
-            "                      image, drawn from the seed [off]\n"
+            "  --augment[=KIND]    transform every training image, drawn from the seed [off]: light (the\n"
+            "                      default KIND) shifts by up to 2 pixels and rotates by up to 10 degrees;\n"
+            "                      handwriting also scales (0.9 to 1.1), slants (shear up to 0.3) and\n"
+            "                      thickens or thins the strokes\n"
             "  --seed N            seed of weights and shuffling [42]\n"
             "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
             "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
@@ -79,8 +118,8 @@ static void usage(FILE *f)
             "  --train-limit N     use only the first N training images [all]\n"
             "  --test-limit N      use only the first N test images [all]\n"
             "  --fresh             discard earlier runs of other settings instead of refusing\n"
-            "  --quiet             no progress output\n"
-            "  --help              this text\n");
+            "  -q, --quiet         no progress output\n"
+            "  -h, --help          this text\n");
 }
 
 int nnm_grid_runs(const nnm_config *c, nnm_run *runs, int cap)
@@ -130,7 +169,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         {"test-limit", required_argument, NULL, O_TEST_LIMIT}, {"fresh", no_argument, NULL, O_FRESH},
         {"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, 'h'},
         {"dropout", required_argument, NULL, O_DROPOUT}, {"batchnorm", no_argument, NULL, O_BATCHNORM},
-        {"arch", required_argument, NULL, O_ARCH},       {"augment", no_argument, NULL, O_AUGMENT},
+        {"arch", required_argument, NULL, O_ARCH},       {"augment", optional_argument, NULL, O_AUGMENT},
         {"lr-schedule", required_argument, NULL, O_LR_SCHEDULE},
         /* train's: one model, one name each, saved where asked */
         {"activation", required_argument, NULL, O_ACT}, {"optimizer", required_argument, NULL, O_OPT},
@@ -142,8 +181,9 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
     int ch;
     int64_t v;
     optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    /* getopt words its own errors (argv[0] is "nn-mnist COMMAND", main.c); err then stays empty */
+    opterr = 1;
+    while ((ch = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
         switch (ch) {
         case O_ACT:
             if (nnm_parse_names(optarg, c->activations, &c->n_activations, "--activations", err, errlen)) return -1;
@@ -168,7 +208,13 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         case O_ARCH:
             if (nnm_arch_parse(&c->arch, optarg, err, errlen)) return -1;
             break;
-        case O_AUGMENT: c->augment = 1; break;
+        case O_AUGMENT:
+            c->augment = nnm_augment_parse(optarg);
+            if (c->augment < 0) {
+                snprintf(err, errlen, "--augment=%s: unknown kind (accepted: light, handwriting)", optarg);
+                return -1;
+            }
+            break;
         case O_NO_AUGMENT:
             c->augment = 0;
             if (!train) other_cmd_only = "--no-augment";
@@ -243,18 +289,12 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
             c->fresh = 1;
             if (train) other_cmd_only = "--fresh";
             break;
-        case O_QUIET: c->quiet = 1; break;
+        case O_QUIET:
+        case 'q': c->quiet = 1; break;
         case 'h': return 1;
         default:
-            /* getopt_long sets optopt to a known long option's value when its argument is missing
-             * (or one was given to an option that takes none). */
-            if (optopt >= O_ACT && strchr(argv[optind - 1], '='))
-                snprintf(err, errlen, "%s: this option takes no value (see nn-mnist %s --help)",
-                         argv[optind - 1], cmd);
-            else if (optopt >= O_ACT)
-                snprintf(err, errlen, "%s needs a value (see nn-mnist %s --help)", argv[optind - 1], cmd);
-            else
-                snprintf(err, errlen, "unknown option '%s' (see nn-mnist %s --help)", argv[optind - 1], cmd);
+            fprintf(stderr, "Try '%s --help'.\n", argv[0]); /* report parses the grid's options too */
+            err[0] = '\0';
             return -1;
         }
     }
@@ -305,7 +345,7 @@ static int check_existing(const nnm_config *c, const nnm_run *runs, int n, int64
         nnm_config_settings_line(c, runs[i].optimizer, runs[i].activation, n_train, n_test, settings, sizeof settings);
         if (nnm_record_load(&r, path, why, sizeof why) != 0) {
             /* Records are renamed into place whole, so this is damage from outside: redo the run. */
-            fprintf(stderr, "nn-mnist: %s; the run will be redone\n", why);
+            fprintf(stderr, "nn-mnist grid: %s; the run will be redone\n", why);
             unlink(path);
             continue;
         }
@@ -379,11 +419,11 @@ int nnm_grid_execute_run(const nnm_train_env *env, const nnm_run *run, char **re
             nnm_checkpoint_path(env->config, run->id, ckpt, sizeof ckpt);
             if (!record_text) unlink(ckpt);
             if (rec.diverged_epoch > 0)
-                nnm_progress_message(env->progress, "%-16s diverged at epoch %d: recorded, not retried (%.1fs)", run->id,
-                                     rec.diverged_epoch, rec.seconds);
+                nnm_progress_finished(env->progress, "%-16s diverged at epoch %d: recorded, not retried (%.1fs)",
+                                      run->id, rec.diverged_epoch, rec.seconds);
             else
-                nnm_progress_message(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)",
-                                     run->id, rec.test_accuracy, rec.train_accuracy, rec.seconds);
+                nnm_progress_finished(env->progress, "%-16s done: test accuracy %.4f, train accuracy %.4f (%.1fs)",
+                                      run->id, rec.test_accuracy, rec.train_accuracy, rec.seconds);
         }
     }
     nnm_record_free(&rec);
@@ -443,26 +483,31 @@ int nnm_grid_report(const nnm_config *c, const nnm_run *runs, int n, double seco
         char path[4096];
         nnm_record_path(c->out_dir, runs[i].id, path, sizeof path);
         if (nnm_record_load(&recs[m], path, err, sizeof err) == 0) m++;
-        else fprintf(stderr, "nn-mnist: %s\n", err);
+        else fprintf(stderr, "nn-mnist grid: %s\n", err);
     }
     int rc = 0;
     if (!recs || m < n) {
-        fprintf(stderr, "nn-mnist: %d of %d runs have no record\n", n - m, n);
+        fprintf(stderr, "nn-mnist grid: %d of %d runs %s no record\n", n - m, n, n - m == 1 ? "has" : "have");
         rc = 1;
     }
     nnm_report_sort(recs, m);
     if (m > 0 && nnm_report_write(c->out_dir, recs, m, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist: cannot write the report: %s\n", err);
+        fprintf(stderr, "nn-mnist grid: cannot write the report: %s\n", err);
         rc = 1;
     }
-    if (m > 0) nnm_report_summary(stdout, recs, m);
+    if (m > 0) {
+        /* Apart from the progress above it on a terminal; stdout itself starts with the table. */
+        if (!c->quiet) fputc('\n', stderr);
+        nnm_report_summary(stdout, recs, m);
+    }
     int diverged = 0;
     for (int i = 0; i < m; i++) diverged += recs[i].diverged_epoch > 0;
     if (diverged && !c->quiet)
         fprintf(stderr, "\n%d of %d runs diverged (non-finite loss): their metrics are nan, marked in the results\n",
                 diverged, m);
     if (!c->quiet)
-        fprintf(stderr, "\n%d models in %.1f s; results in %s/, models in %s/\n", m, seconds, c->out_dir, c->models_dir);
+        fprintf(stderr, "\n%d model%s in %.1f s; results in %s/, models in %s/\n", m, m == 1 ? "" : "s", seconds, c->out_dir,
+                c->models_dir);
     for (int i = 0; i < m; i++) nnm_record_free(&recs[i]);
     free(recs);
     return rc;
@@ -480,7 +525,7 @@ int nnm_cmd_grid(int argc, char **argv)
         return 0;
     }
     if (prc != 0 || nnm_config_validate(&c, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist grid: %s\n", err);
+        if (err[0]) fprintf(stderr, "nn-mnist grid: %s\n", err); /* empty: getopt's message is out */
         return 2;
     }
     nnm_mpi mpi;
@@ -522,20 +567,26 @@ int nnm_cmd_grid(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    ok = mpi.rank != 0 || check_existing(&c, runs, n, n_train, n_test, state, err, sizeof err) == 0;
+    /* The plan tells `report` which records in the folder are this grid's runs. */
+    ok = mpi.rank != 0 || (check_existing(&c, runs, n, n_train, n_test, state, err, sizeof err) == 0 &&
+                           nnm_report_write_plan(&c, runs, n, n_train, n_test, err, sizeof err) == 0);
     if (!ok) fprintf(stderr, "nn-mnist grid: %s\n", err);
     if (!nnm_mpi_all_ok(&mpi, ok)) {
         rc = 2;
         goto out;
     }
     nnm_mpi_share_state(&mpi, state, n);
+    /* Under MPI only rank 0 writes to the terminal, as plain lines (ranks' output interleaves). The
+     * lines above the bars go through it too, so that they fit the terminal's width. */
+    nnm_progress *progress = nnm_progress_create(mpi.size > 1 ? 2 : c.jobs, c.quiet, mpi.size > 1);
     if (!c.quiet && mpi.rank == 0) {
         int todo = 0;
         for (int i = 0; i < n; i++) todo += state[i] < 0;
-        fprintf(stderr, "nn-mnist %s: %d models (%d to train), %lld training and %lld test images, %d job%s x %d BLAS thread%s%s\n",
-                nn_version(), n, todo, (long long)n_train, (long long)n_test, c.jobs, c.jobs > 1 ? "s" : "",
+        nnm_progress_study(progress, n, n - todo);
+        nnm_progress_message(progress, "nn-mnist %s: %d model%s (%d to train), %lld training and %lld test images, %d job%s x %d BLAS thread%s%s",
+                nn_version(), n, n == 1 ? "" : "s", todo, (long long)n_train, (long long)n_test, c.jobs, c.jobs > 1 ? "s" : "",
                 c.threads, c.threads > 1 ? "s" : "", mpi.size > 1 ? "" : "");
-        if (mpi.size > 1) fprintf(stderr, "spread over %d MPI ranks\n", mpi.size);
+        if (mpi.size > 1) nnm_progress_message(progress, "spread over %d MPI ranks", mpi.size);
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -543,8 +594,6 @@ int nnm_cmd_grid(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /* Under MPI only rank 0 writes to the terminal, as plain lines (ranks' output interleaves). */
-    nnm_progress *progress = nnm_progress_create(mpi.size > 1 ? 2 : c.jobs, c.quiet, mpi.size > 1);
     int failed = 0;
     if (mpi.size > 1) {
         nnm_train_env env = {&c, train, test, progress, 0, &stop_requested};

@@ -165,8 +165,8 @@ static int coordinate(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *run
                     failed = 1;
                     queue_close(q);
                 } else {
-                    nnm_progress_message(env->progress, "%-16s done on rank %d: test accuracy %.4f (%.1fs)",
-                                         rec.run_id, src, rec.test_accuracy, rec.seconds);
+                    nnm_progress_finished(env->progress, "%-16s done on rank %d: test accuracy %.4f (%.1fs)",
+                                          rec.run_id, src, rec.test_accuracy, rec.seconds);
                 }
                 nnm_record_free(&rec);
             }

@@ -12,7 +12,10 @@ typedef struct nnm_mpi {
     int initialized;
 } nnm_mpi;
 
-/* Joins MPI when built with it and started under mpirun; otherwise rank 0 of 1. 0 or -1. */
+/* Two implementations: mpi_grid.c, linked into nn-mnist-mpi, and mpi_none.c, into nn-mnist (which so
+ * needs no libmpi to run). nn-mnist-mpi joins MPI when started under mpirun, otherwise it is rank 0
+ * of 1; nn-mnist is always rank 0 of 1, and refuses (-1, with a message naming nn-mnist-mpi) to
+ * start as one of several MPI processes. 0 or -1. */
 int nnm_mpi_init(int *argc, char ***argv, nnm_mpi *mpi);
 void nnm_mpi_finalize(nnm_mpi *mpi);
 

@@ -161,7 +161,7 @@ static const field fields[] = {
     {"dropout", F_DOUBLE, offsetof(nnm_record, dropout), sizeof(double), 0, 0, 1},
     {"batchnorm", F_INT, offsetof(nnm_record, batchnorm), sizeof(int), 0, 1, 1},
     {"arch", F_STRING, offsetof(nnm_record, arch), sizeof(((nnm_record *)0)->arch), 0, 0, 1},
-    {"augment", F_INT, offsetof(nnm_record, augment), sizeof(int), 0, 1, 1},
+    {"augment", F_INT, offsetof(nnm_record, augment), sizeof(int), 0, 2, 1},
     {"lr_schedule", F_STRING, offsetof(nnm_record, lr_schedule), sizeof(((nnm_record *)0)->lr_schedule), 0, 0, 1},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])

@@ -10,6 +10,7 @@
 #include <nn/nn.h>
 
 #include "fsutil.h"
+#include "grid.h"
 #include "plot.h"
 
 static int optimizer_rank(const char *name)
@@ -262,7 +263,7 @@ void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
     if (!sorted) return;
     for (int i = 0; i < n; i++) sorted[i] = &recs[i];
     qsort(sorted, (size_t)n, sizeof *sorted, by_test_accuracy);
-    fprintf(f, "\nFinal Results Summary:\n");
+    fprintf(f, "Final Results Summary:\n");
     /* The regularisation, when there is one, is the grid's (a folder holds one setting, grid.c). */
     if (regularised(recs, n)) {
         if (recs[0].batchnorm && recs[0].dropout > 0)
@@ -275,21 +276,30 @@ void nnm_report_summary(FILE *f, const nnm_record *recs, int n)
     /* And the network, augmentation and schedule, when not the original study's. */
     if (n > 0 && has_training_options(recs, n)) {
         fprintf(f, "(network: %s%s%s%s)\n", recs[0].arch[0] ? recs[0].arch : "mlp",
-                recs[0].augment ? "; augmented: shifts and rotations" : "",
+                recs[0].augment == 2   ? "; augmented: shifts, rotations, scale, slant and stroke width"
+                : recs[0].augment ? "; augmented: shifts and rotations"
+                                  : "",
                 recs[0].lr_schedule[0] ? "; learning rate schedule: " : "", recs[0].lr_schedule);
     }
-    fprintf(f, "%-10s %-11s %14s %13s %10s %10s\n", "Optimizer", "Activation", "Train Accuracy", "Test Accuracy",
+    /* The name columns widen for long names (leaky_relu:0.25), and keep the study's widths otherwise. */
+    int wo = 10, wa = 11;
+    for (int i = 0; i < n; i++) {
+        int lo = (int)strlen(recs[i].optimizer), la = (int)strlen(recs[i].activation);
+        if (lo > wo) wo = lo;
+        if (la + 1 > wa) wa = la + 1;
+    }
+    fprintf(f, "%-*s %-*s %14s %13s %10s %10s\n", wo, "Optimizer", wa, "Activation", "Train Accuracy", "Test Accuracy",
             "Train Loss", "Test Loss");
     for (int i = 0; i < n; i++) {
         const nnm_record *r = sorted[i];
         if (diverged(r)) {
             char note[96];
             divergence_note(note, sizeof note, r);
-            fprintf(f, "%-10s %-11s %14s %13s %10s %10s  %s\n", r->optimizer, r->activation, "nan", "nan", "nan", "nan",
-                    note);
+            fprintf(f, "%-*s %-*s %14s %13s %10s %10s  %s\n", wo, r->optimizer, wa, r->activation, "nan", "nan",
+                    "nan", "nan", note);
             continue;
         }
-        fprintf(f, "%-10s %-11s %14.4f %13.4f %10.4f %10.4f\n", r->optimizer, r->activation, r->train_accuracy,
+        fprintf(f, "%-*s %-*s %14.4f %13.4f %10.4f %10.4f\n", wo, r->optimizer, wa, r->activation, r->train_accuracy,
                 r->test_accuracy, r->train_loss, r->test_loss);
     }
     free(sorted);
@@ -320,52 +330,263 @@ int nnm_report_load_all(const char *out_dir, nnm_record **out, int *n, char *err
         char path[4096 + 256], why[512];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (nnm_record_load(&(*out)[*n], path, why, sizeof why) == 0) (*n)++;
-        else fprintf(stderr, "nn-mnist: skipping %s\n", why);
+        else fprintf(stderr, "nn-mnist report: skipping %s\n", why);
     }
     closedir(d);
     nnm_report_sort(*out, *n);
     return 0;
 }
 
+int nnm_report_write_plan(const nnm_config *c, const nnm_run *runs, int n, int64_t n_train, int64_t n_test,
+                          char *err, size_t errlen)
+{
+    size_t cap = 256 + (size_t)n * (sizeof runs[0].id + NNM_SETTINGS_MAX + 2), len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    len = (size_t)snprintf(buf, cap, "# the runs of the last nn-mnist grid in this folder: `nn-mnist report` shows "
+                                     "these (--all: every record)\n");
+    for (int i = 0; i < n && len < cap; i++) {
+        char settings[NNM_SETTINGS_MAX];
+        nnm_config_settings_line(c, runs[i].optimizer, runs[i].activation, n_train, n_test, settings, sizeof settings);
+        len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\n", runs[i].id, settings);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plan.txt", c->out_dir);
+    int rc = len < cap ? nnm_write_atomic(path, buf, len, err, errlen) : -1;
+    if (len >= cap) snprintf(err, errlen, "%s: the plan does not fit its buffer", path);
+    free(buf);
+    return rc;
+}
+
+/* The settings line without its key=value item for key ("libnn="); items are separated by spaces. */
+static void settings_without(const char *line, const char *key, char *out, size_t cap)
+{
+    size_t used = 0, klen = strlen(key);
+    out[0] = '\0';
+    for (const char *p = line; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (!(len >= klen && !strncmp(p, key, klen)) && used + len + 2 < cap) {
+            if (used) out[used++] = ' ';
+            memcpy(out + used, p, len);
+            used += len;
+            out[used] = '\0';
+        }
+        p += len;
+        while (*p == ' ') p++;
+    }
+}
+
+/* The number after key ("train=") in a settings line; -1 when absent. */
+static long long setting_count(const char *line, const char *key)
+{
+    const char *p = strstr(line, key);
+    while (p && p != line && p[-1] != ' ') p = strstr(p + 1, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Whether record r is run of the grid c describes. Report loads no data, so the image counts are
+ * those the options limit them to, else the record's; and the libnn that trained it does not count. */
+static int record_matches(const nnm_config *c, const nnm_run *run, const nnm_record *r)
+{
+    long long rec_train = setting_count(r->settings, "train="), rec_test = setting_count(r->settings, "test=");
+    int64_t n_train = c->train_limit && c->train_limit < rec_train ? c->train_limit : rec_train;
+    int64_t n_test = c->test_limit && c->test_limit < rec_test ? c->test_limit : rec_test;
+    char want[NNM_SETTINGS_MAX], a[NNM_SETTINGS_MAX], b[NNM_SETTINGS_MAX];
+    nnm_config_settings_line(c, run->optimizer, run->activation, n_train, n_test, want, sizeof want);
+    settings_without(want, "libnn=", a, sizeof a);
+    settings_without(r->settings, "libnn=", b, sizeof b);
+    return strcmp(a, b) == 0;
+}
+
+/* A run id read from plan.txt names a file in DIR/runs: no folders, nothing hidden. */
+static int plain_id(const char *id)
+{
+    return id[0] && id[0] != '.' && !strchr(id, '/') && strlen(id) < sizeof((nnm_run *)0)->id;
+}
+
+/* Loads the plan's records into recs (room for NNM_MAX_LIST^2); the plan is runs[] with their settings
+ * lines (settings[i] NULL: compare with the options in c instead). Returns how many were loaded. */
+static int load_plan(const char *out_dir, const nnm_config *c, const nnm_run *runs, char *const *settings, int n,
+                     nnm_record *recs)
+{
+    int m = 0, missing = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096], why[512];
+        nnm_record_path(out_dir, runs[i].id, path, sizeof path);
+        if (!nnm_file_exists(path)) {
+            missing++;
+            continue;
+        }
+        if (nnm_record_load(&recs[m], path, why, sizeof why) != 0) {
+            fprintf(stderr, "nn-mnist report: skipping %s\n", why);
+            continue;
+        }
+        int same = settings[i] ? !strcmp(recs[m].settings, settings[i]) : record_matches(c, &runs[i], &recs[m]);
+        if (!same) {
+            fprintf(stderr, "nn-mnist report: %s was recorded with other settings; not shown (--all shows it)\n"
+                            "  recorded: %s\n",
+                    path, recs[m].settings);
+            nnm_record_free(&recs[m]);
+            continue;
+        }
+        m++;
+    }
+    if (missing)
+        fprintf(stderr, "nn-mnist report: %d of the %d runs have no record yet (`nn-mnist grid` with the same "
+                        "options trains them)\n",
+                missing, n);
+    return m;
+}
+
+/* Reads DIR/plan.txt into runs and settings (malloc'd lines); the number of runs, or -1 when there is
+ * no plan (a folder of a grid from before plans were written). */
+static int read_plan(const char *out_dir, nnm_run *runs, char **settings, int cap, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plan.txt", out_dir);
+    if (!nnm_file_exists(path)) return -1;
+    size_t len;
+    char *text = nnm_read_file(path, &len, err, errlen);
+    if (!text) return -2;
+    int n = 0;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab) continue;
+        *tab = '\0';
+        if (!plain_id(line) || n >= cap) continue;
+        snprintf(runs[n].id, sizeof runs[n].id, "%s", line);
+        runs[n].optimizer[0] = runs[n].activation[0] = '\0';
+        settings[n] = strdup(tab + 1);
+        if (settings[n]) n++;
+    }
+    free(text);
+    return n;
+}
+
+static void report_usage(void)
+{
+    printf("Usage: nn-mnist report [--out DIR] [--all | GRID OPTIONS]\n\n"
+           "Rebuild results.csv, the figures and the summary from the run records in DIR/runs,\n"
+           "without training. Which runs:\n"
+           "  (none)        the runs of the last grid in DIR (DIR/plan.txt, which nn-mnist grid writes)\n"
+           "  GRID OPTIONS  the runs of the grid these options describe, as nn-mnist grid takes them\n"
+           "                (--activations, --optimizers, --arch, --hidden, --epochs, --lr, --seed, ...;\n"
+           "                see nn-mnist grid --help); records of other settings are left out\n"
+           "  --all         every record in DIR/runs\n\n"
+           "  --out DIR     results folder [results]\n");
+}
+
 int nnm_cmd_report(int argc, char **argv)
 {
+    /* A first pass over a copy (getopt reorders what it scans) finds --out, --all and --help, and
+     * passes over the grid's options that do not shape its runs (--quiet, --data-dir, --jobs...), so
+     * that a grid's command line works with `report` in place of `grid`. Any other option describes
+     * a plan, and the grid's own parser reads them all. */
     const char *out_dir = "results";
-    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+    int all = 0, grid_options = 0;
+    char **copy = calloc((size_t)argc + 1, sizeof *copy);
+    if (!copy) {
+        fprintf(stderr, "nn-mnist report: out of memory\n");
+        return 1;
+    }
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
+                                              {"all", no_argument, NULL, 'a'},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {"quiet", no_argument, NULL, 'q'},
+                                              {"data-dir", required_argument, NULL, 'i'},
+                                              {"mirror", required_argument, NULL, 'i'},
+                                              {"no-download", no_argument, NULL, 'i'},
+                                              {"models", required_argument, NULL, 'i'},
+                                              {"jobs", required_argument, NULL, 'i'},
+                                              {"fresh", no_argument, NULL, 'i'},
                                               {NULL, 0, NULL, 0}};
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    optind = 0; /* a full restart of GNU getopt */
+    opterr = 0;
+    while ((ch = getopt_long(argc, copy, "hq", longopts, NULL)) != -1) {
         if (ch == 'o') out_dir = optarg;
+        else if (ch == 'a') all = 1;
+        else if (ch == 'q' || ch == 'i') continue;
         else if (ch == 'h') {
-            printf("Usage: nn-mnist report [--out DIR]\n\n"
-                   "Rebuild results.csv, the figures and the summary from the run records in DIR/runs,\n"
-                   "without training.\n\n  --out DIR   results folder [results]\n");
+            free(copy);
+            report_usage();
             return 0;
-        } else {
-            fprintf(stderr, "Try 'nn-mnist report --help'.\n");
+        } else grid_options = 1;
+    }
+    if (!grid_options && optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help'.\n", argv[0], copy[optind], argv[0]);
+        free(copy);
+        return 2;
+    }
+    free(copy);
+    opterr = 1;
+    nnm_config c;
+    nnm_config_defaults(&c);
+    if (grid_options) {
+        if (all) {
+            fprintf(stderr, "nn-mnist report: --all shows every record; it takes no grid options\n");
             return 2;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "nn-mnist report: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        char err[2048];
+        int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_GRID, NULL, err, sizeof err);
+        if (prc == 1) {
+            report_usage();
+            return 0;
+        }
+        if (prc != 0 || nnm_config_validate(&c, err, sizeof err) != 0) {
+            if (err[0]) fprintf(stderr, "nn-mnist report: %s\n", err); /* empty: getopt's message is out */
+            return 2;
+        }
+        out_dir = c.out_dir;
     }
     if (!out_dir[0]) { /* it would read "/runs" */
         fprintf(stderr, "nn-mnist report: --out is empty; give the results folder (or leave the option out)\n");
         return 2;
     }
-    nnm_record *recs;
-    int n;
+    nnm_record *recs = NULL;
+    int n = 0;
     char err[1024];
-    if (nnm_report_load_all(out_dir, &recs, &n, err, sizeof err) != 0 ||
-        nnm_report_write(out_dir, recs, n, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist report: %s\n", err);
-        for (int i = 0; i < n; i++) nnm_record_free(&recs[i]);
-        free(recs);
-        return 1;
+    enum { CAP = NNM_MAX_LIST * NNM_MAX_LIST };
+    nnm_run runs[CAP];
+    char *settings[CAP] = {NULL};
+    int planned = -1;
+    if (grid_options) {
+        planned = nnm_grid_runs(&c, runs, CAP);
+    } else if (!all) {
+        planned = read_plan(out_dir, runs, settings, CAP, err, sizeof err);
+        if (planned == -2) {
+            fprintf(stderr, "nn-mnist report: %s\n", err);
+            return 1;
+        }
+        if (planned < 0)
+            fprintf(stderr, "nn-mnist report: %s/plan.txt not found (a grid of an older nn-mnist): showing every "
+                            "record\n",
+                    out_dir);
     }
-    nnm_report_summary(stdout, recs, n);
+    int rc = 0;
+    if (planned >= 0) {
+        recs = calloc(CAP, sizeof *recs);
+        n = recs ? load_plan(out_dir, &c, runs, settings, planned, recs) : 0;
+        for (int i = 0; i < CAP; i++) free(settings[i]);
+        if (recs) nnm_report_sort(recs, n);
+        if (!recs || n == 0) {
+            snprintf(err, sizeof err, "no finished run of the plan in %s/runs (--all shows every record)", out_dir);
+            rc = 1;
+        }
+    } else if (nnm_report_load_all(out_dir, &recs, &n, err, sizeof err) != 0) {
+        rc = 1;
+    }
+    if (rc == 0 && nnm_report_write(out_dir, recs, n, err, sizeof err) != 0) rc = 1;
+    if (rc == 0) nnm_report_summary(stdout, recs, n);
+    else fprintf(stderr, "nn-mnist report: %s\n", err);
     for (int i = 0; i < n; i++) nnm_record_free(&recs[i]);
     free(recs);
-    return 0;
+    return rc;
 }

@@ -383,7 +383,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     nn_rng *rng = NULL, *aug = NULL;
     float *xb = malloc((size_t)(batch * features) * sizeof(float)), *yb = malloc((size_t)batch * sizeof(float));
     /* --augment: the batch as trained on, transformed from the gathered one (xb), and its generator. */
-    float *xa = c->augment ? malloc((size_t)(batch * features) * sizeof(float)) : NULL;
+    float *xa = c->augment ? malloc((size_t)((batch + 1) * features) * sizeof(float)) : NULL; /* + scratch */
     int64_t rows = 0, cols = 0;
     nn_dataset_image_size(env->train, &rows, &cols);
     uint32_t *order = malloc((size_t)n_train * sizeof(uint32_t));
@@ -435,7 +435,10 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
             int64_t correct;
             nn_status st = nn_dataset_gather(env->train, order + start, b, &x, &y);
             if (st == NN_OK && aug) {
-                nnm_augment_batch(xa, xb, b, rows, cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, aug);
+                if (c->augment == NNM_AUGMENT_HANDWRITING)
+                    nnm_augment_batch_handwriting(xa, xb, b, rows, cols, xa + batch * features, aug);
+                else
+                    nnm_augment_batch(xa, xb, b, rows, cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, aug);
                 int64_t as[2] = {b, features};
                 nn_tensor_view(&x, xa, 2, as);
             }
@@ -484,7 +487,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
         rec->curve_test_accuracy[epoch] = test_acc;
         rec->n_curve = epoch + 1;
         nnm_progress_epoch(env->progress, env->slot, epoch + 1, rec->curve_loss[epoch], rec->curve_accuracy[epoch],
-                           test_acc, nnm_now() - te);
+                           test_loss, test_acc, nnm_now() - te);
         if (c->lr_schedule != NNM_LR_CONSTANT)
             nnm_progress_message(env->progress, "%s: epoch %d/%d ended at learning rate %.9g", run->id, epoch + 1,
                                  c->epochs, (double)nn_optimizer_get_lr(nn_model_get_optimizer(m)));
@@ -592,7 +595,7 @@ finish:
     }
     if (c->augment) {
         keys[n_meta] = "augment";
-        values[n_meta++] = "1";
+        values[n_meta++] = c->augment == NNM_AUGMENT_HANDWRITING ? "2" : "1";
     }
     if (c->lr_schedule != NNM_LR_CONSTANT) {
         keys[n_meta] = "lr_schedule";

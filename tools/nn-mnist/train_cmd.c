@@ -21,6 +21,7 @@
 
 #include <nn/nn.h>
 
+#include "augment.h"
 #include "fsutil.h"
 #include "grid.h"
 #include "progress.h"
@@ -41,8 +42,9 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: nn-mnist train [options]\n\n"
             "Train one model and save it: by default the recipe recommended for reading real handwriting\n"
-            "with 'nn-mnist predict': Keras' MNIST convnet, Adam, relu, shifted and rotated training images\n"
-            "and a cosine learning-rate schedule, 12 epochs of 128 images. Interrupted, the same command\n"
+            "with 'nn-mnist predict': Keras' MNIST convnet, Adam, relu, training images shifted, rotated,\n"
+            "scaled, slanted, thickened and thinned (--augment=handwriting), and a cosine learning-rate\n"
+            "schedule, 12 epochs of 128 images. Interrupted, the same command\n"
             "resumes where it stopped; the file under --save is replaced only by a finished model.\n\n"
             "  --save FILE         where the model goes [" DEFAULT_SAVE "]\n"
             "  --arch ARCH         cnn [the default], mlp, or a list of layers (see nn-mnist grid --help)\n"
@@ -55,8 +57,8 @@ static void usage(FILE *f)
             "  --batch-size N      [128; 32 with --arch mlp]\n"
             "  --lr RATE           learning rate [the optimizer's Keras default]\n"
             "  --lr-schedule NAME  cosine or constant [cosine]\n"
-            "  --no-augment        train on the images as they are [shifts of up to 2 pixels and\n"
-            "                      rotations of up to 10 degrees, drawn from the seed]\n"
+            "  --augment[=KIND]    light: only shifts and rotations [handwriting] (see grid --help)\n"
+            "  --no-augment        train on the images as they are\n"
             "  --seed N            seed of weights, shuffling and augmentation [42]\n"
             "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
             "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
@@ -65,8 +67,8 @@ static void usage(FILE *f)
             "  --threads N         BLAS threads [the number of cores]\n"
             "  --train-limit N     use only the first N training images [all]\n"
             "  --test-limit N      use only the first N test images [all]\n"
-            "  --quiet             no progress output\n"
-            "  --help              this text\n");
+            "  -q, --quiet         no progress output\n"
+            "  -h, --help          this text\n");
 }
 
 /* Splits the destination into its folder and its name less ".nnm" (the run's id). */
@@ -101,7 +103,7 @@ static void set_recipe_defaults(nnm_config *c)
     c->n_activations = c->n_optimizers = 1;
     /* The parser gives a non-MLP architecture Keras' 12 epochs of 128 unless told otherwise. */
     if (nnm_arch_parse(&c->arch, "cnn", err, sizeof err) != 0) abort(); /* a constant spelling */
-    c->augment = 1;
+    c->augment = NNM_AUGMENT_HANDWRITING;
     c->lr_schedule = NNM_LR_COSINE;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
@@ -115,6 +117,7 @@ int nnm_cmd_train(int argc, char **argv)
     set_recipe_defaults(&c);
     const char *save = DEFAULT_SAVE;
     char err[4096], dir[4096], id[96], work[4096 + 128];
+    err[0] = '\0';
     int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_TRAIN, &save, err, sizeof err);
     if (prc == 1) {
         usage(stdout);
@@ -122,7 +125,8 @@ int nnm_cmd_train(int argc, char **argv)
     }
     if (prc != 0 || nnm_config_validate(&c, err, sizeof err) != 0 ||
         split_destination(save, dir, sizeof dir, id, sizeof id, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist train: %s\n", err);
+        /* Empty: getopt has said what was wrong, and the parser how to get help. */
+        if (err[0]) fprintf(stderr, "nn-mnist train: %s\n", err);
         return 2;
     }
     snprintf(work, sizeof work, "%s/.%s.train", dir, id);
@@ -155,7 +159,7 @@ int nnm_cmd_train(int argc, char **argv)
     if (!c.quiet)
         fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s) on %lld images, %d epochs, %d BLAS thread%s\n",
                 nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
-                c.augment ? ", augmented" : "", c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "",
+                c.augment ? (c.augment == NNM_AUGMENT_HANDWRITING ? ", augmented (handwriting)" : ", augmented") : "", c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "",
                 (long long)n_train, c.epochs, c.threads, c.threads > 1 ? "s" : "");
 
     struct sigaction sa;

@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""End-to-end test of `nn-mnist predict` (issue 14): images with known digits, written by this test as
+PNG (grey, RGB, palette, 16-bit, RGBA, grey+alpha, interlaced), PGM and JPEG (with OpenCV, when a
+python3 with cv2 is found), read through models the tool trains itself.
+
+The digits are drawn as seven-segment glyphs and the models (an MLP, input 784, and a small CNN,
+input (28, 28, 1)) are trained by `nn-mnist grid` on 28x28 images of the same glyphs, drawn as MNIST
+is (fitted into 20 x 20, centred): the strings read are then known exactly, without MNIST. With
+NN_DATA_DIR/mnist present, a page of real MNIST test digits is also read with an MLP trained on real
+MNIST training digits.
+
+Checks: the strings read from each format, two text lines, a photo-like JPEG (uneven light, tint,
+noise, blur), stdin, --json fields, the '?' marks and --min-confidence, an image without digits,
+per-file errors (text file, truncated PNG and JPEG, missing path, a folder) with the other files
+still read and exit 1, the missing default model's message, the default model used from
+models/digits.nnm, and --debug-dir's files.
+
+Usage: test_predict.py NN_MNIST_BINARY"""
+import gzip
+import json
+import math
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gridfiles as gf  # noqa: E402
+import idxgen  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1])
+check = gf.Checker()
+
+# ---- seven-segment glyphs ----
+
+SEGMENTS = {0: "abcdef", 1: "bc", 2: "abged", 3: "abgcd", 4: "fgbc", 5: "afgcd", 6: "afgedc", 7: "abc",
+            8: "abcdefg", 9: "abcdfg"}
+
+
+def segment_rects(d, x0, y0, w, h, t):
+    """The rectangles (x0, y0, x1, y1) of digit d's segments in a w x h box at (x0, y0), stroke t. A
+    1 is its right-hand bar alone, so its box is one stroke wide, as a handwritten 1's is."""
+    if d == 1:
+        x0, w = x0 + w - t, t
+    m = y0 + h / 2
+    r = {"a": (x0, y0, x0 + w, y0 + t), "b": (x0 + w - t, y0, x0 + w, m + t / 2),
+         "c": (x0 + w - t, m - t / 2, x0 + w, y0 + h), "d": (x0, y0 + h - t, x0 + w, y0 + h),
+         "e": (x0, m - t / 2, x0 + t, y0 + h), "f": (x0, y0, x0 + t, m + t / 2), "g": (x0, m - t / 2, x0 + w, m + t / 2)}
+    return [r[s] for s in SEGMENTS[d]]
+
+
+def draw_digit(cov, width, height, d, x0, y0, w, h, t):
+    """Ink coverage (0..1, exact area of each pixel under the glyph's rectangles) into cov."""
+    for (a, b, c, e) in segment_rects(d, x0, y0, w, h, t):
+        for py in range(max(0, int(math.floor(b))), min(height, int(math.ceil(e)))):
+            cy = min(e, py + 1) - max(b, py)
+            if cy <= 0:
+                continue
+            for px in range(max(0, int(math.floor(a))), min(width, int(math.ceil(c)))):
+                cx = min(c, px + 1) - max(a, px)
+                if cx > 0:
+                    i = py * width + px
+                    cov[i] = max(cov[i], cx * cy)
+
+
+def training_images(n, seed):
+    """28x28 glyphs as MNIST's digits are: white on black, the box fitted into 20 x 20, centred."""
+    rnd = random.Random(seed)
+    images, labels = [], []
+    for i in range(n):
+        d = i % 10
+        h = rnd.uniform(18, 20)
+        w = h * rnd.uniform(0.45, 0.7)
+        t = rnd.uniform(2.0, 3.4)
+        if d == 1:
+            w = t
+        # Drawn once to find its centre of mass, then again with that centre at (14, 14), as MNIST's
+        # digits (and nn_digits_find's) are placed.
+        cov = [0.0] * 784
+        draw_digit(cov, 28, 28, d, 14 - w / 2, 14 - h / 2, w, h, t)
+        mass = sum(cov)
+        cx = sum(v * (k % 28 + 0.5) for k, v in enumerate(cov)) / mass
+        cy = sum(v * (k // 28 + 0.5) for k, v in enumerate(cov)) / mass
+        cov = [0.0] * 784
+        draw_digit(cov, 28, 28, d, 28 - w / 2 - cx + rnd.uniform(-0.7, 0.7), 28 - h / 2 - cy + rnd.uniform(-0.7, 0.7),
+                   w, h, t)
+        ink = rnd.uniform(200, 255)
+        images.append(bytes(int(ink * v + 0.5) for v in cov))
+        labels.append(d)
+    return images, labels
+
+
+def write_idx_folder(folder, n_train, n_test):
+    os.makedirs(folder, exist_ok=True)
+    for prefix, n, s in (("train", n_train, 1), ("t10k", n_test, 2)):
+        images, labels = training_images(n, s)
+        with gzip.open(os.path.join(folder, prefix + "-images-idx3-ubyte.gz"), "wb") as f:
+            f.write(idxgen.images_bytes(images))
+        with gzip.open(os.path.join(folder, prefix + "-labels-idx1-ubyte.gz"), "wb") as f:
+            f.write(idxgen.labels_bytes(labels))
+
+
+def page(lines, rnd, height_px=(40, 70), margin=30):
+    """A page holding the digit strings in lines, one under the other: (width, height, coverage)."""
+    hs = [rnd.uniform(*height_px) for _ in lines]
+    placed, y, width = [], margin, 0
+    for text, h in zip(lines, hs):
+        x = margin
+        for ch in text:
+            w, t = h * rnd.uniform(0.5, 0.6), h * rnd.uniform(0.1, 0.14)
+            placed.append((int(ch), x, y + rnd.uniform(-2, 2), w, h, t))
+            x += w + h * rnd.uniform(0.3, 0.5)
+        width = max(width, int(x + margin))
+        y += h * 1.6
+    height = int(y + margin)
+    cov = [0.0] * (width * height)
+    for (d, x, yy, w, h, t) in placed:
+        draw_digit(cov, width, height, d, x, yy, w, h, t)
+    return width, height, cov
+
+
+def grey_of(cov, paper=235, ink=25):
+    return bytes(int(paper - (paper - ink) * v + 0.5) for v in cov)
+
+
+# ---- image files ----
+
+def png_bytes(width, height, color_type, depth, rows, palette=None, trns=None, interlace=False):
+    """A PNG of raw rows (each without its filter byte), filter 0; interlace=True writes Adam7."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+    bpp = max(1, channels * depth // 8)
+    raw = bytearray()
+    if not interlace:
+        for r in rows:
+            raw += b"\0" + r
+    else:
+        assert depth >= 8
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        for (x0, y0, dx, dy) in passes:
+            if x0 >= width or y0 >= height:
+                continue
+            for y in range(y0, height, dy):
+                raw += b"\0" + b"".join(rows[y][x * bpp:(x + 1) * bpp] for x in range(x0, width, dx))
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0,
+                                                            1 if interlace else 0))
+    if palette is not None:
+        out += chunk(b"PLTE", b"".join(bytes(c) for c in palette))
+    if trns is not None:
+        out += chunk(b"tRNS", trns)
+    return out + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b"")
+
+
+def rows_of(data, width, height, bpp):
+    return [bytes(data[y * width * bpp:(y + 1) * width * bpp]) for y in range(height)]
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def write_formats(folder, stem, width, height, cov):
+    """The same page in every PNG flavour and as PGM; returns the paths."""
+    paths = []
+    g = grey_of(cov)
+    paths.append(write(os.path.join(folder, stem + "-grey.png"), png_bytes(width, height, 0, 8, rows_of(g, width, height, 1))))
+    # Blue ink on cream paper.
+    paper, ink = (245, 235, 205), (25, 45, 160)
+    rgb = bytearray()
+    for v in cov:
+        rgb += bytes(int(p - (p - k) * v + 0.5) for p, k in zip(paper, ink))
+    paths.append(write(os.path.join(folder, stem + "-rgb.png"), png_bytes(width, height, 2, 8, rows_of(rgb, width, height, 3))))
+    # 16 shades of dark red ink on white in a palette.
+    pal = [tuple(int(255 - (255 - k) * i / 15 + 0.5) for k in (150, 10, 10)) for i in range(16)]
+    idx = bytes(int(v * 15 + 0.5) for v in cov)
+    paths.append(write(os.path.join(folder, stem + "-palette.png"),
+                       png_bytes(width, height, 3, 8, rows_of(idx, width, height, 1), palette=pal)))
+    # 16-bit grey.
+    g16 = b"".join(struct.pack(">H", int((235 - 210 * v) * 257 + 0.5)) for v in cov)
+    paths.append(write(os.path.join(folder, stem + "-grey16.png"), png_bytes(width, height, 0, 16, rows_of(g16, width, height, 2))))
+    # Black ink in the alpha channel over transparent *black*: read without compositing on white,
+    # the whole page would be black and hold no digits.
+    rgba = b"".join(bytes((0, 0, 0, int(255 * v + 0.5))) for v in cov)
+    paths.append(write(os.path.join(folder, stem + "-rgba.png"), png_bytes(width, height, 6, 8, rows_of(rgba, width, height, 4))))
+    ga = b"".join(bytes((0, int(255 * v + 0.5))) for v in cov)
+    paths.append(write(os.path.join(folder, stem + "-greyalpha.png"), png_bytes(width, height, 4, 8, rows_of(ga, width, height, 2))))
+    paths.append(write(os.path.join(folder, stem + "-interlaced.png"),
+                       png_bytes(width, height, 0, 8, rows_of(g, width, height, 1), interlace=True)))
+    paths.append(write(os.path.join(folder, stem + ".pgm"), b"P5\n# a comment\n%d %d\n255\n" % (width, height) + g))
+    return paths
+
+
+def cv2_python():
+    """A python3 that has OpenCV (Debian's, when the harness's own lacks it), or None."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if py and os.path.exists(py) and subprocess.run([py, "-c", "import cv2"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+CV2 = cv2_python()
+
+
+def write_jpeg(path, width, height, data, channels, quality):
+    """JPEG through OpenCV, from a PGM/PPM it reads; False when no OpenCV."""
+    if not CV2:
+        return False
+    pnm = path + (".pgm" if channels == 1 else ".ppm")
+    write(pnm, (b"P5" if channels == 1 else b"P6") + b"\n%d %d\n255\n" % (width, height) + bytes(data))
+    p = subprocess.run([CV2, "-c", "import cv2, sys; im = cv2.imread(sys.argv[1], cv2.IMREAD_UNCHANGED); "
+                        "sys.exit(0 if cv2.imwrite(sys.argv[2], im, [cv2.IMWRITE_JPEG_QUALITY, int(sys.argv[3])]) "
+                        "else 1)", pnm, path, str(quality)], capture_output=True, text=True)
+    os.unlink(pnm)
+    return p.returncode == 0
+
+
+def photo_like(width, height, cov, rnd):
+    """Uneven light (a diagonal gradient and a soft shadow), a warm tint, blur and noise: RGB bytes."""
+    ink = [v for v in cov]
+    # 3x3 box blur of the ink.
+    blurred = [0.0] * len(ink)
+    for y in range(height):
+        for x in range(width):
+            s, n = 0.0, 0
+            for yy in range(max(0, y - 1), min(height, y + 2)):
+                for xx in range(max(0, x - 1), min(width, x + 2)):
+                    s += ink[yy * width + xx]
+                    n += 1
+            blurred[y * width + x] = s / n
+    out = bytearray()
+    for y in range(height):
+        for x in range(width):
+            light = 0.65 + 0.35 * (x / width) * (1 - 0.3 * y / height)
+            light *= 1 - 0.25 * math.exp(-(((x - 0.3 * width) / (0.2 * width)) ** 2))
+            v = blurred[y * width + x]
+            for paper, k in ((250, 40), (238, 35), (215, 30)):
+                out.append(max(0, min(255, int((paper - (paper - k) * v) * light + rnd.gauss(0, 5) + 0.5))))
+    return out
+
+
+def png_dims(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+    return w, h, depth, ctype
+
+
+# ---- running the tool ----
+
+def run(args, cwd=None, stdin=None):
+    p = subprocess.run([BIN, "predict"] + list(args), capture_output=True, env=gf.tool_env(), cwd=cwd, input=stdin,
+                       timeout=300)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def lines_of(out):
+    """{file: digits} from the plain output."""
+    res = {}
+    for line in out.splitlines():
+        f, _, digits = line.rpartition(": ")
+        res[f] = digits
+    return res
+
+
+def train(data, models, out, arch=None, train_limit=3000, epochs=2):
+    args = ["grid", "--activations", "relu", "--optimizers", "adam", "--epochs", str(epochs), "--train-limit",
+            str(train_limit), "--test-limit", "500", "--models", models, "--out", out, "--data-dir", data,
+            "--no-download", "--quiet", "--jobs", "1"]
+    if arch:
+        args += ["--arch", arch, "--batch-size", "32"]
+    rc, so, se = gf.run(BIN, args, timeout=600)
+    model = os.path.join(models, "adam_relu.nnm")
+    check(rc == 0 and os.path.exists(model), f"grid {'--arch ' + arch if arch else '(mlp)'} trains a model "
+          f"(rc {rc}{': ' + se.strip()[-300:] if rc else ''})")
+    return model
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nnm-predict-")
+    try:
+        run_all(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if check.failures:
+        print(f"{len(check.failures)} check(s) failed")
+        return 1
+    print("all checks passed")
+    return 0
+
+
+def run_all(tmp):
+    rnd = random.Random(14)
+    data = os.path.join(tmp, "seg7")
+    write_idx_folder(data, 3000, 500)
+    mlp = train(data, os.path.join(tmp, "m-mlp"), os.path.join(tmp, "r-mlp"))
+    cnn = train(data, os.path.join(tmp, "m-cnn"), os.path.join(tmp, "r-cnn"), arch="conv8x3,pool2,flatten")
+    imgs = os.path.join(tmp, "img")
+    os.makedirs(imgs)
+
+    # -- every format, one line
+    text = "31415926"
+    w, h, cov = page([text], rnd)
+    paths = write_formats(imgs, "pi", w, h, cov)
+    jpeg_q90 = os.path.join(imgs, "pi-grey.jpg")
+    have_jpeg = write_jpeg(jpeg_q90, w, h, grey_of(cov), 1, 90)
+    photo = os.path.join(imgs, "photo.jpg")
+    photo_text = "75008"
+    pw, ph, pcov = page([photo_text], rnd, height_px=(60, 60))
+    have_photo = have_jpeg and write_jpeg(photo, pw, ph, photo_like(pw, ph, pcov, rnd), 3, 75)
+    if have_jpeg:
+        paths.append(jpeg_q90)
+    else:
+        check.note("no python3 with OpenCV (python3-opencv): JPEG files are not written, their checks skipped")
+    for model, label in ((mlp, "mlp"), (cnn, "cnn")):
+        rc, so, se = run(["--model", model] + paths)
+        got = lines_of(so)
+        check(rc == 0, f"{label}: every format reads without error (rc {rc}, stderr {se.strip()[:300]!r})")
+        for p in paths:
+            check(got.get(p) == text, f"{label}: {os.path.basename(p)} reads {text} (got {got.get(p)!r})")
+        if have_photo:
+            rc, so, se = run(["--model", model, photo])
+            check(rc == 0 and so == f"{photo}: {photo_text}\n",
+                  f"{label}: the photo-like JPEG (uneven light, tint, blur, noise, quality 75) reads {photo_text} "
+                  f"(got {so.strip()!r})")
+
+    # -- two lines, and stdin
+    lines = ["2024", "1357"]
+    w2, h2, cov2 = page(lines, rnd)
+    two = write(os.path.join(imgs, "two.png"), png_bytes(w2, h2, 0, 8, rows_of(grey_of(cov2), w2, h2, 1)))
+    rc, so, se = run(["--model", mlp, two])
+    check(rc == 0 and so == f"{two}: 2024 1357\n", f"two text lines read top to bottom, a space between (got {so!r})")
+    with open(paths[1], "rb") as f:
+        rc, so, se = run(["--model", mlp, "-"], stdin=f.read())
+    check(rc == 0 and so == f"-: {text}\n", f"'-' reads the image from stdin (got {so!r}, rc {rc})")
+
+    # -- --json
+    rc, so, se = run(["--model", cnn, "--json", two, paths[0]])
+    objs = []
+    try:
+        objs = [json.loads(x) for x in so.splitlines()]
+    except ValueError as e:
+        check(False, f"--json prints one JSON object per line ({e}: {so[:200]!r})")
+    check(rc == 0 and len(objs) == 2, f"--json: one object per image (rc {rc}, {len(objs)} objects)")
+    if len(objs) == 2:
+        o = objs[0]
+        check(o.get("file") == two and o.get("digits") == "2024 1357" and o.get("lines") == 2
+              and o.get("width") == w2 and o.get("height") == h2,
+              f"--json: file, digits, lines, width, height ({ {k: o.get(k) for k in ('file', 'digits', 'lines')} })")
+        items = o.get("items", [])
+        check(len(items) == 8, f"--json: one item per digit ({len(items)})")
+        ok = True
+        for i, it in enumerate(items):
+            x, y, bw, bh = it["box"]
+            t3 = it["top3"]
+            ok &= it["digit"] == int("20241357"[i]) and it["line"] == (0 if i < 4 else 1)
+            ok &= 0 <= x and 0 <= y and x + bw <= w2 and y + bh <= h2 and bw > 0 and bh > 0
+            ok &= len(t3) == 3 and t3[0][0] == it["digit"] and t3[0][1] == it["probability"]
+            ok &= t3[0][1] >= t3[1][1] >= t3[2][1] >= 0 and sum(p for _, p in t3) <= 1.0001
+            ok &= len({d for d, _ in t3}) == 3
+        check(ok, f"--json: each item's digit, line, box within the image, top3 sorted (first item {items[:1]})")
+        check(objs[1].get("digits") == text, f"--json: second image's digits ({objs[1].get('digits')!r})")
+
+    # -- '?' marks follow --min-confidence
+    marked = {}
+    for mc in ("0", "0.9999", "1"):
+        rc, so, se = run(["--model", mlp, "--json", "--min-confidence", mc, paths[0]])
+        o = json.loads(so.splitlines()[0]) if rc == 0 and so else {}
+        want = "".join(str(it["digit"]) + ("?" if it["probability"] < float(mc) else "") for it in o.get("items", []))
+        marked[mc] = want
+        check(rc == 0 and o.get("text") == want and o.get("digits") == text and (mc != "0" or "?" not in want),
+              f"--min-confidence {mc}: '?' after exactly the digits under it ({o.get('text')!r})")
+    rc, so, se = run(["--model", mlp, "--min-confidence", "0.9999", paths[0]])
+    o_plain = lines_of(so).get(paths[0])
+    check(rc == 0 and o_plain == marked["0.9999"],
+          f"the plain output marks as --json's text does ({o_plain!r} vs {marked['0.9999']!r})")
+    for bad in ("2", "-0.1", "x", ""):
+        rc, so, se = run(["--model", mlp, "--min-confidence", bad, paths[0]])
+        check(rc == 2 and "min-confidence" in se, f"--min-confidence {bad!r} is refused with exit 2 (rc {rc})")
+
+    # -- an image without digits
+    blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))
+    rc, so, se = run(["--model", mlp, blank])
+    check(rc == 0 and so == f"{blank}: \n", f"an image without digits prints 'FILE: ' and exits 0 (got {so!r}, rc {rc})")
+    rc, so, se = run(["--model", mlp, "--json", blank])
+    check(rc == 0 and json.loads(so) ["digits"] == "" and json.loads(so)["items"] == [],
+          "--json: an image without digits has digits \"\" and no items")
+
+    # -- per-file errors: the others are still read, exit 1
+    with open(paths[0], "rb") as f:
+        good = f.read()
+    bad = {
+        "text": (write(os.path.join(imgs, "notes.png"), b"just some text, not an image\n"), "not a PNG, JPEG or PGM"),
+        "truncated PNG": (write(os.path.join(imgs, "cut.png"), good[:len(good) * 6 // 10]), "truncated PNG"),
+        "PNG without IEND": (write(os.path.join(imgs, "noend.png"), good[:-12]), "truncated PNG"),
+        "corrupt PNG": (write(os.path.join(imgs, "crc.png"), good[:40] + bytes([good[40] ^ 0xFF]) + good[41:]),
+                        "corrupt PNG"),
+        "missing path": (os.path.join(imgs, "nope.png"), "No such file or directory"),
+        "folder": (imgs, "directory"),
+        "empty": (write(os.path.join(imgs, "empty.jpg"), b""), "empty"),
+        "truncated PGM": (write(os.path.join(imgs, "cut.pgm"), b"P5 100 100 255\n" + bytes(500)), "truncated PGM"),
+        # 10001 x 10001 pixels in the header, refused before any pixel is decoded.
+        "huge PNG": (write(os.path.join(imgs, "huge.png"), png_bytes(10001, 10001, 0, 8, [])), "more than the 100000000"),
+        "huge PGM": (write(os.path.join(imgs, "huge.pgm"), b"P5 20000 20000 255\n"), "more than the 100000000"),
+    }
+    if have_jpeg:
+        with open(jpeg_q90, "rb") as f:
+            j = f.read()
+        bad["truncated JPEG"] = (write(os.path.join(imgs, "cut.jpg"), j[:len(j) // 2]), "truncated JPEG")
+        bad["JPEG cut in its header"] = (write(os.path.join(imgs, "cuthead.jpg"), j[:100]), "truncated JPEG")
+    args = [paths[0]] + [p for p, _ in bad.values()] + [two]
+    rc, so, se = run(["--model", mlp] + args)
+    got = lines_of(so)
+    check(rc == 1, f"bad files make the exit status 1 (rc {rc})")
+    check(got.get(paths[0]) == text and got.get(two) == "2024 1357" and len(got) == 2,
+          f"the good files before and after the bad ones are still read ({so!r})")
+    for what, (p, msg) in bad.items():
+        check(any(p in line and msg in line for line in se.splitlines()), f"{what}: stderr says '{p}: ...{msg}'")
+    rc, so, se = run(["--model", mlp, "--json"] + args)
+    objs = [json.loads(x) for x in so.splitlines()]
+    errs = {o["file"]: o["error"] for o in objs if "error" in o}
+    check(rc == 1 and len(objs) == len(args) and set(errs) == {p for p, _ in bad.values()},
+          f"--json: an {{file, error}} object for each bad file, in order with the others ({len(errs)} errors)")
+
+    # -- the default model
+    cwd = os.path.join(tmp, "cwd")
+    os.makedirs(cwd)
+    rc, so, se = run([paths[0]], cwd=cwd)
+    check(rc == 1 and "models/digits.nnm" in se and "nn-mnist train --arch cnn --save models/digits.nnm" in se,
+          f"without models/digits.nnm the error says how to make it ({se.strip()!r})")
+    rc, so, se = run(["--model", os.path.join(tmp, "none.nnm"), paths[0]])
+    check(rc == 1 and "none.nnm" in se and so == "", f"a missing --model is an error before any image ({se.strip()!r})")
+    rc, so, se = run(["--model", paths[0], paths[0]])
+    check(rc == 1 and so == "", f"an image given as --model is refused ({se.strip()!r})")
+    os.makedirs(os.path.join(cwd, "models"))
+    shutil.copy(cnn, os.path.join(cwd, "models", "digits.nnm"))
+    rc, so, se = run([paths[0]], cwd=cwd)
+    check(rc == 0 and so == f"{paths[0]}: {text}\n", f"models/digits.nnm is the default model (got {so!r})")
+    rc, so, se = run(["--model", mlp], cwd=cwd)
+    check(rc == 2 and "no image" in se, f"no image is a usage error ({se.strip()!r})")
+    rc, so, se = run(["--help"])
+    check(rc == 0 and "--debug-dir" in so and "--json" in so and "--min-confidence" in so, "--help lists the options")
+
+    # -- --debug-dir
+    dbg = os.path.join(tmp, "debug", "sub")
+    other = os.path.join(imgs, "again")
+    os.makedirs(other)
+    same_name = write(os.path.join(other, "two.png"), open(two, "rb").read())
+    with open(paths[0], "rb") as f:
+        rc, so, se = run(["--model", mlp, "--debug-dir", dbg, two, "-", same_name, blank], stdin=f.read())
+    check(rc == 0, f"--debug-dir: exit 0 ({se.strip()!r})")
+    names = sorted(os.listdir(dbg)) if os.path.isdir(dbg) else []
+    want = (["two.png-annotated.png"] + [f"two.png-digit-{i:03d}.png" for i in range(8)]
+            + ["stdin-annotated.png"] + [f"stdin-digit-{i:03d}.png" for i in range(len(text))]
+            + ["two.png-2-annotated.png"] + [f"two.png-2-digit-{i:03d}.png" for i in range(8)]
+            + ["blank.png-annotated.png"])
+    check(names == sorted(want), f"--debug-dir writes the digits and the annotated image, named after the file "
+          f"(missing {sorted(set(want) - set(names))}, extra {sorted(set(names) - set(want))})")
+    if names == sorted(want):
+        check(png_dims(os.path.join(dbg, "two.png-digit-000.png")) == (28, 28, 8, 0), "a digit is a 28x28 8-bit grey PNG")
+        aw, ah, _, _ = png_dims(os.path.join(dbg, "two.png-annotated.png"))
+        check(abs(aw / ah - w2 / h2) < 0.02 and max(aw, ah) >= 512, f"the annotated copy keeps the aspect, enlarged "
+              f"to be readable ({aw}x{ah} for {w2}x{h2})")
+        # The digit the model saw: white ink on black, centred (MNIST's form).
+        with open(os.path.join(dbg, "two.png-digit-000.png"), "rb") as f:
+            raw = f.read()
+        idat = b""
+        pos = 8
+        while pos < len(raw):
+            n, kind = struct.unpack(">I4s", raw[pos:pos + 8])
+            if kind == b"IDAT":
+                idat += raw[pos + 8:pos + 8 + n]
+            pos += 12 + n
+        px = zlib.decompress(idat)
+        assert len(px) == 28 * 29
+        border = sum(px[r * 29 + 1 + c] for r in range(28) for c in range(28) if min(r, c, 27 - r, 27 - c) < 3)
+        centre = max(px[r * 29 + 1 + c] for r in range(8, 20) for c in range(8, 20))
+        check(border == 0 and centre > 200, f"a debug digit is white on black inside the 20x20 box (border sum "
+              f"{border}, centre max {centre})")
+    ro = os.path.join(tmp, "file-not-dir")
+    write(ro, b"x")
+    rc, so, se = run(["--model", mlp, "--debug-dir", ro, two])
+    check(rc == 1 and "debug-dir" in se, f"a --debug-dir that is a file is an error ({se.strip()!r})")
+
+    # -- real MNIST test digits, when NN_DATA_DIR has them
+    real = os.path.join(os.environ.get("NN_DATA_DIR", ""), "mnist")
+    if os.environ.get("NN_DATA_DIR") and os.path.exists(os.path.join(real, "t10k-images-idx3-ubyte.gz")):
+        mnist_page(tmp, real)
+    else:
+        check.note("NN_DATA_DIR/mnist not found: the page of real MNIST digits is not read")
+
+
+def mnist_page(tmp, real):
+    """40 MNIST test digits (never training digits), scaled 2x, dark on light, 4 lines of 10."""
+    with gzip.open(os.path.join(real, "t10k-images-idx3-ubyte.gz")) as f:
+        images = f.read()
+    with gzip.open(os.path.join(real, "t10k-labels-idx1-ubyte.gz")) as f:
+        labels = f.read()[8:]
+    model = train(real, os.path.join(tmp, "m-real"), os.path.join(tmp, "r-real"), train_limit=20000, epochs=1)
+    n_lines, per, s, cell = 4, 10, 2, 60
+    w, h = per * cell + 40, n_lines * (cell + 20) + 40
+    g = bytearray([230]) * (w * h)
+    want = []
+    for li in range(n_lines):
+        row = ""
+        for k in range(per):
+            i = li * per + k
+            img = images[16 + i * 784:16 + (i + 1) * 784]
+            row += str(labels[i])
+            ox, oy = 20 + k * cell, 20 + li * (cell + 20)
+            for y in range(28 * s):
+                for x in range(28 * s):
+                    v = img[(y // s) * 28 + x // s]
+                    g[(oy + y) * w + ox + x] = int(230 - v * 210 / 255)
+        want.append(row)
+    p = write(os.path.join(tmp, "mnist-page.png"), png_bytes(w, h, 0, 8, rows_of(g, w, h, 1)))
+    rc, so, se = run(["--model", model, p])
+    got = lines_of(so).get(p, "").replace("?", "").split(" ")
+    right = sum(a == b for gl, wl in zip(got, want) if len(gl) == len(wl) for a, b in zip(gl, wl))
+    seg_ok = len(got) == n_lines and all(len(gl) == per for gl in got)
+    print(f"note: MNIST page: read {got}, expected {want}: {right}/40 digits right")
+    check(rc == 0 and seg_ok, f"real MNIST digits: 4 lines of 10 found ({[len(x) for x in got]})")
+    check(right >= 34, f"real MNIST digits: at least 34 of 40 read right by a 1-epoch MLP ({right})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,412 @@
+/* Image files to 8-bit grey (image.h): PNG through libpng, JPEG through libjpeg-turbo, PGM by hand. */
+#define _POSIX_C_SOURCE 200809L
+#include "image.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+/* jerror.h defines the message codes only when asked to: the warnings below are told apart by code. */
+#include <jerror.h>
+#include <png.h>
+
+#include "tmpname.h"
+
+/* A file larger than this is refused before it is read whole: a 100-megapixel 8-bit PNG of noise
+ * compresses to about 100 MB, and nothing sensible is larger. */
+#define FILE_MAX_BYTES (512LL << 20)
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void nnm_image_free(nnm_image *im)
+{
+    if (!im) return;
+    free(im->px);
+    im->px = NULL;
+    im->width = im->height = 0;
+}
+
+static int too_large(int64_t w, int64_t h)
+{
+    return w < 1 || h < 1 || w > NNM_IMAGE_MAX_PIXELS / h;
+}
+
+static uint8_t *alloc_pixels(int64_t w, int64_t h, int channels)
+{
+    return malloc((size_t)w * (size_t)h * (size_t)channels);
+}
+
+/* ---- PNG ---- */
+
+typedef struct png_src {
+    const uint8_t *data;
+    size_t size, pos;
+    int truncated;
+    char msg[160]; /* libpng's message for the error that stopped it */
+} png_src;
+
+static void png_read_mem(png_structp png, png_bytep out, png_size_t n)
+{
+    png_src *s = png_get_io_ptr(png);
+    if (n > s->size - s->pos) {
+        s->truncated = 1;
+        png_error(png, "truncated");
+    }
+    memcpy(out, s->data + s->pos, n);
+    s->pos += n;
+}
+
+static void png_on_error(png_structp png, png_const_charp msg)
+{
+    png_src *s = png_get_error_ptr(png);
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Ancillary trouble (a bad ICC profile, a CRC error in a text chunk) does not change the pixels. */
+static void png_on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static int decode_png(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
+{
+    png_src src = {data, size, 0, 0, ""};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return fail(err, errlen, "%s: out of memory", name);
+    }
+    /* Everything malloc'ed below is reachable from here, so that the longjmp can free it. */
+    uint8_t *volatile px = NULL;
+    uint8_t *volatile buf = NULL;
+    png_bytep *volatile rows = NULL;
+    if (setjmp(png_jmpbuf(png))) {
+        if (buf != px) free(buf); /* grey without alpha is read straight into px */
+        free(px);
+        free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        if (src.truncated) return fail(err, errlen, "%s: truncated PNG", name);
+        return fail(err, errlen, "%s: corrupt PNG (%s)", name, src.msg);
+    }
+    png_set_read_fn(png, &src, png_read_mem);
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff); /* our own bound comes after the header */
+    png_read_info(png, info);
+    png_uint_32 w32, h32;
+    int depth, color, interlace;
+    png_get_IHDR(png, info, &w32, &h32, &depth, &color, &interlace, NULL, NULL);
+    const int64_t w = w32, h = h32;
+    if (too_large(w, h)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
+                    (long long)h, (long long)NNM_IMAGE_MAX_PIXELS);
+    }
+    /* Whatever the file holds, ask libpng for 8-bit grey, with an alpha channel when the file has
+     * transparency (an alpha channel, or a tRNS colour or palette entries). */
+    png_set_scale_16(png);
+    png_set_packing(png);
+    if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
+        png_set_rgb_to_gray_fixed(png, 1, -1, -1); /* 1: no warning for non-grey pixels; -1: default weights */
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    const int channels = png_get_channels(png, info);
+    if (png_get_bit_depth(png, info) != 8 || channels < 1 || channels > 2 ||
+        png_get_rowbytes(png, info) != (size_t)w * (size_t)channels)
+        png_error(png, "unexpected layout after conversion to grey");
+    px = alloc_pixels(w, h, 1);
+    buf = channels == 1 ? px : alloc_pixels(w, h, 2);
+    rows = malloc((size_t)h * sizeof *rows);
+    if (!px || !buf || !rows) png_error(png, "out of memory");
+    for (int64_t y = 0; y < h; y++) rows[y] = buf + (size_t)y * (size_t)w * (size_t)channels;
+    png_read_image(png, rows);
+    /* Reading to IEND makes a file cut after its last pixel an error too, as any other cut is. */
+    png_read_end(png, NULL);
+    if (channels == 2) { /* grey + alpha over white paper, as a viewer shows it */
+        for (size_t i = 0, n = (size_t)w * (size_t)h; i < n; i++) {
+            unsigned g = buf[2 * i], a = buf[2 * i + 1];
+            px[i] = (uint8_t)((g * a + 255u * (255u - a) + 127u) / 255u);
+        }
+        free(buf);
+    }
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    out->width = w;
+    out->height = h;
+    out->px = px;
+    return 0;
+}
+
+/* ---- JPEG ---- */
+
+typedef struct jpeg_err {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jb;
+    char msg[JMSG_LENGTH_MAX];
+    int truncated;
+} jpeg_err;
+
+static void jpeg_on_error(j_common_ptr c)
+{
+    jpeg_err *e = (jpeg_err *)c->err;
+    c->err->format_message(c, e->msg);
+    longjmp(e->jb, 1);
+}
+
+/* libjpeg reports damage in the data as warnings and carries on, padding the rest of the image with
+ * grey; a truncated file (JWRN_JPEG_EOF) is the common case. Such an image would give wrong digits
+ * silently, so damage is an error here. The warnings that do not touch the pixels are let through. */
+static void jpeg_on_message(j_common_ptr c, int level)
+{
+    if (level >= 0) return; /* trace messages */
+    const int code = c->err->msg_code;
+    if (code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM || code == JWRN_BOGUS_ICC) return;
+    jpeg_err *e = (jpeg_err *)c->err;
+    e->truncated = code == JWRN_JPEG_EOF;
+    c->err->format_message(c, e->msg);
+    longjmp(e->jb, 1);
+}
+
+static int decode_jpeg(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
+{
+    struct jpeg_decompress_struct cinfo;
+    jpeg_err e;
+    memset(&e, 0, sizeof e);
+    cinfo.err = jpeg_std_error(&e.mgr);
+    e.mgr.error_exit = jpeg_on_error;
+    e.mgr.emit_message = jpeg_on_message;
+    uint8_t *volatile px = NULL;
+    if (setjmp(e.jb)) {
+        free(px);
+        jpeg_destroy_decompress(&cinfo);
+        if (e.truncated) return fail(err, errlen, "%s: truncated JPEG", name);
+        return fail(err, errlen, "%s: corrupt JPEG (%s)", name, e.msg);
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    const int64_t w = cinfo.image_width, h = cinfo.image_height;
+    if (too_large(w, h)) {
+        jpeg_destroy_decompress(&cinfo);
+        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
+                    (long long)h, (long long)NNM_IMAGE_MAX_PIXELS);
+    }
+    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+        jpeg_destroy_decompress(&cinfo);
+        return fail(err, errlen, "%s: CMYK JPEG is not supported (convert it to RGB or grey)", name);
+    }
+    cinfo.out_color_space = JCS_GRAYSCALE; /* from YCbCr this is the Y plane: no colour conversion */
+    jpeg_start_decompress(&cinfo);
+    if (cinfo.output_components != 1 || (int64_t)cinfo.output_width != w || (int64_t)cinfo.output_height != h) {
+        snprintf(e.msg, sizeof e.msg, "unexpected output layout");
+        longjmp(e.jb, 1);
+    }
+    px = alloc_pixels(w, h, 1);
+    if (!px) {
+        snprintf(e.msg, sizeof e.msg, "out of memory");
+        longjmp(e.jb, 1);
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = px + (size_t)cinfo.output_scanline * (size_t)w;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    out->width = w;
+    out->height = h;
+    out->px = px;
+    return 0;
+}
+
+/* ---- PGM (binary, "P5") ---- */
+
+/* A header field: a decimal number after blanks and "#" comments; -1 when there is none. */
+static long long pgm_field(const uint8_t *d, size_t n, size_t *pos)
+{
+    size_t p = *pos;
+    for (;;) {
+        while (p < n && (d[p] == ' ' || d[p] == '\t' || d[p] == '\r' || d[p] == '\n' || d[p] == '\v' || d[p] == '\f'))
+            p++;
+        if (p < n && d[p] == '#') {
+            while (p < n && d[p] != '\n') p++;
+            continue;
+        }
+        break;
+    }
+    long long v = 0;
+    size_t start = p;
+    while (p < n && d[p] >= '0' && d[p] <= '9' && v < 1000000000LL) v = v * 10 + (d[p++] - '0');
+    if (p == start || (p < n && d[p] >= '0' && d[p] <= '9')) return -1;
+    *pos = p;
+    return v;
+}
+
+static int decode_pgm(const uint8_t *d, size_t n, const char *name, nnm_image *out, char *err, size_t errlen)
+{
+    size_t pos = 2;
+    const long long w = pgm_field(d, n, &pos), h = pgm_field(d, n, &pos), maxval = pgm_field(d, n, &pos);
+    /* Exactly one blank ends the header; the pixels follow. */
+    if (w < 1 || h < 1 || maxval < 1 || maxval > 65535 || pos >= n ||
+        !(d[pos] == ' ' || d[pos] == '\t' || d[pos] == '\r' || d[pos] == '\n'))
+        return fail(err, errlen, "%s: corrupt PGM header", name);
+    pos++;
+    if (too_large(w, h))
+        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, w, h,
+                    (long long)NNM_IMAGE_MAX_PIXELS);
+    const size_t bytes = maxval > 255 ? 2 : 1, count = (size_t)w * (size_t)h;
+    if (n - pos < count * bytes) return fail(err, errlen, "%s: truncated PGM", name);
+    uint8_t *px = alloc_pixels(w, h, 1);
+    if (!px) return fail(err, errlen, "%s: out of memory", name);
+    const uint8_t *s = d + pos;
+    for (size_t i = 0; i < count; i++) {
+        unsigned long v = bytes == 2 ? (unsigned long)s[2 * i] << 8 | s[2 * i + 1] : s[i];
+        if (v > (unsigned long)maxval) v = (unsigned long)maxval; /* out of range: as bright as allowed */
+        px[i] = (uint8_t)((v * 255 + (unsigned long)maxval / 2) / (unsigned long)maxval);
+    }
+    out->width = w;
+    out->height = h;
+    out->px = px;
+    return 0;
+}
+
+/* ---- entry points ---- */
+
+int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
+{
+    static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    memset(out, 0, sizeof *out);
+    if (size == 0) return fail(err, errlen, "%s: empty file", name);
+    if (size >= 8 && memcmp(data, png_magic, 8) == 0) return decode_png(data, size, name, out, err, errlen);
+    if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
+        return decode_jpeg(data, size, name, out, err, errlen);
+    if (size >= 3 && data[0] == 'P' && data[1] == '5' &&
+        (data[2] == ' ' || data[2] == '\t' || data[2] == '\r' || data[2] == '\n' || data[2] == '#'))
+        return decode_pgm(data, size, name, out, err, errlen);
+    /* A PNG or JPEG cut inside its signature is still most likely what it was meant to be. */
+    if (size < 8 && memcmp(data, png_magic, size) == 0) return fail(err, errlen, "%s: truncated PNG", name);
+    if (size < 3 && data[0] == 0xff && (size == 1 || data[1] == 0xd8)) return fail(err, errlen, "%s: truncated JPEG", name);
+    return fail(err, errlen, "%s: not a PNG, JPEG or PGM file", name);
+}
+
+int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const int is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "(stdin)" : path;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    uint8_t *data = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 1 << 16;
+            if ((long long)ncap > FILE_MAX_BYTES + 1) ncap = (size_t)FILE_MAX_BYTES + 1;
+            if (ncap == cap) {
+                rc = fail(err, errlen, "%s: larger than %lld MiB, not read", name, FILE_MAX_BYTES >> 20);
+                break;
+            }
+            uint8_t *p = realloc(data, ncap);
+            if (!p) {
+                rc = fail(err, errlen, "%s: out of memory", name);
+                break;
+            }
+            data = p;
+            cap = ncap;
+        }
+        size_t got = fread(data + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            /* A folder opens on Linux and fails here with EISDIR. */
+            if (ferror(f)) rc = fail(err, errlen, "%s: %s", name, strerror(errno ? errno : EIO));
+            break;
+        }
+    }
+    if (!is_stdin) fclose(f);
+    if (rc == 0) rc = nnm_image_decode(data, len, name, out, err, errlen);
+    free(data);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+typedef struct png_sink {
+    char msg[160];
+} png_sink;
+
+static void png_on_write_error(png_structp png, png_const_charp msg)
+{
+    png_sink *s = png_get_error_ptr(png);
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Written to a temporary beside path and renamed: a crash leaves the earlier file or none, never a
+ * half-written one. The data is fsync'ed, the folder is not: these are debugging pictures, and a
+ * power cut may lose the newest of them but not corrupt one. */
+int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width, int64_t height, int64_t stride,
+                             char *err, size_t errlen)
+{
+    if (!path || !px || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff || stride < width)
+        return fail(err, errlen, "%s: invalid image to write", path ? path : "(null)");
+    char tmp[4096];
+    if (nnm_tmp_template(tmp, sizeof tmp, path) != 0) return fail(err, errlen, "%s: path too long", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    FILE *volatile f = fdopen(fd, "wb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return fail(err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    png_sink sink = {""};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_on_write_error, png_on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        fclose(f);
+        unlink(tmp);
+        return fail(err, errlen, "cannot write %s: %s", path, sink.msg[0] ? sink.msg : "out of memory");
+    }
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int64_t y = 0; y < height; y++) png_write_row(png, px + (size_t)y * (size_t)stride);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || fchmod(fileno(f), 0644) != 0;
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        return fail(err, errlen, "cannot write %s: %s", path, strerror(e ? e : EIO));
+    }
+    return 0;
+}

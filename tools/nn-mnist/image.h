@@ -1,0 +1,46 @@
+/*
+ * Reading image files into 8-bit grey for nn_digits_find(): PNG (libpng) and JPEG (libjpeg-turbo),
+ * grey or colour, 8 or 16 bits, palette, alpha (composited on white, as a viewer shows it), and
+ * binary PGM (P5). The format is told by the file's first bytes, never by its name, so a JPEG named
+ * .png or an image on stdin reads the same. The library stays free of image formats: this is the
+ * tool's (and the bench's) code.
+ *
+ *   nnm_image im;
+ *   char err[512];
+ *   if (nnm_image_read("photo.jpg", &im, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); ... }
+ *   nn_digits_find(&d, im.px, im.width, im.height, im.width, NULL);
+ *   nnm_image_free(&im);
+ */
+#ifndef NNM_IMAGE_H
+#define NNM_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Images larger than this many pixels are refused before their pixels are decoded: the same bound
+ * as NN_DIGITS_MAX_PIXELS, so that nothing decoded is then refused by the library. */
+#define NNM_IMAGE_MAX_PIXELS 100000000LL
+
+typedef struct nnm_image {
+    int64_t width, height; /* stride == width */
+    uint8_t *px;           /* width x height grey bytes, 0 black .. 255 white; malloc'ed */
+} nnm_image;
+
+/* Reads the image at path ("-" reads stdin to its end). 0 with *out filled, or -1 with err saying
+ * which file and why ("x.png: not a PNG, JPEG or PGM file", "y.jpg: truncated JPEG", "z.png: No
+ * such file or directory"), and *out zeroed. A truncated or corrupt file is an error, not a partly
+ * grey image. */
+int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen);
+
+/* The same from bytes already in memory; name is used in messages only. */
+int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen);
+
+/* Writes a grey image (stride bytes per row) as an 8-bit grey PNG, to a temporary name then renamed
+ * into place, so that a crash never leaves a half-written file under path. 0, or -1 with err. */
+int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width, int64_t height, int64_t stride,
+                             char *err, size_t errlen);
+
+void nnm_image_free(nnm_image *im);
+
+#endif

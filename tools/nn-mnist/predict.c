@@ -1,0 +1,300 @@
+/* `nn-mnist predict`: read the handwritten digits in PNG, JPEG and PGM images with a saved model.
+ * image.c decodes the files to grey, libnn's nn_digits_read() finds, cuts (touching digits where
+ * the model reads them best) and normalises the digits and classifies them with the model;
+ * predict_debug.c draws what the model saw. */
+#define _POSIX_C_SOURCE 200809L
+#include "predict.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+#include <nn/nn.h>
+
+#include "fsutil.h"
+#include "image.h"
+#include "predict_internal.h"
+
+#define DEFAULT_MODEL "models/digits.nnm"
+#define MAKE_MODEL "nn-mnist train --arch cnn --save " DEFAULT_MODEL
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: nn-mnist predict [options] IMAGE...\n\n"
+            "Read the handwritten digits in each image (PNG, JPEG or binary PGM; grey or colour; \"-\" reads\n"
+            "stdin) and print one line per image, 'FILE: DIGITS', the digits of each text line together and\n"
+            "the lines separated by a space, top to bottom. A digit the model gives less than the\n"
+            "--min-confidence probability is followed by '?' (e.g. 'postcode.jpg: 750?08'). An image without\n"
+            "digits prints 'FILE: ' and is not an error. A file that cannot be read is reported on stderr,\n"
+            "the other files are still read, and the exit status is then 1.\n\n"
+            "  --model FILE          classifier of 28x28 digits into 10 classes, input 784 or (28, 28, 1)\n"
+            "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "']\n"
+            "  --json                one JSON object per line per image instead: file, digits, text (as\n"
+            "                        the plain output), lines, width, height, and items, each with digit,\n"
+            "                        probability, box [x, y, w, h], line and top3 [[digit, probability],\n"
+            "                        ...]; a file that cannot be read gives {\"file\", \"error\"}\n"
+            "  --min-confidence P    probability under which a digit is marked with '?' [0.5]\n"
+            "  --debug-dir DIR       write, per image, each digit as the model saw it (NAME-digit-000.png,\n"
+            "                        28x28, white on black) and the image with the boxes and predictions\n"
+            "                        drawn (NAME-annotated.png); NAME is the file's name, 'stdin' for -\n"
+            "  --help                this text\n");
+}
+
+/* The three most probable classes of one row, most probable first; returns the first's probability. */
+static double top3_of(const float *p, int top[3])
+{
+    for (int t = 0; t < 3; t++) {
+        int best = -1;
+        for (int c = 0; c < 10; c++) {
+            int taken = 0;
+            for (int u = 0; u < t; u++) taken |= top[u] == c;
+            if (!taken && (best < 0 || p[c] > p[best])) best = c;
+        }
+        top[t] = best;
+    }
+    return p[top[0]];
+}
+
+/* A probability as JSON keeps 6 significant digits: the float carries no more, and %.17g would
+ * print 0.99812346696853638. */
+static json_object *json_prob(double p)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", p);
+    return json_object_new_double_s(p, buf);
+}
+
+static void print_json(json_object *o)
+{
+    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+static void json_error(const char *file, const char *msg)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "file", json_object_new_string(file));
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    print_json(o);
+}
+
+typedef struct predictor {
+    nn_model *model;
+    int in_rank;
+    int64_t in_shape[NN_MAX_EXAMPLE_RANK];
+    int softmax_outputs; /* the model's outputs are probabilities already */
+    int json;
+    double min_conf;
+    const char *debug_dir;
+    nnm_debug_names names;
+} predictor;
+
+/* Reads one image and prints its line; 0, or -1 after reporting the error. */
+static int predict_one(predictor *pr, const char *path)
+{
+    char err[1024];
+    nnm_image im;
+    if (nnm_image_read(path, &im, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist predict: %s\n", err);
+        if (pr->json) json_error(path, err);
+        return -1;
+    }
+    nn_digits *d = NULL;
+    if (nn_digits_read(&d, pr->model, im.px, im.width, im.height, im.width, NULL) != NN_OK) {
+        snprintf(err, sizeof err, "%s: %s", path, nn_last_error());
+        fprintf(stderr, "nn-mnist predict: %s\n", err);
+        if (pr->json) json_error(path, err);
+        nnm_image_free(&im);
+        return -1;
+    }
+    const int64_t n = nn_digits_count(d);
+    float *probs = n ? malloc((size_t)n * 10 * sizeof *probs) : NULL;
+    int *top = n ? malloc((size_t)n * 3 * sizeof *top) : NULL;
+    char *text = malloc((size_t)n * 3 + 1); /* digit, '?', ' ' at most each */
+    if ((n && (!probs || !top)) || !text) {
+        snprintf(err, sizeof err, "%s: out of memory", path);
+        goto fail;
+    }
+    for (int64_t i = 0; i < n; i++) memcpy(probs + i * 10, nn_digits_probabilities(d, i), 10 * sizeof *probs);
+    size_t len = 0;
+    json_object *items = pr->json ? json_object_new_array() : NULL;
+    char *plain = pr->json ? malloc((size_t)n * 2 + 1) : NULL;
+    size_t plen = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float *row = probs + i * 10;
+        int *t = top + i * 3;
+        const double pbest = top3_of(row, t);
+        const int64_t line = nn_digits_line(d, i);
+        if (i > 0 && line != nn_digits_line(d, i - 1)) {
+            text[len++] = ' ';
+            if (plain) plain[plen++] = ' ';
+        }
+        text[len++] = (char)('0' + t[0]);
+        if (plain) plain[plen++] = (char)('0' + t[0]);
+        if (pbest < pr->min_conf) text[len++] = '?';
+        if (items) {
+            int64_t bx = 0, by = 0, bw = 0, bh = 0;
+            nn_digits_box(d, i, &bx, &by, &bw, &bh);
+            json_object *it = json_object_new_object();
+            json_object_object_add(it, "digit", json_object_new_int(t[0]));
+            json_object_object_add(it, "probability", json_prob(pbest));
+            json_object *box = json_object_new_array();
+            json_object_array_add(box, json_object_new_int64(bx));
+            json_object_array_add(box, json_object_new_int64(by));
+            json_object_array_add(box, json_object_new_int64(bw));
+            json_object_array_add(box, json_object_new_int64(bh));
+            json_object_object_add(it, "box", box);
+            json_object_object_add(it, "line", json_object_new_int64(line));
+            json_object *t3 = json_object_new_array();
+            for (int u = 0; u < 3; u++) {
+                json_object *pair = json_object_new_array();
+                json_object_array_add(pair, json_object_new_int(t[u]));
+                json_object_array_add(pair, json_prob(row[t[u]]));
+                json_object_array_add(t3, pair);
+            }
+            json_object_object_add(it, "top3", t3);
+            json_object_array_add(items, it);
+        }
+    }
+    text[len] = '\0';
+    if (pr->json) {
+        if (plain) plain[plen] = '\0';
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "file", json_object_new_string(path));
+        json_object_object_add(o, "digits", json_object_new_string(plain ? plain : ""));
+        json_object_object_add(o, "text", json_object_new_string(text));
+        json_object_object_add(o, "lines", json_object_new_int64(nn_digits_line_count(d)));
+        json_object_object_add(o, "width", json_object_new_int64(im.width));
+        json_object_object_add(o, "height", json_object_new_int64(im.height));
+        json_object_object_add(o, "items", items);
+        print_json(o);
+        free(plain);
+    } else {
+        printf("%s: %s\n", path, text);
+    }
+    fflush(stdout);
+    int rc = 0;
+    if (pr->debug_dir) {
+        nnm_debug_item *it = n ? malloc((size_t)n * sizeof *it) : NULL;
+        if (n && !it) {
+            snprintf(err, sizeof err, "%s: out of memory", path);
+            rc = -1;
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                it[i].digit = top[i * 3];
+                it[i].probability = probs[i * 10 + top[i * 3]];
+            }
+            rc = nnm_debug_write(&pr->names, pr->debug_dir, path, &im, d, it, pr->min_conf, err, sizeof err);
+        }
+        free(it);
+        if (rc != 0) fprintf(stderr, "nn-mnist predict: %s\n", err);
+    }
+    free(text);
+    free(top);
+    free(probs);
+    nn_digits_free(d);
+    nnm_image_free(&im);
+    return rc;
+fail:
+    fprintf(stderr, "nn-mnist predict: %s\n", err);
+    if (pr->json) json_error(path, err);
+    free(text);
+    free(top);
+    free(probs);
+    nn_digits_free(d);
+    nnm_image_free(&im);
+    return -1;
+}
+
+static int load_model(predictor *pr, const char *path, int is_default)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        if (is_default)
+            fprintf(stderr, "nn-mnist predict: no model at %s (the default); make one with\n  " MAKE_MODEL
+                            "\nor name another with --model FILE\n", path);
+        else
+            fprintf(stderr, "nn-mnist predict: %s: no such model file (make one with 'nn-mnist train --save %s')\n",
+                    path, path);
+        return -1;
+    }
+    if (nn_model_load(&pr->model, path, NULL) != NN_OK) {
+        fprintf(stderr, "nn-mnist predict: %s\n", nn_last_error());
+        return -1;
+    }
+    if (nn_model_input_features(pr->model) != NN_DIGITS_PIXELS || nn_model_output_features(pr->model) != 10) {
+        fprintf(stderr, "nn-mnist predict: %s reads %lld values into %lld classes; a digit reader reads 784 (28x28) "
+                        "into 10\n", path, (long long)nn_model_input_features(pr->model),
+                (long long)nn_model_output_features(pr->model));
+        return -1;
+    }
+    pr->in_rank = nn_model_input_shape(pr->model, pr->in_shape);
+    pr->softmax_outputs = nn_model_get_loss(pr->model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY;
+    return 0;
+}
+
+int nnm_cmd_predict(int argc, char **argv)
+{
+    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF };
+    static const struct option longopts[] = {{"model", required_argument, NULL, O_MODEL},
+                                              {"json", no_argument, NULL, O_JSON},
+                                              {"debug-dir", required_argument, NULL, O_DEBUG_DIR},
+                                              {"min-confidence", required_argument, NULL, O_MIN_CONF},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {NULL, 0, NULL, 0}};
+    predictor pr;
+    memset(&pr, 0, sizeof pr);
+    pr.min_conf = 0.5;
+    const char *model = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_MODEL: model = optarg; break;
+        case O_JSON: pr.json = 1; break;
+        case O_DEBUG_DIR: pr.debug_dir = optarg; break;
+        case O_MIN_CONF: {
+            char *end;
+            errno = 0;
+            pr.min_conf = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(pr.min_conf >= 0 && pr.min_conf <= 1)) {
+                fprintf(stderr, "nn-mnist predict: --min-confidence wants a probability from 0 to 1, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: fprintf(stderr, "Try 'nn-mnist predict --help'.\n"); return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "nn-mnist predict: no image given (see nn-mnist predict --help)\n");
+        return 2;
+    }
+    if (model && !*model) {
+        fprintf(stderr, "nn-mnist predict: --model wants a file name\n");
+        return 2;
+    }
+    char err[1024];
+    if (pr.debug_dir && nnm_mkdirs(pr.debug_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist predict: --debug-dir: %s\n", err);
+        return 1;
+    }
+    if (load_model(&pr, model ? model : DEFAULT_MODEL, model == NULL) != 0) {
+        nn_model_free(pr.model);
+        return 1;
+    }
+    int failed = 0;
+    for (int i = optind; i < argc; i++) failed += predict_one(&pr, argv[i]) != 0;
+    nnm_debug_names_free(&pr.names);
+    nn_model_free(pr.model);
+    if (failed) fprintf(stderr, "nn-mnist predict: %d of %d images failed\n", failed, argc - optind);
+    return failed ? 1 : 0;
+}
