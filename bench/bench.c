@@ -38,26 +38,10 @@
 
 #include <nn/nn.h>
 
+#include "timing.h"
+
 enum { IN = 784, HIDDEN = 128, OUT = 10, BATCH = 32 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The epoch's GEMMs alone, on the same shapes and buffers sizes as training. */
 static double gemm_epoch(int64_t steps)
@@ -69,7 +53,7 @@ static double gemm_epoch(int64_t steps)
     for (int i = 0; i < BATCH * IN; i++) x[i] = (float)((i * 7919) % 255) / 255.0f;
     for (int i = 0; i < IN * HIDDEN; i++) w1[i] = (float)((i % 97) - 48) * 1e-3f;
     for (int i = 0; i < HIDDEN * OUT; i++) w2[i] = (float)((i % 13) - 6) * 1e-2f;
-    double t0 = now();
+    double t0 = bench_now();
     for (int64_t s = 0; s < steps; s++) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, HIDDEN, IN, 1, x, IN, w1, HIDDEN, 0, h, HIDDEN);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, OUT, HIDDEN, 1, h, HIDDEN, w2, OUT, 0, y, OUT);
@@ -77,7 +61,7 @@ static double gemm_epoch(int64_t steps)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BATCH, HIDDEN, OUT, 1, y, OUT, w2, OUT, 0, dh, HIDDEN);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, IN, HIDDEN, BATCH, 1, x, IN, dh, HIDDEN, 0, dw1, HIDDEN);
     }
-    double t = now() - t0;
+    double t = bench_now() - t0;
     free(x); free(w1); free(h); free(w2); free(y); free(dw1); free(dw2); free(dh);
     return t;
 }
@@ -104,7 +88,7 @@ static nn_model *make_model(const char *act_name, const char *opt_name, uint64_t
 static double train_epoch(nn_model *m, const nn_dataset *ds, nn_rng *rng, uint32_t *order, float *xb, float *yb)
 {
     int64_t n = nn_dataset_count(ds);
-    double t0 = now();
+    double t0 = bench_now();
     for (int64_t i = 0; i < n; i++) order[i] = (uint32_t)i;
     nn_rng_shuffle(rng, order, (size_t)n);
     for (int64_t s = 0; s < n; s += BATCH) {
@@ -119,7 +103,7 @@ static double train_epoch(nn_model *m, const nn_dataset *ds, nn_rng *rng, uint32
             exit(1);
         }
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 static nn_dataset *load_or_fake(const char *dir, const char *prefix, int64_t fake_n)
@@ -150,7 +134,7 @@ static void run_grid(const char *bin, const char *args)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "exec %s grid %s >/dev/null", bin, args ? args : "");
     fflush(stdout); /* or the child would inherit, and print, our buffered lines */
-    double t0 = now();
+    double t0 = bench_now();
     pid_t pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -162,7 +146,7 @@ static void run_grid(const char *bin, const char *args)
         perror("bench: grid");
         return;
     }
-    double wall = now() - t0;
+    double wall = bench_now() - t0;
     printf("grid_status %d exit\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     printf("grid_wall %.2f s\n", wall);
     printf("grid_peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
@@ -205,7 +189,7 @@ static double cnn_gemm_epoch(int64_t images, int batch)
           *flat = filled((size_t)batch * CNN_FLAT, 10), *w = filled(CNN_FLAT * 10, 11),
           *out = filled((size_t)batch * 10, 12), *dw = filled(CNN_FLAT * 10, 13),
           *dflat = filled((size_t)batch * CNN_FLAT, 14);
-    double t0 = now();
+    double t0 = bench_now();
     for (int64_t s = 0; s < images; s += batch) {
         int b = (int)(images - s < batch ? images - s : batch), m1 = b * CNN_P1, m2 = b * CNN_P2;
         sgemm(0, 0, m1, CNN_F1, CNN_K1, cols1, CNN_K1, k1, CNN_F1, y1, CNN_F1);
@@ -217,7 +201,7 @@ static double cnn_gemm_epoch(int64_t images, int batch)
         sgemm(0, 1, m2, CNN_K2, CNN_F2, y2, CNN_F2, k2, CNN_F2, dcols2, CNN_K2);
         sgemm(1, 0, CNN_K1, CNN_F1, m1, cols1, CNN_K1, y1, CNN_F1, dk1, CNN_F1);
     }
-    double t = now() - t0;
+    double t = bench_now() - t0;
     float *all[] = {cols1, k1, y1, dk1, cols2, k2, y2, dk2, dcols2, flat, w, out, dw, dflat};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     return t;
@@ -248,7 +232,7 @@ static double cnn_train_epoch(nn_model *m, const nn_dataset *ds, int64_t images,
                               uint32_t *order, float *xb, float *yb)
 {
     int64_t n = nn_dataset_count(ds);
-    double t0 = now();
+    double t0 = bench_now();
     for (int64_t i = 0; i < n; i++) order[i] = (uint32_t)i;
     nn_rng_shuffle(rng, order, (size_t)n);
     for (int64_t s = 0; s < images; s += batch) {
@@ -263,7 +247,7 @@ static double cnn_train_epoch(nn_model *m, const nn_dataset *ds, int64_t images,
             exit(1);
         }
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 /* Test-set throughput of a trained CNN: the whole set in one nn_model_evaluate call, which chunks it
@@ -279,14 +263,14 @@ static double cnn_eval(nn_model *m, const nn_dataset *test, int repeats)
     nn_dataset_slice(test, 0, nt, &x, &y);
     for (int r = 0; r < repeats; r++) {
         float loss, acc;
-        double t0 = now();
+        double t0 = bench_now();
         if (nn_model_evaluate(m, &x, &y, &loss, &acc)) {
             fprintf(stderr, "bench: %s\n", nn_last_error());
             exit(1);
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    double med = median(t, repeats);
+    double med = bench_median(t, repeats);
     free(xe);
     free(ye);
     free(t);
@@ -316,7 +300,7 @@ static void run_cnn(const nn_dataset *train, const nn_dataset *test, int64_t ima
             t[r] = cnn_train_epoch(m, train, images, batch, rng, order, xb, yb);
             g[r] = cnn_gemm_epoch(images, batch);
         }
-        double med = median(t, repeats), gemm = median(g, repeats);
+        double med = bench_median(t, repeats), gemm = bench_median(g, repeats);
         double flops = 2.0 * (double)images *
                        (2.0 * CNN_P1 * CNN_K1 * CNN_F1 + 3.0 * CNN_P2 * CNN_K2 * CNN_F2 + 3.0 * CNN_FLAT * 10);
         if (med / gemm > worst) worst = med / gemm;
@@ -343,7 +327,7 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
     int64_t n = nn_dataset_count(train), steps = (n + BATCH - 1) / BATCH;
     double *g = malloc((size_t)repeats * sizeof *g);
     for (int r = 0; r < repeats; r++) g[r] = gemm_epoch(steps);
-    double gemm = median(g, repeats);
+    double gemm = bench_median(g, repeats);
     printf("gemm_only_epoch %.4f s\n", gemm);
     printf("gemm_gflops %.1f GFLOP/s\n", 2.0 * steps * (2.0 * BATCH * IN * HIDDEN + 3.0 * BATCH * HIDDEN * OUT) / gemm * 1e-9);
 
@@ -361,7 +345,7 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
             nn_rng_create(&rng, 42);
             /* Repeats continue training the same model, as epochs 1, 2, 3 of a real run do. */
             for (int r = 0; r < repeats; r++) t[r] = train_epoch(m, train, rng, order, xb, yb);
-            double med = median(t, repeats);
+            double med = bench_median(t, repeats);
             if (med / gemm > worst) worst = med / gemm;
             printf("epoch_%s %.4f s\n", name, med);
             printf("ratio_%s %.2f x_gemm\n", name, med / gemm);
@@ -375,7 +359,7 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
     float *xe = malloc((size_t)(chunk * IN) * sizeof(float)), *ye = malloc((size_t)chunk * sizeof(float));
     nn_model_reserve(m, chunk);
     for (int r = 0; r < repeats; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int64_t s = 0; s < nt; s += chunk) {
             int64_t b = nt - s < chunk ? nt - s : chunk;
             nn_tensor x, y;
@@ -386,9 +370,9 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
             nn_dataset_slice(test, s, b, &x, &y);
             nn_model_evaluate(m, &x, &y, &loss, &acc);
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    printf("eval_throughput %.0f images/s\n", (double)nt / median(t, repeats));
+    printf("eval_throughput %.0f images/s\n", (double)nt / bench_median(t, repeats));
     nn_model_free(m);
     free(g); free(t); free(order); free(xb); free(yb); free(xe); free(ye);
 }

@@ -9,7 +9,8 @@
  *   the rest     the pixels, row after row with the stride, repeated to fill the image (zeros when
  *                there are none), so that a small input makes a large image of repeating texture.
  * Every result's invariants are checked, and a second call must give the same bytes: abort() on
- * any violation. The default max_digits bounds what one call may allocate (4096 digits of 3 KiB). */
+ * any violation. max_digits bounds what one call may allocate and how long it runs. nn_digits_read()
+ * runs on the same pixels with a small fixed model. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,25 @@ static void check(nn_digits *d, int64_t w, int64_t h)
         abort();
 }
 
+/* A fixed small classifier for nn_digits_read(): its cut search and scoring run on whatever the
+ * weights say, which is what a fuzzer needs (the answers need not be right, only consistent). Built
+ * once; leaked at exit, as libFuzzer never returns. */
+static nn_model *tiny_model(void)
+{
+    static nn_model *m;
+    if (m) return m;
+    nn_optimizer *opt = NULL;
+    nn_rng *rng = NULL;
+    if (nn_model_create(&m, NN_DIGITS_PIXELS) != NN_OK ||
+        nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR)) != NN_OK ||
+        nn_optimizer_create_sgd(&opt, NULL) != NN_OK ||
+        nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, opt) != NN_OK || nn_rng_create(&rng, 1) != NN_OK ||
+        nn_model_init(m, rng) != NN_OK)
+        abort();
+    nn_rng_free(rng);
+    return m;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 6) return 0;
@@ -64,6 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.split = !(flags & 32);
     o.stroke_width = flags & 64 ? 0.0f : 2.0f;
     o.min_size = flags & 128 ? 1 : 4;
+    /* Each digit costs up to about 1 ms to normalise (thick strokes' local thickness), ten times that
+     * under the sanitizers and coverage, so a texture of hundreds of blobs would run past libFuzzer's
+     * timeout without finding anything new: 50 keeps an input's work bounded, and the limit's own
+     * path covered. */
+    o.max_digits = 50;
 
     nn_digits *a = NULL, *b = NULL;
     nn_status sa = nn_digits_find(&a, px, w, h, stride, &o);
@@ -82,6 +107,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n && memcmp(nn_digits_images(a), nn_digits_images(b), (size_t)n * NN_DIGITS_PIXELS * sizeof(float)))
             abort();
     }
+    /* With a model: the same invariants, and each digit's probabilities a distribution. */
+    nn_digits *r = NULL;
+    /* Cutting blobs normalises up to 44 candidate pieces each: fewer digits keep the call as short. */
+    o.max_digits = 6;
+    nn_status sr = nn_digits_read(&r, tiny_model(), px, w, h, stride, &o);
+    if (sr != NN_OK) {
+        if (r || !nn_last_error()[0]) abort();
+        if (sr != NN_ERR_NO_MEMORY && !(sr == NN_ERR_INVALID_ARGUMENT && strstr(nn_last_error(), "max_digits")))
+            abort();
+    } else {
+        check(r, w, h);
+        for (int64_t i = 0; i < nn_digits_count(r); i++) {
+            const float *p = nn_digits_probabilities(r, i);
+            double sum = 0;
+            for (int k = 0; k < 10; k++) {
+                if (!(p[k] >= 0.0f && p[k] <= 1.0f)) abort();
+                sum += p[k];
+            }
+            if (fabs(sum - 1.0) > 1e-3 || nn_digits_class(r, i) < 0 || nn_digits_class(r, i) > 9) abort();
+        }
+    }
+    nn_digits_free(r);
     nn_digits_free(a);
     nn_digits_free(b);
     free(px);

@@ -485,6 +485,121 @@ static void test_digits__thin_strokes_thickened(void **state)
     free(c.px);
 }
 
+/* Mass (sum of the pixels) of normalised digit i. */
+static double mass_of(nn_digits *d, int64_t i)
+{
+    double m = 0;
+    for (int k = 0; k < NN_DIGITS_PIXELS; k++) m += nn_digits_image(d, i)[k];
+    return m;
+}
+
+/* A marker's strokes (5 pixels wide after fitting, MNIST's rarely pass 3.6) come out thinner, the
+ * loop still open. */
+static void test_digits__thick_strokes_thinned(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 200, 230);
+    ring(&c, 50, 40, 100, 120, 30, 20);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    const double thinned = mass_of(d, 0);
+    assert_true(nn_digits_image(d, 0)[14 * NN_DIGITS_SIDE + 14] == 0.0f);
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.stroke_width = 0;
+    d = find(&c, &o);
+    const double thick = mass_of(d, 0);
+    nn_digits_free(d);
+    /* A ring 20 high and about 17 wide, its centre line near 50 long: 5 pixels hold ~250. */
+    assert_true(thick > 190);
+    assert_true(thinned < 0.92 * thick && thinned > 100);
+    free(c.px);
+}
+
+/* Box blur of radius r, separable, the border repeated. */
+static void blur(canvas *c, int r)
+{
+    uint8_t *t = malloc((size_t)(c->w * c->h));
+    assert_non_null(t);
+    for (int pass = 0; pass < 2; pass++) {
+        const int64_t step = pass ? c->w : 1, n = pass ? c->h : c->w, lines = pass ? c->w : c->h;
+        for (int64_t l = 0; l < lines; l++) {
+            uint8_t *p = c->px + (pass ? l : l * c->w);
+            for (int64_t i = 0; i < n; i++) {
+                int sum = 0;
+                for (int64_t k = i - r; k <= i + r; k++) sum += p[(k < 0 ? 0 : k >= n ? n - 1 : k) * step];
+                t[i] = (uint8_t)((sum + r) / (2 * r + 1));
+            }
+            for (int64_t i = 0; i < n; i++) p[i * step] = t[i];
+        }
+    }
+    free(t);
+}
+
+/* Blur spreads a stroke's ink, but its half level stays where the edge was: a blurred digit comes
+ * out as the sharp one did, not fatter. */
+static void test_digits__blur_does_not_fatten(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 200, 230);
+    ring(&c, 50, 40, 80, 120, 14, 20);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    float sharp[NN_DIGITS_PIXELS];
+    memcpy(sharp, nn_digits_image(d, 0), sizeof sharp);
+    const double m0 = mass_of(d, 0);
+    nn_digits_free(d);
+    blur(&c, 4);
+    blur(&c, 4);
+    d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 1);
+    const double m1 = mass_of(d, 0);
+    double diff = 0;
+    for (int k = 0; k < NN_DIGITS_PIXELS; k++) diff += fabs(nn_digits_image(d, 0)[k] - sharp[k]);
+    nn_digits_free(d);
+    assert_true(fabs(m1 - m0) < 0.08 * m0);
+    assert_true(diff < 0.25 * m0);
+    free(c.px);
+}
+
+/* A small photo with a shadow over its left side, its edge 30 pixels soft: the paper's level must
+ * follow the edge, or the shadow comes out as ink and the digits' threshold moves. */
+static void test_digits__shadow_edge_in_small_image(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(180, 80, 0);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) {
+            double t = (double)(x - 30) / 30;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            c.px[y * c.w + x] = (uint8_t)lround(110 + 100 * t);
+        }
+    /* Faint digits: ink 60 levels under the paper, in the light and in the shade. */
+    for (int k = 0; k < 4; k++) {
+        const int64_t x0 = 10 + 42 * k;
+        ring(&c, x0, 20, 24, 40, 4, 0);
+        for (int64_t y = 20; y < 60; y++)
+            for (int64_t x = x0; x < x0 + 24; x++) {
+                uint8_t *p = &c.px[y * c.w + x];
+                double t = (double)(x - 30) / 30;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                if (*p == 0) *p = (uint8_t)lround((110 + 100 * t) * 0.55);
+            }
+    }
+    noise(&c, 3, 7);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 4);
+    for (int64_t i = 0; i < 4; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(llabs(b[0] - (10 + 42 * i)) <= 2 && b[2] >= 20 && b[2] <= 28);
+        /* the one deep in the shade still takes some of it below (tiles of 32 pixels) */
+        if (i > 0) assert_true(b[1] >= 18 && b[3] >= 36 && b[3] <= 44);
+    }
+    nn_digits_free(d);
+    free(c.px);
+}
+
 /* Real MNIST test digits, 3x larger, dark on light with noise, in a page: found in order, and each
  * normalised image close to the original. */
 static void test_digits__mnist_digits_in_a_page(void **state)
@@ -557,6 +672,170 @@ static void test_digits__mnist_digits_in_a_page(void **state)
     free(c.px);
 }
 
+/* A ring as ring() draws it, sheared: x moves by slant x (cy - y), as a forward-leaning 0. */
+static void slanted_ring(canvas *c, int64_t x0, int64_t y0, int64_t w, int64_t h, double t, double slant, uint8_t v)
+{
+    const double cx = x0 + w / 2.0, cy = y0 + h / 2.0, a = w / 2.0, b = h / 2.0;
+    for (int64_t y = y0; y < y0 + h; y++)
+        for (int64_t x = x0 - w; x < x0 + 2 * w; x++) {
+            double dx = (x + 0.5 - cx) - slant * (cy - (y + 0.5)), dy = (y + 0.5 - cy);
+            double outer = dx * dx / (a * a) + dy * dy / (b * b);
+            double inner = dx * dx / ((a - t) * (a - t)) + dy * dy / ((b - t) * (b - t));
+            if (outer <= 1 && inner > 1 && x >= 0 && y >= 0 && x < c->w && y < c->h) c->px[y * c->w + x] = v;
+        }
+}
+
+/* Slanted touching 0s: the cut follows the slant, so the two boxes overlap in columns, which no
+ * straight column cut can give, and each part keeps its whole height. */
+static void test_digits__slanted_touching_split_along_path(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(240, 120, 230);
+    slanted_ring(&c, 50, 30, 36, 56, 6, 0.35, 20);
+    slanted_ring(&c, 82, 30, 36, 56, 6, 0.35, 20);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split_ratio = 1.0f; /* the pair is 72 wide and 56 high: split what is wider than 56 */
+    nn_digits *d = find(&c, &o);
+    assert_int_equal(nn_digits_count(d), 2);
+    int64_t a[4], b[4];
+    box(d, 0, a);
+    box(d, 1, b);
+    assert_true(a[0] + a[2] > b[0] + 4); /* the boxes overlap: the cut is slanted */
+    assert_true(a[3] >= 54 && b[3] >= 54);
+    for (int i = 0; i < 2; i++) { /* each part is a whole ring: ink left and right of the middle */
+        const float *img = nn_digits_image(d, i);
+        int left = 0, right = 0;
+        for (int x = 0; x < 14; x++) left |= img[14 * 28 + x] > 0.5f;
+        for (int x = 14; x < 28; x++) right |= img[14 * 28 + x] > 0.5f;
+        assert_true(left && right && img[14 * 28 + 14] < 0.2f);
+    }
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* A linear "ring detector" of 10 classes: class 0's logit is +10 on the normalised image `ring`
+ * and -10 on `other`, the other classes' logits 0. Enough to tell a 0 from two 0s squeezed into
+ * one 28 x 28, deterministic, and trained by nobody. */
+static nn_model *ring_model(const float *ring, const float *other)
+{
+    nn_model *m;
+    assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
+    assert_int_equal(nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
+    float *p;
+    size_t n;
+    assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
+    assert_int_equal(n, NN_DIGITS_PIXELS * 10 + 10);
+    memset(p, 0, n * sizeof *p);
+    double mean = 0, sr = 0, so = 0;
+    for (int i = 0; i < NN_DIGITS_PIXELS; i++) mean += ring[i] / (double)NN_DIGITS_PIXELS;
+    for (int i = 0; i < NN_DIGITS_PIXELS; i++) {
+        sr += (ring[i] - mean) * ring[i];
+        so += (ring[i] - mean) * other[i];
+    }
+    assert_true(sr > so);
+    const double beta = 20 / (sr - so);
+    for (int i = 0; i < NN_DIGITS_PIXELS; i++) p[i * 10] = (float)(beta * (ring[i] - mean));
+    p[NN_DIGITS_PIXELS * 10] = (float)(-beta * (sr + so) / 2);
+    return m;
+}
+
+/* nn_digits_read() cuts two touching or overlapping 0s where the model reads two 0s best, upright
+ * and slanted, and with split off reads one blob. */
+static void test_digits__read_splits_touching_by_recognition(void **state)
+{
+    (void)state;
+    for (int slanted = 0; slanted < 2; slanted++) {
+        const double s = slanted ? 0.3 : 0;
+        canvas one = canvas_new(200, 120, 230), two = canvas_new(200, 120, 230);
+        slanted_ring(&one, 60, 30, 36, 50, 6, s, 20);
+        slanted_ring(&two, 60, 30, 36, 50, 6, s, 20);
+        slanted_ring(&two, 94, 30, 36, 50, 6, s, 20); /* overlapping by 2 columns */
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.split = 0;
+        nn_digits *d1 = find(&one, NULL), *d2 = find(&two, &o);
+        assert_int_equal(nn_digits_count(d1), 1);
+        assert_int_equal(nn_digits_count(d2), 1);
+        nn_model *m = ring_model(nn_digits_image(d1, 0), nn_digits_image(d2, 0));
+        nn_digits_free(d1);
+        nn_digits_free(d2);
+
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), 2);
+        int64_t a[4], b[4];
+        box(d, 0, a);
+        box(d, 1, b);
+        assert_true(a[0] < b[0]);
+        assert_true(a[3] >= 48 && b[3] >= 48);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(nn_digits_class(d, i), 0);
+            const float *p = nn_digits_probabilities(d, i);
+            assert_non_null(p);
+            assert_true(p[0] > 0.9f);
+        }
+        assert_null(nn_digits_probabilities(d, 2));
+        assert_int_equal(nn_digits_class(d, -1), -1);
+        nn_digits_free(d);
+
+        /* The same bytes again (determinism), and one blob with split off. */
+        nn_digits *again = NULL;
+        assert_int_equal(nn_digits_read(&again, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(again), 2);
+        nn_digits_free(again);
+        assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, &o), NN_OK);
+        assert_int_equal(nn_digits_count(d), 1);
+        nn_digits_free(d);
+        /* A single 0 stays one. */
+        assert_int_equal(nn_digits_read(&d, m, one.px, one.w, one.h, one.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), 1);
+        assert_int_equal(nn_digits_class(d, 0), 0);
+        nn_digits_free(d);
+        nn_model_free(m);
+        free(one.px);
+        free(two.px);
+    }
+}
+
+/* nn_digits_read() refuses what it cannot use, with a status; nn_digits_find()'s results carry no
+ * probabilities. */
+static void test_digits__read_bad_arguments_refused(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(60, 60, 230);
+    ring(&c, 10, 10, 30, 40, 5, 20);
+    nn_model *m, *wrong;
+    assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
+    assert_int_equal(nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
+    assert_int_equal(nn_model_create(&wrong, 100), NN_OK);
+    assert_int_equal(nn_model_add_dense(wrong, 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_compile(wrong, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
+    nn_digits *d = (nn_digits *)&c;
+    assert_int_equal(nn_digits_read(&d, NULL, c.px, c.w, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_int_equal(nn_digits_read(NULL, m, c.px, c.w, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_read(&d, wrong, c.px, c.w, c.h, c.w, NULL), NN_ERR_SHAPE);
+    assert_int_equal(nn_digits_read(&d, m, NULL, c.w, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_read(&d, m, c.px, 0, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w - 1, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    const float *p = nn_digits_probabilities(d, 0);
+    assert_non_null(p);
+    float sum = 0;
+    for (int k = 0; k < 10; k++) sum += p[k];
+    assert_true(fabsf(sum - 1) < 1e-4f); /* all-zero weights: uniform */
+    nn_digits_free(d);
+    d = find(&c, NULL);
+    assert_null(nn_digits_probabilities(d, 0));
+    assert_int_equal(nn_digits_class(d, 0), -1);
+    nn_digits_free(d);
+    nn_model_free(m);
+    nn_model_free(wrong);
+    free(c.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,7 +850,13 @@ int main(void)
         cmocka_unit_test(test_digits__too_many_digits_refused),
         cmocka_unit_test(test_digits__deterministic_and_stride),
         cmocka_unit_test(test_digits__thin_strokes_thickened),
+        cmocka_unit_test(test_digits__thick_strokes_thinned),
+        cmocka_unit_test(test_digits__blur_does_not_fatten),
+        cmocka_unit_test(test_digits__shadow_edge_in_small_image),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
+        cmocka_unit_test(test_digits__slanted_touching_split_along_path),
+        cmocka_unit_test(test_digits__read_splits_touching_by_recognition),
+        cmocka_unit_test(test_digits__read_bad_arguments_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,19 @@
-/* nn_digits_find() (include/nn/digits.h): the steps in order, the options, and the result. */
+/* nn_digits_find() and nn_digits_read() (include/nn/digits.h): the steps in order, the options, and
+ * the result. nn_digits_read() segments touching digits by recognition: docs/predict.md, step 6. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/loss.h"
+#include "nn/model.h"
+#include "nn/tensor.h"
 #include "vision.h"
 
 struct nn_digits {
     int64_t count, lines;
     float *images;                  /* count x NN_DIGITS_PIXELS */
+    float *probs;                   /* count x 10 (nn_digits_read()), else NULL */
     int64_t *boxes;                 /* count x (x, y, w, h, line) */
     nn_digits_polarity polarity;
     nn_digits_threshold threshold;
@@ -43,16 +49,40 @@ void nn_digits_free(nn_digits *d)
 {
     if (!d) return;
     free(d->images);
+    free(d->probs);
     free(d->boxes);
     free(d);
 }
 
-nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
-                         const nn_digits_options *opts)
+/* What the steps pass along, freed together. */
+typedef struct pipeline {
+    nn_digits_options o;
+    nn__ink ink;
+    nn__components comps;
+    nn__glyphs glyphs;
+    int64_t w;
+    nn__components piece;   /* scratch for a piece cut along paths */
+    nn__comp piece_comp;
+    int64_t piece_cap;
+} pipeline;
+
+static void pipeline_free(pipeline *p)
 {
-    const char *who = "nn_digits_find";
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
-    *out = NULL;
+    free(p->ink.ink);
+    nn__vision_components_free(&p->comps);
+    free(p->glyphs.g);
+    free(p->glyphs.cuts);
+    free(p->piece.runs);
+    free(p->piece.order);
+}
+
+/* Arguments checked, then the image to glyphs in reading order (split: whether to cut wide ones
+ * geometrically; -1: as the options say). */
+static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
+                             const nn_digits_options *opts, int split, const char *who)
+{
+    memset(p, 0, sizeof *p);
+    p->ink.ink = NULL;
     if (!pixels) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: pixels is NULL", who);
     if (width < 1 || height < 1)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: image is %lld x %lld, both sides must be at least 1", who,
@@ -65,37 +95,75 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                         (long long)stride, (long long)width);
     if (stride > INT64_MAX / height)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stride %lld is too large", who, (long long)stride);
-    nn_digits_options o;
-    nn_status st = nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
+    nn_status st = nn__options_take(&p->o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
-    if ((st = check_options(&o, who)) != NN_OK) return st;
-
+    if ((st = check_options(&p->o, who)) != NN_OK) return st;
+    const nn_digits_options *o = &p->o;
     nn__gray g = {pixels, width, height, stride};
-    nn__ink ink;
-    nn__components comps;
-    nn__glyphs glyphs;
-    memset(&comps, 0, sizeof comps);
-    memset(&glyphs, 0, sizeof glyphs);
-    nn_digits *d = calloc(1, sizeof *d);
-    if (!d) return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
-    st = nn__vision_ink(&ink, &g, (int)o.polarity, (int)o.threshold);
-    if (st == NN_OK) st = nn__vision_components(&comps, &ink, width, height);
+    p->w = width;
+    st = nn__vision_ink(&p->ink, &g, (int)o->polarity, (int)o->threshold);
+    if (st == NN_OK) st = nn__vision_components(&p->comps, &p->ink, width, height);
     if (st == NN_OK)
-        st = nn__vision_segment(&glyphs, &comps, width, o.min_size, o.merge, o.split, (double)o.split_ratio);
-    if (st == NN_OK && glyphs.n > o.max_digits)
+        st = nn__vision_segment(&p->glyphs, &p->comps, width, o->min_size, o->merge, split < 0 ? o->split : split,
+                                (double)o->split_ratio);
+    if (st == NN_OK && p->glyphs.n > o->max_digits)
         st = nn__fail(NN_ERR_INVALID_ARGUMENT,
                       "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "
                       "noise rather than writing; raise max_digits if it is not",
-                      who, (long long)glyphs.n, o.max_digits);
-    if (st == NN_OK && glyphs.n > 0) {
-        d->images = malloc((size_t)glyphs.n * NN_DIGITS_PIXELS * sizeof *d->images);
-        d->boxes = malloc((size_t)glyphs.n * 5 * sizeof *d->boxes);
-        if (!d->images || !d->boxes) st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for %lld digits", who,
-                                                   (long long)glyphs.n);
+                      who, (long long)p->glyphs.n, o->max_digits);
+    return st;
+}
+
+/* One glyph into MNIST's form; a piece cut along paths first becomes a component of its own. */
+static nn_status normalize_glyph(float *out, const nn__glyph *gl, pipeline *p)
+{
+    if (!gl->cut_l && !gl->cut_r)
+        return nn__vision_normalize(out, gl, &p->comps, &p->ink, p->w, (double)p->o.stroke_width);
+    const int64_t runs = nn__vision_group_runs(gl, &p->comps);
+    if (runs > p->piece_cap) {
+        nn__run *r = realloc(p->piece.runs, (size_t)runs * sizeof *r);
+        if (r) p->piece.runs = r;
+        int32_t *o = realloc(p->piece.order, (size_t)runs * sizeof *o);
+        if (o) p->piece.order = o;
+        if (!r || !o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory cutting a digit");
+        p->piece_cap = runs;
     }
-    for (int64_t i = 0; i < glyphs.n && st == NN_OK; i++) {
-        const nn__glyph *gl = &glyphs.g[i];
-        st = nn__vision_normalize(d->images + i * NN_DIGITS_PIXELS, gl, &comps, &ink, width, (double)o.stroke_width);
+    p->piece.comps = &p->piece_comp;
+    const int32_t *cuts = p->glyphs.cuts;
+    nn__glyph piece;
+    nn__vision_piece(&piece, &p->piece, gl, &p->comps, cuts, gl->cut_l ? cuts + gl->cut_l - 1 : NULL,
+                     gl->cut_r ? cuts + gl->cut_r - 1 : NULL);
+    if (piece.area == 0) return nn__fail(NN_ERR_STATE, "nn_digits: a cut piece holds no ink");
+    return nn__vision_normalize(out, &piece, &p->piece, &p->ink, p->w, (double)p->o.stroke_width);
+}
+
+/* The result: glyph i's image and probabilities from images/probs row tag (>= 0) or from the
+ * pieces' rows -1 - tag. */
+static nn_status make_result(nn_digits **out, pipeline *p, const float *images, const float *probs,
+                             const float *pimages, const float *pprobs, const char *who)
+{
+    const nn__glyphs *gs = &p->glyphs;
+    nn_digits *d = calloc(1, sizeof *d);
+    if (!d) return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    nn_status st = NN_OK;
+    if (gs->n > 0) {
+        d->images = malloc((size_t)gs->n * NN_DIGITS_PIXELS * sizeof *d->images);
+        d->boxes = malloc((size_t)gs->n * 5 * sizeof *d->boxes);
+        if (probs) d->probs = malloc((size_t)gs->n * 10 * sizeof *d->probs);
+        if (!d->images || !d->boxes || (probs && !d->probs))
+            st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for %lld digits", who, (long long)gs->n);
+    }
+    for (int64_t i = 0; i < gs->n && st == NN_OK; i++) {
+        const nn__glyph *gl = &gs->g[i];
+        float *img = d->images + i * NN_DIGITS_PIXELS;
+        if (!images) {
+            st = normalize_glyph(img, gl, p);
+        } else {
+            const int64_t t = gl->tag;
+            memcpy(img, t >= 0 ? images + t * NN_DIGITS_PIXELS : pimages + (-1 - t) * NN_DIGITS_PIXELS,
+                   NN_DIGITS_PIXELS * sizeof *img);
+            memcpy(d->probs + i * 10, t >= 0 ? probs + t * 10 : pprobs + (-1 - t) * 10, 10 * sizeof *d->probs);
+        }
         int64_t *b = d->boxes + i * 5;
         b[0] = gl->x0;
         b[1] = gl->y0;
@@ -103,20 +171,318 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
         b[3] = gl->y1 - gl->y0;
         b[4] = gl->line;
     }
-    if (st == NN_OK) {
-        d->count = glyphs.n;
-        d->lines = glyphs.lines;
-        d->polarity = ink.dark_on_light ? NN_DIGITS_POLARITY_DARK_ON_LIGHT : NN_DIGITS_POLARITY_LIGHT_ON_DARK;
-        d->threshold = ink.level > 255 ? NN_DIGITS_THRESHOLD_AUTO
-                       : ink.adaptive  ? NN_DIGITS_THRESHOLD_ADAPTIVE
-                                       : NN_DIGITS_THRESHOLD_OTSU;
-        *out = d;
-    } else {
+    if (st != NN_OK) {
         nn_digits_free(d);
+        return st;
     }
-    free(ink.ink);
-    nn__vision_components_free(&comps);
-    free(glyphs.g);
+    d->count = gs->n;
+    d->lines = gs->lines;
+    d->polarity = p->ink.dark_on_light ? NN_DIGITS_POLARITY_DARK_ON_LIGHT : NN_DIGITS_POLARITY_LIGHT_ON_DARK;
+    d->threshold = p->ink.level > 255 ? NN_DIGITS_THRESHOLD_AUTO
+                   : p->ink.adaptive  ? NN_DIGITS_THRESHOLD_ADAPTIVE
+                                      : NN_DIGITS_THRESHOLD_OTSU;
+    *out = d;
+    return NN_OK;
+}
+
+nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
+                         const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_find";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    pipeline p;
+    nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, -1, who);
+    if (st == NN_OK) st = make_result(out, &p, NULL, NULL, NULL, NULL, who);
+    pipeline_free(&p);
+    return st;
+}
+
+/* ---- Recognition-based segmentation (nn_digits_read). ---- */
+
+/* Relative to H, the median digit height. */
+#define READ_GATE_WIDTH 1.0   /* a glyph wider than H and than its own height may hold several
+                                 digits (narrower ones, or any read with little confidence, were
+                                 tried too: a few more merges undone, but isolated odd digits, a
+                                 wide 4 read unsure by a weak model, came out as two) */
+#define READ_MIN_PIECE 0.1    /* cuts start at least 0.1 H inside the glyph ... */
+#define READ_MAX_WIDTH 1.6    /* ... and pieces wider than 1.6 H are not tried */
+#define READ_MAX_CUTS 8       /* cut paths tried per glyph, at most */
+#define READ_CUT_STROKE 0.3   /* a cut costs a factor e^0.3 in probability per stroke it parts (a
+                                 cost per cut as well made merges more common, not fewer splits) */
+#define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
+#define READ_ASPECT_SPREAD 1.3
+
+static double sq(double v) { return v * v; }
+
+/* Width / height of MNIST's training digits by class (their bounding boxes at ink > 64 / 255):
+ * mean and standard deviation. */
+static const double aspect_mean[10] = {0.92, 0.44, 0.95, 0.81, 0.80, 0.96, 0.74, 0.79, 0.77, 0.69};
+static const double aspect_sd[10] = {0.18, 0.20, 0.21, 0.17, 0.17, 0.25, 0.16, 0.17, 0.17, 0.14};
+
+/* Log prior of a piece of w x h pixels being digit k, given H, relative to the most likely shape:
+ * the aspect of MNIST's digits of class k, its spread widened by READ_ASPECT_SPREAD for other
+ * writers, slant and rotation; and low pieces are fragments. Soft, so that the classifier's
+ * confidence can outweigh it. */
+static double shape_prior(int k, double w, double h, double H)
+{
+    const double a = w / h, r = h / H;
+    double pen = 0;
+    if (r < READ_LOW) pen += sq((READ_LOW - r) / 0.12);
+    pen += 0.5 * sq((a - aspect_mean[k]) / (READ_ASPECT_SPREAD * aspect_sd[k]));
+    return -pen;
+}
+
+/* Best class score of a piece: max over k of log p_k + its shape prior. */
+static double piece_score(const float *prob, double w, double h, double H)
+{
+    double best = -DBL_MAX;
+    for (int k = 0; k < 10; k++) {
+        const double v = log(fmax((double)prob[k], 1e-30)) + shape_prior(k, w, h, H);
+        if (v > best) best = v;
+    }
+    return best;
+}
+
+typedef struct reader {
+    nn_model *model;
+    int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
+    int rank;
+    int softmax_given;      /* nn_model_predict() gives probabilities */
+} reader;
+
+/* Probabilities (n x 10) of n images. */
+static nn_status classify(reader *r, float *probs, float *images, int64_t n)
+{
+    if (n == 0) return NN_OK;
+    nn_tensor x, y;
+    r->shape[0] = n;
+    nn_status st = nn_tensor_view(&x, images, r->rank + 1, r->shape);
+    if (st == NN_OK) st = nn_tensor_view(&y, probs, 2, (int64_t[]){n, 10});
+    if (st == NN_OK) st = nn_model_predict(r->model, &y, &x);
+    if (st != NN_OK || r->softmax_given) return st;
+    /* Another loss: outputs already a distribution are taken as they are, others through softmax. */
+    for (int64_t i = 0; i < n; i++) {
+        float *p = probs + i * 10, mx = p[0];
+        double sum = 0;
+        int dist = 1;
+        for (int k = 0; k < 10; k++) {
+            dist &= p[k] >= 0 && p[k] <= 1;
+            sum += p[k];
+            if (p[k] > mx) mx = p[k];
+        }
+        if (dist && fabs(sum - 1) < 1e-3) continue;
+        sum = 0;
+        for (int k = 0; k < 10; k++) sum += exp((double)(p[k] - mx));
+        for (int k = 0; k < 10; k++) p[k] = (float)(exp((double)(p[k] - mx)) / sum);
+    }
+    return NN_OK;
+}
+
+static nn_status push_glyph(nn__glyphs *gs, const nn__glyph *gl)
+{
+    if (gs->n == gs->cap) {
+        int64_t cap = gs->cap ? gs->cap * 2 : 16;
+        nn__glyph *g = realloc(gs->g, (size_t)cap * sizeof *g);
+        if (!g) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        gs->g = g;
+        gs->cap = cap;
+    }
+    gs->g[gs->n++] = *gl;
+    return NN_OK;
+}
+
+/* Kept pieces' images and probabilities, grown as digits are found. */
+typedef struct kept {
+    float *images, *probs;
+    int64_t n, cap;
+} kept;
+
+static nn_status keep(kept *k, const float *img, const float *prob)
+{
+    if (k->n == k->cap) {
+        int64_t cap = k->cap ? 2 * k->cap : 16;
+        float *a = realloc(k->images, (size_t)cap * NN_DIGITS_PIXELS * sizeof *a);
+        if (a) k->images = a;
+        float *b = realloc(k->probs, (size_t)cap * 10 * sizeof *b);
+        if (b) k->probs = b;
+        if (!a || !b) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        k->cap = cap;
+    }
+    memcpy(k->images + k->n * NN_DIGITS_PIXELS, img, NN_DIGITS_PIXELS * sizeof *img);
+    memcpy(k->probs + k->n * 10, prob, 10 * sizeof *prob);
+    k->n++;
+    return NN_OK;
+}
+
+enum { MAXP = (READ_MAX_CUTS + 2) * (READ_MAX_CUTS + 1) / 2 };
+
+/* Glyph gi read as 1 to READ_MAX_CUTS + 1 digits: cut paths between them, every piece between two
+ * paths classified in one batch, and the partition of highest score kept (dynamic programming over
+ * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces. */
+static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float *images, float *probs,
+                            kept *kp)
+{
+    nn__glyphs *gs = &p->glyphs;
+    const nn__glyph gl = gs->g[gi];
+    const double H = gs->height;
+    const int32_t m = (int32_t)ceil(READ_MIN_PIECE * H);
+    nn__cuts k;
+    nn_status st = nn__vision_cuts(&k, &gl, &p->comps, gs->cuts, H, gl.x0 + m, gl.x1 - m, READ_MAX_CUTS);
+    if (st != NN_OK || k.n == 0) {
+        nn__vision_cuts_free(&k);
+        return st;
+    }
+    const int K = k.n;
+    /* Pieces (i, j): between path i and path j, 0 and K + 1 being the glyph's own edges. */
+    nn__glyph pg[MAXP];
+    int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2];
+    int np = 0;
+    const int64_t runs = nn__vision_group_runs(&gl, &p->comps);
+    if (runs > p->piece_cap) {
+        nn__run *rr = realloc(p->piece.runs, (size_t)runs * sizeof *rr);
+        if (rr) p->piece.runs = rr;
+        int32_t *o = realloc(p->piece.order, (size_t)runs * sizeof *o);
+        if (o) p->piece.order = o;
+        if (!rr || !o) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        else p->piece_cap = runs;
+    }
+    p->piece.comps = &p->piece_comp;
+    for (int i = 0; i <= K + 1 && st == NN_OK; i++)
+        for (int j = i + 1; j <= K + 1 && st == NN_OK; j++) {
+            idx[i][j] = -1;
+            if (i == 0 && j == K + 1) continue;
+            nn__glyph piece;
+            nn__vision_piece(&piece, &p->piece, &gl, &p->comps, gs->cuts, i ? k.x + (int64_t)(i - 1) * k.h : NULL,
+                             j <= K ? k.x + (int64_t)(j - 1) * k.h : NULL);
+            if (piece.area == 0 || piece.x1 - piece.x0 > READ_MAX_WIDTH * H) continue;
+            st = nn__vision_normalize(images + (int64_t)np * NN_DIGITS_PIXELS, &piece, &p->piece, &p->ink, p->w,
+                                      (double)p->o.stroke_width);
+            pg[np] = piece;
+            idx[i][j] = np++;
+        }
+    if (st == NN_OK) st = classify(r, probs, images, np);
+    if (st != NN_OK) {
+        nn__vision_cuts_free(&k);
+        return st;
+    }
+    /* best[j]: the best reading of the glyph up to path j; from[j] the path before. */
+    double best[READ_MAX_CUTS + 2];
+    int from[READ_MAX_CUTS + 2];
+    best[0] = 0;
+    from[0] = -1;
+    for (int j = 1; j <= K + 1; j++) {
+        best[j] = -DBL_MAX;
+        from[j] = -1;
+        for (int i = 0; i < j; i++) {
+            if (best[i] == -DBL_MAX) continue;
+            double s;
+            if (i == 0 && j == K + 1) {
+                s = piece_score(prob1, gl.x1 - gl.x0, gl.y1 - gl.y0, H);
+            } else {
+                const int q = idx[i][j];
+                if (q < 0) continue;
+                s = piece_score(probs + q * 10, pg[q].x1 - pg[q].x0, pg[q].y1 - pg[q].y0, H);
+            }
+            if (i > 0) s -= READ_CUT_STROKE * k.cost[i - 1];
+            if (best[i] + s > best[j]) {
+                best[j] = best[i] + s;
+                from[j] = i;
+            }
+        }
+    }
+    if (from[K + 1] <= 0) { /* one digit after all */
+        nn__vision_cuts_free(&k);
+        return NN_OK;
+    }
+    /* The pieces, right to left; each path used is stored once and shared by its two sides. */
+    int64_t right_cut = 0;
+    for (int j = K + 1; j > 0 && st == NN_OK;) {
+        const int i = from[j];
+        int64_t left_cut = 0;
+        if (i > 0) {
+            left_cut = nn__vision_add_cut(gs, &gl, &p->comps, k.x + (int64_t)(i - 1) * k.h, gl.y0, k.h);
+            if (!left_cut) st = NN_ERR_NO_MEMORY;
+        }
+        if (st != NN_OK) break;
+        const int q = idx[i][j];
+        nn__glyph g = gl;
+        g.cut_l = left_cut;
+        g.cut_r = right_cut;
+        g.x0 = pg[q].x0;
+        g.x1 = pg[q].x1;
+        g.y0 = pg[q].y0;
+        g.y1 = pg[q].y1;
+        g.area = pg[q].area;
+        g.tag = -1 - kp->n;
+        st = keep(kp, images + (int64_t)q * NN_DIGITS_PIXELS, probs + q * 10);
+        if (st == NN_OK) st = push_glyph(gs, &g);
+        right_cut = left_cut;
+        j = i;
+    }
+    gs->g[gi].area = 0; /* replaced by its pieces */
+    nn__vision_cuts_free(&k);
+    return st;
+}
+
+nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
+                         int64_t stride, const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_read";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
+    reader r = {model, {0}, 0, nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY};
+    r.rank = nn_model_input_shape(model, r.shape + 1);
+    int64_t in = 1;
+    for (int i = 1; i <= r.rank; i++) in *= r.shape[i];
+    if (r.rank < 1 || in != NN_DIGITS_PIXELS || nn_model_output_features(model) != 10)
+        return nn__fail(NN_ERR_SHAPE, "%s: the model reads %lld values into %lld classes; a digit reader reads %d "
+                        "(28 x 28) into 10", who, (long long)nn_model_input_features(model),
+                        (long long)nn_model_output_features(model), NN_DIGITS_PIXELS);
+    pipeline p;
+    /* Touching digits are cut below, by what the model reads, rather than geometrically. */
+    nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
+    float *images = NULL, *probs = NULL, *pimages = NULL, *pprobs = NULL;
+    kept kp = {NULL, NULL, 0, 0};
+    const int64_t n = p.glyphs.n;
+    if (st == NN_OK && n > 0) {
+        images = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *images);
+        probs = malloc((size_t)n * 10 * sizeof *probs);
+        pimages = malloc((size_t)MAXP * NN_DIGITS_PIXELS * sizeof *pimages);
+        pprobs = malloc((size_t)MAXP * 10 * sizeof *pprobs);
+        if (!images || !probs || !pimages || !pprobs) st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    }
+    for (int64_t i = 0; i < n && st == NN_OK; i++) {
+        p.glyphs.g[i].tag = i;
+        st = normalize_glyph(images + i * NN_DIGITS_PIXELS, &p.glyphs.g[i], &p);
+    }
+    if (st == NN_OK) st = classify(&r, probs, images, n);
+    const double H = p.glyphs.height;
+    for (int64_t i = 0; i < n && st == NN_OK && p.o.split; i++) {
+        const nn__glyph *g = &p.glyphs.g[i];
+        const double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
+        if (gw > READ_GATE_WIDTH * H && gw > READ_GATE_WIDTH * gh)
+            st = read_glyph(&p, &r, i, probs + i * 10, pimages, pprobs, &kp);
+    }
+    if (st == NN_OK) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < p.glyphs.n; i++)
+            if (p.glyphs.g[i].area > 0) p.glyphs.g[m++] = p.glyphs.g[i];
+        p.glyphs.n = m;
+        if (m > p.o.max_digits)
+            st = nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: found %lld digits, more than max_digits (%d)", who,
+                          (long long)m, p.o.max_digits);
+    }
+    if (st == NN_OK) st = nn__vision_order(&p.glyphs, H);
+    if (st == NN_OK) st = make_result(out, &p, images, probs, kp.images, kp.probs, who);
+    free(images);
+    free(probs);
+    free(pimages);
+    free(pprobs);
+    free(kp.images);
+    free(kp.probs);
+    pipeline_free(&p);
     return st;
 }
 
@@ -167,4 +533,19 @@ nn_digits_polarity nn_digits_polarity_used(const nn_digits *d)
 nn_digits_threshold nn_digits_threshold_used(const nn_digits *d)
 {
     return d ? d->threshold : NN_DIGITS_THRESHOLD_AUTO;
+}
+
+const float *nn_digits_probabilities(const nn_digits *d, int64_t i)
+{
+    return d && d->probs && i >= 0 && i < d->count ? d->probs + i * 10 : NULL;
+}
+
+int nn_digits_class(const nn_digits *d, int64_t i)
+{
+    const float *p = nn_digits_probabilities(d, i);
+    if (!p) return -1;
+    int best = 0;
+    for (int k = 1; k < 10; k++)
+        if (p[k] > p[best]) best = k;
+    return best;
 }

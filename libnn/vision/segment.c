@@ -42,9 +42,11 @@ static nn_status oom(void)
     return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_find: out of memory segmenting the digits");
 }
 
-/* Tight box and area of a glyph's pixels: its group's runs within columns [cx0, cx1). */
-static void glyph_measure(nn__glyph *gl, const nn__components *c)
+/* Tight box and area of a glyph's pixels: its group's runs within columns [cx0, cx1) and between
+ * its cut paths. */
+static void glyph_measure(nn__glyph *gl, const nn__components *c, const int32_t *cuts)
 {
+    const int32_t gy0 = c->comps[gl->group].y0;
     gl->x0 = gl->y0 = INT32_MAX;
     gl->x1 = gl->y1 = -1;
     gl->area = 0;
@@ -53,6 +55,8 @@ static void glyph_measure(nn__glyph *gl, const nn__components *c)
         for (int32_t r = 0; r < cp->count; r++) {
             const nn__run *run = &c->runs[c->order[cp->first + r]];
             int32_t a = run->x0 > gl->cx0 ? run->x0 : gl->cx0, b = run->x1 < gl->cx1 ? run->x1 : gl->cx1;
+            if (gl->cut_l && a < cuts[gl->cut_l - 1 + run->y - gy0]) a = cuts[gl->cut_l - 1 + run->y - gy0];
+            if (gl->cut_r && b > cuts[gl->cut_r - 1 + run->y - gy0]) b = cuts[gl->cut_r - 1 + run->y - gy0];
             if (a >= b) continue;
             if (a < gl->x0) gl->x0 = a;
             if (b > gl->x1) gl->x1 = b;
@@ -61,6 +65,31 @@ static void glyph_measure(nn__glyph *gl, const nn__components *c)
             gl->area += b - a;
         }
     }
+}
+
+int64_t nn__vision_add_cut(nn__glyphs *gs, const nn__glyph *gl, const nn__components *c, const int32_t *x,
+                           int32_t y, int32_t h)
+{
+    const nn__comp *g = &c->comps[gl->group];
+    const int64_t gh = g->y1 - g->y0;
+    if (gs->ncuts + gh > gs->cuts_cap) {
+        int64_t cap = gs->cuts_cap ? gs->cuts_cap * 2 : 1024;
+        while (cap < gs->ncuts + gh) cap *= 2;
+        int32_t *p = realloc(gs->cuts, (size_t)cap * sizeof *p);
+        if (!p) {
+            oom();
+            return 0;
+        }
+        gs->cuts = p;
+        gs->cuts_cap = cap;
+    }
+    int32_t *o = gs->cuts + gs->ncuts;
+    for (int64_t r = 0; r < gh; r++) {
+        int64_t i = g->y0 + r - y;
+        o[r] = x[i < 0 ? 0 : i >= h ? h - 1 : i];
+    }
+    gs->ncuts += gh;
+    return gs->ncuts - gh + 1;
 }
 
 static nn_status push(nn__glyphs *gs, const nn__glyph *gl)
@@ -153,57 +182,43 @@ static nn_status merge_pieces(nn__components *c, double H)
     return NN_OK;
 }
 
-/* Split glyph i in two at the cheapest column between 30% and 70% of its width (the nearest the
- * middle among equals); the parts go to the end of the list. A column costs the strokes it crosses
- * (runs of ink down the column), each as much as a column full of ink, plus its ink: so two touching
- * 0s part at their shared wall (one stroke) rather than through a hole (two strokes, less ink), and
- * otherwise the cut takes the thinnest joint. *split says whether it did. */
-static nn_status split_glyph(nn__glyphs *gs, int64_t i, const nn__components *c, int64_t *cost, int *split)
+/* Split glyph i in two along the cheapest cut path (cuts.c) starting between 30% and 70% of its
+ * width, the nearest the middle among equals; the parts go to the end of the list. A path costs the
+ * ink it parts: so two touching 0s part at their shared wall (one stroke) rather than through a
+ * hole (two strokes), slanted digits along their slant, and otherwise the cut takes the thinnest
+ * joint. *split says whether it did. */
+static nn_status split_glyph(nn__glyphs *gs, int64_t i, const nn__components *c, double H, int *split)
 {
     nn__glyph gl = gs->g[i];
-    const int32_t w = gl.x1 - gl.x0, h = gl.y1 - gl.y0;
+    const int32_t w = gl.x1 - gl.x0;
     *split = 0;
-    memset(cost, 0, (size_t)w * sizeof *cost);
-    /* Runs are sorted by row within a component, but a group has several components: mark each
-     * (row, column) once in a bitmap of the box, then count the tops of vertical runs. */
-    uint8_t *bits = calloc((size_t)w * (size_t)h, 1);
-    if (!bits) return oom();
-    for (int32_t k = gl.group; k >= 0; k = c->comps[k].next) {
-        const nn__comp *cp = &c->comps[k];
-        for (int32_t r = 0; r < cp->count; r++) {
-            const nn__run *run = &c->runs[c->order[cp->first + r]];
-            int32_t a = run->x0 > gl.x0 ? run->x0 : gl.x0, b = run->x1 < gl.x1 ? run->x1 : gl.x1;
-            for (int32_t x = a; x < b; x++) bits[(int64_t)(run->y - gl.y0) * w + (x - gl.x0)] = 1;
-        }
+    int32_t from = gl.x0 + (int32_t)ceil(CUT_FROM * w), to = gl.x0 + (int32_t)floor(CUT_TO * w);
+    nn__cuts k;
+    nn_status st = nn__vision_cuts(&k, &gl, c, gs->cuts, H, from, to, 1);
+    if (st != NN_OK || k.n == 0) {
+        nn__vision_cuts_free(&k);
+        return st;
     }
-    for (int32_t y = 0; y < h; y++)
-        for (int32_t x = 0; x < w; x++)
-            if (bits[(int64_t)y * w + x]) cost[x] += 1 + ((y == 0 || !bits[(int64_t)(y - 1) * w + x]) ? h : 0);
-    free(bits);
-    int32_t from = (int32_t)ceil(CUT_FROM * w), to = (int32_t)floor(CUT_TO * w), best = -1;
-    if (from < 1) from = 1;
-    for (int32_t x = from; x <= to && x < w; x++)
-        if (best < 0 || cost[x] < cost[best] || (cost[x] == cost[best] && abs(2 * x - w) < abs(2 * best - w)))
-            best = x;
-    if (best < 0) return NN_OK;
+    const int64_t cut = nn__vision_add_cut(gs, &gl, c, k.x, gl.y0, k.h);
+    nn__vision_cuts_free(&k);
+    if (!cut) return NN_ERR_NO_MEMORY;
     nn__glyph left = gl, right = gl;
-    left.cx0 = gl.x0;
-    left.cx1 = right.cx0 = gl.x0 + best;
-    right.cx1 = gl.x1;
-    glyph_measure(&left, c);
-    glyph_measure(&right, c);
+    left.cut_r = right.cut_l = cut;
+    glyph_measure(&left, c, gs->cuts);
+    glyph_measure(&right, c, gs->cuts);
+    /* A part that is all of it: the path found no way through. */
+    if (left.area == 0 || right.area == 0) return NN_OK;
     gs->g[i].area = 0; /* removed */
     *split = 1;
-    nn_status st = NN_OK;
-    if (left.area > 0) st = push(gs, &left);
-    if (st == NN_OK && right.area > 0) st = push(gs, &right);
+    st = push(gs, &left);
+    if (st == NN_OK) st = push(gs, &right);
     return st;
 }
 
 /* Lines: glyphs taken left to right, each continuing the line whose last glyph shares most of its
  * height (so slanted lines are followed), or starting a new one; lines then ordered top to bottom by
  * their mean centre, and glyphs by line, then left to right. */
-static nn_status order_lines(nn__glyphs *gs, double H)
+nn_status nn__vision_order(nn__glyphs *gs, double H)
 {
     const int64_t n = gs->n;
     if (n == 0) return NN_OK;
@@ -278,6 +293,7 @@ done:
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
                              double split_ratio)
 {
+    (void)w;
     memset(out, 0, sizeof *out);
     /* Specks, absolutely. */
     for (int64_t i = 0; i < c->ncomps; i++) {
@@ -314,20 +330,17 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
     for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         const nn__comp *cp = &c->comps[i];
         if (cp->group != i) continue;
-        nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0};
+        nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0, 0, 0, 0};
         st = push(out, &gl);
     }
     if (st == NN_OK && split) {
-        int64_t *cost = malloc((size_t)w * sizeof *cost);
-        if (!cost) st = oom();
         /* Parts are appended and visited in turn, so a part still too wide is split again; each cut
          * takes at least 30% off, so this ends. */
         for (int64_t i = 0; i < out->n && st == NN_OK; i++) {
             const nn__glyph *g = &out->g[i];
             int done = 0;
-            if ((double)(g->x1 - g->x0) > split_ratio * H) st = split_glyph(out, i, c, cost, &done);
+            if ((double)(g->x1 - g->x0) > split_ratio * H) st = split_glyph(out, i, c, H, &done);
         }
-        free(cost);
     }
     /* Drop what was split away and what is too low to be a digit. */
     int64_t kept = 0;
@@ -336,6 +349,6 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
         if (g->area > 0 && (double)(g->y1 - g->y0) >= MIN_HEIGHT * H) out->g[kept++] = *g;
     }
     out->n = kept;
-    if (st == NN_OK) st = order_lines(out, H);
+    if (st == NN_OK) st = nn__vision_order(out, H);
     return st;
 }

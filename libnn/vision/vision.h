@@ -22,6 +22,7 @@ typedef struct nn__ink {
     int paper;          /* typical ink[] value of paper (its noise floor), subtracted when normalising */
     int dark_on_light;  /* polarity found or given */
     int adaptive;       /* the paper's level was estimated per tile */
+    int64_t w, h;       /* the image's size */
 } nn__ink;
 
 nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method);
@@ -59,6 +60,10 @@ typedef struct nn__glyph {
     int32_t x0, y0, x1, y1; /* tight bounding box of those pixels */
     int64_t area;
     int64_t line;
+    /* A piece cut along paths (cuts.c) rather than columns: its left and right paths, as 1 + their
+     * offsets in nn__glyphs.cuts (0: the group's own edge), one column per row of the box of its group. */
+    int64_t cut_l, cut_r;
+    int64_t tag;            /* the caller's, kept through nn__vision_order() */
 } nn__glyph;
 
 typedef struct nn__glyphs {
@@ -66,10 +71,39 @@ typedef struct nn__glyphs {
     int64_t n, cap;
     int64_t lines;
     double height;          /* H, the median digit height the sizes are relative to */
+    int32_t *cuts;          /* the cut paths the glyphs refer to */
+    int64_t ncuts, cuts_cap;
 } nn__glyphs;
 
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
                              double split_ratio);
+
+/* segment.c: glyphs into reading order (lines top to bottom, each left to right). */
+nn_status nn__vision_order(nn__glyphs *gs, double H);
+/* Appends a path of h columns for rows y .. y + h - 1 to gs->cuts as one for the rows of the box of
+ * gl's group (the first and last columns repeated above and below); returns 1 + its offset, or 0
+ * when out of memory (the message set). */
+int64_t nn__vision_add_cut(nn__glyphs *gs, const nn__glyph *gl, const nn__components *c, const int32_t *x,
+                           int32_t y, int32_t h);
+
+/* cuts.c: up to max_cuts cut paths through glyph gl (its pixels between its own cut paths, from
+ * cuts, when it has them) starting between columns from and to: cheapest first, then returned left
+ * to right, not crossing, and within gl's own paths; cost[i] is the ink path i parts, in strokes. */
+typedef struct nn__cuts {
+    int32_t n, h;           /* paths, and rows each: those of gl's box, from its y0 */
+    int32_t *x;             /* n x h: the column where the right-hand piece begins, per row */
+    double *cost;
+} nn__cuts;
+
+nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__components *c, const int32_t *cuts,
+                          double H, int32_t from, int32_t to, int max_cuts);
+void nn__vision_cuts_free(nn__cuts *k);
+/* The pixels of gl (within its own paths, from cuts) between paths left and right (NULL: no bound;
+ * rows of the box of gl's group) as a glyph of one component of its own: pc needs comps[1] and room
+ * for nn__vision_group_runs(gl) runs and order entries. An empty piece has area 0. */
+int64_t nn__vision_group_runs(const nn__glyph *gl, const nn__components *c);
+void nn__vision_piece(nn__glyph *piece, nn__components *pc, const nn__glyph *gl, const nn__components *c,
+                      const int32_t *cuts, const int32_t *left, const int32_t *right);
 
 /* normalize.c: one glyph into 28 x 28 floats (out), as MNIST. */
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,

@@ -1,0 +1,734 @@
+/*
+ * bench-digits: how well and how fast libnn reads digit strings in images (issue 14).
+ *
+ * It composes images of digit strings (synth.c) from MNIST's TEST digits and from digits rendered
+ * with installed fonts (other writers), stores each as PNG and as JPEG at several qualities
+ * (encode.c), reads them back through the decoder `nn-mnist predict` uses (tools/nn-mnist/image.c),
+ * finds and reads the digits with nn_digits_read() (or, with --geometric, nn_digits_find() and then
+ * the model: touching digits cut without it), with a saved model. Found boxes are
+ * matched to the true ones by overlap, and it reports, per source (mnist, fonts) and per format
+ * (raw: the composed pixels with no codec; png; jpegQ):
+ *   - digit accuracy: true digits found alone (a found box with IoU >= 0.5, matched one to one) and
+ *     classified right, over all true digits;
+ *   - string accuracy: strings read exactly (every digit, nothing more), per length and for 5 digits;
+ *   - segmentation errors: true digits missed (nothing found there), split (two or more found boxes
+ *     inside it), merged (a found box covering it and another), cut wrong (found, but the box is off),
+ *     and spurious found boxes (mostly outside every true digit).
+ * Then the speed of one 5-digit 640 x 200 PNG, model loaded once: decode, segment, predict and the
+ * whole, each the median over --speed-images x --repeats runs, one thread.
+ * One figure per line, "name value unit", as bench/bench.c prints.
+ *
+ * Usage: bench-digits --model FILE.nnm [--data-dir DIR] [--count N] [--seed N] ... (see --help)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <nn/nn.h>
+
+#include "../timing.h"
+
+#include "encode.h"
+#include "synth.h"
+#ifdef BD_HAVE_IMAGE
+#include "image.h"
+#endif
+
+enum { MAX_FORMATS = 8, MAX_SOURCES = 2 };
+
+static const char *const default_fonts[] = {
+    "DejaVu Sans", "DejaVu Sans:bold", "DejaVu Serif", "DejaVu Sans Mono", "DejaVu Sans:oblique",
+    "Comic Neue", "Comic Neue:bold", "Comic Neue:italic", "Humor Sans", "DkgHandwriting", "DkgHandwriting:italic",
+    "Breip", "femkeklaver",
+};
+
+typedef struct tally {
+    long images, digits, right, matched, missed, split, merged, cut, spurious, found, failures;
+    long strings[BD_MAX_LEN + 1], strings_right[BD_MAX_LEN + 1];
+} tally;
+
+typedef struct format {
+    char name[16]; /* raw, png, jpeg90 */
+    int quality;   /* 0: raw, -1: png */
+} format;
+
+
+static long area(const bd_box *b) { return (long)b->w * b->h; }
+
+static long inter(const bd_box *a, const bd_box *b)
+{
+    long x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
+    long x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+    long y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+    return x1 > x0 && y1 > y0 ? (x1 - x0) * (y1 - y0) : 0;
+}
+
+/*
+ * Matches found boxes (classes cls, -1 without a model) to the truth and adds to t. Pairs are made
+ * greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to 0.5; what stays unmatched is classified: a true digit is
+ * merged when one found box covers at least half of it and half of another true digit, split when
+ * two or more found boxes lie at least half inside it, missed when no found box covers a fifth of
+ * it, and cut wrong otherwise; a found box is spurious when less than half of it lies in true boxes.
+ */
+static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls, int nf)
+{
+    int tm[BD_MAX_LEN], *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
+    for (int i = 0; i < s->n; i++) tm[i] = -1;
+    for (int j = 0; j < nf && fm; j++) fm[j] = -1;
+    for (;;) {
+        double best = 0.5;
+        int bi = -1, bj = -1;
+        for (int i = 0; i < s->n; i++)
+            for (int j = 0; j < nf && fm; j++) {
+                if (tm[i] >= 0 || fm[j] >= 0) continue;
+                /* Both boxes grown by a pixel or 5% of the height, so that a "1" one pixel wide
+                 * whose box differs by its anti-aliased edge still matches. */
+                int g = s->box[i].h / 20 > 1 ? s->box[i].h / 20 : 1;
+                bd_box tb = {s->box[i].x - g, s->box[i].y - g, s->box[i].w + 2 * g, s->box[i].h + 2 * g, 0};
+                bd_box fb = {f[j].x - g, f[j].y - g, f[j].w + 2 * g, f[j].h + 2 * g, 0};
+                long in = inter(&tb, &fb);
+                double iou = (double)in / (double)(area(&tb) + area(&fb) - in);
+                if (iou >= best) {
+                    best = iou;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        if (bi < 0) break;
+        tm[bi] = bj;
+        fm[bj] = bi;
+    }
+    t->digits += s->n;
+    t->found += nf;
+    for (int i = 0; i < s->n; i++) {
+        const bd_box *b = &s->box[i];
+        if (tm[i] >= 0) {
+            t->matched++;
+            if (cls && cls[tm[i]] == b->label) t->right++;
+            continue;
+        }
+        int merged = 0, inside = 0;
+        long most = 0;
+        for (int j = 0; j < nf; j++) {
+            long in = inter(b, &f[j]);
+            if (in > most) most = in;
+            if (2 * in >= area(&f[j])) inside++;
+            if (2 * in < area(b)) continue;
+            for (int o = 0; o < s->n; o++)
+                if (o != i && 2 * inter(&s->box[o], &f[j]) >= area(&s->box[o])) merged = 1;
+        }
+        if (merged) t->merged++;
+        else if (inside >= 2) t->split++;
+        else if (5 * most < area(b)) t->missed++;
+        else t->cut++;
+    }
+    for (int j = 0; j < nf && fm; j++) {
+        if (fm[j] >= 0) continue;
+        long in = 0;
+        for (int i = 0; i < s->n; i++) in += inter(&s->box[i], &f[j]);
+        if (2 * in < area(&f[j])) t->spurious++;
+    }
+    free(fm);
+}
+
+typedef struct ctx {
+    nn_model *model;
+    int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
+    int rank;
+    int32_t *cls;
+    int64_t cls_cap;
+    int geometric; /* nn_digits_find(), then classify, rather than nn_digits_read() */
+} ctx;
+
+/* The digits of one image: read with the model, or found without it. */
+static nn_status segment(ctx *c, nn_digits **d, const uint8_t *grey, int w, int h)
+{
+    if (c->model && !c->geometric) return nn_digits_read(d, c->model, grey, w, h, w, NULL);
+    return nn_digits_find(d, grey, w, h, w, NULL);
+}
+
+/* Classes of every digit found; 0, or -1 with a message. */
+static int classify(ctx *c, nn_digits *d)
+{
+    int64_t n = nn_digits_count(d);
+    if (!c->model || n == 0) return 0;
+    if (n > c->cls_cap) {
+        int32_t *p = realloc(c->cls, (size_t)n * sizeof *p);
+        if (!p) return -1;
+        c->cls = p;
+        c->cls_cap = n;
+    }
+    if (nn_digits_probabilities(d, 0)) { /* read already */
+        for (int64_t i = 0; i < n; i++) c->cls[i] = nn_digits_class(d, i);
+        return 0;
+    }
+    nn_tensor x;
+    c->shape[0] = n;
+    if (nn_tensor_view(&x, nn_digits_images(d), c->rank + 1, c->shape) != NN_OK ||
+        nn_model_predict_classes(c->model, c->cls, &x) != NN_OK)
+        return -1;
+    return 0;
+}
+
+/* Grey pixels of one format of a composed image: decoded from its encoding, or converted in memory. */
+static int to_grey(uint8_t **grey, const bd_sample *s, const format *fmt, bd_bytes *enc, char *err, size_t errlen)
+{
+    *grey = NULL;
+    if (fmt->quality == 0) {
+        *grey = malloc((size_t)s->width * (size_t)s->height);
+        if (!*grey) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        bd_rgb_to_grey(*grey, s->rgb, (int64_t)s->width * s->height);
+        return 0;
+    }
+#ifdef BD_HAVE_IMAGE
+    nnm_image im;
+    if (nnm_image_decode(enc->data, enc->size, fmt->name, &im, err, errlen) != 0) return -1;
+    if (im.width != s->width || im.height != s->height) {
+        snprintf(err, errlen, "%s: decoded as %lld x %lld, written as %d x %d", fmt->name, (long long)im.width,
+                 (long long)im.height, s->width, s->height);
+        nnm_image_free(&im);
+        return -1;
+    }
+    *grey = im.px;
+    return 0;
+#else
+    (void)enc;
+    snprintf(err, errlen, "%s: built without tools/nn-mnist/image.c", fmt->name);
+    return -1;
+#endif
+}
+
+static int encode(bd_bytes *out, const bd_sample *s, const format *fmt, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (fmt->quality == 0) return 0;
+    if (fmt->quality < 0) return bd_encode_png(out, s->rgb, s->width, s->height, err, errlen);
+    return bd_encode_jpeg(out, s->rgb, s->width, s->height, fmt->quality, err, errlen);
+}
+
+static int write_file(const char *path, const uint8_t *data, size_t size, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct run_opts {
+    int count, samples, len_lo, len_hi, mixed;
+    const char *samples_dir;
+    bd_spec spec;
+} run_opts;
+
+/* One source: --count strings through every format. 0, or -1 after a message. */
+static int run_source(ctx *c, const char *name, const bd_glyphs *src, const format *fmts, int nfmt,
+                      const run_opts *o, uint64_t seed, tally *t, FILE *truth)
+{
+    char err[512];
+    nn_rng *rng;
+    if (nn_rng_create(&rng, seed) != NN_OK) return -1;
+    for (int k = 0; k < o->count; k++) {
+        bd_spec spec = o->spec;
+        spec.len = o->mixed && nn_rng_below(rng, 2) == 0
+                       ? 5
+                       : o->len_lo + (int)nn_rng_below(rng, (uint64_t)(o->len_hi - o->len_lo + 1));
+        bd_sample s;
+        if (bd_compose(&s, src, &spec, rng, err, sizeof err) != 0) {
+            fprintf(stderr, "bench-digits: %s\n", err);
+            nn_rng_free(rng);
+            return -1;
+        }
+        for (int f = 0; f < nfmt; f++) {
+            bd_bytes enc;
+            uint8_t *grey = NULL;
+            tally *tf = &t[f];
+            tf->images++;
+            tf->strings[s.n]++;
+            if (encode(&enc, &s, &fmts[f], err, sizeof err) != 0) {
+                fprintf(stderr, "bench-digits: %s\n", err);
+                bd_sample_free(&s);
+                nn_rng_free(rng);
+                return -1;
+            }
+            if (o->samples_dir && k < o->samples && fmts[f].quality != 0) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s-%03d-%s.%s", o->samples_dir, name, k, fmts[f].name,
+                         fmts[f].quality < 0 ? "png" : "jpg");
+                if (write_file(path, enc.data, enc.size, err, sizeof err) != 0) {
+                    fprintf(stderr, "bench-digits: %s\n", err);
+                    bd_bytes_free(&enc);
+                    bd_sample_free(&s);
+                    nn_rng_free(rng);
+                    return -1;
+                }
+                if (truth) {
+                    fprintf(truth, "%s\t%s", strrchr(path, '/') + 1, s.text);
+                    for (int i = 0; i < s.n; i++)
+                        fprintf(truth, "\t%d,%d,%d,%d", s.box[i].x, s.box[i].y, s.box[i].w, s.box[i].h);
+                    fputc('\n', truth);
+                }
+            }
+            nn_digits *d = NULL;
+            if (to_grey(&grey, &s, &fmts[f], &enc, err, sizeof err) != 0) {
+                /* A decoder failure on our own file is a bug to see, not a figure to average. */
+                fprintf(stderr, "bench-digits: %s-%03d: %s\n", name, k, err);
+                tf->failures++;
+                match(tf, &s, NULL, NULL, 0);
+            } else if (segment(c, &d, grey, s.width, s.height) != NN_OK ||
+                       classify(c, d) != 0) {
+                fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
+                tf->failures++;
+                match(tf, &s, NULL, NULL, 0);
+            } else {
+                int64_t n = nn_digits_count(d);
+                bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
+                char text[64];
+                int tl = 0;
+                if (!fb) {
+                    fprintf(stderr, "bench-digits: out of memory\n");
+                    return -1;
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    int64_t x, y, w, h;
+                    nn_digits_box(d, i, &x, &y, &w, &h);
+                    fb[i] = (bd_box){(int)x, (int)y, (int)w, (int)h, c->model ? c->cls[i] : -1};
+                    if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
+                }
+                text[tl] = 0;
+                match(tf, &s, fb, c->model ? c->cls : NULL, (int)n);
+                if (c->model && strcmp(text, s.text) == 0) tf->strings_right[s.n]++;
+                free(fb);
+            }
+            nn_digits_free(d);
+            free(grey);
+            bd_bytes_free(&enc);
+        }
+        bd_sample_free(&s);
+    }
+    nn_rng_free(rng);
+    return 0;
+}
+
+static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
+
+static void report(const char *src, const format *fmt, const tally *t, int have_model)
+{
+    char p[64];
+    snprintf(p, sizeof p, "%s_%s", src, fmt->name);
+    printf("%s_images %ld images\n", p, t->images);
+    printf("%s_digits %ld digits\n", p, t->digits);
+    if (have_model) {
+        printf("%s_digit_accuracy %.2f %%\n", p, pct(t->right, t->digits));
+        long all = 0, right = 0;
+        for (int l = 1; l <= BD_MAX_LEN; l++) {
+            all += t->strings[l];
+            right += t->strings_right[l];
+        }
+        printf("%s_string_accuracy %.2f %%\n", p, pct(right, all));
+        for (int l = 1; l <= BD_MAX_LEN; l++)
+            if (t->strings[l])
+                printf("%s_string_accuracy_len%d %.2f %% (%ld strings)\n", p, l, pct(t->strings_right[l], t->strings[l]),
+                       t->strings[l]);
+    }
+    printf("%s_segmented_alone %.2f %%\n", p, pct(t->matched, t->digits));
+    printf("%s_missed %ld digits\n", p, t->missed);
+    printf("%s_split %ld digits\n", p, t->split);
+    printf("%s_merged %ld digits\n", p, t->merged);
+    printf("%s_cut_wrong %ld digits\n", p, t->cut);
+    printf("%s_spurious %ld boxes\n", p, t->spurious);
+    if (t->failures) printf("%s_failures %ld images\n", p, t->failures);
+}
+
+/* Speed on 5-digit 640 x 200 images: decode (PNG and the lowest JPEG quality), segment, predict. */
+static int speed(ctx *c, const bd_glyphs *src, const run_opts *o, int images, int repeats, int jpeg_q, uint64_t seed)
+{
+    char err[512];
+    nn_rng *rng;
+    if (nn_rng_create(&rng, seed) != NN_OK) return -1;
+    int runs = images * repeats;
+    double *td = calloc((size_t)runs, sizeof(double)), *tj = calloc((size_t)runs, sizeof(double)),
+           *ts = calloc((size_t)runs, sizeof(double)), *tp = calloc((size_t)runs, sizeof(double)),
+           *tt = calloc((size_t)runs, sizeof(double));
+    int rc = td && tj && ts && tp && tt ? 0 : -1, r = 0;
+    long found = 0;
+    for (int k = 0; k < images && rc == 0; k++) {
+        bd_spec spec = o->spec;
+        spec.len = 5;
+        spec.width = 640;
+        spec.height = 200;
+        spec.hmin = 40;
+        spec.hmax = 120;
+        bd_sample s;
+        bd_bytes png = {0}, jpg = {0};
+        format fpng = {"png", -1}, fjpg = {"jpeg", jpeg_q}, fraw = {"raw", 0};
+        (void)fraw;
+        if (bd_compose(&s, src, &spec, rng, err, sizeof err) != 0 || encode(&png, &s, &fpng, err, sizeof err) != 0 ||
+            encode(&jpg, &s, &fjpg, err, sizeof err) != 0) {
+            fprintf(stderr, "bench-digits: %s\n", err);
+            rc = -1;
+            break;
+        }
+        for (int rep = 0; rep < repeats && rc == 0; rep++, r++) {
+            uint8_t *grey = NULL, *gj = NULL;
+            nn_digits *d = NULL;
+#ifdef BD_HAVE_IMAGE
+            const format *fmt = &fpng;
+#else
+            const format *fmt = &fraw; /* no decoder built: the figures leave decoding out */
+#endif
+            double t0 = bench_now();
+            int bad = to_grey(&grey, &s, fmt, &png, err, sizeof err);
+            double t1 = bench_now();
+            bad = bad || segment(c, &d, grey, s.width, s.height) != NN_OK;
+            double t2 = bench_now();
+            bad = bad || classify(c, d) != 0;
+            double t3 = bench_now();
+            if (!bad && rep == 0) found += nn_digits_count(d);
+#ifdef BD_HAVE_IMAGE
+            double t4 = bench_now();
+            bad = bad || to_grey(&gj, &s, &fjpg, &jpg, err, sizeof err) != 0;
+            tj[r] = bench_now() - t4;
+#else
+            (void)fjpg;
+#endif
+            if (bad) {
+                fprintf(stderr, "bench-digits: speed image %d: %s\n", k, err[0] ? err : nn_last_error());
+                rc = -1;
+            }
+            td[r] = t1 - t0;
+            ts[r] = t2 - t1;
+            tp[r] = t3 - t2;
+            tt[r] = t3 - t0;
+            nn_digits_free(d);
+            free(grey);
+            free(gj);
+        }
+        bd_bytes_free(&png);
+        bd_bytes_free(&jpg);
+        bd_sample_free(&s);
+    }
+    if (rc == 0 && runs > 0) {
+        double total = bench_median(tt, runs), pred = bench_median(tp, runs);
+        printf("speed_images %d images of 640x200, 5 digits\n", images);
+        printf("speed_runs %d runs\n", runs);
+        printf("speed_digits_found %.2f digits/image\n", (double)found / images);
+#ifdef BD_HAVE_IMAGE
+        printf("speed_decode_png %.3f ms\n", 1e3 * bench_median(td, runs));
+        printf("speed_decode_jpeg%d %.3f ms\n", jpeg_q, 1e3 * bench_median(tj, runs));
+#endif
+        printf("speed_segment %.3f ms\n", 1e3 * bench_median(ts, runs));
+        if (c->model) printf("speed_predict %.3f ms\n", 1e3 * pred);
+        printf("speed_total%s %.3f ms\n",
+#ifdef BD_HAVE_IMAGE
+               "_png",
+#else
+               "_raw",
+#endif
+               1e3 * total);
+        /* How much the image work costs beside the model's own: 1.0 would be free. */
+        if (c->model && pred > 0) printf("speed_ratio_total_to_predict %.2f x\n", total / pred);
+    }
+    free(td);
+    free(tj);
+    free(ts);
+    free(tp);
+    free(tt);
+    nn_rng_free(rng);
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: bench-digits [options]\n"
+            "Compose digit-string images from MNIST's test digits and from installed fonts, store them as\n"
+            "PNG and JPEG, read them back, find and classify the digits, and report accuracy and speed.\n\n"
+            "  --model FILE        a saved classifier of 28x28 digits (input 784 or 28x28x1) [none:\n"
+            "                      segmentation figures only]\n"
+            "  --data-dir DIR      folder holding t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)\n"
+            "                      [$NN_DATA_DIR/mnist]\n"
+            "  --sources LIST      mnist, fonts or both [mnist,fonts]\n"
+            "  --fonts LIST        fontconfig patterns separated by ';' [DejaVu, Comic Neue, Humor Sans,\n"
+            "                      DkgHandwriting, Breip, femkeklaver: those installed]\n"
+            "  --count N           strings per source [400]\n"
+            "  --lengths SPEC      mixed (half of 5 digits, half of 1 to 8), N, or A-B [mixed]\n"
+            "  --heights A-B       digit heights in pixels, drawn log-uniformly [16-120]\n"
+            "  --touch P           probability that two neighbours touch or overlap [0.2]\n"
+            "  --inverse P         probability of light ink on a dark ground [0.15]\n"
+            "  --clean             black on white, upright, apart, no texture, light, blur or noise\n"
+            "  --jpeg-qualities L  JPEG qualities, comma-separated [90,75,50]\n"
+            "  --seed N            seed of everything drawn [1]\n"
+            "  --write-samples DIR write the first --samples images of each source in each format there,\n"
+            "                      with truth.tsv (file, digits, boxes x,y,w,h)\n"
+            "  --samples N         [12]\n"
+            "  --speed-images N    640x200 5-digit images timed [40; 0: no timing]\n"
+            "  --repeats N         timings per image [3]\n"
+            "  --threads N         BLAS threads [1]\n"
+            "  --geometric         cut touching digits by their shape alone (nn_digits_find()), then\n"
+            "                      classify, rather than by what the model reads (nn_digits_read())\n"
+            "  --help              this text\n");
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int load_mnist(nn_dataset **ds, const char *dir)
+{
+    char img[4096], lab[4096];
+    const char *suffix[2] = {".gz", ""};
+    for (int i = 0; i < 2; i++) {
+        snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte%s", dir, suffix[i]);
+        snprintf(lab, sizeof lab, "%s/t10k-labels-idx1-ubyte%s", dir, suffix[i]);
+        struct stat st;
+        if (stat(img, &st) == 0 || i == 1) break;
+    }
+    if (nn_dataset_load_idx(ds, img, lab) != NN_OK) {
+        fprintf(stderr, "bench-digits: MNIST test set: %s (give --data-dir, or --sources fonts)\n", nn_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *model_path = NULL, *data_dir = NULL, *sources = "mnist,fonts", *fonts_arg = NULL,
+               *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
+    long seed = 1, speed_images = 40, repeats = 3, threads = 1, v;
+    int geometric = 0;
+    run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0}};
+    static const struct option longs[] = {
+        {"model", required_argument, NULL, 'm'},       {"data-dir", required_argument, NULL, 'd'},
+        {"sources", required_argument, NULL, 's'},     {"fonts", required_argument, NULL, 'F'},
+        {"count", required_argument, NULL, 'n'},       {"lengths", required_argument, NULL, 'l'},
+        {"heights", required_argument, NULL, 'H'},     {"touch", required_argument, NULL, 't'},
+        {"inverse", required_argument, NULL, 'i'},     {"clean", no_argument, NULL, 'c'},
+        {"jpeg-qualities", required_argument, NULL, 'q'}, {"seed", required_argument, NULL, 'S'},
+        {"write-samples", required_argument, NULL, 'w'}, {"samples", required_argument, NULL, 'k'},
+        {"speed-images", required_argument, NULL, 'I'}, {"repeats", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
+        {"geometric", no_argument, NULL, 'G'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        const char *bad = NULL;
+        char *end;
+        switch (opt) {
+        case 'm': model_path = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 's': sources = optarg; break;
+        case 'F': fonts_arg = optarg; break;
+        case 'n': if (parse_int(optarg, 0, 10000000, &v)) bad = "--count"; else o.count = (int)v; break;
+        case 'l': lengths = optarg; break;
+        case 'H': heights = optarg; break;
+        case 't':
+        case 'i': {
+            double p = strtod(optarg, &end);
+            if (end == optarg || *end || !(p >= 0 && p <= 1)) bad = opt == 't' ? "--touch" : "--inverse";
+            else if (opt == 't') o.spec.touch = (float)p;
+            else o.spec.inverse = (float)p;
+            break;
+        }
+        case 'c': o.spec.clean = 1; break;
+        case 'q': qualities = optarg; break;
+        case 'S': if (parse_int(optarg, 0, 2147483647, &seed)) bad = "--seed"; break;
+        case 'w': o.samples_dir = optarg; break;
+        case 'k': if (parse_int(optarg, 0, 1000000, &v)) bad = "--samples"; else o.samples = (int)v; break;
+        case 'I': if (parse_int(optarg, 0, 1000000, &speed_images)) bad = "--speed-images"; break;
+        case 'r': if (parse_int(optarg, 1, 1000, &repeats)) bad = "--repeats"; break;
+        case 'T': if (parse_int(optarg, 1, 256, &threads)) bad = "--threads"; break;
+        case 'G': geometric = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "bench-digits: %s: bad value '%s'\n", bad, optarg);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bench-digits: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    int a, b;
+    char tail;
+    if (strcmp(lengths, "mixed") == 0) {
+        o.mixed = 1;
+    } else if (sscanf(lengths, "%d-%d%c", &a, &b, &tail) == 2 && a >= 1 && b >= a && b <= BD_MAX_LEN) {
+        o.mixed = 0, o.len_lo = a, o.len_hi = b;
+    } else if (sscanf(lengths, "%d%c", &a, &tail) == 1 && a >= 1 && a <= BD_MAX_LEN) {
+        o.mixed = 0, o.len_lo = o.len_hi = a;
+    } else {
+        fprintf(stderr, "bench-digits: --lengths: 'mixed', N or A-B with 1 <= A <= B <= %d, not '%s'\n", BD_MAX_LEN,
+                lengths);
+        return 2;
+    }
+    if (sscanf(heights, "%d-%d%c", &a, &b, &tail) != 2 || a < 8 || b < a || b > 1000) {
+        fprintf(stderr, "bench-digits: --heights: A-B pixels with 8 <= A <= B <= 1000, not '%s'\n", heights);
+        return 2;
+    }
+    o.spec.hmin = (float)a;
+    o.spec.hmax = (float)b;
+    int use_mnist = 0, use_fonts = 0;
+    {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", sources);
+        for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (strcmp(tok, "mnist") == 0) use_mnist = 1;
+            else if (strcmp(tok, "fonts") == 0) use_fonts = 1;
+            else {
+                fprintf(stderr, "bench-digits: --sources: 'mnist' or 'fonts', not '%s'\n", tok);
+                return 2;
+            }
+        }
+        if (!use_mnist && !use_fonts) {
+            fprintf(stderr, "bench-digits: --sources: none given\n");
+            return 2;
+        }
+    }
+    format fmts[MAX_FORMATS] = {{"raw", 0}};
+    int nfmt = 1;
+#ifdef BD_HAVE_IMAGE
+    fmts[nfmt++] = (format){"png", -1};
+    {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", qualities);
+        for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (parse_int(tok, 1, 100, &v) || nfmt == MAX_FORMATS) {
+                fprintf(stderr, "bench-digits: --jpeg-qualities: up to %d numbers 1..100, not '%s'\n",
+                        MAX_FORMATS - 2, qualities);
+                return 2;
+            }
+            fmts[nfmt].quality = (int)v;
+            snprintf(fmts[nfmt].name, sizeof fmts[nfmt].name, "jpeg%ld", v);
+            nfmt++;
+        }
+    }
+#else
+    (void)qualities;
+    fprintf(stderr, "bench-digits: built without tools/nn-mnist/image.c: only the in-memory (raw) path\n");
+#endif
+    char env_dir[4096];
+    if (!data_dir && getenv("NN_DATA_DIR")) {
+        snprintf(env_dir, sizeof env_dir, "%s/mnist", getenv("NN_DATA_DIR"));
+        data_dir = env_dir;
+    }
+    if (use_mnist && !data_dir) {
+        fprintf(stderr, "bench-digits: no MNIST: give --data-dir or set NN_DATA_DIR (or --sources fonts)\n");
+        return 2;
+    }
+    nn_runtime_set_blas_threads((int)threads);
+
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.geometric = geometric;
+    int rc = 1;
+    nn_dataset *test = NULL;
+    bd_glyphs gs[MAX_SOURCES];
+    const char *names[MAX_SOURCES];
+    int nsrc = 0;
+    FILE *truth = NULL;
+    memset(gs, 0, sizeof gs);
+    if (model_path) {
+        if (nn_model_load(&c.model, model_path, NULL) != NN_OK) {
+            fprintf(stderr, "bench-digits: %s\n", nn_last_error());
+            goto out;
+        }
+        int64_t in[NN_MAX_EXAMPLE_RANK];
+        c.rank = nn_model_input_shape(c.model, in);
+        for (int k = 0; k < c.rank; k++) c.shape[k + 1] = in[k];
+        if (nn_model_input_features(c.model) != NN_DIGITS_PIXELS || nn_model_output_features(c.model) != 10) {
+            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10\n",
+                    model_path, (long long)nn_model_input_features(c.model),
+                    (long long)nn_model_output_features(c.model));
+            goto out;
+        }
+    }
+    char err[512], skipped[1024];
+    if (use_mnist) {
+        if (load_mnist(&test, data_dir) != 0) goto out;
+        if (bd_glyphs_from_mnist(&gs[nsrc], test, err, sizeof err) != 0) {
+            fprintf(stderr, "bench-digits: %s\n", err);
+            goto out;
+        }
+        names[nsrc++] = "mnist";
+    }
+    if (use_fonts) {
+        const char *list[64];
+        int nf = 0;
+        char buf[2048];
+        if (fonts_arg) {
+            snprintf(buf, sizeof buf, "%s", fonts_arg);
+            for (char *save, *tok = strtok_r(buf, ";", &save); tok && nf < 64; tok = strtok_r(NULL, ";", &save))
+                list[nf++] = tok;
+        } else {
+            for (size_t i = 0; i < sizeof default_fonts / sizeof *default_fonts; i++) list[nf++] = default_fonts[i];
+        }
+        if (bd_glyphs_from_fonts(&gs[nsrc], list, nf, skipped, sizeof skipped, err, sizeof err) != 0) {
+            fprintf(stderr, "bench-digits: %s\n", err);
+            goto out;
+        }
+        if (skipped[0]) fprintf(stderr, "bench-digits: fonts not installed, skipped: %s\n", skipped);
+        names[nsrc++] = "fonts";
+    }
+    if (o.samples_dir) {
+        char path[4096];
+        if (mkdir(o.samples_dir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "bench-digits: %s: %s\n", o.samples_dir, strerror(errno));
+            goto out;
+        }
+        snprintf(path, sizeof path, "%s/truth.tsv", o.samples_dir);
+        if (!(truth = fopen(path, "w"))) {
+            fprintf(stderr, "bench-digits: %s: %s\n", path, strerror(errno));
+            goto out;
+        }
+    }
+
+    printf("libnn %s\nblas %s\nblas_threads %ld\nseed %ld\nmodel %s\n", nn_version(), nn_runtime_blas_name(), threads,
+           seed, model_path ? model_path : "none");
+    for (int s = 0; s < nsrc; s++)
+        printf("%s_glyphs %d glyphs from %d %s\n", names[s], gs[s].n, gs[s].styles,
+               strcmp(names[s], "fonts") == 0 ? "fonts" : "writers' test set");
+    for (int s = 0; s < nsrc; s++) {
+        tally t[MAX_FORMATS];
+        memset(t, 0, sizeof t);
+        /* Each source its own stream, so adding a source does not change the other's images. */
+        if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + (uint64_t)s, t, truth) != 0)
+            goto out;
+        for (int f = 0; f < nfmt; f++) report(names[s], &fmts[f], &t[f], c.model != NULL);
+    }
+    if (speed_images > 0 &&
+        speed(&c, &gs[0], &o, (int)speed_images, (int)repeats, nfmt > 2 ? fmts[nfmt - 1].quality : 75,
+              (uint64_t)seed * 2 + 101) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (truth && fclose(truth) != 0 && rc == 0) {
+        fprintf(stderr, "bench-digits: truth.tsv: %s\n", strerror(errno));
+        rc = 1;
+    }
+    for (int s = 0; s < nsrc; s++) bd_glyphs_free(&gs[s]);
+    nn_dataset_free(test);
+    nn_model_free(c.model);
+    free(c.cls);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * Composing test images of digit strings for the digit benchmark (bench/digits/eval.c).
+ *
+ * Glyphs come from MNIST's test set (never its training set) or are rendered with cairo from the
+ * installed fonts (other "writers"). A string of 1 to 8 of them is laid out at a random scale, with
+ * random gaps (touching and overlapping sometimes), rotations, stroke thickness, then painted with an
+ * ink colour on textured paper under uneven light, blurred and noised. Everything is drawn from one
+ * nn_rng, so a seed gives the same images, byte for byte.
+ */
+#ifndef BD_SYNTH_H
+#define BD_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nn/nn.h>
+
+#define BD_MAX_LEN 8
+
+/* A glyph's ink coverage, 0..1, cropped to its ink. */
+typedef struct bd_glyph {
+    float *cov;
+    int w, h, label;
+    int style; /* which font (writer) drew it; 0 for MNIST */
+} bd_glyph;
+
+typedef struct bd_glyphs {
+    bd_glyph *g;
+    int n;
+    int styles;           /* number of fonts (1 for MNIST) */
+    int *by_label[10];    /* glyph numbers of each label */
+    int count[10];
+} bd_glyphs;
+
+/* MNIST test digits, as glyphs. 0 or -1 with err. */
+int bd_glyphs_from_mnist(bd_glyphs *out, const nn_dataset *test, char *err, size_t errlen);
+
+/* The digits 0-9 of each fontconfig pattern in families ("DejaVu Sans", "Comic Neue:bold") that is
+ * installed; those not installed are skipped (names in skipped, comma-separated). 0, or -1 with err
+ * when none is. */
+int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, char *skipped, size_t skippedlen,
+                         char *err, size_t errlen);
+
+void bd_glyphs_free(bd_glyphs *gs);
+
+typedef struct bd_box {
+    int x, y, w, h, label;
+} bd_box;
+
+/* One composed image with its truth. */
+typedef struct bd_sample {
+    int width, height;
+    uint8_t *rgb;            /* width x height x 3 */
+    int n;                   /* digits */
+    bd_box box[BD_MAX_LEN];  /* each digit's ink box (coverage >= 0.35) */
+    char text[BD_MAX_LEN + 1];
+    int light_on_dark;
+} bd_sample;
+
+typedef struct bd_spec {
+    int len;            /* digits, 1..BD_MAX_LEN */
+    float hmin, hmax;   /* digit heights in pixels, drawn log-uniformly */
+    int width, height;  /* 0: the canvas fits the string; else this size, the string shrunk to fit */
+    float touch;        /* probability that a gap is touching or overlapping */
+    float inverse;      /* probability of light ink on a dark ground */
+    int clean;          /* non-zero: black on white, no rotation, distortion or noise */
+} bd_spec;
+
+/* 0, or -1 with err (out of memory). */
+int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng *rng, char *err, size_t errlen);
+
+void bd_sample_free(bd_sample *s);
+
+/* ITU-R BT.601 luma, as libjpeg and libpng's rgb_to_gray compute it. */
+void bd_rgb_to_grey(uint8_t *grey, const uint8_t *rgb, int64_t pixels);
+
+#endif

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""bench-digits (bench/digits/, issue 14), on a handful of images with a tiny model.
+
+1. Clean strings rendered from fonts (black on white, upright, apart) are segmented perfectly in
+   every format: each true digit found alone, nothing missed, split, merged, cut wrong or spurious.
+   This checks the composer's truth boxes, the PNG and JPEG round trip through nn-mnist's decoder,
+   and the matching together.
+2. The full distortions run, and every figure is there and in range; --write-samples writes valid
+   PNG and JPEG files and a truth.tsv whose boxes lie in the images; the speed lines are positive.
+3. The same seed gives the same figures and the same sample bytes; another seed other images.
+4. With MNIST's test set in $NN_DATA_DIR/mnist, clean MNIST strings are segmented (nearly) perfectly.
+5. A missing model, a missing MNIST folder and bad options are refused with a message.
+
+Usage: test_bench_digits.py BENCH_DIGITS NN_MNIST"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import idxgen  # noqa: E402
+
+BENCH, NN_MNIST = (os.path.abspath(p) for p in sys.argv[1:3])
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(*args):
+    p = subprocess.run([BENCH, *args], capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def figures(out):
+    """name -> float, from the 'name value unit' lines."""
+    d = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            try:
+                d[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    return d
+
+
+def png_size(data):
+    return struct.unpack(">II", data[16:24]) if data[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="bench-digits-")
+    # A tiny MLP trained for one epoch on synthetic data: its guesses do not matter, only that the
+    # bench loads a real model file and runs it.
+    data = os.path.join(tmp, "data")
+    idxgen.write_dataset(data, n_train=300, n_test=100)
+    p = subprocess.run([NN_MNIST, "grid", "--data-dir", data, "--no-download", "--quiet", "--epochs", "1",
+                        "--hidden", "16", "--activations", "relu", "--optimizers", "adam", "--jobs", "1",
+                        "--out", os.path.join(tmp, "out"), "--models", os.path.join(tmp, "models")],
+                       capture_output=True, text=True, timeout=300)
+    model = os.path.join(tmp, "models", "adam_relu.nnm")
+    if p.returncode != 0 or not os.path.exists(model):
+        print(p.stdout, p.stderr)
+        print("FAIL: could not train the tiny model")
+        return 1
+    base = ["--model", model, "--sources", "fonts", "--jpeg-qualities", "90,40"]
+    formats = ["raw", "png", "jpeg90", "jpeg40"]
+
+    # 1. Clean font strings: perfect segmentation in every format.
+    rc, out, err = run(*base, "--clean", "--count", "6", "--lengths", "2-4", "--speed-images", "0", "--seed", "3")
+    f = figures(out)
+    check(rc == 0, f"clean run exits 0 (got {rc}: {err.strip()})")
+    for fmt in formats:
+        p = f"fonts_{fmt}_"
+        check(f.get(p + "images") == 6, f"{p}images is 6")
+        check(f.get(p + "segmented_alone") == 100.0, f"{p}segmented_alone is 100 (got {f.get(p + 'segmented_alone')})")
+        for e in ("missed", "split", "merged", "cut_wrong", "spurious"):
+            check(f.get(p + e) == 0, f"{p}{e} is 0 (got {f.get(p + e)})")
+        check(0 <= f.get(p + "digit_accuracy", -1) <= 100, f"{p}digit_accuracy in 0..100")
+
+    # 2. The distortions, samples and speed.
+    samples = os.path.join(tmp, "samples")
+    args = [*base, "--count", "5", "--speed-images", "2", "--repeats", "1", "--write-samples", samples,
+            "--samples", "2", "--seed", "7"]
+    rc, out, err = run(*args)
+    f = figures(out)
+    check(rc == 0, f"distorted run exits 0 (got {rc}: {err.strip()})")
+    for fmt in formats:
+        p = f"fonts_{fmt}_"
+        n = f.get(p + "digits", 0)
+        check(n >= 5, f"{p}digits counts the true digits (got {n})")
+        errors = sum(f.get(p + e, -1) for e in ("missed", "split", "merged", "cut_wrong"))
+        check(0 <= errors <= n, f"{p} segmentation errors between 0 and the digits")
+        check(0 <= f.get(p + "string_accuracy", -1) <= 100, f"{p}string_accuracy in 0..100")
+    for name in ("speed_decode_png", "speed_segment", "speed_predict", "speed_total_png"):
+        check(f.get(name, 0) > 0, f"{name} is positive")
+    rows = open(os.path.join(samples, "truth.tsv")).read().splitlines()
+    check(len(rows) == 2 * 3, f"truth.tsv has 2 images x 3 files (got {len(rows)})")
+    for row in rows:
+        cols = row.split("\t")
+        blob = open(os.path.join(samples, cols[0]), "rb").read()
+        if cols[0].endswith(".png"):
+            size = png_size(blob)
+            check(size is not None, f"{cols[0]} is a PNG")
+            w, h = size or (0, 0)
+            check(len(cols) == 2 + len(cols[1]), f"{cols[0]}: one box per digit")
+            for box in cols[2:]:
+                x, y, bw, bh = map(int, box.split(","))
+                check(0 <= x and 0 <= y and bw > 0 and bh > 0 and x + bw <= w and y + bh <= h,
+                      f"{cols[0]}: box {box} inside {w}x{h}")
+        else:
+            check(blob[:3] == b"\xff\xd8\xff", f"{cols[0]} is a JPEG")
+
+    # 3. Determinism.
+    again = os.path.join(tmp, "again")
+    args2 = [a if a != samples else again for a in args]
+    args2[args2.index("--speed-images") + 1] = "0"
+    rc2, out2, _ = run(*args2)
+    keep = lambda text: [l for l in text.splitlines() if l.startswith("fonts_")]  # noqa: E731
+    check(rc2 == 0 and keep(out2) == keep(out), "the same seed gives the same figures")
+    same = all(open(os.path.join(samples, n), "rb").read() == open(os.path.join(again, n), "rb").read()
+               for n in os.listdir(samples))
+    check(same and sorted(os.listdir(samples)) == sorted(os.listdir(again)), "the same seed gives the same files")
+    other = os.path.join(tmp, "other")
+    args3 = [a if a != again else other for a in args2]
+    args3[args3.index("--seed") + 1] = "8"
+    run(*args3)
+    name = "fonts-000-png.png"
+    check(open(os.path.join(other, name), "rb").read() != open(os.path.join(samples, name), "rb").read(),
+          "another seed gives other images")
+
+    # 4. MNIST's test digits, when they are here.
+    mnist = os.path.join(os.environ.get("NN_DATA_DIR", ""), "mnist")
+    if os.path.exists(os.path.join(mnist, "t10k-images-idx3-ubyte.gz")):
+        rc, out, err = run("--model", model, "--sources", "mnist", "--data-dir", mnist, "--clean", "--count", "6",
+                           "--lengths", "3", "--speed-images", "0", "--seed", "2")
+        f = figures(out)
+        check(rc == 0 and f.get("mnist_png_digits") == 18, f"mnist run: 18 digits (rc {rc}: {err.strip()})")
+        check(f.get("mnist_png_segmented_alone", 0) >= 80, "clean MNIST strings are segmented")
+    else:
+        print("no MNIST in $NN_DATA_DIR/mnist: the MNIST part is skipped")
+
+    # 5. Refusals.
+    rc, out, err = run("--model", os.path.join(tmp, "nope.nnm"), "--sources", "fonts", "--count", "1")
+    check(rc != 0 and "nope.nnm" in err, f"a missing model is refused, naming it ({err.strip()})")
+    rc, out, err = run("--sources", "mnist", "--data-dir", os.path.join(tmp, "nowhere"), "--count", "1")
+    check(rc != 0 and "MNIST" in err, f"a missing MNIST folder is refused ({err.strip()})")
+    for bad in (["--lengths", "9"], ["--lengths", "0-3"], ["--heights", "5-10"], ["--touch", "2"],
+                ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"]):
+        rc, out, err = run("--sources", "fonts", *bad)
+        check(rc == 2 and err.strip() != "", f"{' '.join(bad)} is refused with a message (rc {rc})")
+
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
