@@ -97,7 +97,7 @@ def main():
         errors = sum(f.get(p + e, -1) for e in ("missed", "split", "merged", "cut_wrong"))
         check(0 <= errors <= n, f"{p} segmentation errors between 0 and the digits")
         check(0 <= f.get(p + "string_accuracy", -1) <= 100, f"{p}string_accuracy in 0..100")
-    for name in ("speed_decode_png", "speed_segment", "speed_predict", "speed_total_png"):
+    for name in ("speed_decode_png", "speed_segment", "speed_predict", "speed_model", "speed_total_png"):
         check(f.get(name, 0) > 0, f"{name} is positive")
     rows = open(os.path.join(samples, "truth.tsv")).read().splitlines()
     check(len(rows) == 2 * 3, f"truth.tsv has 2 images x 3 files (got {len(rows)})")
