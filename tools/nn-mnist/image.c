@@ -40,9 +40,9 @@ void nnm_image_free(nnm_image *im)
     im->width = im->height = 0;
 }
 
-static int too_large(int64_t w, int64_t h)
+static int too_large(int64_t w, int64_t h, int64_t max_pixels)
 {
-    return w < 1 || h < 1 || w > NNM_IMAGE_MAX_PIXELS / h;
+    return w < 1 || h < 1 || w > max_pixels / h;
 }
 
 static uint8_t *alloc_pixels(int64_t w, int64_t h, int channels)
@@ -84,7 +84,8 @@ static void png_on_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-static int decode_png(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
+static int decode_png(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
+                      char *err, size_t errlen)
 {
     png_src src = {data, size, 0, 0, ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
@@ -112,10 +113,10 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, nnm_im
     int depth, color, interlace;
     png_get_IHDR(png, info, &w32, &h32, &depth, &color, &interlace, NULL, NULL);
     const int64_t w = w32, h = h32;
-    if (too_large(w, h)) {
+    if (too_large(w, h, max_pixels)) {
         png_destroy_read_struct(&png, &info, NULL);
         return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
-                    (long long)h, (long long)NNM_IMAGE_MAX_PIXELS);
+                    (long long)h, (long long)max_pixels);
     }
     /* Whatever the file holds, ask libpng for 8-bit grey, with an alpha channel when the file has
      * transparency (an alpha channel, or a tRNS colour or palette entries). */
@@ -185,7 +186,8 @@ static void jpeg_on_message(j_common_ptr c, int level)
     longjmp(e->jb, 1);
 }
 
-static int decode_jpeg(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
+static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
+                      char *err, size_t errlen)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_err e;
@@ -204,10 +206,10 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, nnm_i
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
     const int64_t w = cinfo.image_width, h = cinfo.image_height;
-    if (too_large(w, h)) {
+    if (too_large(w, h, max_pixels)) {
         jpeg_destroy_decompress(&cinfo);
         return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
-                    (long long)h, (long long)NNM_IMAGE_MAX_PIXELS);
+                    (long long)h, (long long)max_pixels);
     }
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&cinfo);
@@ -259,7 +261,8 @@ static long long pgm_field(const uint8_t *d, size_t n, size_t *pos)
     return v;
 }
 
-static int decode_pgm(const uint8_t *d, size_t n, const char *name, nnm_image *out, char *err, size_t errlen)
+static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_pixels, nnm_image *out, char *err,
+                      size_t errlen)
 {
     size_t pos = 2;
     const long long w = pgm_field(d, n, &pos), h = pgm_field(d, n, &pos), maxval = pgm_field(d, n, &pos);
@@ -268,9 +271,9 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, nnm_image *o
         !(d[pos] == ' ' || d[pos] == '\t' || d[pos] == '\r' || d[pos] == '\n'))
         return fail(err, errlen, "%s: corrupt PGM header", name);
     pos++;
-    if (too_large(w, h))
+    if (too_large(w, h, max_pixels))
         return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, w, h,
-                    (long long)NNM_IMAGE_MAX_PIXELS);
+                    (long long)max_pixels);
     const size_t bytes = maxval > 255 ? 2 : 1, count = (size_t)w * (size_t)h;
     if (n - pos < count * bytes) return fail(err, errlen, "%s: truncated PGM", name);
     uint8_t *px = alloc_pixels(w, h, 1);
@@ -291,15 +294,21 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, nnm_image *o
 
 int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen)
 {
+    return nnm_image_decode_max(data, size, name, NNM_IMAGE_MAX_PIXELS, out, err, errlen);
+}
+
+int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
+                         char *err, size_t errlen)
+{
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memset(out, 0, sizeof *out);
     if (size == 0) return fail(err, errlen, "%s: empty file", name);
-    if (size >= 8 && memcmp(data, png_magic, 8) == 0) return decode_png(data, size, name, out, err, errlen);
+    if (size >= 8 && memcmp(data, png_magic, 8) == 0) return decode_png(data, size, name, max_pixels, out, err, errlen);
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-        return decode_jpeg(data, size, name, out, err, errlen);
+        return decode_jpeg(data, size, name, max_pixels, out, err, errlen);
     if (size >= 3 && data[0] == 'P' && data[1] == '5' &&
         (data[2] == ' ' || data[2] == '\t' || data[2] == '\r' || data[2] == '\n' || data[2] == '#'))
-        return decode_pgm(data, size, name, out, err, errlen);
+        return decode_pgm(data, size, name, max_pixels, out, err, errlen);
     /* A PNG or JPEG cut inside its signature is still most likely what it was meant to be. */
     if (size < 8 && memcmp(data, png_magic, size) == 0) return fail(err, errlen, "%s: truncated PNG", name);
     if (size < 3 && data[0] == 0xff && (size == 1 || data[1] == 0xd8)) return fail(err, errlen, "%s: truncated JPEG", name);

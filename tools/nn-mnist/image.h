@@ -36,6 +36,12 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen);
 /* The same from bytes already in memory; name is used in messages only. */
 int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen);
 
+/* nnm_image_decode() with another bound than NNM_IMAGE_MAX_PIXELS: images of more pixels are refused
+ * from their header. The decoder allocates up to 3 bytes per pixel before it reads them, so a short
+ * file can claim a large image; the fuzz target bounds that at a few megapixels. */
+int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
+                         char *err, size_t errlen);
+
 /* Writes a grey image (stride bytes per row) as an 8-bit grey PNG, to a temporary name then renamed
  * into place, so that a crash never leaves a half-written file under path. 0, or -1 with err. */
 int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width, int64_t height, int64_t stride,
