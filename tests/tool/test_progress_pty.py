@@ -213,10 +213,14 @@ def grid_resized(tmp, data):
     out = os.path.join(tmp, "out-resize")
     tm = Tmux(tmp, "resize")
     rc_file = os.path.join(tmp, "rc-resize")
-    mark = {}
+    mark = {"seen": 0}
 
     def on_snapshot(s):
+        mark["seen"] += 1
         if "row" not in mark and any(TOP_RE.match(line) for line in s):
+            # The screen as it was: until the program's next draw, the screen shows these lines, cut
+            # by tmux at the new width; only screens after that draw show what it drew for 50.
+            mark["snap"], mark["live"] = mark["seen"], [line for line in s if line][-JOBS - 1:]
             tm("resize-window", "-t", "g", "-x", "50", "-y", "40")
             time.sleep(0.4)  # a draw or two at the new width
             h, y = tm("display", "-p", "-t", "g", "#{history_size} #{cursor_y}").split()
@@ -229,9 +233,13 @@ def grid_resized(tmp, data):
         check(rc == "0", f"{label}: the grid exits 0 (rc {rc})")
         if not check("row" in mark, f"{label}: resized while training"):
             return
-        # Screens of the last two thirds of the grid, while it trained: its live lines.
-        later = [s for s in snaps[len(snaps) // 3:]
+        # Screens after the resize and after the program's first draw since (a loaded machine may take
+        # longer than the pause above to draw again), while it trained: its live lines.
+        later = [s for s in snaps[mark["snap"]:]
                  if any(TOP_RE.match(line) for line in s) and "Final Results Summary:" not in s]
+        first = next((i for i, s in enumerate(later) if [line for line in s if line][-JOBS - 1:] != mark["live"]),
+                     len(later))
+        later = later[first:]
         wide = [line for s in later for line in s[-JOBS - 1:] if cols(line) > 49]
         check(len(later) > 0, f"{label}: live lines were seen after the resize ({len(later)} screens)")
         check(not wide, f"{label}: the live lines fit 49 columns after the resize ({wide[:2]})")

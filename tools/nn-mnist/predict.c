@@ -86,9 +86,6 @@ static void json_error(const char *file, const char *msg)
 
 typedef struct predictor {
     nn_model *model;
-    int in_rank;
-    int64_t in_shape[NN_MAX_EXAMPLE_RANK];
-    int softmax_outputs; /* the model's outputs are probabilities already */
     int json;
     double min_conf;
     const char *debug_dir;
@@ -234,8 +231,6 @@ static int load_model(predictor *pr, const char *path, int is_default)
                 (long long)nn_model_output_features(pr->model));
         return -1;
     }
-    pr->in_rank = nn_model_input_shape(pr->model, pr->in_shape);
-    pr->softmax_outputs = nn_model_get_loss(pr->model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY;
     return 0;
 }
 
