@@ -42,9 +42,9 @@ TOP_RE = re.compile(r"^(study: )?\d/4 models\b")
 BAR_RE = re.compile(r"[\u2588\u2591]|\bsteps/s\b|\d/s\b")
 
 
-def grid_args(data, out):
+def grid_args(data, out, epochs=2):
     # Big enough hidden layers that a grid lasts a few seconds: the screen is read while it trains.
-    return ["grid", "--data-dir", data, "--no-download", "--epochs", "2", "--jobs", str(JOBS),
+    return ["grid", "--data-dir", data, "--no-download", "--epochs", str(epochs), "--jobs", str(JOBS),
             "--optimizers", "sgd,adam", "--activations", "relu,tanh", "--batch-size", "16",
             "--hidden", "512,256", "--train-limit", "2000", "--test-limit", "300",
             "--out", out, "--models", os.path.join(out, "models")]
@@ -129,7 +129,7 @@ def check_live(label, snaps, width):
     return tops
 
 
-def check_final(label, tm, width, first_row=0):
+def check_final(label, tm, width, first_row=0, epochs=2):
     """The scrollback at the end, down to the summary table (the table and the closing line are the
     report's, not progress): nothing stale or wrapped; the kept lines are all there. first_row: the
     first row to check for width and staleness (rows before a resize were drawn at the old width)."""
@@ -144,7 +144,7 @@ def check_final(label, tm, width, first_row=0):
         check(end == end_j, f"{label}: no line above the table was wrapped ({end} rows, {end_j} lines)")
     stale = [r for r in region + tm.screen() if BAR_RE.search(r) or TOP_RE.match(r)]
     check(not stale, f"{label}: no bar or top line left on the screen or in the scrollback ({stale[:3]})")
-    kept_re = re.compile(r"^(\w+): +(?:epoch )?(\d)/2\b")
+    kept_re = re.compile(r"^(\w+): +(?:epoch )?(\d+)/%d\b" % epochs)
     kinds = [re.compile(r"^nn-mnist \S+: 4 models"), kept_re, re.compile(r"^\w+ +done\b"),
              re.compile(r"^  \S")]  # continuation of a line broken to fit
     odd = [line for line in region if line and not any(k.match(line) for k in kinds)]
@@ -153,9 +153,9 @@ def check_final(label, tm, width, first_row=0):
     if first_row > 0:
         # tmux's reflow marks the rows it made of an old line as wrapped, and joins a later line to
         # them when the cursor wrote there: such a kept line is found inside the joined one.
-        any_re = re.compile(r"(" + "|".join(RUNS) + r"): +(?:epoch )?(\d)/2\b")
+        any_re = re.compile(r"(" + "|".join(RUNS) + r"): +(?:epoch )?(\d+)/%d\b" % epochs)
         kept |= {(m.group(1), int(m.group(2))) for line in joined[:end_j] for m in any_re.finditer(line)}
-    want = {(r, e) for r in RUNS for e in (1, 2)}
+    want = {(r, e) for r in RUNS for e in range(1, epochs + 1)}
     check(want <= kept, f"{label}: one kept line per run and epoch ({sorted(want - kept)} missing)")
     done = {m.group(1) for m in (re.match(r"^(\w+) +done\b", line) for line in region + joined[:end_j]) if m}
     check(set(RUNS) <= done, f"{label}: a done line per run ({sorted(set(RUNS) - done)} missing)")
@@ -207,6 +207,9 @@ def grid_in_tmux(tmp, data, width, height=40, raw=False):
         tm.kill()
 
 
+RESIZE_EPOCHS = 20
+
+
 def grid_resized(tmp, data):
     """200 columns, then 50 while it trains: what is drawn after fits 50, and no stale bar is left."""
     label = "resized 200 -> 50"
@@ -227,7 +230,9 @@ def grid_resized(tmp, data):
             mark["row"] = int(h) + int(y)  # rows from here on were all written after the resize
 
     try:
-        tm.start(200, 40, [BIN] + grid_args(data, out), rc_file)
+        # 20 epochs rather than 2: on a fast, quiet machine the short grid is over within a second,
+        # before there is anything to see at the new width.
+        tm.start(200, 40, [BIN] + grid_args(data, out, RESIZE_EPOCHS), rc_file)
         snaps = watch(tm, on_snapshot=on_snapshot)
         rc = open(rc_file).read().strip() if os.path.exists(rc_file) else "?"
         check(rc == "0", f"{label}: the grid exits 0 (rc {rc})")
@@ -243,7 +248,7 @@ def grid_resized(tmp, data):
         wide = [line for s in later for line in s[-JOBS - 1:] if cols(line) > 49]
         check(len(later) > 0, f"{label}: live lines were seen after the resize ({len(later)} screens)")
         check(not wide, f"{label}: the live lines fit 49 columns after the resize ({wide[:2]})")
-        check_final(label, tm, 50, first_row=mark["row"])
+        check_final(label, tm, 50, first_row=mark["row"], epochs=RESIZE_EPOCHS)
     finally:
         tm.kill()
 
