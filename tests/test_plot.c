@@ -1116,6 +1116,664 @@ static void test_curves__many_runs_legend_below_keeps_the_width(void **state)
     cairo_surface_destroy(im.s);
 }
 
+/* ---- bars with error bars ------------------------------------------------------------------------ */
+
+/* Whether two files hold the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *f[2] = {fopen(a, "rb"), fopen(b, "rb")};
+    int same = f[0] && f[1];
+    while (same) {
+        int ca = fgetc(f[0]), cb = fgetc(f[1]);
+        if (ca != cb) same = 0;
+        if (ca == EOF) break;
+    }
+    for (int k = 0; k < 2; k++)
+        if (f[k]) fclose(f[k]);
+    return same;
+}
+
+static int is_dark(const image *im, int x, int y)
+{
+    double rgb[3];
+    pixel(im, x, y, rgb);
+    return rgb[0] < 0.35 && rgb[1] < 0.35 && rgb[2] < 0.35;
+}
+
+/* Dark pixels in the box [x0, x1) x [y0, y1). */
+static int dark_in(const image *im, int x0, int y0, int x1, int y1)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) n += is_dark(im, x, y);
+    return n;
+}
+
+static void test_bars_err__no_errors_draw_the_marked_figure(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const double values[] = {0.9712, NAN, 0.9842, 0.9788, 0.9573};
+    const char *marks[] = {NULL, "diverged", NULL, NULL, NULL};
+    const double none[] = {NAN, 0.01, 0.0, NAN, 0.0}; /* NaN, 0, or on a NaN value: no error bar */
+    char p[4][512];
+    for (int k = 0; k < 4; k++) snprintf(p[k], sizeof p[k], "%s/same%d.png", tmpdir, k);
+    assert_int_equal(nnm_plot_bars_marked(p[0], "t", "y", bar_labels, values, marks, 5, err, sizeof err), 0);
+    assert_int_equal(nnm_plot_bars_err(p[1], "t", "y", bar_labels, values, NULL, marks, 5, err, sizeof err),
+                     0);
+    assert_int_equal(nnm_plot_bars_err(p[2], "t", "y", bar_labels, values, none, marks, 5, err, sizeof err),
+                     0);
+    assert_true(same_bytes(p[0], p[1]));
+    assert_true(same_bytes(p[0], p[2]));
+    /* nnm_plot_bars() is the same figure without marks; marks do change it. */
+    assert_int_equal(nnm_plot_bars_err(p[3], "t", "y", bar_labels, values, NULL, NULL, 5, err, sizeof err),
+                     0);
+    assert_false(same_bytes(p[0], p[3]));
+    assert_int_equal(nnm_plot_bars(p[0], "t", "y", bar_labels, values, 5, err, sizeof err), 0);
+    assert_true(same_bytes(p[0], p[3]));
+}
+
+static void test_bars_err__error_bars_drawn_and_range_covers_them(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const double small[] = {0.002, 0.003, 0.001, 0.002, 0.004};
+    const double large[] = {0.002, 0.003, 0.001, 0.002, 0.05}; /* bar 4: 0.9573 -/+ 0.05 */
+    char p0[512], p1[512], p2[512];                            /* path_of() reuses one buffer */
+    snprintf(p0, sizeof p0, "%s", path_of("err_none.png"));
+    snprintf(p1, sizeof p1, "%s", path_of("err_small.png"));
+    snprintf(p2, sizeof p2, "%s", path_of("err_large.png"));
+    assert_int_equal(nnm_plot_bars(p0, "t", "y", bar_labels, bar_values, 5, err, sizeof err), 0);
+    int rc = nnm_plot_bars_err(p1, "t", "y", bar_labels, bar_values, small, NULL, 5, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    assert_int_equal(nnm_plot_bars_err(p2, "t", "y", bar_labels, bar_values, large, NULL, 5, err, sizeof err),
+                     0);
+    assert_false(same_bytes(p0, p1));
+
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_BARS_W, NNM_PLOT_BARS_H);
+    nnm_plot__bars_layout L0, L1, L2;
+    assert_int_equal(nnm_plot__bars_layout_compute(c.cr, "t", "y", bar_labels, bar_values, 5, &L0), 0);
+    assert_int_equal(nnm_plot__bars_err_layout_compute(c.cr, "t", "y", bar_labels, bar_values, small, 5, &L1),
+                     0);
+    assert_int_equal(nnm_plot__bars_err_layout_compute(c.cr, "t", "y", bar_labels, bar_values, large, 5, &L2),
+                     0);
+    nnm_plot__canvas_close(&c);
+    /* The zoomed range covers every bar's ends, and grows for a large error. */
+    for (int i = 0; i < 5; i++) {
+        assert_true(L1.lo <= bar_values[i] - small[i] && L1.hi >= bar_values[i] + small[i]);
+        assert_true(L2.lo <= bar_values[i] - large[i] && L2.hi >= bar_values[i] + large[i]);
+    }
+    assert_true(L2.lo < L0.lo && L2.hi > L0.hi);
+    assert_true(L2.lo <= 0.9073 && L2.hi >= 1.0073);
+
+    image im = load(p2), im0 = load(p0);
+    /* Bar 4's error line runs from 0.9073 to 1.0073: dark at its centre column above and inside the bar,
+     * where the figure without errors has background and bar colour. */
+    int cx = (int)floor(L2.plot.x + 4.5 * L2.plot.w / 5);
+    for (int k = 0; k < 2; k++) {
+        double v = k == 0 ? bar_values[4] + 0.03 : bar_values[4] - 0.03;
+        int y = (int)nnm_plot__map(v, L2.lo, L2.hi, L2.plot.y + L2.plot.h, L2.plot.y);
+        assert_true(is_dark(&im, cx, y) || is_dark(&im, cx - 1, y));
+    }
+    int y_top = (int)nnm_plot__map(bar_values[4] + 0.05, L2.lo, L2.hi, L2.plot.y + L2.plot.h, L2.plot.y);
+    int y_bot = (int)nnm_plot__map(bar_values[4] - 0.05, L2.lo, L2.hi, L2.plot.y + L2.plot.h, L2.plot.y);
+    /* Caps: dark pixels a few pixels either side of the line at both ends. */
+    assert_true(dark_in(&im, cx - 5, y_top - 1, cx - 2, y_top + 2) > 0);
+    assert_true(dark_in(&im, cx + 3, y_bot - 1, cx + 6, y_bot + 2) > 0);
+    /* The annotation sits above the error bar's top, not on the line: text within 20 px above it. */
+    assert_true(dark_in(&im, cx - 20, y_top - 22, cx + 20, y_top - 3) > 10);
+    /* Without errors that column is clear above the bar's annotation. */
+    int y0 = (int)nnm_plot__map(bar_values[4] + 0.02, L0.lo, L0.hi, L0.plot.y + L0.plot.h, L0.plot.y);
+    int cx0 = (int)floor(L0.plot.x + 4.5 * L0.plot.w / 5);
+    assert_int_equal(dark_in(&im0, cx0 - 1, y0 - 20, cx0 + 2, y0), 0);
+    cairo_surface_destroy(im.s);
+    cairo_surface_destroy(im0.s);
+}
+
+static void test_bars_err__bad_errors_refused(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *p = path_of("never_err.png");
+    const double neg[] = {0.001, -0.002, 0.0, 0.0, 0.0}, inf[] = {0.001, INFINITY, 0.0, 0.0, 0.0};
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_bars_err(p, "t", "y", bar_labels, bar_values, neg, NULL, 5, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "error 1 ('sgd/tanh')"));
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_bars_err(p, "t", "y", bar_labels, bar_values, inf, NULL, 5, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "error 1"));
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_bars_err(p, "t", "y", NULL, bar_values, inf, NULL, 5, err, sizeof err), -1);
+    assert_true(strlen(err) > 10);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), -1);
+}
+
+/* ---- heatmap with texts -------------------------------------------------------------------------- */
+
+/* Rows of cell (i, j) of layout L that hold text: pixels far from the cell's own colour. */
+static int text_rows(const image *im, const nnm_plot__heatmap_layout *L, int rows, int cols, int i, int j,
+                     int *first, int *last)
+{
+    int x0 = (int)round(L->grid.x + L->grid.w * j / cols),
+        x1 = (int)round(L->grid.x + L->grid.w * (j + 1) / cols);
+    int y0 = (int)round(L->grid.y + L->grid.h * i / rows),
+        y1 = (int)round(L->grid.y + L->grid.h * (i + 1) / rows);
+    double bg[3], c[3];
+    pixel(im, x0 + 2, y0 + 2, bg);
+    int n = 0;
+    *first = -1, *last = -1;
+    for (int y = y0 + 1; y < y1 - 1; y++) {
+        int hit = 0;
+        for (int x = x0 + 1; x < x1 - 1 && !hit; x++) {
+            pixel(im, x, y, c);
+            hit = rgb_dist(c, bg) > 0.3;
+        }
+        if (hit) {
+            if (*first < 0) *first = y;
+            *last = y;
+            n++;
+        }
+    }
+    return n;
+}
+
+static void test_heatmap_text__texts_replace_annotations(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    const char *marks[] = {NULL, NULL, NULL, NULL, "diverged", NULL};
+    const char *texts[] = {"0.9712\n±0.0021", NULL, NULL, NULL, NULL, "x"};
+    char pm[512], p0[512], pt[512];
+    snprintf(pm, sizeof pm, "%s", path_of("hm_marked.png"));
+    snprintf(p0, sizeof p0, "%s", path_of("hm_text0.png"));
+    snprintf(pt, sizeof pt, "%s", path_of("hm_text.png"));
+    assert_int_equal(nnm_plot_heatmap_marked(pm, "t", "o", "a", opt_names, 2, act_names, 3, grid_values,
+                                             marks, "%.4f", NNM_CMAP_VIRIDIS, err, sizeof err),
+                     0);
+    assert_int_equal(nnm_plot_heatmap_text(p0, "t", "o", "a", opt_names, 2, act_names, 3, grid_values, marks,
+                                           NULL, "%.4f", NNM_CMAP_VIRIDIS, err, sizeof err),
+                     0);
+    assert_true(same_bytes(pm, p0)); /* no texts: the marked figure */
+    int rc = nnm_plot_heatmap_text(pt, "t", "o", "a", opt_names, 2, act_names, 3, grid_values, marks, texts,
+                                   "%.4f", NNM_CMAP_VIRIDIS, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image a = load(p0), b = load(pt);
+    nnm_plot__canvas c = measuring_canvas(a.w, a.h);
+    nnm_plot__heatmap_layout L0, L1;
+    assert_int_equal(nnm_plot__heatmap_layout_compute(c.cr, "t", "o", "a", opt_names, 2, act_names, 3,
+                                                      grid_values, "%.4f", &L0),
+                     0);
+    assert_int_equal(nnm_plot__heatmap_text_layout_compute(c.cr, "t", "o", "a", opt_names, 2, act_names, 3,
+                                                           grid_values, texts, "%.4f", &L1),
+                     0);
+    nnm_plot__canvas_close(&c);
+    assert_near(L1.annot_px, L0.annot_px, 1e-9); /* two short lines still fit at the same size */
+    /* Cell (0, 0) has two lines: about twice as tall as the one line of cell (0, 1), in both figures. */
+    int f0, l0, f1, l1;
+    int one = text_rows(&a, &L0, 2, 3, 0, 1, &f0, &l0);
+    int two = text_rows(&b, &L1, 2, 3, 0, 0, &f1, &l1);
+    assert_true(one > 5);
+    assert_true(l1 - f1 > 1.8 * (l0 - f0));
+    (void)two;
+    /* Its lines are centred on the cell. */
+    double mid = L1.grid.y + L1.grid.h / 4;
+    assert_true(fabs((f1 + l1) / 2.0 - mid) < 4.0);
+    /* Colours still come from the values: the cell's background is unchanged. */
+    double ca[3], cb[3];
+    pixel(&a, (int)L0.grid.x + 3, (int)L0.grid.y + 3, ca);
+    pixel(&b, (int)L1.grid.x + 3, (int)L1.grid.y + 3, cb);
+    assert_rgb_near(ca, cb, 0.0);
+    /* The marked cell keeps its mark; cell (1, 2) now says "x": far fewer text pixels than "0.9842". */
+    int fx, lx, fy, ly;
+    int rows_a = text_rows(&a, &L0, 2, 3, 1, 2, &fx, &lx), rows_b = text_rows(&b, &L1, 2, 3, 1, 2, &fy, &ly);
+    assert_true(rows_a > 0 && rows_b > 0 && rows_b < rows_a);
+    cairo_surface_destroy(a.s);
+    cairo_surface_destroy(b.s);
+}
+
+static void test_heatmap_text__tall_and_wide_texts_fit_their_cells(void **state)
+{
+    (void)state;
+    const char *tall[] = {"a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl", NULL, NULL, NULL, NULL, NULL};
+    const char *wide[] = {"0.97123456789 +- 0.00211111", NULL, NULL, NULL, NULL, NULL};
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_HEATMAP_W, NNM_PLOT_HEATMAP_H);
+    nnm_plot__heatmap_layout L0, Lt, Lw;
+    assert_int_equal(nnm_plot__heatmap_text_layout_compute(c.cr, "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                                           grid_values, NULL, "%.4f", &L0),
+                     0);
+    assert_int_equal(nnm_plot__heatmap_text_layout_compute(c.cr, "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                                           grid_values, tall, "%.4f", &Lt),
+                     0);
+    assert_int_equal(nnm_plot__heatmap_text_layout_compute(c.cr, "t", NULL, NULL, opt_names, 2, act_names, 3,
+                                                           grid_values, wide, "%.4f", &Lw),
+                     0);
+    assert_true(Lt.annot_px < L0.annot_px && Lt.annot_px > 0.0);
+    assert_true(Lw.annot_px < L0.annot_px && Lw.annot_px > 0.0);
+    nnm_plot__font(c.cr, Lt.annot_px, 0);
+    assert_true(nnm_plot__text_height(c.cr, tall[0]) <= 0.86 * Lt.grid.h / 2);
+    nnm_plot__font(c.cr, Lw.annot_px, 0);
+    assert_true(nnm_plot__text_width(c.cr, wide[0]) <= 0.86 * Lw.grid.w / 3);
+    nnm_plot__canvas_close(&c);
+    char err[256] = "";
+    assert_int_equal(nnm_plot_heatmap_text(path_of("hm_tall.png"), "t", NULL, NULL, opt_names, 2, act_names,
+                                           3, grid_values, NULL, tall, NULL, NNM_CMAP_VIRIDIS, err,
+                                           sizeof err),
+                     0);
+    /* Bad input is refused as by the other heatmaps. */
+    err[0] = '\0';
+    assert_int_equal(nnm_plot_heatmap_text(path_of("never_hm.png"), "t", NULL, NULL, opt_names, 0, act_names,
+                                           3, grid_values, NULL, tall, NULL, NNM_CMAP_VIRIDIS, err,
+                                           sizeof err),
+                     -1);
+    assert_true(strlen(err) > 10);
+}
+
+/* ---- panels -------------------------------------------------------------------------------------- */
+
+static void panels_layout(const char *title, const nnm_plot_panel *p, int n, nnm_plot__panel_layout *L)
+{
+    nnm_plot__canvas c = measuring_canvas(NNM_PLOT_PANELS_W(n), NNM_PLOT_PANELS_H);
+    assert_int_equal(nnm_plot__panels_layout_compute(c.cr, title, p, n, L), 0);
+    nnm_plot__canvas_close(&c);
+}
+
+/* No two x tick labels of the panel overlap, and all stay inside the canvas. */
+static void assert_x_labels_apart(const nnm_plot__panel_layout *L, int canvas_w)
+{
+    nnm_plot__canvas c = measuring_canvas(10, 10);
+    nnm_plot__font(c.cr, NNM_TICK_PX, 0);
+    double prev_right = -INFINITY;
+    for (int i = 0; i < L->nxticks; i++) {
+        double x = nnm_plot__panel_px(L, L->xticks[i]), w = nnm_plot__text_width(c.cr, L->xlabels[i]);
+        if (x - w / 2 < prev_right + 2.0)
+            fail_msg("x labels '%s' and '%s' overlap", L->xlabels[i - 1], L->xlabels[i]);
+        if (x - w / 2 < 0.0 || x + w / 2 > canvas_w)
+            fail_msg("x label '%s' at %.1f leaves the canvas", L->xlabels[i], x);
+        prev_right = x + w / 2;
+    }
+    nnm_plot__canvas_close(&c);
+}
+
+static void test_panels__sizes_and_titles(void **state)
+{
+    (void)state;
+    const double y[] = {0.3, 0.5, 0.4, 0.6};
+    nnm_plot_series s = {"a", NULL, y, NULL, NULL, 4, 0, 0};
+    nnm_plot_panel p[3] = {{"Loss", "epoch", "loss", &s, 1, 0, 1},
+                           {"Accuracy", "epoch", "accuracy", &s, 1, 0, 1},
+                           {NULL, NULL, NULL, &s, 1, 0, 0}};
+    char err[256] = "";
+    for (int n = 1; n <= 3; n++) {
+        char name[32];
+        snprintf(name, sizeof name, "panels%d.png", n);
+        int rc = nnm_plot_panels(path_of(name), "History", p, n, err, sizeof err);
+        if (rc != 0) fail_msg("%s", err);
+        image im = load(path_of(name));
+        assert_int_equal(im.w, n == 1 ? 1000 : n == 2 ? 1400 : 1800);
+        assert_int_equal(im.w, NNM_PLOT_PANELS_W(n));
+        assert_int_equal(im.h, NNM_PLOT_PANELS_H);
+        assert_white_at(&im, 0, 0);
+        assert_white_at(&im, im.w - 1, im.h - 1);
+        nnm_plot__panel_layout L[3];
+        panels_layout("History", p, n, L);
+        for (int i = 0; i < n; i++) {
+            /* Side by side, each within its share, with whole-epoch ticks. */
+            assert_true(L[i].plot.x >= i * im.w / n && L[i].plot.x + L[i].plot.w <= (i + 1) * im.w / n);
+            assert_true(L[i].plot.w > 0.5 * im.w / n && L[i].plot.h > 0.6 * im.h);
+            assert_x_labels_apart(&L[i], im.w);
+            if (i < 2)
+                for (int k = 0; k < L[i].nxticks; k++) assert_near(L[i].xticks[k], k + 1.0, 0.0);
+        }
+        /* The bold title in dark pixels above the axes, over the middle of the panels. */
+        double mid = (L[0].plot.x + L[n - 1].plot.x + L[n - 1].plot.w) / 2;
+        assert_true(dark_in(&im, (int)mid - 40, 15, (int)mid + 40, 40) > 50);
+        if (n >= 2) /* the second panel's own title, over its axes */
+            assert_true(dark_in(&im, (int)(L[1].plot.x + L[1].plot.w / 2) - 30, (int)L[1].title_y,
+                                (int)(L[1].plot.x + L[1].plot.w / 2) + 30, (int)L[1].title_y + 18) > 20);
+        cairo_surface_destroy(im.s);
+    }
+}
+
+static void test_panels__lines_dashes_gaps_and_bands(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    double flat[N], dashed[N], band_y[N], lo[N], hi[N];
+    for (int k = 0; k < N; k++) {
+        flat[k] = 0.5;
+        dashed[k] = 0.2;
+        band_y[k] = 0.8;
+        lo[k] = 0.7;
+        hi[k] = 0.9;
+    }
+    flat[4] = NAN; /* x = 5: a gap in the line */
+    lo[8] = NAN;   /* x = 9: a gap in the band */
+    nnm_plot_series s[3] = {{"flat", NULL, flat, NULL, NULL, N, 0, 0},
+                            {"dashed", NULL, dashed, NULL, NULL, N, 1, 1},
+                            {"band", NULL, band_y, lo, hi, N, 2, 0}};
+    nnm_plot_panel p = {"t", "epoch", "y", s, 3, 0, 1};
+    char err[256] = "";
+    const char *path = path_of("panel_lines.png");
+    int rc = nnm_plot_panels(path, NULL, &p, 1, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    image im = load(path);
+    nnm_plot__panel_layout L;
+    panels_layout(NULL, &p, 1, &L);
+    /* The y range covers the band (0.2 .. 0.9) with 5% margins. */
+    assert_near(L.ylo, 0.2 - 0.035, 1e-12);
+    assert_near(L.yhi, 0.9 + 0.035, 1e-12);
+    double c0[3], c1[3], c2[3], got[3];
+    nnm_plot__palette_tab10(0, c0);
+    nnm_plot__palette_tab10(1, c1);
+    nnm_plot__palette_tab10(2, c2);
+    int y_flat = (int)nnm_plot__panel_py(&L, 0.5);
+    pixel(&im, (int)nnm_plot__panel_px(&L, 2.5), y_flat, got);
+    assert_rgb_near(got, c0, TOL);
+    /* No line from x = 4 to x = 6 around the missing point 5, nor a marker on it. */
+    for (double x = 4.3; x <= 5.7; x += 0.1) {
+        pixel(&im, (int)nnm_plot__panel_px(&L, x), y_flat, got);
+        assert_true(rgb_dist(got, c0) > 0.3);
+    }
+    /* The dashed line has both its colour and gaps along a row; the solid one only its colour. */
+    int y_dash = (int)nnm_plot__panel_py(&L, 0.2), on = 0, off = 0, solid_off = 0;
+    for (int x = (int)nnm_plot__panel_px(&L, 2.2); x < (int)nnm_plot__panel_px(&L, 3.8); x++) {
+        pixel(&im, x, y_dash, got);
+        if (rgb_dist(got, c1) <= TOL)
+            on++;
+        else if (rgb_dist(got, (double[3]){1, 1, 1}) <= 0.15)
+            off++;
+        pixel(&im, x, y_flat, got);
+        solid_off += rgb_dist(got, c0) > TOL;
+    }
+    assert_true(on > 10 && off > 5);
+    assert_int_equal(solid_off, 0);
+    /* The band: the series colour at alpha 0.2 over white between the line and its edges ... */
+    double want[3];
+    for (int k = 0; k < 3; k++) want[k] = 1.0 - 0.2 * (1.0 - c2[k]);
+    int y_band = (int)nnm_plot__panel_py(&L, 0.8625); /* between the grid lines at 0.85 and 0.9 */
+    pixel(&im, (int)nnm_plot__panel_px(&L, 3.5), y_band, got);
+    assert_rgb_near(got, want, 3.0 / 255.0);
+    /* ... and none between x = 8 and 10, around the point whose lower edge is missing, where the runs on
+     * either side still have it. */
+    for (double x = 8.2; x <= 9.8; x += 0.2) {
+        pixel(&im, (int)nnm_plot__panel_px(&L, x), y_band, got);
+        assert_rgb_near(got, (double[3]){1, 1, 1}, 0.0);
+    }
+    for (double x = 7.5; x <= 10.5; x += 3.0) {
+        pixel(&im, (int)nnm_plot__panel_px(&L, x), y_band, got);
+        assert_rgb_near(got, want, 3.0 / 255.0);
+    }
+    cairo_surface_destroy(im.s);
+}
+
+static void test_panels__log_axes_ticks_at_powers(void **state)
+{
+    (void)state;
+    double lr[9], acc[9], bs[] = {16, 32, 64, 128, 256, 512},
+                          bacc[] = {0.97, 0.975, 0.976, 0.974, 0.97, 0.96};
+    for (int k = 0; k < 9; k++) {
+        lr[k] = pow(10.0, -4 + 0.5 * k);
+        acc[k] = 0.9 - 0.01 * (k - 4) * (k - 4);
+    }
+    nnm_plot_series s10 = {"adam", lr, acc, NULL, NULL, 9, 1, 0},
+                    s2 = {"adam", bs, bacc, NULL, NULL, 6, 1, 0};
+    nnm_plot_panel p[2] = {{"lr", "learning rate", "accuracy", &s10, 1, 10, 0},
+                           {"batch", "batch size", "accuracy", &s2, 1, 2, 0}};
+    char err[256] = "";
+    int rc = nnm_plot_panels(path_of("log.png"), "Sensitivity", p, 2, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    nnm_plot__panel_layout L[2];
+    panels_layout("Sensitivity", p, 2, L);
+    const char *want10[] = {"1e-4", "0.001", "0.01", "0.1", "1"};
+    assert_int_equal(L[0].nxticks, 5);
+    for (int k = 0; k < 5; k++) {
+        assert_near(L[0].xticks[k], pow(10.0, k - 4), 1e-12 * pow(10.0, k - 4));
+        assert_string_equal(L[0].xlabels[k], want10[k]);
+    }
+    /* Decades are evenly spaced; minor ticks at 2..9 times each decade, between them. */
+    double d1 = nnm_plot__panel_px(&L[0], 0.001) - nnm_plot__panel_px(&L[0], 1e-4);
+    double d2 = nnm_plot__panel_px(&L[0], 1.0) - nnm_plot__panel_px(&L[0], 0.1);
+    assert_near(d1, d2, 1e-6);
+    assert_true(L[0].nxminor >= 4 * 8);
+    const char *want2[] = {"16", "32", "64", "128", "256", "512"};
+    assert_int_equal(L[1].nxticks, 6);
+    for (int k = 0; k < 6; k++) {
+        assert_near(L[1].xticks[k], bs[k], 1e-9);
+        assert_string_equal(L[1].xlabels[k], want2[k]);
+    }
+    assert_int_equal(L[1].nxminor, 0);
+    for (int i = 0; i < 2; i++) assert_x_labels_apart(&L[i], NNM_PLOT_PANELS_W(2));
+    /* Wide and narrow ranges: thinned decades, 1-2-5 or linear ticks, never overlapping. */
+    const double ranges[][2] = {{1e-12, 1e12}, {1e-300, 1e300}, {0.002, 0.008}, {0.02, 0.5}, {3, 5}, {1, 1}};
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+        for (int base = 2; base <= 10; base += 8) {
+            const double xs[] = {ranges[r][0], ranges[r][1]}, ys[] = {1, 2};
+            nnm_plot_series s = {"s", xs, ys, NULL, NULL, 2, 0, 0};
+            nnm_plot_panel q[3] = {{"t", "x", "y", &s, 1, base, 0},
+                                   {"t", "x", "y", &s, 1, base, 0},
+                                   {"t", "x", "y", &s, 1, base, 0}};
+            nnm_plot__panel_layout M[3];
+            panels_layout("t", q, 3, M);
+            assert_true(M[2].nxticks >= 1);
+            for (int i = 0; i < 3; i++) assert_x_labels_apart(&M[i], NNM_PLOT_PANELS_W(3));
+            assert_int_equal(nnm_plot_panels(path_of("log_range.png"), "t", q, 3, err, sizeof err), 0);
+        }
+}
+
+static void test_panels__linear_ticks_never_overlap(void **state)
+{
+    (void)state;
+    const double ranges[][2] = {{1, 200},         {1, 7}, {0, 1e-6}, {-123456.5, 987654.25},
+                                {0.9731, 0.9732}, {5, 5}};
+    char err[256] = "";
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+        for (int integer = 0; integer <= 1; integer++)
+            for (int n = 1; n <= 3; n++) {
+                const double xs[] = {ranges[r][0], ranges[r][1]}, ys[] = {1, 2};
+                nnm_plot_series s = {"s", xs, ys, NULL, NULL, 2, 0, 0};
+                nnm_plot_panel q[3] = {{"t", "x", "y", &s, 1, 0, integer},
+                                       {"t", "x", "y", &s, 1, 0, integer},
+                                       {"t", "x", "y", &s, 1, 0, integer}};
+                nnm_plot__panel_layout M[3];
+                panels_layout("t", q, n, M);
+                for (int i = 0; i < n; i++) {
+                    assert_x_labels_apart(&M[i], NNM_PLOT_PANELS_W(n));
+                    if (integer)
+                        for (int k = 0; k < M[i].nxticks; k++)
+                            assert_near(M[i].xticks[k], round(M[i].xticks[k]), 0.0);
+                }
+                assert_int_equal(nnm_plot_panels(path_of("lin_range.png"), "t", q, n, err, sizeof err), 0);
+            }
+}
+
+/* Whether any drawn point of s falls in r, grown by a marker's radius. */
+static int point_in(const nnm_plot__panel_layout *L, const nnm_plot_series *s, nnm_plot__rect r)
+{
+    for (int k = 0; k < s->n; k++) {
+        double x = nnm_plot__panel_px(L, s->x ? s->x[k] : k + 1.0), y = nnm_plot__panel_py(L, s->y[k]);
+        if (x >= r.x - 3 && x <= r.x + r.w + 3 && y >= r.y - 3 && y <= r.y + r.h + 3) return 1;
+    }
+    return 0;
+}
+
+static void test_panels__legend_best_place_or_outside(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    /* Lines rising to the upper right leave the upper left and lower right free: matplotlib's order
+     * picks upper left (2) first after upper right (1). */
+    static double rise[3][N];
+    nnm_plot_series s[3];
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < N; k++) rise[i][k] = (k + 1.0) / N - 0.02 * i;
+        s[i] =
+            (nnm_plot_series){i == 0 ? "one" : i == 1 ? "two" : "three", NULL, rise[i], NULL, NULL, N, i, 0};
+    }
+    nnm_plot_panel p = {"t", "x", "y", s, 3, 0, 1};
+    nnm_plot__panel_layout L;
+    panels_layout("t", &p, 1, &L);
+    assert_int_equal(L.place, 2);
+    for (int i = 0; i < 3; i++) assert_false(point_in(&L, &s[i], L.legend));
+    assert_true(L.legend.x >= L.plot.x && L.legend.x + L.legend.w <= L.plot.x + L.plot.w);
+    /* Falling lines: upper right is free. */
+    static double fall[N];
+    for (int k = 0; k < N; k++) fall[k] = 1.0 - (k + 1.0) / N;
+    nnm_plot_series f = {"fall", NULL, fall, NULL, NULL, N, 0, 0};
+    nnm_plot_panel pf = {"t", "x", "y", &f, 1, 0, 1};
+    panels_layout("t", &pf, 1, &L);
+    assert_int_equal(L.place, 1);
+    /* Lines at five levels and a band over the rest leave no free corner: the legend goes right of the
+     * axes, which narrow for it. */
+    static double lvl[5][N], lo[N], hi[N];
+    nnm_plot_series full[5];
+    for (int i = 0; i < 5; i++) {
+        for (int k = 0; k < N; k++) {
+            lvl[i][k] = i + 0.3 * sin(k);
+            lo[k] = -0.5;
+            hi[k] = 4.5;
+        }
+        full[i] = (nnm_plot_series){"level", NULL, lvl[i], i == 0 ? lo : NULL, i == 0 ? hi : NULL, N, i, 0};
+    }
+    nnm_plot_panel pfull = {"t", "x", "y", full, 5, 0, 1};
+    panels_layout("t", &pfull, 1, &L);
+    assert_int_equal(L.place, 0);
+    assert_true(L.legend.x >= L.plot.x + L.plot.w);
+    assert_true(L.legend.x + L.legend.w <= NNM_PLOT_PANELS_W(1));
+    char err[256] = "";
+    const char *path = path_of("legend_out.png");
+    assert_int_equal(nnm_plot_panels(path, "t", &pfull, 1, err, sizeof err), 0);
+    image im = load(path);
+    /* The legend holds the last series' colour. */
+    double want[3], got[3];
+    nnm_plot__palette_tab10(4, want);
+    int found = 0;
+    int y = (int)(L.legend.y + 8.0 + 4.5 * NNM_PANEL_LEGEND_H);
+    for (int x = (int)L.legend.x; x < (int)(L.legend.x + L.legend.w); x++) {
+        pixel(&im, x, y, got);
+        found += rgb_dist(got, want) <= TOL;
+    }
+    assert_true(found > 5);
+    cairo_surface_destroy(im.s);
+    /* Unnamed series are not in the legend; a panel with none has no legend. */
+    nnm_plot_series anon = f;
+    anon.name = "";
+    nnm_plot_panel pa = {"t", "x", "y", &anon, 1, 0, 0};
+    panels_layout("t", &pa, 1, &L);
+    assert_int_equal(L.place, -1);
+    assert_int_equal(L.entries, 0);
+}
+
+static void test_panels__crowded_legends_stay_on_the_canvas(void **state)
+{
+    (void)state;
+    static double y[NNM_PLOT_MAX_SERIES][10];
+    static char names[NNM_PLOT_MAX_SERIES][64];
+    static nnm_plot_series s[NNM_PLOT_MAX_SERIES];
+    for (int i = 0; i < NNM_PLOT_MAX_SERIES; i++) {
+        for (int k = 0; k < 10; k++) y[i][k] = 0.9 + 0.001 * i + 0.005 * k;
+        snprintf(names[i], sizeof names[i], "%s WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW %d", i % 2 ? "long" : "x",
+                 i);
+        s[i] = (nnm_plot_series){names[i], NULL, y[i], NULL, NULL, 10, i, i / 10 % 2};
+    }
+    const int counts[] = {1, 9, 20, 21, 45, NNM_PLOT_MAX_SERIES};
+    char err[256] = "";
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+        for (int n = 1; n <= 3; n++) {
+            nnm_plot_panel p[3] = {{"a", "x", "y", s, counts[c], 0, 1},
+                                   {"b", "x", "y", s, counts[c], 0, 1},
+                                   {"c", "x", "y", s, counts[c], 0, 1}};
+            nnm_plot__panel_layout L[3];
+            panels_layout("t", p, n, L);
+            for (int i = 0; i < n; i++) {
+                nnm_plot__rect g = L[i].legend;
+                assert_true(g.x >= L[i].area.x && g.x + g.w <= L[i].area.x + L[i].area.w + 0.5);
+                assert_true(g.y >= 0 && g.y + g.h <= L[i].plot.y + L[i].plot.h + 0.5);
+                assert_true(L[i].plot.w >= 0.3 * L[i].area.w - 0.5);
+                assert_true(L[i].shown <= L[i].entries && L[i].shown >= 1);
+                assert_true(L[i].legend_rows * L[i].legend_cols >= L[i].shown);
+                if (L[i].place > 0) /* inside: clear of every line */
+                    for (int k = 0; k < counts[c]; k++) assert_false(point_in(&L[i], &s[k], g));
+            }
+            assert_int_equal(nnm_plot_panels(path_of("crowded.png"), "t", p, n, err, sizeof err), 0);
+        }
+}
+
+static void test_panels__bad_arguments_rejected_with_a_message(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *p = path_of("never_panels.png");
+    const double y[] = {0.1, 0.2, 0.3}, x0[] = {0.0, 1.0, 2.0}, xneg[] = {1.0, -1.0, 2.0},
+                 xnan[] = {1.0, NAN, 2.0}, yinf[] = {0.1, INFINITY, 0.3}, xinf[] = {1.0, 2.0, -INFINITY};
+    nnm_plot_series ok = {"ok", NULL, y, NULL, NULL, 3, 0, 0};
+    nnm_plot_panel good = {"t", "x", "y", &ok, 1, 0, 0};
+#define REJECTS(call, needle)                                                                                \
+    do {                                                                                                     \
+        err[0] = '\0';                                                                                       \
+        assert_int_equal((call), -1);                                                                        \
+        if (!strstr(err, needle)) fail_msg("message '%s' lacks '%s'", err, needle);                          \
+    } while (0)
+    REJECTS(nnm_plot_panels(NULL, "t", &good, 1, err, sizeof err), "must not be NULL");
+    REJECTS(nnm_plot_panels(p, "t", NULL, 1, err, sizeof err), "must not be NULL");
+    REJECTS(nnm_plot_panels(p, "t", &good, 0, err, sizeof err), "0 panels, expects 1 to 3");
+    REJECTS(nnm_plot_panels(p, "t", &good, 4, err, sizeof err), "4 panels");
+    nnm_plot_panel bad = good;
+    bad.nseries = -1;
+    REJECTS(nnm_plot_panels(p, "t", &bad, 1, err, sizeof err), "-1 series");
+    bad = good;
+    bad.nseries = NNM_PLOT_MAX_SERIES + 1;
+    REJECTS(nnm_plot_panels(p, "t", &bad, 1, err, sizeof err), "series, expects 0 to");
+    bad = good;
+    bad.series = NULL;
+    REJECTS(nnm_plot_panels(p, "t", &bad, 1, err, sizeof err), "no array");
+    bad = good;
+    bad.log_x = 3;
+    REJECTS(nnm_plot_panels(p, "t", &bad, 1, err, sizeof err), "log_x is 3");
+    struct {
+        nnm_plot_series s;
+        int log_x;
+        const char *needle;
+    } cases[] = {
+        {{"s", NULL, NULL, NULL, NULL, 3, 0, 0}, 0, "no y"},
+        {{"s", NULL, y, y, NULL, 3, 0, 0}, 0, "one band edge"},
+        {{"s", NULL, y, NULL, y, 3, 0, 0}, 0, "one band edge"},
+        {{"s", NULL, y, NULL, NULL, -1, 0, 0}, 0, "-1 points"},
+        {{"s", NULL, y, NULL, NULL, NNM_PLOT_MAX_POINTS + 1, 0, 0}, 0, "points, expects 0 to"},
+        {{"s", NULL, yinf, NULL, NULL, 3, 0, 0}, 0, "y[1] is infinite"},
+        {{"s", NULL, y, yinf, y, 3, 0, 0}, 0, "lo[1] is infinite"},
+        {{"s", NULL, y, y, yinf, 3, 0, 0}, 0, "hi[1] is infinite"},
+        {{"s", xinf, y, NULL, NULL, 3, 0, 0}, 0, "x[2] is infinite"},
+        {{"s", x0, y, NULL, NULL, 3, 0, 0}, 10, "x[0] = 0, but the x axis is logarithmic"},
+        {{"s", xneg, y, NULL, NULL, 3, 0, 0}, 2, "x[1] = -1, but the x axis is logarithmic"},
+        {{"s", xnan, y, NULL, NULL, 3, 0, 0}, 10, "logarithmic"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nnm_plot_series two[2] = {ok, cases[k].s};
+        nnm_plot_panel q[2] = {good, {"t", "x", "y", two, 2, cases[k].log_x, 0}};
+        REJECTS(nnm_plot_panels(p, "t", q, 2, err, sizeof err), cases[k].needle);
+        assert_non_null(strstr(err, "panel 1, series 1 ('s')"));
+    }
+#undef REJECTS
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), -1); /* nothing was written */
+    /* Fine: NaN x on a linear axis (a gap), empty series, empty panels, a legend-only entry. */
+    nnm_plot_series fine[3] = {{"gap", xnan, y, NULL, NULL, 3, 0, 0},
+                               {"empty", NULL, NULL, NULL, NULL, 0, 1, 1},
+                               {NULL, x0, y, y, y, 3, 2, 0}};
+    nnm_plot_panel q[2] = {{"t", "x", "y", fine, 3, 0, 0}, {NULL, NULL, NULL, NULL, 0, 10, 0}};
+    int rc = nnm_plot_panels(path_of("fine.png"), NULL, q, 2, err, sizeof err);
+    if (rc != 0) fail_msg("%s", err);
+    /* A missing folder: the path and the system's reason. */
+    err[0] = '\0';
+    const char *missing = "/nonexistent-nnm-folder/history.png";
+    assert_int_equal(nnm_plot_panels(missing, "t", &good, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, "No such file or directory"));
+}
+
 /* ---- errors -------------------------------------------------------------------------------------- */
 
 static void test_errors__missing_folder_reports_path_and_cairo_status(void **state)
@@ -1274,6 +1932,18 @@ int main(void)
         cmocka_unit_test(test_curves__edge_cases_render),
         cmocka_unit_test(test_curves__every_series_has_its_own_colour_and_style),
         cmocka_unit_test(test_curves__many_runs_legend_below_keeps_the_width),
+        cmocka_unit_test(test_bars_err__no_errors_draw_the_marked_figure),
+        cmocka_unit_test(test_bars_err__error_bars_drawn_and_range_covers_them),
+        cmocka_unit_test(test_bars_err__bad_errors_refused),
+        cmocka_unit_test(test_heatmap_text__texts_replace_annotations),
+        cmocka_unit_test(test_heatmap_text__tall_and_wide_texts_fit_their_cells),
+        cmocka_unit_test(test_panels__sizes_and_titles),
+        cmocka_unit_test(test_panels__lines_dashes_gaps_and_bands),
+        cmocka_unit_test(test_panels__log_axes_ticks_at_powers),
+        cmocka_unit_test(test_panels__linear_ticks_never_overlap),
+        cmocka_unit_test(test_panels__legend_best_place_or_outside),
+        cmocka_unit_test(test_panels__crowded_legends_stay_on_the_canvas),
+        cmocka_unit_test(test_panels__bad_arguments_rejected_with_a_message),
         cmocka_unit_test(test_errors__missing_folder_reports_path_and_cairo_status),
         cmocka_unit_test(test_errors__bad_arguments_rejected_with_a_message),
         cmocka_unit_test(test_errors__replaces_files_but_never_folders),

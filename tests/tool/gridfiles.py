@@ -1,5 +1,7 @@
 """Shared helpers of the crash, resume and MPI tests of `nn-mnist grid`: running the tool, reading run
 records the way the tool writes them, and comparing two grid folders file by file."""
+import json
+import math
 import os
 import re
 import subprocess
@@ -7,9 +9,11 @@ import threading
 import time
 
 # Files a finished grid leaves in its --out folder, besides runs/.
-REPORT_FILES = {"results.csv", "results.png", "results_heatmap.png", "confusion_matrix.png", "curves.png"}
+REPORT_FILES = {"results.csv", "results.png", "results_heatmap.png", "confusion_matrix.png", "curves.png",
+                "runs.csv", "history.csv", "history.png", "classification_report.csv",
+                "confusion_matrix_normalized.png"}
 DEFAULT_RUNS = [f"{o}_{a}" for o in ("sgd", "adam", "rmsprop") for a in ("relu", "sigmoid", "tanh")]
-# Record lines that legitimately differ between two grids of the same settings: wall time, and the
+# Record keys that legitimately differ between two grids of the same settings: wall time, and the
 # model's path (which names the folder).
 VOLATILE_KEYS = {"seconds", "model"}
 
@@ -58,46 +62,78 @@ def read_bytes(path):
         return f.read()
 
 
+RECORD_KEYS = ["format", "version", "run", "optimizer", "activation", "settings", "model", "lr", "seed", "epochs",
+               "batch_size", "params", "blas_threads", "dropout", "batchnorm", "arch", "augment", "lr_schedule",
+               "validation", "split_seed", "patience", "best_epoch", "metrics", "seconds", "diverged", "confusion",
+               "history", "test_correct"]
+METRICS = ["train_accuracy", "test_accuracy", "train_loss", "test_loss", "val_accuracy", "val_loss"]
+CURVES = ["train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy"]
+
+
 def parse_record(path):
-    """Returns the record's lines as {key: rest of line}, or raises ValueError when the record is torn
-    or malformed. The structure checked is the one record.c writes: a version line, one line per key,
-    a confusion matrix of classes^2 counts, three curves of `epochs` values, and a final `end`."""
+    """Returns the record (runs/<run>.json) as the dict of its JSON object, or raises ValueError when
+    the record is torn or malformed. The structure checked is the one record_json.c writes: every key,
+    a confusion matrix of classes x classes counts, four curves of one length (every epoch's unless the
+    run stopped early or diverged), NaN metrics as null, and the test bitset's hex of (n + 7) / 8 bytes."""
     with open(path, "r") as f:
         text = f.read()
-    lines = text.split("\n")
-    if lines[0] != "nn-mnist-record 1":
-        raise ValueError(f"{path}: first line is {lines[0]!r}")
-    if not text.endswith("end\n"):
-        raise ValueError(f"{path}: does not end with 'end'")
-    rec = {}
-    for line in lines[1:]:
-        if not line or line == "end":
-            continue
-        key, _, value = line.partition(" ")
-        if key in rec:
-            raise ValueError(f"{path}: key {key} twice")
-        rec[key] = value
-    need = ["run", "optimizer", "activation", "settings", "model", "lr", "seed", "epochs", "batch_size", "params",
-            "blas_threads", "train_accuracy", "test_accuracy", "train_loss", "test_loss", "seconds", "confusion",
-            "curve_loss", "curve_accuracy", "curve_test_accuracy"]
-    missing = [k for k in need if k not in rec]
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as ex:
+        raise ValueError(f"{path}: not JSON ({ex})")
+    if not isinstance(rec, dict) or rec.get("format") != "nn-mnist-record" or rec.get("version") != 2:
+        raise ValueError(f"{path}: not an nn-mnist record of version 2")
+    missing = [k for k in RECORD_KEYS if k not in rec] + [f"metrics.{k}" for k in METRICS
+                                                           if k not in (rec.get("metrics") or {})]
     if missing:
         raise ValueError(f"{path}: missing {missing}")
-    conf = rec["confusion"].split()
-    classes = int(conf[0])
-    if len(conf) != 1 + classes * classes:
-        raise ValueError(f"{path}: confusion has {len(conf) - 1} counts for {classes} classes")
-    epochs = int(rec["epochs"])
-    for k in ("curve_loss", "curve_accuracy", "curve_test_accuracy"):
-        v = rec[k].split()
-        if int(v[0]) != epochs or len(v) != 1 + epochs:
-            raise ValueError(f"{path}: {k} has {len(v) - 1} values for {epochs} epochs")
-        [float(x) for x in v[1:]]
-    for k in ("train_accuracy", "test_accuracy", "train_loss", "test_loss", "lr"):
-        float(rec[k])
-    if rec["run"] != os.path.basename(path)[:-len(".rec")]:
+    classes, counts = rec["confusion"]["classes"], rec["confusion"]["counts"]
+    if len(counts) != classes or any(len(row) != classes or any(not isinstance(c, int) or c < 0 for c in row)
+                                     for row in counts):
+        raise ValueError(f"{path}: the confusion matrix is not {classes} x {classes} counts")
+    epochs, h = rec["epochs"], rec["history"]
+    n = len(h["train_loss"])
+    if any(len(h[k]) != n for k in CURVES) or n > epochs or (n != epochs and not rec["patience"] and not rec["diverged"]):
+        raise ValueError(f"{path}: curves of {[len(h[k]) for k in CURVES]} values for {epochs} epochs")
+    if h["heldout"] != ("validation" if rec["validation"] > 0 else "test"):
+        raise ValueError(f"{path}: held-out set {h['heldout']} with validation {rec['validation']}")
+    for k in METRICS:
+        v = rec["metrics"][k]
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
+            raise ValueError(f"{path}: metric {k} is {v!r}")
+    tc = rec["test_correct"]
+    if tc is not None and len(tc["hex"]) != 2 * ((tc["n"] + 7) // 8):
+        raise ValueError(f"{path}: {len(tc['hex'])} hex digits for {tc['n']} test examples")
+    if rec["run"] != os.path.basename(path)[:-len(".json")]:
         raise ValueError(f"{path}: names run {rec['run']}")
     return rec
+
+
+def legacy_text(rec):
+    """The record in the version-1 text form an older nn-mnist wrote (runs/<run>.rec), which nn-mnist
+    still reads: the keys it had, doubles as Python's repr (which reads back exactly)."""
+    m, h = rec["metrics"], rec["history"]
+    lines = ["nn-mnist-record 1", f"run {rec['run']}", f"optimizer {rec['optimizer']}",
+             f"activation {rec['activation']}", f"settings {rec['settings']}", f"model {rec['model']}",
+             f"lr {rec['lr']!r}", f"seed {rec['seed']}", f"epochs {rec['epochs']}", f"batch_size {rec['batch_size']}",
+             f"params {rec['params']}", f"blas_threads {rec['blas_threads']}"]
+    if rec["dropout"]:
+        lines.append(f"dropout {rec['dropout']!r}")
+    for k in ("batchnorm", "arch", "augment", "lr_schedule"):
+        if rec[k]:
+            lines.append(f"{k} {rec[k]}")
+    nan = float("nan")
+    for k in ("train_accuracy", "test_accuracy", "train_loss", "test_loss"):
+        lines.append(f"{k} {nan if m[k] is None else m[k]!r}")
+    lines.append(f"seconds {rec['seconds']:.3f}")
+    if rec["diverged"]:
+        lines += [f"diverged_epoch {rec['diverged']['epoch']}", f"diverged_step {rec['diverged']['step']}"]
+    counts = [c for row in rec["confusion"]["counts"] for c in row]
+    lines.append(" ".join(["confusion", str(rec["confusion"]["classes"])] + [str(c) for c in counts]))
+    for key, curve in (("curve_loss", "train_loss"), ("curve_accuracy", "train_accuracy"),
+                       ("curve_test_accuracy", "heldout_accuracy")):
+        lines.append(" ".join([key, str(len(h[curve]))] + [repr(nan if v is None else v) for v in h[curve]]))
+    return "\n".join(lines + ["end"]) + "\n"
 
 
 def stable(rec):
@@ -131,8 +167,8 @@ def compare_grids(check, ref_out, ref_models, out, models, label, runs=DEFAULT_R
     bad_recs = []
     for r in runs:
         try:
-            a = parse_record(os.path.join(ref_out, "runs", r + ".rec"))
-            b = parse_record(os.path.join(out, "runs", r + ".rec"))
+            a = parse_record(os.path.join(ref_out, "runs", r + ".json"))
+            b = parse_record(os.path.join(out, "runs", r + ".json"))
             if stable(a) != stable(b):
                 bad_recs.append(f"{r} (differs)")
             elif b["model"] != f"{models_arg or models}/{r}.nnm":
@@ -147,7 +183,7 @@ def compare_grids(check, ref_out, ref_models, out, models, label, runs=DEFAULT_R
         extra_models = sorted(got_models - want_models)
         check(not extra_models, f"{label}: nothing else in the models folder (extra: {extra_models})")
         # plan.txt: the grid's runs, which `report` shows (issue 15).
-        want_out = REPORT_FILES | {os.path.join("runs", r + ".rec") for r in runs} | {".nn-mnist.lock", "plan.txt"}
+        want_out = REPORT_FILES | {os.path.join("runs", r + ".json") for r in runs} | {".nn-mnist.lock", "plan.txt"}
         got_out = {p for p in listing(out)
                    if not os.path.abspath(os.path.join(out, p)).startswith(os.path.abspath(models) + os.sep)}
         extra_out = sorted(got_out - want_out)
@@ -162,9 +198,9 @@ def check_partial(check, ref_out, ref_models, out, models, label):
     done, bad = [], []
     runs_dir = os.path.join(out, "runs")
     for name in sorted(os.listdir(runs_dir)) if os.path.isdir(runs_dir) else []:
-        if not name.endswith(".rec"):
+        if not name.endswith(".json"):
             continue
-        r = name[:-4]
+        r = name[:-len(".json")]
         try:
             rec = parse_record(os.path.join(runs_dir, name))
             ref = parse_record(os.path.join(ref_out, "runs", name))

@@ -90,7 +90,7 @@ def outputs_test(data, base):
     params = 320 + 18496 + 16010
     col = rows[0].index("Parameters")
     check(all(r[col] == str(params) for r in rows[1:]), f"Parameters is Keras' convnet's {params} ({rows[1][col]})")
-    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.rec"))
+    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.json"))
     check(rec.get("arch") == CNN and f" arch={CNN} epochs=2 batch=128 " in rec["settings"]
           and "hidden=" not in rec["settings"],
           f"the record and its settings line name the network, batch 128 by default ({rec['settings']})")
@@ -112,8 +112,8 @@ def outputs_test(data, base):
     d_out, d_models = folder(base, "defaults")
     rc, so, se = grid(data, d_out, d_models, "--arch", "cnn", "--optimizers", "adam", "--activations", "relu",
                       "--train-limit", "256", "--test-limit", "50")
-    rec = gf.parse_record(os.path.join(d_out, "runs", "adam_relu.rec")) if rc == 0 else {}
-    check(rec.get("epochs") == "12" and rec.get("batch_size") == "128",
+    rec = gf.parse_record(os.path.join(d_out, "runs", "adam_relu.json")) if rc == 0 else {}
+    check(rec.get("epochs") == 12 and rec.get("batch_size") == 128,
           f"--arch cnn defaults to 12 epochs of batch 128 (rc {rc}; {rec.get('epochs')}, {rec.get('batch_size')})")
 
     before = gf.read_bytes(os.path.join(out, "results.csv"))
@@ -156,9 +156,9 @@ def spec_test(data, base):
     m_out, m_models = folder(base, "mlp")
     rc, so, se = grid(data, m_out, m_models, "--arch", "mlp", "--epochs", "1", "--optimizers", "adam",
                       "--activations", "relu", *LIMITS)
-    rec = gf.parse_record(os.path.join(m_out, "runs", "adam_relu.rec")) if rc == 0 else {"settings": ""}
+    rec = gf.parse_record(os.path.join(m_out, "runs", "adam_relu.json")) if rc == 0 else {"settings": ""}
     rows = read_csv(os.path.join(m_out, "results.csv")) if rc == 0 else [[]]
-    check("arch" not in rec and " hidden=128 epochs=1 batch=32 " in rec["settings"] and rows[0][-1] == "BLAS Threads",
+    check(rec.get("arch") == "" and " hidden=128 epochs=1 batch=32 " in rec["settings"] and rows[0][-1] == "BLAS Threads",
           f"--arch mlp: the MLP's record, settings and CSV ({rec['settings']})")
     return m_out, m_models
 
@@ -226,11 +226,11 @@ def options_test(data, base):
     c, s = folder(base, "augment-seed7")
     rc, so, se = grid(data, c, s, *one, "--augment", "--seed", "7", jobs=1)
     check(rc == 0 and not same_files(got["augment"], (c, s), runs), "--augment: another seed gives other results")
-    rec = gf.parse_record(os.path.join(got["both"][0], "runs", "adam_relu.rec"))
-    check(rec.get("augment") == "1" and rec.get("lr_schedule") == "cosine"
+    rec = gf.parse_record(os.path.join(got["both"][0], "runs", "adam_relu.json"))
+    check(rec.get("augment") == 1 and rec.get("lr_schedule") == "cosine"
           and rec["settings"].endswith(" augment=1 lr_schedule=cosine"),
           f"the record and settings line hold both options ({rec['settings']})")
-    check(float(rec["lr"]) == float(gf.parse_record(os.path.join(got["plain"][0], "runs", "adam_relu.rec"))["lr"]),
+    check(float(rec["lr"]) == float(gf.parse_record(os.path.join(got["plain"][0], "runs", "adam_relu.json"))["lr"]),
           f"the recorded rate is Adam's own, not the schedule's last ({rec['lr']})")
     rows = read_csv(os.path.join(got["both"][0], "results.csv"))
     check(rows[1][-2:] == ["1", "cosine"], f"results.csv: Augment 1, LR Schedule cosine ({rows[1][-3:]})")

@@ -10,6 +10,7 @@ diverges, it resumes from a finite checkpoint and reaches the same record.
 
 Usage: test_diverge.py NN_MNIST_BINARY"""
 import csv
+import json
 import os
 import shutil
 import signal
@@ -47,14 +48,19 @@ def summary_table(stdout):
     lines = stdout.splitlines()
     if "Final Results Summary:" not in lines:
         return []
-    return [t for t in lines[lines.index("Final Results Summary:") + 2:] if t.strip()]
+    table = lines[lines.index("Final Results Summary:") + 2:]
+    # the table ends at the blank line before its legend
+    return table[:table.index("")] if "" in table else table
+
+
+def record_path(out, run_id):
+    return os.path.join(out, "runs", run_id + ".json")
 
 
 def record(out, run_id):
-    rec = {}
-    for line in read(os.path.join(out, "runs", run_id + ".rec")).splitlines():
-        key, _, value = line.partition(" ")
-        rec[key] = value
+    """The record's JSON object; its "diverged" as diverged_epoch and diverged_step ({} when null)."""
+    rec = json.loads(read(record_path(out, run_id)))
+    rec.update({"diverged_" + k: v for k, v in (rec.get("diverged") or {}).items()})
     return rec
 
 
@@ -88,9 +94,11 @@ def check_diverged_grid(data, tmp):
               "summary: Adam's runs are not marked")
 
     rec = record(out, "sgd_linear")
-    check(rec.get("diverged_epoch") == "1" and int(rec.get("diverged_step", "0")) >= 1,
-          f"the record says epoch 1 and the step ({rec.get('diverged_epoch')}, {rec.get('diverged_step')})")
-    check("diverged_epoch" not in record(out, "adam_relu"), "a finished run's record has no divergence line")
+    check(rec.get("diverged_epoch") == 1 and rec.get("diverged_step", 0) >= 1
+          and all(v is None for v in rec["metrics"].values()) and rec["test_correct"] is None,
+          f"the record says epoch 1 and the step, null metrics, no test predictions ({rec.get('diverged_epoch')}, "
+          f"{rec.get('diverged_step')})")
+    check(record(out, "adam_relu")["diverged"] is None, "a finished run's record says it did not diverge (null)")
     for name in ("results.png", "results_heatmap.png", "confusion_matrix.png", "curves.png"):
         p = os.path.join(out, name)
         check(os.path.exists(p) and read(p, "rb")[:8] == b"\x89PNG\r\n\x1a\n", f"{name} drawn")
@@ -149,7 +157,7 @@ def check_interrupted_then_diverges(data, tmp):
               f"SIGINT before divergence: exit 130 and a checkpoint ({''.join(err)[-200:]})")
         rc, so, se = run(*args)
         check(rc == 0 and "resuming at epoch" in se, f"the rerun resumes from the checkpoint ({se.strip()[-300:]})")
-    rec = record(out, "sgd_linear") if os.path.exists(os.path.join(out, "runs", "sgd_linear.rec")) else {}
+    rec = record(out, "sgd_linear") if os.path.exists(record_path(out, "sgd_linear")) else {}
     check((rec.get("diverged_epoch"), rec.get("diverged_step")) == (ref_rec["diverged_epoch"], ref_rec["diverged_step"]),
           f"interrupted or not, it diverges at the same step ({rec.get('diverged_epoch')}/{rec.get('diverged_step')})")
     check(read(os.path.join(out, "results.csv"), "rb") == read(os.path.join(ref, "results.csv"), "rb"),

@@ -6,6 +6,7 @@ resume, the report subcommand, info/eval, and refusal of bad options before any 
 Usage: test_grid.py NN_MNIST_BINARY"""
 import csv
 import io
+import json
 import os
 import resource
 import shutil
@@ -86,6 +87,7 @@ def check_outputs(out, models, stdout, label, n=9):
     check("Final Results Summary:" in lines, f"{label}: summary printed")
     if "Final Results Summary:" in lines:
         table = lines[lines.index("Final Results Summary:") + 2:]
+        table = table[:table.index("")] if "" in table else table  # the legend follows a blank line
         accs = [float(t.split()[3]) for t in table if t.strip()]
         check(len(accs) == n, f"{label}: summary has {n} rows")
         check(accs == sorted(accs, reverse=True), f"{label}: summary sorted by test accuracy")
@@ -231,18 +233,20 @@ def main():
 
         # Damaged records are skipped with a message, never trusted: curves longer than the epochs
         # they were sized for, values out of range, a torn record.
-        good = open(os.path.join(out1, "runs", "adam_relu.rec")).read()
+        good = open(os.path.join(out1, "runs", "adam_relu.json")).read()
         bad_dir = os.path.join(tmp, "bad")
         os.makedirs(os.path.join(bad_dir, "runs"))
+        rec = json.loads(good)
         hostile = {
-            "late_epochs": good.replace("epochs 1\n", "epochs 0\n").replace("curve_loss 1", "epochs 500\ncurve_loss 400 " + " 1" * 399 + " 1"),
-            "huge_loss": good.replace("train_loss ", "train_loss 1e307\nx ", 1),
+            "late_epochs": dict(rec, epochs=1, history=dict(rec["history"], **{k: [1.0] * 400 for k in (
+                "train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")})),
+            "huge_loss": dict(rec, metrics=dict(rec["metrics"], train_loss=1e307)),
             "torn": good[: len(good) // 2],
         }
         for name, text in hostile.items():
-            with open(os.path.join(bad_dir, "runs", name + ".rec"), "w") as f:
-                f.write(text)
-        with open(os.path.join(bad_dir, "runs", "fine.rec"), "w") as f:
+            with open(os.path.join(bad_dir, "runs", name + ".json"), "w") as f:
+                f.write(text if isinstance(text, str) else json.dumps(text))
+        with open(os.path.join(bad_dir, "runs", "fine.json"), "w") as f:
             f.write(good)
         rc, so, se = run("report", "--out", bad_dir)
         check(rc == 0 and se.count("skipping") == 3, f"report skips the 3 damaged records ({se.strip()[:300]})")

@@ -51,18 +51,18 @@ def names_test(data, base):
     check(rc == 0, f"--optimizers Adam --activations ReLU trains ({tail(se)})")
     check(listing(os.path.join(out, "models"), ".nnm") == ["adam_relu.nnm"],
           f"the model is adam_relu.nnm ({listing(os.path.join(out, 'models'), '.nnm')})")
-    check(listing(os.path.join(out, "runs"), ".rec") == ["adam_relu.rec"],
-          f"the record is adam_relu.rec ({listing(os.path.join(out, 'runs'), '.rec')})")
-    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.rec")) if rc == 0 else {}
+    check(listing(os.path.join(out, "runs"), ".json") == ["adam_relu.json"],
+          f"the record is adam_relu.json ({listing(os.path.join(out, 'runs'), '.json')})")
+    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.json")) if rc == 0 else {}
     check(rec.get("optimizer") == "adam" and rec.get("activation") == "relu",
           f"the record names adam and relu ({rec.get('optimizer')}, {rec.get('activation')})")
     check(rc == 0 and csv_rows(out) == [("adam", "relu")], "results.csv has one row, adam,relu")
-    before = gf.read_bytes(os.path.join(out, "runs", "adam_relu.rec")) if rc == 0 else b""
+    before = gf.read_bytes(os.path.join(out, "runs", "adam_relu.json")) if rc == 0 else b""
     time.sleep(0.05)
     rc, so, se = grid(data, out, "--optimizers", "adam", "--activations", "relu")
     check(rc == 0, f"the rerun spelt adam,relu succeeds ({tail(se)})")
     check(listing(os.path.join(out, "models"), ".nnm") == ["adam_relu.nnm"], "the rerun adds no model")
-    check(gf.read_bytes(os.path.join(out, "runs", "adam_relu.rec")) == before,
+    check(gf.read_bytes(os.path.join(out, "runs", "adam_relu.json")) == before,
           "the rerun is the same run: its record is kept, not trained again")
     check(csv_rows(out) == [("adam", "relu")], "results.csv still has one row")
 
@@ -78,8 +78,8 @@ def names_test(data, base):
         check(not os.path.exists(o), f"{what}: nothing is created")
 
     rc, so, se = grid(data, os.path.join(base, "alpha"), "--optimizers", "sgd", "--activations", "Leaky_ReLU:.50")
-    check(rc == 0 and listing(os.path.join(base, "alpha", "runs"), ".rec") == ["sgd_leaky_relu:0.5.rec"],
-          f"Leaky_ReLU:.50 is kept as leaky_relu:0.5 ({listing(os.path.join(base, 'alpha', 'runs'), '.rec')}; "
+    check(rc == 0 and listing(os.path.join(base, "alpha", "runs"), ".json") == ["sgd_leaky_relu:0.5.json"],
+          f"Leaky_ReLU:.50 is kept as leaky_relu:0.5 ({listing(os.path.join(base, 'alpha', 'runs'), '.json')}; "
           f"{tail(se)})")
 
 
@@ -103,7 +103,26 @@ def report_test(data, base):
     check(rc == 0 and csv_rows(out) == [("adam", "relu"), ("adam", "sigmoid"), ("adam", "tanh")],
           f"report --all shows every record ({csv_rows(out)}; {tail(se)})")
 
+    # A folder of an older nn-mnist: a run's record in the version-1 text form (runs/<run>.rec)
+    # reads as its JSON did, through --all and (below) through the grid's options.
+    json_path = os.path.join(out, "runs", "adam_tanh.json")
+    all_csv = gf.read_bytes(os.path.join(out, "results.csv"))
+    with open(json_path[:-len(".json")] + ".rec", "w") as f:
+        f.write(gf.legacy_text(gf.parse_record(json_path)))
+    os.remove(json_path)
+    rc, so, se = gf.run(BIN, ["report", "--out", out, "--all"])
+    check(rc == 0 and "skipping" not in se and gf.read_bytes(os.path.join(out, "results.csv")) == all_csv,
+          f"report --all reads a legacy adam_tanh.rec: the same results.csv ({csv_rows(out)}; {tail(se)})")
+
     plan = ["--epochs", "1", "--hidden", "16"] + first
+    # A rerun of that grid skips the run the legacy record holds, rather than training it again.
+    legacy_model = os.path.join(out, "models", "adam_tanh.nnm")
+    if os.path.exists(legacy_model):
+        before = os.stat(legacy_model).st_mtime_ns
+        rc, so, se = grid(data, out, *first)
+        check(rc == 0 and os.stat(legacy_model).st_mtime_ns == before and
+              os.path.exists(os.path.join(out, "runs", "adam_tanh.rec")),
+              f"a rerun keeps the run of a legacy record, untrained ({tail(se)})")
     rc, so, se = gf.run(BIN, ["report", "--out", out] + plan)
     check(rc == 0 and csv_rows(out) == [("adam", "relu"), ("adam", "tanh")],
           f"report with the first grid's options shows its two runs ({csv_rows(out)}; {tail(se)})")

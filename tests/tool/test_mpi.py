@@ -140,7 +140,7 @@ def reap_session(sid, timeout=10):
 
 def records_in(out):
     d = os.path.join(out, "runs")
-    return sorted(n[:-4] for n in os.listdir(d) if n.endswith(".rec")) if os.path.isdir(d) else []
+    return sorted(n[:-len(".json")] for n in os.listdir(d) if n.endswith(".json")) if os.path.isdir(d) else []
 
 
 def checkpoints_in(models):
@@ -180,7 +180,7 @@ def local_folders_test(data, base, ref_out, ref_models, label, make_worker_model
     remote = sorted(set(re.findall(r"^(\w+)\s+done on rank [1-9]", se, re.M)))
     check(len(remote) >= 1, f"{what}: some runs trained on worker ranks ({remote})")
     worker_files = gf.listing(n1)
-    check(not any(p.endswith(".rec") for p in worker_files), f"{what}: workers write no records")
+    check(not any(p.endswith((".json", ".rec")) for p in worker_files), f"{what}: workers write no records")
     want = {os.path.join("mod", r + ".nnm") for r in remote}
     check(worker_files == want,
           f"{what}: the workers' folder holds just the models they trained (extra: "

@@ -79,8 +79,8 @@ def outputs_test(data, base):
     params = 784 * 32 + 32 + 64 + 32 * 16 + 16 + 32 + 16 * 10 + 10
     check(all(r[rows[0].index("Parameters")] == str(params) for r in rows[1:]),
           f"Parameters counts gamma and beta ({params}; got {rows[1][rows[0].index('Parameters')]})")
-    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.rec"))
-    check(rec.get("dropout") == "0.20000000298023224" and rec.get("batchnorm") == "1",
+    rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.json"))
+    check(rec.get("dropout") == 0.20000000298023224 and rec.get("batchnorm") == 1,
           f"the record holds dropout and batchnorm ({rec.get('dropout')}, {rec.get('batchnorm')})")
     check(rec["settings"].endswith(" dropout=0.2 batchnorm=1"), f"the settings line ends with them ({rec['settings']})")
 
@@ -138,9 +138,9 @@ def outputs_test(data, base):
 def unchanged_test(data, base, reg, plain):
     rows = read_csv(os.path.join(plain[0], "results.csv"))
     check(len(rows[0]) == 12 and rows[0][-1] == "BLAS Threads", f"no new CSV column without the flags ({rows[0]})")
-    rec = gf.parse_record(os.path.join(plain[0], "runs", "adam_relu.rec"))
-    check("dropout" not in rec and "batchnorm" not in rec and re.search(r" libnn=\S+$", rec["settings"]),
-          f"no new record line or setting without the flags ({rec['settings']})")
+    rec = gf.parse_record(os.path.join(plain[0], "runs", "adam_relu.json"))
+    check(rec["dropout"] == 0 and rec["batchnorm"] == 0 and re.search(r" libnn=\S+$", rec["settings"]),
+          f"dropout and batchnorm 0 in the record, no new setting without the flags ({rec['settings']})")
     rc, so, se = gf.run(BIN, ["info", os.path.join(plain[1], "adam_relu.nnm")])
     check(rc == 0 and not re.search(r"^  (dropout|batchnorm) ", so, re.M), "no new metadata without the flags")
     # --dropout 0 is no dropout: the same bytes as no flag.

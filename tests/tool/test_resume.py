@@ -46,7 +46,7 @@ def tail(text, lines=2):
 
 def records_in(out):
     d = os.path.join(out, "runs")
-    return sorted(n[:-4] for n in os.listdir(d) if n.endswith(".rec")) if os.path.isdir(d) else []
+    return sorted(n[:-len(".json")] for n in os.listdir(d) if n.endswith(".json")) if os.path.isdir(d) else []
 
 
 def checkpoints_in(models):
@@ -144,7 +144,7 @@ def leftovers_test(data, ref_out, ref_models, out, models, saved_ckpt):
     killed between writing its record and removing the checkpoint) must not stay forever."""
     # Every writer (fsutil.c, plot_canvas.c, the writability probe, libnn's atomic_file.c) names its
     # temporaries .<file>.nntmp-XXXXXX (tmpname.h); test_sweep.py checks that nothing else goes.
-    planted = [os.path.join(models, ".adam_relu.nnm.nntmp-Ab12Cd"), os.path.join(out, "runs", ".sgd_relu.rec.nntmp-Xy34Zw"),
+    planted = [os.path.join(models, ".adam_relu.nnm.nntmp-Ab12Cd"), os.path.join(out, "runs", ".sgd_relu.json.nntmp-Xy34Zw"),
                os.path.join(out, ".results.csv.nntmp-Qw56Er"), os.path.join(out, ".curves.png.nntmp-Zx78Cv"),
                os.path.join(models, ".nn-mnist-probe.nntmp-Po90Iu")]
     for p in planted:

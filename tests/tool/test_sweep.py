@@ -30,7 +30,7 @@ USER_NAMES = [
     "holiday.png.backup", "diagram.png.v2_old", "thesis.tmp-final.docx", "notes.tmp-2024", ".nn-mnist-probe-mine",
     ".notes.nntmp-2024", ".a.nntmp-abc12", ".a.nntmp-abc1234", "a.nntmp-abc123", ".a.nntmp-abc12!",
     ".nntmp-abc123", "..nntmp-abc123", ".a.nntmp-abc123.bak", ".a.NNTMP-abc123", ".a.nntmp_abc123",
-    "adam_relu.nnm.tmp-Ab12Cd", "curves.png.Zx78Cv", ".nn-mnist-probe-Po90Iu", ".sgd_relu.rec.part-Qw56Er",
+    "adam_relu.nnm.tmp-Ab12Cd", "curves.png.Zx78Cv", ".nn-mnist-probe-Po90Iu", ".sgd_relu.json.part-Qw56Er",
 ]
 
 
@@ -65,7 +65,7 @@ def plant_user_files(folders, seed):
 def plant_leftovers(out, models):
     """Files of the exact shape the writers give their temporaries, as a SIGKILL leaves them."""
     names = [os.path.join(models, ".adam_relu.nnm.nntmp-Ab12Cd"), os.path.join(models, ".sgd_tanh.ckpt.nnm.nntmp-x9Y8z7"),
-             os.path.join(out, "runs", ".sgd_relu.rec.nntmp-Xy34Zw"), os.path.join(out, ".results.csv.nntmp-Qw56Er"),
+             os.path.join(out, "runs", ".sgd_relu.json.nntmp-Xy34Zw"), os.path.join(out, ".results.csv.nntmp-Qw56Er"),
              os.path.join(out, ".curves.png.nntmp-Zx78Cv"), os.path.join(models, ".nn-mnist-probe.nntmp-Po90Iu")]
     for p in names:
         with open(p, "wb") as f:

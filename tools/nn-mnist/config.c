@@ -266,7 +266,7 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
         used += (size_t)snprintf(hidden + used, sizeof hidden - used, "%s%" PRId64, i ? "," : "", c->hidden[i]);
     /* The regularisation settings appear only when used: a run without them keeps the line of the
      * nn-mnist before them, so that its records and checkpoints still match and resume. */
-    char reg[128] = "", rate[32];
+    char reg[256] = "", rate[32];
     size_t r = 0;
     nnm_format_float(rate, sizeof rate, c->dropout);
     if (c->dropout > 0) r += (size_t)snprintf(reg, sizeof reg, " dropout=%s", rate);
@@ -274,11 +274,36 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     /* Likewise --augment and --lr-schedule, only when used. */
     if (c->augment && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " augment=%d", c->augment);
     if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
-        snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
+        r += (size_t)snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
+    /* And the protocol: the split decides which images train, the patience when training stops. */
+    nnm_format_float(rate, sizeof rate, c->validation);
+    if (c->validation > 0 && r < sizeof reg)
+        r += (size_t)snprintf(reg + r, sizeof reg - r, " validation=%s split_seed=%" PRIu64, rate, c->split_seed);
+    if (c->patience > 0 && r < sizeof reg) snprintf(reg + r, sizeof reg - r, " patience=%d", c->patience);
     /* lr is printed with %.9g and dropout as its shortest round trip: every float has one spelling. */
     snprintf(buf, len,
              "dataset=%s optimizer=%s activation=%s %s epochs=%d batch=%" PRId64 " lr=%.9g seed=%" PRIu64
              " train=%" PRId64 " test=%" PRId64 " blas_threads=%d libnn=%s%s",
              c->dataset, optimizer, activation, hidden, c->epochs, c->batch_size, (double)c->lr, c->seed, n_train,
              n_test, c->threads, nn_version(), reg);
+}
+
+void nnm_settings_without(const char *line, const char *const *keys, int n_keys, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = line; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        int drop = 0;
+        for (int k = 0; k < n_keys && !drop; k++) drop = len >= strlen(keys[k]) && !strncmp(p, keys[k], strlen(keys[k]));
+        if (!drop && used + len + 2 < cap) {
+            if (used) out[used++] = ' ';
+            memcpy(out + used, p, len);
+            used += len;
+            out[used] = '\0';
+        }
+        p += len;
+        while (*p == ' ') p++;
+    }
 }

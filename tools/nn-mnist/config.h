@@ -8,6 +8,7 @@
 #include "arch.h"
 
 #define NNM_MAX_LIST 16
+#define NNM_MAX_SEEDS 100
 #define NNM_MAX_NAME 32
 #define NNM_MAX_HIDDEN 8
 #define NNM_MAX_GRID_EPOCHS 5000 /* bounded by what a checkpoint's metadata can carry (train.c) */
@@ -56,6 +57,21 @@ typedef struct nnm_config {
     nnm_arch arch;
     int augment;              /* --augment: shifts and rotations of every training batch (augment.h) */
     int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
+    /* The protocol (docs/study.md). 0 and 0: the original study (no split, the best model picked on the
+     * test set). */
+    float validation;         /* --validation: share of the training set held out, in [0, 0.9] */
+    uint64_t split_seed;      /* the split's seed: the grid's --seed, so that runs of every seed share one split */
+    int patience;             /* --patience: early stopping on the validation loss; 0: none */
+    /* --seeds: every cell runs once per seed. n_seeds 0: the one --seed, and run ids without a seed
+     * (the original study's); otherwise the ids carry "_s<seed>". --seed stays the split's seed. */
+    uint64_t seeds[NNM_MAX_SEEDS];
+    int n_seeds;
+    /* --shard K/N: this process trains the plan's runs i with i % N == K - 1 (1 <= K <= N); 0/0: all. */
+    int shard_k, shard_n;
+    /* --lr tuned / --lr-from FILE: a rate per optimizer x activation cell (0: the --lr, else each
+     * optimizer's default), indexed like optimizers[] and activations[]; lr_from names the file. */
+    float cell_lr[NNM_MAX_LIST][NNM_MAX_LIST];
+    const char *lr_from;
 } nnm_config;
 
 /* The original study's settings (784-128-10, relu/sigmoid/tanh x sgd/adam/rmsprop, batch 32, 10 epochs). */
@@ -89,8 +105,13 @@ const char *nnm_lr_schedule_name(int schedule);
  * (Loshchilov & Hutter 2017, without restarts). */
 double nnm_lr_at(int schedule, double base, int64_t step, int64_t total);
 
-/* The settings that determine a run's results, as one canonical line (records compare it on resume). */
+/* The settings that determine a run's results, as one canonical line (records compare it on resume).
+ * c is the run's own config (nnm_run_config). */
 void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const char *activation, int64_t n_train,
                               int64_t n_test, char *buf, size_t len);
+
+/* A settings line without its items "KEY=value" for the given keys ("libnn=", "seed="); items are
+ * separated by single spaces. */
+void nnm_settings_without(const char *line, const char *const *keys, int n_keys, char *out, size_t cap);
 
 #endif

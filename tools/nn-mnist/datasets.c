@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "fsutil.h"
 
 typedef struct dataset_info {
     const char *name;
@@ -83,12 +84,6 @@ static int is_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Looks for one file under the names it is known by: with or without ".gz", and with the dot that
@@ -168,54 +163,6 @@ static int try_dir(const dataset_info *ds, const char *dir, const char *origin, 
     for (int i = 0; i < NNM_N_FILES; i++)
         if (lacks & (1u << i)) say(r, " %s[.gz]", ds->files[i]);
     say(r, "\n");
-    return 0;
-}
-
-/* The folders make_dirs created for a path, as the lengths of its prefixes, outermost first. */
-typedef struct made_dirs {
-    size_t len[NNM_PATH_MAX / 2];
-    int n;
-} made_dirs;
-
-/* Removes what make_dirs created, innermost first, each only while empty: a failed download leaves
- * the tree as it found it, and never takes a file with it. */
-static void unmake_dirs(const char *path, const made_dirs *made)
-{
-    char buf[NNM_PATH_MAX];
-    for (int i = made->n - 1; i >= 0; i--) {
-        snprintf(buf, sizeof buf, "%.*s", (int)made->len[i], path);
-        if (rmdir(buf) != 0) break;
-    }
-}
-
-/* mkdir -p, noting in made the folders it created. */
-static int make_dirs(const char *path, made_dirs *made)
-{
-    char buf[NNM_PATH_MAX];
-    made->n = 0;
-    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0755) == 0) {
-            made->len[made->n++] = (size_t)(p - buf);
-        } else if (errno != EEXIST) {
-            int e = errno;
-            unmake_dirs(path, made);
-            errno = e;
-            return -1;
-        }
-        *p = c;
-        if (c == '\0') break;
-    }
-    if (!is_dir(path)) {
-        errno = ENOTDIR;
-        return -1;
-    }
     return 0;
 }
 
@@ -337,14 +284,14 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
         snprintf(target, sizeof target, "%s", req->data_dir);
     else
         snprintf(target, sizeof target, "./data/%s", ds->name);
-    made_dirs made;
-    if (make_dirs(target, &made) != 0) {
+    nnm_made_dirs made;
+    if (nnm_mkdirs_made(target, &made, NULL, 0) != 0) { /* errno says why */
         say(&r, "Cannot create %s for the download: %s. ", target, strerror(errno));
         hint(&r, ds, mirrors);
         return -1;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        unmake_dirs(target, &made);
+        nnm_unmake_dirs(target, &made);
         say(&r, "Cannot initialise libcurl. ");
         hint(&r, ds, mirrors);
         return -1;
@@ -352,7 +299,7 @@ int nnm_find_dataset(const nnm_data_request *req, nnm_dataset_paths *out, char *
     int rc = download(ds, target, needed(req), mirrors, sums, req->quiet, &out->downloaded, &r);
     curl_global_cleanup();
     if (rc != 0) {
-        unmake_dirs(target, &made); /* leave no trace of a failed download (docs/study.md) */
+        nnm_unmake_dirs(target, &made); /* leave no trace of a failed download (docs/study.md) */
         hint(&r, ds, mirrors);
         return -1;
     }

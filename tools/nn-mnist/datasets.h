@@ -18,7 +18,7 @@
 
 #include <nn/data.h>
 
-#define NNM_PATH_MAX 4096
+#include "fsutil.h" /* NNM_PATH_MAX */
 
 /* The four files of a dataset, in the order of nnm_data_request.sha256. */
 enum { NNM_TRAIN_IMAGES, NNM_TRAIN_LABELS, NNM_TEST_IMAGES, NNM_TEST_LABELS, NNM_N_FILES };

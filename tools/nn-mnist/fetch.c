@@ -9,18 +9,17 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
+#include "fsutil.h"
 #include "tmpname.h"
 
 /* The largest file of either dataset is 47 MB uncompressed (26 MB compressed); anything much
@@ -50,25 +49,6 @@ static void set_why(char *why, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, len, fmt, ap);
     va_end(ap);
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* Gunzips and hashes one received chunk; 0, or -1 with s->why. */
@@ -118,7 +98,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
         set_why(s->why, sizeof s->why, "more than %lld bytes: not an MNIST file", FETCH_MAX_BYTES);
         return 0;
     }
-    if (write_all(s->fd, (const unsigned char *)ptr, n) != 0) {
+    if (nnm_write_all(s->fd, ptr, n) != 0) {
         set_why(s->why, sizeof s->why, "cannot write the temporary file: %s", strerror(errno));
         return 0;
     }
@@ -132,7 +112,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     (void)ulnow;
     sink *s = userdata;
     if (s->quiet || !s->tty) return 0;
-    double t = now_seconds();
+    double t = nnm_now();
     if (t - s->last_draw < 0.2) return 0;
     s->last_draw = t;
     if (dltotal > 0)
@@ -151,15 +131,6 @@ static void to_hex(const unsigned char *d, unsigned n, char *hex)
         hex[2 * i + 1] = digits[d[i] & 15];
     }
     hex[2 * n] = '\0';
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* Runs the transfer into s; 0, or -1 with why. */
@@ -209,7 +180,7 @@ static int transfer(const char *url, sink *s, char *why, size_t whylen)
 int nnm_fetch_verified(const char *url, const char *dir, const char *name, const char *sha256_hex, int quiet,
                        char *why, size_t whylen)
 {
-    char tmp[4096 + NNM_TMP_EXTRA], final[4096];
+    char tmp[NNM_PATH_MAX + NNM_TMP_EXTRA], final[NNM_PATH_MAX];
     if ((size_t)snprintf(final, sizeof final, "%s/%s", dir, name) >= sizeof final ||
         nnm_tmp_template(tmp, sizeof tmp, final) != 0) {
         set_why(why, whylen, "path too long");
@@ -262,22 +233,10 @@ int nnm_fetch_verified(const char *url, const char *dir, const char *name, const
         set_why(why, whylen, "SHA-256 mismatch: content is %s, expected %s", hex, sha256_hex);
         goto done;
     }
-    /* mkstemp's 0600 would make the data private to the user who happened to download it. */
-    if (fchmod(s->fd, 0644) != 0 || fsync(s->fd) != 0) {
-        set_why(why, whylen, "cannot sync %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if (close(s->fd) != 0) {
-        s->fd = -1;
-        set_why(why, whylen, "cannot close %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    s->fd = -1;
-    if (rename(tmp, final) != 0) {
-        set_why(why, whylen, "cannot rename to %s: %s", final, strerror(errno));
-        goto done;
-    }
-    fsync_dir(dir); /* best effort: the file is complete either way */
+    rc = nnm_publish_tmp(s->fd, tmp, final, why, whylen);
+    s->fd = -1; /* closed by nnm_publish_tmp either way */
+    if (rc != 0) goto done;
+    (void)nnm_fsync_dir_of(final); /* best effort: the file is complete either way */
     if (!quiet)
         fprintf(stderr, "%s  %s: %.1f MB, SHA-256 verified\n", s->tty ? "\r" : "", name,
                 (double)s->compressed / 1e6);

@@ -16,34 +16,60 @@
 
 int nnm_mkdirs(const char *path, char *err, size_t errlen)
 {
-    char buf[4096];
+    return nnm_mkdirs_made(path, NULL, err, errlen);
+}
+
+int nnm_mkdirs_made(const char *path, nnm_made_dirs *made, char *err, size_t errlen)
+{
+    char buf[NNM_PATH_MAX];
+    if (made) made->n = 0;
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
         snprintf(err, errlen, "%s: path too long", path);
+        errno = ENAMETOOLONG;
         return -1;
     }
-    for (char *p = buf + 1;; p++) {
+    /* From buf + 1, so that "/a" does not try mkdir(""); "" itself fails as mkdir("") does. */
+    for (char *p = buf + (buf[0] != '\0');; p++) {
         char c = *p;
-        if (c == '/' || c == '\0') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
-                return -1;
-            }
-            struct stat st;
-            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                snprintf(err, errlen, "%s exists and is not a folder", buf);
-                return -1;
-            }
-            *p = c;
-            if (c == '\0') break;
+        if (c != '/' && c != '\0') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) == 0) {
+            if (made) made->len[made->n++] = (size_t)(p - buf);
+        } else if (errno != EEXIST) {
+            snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+            goto fail;
         }
+        struct stat st;
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s exists and is not a folder", buf);
+            errno = ENOTDIR;
+            goto fail;
+        }
+        *p = c;
+        if (c == '\0') break;
     }
     return 0;
+fail:
+    if (made) {
+        int e = errno;
+        nnm_unmake_dirs(path, made);
+        errno = e;
+    }
+    return -1;
+}
+
+void nnm_unmake_dirs(const char *path, const nnm_made_dirs *made)
+{
+    char buf[NNM_PATH_MAX];
+    for (int i = made->n - 1; i >= 0; i--) {
+        snprintf(buf, sizeof buf, "%.*s", (int)made->len[i], path);
+        if (rmdir(buf) != 0) break;
+    }
 }
 
 int nnm_check_writable(const char *dir, char *err, size_t errlen)
 {
-    char name[4096], probe[4096 + NNM_TMP_EXTRA];
+    char name[NNM_PATH_MAX], probe[NNM_PATH_MAX + NNM_TMP_EXTRA];
     if (snprintf(name, sizeof name, "%s/nn-mnist-probe", dir) >= (int)sizeof name ||
         nnm_tmp_template(probe, sizeof probe, name) != 0) {
         snprintf(err, errlen, "%s: path too long", dir);
@@ -65,20 +91,58 @@ int nnm_check_writable(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-static int fsync_dir_of(const char *path)
+int nnm_fsync_dir_of(const char *path)
 {
-    char buf[4096];
+    char buf[NNM_PATH_MAX];
     snprintf(buf, sizeof buf, "%s", path);
     int fd = open(dirname(buf), O_RDONLY | O_DIRECTORY);
     if (fd < 0) return -1;
     int rc = fsync(fd);
+    int e = errno;
     close(fd);
+    errno = e;
     return rc;
+}
+
+int nnm_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int nnm_publish_tmp(int fd, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    int bad = fsync(fd) != 0 || fchmod(fd, 0644) != 0;
+    int e = errno;
+    if (close(fd) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad) return 0;
+    if (!e) e = EIO;
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    errno = e;
+    return -1;
 }
 
 int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
-    char tmp[4096];
+    char tmp[NNM_PATH_MAX];
     if (nnm_tmp_template(tmp, sizeof tmp, path) != 0) {
         snprintf(err, errlen, "%s: path too long", path);
         return -1;
@@ -88,34 +152,22 @@ int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, 
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) goto fail;
-        p += n;
-        left -= (size_t)n;
+    if (nnm_write_all(fd, data, len) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
     }
-    if (fsync(fd) != 0) goto fail;
-    if (fchmod(fd, 0644) != 0) goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
+    if (nnm_publish_tmp(fd, tmp, path, err, errlen) != 0) {
+        unlink(tmp);
+        return -1;
     }
-    fd = -1;
-    if (rename(tmp, path) != 0) goto fail;
     /* The rename is durable only once the folder is synced. */
-    if (fsync_dir_of(path) != 0) {
+    if (nnm_fsync_dir_of(path) != 0) {
         snprintf(err, errlen, "cannot sync the folder of %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
-fail:
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    return -1;
 }
 
 char *nnm_read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -164,7 +216,7 @@ int nnm_file_exists(const char *path)
  * would overwrite each other's runs, and the sweep below must not remove a live grid's files. */
 int nnm_lock_folder(const char *dir, char *err, size_t errlen)
 {
-    char path[4096];
+    char path[NNM_PATH_MAX];
     snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -179,6 +231,29 @@ int nnm_lock_folder(const char *dir, char *err, size_t errlen)
     return 0; /* the descriptor stays open, and locked, until exit */
 }
 
+int nnm_lock_folder_shard(const char *dir, int k, int n, char *err, size_t errlen)
+{
+    char path[NNM_PATH_MAX], shard[NNM_PATH_MAX];
+    snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
+    snprintf(shard, sizeof shard, "%s/.nn-mnist.shard-%d-of-%d.lock", dir, k, n);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), fs = open(shard, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || fs < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", fd < 0 ? path : shard, strerror(errno));
+        if (fd >= 0) close(fd);
+        if (fs >= 0) close(fs);
+        return -1;
+    }
+    /* Shared: the other shards may hold it too, an unsharded grid (exclusive) may not. */
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0 || flock(fs, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another nn-mnist is using %s as shard %d of %d, or as a whole grid; wait for it", dir, k,
+                 n);
+        close(fd);
+        close(fs);
+        return -1;
+    }
+    return 0;
+}
+
 /* Removes the temporary files a killed grid can leave half-written (atomic writes, figures, probes,
  * nn_model_save's), and only those: the folders may hold the user's own files, so a name must have
  * the exact shape only this program and libnn make (tmpname.h), and the entry must be a regular
@@ -190,7 +265,7 @@ void nnm_sweep_temporaries(const char *dir)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!nnm_is_tmp_name(e->d_name)) continue;
-        char path[4096 + 256];
+        char path[NNM_PATH_MAX + 256];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);

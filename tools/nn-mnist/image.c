@@ -15,8 +15,6 @@
 #include <jerror.h>
 #include <png.h>
 
-#include "tmpname.h"
-
 /* A file larger than this is refused before it is read whole: a 100-megapixel 8-bit PNG of noise
  * compresses to about 100 MB, and nothing sensible is larger. */
 #define FILE_MAX_BYTES (512LL << 20)
@@ -357,44 +355,26 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
 
 /* ---- writing ---- */
 
-typedef struct png_sink {
-    char msg[160];
-} png_sink;
-
-static void png_on_write_error(png_structp png, png_const_charp msg)
+int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *px, int64_t width, int64_t height,
+                              int64_t stride, char *err, size_t errlen)
 {
-    png_sink *s = png_get_error_ptr(png);
-    snprintf(s->msg, sizeof s->msg, "%s", msg);
-    png_longjmp(png, 1);
-}
-
-/* Written to a temporary beside path and renamed: a crash leaves the earlier file or none, never a
- * half-written one. The data is fsync'ed, the folder is not: these are debugging pictures, and a
- * power cut may lose the newest of them but not corrupt one. */
-int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width, int64_t height, int64_t stride,
-                             char *err, size_t errlen)
-{
-    if (!path || !px || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff || stride < width)
-        return fail(err, errlen, "%s: invalid image to write", path ? path : "(null)");
-    char tmp[4096];
-    if (nnm_tmp_template(tmp, sizeof tmp, path) != 0) return fail(err, errlen, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    FILE *volatile f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    png_sink sink = {""};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_on_write_error, png_on_warning);
+    *out = NULL;
+    *len = 0;
+    if (!px || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff || stride < width)
+        return fail(err, errlen, "invalid image to encode");
+    /* Not volatile: after a longjmp, fclose sets them again before they are read. */
+    char *data = NULL;
+    size_t size = 0;
+    FILE *volatile f = open_memstream(&data, &size);
+    if (!f) return fail(err, errlen, "%s", strerror(errno));
+    png_src sink = {NULL, 0, 0, 0, ""}; /* for png_on_error's message only */
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         fclose(f);
-        unlink(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, sink.msg[0] ? sink.msg : "out of memory");
+        free(data);
+        return fail(err, errlen, "%s", sink.msg[0] ? sink.msg : "out of memory");
     }
     png_init_io(png, f);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
@@ -403,19 +383,11 @@ int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width,
     for (int64_t y = 0; y < height; y++) png_write_row(png, px + (size_t)y * (size_t)stride);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || fchmod(fileno(f), 0644) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
+    if (fclose(f) != 0) { /* the stream's buffer could not grow */
+        free(data);
+        return fail(err, errlen, "out of memory");
     }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, strerror(e ? e : EIO));
-    }
+    *out = (unsigned char *)data;
+    *len = size;
     return 0;
 }

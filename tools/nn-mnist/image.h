@@ -42,10 +42,11 @@ int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_ima
 int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
                          char *err, size_t errlen);
 
-/* Writes a grey image (stride bytes per row) as an 8-bit grey PNG, to a temporary name then renamed
- * into place, so that a crash never leaves a half-written file under path. 0, or -1 with err. */
-int nnm_image_write_png_gray(const char *path, const uint8_t *px, int64_t width, int64_t height, int64_t stride,
-                             char *err, size_t errlen);
+/* Encodes a grey image (stride bytes per row) as an 8-bit grey PNG in memory: *out (the caller frees
+ * it) of *len bytes, which the caller writes (nnm_write_atomic does it crash-safely). 0, or -1 with
+ * err, the bare reason ("out of memory"). */
+int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *px, int64_t width, int64_t height,
+                              int64_t stride, char *err, size_t errlen);
 
 void nnm_image_free(nnm_image *im);
 

@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "datasets.h"
-#include "grid.h"
+#include "scheduler.h"
 #include "train.h"
 
 /* "(None, 28, 28, 1)": a per-example shape with the batch first, as Keras prints it. */
@@ -196,7 +196,7 @@ int nnm_cmd_eval(int argc, char **argv)
                 recorded, c.dataset);
     }
     nn_dataset *test = NULL;
-    char err[4096];
+    char err[NNM_PATH_MAX];
     nnm_data_request req = {0};
     req.dataset = c.dataset;
     req.data_dir = c.data_dir;

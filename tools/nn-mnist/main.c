@@ -11,6 +11,7 @@
 #include "inspect.h"
 #include "predict.h"
 #include "report.h"
+#include "tune.h"
 #include "train_cmd.h"
 
 /* Every command, in the order the help lists them. The help, `help COMMAND`, --help-all (the man
@@ -23,6 +24,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"grid", nnm_cmd_grid, "train every optimizer x activation pair and report (resumes when rerun)"},
+    {"tune", nnm_cmd_tune, "choose each optimizer's learning rate (or batch size) on a validation split"},
     {"train", nnm_cmd_train, "train one model (the recipe for reading handwriting by default) and save it"},
     {"predict", nnm_cmd_predict, "read the handwritten digits in PNG, JPEG and PGM images with a saved model"},
     {"report", nnm_cmd_report, "rebuild results.csv, the figures and the summary from finished runs"},

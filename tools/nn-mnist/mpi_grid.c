@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "grid.h"
+#include "scheduler.h"
 #include "mpi_grid.h"
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN, TAG_RECORD, TAG_MODEL, TAG_FAILED };
@@ -93,7 +93,7 @@ static void *train_locally(void *p)
     local_trainer *t = p;
     int i;
     while ((i = queue_take(t->q)) >= 0 && !atomic_load(t->env->stop)) {
-        int rc = nnm_grid_execute_run(t->env, &t->runs[i], NULL, t->error, sizeof t->error);
+        int rc = nnm_execute_run(t->env, &t->runs[i], NULL, t->error, sizeof t->error);
         if (rc == NNM_TRAIN_FAILED) {
             t->failed = 1;
             queue_close(t->q);
@@ -194,20 +194,20 @@ static int coordinate(nnm_mpi *mpi, const nnm_train_env *env, const nnm_run *run
 
 static int work(const nnm_train_env *env, const nnm_run *runs, int n)
 {
-    char sent_ckpt[4096] = "";
+    char sent[sizeof runs[0].id] = ""; /* the run sent last, whose checkpoint is kept until rank 0 has it */
     for (;;) {
         int ask = 0, i = -1;
         MPI_Send(&ask, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
         MPI_Recv(&i, 1, MPI_INT, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         /* Messages between two ranks arrive in order, so rank 0 answering this request means it has
          * written the run sent before it: only now is that run's checkpoint no longer needed. */
-        if (sent_ckpt[0]) unlink(sent_ckpt);
-        sent_ckpt[0] = '\0';
+        if (sent[0]) nnm_run_cleanup(env->config, sent);
+        sent[0] = '\0';
         if (i < 0 || i >= n) return 0;
         char err[2048], *text = NULL;
-        int rc = atomic_load(env->stop) ? NNM_TRAIN_STOPPED : nnm_grid_execute_run(env, &runs[i], &text, err, sizeof err);
+        int rc = atomic_load(env->stop) ? NNM_TRAIN_STOPPED : nnm_execute_run(env, &runs[i], &text, err, sizeof err);
         if (rc == NNM_TRAIN_DONE) {
-            char path[4096];
+            char path[NNM_PATH_MAX];
             size_t len = 0;
             nnm_model_path(env->config, runs[i].id, path, sizeof path);
             char *model = nnm_read_file(path, &len, err, sizeof err);
@@ -218,7 +218,7 @@ static int work(const nnm_train_env *env, const nnm_run *runs, int n)
             }
             MPI_Send(model, (int)len, MPI_BYTE, 0, TAG_MODEL, MPI_COMM_WORLD);
             MPI_Send(text, (int)strlen(text), MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD);
-            nnm_checkpoint_path(env->config, runs[i].id, sent_ckpt, sizeof sent_ckpt);
+            snprintf(sent, sizeof sent, "%s", runs[i].id);
             free(model);
             free(text);
         } else if (rc == NNM_TRAIN_FAILED) {

@@ -1,5 +1,6 @@
-/* nn-mnist's figures: bar charts, annotated heatmaps and learning curves, drawn with cairo in the look of
- * matplotlib/seaborn (DejaVu Sans, 100 dpi, white background, bold title, despined axes).
+/* nn-mnist's figures: bar charts (with error bars), annotated heatmaps, learning curves and panels of line
+ * plots, drawn with cairo in the look of matplotlib/seaborn (DejaVu Sans, 100 dpi, white background, bold
+ * title, despined axes).
  *
  * This module belongs to the tool, not to libnn: it needs cairo and nothing from <nn/nn.h>.
  *
@@ -24,6 +25,7 @@
  *   tall heatmap   NNM_PLOT_HEATMAP_W x NNM_PLOT_TALL_H    (800 x 700), 8 rows or more (confusion matrices)
  *   curves         NNM_PLOT_CURVES_W x NNM_PLOT_CURVES_H   (1000 x 600) while the legend fits right of the
  *                  axes; taller by the legend's height when it goes below them (about 20 series or more)
+ *   panels         NNM_PLOT_PANELS_W(n) x NNM_PLOT_PANELS_H (1000, 1400 or 1800 x 600 for 1, 2 or 3 panels)
  */
 #ifndef NNM_PLOT_H
 #define NNM_PLOT_H
@@ -42,8 +44,14 @@ enum {
     NNM_PLOT_HEATMAP_H = 600,
     NNM_PLOT_TALL_H = 700,
     NNM_PLOT_CURVES_W = 1000,
-    NNM_PLOT_CURVES_H = 600
+    NNM_PLOT_CURVES_H = 600,
+    NNM_PLOT_PANELS_H = 600
 };
+
+/** Width of nnm_plot_panels()'s canvas for n panels: 1000, 1400, 1800. */
+#define NNM_PLOT_PANELS_W(n) (600 + 400 * (n))
+/** At most this many panels side by side. */
+#define NNM_PLOT_MAX_PANELS 3
 
 /** Heatmaps with at least this many rows get the taller canvas, so that square-ish cells stay readable. */
 #define NNM_PLOT_TALL_ROWS 8
@@ -99,6 +107,21 @@ int nnm_plot_bars_marked(const char *png_path, const char *title, const char *yl
                          const double *values, const char *const *marks, int n, char *err, size_t errlen);
 
 /**
+ * As nnm_plot_bars_marked(), with an error bar per bar: a vertical dark line with caps from
+ * values[i] - errors[i] to values[i] + errors[i] (errors[i] is a half-width, such as a 95% confidence
+ * interval's). The zoomed y range covers every bar's ends, and each annotation sits above its error bar
+ * (below it for a bar hanging under zero). Caps and line narrow with crowded bars. With errors NULL the
+ * figure is nnm_plot_bars_marked()'s, byte for byte.
+ *
+ * @param[in] errors  n half-widths, or NULL for none; an entry NaN or 0 draws no error bar, and an error on
+ *                    a NaN value is ignored; negative or infinite entries are refused
+ * @return 0, or -1 as nnm_plot_bars(), or on a negative or infinite error
+ */
+int nnm_plot_bars_err(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
+                      const double *values, const double *errors, const char *const *marks, int n, char *err,
+                      size_t errlen);
+
+/**
  * Annotated heatmap in the style of seaborn.heatmap(annot=True): one cell per value, row labels on the
  * left, column labels below, a colour bar with 1-2-5 ticks on the right.
  *
@@ -145,6 +168,21 @@ int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char 
                             char *err, size_t errlen);
 
 /**
+ * As nnm_plot_heatmap_marked(), with a text per cell that replaces its annotation, such as
+ * "0.9781\n±0.0012" for a mean and its spread. Colours still come from values. A text may hold '\n':
+ * its lines are centred on the cell. One font size serves every cell: the largest (up to 12 points) at
+ * which the widest annotation fits 85% of a cell's width and the tallest 85% of its height; cells too
+ * small for 5-point text get none. Texts are cleaned and shortened as labels are (40 bytes).
+ *
+ * @param[in] texts  rows x cols texts, row-major, or NULL; a NULL entry shows the value formatted with
+ *                   value_fmt ("n/a" for NaN). A marked cell (NaN value with a mark) shows its mark.
+ */
+int nnm_plot_heatmap_text(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
+                          const char *const *row_labels, int rows, const char *const *col_labels, int cols,
+                          const double *values, const char *const *marks, const char *const *texts,
+                          const char *value_fmt, int colormap, char *err, size_t errlen);
+
+/**
  * Line plot of learning curves: series i has lens[i] points, point k drawn at x = k + 1 (epochs count
  * from 1), with markers while a series has at most 30 points. Series i takes matplotlib's tab10 colour
  * i mod 10 and style i / 10: the first ten are solid with dots, as the design; each further ten has its
@@ -174,6 +212,52 @@ int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char 
  */
 int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                     const char *const *series_names, const double *const *ys, const int *lens, int nseries,
+                    char *err, size_t errlen);
+
+/** One line of a panel (nnm_plot_panels()), with an optional band such as mean -/+ sd over seeds. */
+typedef struct nnm_plot_series {
+    const char *name;      /**< legend entry; NULL or "": not in the legend */
+    const double *x;       /**< n x values, or NULL for 1 .. n; NaN leaves a gap on a linear axis */
+    const double *y;       /**< n y values; NaN leaves a gap; may be NULL only when n is 0 */
+    const double *lo, *hi; /**< the band's lower and upper edges (n each), both or neither; filled at alpha
+                                0.2 in the series' colour, skipping points where either is NaN */
+    int n;                 /**< 0 .. NNM_PLOT_MAX_POINTS; 0 draws nothing but the legend entry */
+    int color;             /**< matplotlib tab10 index (taken mod 10) */
+    int dashed;            /**< 0 solid, otherwise dashed ("--") */
+} nnm_plot_series;
+
+/** One panel (axes) of nnm_plot_panels(). */
+typedef struct nnm_plot_panel {
+    const char *title, *xlabel, *ylabel; /**< each may be NULL or "" */
+    const nnm_plot_series *series;       /**< nseries lines, drawn in order (bands under all lines) */
+    int nseries;                         /**< 0 .. NNM_PLOT_MAX_SERIES */
+    int log_x;     /**< 0 linear; 10: log10 axis, ticks at decades (0.0001 ... 1000, beyond that 1e-4,
+                        1e4), minor ticks between; 2: log2 axis, ticks at powers of two (16, 32, ... 512) */
+    int integer_x; /**< on a linear axis, ticks at whole numbers only (epochs) */
+} nnm_plot_panel;
+
+/**
+ * Line plots side by side, in the manner of matplotlib's plt.subplots(1, n) with a bold suptitle: each
+ * panel has its title, axes, ticks, horizontal grid and legend; lines take their series' tab10 colour,
+ * solid or dashed, with dot markers while a series has at most 30 points; bands are drawn under every line.
+ *
+ * Both axes span the data (bands included) with 5% margins, in log units on a log axis. A panel's legend
+ * lists its named series in order. It goes inside the axes where matplotlib's legend(loc="best") would put
+ * it, the first of its ten places (upper right, upper left, lower left, ...) that no line, marker or band
+ * touches; when every place is taken, or the legend is too big for the axes, it goes right of them, at
+ * the top, and the axes narrow (two columns, then "(N more)", when the entries outgrow the height).
+ * Tick labels never overlap: crowded ones are thinned (every k-th decade on a log axis).
+ *
+ * @param[in] png_path  file to write
+ * @param[in] title     bold title over all panels; may be NULL or ""
+ * @param[in] panels    npanels panels, left to right
+ * @param[in] npanels   1 .. NNM_PLOT_MAX_PANELS
+ * @param[out] err      message on failure; may be NULL
+ * @param[in] errlen    size of err
+ * @return 0, or -1 on bad arguments (NULL arrays, counts out of range, an unknown log_x, a band with one
+ *         edge), an infinite value, an x <= 0 or NaN on a log axis, a cairo failure or a write failure
+ */
+int nnm_plot_panels(const char *png_path, const char *title, const nnm_plot_panel *panels, int npanels,
                     char *err, size_t errlen);
 
 /**

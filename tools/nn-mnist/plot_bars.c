@@ -11,7 +11,9 @@
 #define LABEL_NUDGE  4.0  /* a 30-degree label's anchor right of its tick, so the text's middle meets it */
 #define ANNOT_GAP    4.0  /* between a bar's top and its value */
 #define ANNOT_SAMPLE "0.0000"
-#define HATCH_STEP   7.0 /* between the hatch lines of a marked bar */
+#define HATCH_STEP   7.0         /* between the hatch lines of a marked bar */
+#define ERR_LINE     NNM_PT(1.5) /* error bars: matplotlib's default line width */
+#define ERR_CAP      NNM_PT(4.0) /* and half the width of their caps, as errorbar(capsize=4) */
 
 /* Marked bars (runs that produced no value, such as diverged ones) are outlined and hatched in
  * seaborn "deep" red over the whole height of the axes: no colour of a value bar, and no height that
@@ -157,15 +159,30 @@ static int y_ticks(double vmin, double vmax, double plot_h, double annot_h, nnm_
     return 0; /* an unreadable annotation is better than no figure */
 }
 
+int nnm_plot__bars_has_error(const double *values, const double *errors, int i)
+{
+    return errors && !isnan(values[i]) && errors[i] > 0.0; /* false for NaN too */
+}
+
 int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
                                   const char *const *labels, const double *values, int n,
                                   nnm_plot__bars_layout *out)
 {
+    return nnm_plot__bars_err_layout_compute(cr, title, ylabel, labels, values, NULL, n, out);
+}
+
+int nnm_plot__bars_err_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
+                                      const char *const *labels, const double *values, const double *errors,
+                                      int n, nnm_plot__bars_layout *out)
+{
+    /* The range covers the error bars' ends, so the annotation room above the top (y_ticks()) is room
+     * above the highest error bar, where annotations then sit. */
     double vmin = INFINITY, vmax = -INFINITY;
     for (int i = 0; i < n; i++)
         if (!isnan(values[i])) {
-            vmin = fmin(vmin, values[i]);
-            vmax = fmax(vmax, values[i]);
+            double e = nnm_plot__bars_has_error(values, errors, i) ? errors[i] : 0.0;
+            vmin = fmin(vmin, values[i] - e);
+            vmax = fmax(vmax, values[i] + e);
         }
     if (vmin > vmax) /* all missing: an empty unit axis */
         vmin = 0.0, vmax = 1.0;
@@ -254,8 +271,8 @@ static int is_marked(const char *const *marks, const double *values, int i)
 }
 
 /* Each bar's value above it (below a bar hanging under zero), "n/a" or its mark. */
-static void draw_annotations(cairo_t *cr, const double *values, const char *const *marks, int n,
-                             const nnm_plot__bars_layout *L)
+static void draw_annotations(cairo_t *cr, const double *values, const double *errors,
+                             const char *const *marks, int n, const nnm_plot__bars_layout *L)
 {
     nnm_plot__rect p = L->plot;
     double slot = p.w / n, base = L->lo < 0.0 && L->hi > 0.0 ? 0.0 : L->lo;
@@ -282,7 +299,9 @@ static void draw_annotations(cairo_t *cr, const double *values, const char *cons
         else
             nnm_plot__format_value(buf, sizeof buf, "%.4f", v);
         double cx = p.x + (i + 0.5) * slot;
-        double y = nnm_plot__map(v, L->lo, L->hi, p.y + p.h, p.y) - ANNOT_GAP;
+        /* Clear of the error bar: above its top, or below its bottom for a bar hanging under zero. */
+        double e = nnm_plot__bars_has_error(values, errors, i) ? errors[i] : 0.0;
+        double y = nnm_plot__map(v < base ? v - e : v + e, L->lo, L->hi, p.y + p.h, p.y) - ANNOT_GAP;
         if (v < base) /* a bar hanging below zero gets its value under it */
             y += 2 * ANNOT_GAP + (L->annot_angle > 0.0 ? 0.0 : nnm_plot__text_height(cr, buf));
         if (L->annot_angle > 0.0)
@@ -292,9 +311,37 @@ static void draw_annotations(cairo_t *cr, const double *values, const char *cons
     }
 }
 
+/* 95% intervals and the like: a vertical line from value - error to value + error with caps, over the
+ * bar, narrowed with the bars so that crowded charts keep the line inside its bar. */
+static void draw_errors(cairo_t *cr, const double *values, const double *errors, int n,
+                        const nnm_plot__bars_layout *L)
+{
+    nnm_plot__rect p = L->plot;
+    double slot = p.w / n;
+    double cap = fmin(ERR_CAP, 0.25 * BAR_FILL * slot);
+    cairo_save(cr);
+    nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
+    cairo_set_line_width(cr, fmin(ERR_LINE, fmax(1.0, 0.3 * BAR_FILL * slot)));
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    for (int i = 0; i < n; i++) {
+        if (!nnm_plot__bars_has_error(values, errors, i)) continue;
+        double cx = p.x + (i + 0.5) * slot;
+        double y0 = nnm_plot__map(values[i] - errors[i], L->lo, L->hi, p.y + p.h, p.y);
+        double y1 = nnm_plot__map(values[i] + errors[i], L->lo, L->hi, p.y + p.h, p.y);
+        cairo_move_to(cr, cx, y0);
+        cairo_line_to(cr, cx, y1);
+        cairo_move_to(cr, cx - cap, y0);
+        cairo_line_to(cr, cx + cap, y0);
+        cairo_move_to(cr, cx - cap, y1);
+        cairo_line_to(cr, cx + cap, y1);
+    }
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
 static void draw(cairo_t *cr, const char *title, const char *ylabel, const char *const *labels,
-                 const double *values, const char *const *marks, int n, const nnm_plot__bars_layout *L,
-                 const int *groups)
+                 const double *values, const double *errors, const char *const *marks, int n,
+                 const nnm_plot__bars_layout *L, const int *groups)
 {
     nnm_plot__rect p = L->plot;
     nnm_plot__hgrid(cr, p, L->lo, L->hi, L->ticks, L->nticks);
@@ -315,6 +362,7 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
         cairo_rectangle(cr, x0, fmin(ytop, ybase), BAR_FILL * slot, fabs(ybase - ytop));
         cairo_fill(cr);
     }
+    if (errors) draw_errors(cr, values, errors, n, L);
 
     nnm_plot__left_axis(cr, p, L->lo, L->hi, L->ticks, L->nticks, NULL, 0.0);
     nnm_plot__bottom_spine(cr, p);
@@ -335,7 +383,7 @@ static void draw(cairo_t *cr, const char *title, const char *ylabel, const char 
         nnm_plot__text(cr, lab, x, y, ha, va, L->label_angle);
     }
 
-    if (L->annot_px > 0.0) draw_annotations(cr, values, marks, n, L);
+    if (L->annot_px > 0.0) draw_annotations(cr, values, errors, marks, n, L);
     if (ylabel && *ylabel) {
         nnm_plot__font(cr, NNM_LABEL_PX, 0);
         nnm_plot__text(cr, ylabel, L->ylabel_x, p.y + p.h / 2, 0.5, 0.0, 90.0);
@@ -353,6 +401,13 @@ int nnm_plot_bars_marked(const char *png_path, const char *title, const char *yl
                          const char *const *labels, const double *values, const char *const *marks, int n,
                          char *err, size_t errlen)
 {
+    return nnm_plot_bars_err(png_path, title, ylabel, labels, values, NULL, marks, n, err, errlen);
+}
+
+int nnm_plot_bars_err(const char *png_path, const char *title, const char *ylabel, const char *const *labels,
+                      const double *values, const double *errors, const char *const *marks, int n, char *err,
+                      size_t errlen)
+{
     if (!png_path || !labels || !values)
         return nnm_plot__fail(err, errlen, "bars: png_path, labels and values must not be NULL");
     if (n < 1 || n > NNM_PLOT_MAX_BARS)
@@ -361,6 +416,10 @@ int nnm_plot_bars_marked(const char *png_path, const char *title, const char *yl
         if (!labels[i]) return nnm_plot__fail(err, errlen, "bars: label %d is NULL", i);
         if (isinf(values[i]))
             return nnm_plot__fail(err, errlen, "bars: value %d ('%s') is infinite", i, labels[i]);
+        if (errors && (isinf(errors[i]) || errors[i] < 0.0))
+            return nnm_plot__fail(
+                err, errlen, "bars: error %d ('%s') is %g, expects a finite half-width >= 0 (or NaN: none)",
+                i, labels[i], errors[i]);
     }
     char tbuf[NNM_TITLE_MAX + 8], ybuf[NNM_TITLE_MAX + 8];
     nnm_plot__shorten(title, NNM_TITLE_MAX, tbuf, sizeof tbuf);
@@ -376,12 +435,12 @@ int nnm_plot_bars_marked(const char *png_path, const char *title, const char *yl
         return -1;
     }
     nnm_plot__bars_layout L;
-    int rc = nnm_plot__bars_layout_compute(c.cr, tbuf, ybuf, labels, values, n, &L);
+    int rc = nnm_plot__bars_err_layout_compute(c.cr, tbuf, ybuf, labels, values, errors, n, &L);
     if (rc != 0)
         rc = nnm_plot__fail(err, errlen, "bars: cannot lay out '%s': out of memory or values out of range",
                             png_path);
     else {
-        draw(c.cr, tbuf, ybuf, labels, values, marks, n, &L, groups);
+        draw(c.cr, tbuf, ybuf, labels, values, errors, marks, n, &L, groups);
         rc = nnm_plot__canvas_save(&c, png_path, err, errlen);
     }
     nnm_plot__canvas_close(&c);

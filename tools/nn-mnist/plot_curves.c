@@ -5,15 +5,9 @@
 
 #include "plot_internal.h"
 
-#define PLOT_PI       3.14159265358979323846
 #define PAD           12.0
-#define LINE_PX       NNM_PT(1.5) /* matplotlib's default line width */
-#define MARKER_R      2.5
-#define MARKERS_UP_TO 30   /* more points than this and markers would hide the line */
 #define ENTRY_H       22.5 /* legend row height on the right, as the design */
 #define ENTRY_H_BELOW 20.0 /* and below the axes, where rows are many */
-#define HANDLE_W      30.0 /* legend line sample */
-#define LEGEND_PAD    12.0
 #define LEGEND_GAP    22.0 /* between the axes and the legend */
 #define MARGIN        0.05 /* matplotlib's axes margins, of the data range */
 #define EDGE          20.0 /* between the canvas edge and the legend */
@@ -38,18 +32,6 @@ static void data_range(const double *const *ys, const int *lens, int nseries, do
     }
 }
 
-/* Ticks of a 1-2-5 covering of [a, b] that fall inside the view [lo, hi]. */
-static int inner_ticks(double a, double b, int max_ticks, double lo, double hi, double *ticks)
-{
-    double all[NNM_CURVES_MAX_TICKS];
-    int n = nnm_nice_ticks(a, b, max_ticks, all, NNM_CURVES_MAX_TICKS);
-    if (n < 0) return -1;
-    int k = 0;
-    double eps = (hi - lo) * 1e-9;
-    for (int i = 0; i < n; i++)
-        if (all[i] >= lo - eps && all[i] <= hi + eps) ticks[k++] = all[i];
-    return k;
-}
 
 int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
                                     const char *const *series_names, const double *const *ys, const int *lens,
@@ -61,7 +43,7 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
     double r = vhi - vlo, d = r > 0.0 ? MARGIN * r : (vlo != 0.0 ? fabs(vlo) * 0.05 : 0.5);
     out->ylo = vlo - d;
     out->yhi = vhi + d;
-    out->nyticks = inner_ticks(out->ylo, out->yhi, 10, out->ylo, out->yhi, out->yticks);
+    out->nyticks = nnm_plot__inner_ticks(out->ylo, out->yhi, 10, out->ylo, out->yhi, out->yticks);
     if (maxlen <= 1) {
         out->xlo = 0.5;
         out->xhi = 1.5;
@@ -75,7 +57,7 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
             for (int k = 0; k < maxlen; k++) out->xticks[k] = k + 1.0;
             out->nxticks = maxlen;
         } else
-            out->nxticks = inner_ticks(1.0, maxlen, 11, out->xlo, out->xhi, out->xticks);
+            out->nxticks = nnm_plot__inner_ticks(1.0, maxlen, 11, out->xlo, out->xhi, out->xticks);
     }
     if (out->nyticks < 0 || out->nxticks < 0) return -1;
 
@@ -99,11 +81,11 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
     double tw = nnm_plot__ticks_width(cr, out->yticks, out->nyticks,
                                       nnm_plot__tick_decimals(out->yticks, out->nyticks));
     double left = 20.0 + ylabel_w + tw + NNM_TICK_LEN + NNM_PT(3.5);
-    out->legend_col_w = HANDLE_W + name_w + 2 * LEGEND_PAD;
+    out->legend_col_w = NNM_LEGEND_HANDLE_W + name_w + 2 * NNM_LEGEND_PAD;
     out->height = NNM_PLOT_CURVES_H;
     out->xlabel_y = NNM_PLOT_CURVES_H - PAD;
 
-    double right_w = out->legend_col_w + LEGEND_PAD;
+    double right_w = out->legend_col_w + NNM_LEGEND_PAD;
     out->legend_below =
         nseries * ENTRY_H + 2 * 8.0 > plot_h || right_w > NNM_CURVES_LEGEND_SHARE * NNM_PLOT_CURVES_W;
     if (!out->legend_below) { /* the design: one column right of the axes, level with their top */
@@ -117,13 +99,13 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
     }
     /* Below: as many columns as the width holds, then rows balanced over them. */
     out->legend_entry_h = ENTRY_H_BELOW;
-    double avail = NNM_PLOT_CURVES_W - 2 * EDGE - LEGEND_PAD;
+    double avail = NNM_PLOT_CURVES_W - 2 * EDGE - NNM_LEGEND_PAD;
     int cols = (int)floor(avail / out->legend_col_w);
     if (cols < 1) cols = 1; /* names are at most NNM_LABEL_MAX bytes, so one column always fits */
     if (cols > nseries) cols = nseries;
     out->legend_rows = (nseries + cols - 1) / cols;
     out->legend_cols = (nseries + out->legend_rows - 1) / out->legend_rows;
-    double lw = out->legend_cols * out->legend_col_w + LEGEND_PAD;
+    double lw = out->legend_cols * out->legend_col_w + NNM_LEGEND_PAD;
     double lh = out->legend_rows * ENTRY_H_BELOW + 2 * 8.0;
     out->plot = (nnm_plot__rect){left, top, NNM_PLOT_CURVES_W - 29.0 - left, plot_h};
     double lx = out->plot.x + out->plot.w / 2 - lw / 2; /* centred under the axes, kept on the canvas */
@@ -140,83 +122,16 @@ nnm_plot__series_look nnm_plot__series_look_of(int s)
     return (nnm_plot__series_look){s % 10, style, style};
 }
 
-/* Dash patterns in pixels, after matplotlib's ("--", ":", "-." scaled by the line width) and then longer
- * and looser ones; each differs from the others in its rhythm, not only its scale. */
-static const double dash_on_off[NNM_CURVES_STYLES][8] = {
-    {0},                                       /* solid */
-    {7.7, 3.3},                                /* dashed */
-    {2.1, 3.4},                                /* dotted */
-    {13.3, 3.3, 2.1, 3.3},                     /* dash-dot */
-    {18.0, 4.5},                               /* long dash */
-    {10.0, 3.0, 2.1, 3.0, 2.1, 3.0},           /* dash-dot-dot */
-    {2.1, 7.5},                                /* loose dots */
-    {6.0, 8.0},                                /* loose dashes */
-    {14.0, 3.0, 5.0, 3.0},                     /* long-short */
-    {10.0, 3.0, 2.1, 3.0, 2.1, 3.0, 2.1, 3.0}, /* dash-dot-dot-dot */
-};
-static const int dash_count[NNM_CURVES_STYLES] = {0, 2, 2, 4, 2, 6, 2, 2, 4, 8};
-
-static void series_style(cairo_t *cr, int s)
+static void curve_style(cairo_t *cr, int s)
 {
     nnm_plot__series_look look = nnm_plot__series_look_of(s);
-    double rgb[3];
-    nnm_plot__palette_tab10(look.colour, rgb);
-    nnm_plot__set_rgb(cr, rgb);
-    cairo_set_line_width(cr, LINE_PX);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    /* Butt caps on dashed lines, as matplotlib's: round caps would lengthen the dashes into the gaps. */
-    cairo_set_line_cap(cr, look.dash ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
-    cairo_set_dash(cr, dash_on_off[look.dash], dash_count[look.dash], 0.0);
-}
-
-/* A regular polygon of k corners of radius r, the first at angle a0 (radians, 0 = right, y down). */
-static void polygon(cairo_t *cr, double x, double y, int k, double r, double a0)
-{
-    cairo_new_sub_path(cr);
-    for (int i = 0; i < k; i++)
-        cairo_line_to(cr, x + r * cos(a0 + 2 * PLOT_PI * i / k), y + r * sin(a0 + 2 * PLOT_PI * i / k));
-    cairo_close_path(cr);
-}
-
-/* Marker shapes, as matplotlib's "o s ^ D v P X p * h", sized to about the same ink as the design's dot. */
-static void marker(cairo_t *cr, int shape, double x, double y)
-{
-    double r = MARKER_R + 0.8, up = -PLOT_PI / 2;
-    switch (shape) {
-    case 1: cairo_rectangle(cr, x - 0.85 * r, y - 0.85 * r, 1.7 * r, 1.7 * r); break;
-    case 2: polygon(cr, x, y + 0.2 * r, 3, 1.2 * r, up); break;
-    case 3: polygon(cr, x, y, 4, 1.15 * r, up); break;
-    case 4: polygon(cr, x, y - 0.2 * r, 3, 1.2 * r, -up); break;
-    case 5:   /* plus, filled */
-    case 6: { /* cross, filled: the plus turned by 45 degrees */
-        double t = 0.38 * r, a = shape == 6 ? PLOT_PI / 4 : 0.0, c = cos(a), sn = sin(a);
-        const double pts[12][2] = {{-t, -r}, {t, -r}, {t, -t}, {r, -t}, {r, t},   {t, t},
-                                   {t, r},   {-t, r}, {-t, t}, {-r, t}, {-r, -t}, {-t, -t}};
-        cairo_new_sub_path(cr);
-        for (int i = 0; i < 12; i++)
-            cairo_line_to(cr, x + c * pts[i][0] - sn * pts[i][1], y + sn * pts[i][0] + c * pts[i][1]);
-        cairo_close_path(cr);
-        break;
-    }
-    case 7: polygon(cr, x, y, 5, 1.1 * r, up); break;
-    case 8: /* five-pointed star */
-        cairo_new_sub_path(cr);
-        for (int i = 0; i < 10; i++) {
-            double rr = i % 2 ? 0.5 * r : 1.3 * r, a = up + PLOT_PI * i / 5;
-            cairo_line_to(cr, x + rr * cos(a), y + rr * sin(a));
-        }
-        cairo_close_path(cr);
-        break;
-    case 9: polygon(cr, x, y, 6, 1.05 * r, up); break;
-    default: cairo_new_sub_path(cr); cairo_arc(cr, x, y, MARKER_R, 0.0, 2 * PLOT_PI);
-    }
-    cairo_fill(cr);
+    nnm_plot__line_style(cr, look.colour, look.dash);
 }
 
 static void draw_series(cairo_t *cr, const nnm_plot__curves_layout *L, const double *y, int len, int s)
 {
     nnm_plot__rect p = L->plot;
-    series_style(cr, s);
+    curve_style(cr, s);
     int pen = 0;
     for (int k = 0; k < len; k++) {
         if (isnan(y[k])) { /* a gap: the line stops and resumes at the next value */
@@ -233,73 +148,42 @@ static void draw_series(cairo_t *cr, const nnm_plot__curves_layout *L, const dou
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0.0);
-    if (len > MARKERS_UP_TO) return;
+    if (len > NNM_MARKERS_UP_TO) return;
     int shape = nnm_plot__series_look_of(s).marker;
     for (int k = 0; k < len; k++)
         if (!isnan(y[k]))
-            marker(cr, shape, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
-                   nnm_plot__map(y[k], L->ylo, L->yhi, p.y + p.h, p.y));
+            nnm_plot__marker(cr, shape, nnm_plot__map(k + 1.0, L->xlo, L->xhi, p.x, p.x + p.w),
+                             nnm_plot__map(y[k], L->ylo, L->yhi, p.y + p.h, p.y));
 }
 
 static void draw_x_axis(cairo_t *cr, const nnm_plot__curves_layout *L)
 {
     nnm_plot__rect p = L->plot;
-    nnm_plot__bottom_spine(cr, p);
-    double y = floor(p.y + p.h) + 0.5;
-    for (int i = 0; i < L->nxticks; i++) {
-        double x = floor(nnm_plot__map(L->xticks[i], L->xlo, L->xhi, p.x, p.x + p.w)) + 0.5;
-        cairo_move_to(cr, x, y);
-        cairo_line_to(cr, x, y + NNM_TICK_LEN);
-    }
-    cairo_stroke(cr);
-    nnm_plot__font(cr, NNM_TICK_PX, 0);
     int dec = nnm_plot__tick_decimals(L->xticks, L->nxticks);
     if (L->nxticks < 2) dec = 0;
+    double xs[NNM_CURVES_MAX_TICKS];
+    char buf[NNM_CURVES_MAX_TICKS][64];
+    const char *labels[NNM_CURVES_MAX_TICKS];
     for (int i = 0; i < L->nxticks; i++) {
-        char buf[64];
-        nnm_plot__format_tick(buf, sizeof buf, L->xticks[i], dec);
-        double x = floor(nnm_plot__map(L->xticks[i], L->xlo, L->xhi, p.x, p.x + p.w)) + 0.5;
-        nnm_plot__text(cr, buf, x, y + NNM_TICK_LEN + NNM_PT(3.5), 0.5, 0.0, 0.0);
+        xs[i] = nnm_plot__map(L->xticks[i], L->xlo, L->xhi, p.x, p.x + p.w);
+        nnm_plot__format_tick(buf[i], sizeof buf[i], L->xticks[i], dec);
+        labels[i] = buf[i];
     }
-}
-
-static void rounded_rect(cairo_t *cr, nnm_plot__rect r, double radius)
-{
-    double pi = 3.14159265358979323846;
-    cairo_new_sub_path(cr);
-    cairo_arc(cr, r.x + r.w - radius, r.y + radius, radius, -pi / 2, 0.0);
-    cairo_arc(cr, r.x + r.w - radius, r.y + r.h - radius, radius, 0.0, pi / 2);
-    cairo_arc(cr, r.x + radius, r.y + r.h - radius, radius, pi / 2, pi);
-    cairo_arc(cr, r.x + radius, r.y + radius, radius, pi, 3 * pi / 2);
-    cairo_close_path(cr);
+    nnm_plot__bottom_axis(cr, p, xs, labels, L->nxticks);
 }
 
 static void draw_legend(cairo_t *cr, const nnm_plot__curves_layout *L, const char *const *names, int nseries,
                         const int *lens)
 {
-    nnm_plot__rect b = L->legend;
-    b.x = floor(b.x) + 0.5;
-    b.y = floor(b.y) + 0.5;
-    rounded_rect(cr, b, 3.0);
-    cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
-    cairo_fill_preserve(cr);
-    cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
-    cairo_set_line_width(cr, 1.0);
-    cairo_stroke(cr);
+    nnm_plot__rect b = nnm_plot__legend_frame(cr, L->legend);
     nnm_plot__font(cr, NNM_TICK_PX, 0);
     for (int s = 0; s < nseries; s++) {
         int col = s / L->legend_rows, row = s % L->legend_rows;
-        double x = b.x + LEGEND_PAD + col * L->legend_col_w, y = b.y + 8.0 + (row + 0.5) * L->legend_entry_h;
-        series_style(cr, s);
-        cairo_move_to(cr, x, y);
-        cairo_line_to(cr, x + HANDLE_W, y);
-        cairo_stroke(cr);
-        cairo_set_dash(cr, NULL, 0, 0.0);
-        if (lens[s] <= MARKERS_UP_TO) marker(cr, nnm_plot__series_look_of(s).marker, x + HANDLE_W / 2, y);
-        char name[NNM_LABEL_MAX + 8];
-        nnm_plot__shorten(names[s], NNM_LABEL_MAX, name, sizeof name);
-        nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
-        nnm_plot__text(cr, name, x + HANDLE_W + LEGEND_PAD, y, 0.0, 0.5, 0.0);
+        double x = b.x + NNM_LEGEND_PAD + col * L->legend_col_w;
+        double y = b.y + 8.0 + (row + 0.5) * L->legend_entry_h;
+        nnm_plot__series_look look = nnm_plot__series_look_of(s);
+        nnm_plot__legend_entry(cr, x, y, look.colour, look.dash,
+                               lens[s] <= NNM_MARKERS_UP_TO ? look.marker : -1, names[s]);
     }
 }
 
@@ -342,7 +226,7 @@ int nnm_plot_curves(const char *png_path, const char *title, const char *xlabel,
     nnm_plot__rect p = L.plot;
     nnm_plot__hgrid(c.cr, p, L.ylo, L.yhi, L.yticks, L.nyticks);
     cairo_save(c.cr);
-    cairo_rectangle(c.cr, p.x, p.y - MARKER_R, p.w, p.h + 2 * MARKER_R);
+    cairo_rectangle(c.cr, p.x, p.y - NNM_MARKER_R, p.w, p.h + 2 * NNM_MARKER_R);
     cairo_clip(c.cr);
     for (int s = 0; s < nseries; s++) draw_series(c.cr, &L, ys[s], lens[s], s);
     cairo_restore(c.cr);

@@ -1,5 +1,6 @@
 /* Annotated heatmap with a colour bar, in the manner of seaborn.heatmap(annot=True). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,31 +76,37 @@ static void value_range(const double *v, size_t n, double *lo, double *hi)
     }
 }
 
-/* Colour bar ticks: a 1-2-5 covering of the range, keeping those inside it (as matplotlib's colour bar). */
-static int cbar_ticks(double lo, double hi, double *ticks)
+
+/* What cell i says when it is not marked: its text, else its value formatted, else "n/a". */
+static void cell_text(char *out, size_t cap, const double *values, const char *const *texts, size_t i,
+                      const char *fmt)
 {
-    double all[NNM_CBAR_MAX_TICKS];
-    int n = nnm_nice_ticks(lo, hi, NNM_CBAR_MAX_TICKS, all, NNM_CBAR_MAX_TICKS);
-    if (n < 0) return -1;
-    int k = 0;
-    double eps = (hi - lo) * 1e-9;
-    for (int i = 0; i < n; i++)
-        if (all[i] >= lo - eps && all[i] <= hi + eps) ticks[k++] = all[i];
-    return k;
+    if (texts && texts[i])
+        nnm_plot__shorten(texts[i], NNM_LABEL_MAX, out, cap);
+    else if (isnan(values[i]))
+        snprintf(out, cap, "n/a");
+    else
+        nnm_plot__format_value(out, cap, fmt, values[i]);
 }
 
-static double annot_size(cairo_t *cr, const double *values, size_t n, const char *fmt, double cw, double ch)
+/* One size for every annotation: the largest at which the widest fits 85% of a cell's width and the
+ * tallest (texts may have several lines) 85% of its height. */
+static double annot_size(cairo_t *cr, const double *values, const char *const *texts, size_t n,
+                         const char *fmt, double cw, double ch)
 {
     double px = fmin(ANNOT_MAX_PX, 0.25 * ch);
     nnm_plot__font(cr, px, 0);
-    double widest = nnm_plot__text_width(cr, "n/a");
+    double widest = nnm_plot__text_width(cr, "n/a"), tallest = 0.0;
     for (size_t i = 0; i < n; i++) {
-        if (isnan(values[i])) continue;
-        char buf[64];
-        nnm_plot__format_value(buf, sizeof buf, fmt, values[i]);
+        if (isnan(values[i]) && !(texts && texts[i])) continue;
+        char buf[NNM_LABEL_MAX + 8];
+        cell_text(buf, sizeof buf, values, texts, i, fmt);
         widest = fmax(widest, nnm_plot__text_width(cr, buf));
+        tallest = fmax(tallest, nnm_plot__text_height(cr, buf));
     }
-    if (widest > 0.85 * cw) px *= 0.85 * cw / widest;
+    double shrink = fmin(1.0, 0.85 * cw / widest);
+    if (tallest > 0.85 * ch) shrink = fmin(shrink, 0.85 * ch / tallest);
+    if (shrink < 1.0) px *= shrink;
     return px < ANNOT_MIN_PX ? 0.0 : px;
 }
 
@@ -107,6 +114,16 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
                                      const char *col_axis, const char *const *row_labels, int rows,
                                      const char *const *col_labels, int cols, const double *values,
                                      const char *value_fmt, nnm_plot__heatmap_layout *out)
+{
+    return nnm_plot__heatmap_text_layout_compute(cr, title, row_axis, col_axis, row_labels, rows, col_labels,
+                                                 cols, values, NULL, value_fmt, out);
+}
+
+int nnm_plot__heatmap_text_layout_compute(cairo_t *cr, const char *title, const char *row_axis,
+                                          const char *col_axis, const char *const *row_labels, int rows,
+                                          const char *const *col_labels, int cols, const double *values,
+                                          const char *const *texts, const char *value_fmt,
+                                          nnm_plot__heatmap_layout *out)
 {
     label_buf *rl, *cl;
     if (labels_copy(row_labels, rows, &rl) != 0) return -1;
@@ -118,7 +135,7 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
     out->height = rows >= NNM_PLOT_TALL_ROWS ? NNM_PLOT_TALL_H : NNM_PLOT_HEATMAP_H;
     size_t count = (size_t)rows * (size_t)cols;
     value_range(values, count, &out->vmin, &out->vmax);
-    out->nticks = cbar_ticks(out->vmin, out->vmax, out->ticks);
+    out->nticks = nnm_plot__inner_ticks(out->vmin, out->vmax, NNM_CBAR_MAX_TICKS, out->vmin, out->vmax, out->ticks);
     if (out->nticks < 0) {
         free(rl);
         free(cl);
@@ -170,7 +187,7 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
     out->cbar = (nnm_plot__rect){round(right + CBAR_GAP), top, CBAR_W, out->grid.h};
     out->row_step = (int)ceil(1.1 * rh / (out->grid.h / rows));
     if (out->row_step < 1) out->row_step = 1;
-    out->annot_px = annot_size(cr, values, count, value_fmt, out->grid.w / cols, out->grid.h / rows);
+    out->annot_px = annot_size(cr, values, texts, count, value_fmt, out->grid.w / cols, out->grid.h / rows);
     free(rl);
     free(cl);
     return 0;
@@ -215,7 +232,8 @@ static void mark_text(cairo_t *cr, const char *mark, double px, double x0, doubl
 }
 
 static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows, int cols,
-                       const double *values, const char *const *marks, const char *fmt, int cmap)
+                       const double *values, const char *const *marks, const char *const *texts,
+                       const char *fmt, int cmap)
 {
     nnm_plot__rect g = L->grid;
     if (L->annot_px > 0.0) nnm_plot__font(cr, L->annot_px, 0);
@@ -240,11 +258,8 @@ static void draw_cells(cairo_t *cr, const nnm_plot__heatmap_layout *L, int rows,
                 continue;
             }
             if (L->annot_px <= 0.0) continue;
-            char buf[64];
-            if (isnan(v))
-                memcpy(buf, "n/a", 4);
-            else
-                nnm_plot__format_value(buf, sizeof buf, fmt, v);
+            char buf[NNM_LABEL_MAX + 8];
+            cell_text(buf, sizeof buf, values, texts, (size_t)i * cols + j, fmt);
             if (nnm_text_is_dark(rgb))
                 nnm_plot__set_rgb(cr, nnm_plot__text_rgb);
             else
@@ -368,6 +383,15 @@ int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char 
                             const char *const *marks, const char *value_fmt, int colormap, char *err,
                             size_t errlen)
 {
+    return nnm_plot_heatmap_text(png_path, title, row_axis, col_axis, row_labels, rows, col_labels, cols,
+                                 values, marks, NULL, value_fmt, colormap, err, errlen);
+}
+
+int nnm_plot_heatmap_text(const char *png_path, const char *title, const char *row_axis, const char *col_axis,
+                          const char *const *row_labels, int rows, const char *const *col_labels, int cols,
+                          const double *values, const char *const *marks, const char *const *texts,
+                          const char *value_fmt, int colormap, char *err, size_t errlen)
+{
     if (!png_path || !row_labels || !col_labels || !values)
         return nnm_plot__fail(err, errlen, "heatmap: png_path, labels and values must not be NULL");
     if (rows < 1 || rows > NNM_PLOT_MAX_CELLS_SIDE || cols < 1 || cols > NNM_PLOT_MAX_CELLS_SIDE)
@@ -398,14 +422,14 @@ int nnm_plot_heatmap_marked(const char *png_path, const char *title, const char 
     int height = rows >= NNM_PLOT_TALL_ROWS ? NNM_PLOT_TALL_H : NNM_PLOT_HEATMAP_H;
     if (nnm_plot__canvas_open(&c, NNM_PLOT_HEATMAP_W, height, err, errlen) != 0) return -1;
     nnm_plot__heatmap_layout L;
-    int rc = nnm_plot__heatmap_layout_compute(c.cr, tbuf, rbuf, cbuf, row_labels, rows, col_labels, cols,
-                                              values, value_fmt, &L);
+    int rc = nnm_plot__heatmap_text_layout_compute(c.cr, tbuf, rbuf, cbuf, row_labels, rows, col_labels, cols,
+                                                   values, texts, value_fmt, &L);
     if (rc != 0) {
         nnm_plot__canvas_close(&c);
         return nnm_plot__fail(err, errlen,
                               "heatmap: cannot lay out '%s': out of memory or values out of range", png_path);
     }
-    draw_cells(c.cr, &L, rows, cols, values, marks, value_fmt, colormap);
+    draw_cells(c.cr, &L, rows, cols, values, marks, texts, value_fmt, colormap);
     draw_cbar(c.cr, &L, colormap);
     draw_labels(c.cr, &L, row_labels, rows, col_labels, cols);
     nnm_plot__rect g = L.grid;

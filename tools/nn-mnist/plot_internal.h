@@ -110,6 +110,12 @@ typedef struct nnm_plot__bars_layout {
 int nnm_plot__bars_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
                                   const char *const *labels, const double *values, int n,
                                   nnm_plot__bars_layout *out);
+/* The same with error bars (errors may be NULL): the y range then covers every value -/+ its error. */
+int nnm_plot__bars_err_layout_compute(cairo_t *cr, const char *title, const char *ylabel,
+                                      const char *const *labels, const double *values, const double *errors,
+                                      int n, nnm_plot__bars_layout *out);
+/* Whether bar i gets an error bar: a value, and an error above 0 (NaN and 0 draw none). */
+int nnm_plot__bars_has_error(const double *values, const double *errors, int i);
 /* The text drawn for a label under layout L (shortened, and on one line when rotated). */
 void nnm_plot__bars_label_text(const nnm_plot__bars_layout *L, const char *label, char *out, size_t cap);
 /* Select the label font and put into quad the box of bar i's label as drawn (nnm_plot__text_quad());
@@ -119,6 +125,13 @@ int nnm_plot__bars_label_quad(cairo_t *cr, const nnm_plot__bars_layout *L, const
 
 /* Heatmap: the canvas size, the cell grid, the colour bar and the colour range. */
 #define NNM_CBAR_MAX_TICKS 8
+
+/* The largest max_ticks nnm_plot__inner_ticks takes: ticks holds that many. */
+#define NNM_PLOT_MAX_TICKS 16
+
+/* Ticks of a 1-2-5 covering of [a, b] (nnm_nice_ticks, at most max_ticks <= NNM_PLOT_MAX_TICKS) that
+ * fall inside the view [lo, hi]; their number, or -1 when they cannot be made. */
+int nnm_plot__inner_ticks(double a, double b, int max_ticks, double lo, double hi, double *ticks);
 typedef struct nnm_plot__heatmap_layout {
     int width, height;
     nnm_plot__rect grid;
@@ -135,6 +148,12 @@ int nnm_plot__heatmap_layout_compute(cairo_t *cr, const char *title, const char 
                                      const char *col_axis, const char *const *row_labels, int rows,
                                      const char *const *col_labels, int cols, const double *values,
                                      const char *value_fmt, nnm_plot__heatmap_layout *out);
+/* The same with per-cell texts in place of formatted values (texts may be NULL, as may any entry). */
+int nnm_plot__heatmap_text_layout_compute(cairo_t *cr, const char *title, const char *row_axis,
+                                          const char *col_axis, const char *const *row_labels, int rows,
+                                          const char *const *col_labels, int cols, const double *values,
+                                          const char *const *texts, const char *value_fmt,
+                                          nnm_plot__heatmap_layout *out);
 /* Select the label font and put into quad the box of row (axis 0) or column (axis 1) label i of n as
  * drawn; returns 1, or 0 when the label is thinned out and not drawn. */
 int nnm_plot__heatmap_label_quad(cairo_t *cr, const nnm_plot__heatmap_layout *L, int axis, const char *label,
@@ -142,6 +161,28 @@ int nnm_plot__heatmap_label_quad(cairo_t *cr, const nnm_plot__heatmap_layout *L,
 /* Format v with a format nnm_plot__check_value_fmt() accepted. */
 int nnm_plot__check_value_fmt(const char *fmt);
 void nnm_plot__format_value(char *out, size_t cap, const char *fmt, double v);
+
+/* Line plots (curves and panels) share their lines, markers, legends and x axis. */
+#define NNM_LINES_PX        NNM_PT(1.5) /* matplotlib's default line width */
+#define NNM_MARKER_R        2.5
+#define NNM_MARKERS_UP_TO   30   /* more points than this and markers would hide the line */
+#define NNM_LEGEND_HANDLE_W 30.0 /* legend line sample */
+#define NNM_LEGEND_PAD      12.0
+/* Dash patterns: 0 solid, 1 matplotlib's "--", 2 ":", 3 "-.", then longer and looser ones. */
+#define NNM_LINE_DASHES 10
+/* Colour (tab10 index), width, joins, caps and dash pattern for a line. */
+void nnm_plot__line_style(cairo_t *cr, int colour, int dash);
+/* A filled marker in the current colour: 0 dot, then matplotlib's "s ^ D v P X p * h". */
+void nnm_plot__marker(cairo_t *cr, int shape, double x, double y);
+/* A legend's rounded white box with a light grey edge; returns the box as drawn (on pixel centres). */
+nnm_plot__rect nnm_plot__legend_frame(cairo_t *cr, nnm_plot__rect box);
+/* One legend entry: a line sample from (x, y), with a marker when marker >= 0, and the name after it in
+ * the current font. */
+void nnm_plot__legend_entry(cairo_t *cr, double x, double y, int colour, int dash, int marker,
+                            const char *name);
+/* The bottom spine with ticks at pixel columns xs and labels under them. */
+void nnm_plot__bottom_axis(cairo_t *cr, nnm_plot__rect plot, const double *xs, const char *const *labels,
+                           int n);
 
 /* Curves: the canvas height, the plot area, the x and y ranges and the legend box. The legend sits right
  * of the axes while it fits there in one column of at most NNM_CURVES_LEGEND_SHARE of the width; beyond
@@ -171,12 +212,48 @@ int nnm_plot__curves_layout_compute(cairo_t *cr, const char *title, const char *
  * with dot markers) that sets both the dash pattern and the marker shape, so that series stay apart by
  * colour and dash when there are too many points for markers. NNM_CURVES_STYLES x 10 pairs are distinct,
  * which covers NNM_PLOT_MAX_SERIES. */
-#define NNM_CURVES_STYLES 10
+#define NNM_CURVES_STYLES NNM_LINE_DASHES
 typedef struct nnm_plot__series_look {
     int colour; /* index into tab10 */
     int dash;   /* 0 solid .. NNM_CURVES_STYLES - 1 */
     int marker; /* 0 dot .. NNM_CURVES_STYLES - 1 */
 } nnm_plot__series_look;
 nnm_plot__series_look nnm_plot__series_look_of(int s);
+
+/* Panels: each panel's share of the canvas, its axes, ranges, ticks and legend. x ranges are in axis
+ * units (log10 x or log2 x on log axes); ticks are in data units. */
+#define NNM_PANEL_MAX_TICKS  16
+#define NNM_PANEL_MAX_MINOR  80
+#define NNM_PANEL_LEGEND_H   20.0 /* legend row height */
+#define NNM_PANEL_LEGEND_MAX 2    /* columns of an outside legend */
+typedef struct nnm_plot__panel_layout {
+    nnm_plot__rect area; /* the panel's share of the canvas */
+    nnm_plot__rect plot;
+    int log_x;
+    double xlo, xhi, ylo, yhi;
+    double xticks[NNM_PANEL_MAX_TICKS], yticks[NNM_PANEL_MAX_TICKS];
+    char xlabels[NNM_PANEL_MAX_TICKS][16]; /* the x tick labels as drawn */
+    int nxticks, nyticks;
+    double xminor[NNM_PANEL_MAX_MINOR]; /* unlabelled ticks between decades */
+    int nxminor;
+    /* Legend: entries counts the named series; shown those drawn (one fewer than the slots when a last
+     * "(N more)" line stands for the rest). place is matplotlib's loc code inside the axes (1 upper
+     * right, 2 upper left, 3 lower left, 4 lower right, 5 right, 6 center left, 8 lower center,
+     * 9 upper center, 10 center), 0 right of the axes, -1 no legend. */
+    nnm_plot__rect legend;
+    int place;
+    int entries, shown;
+    int legend_bytes; /* names are shortened to this many bytes, so that the axes keep their width */
+    int legend_rows, legend_cols;
+    double legend_col_w;
+    double title_y;  /* top of the panel's title */
+    double xlabel_y; /* bottom of the x label */
+} nnm_plot__panel_layout;
+/* The layout of each panel into out[npanels]; the panels must have passed nnm_plot_panels()' checks. */
+int nnm_plot__panels_layout_compute(cairo_t *cr, const char *title, const nnm_plot_panel *panels, int npanels,
+                                    nnm_plot__panel_layout *out);
+/* Canvas coordinates of a data point in a panel. */
+double nnm_plot__panel_px(const nnm_plot__panel_layout *L, double x);
+double nnm_plot__panel_py(const nnm_plot__panel_layout *L, double y);
 
 #endif /* NNM_PLOT_INTERNAL_H */

@@ -128,3 +128,16 @@ void nnm_plot__format_value(char *out, size_t cap, const char *fmt, double v)
 #pragma GCC diagnostic pop
 #endif
 }
+
+int nnm_plot__inner_ticks(double a, double b, int max_ticks, double lo, double hi, double *ticks)
+{
+    double all[NNM_PLOT_MAX_TICKS];
+    if (max_ticks > NNM_PLOT_MAX_TICKS) return -1;
+    int n = nnm_nice_ticks(a, b, max_ticks, all, NNM_PLOT_MAX_TICKS);
+    if (n < 0) return -1;
+    int k = 0;
+    double eps = (hi - lo) * 1e-9;
+    for (int i = 0; i < n; i++)
+        if (all[i] >= lo - eps && all[i] <= hi + eps) ticks[k++] = all[i];
+    return k;
+}

@@ -197,7 +197,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    char out[4096];
+    char out[NNM_PATH_MAX];
     for (int64_t i = 0; i < nn_digits_count(d); i++) {
         const float *src = nn_digits_image(d, i);
         uint8_t px[NN_DIGITS_PIXELS];
@@ -209,8 +209,17 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
             snprintf(err, errlen, "%s: debug path too long", dir);
             return -1;
         }
-        if (nnm_image_write_png_gray(out, px, NN_DIGITS_SIDE, NN_DIGITS_SIDE, NN_DIGITS_SIDE, err, errlen) != 0)
+        unsigned char *png;
+        size_t len;
+        char why[160];
+        if (nnm_image_encode_png_gray(&png, &len, px, NN_DIGITS_SIDE, NN_DIGITS_SIDE, NN_DIGITS_SIDE, why,
+                                      sizeof why) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", out, why);
             return -1;
+        }
+        int rc = nnm_write_atomic(out, png, len, err, errlen);
+        free(png);
+        if (rc != 0) return -1;
     }
     if (snprintf(out, sizeof out, "%s/%s-annotated.png", dir, name) >= (int)sizeof out) {
         snprintf(err, errlen, "%s: debug path too long", dir);

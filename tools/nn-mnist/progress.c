@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Set by the SIGWINCH handler and read at the next draw: a handler may safely do no more. */
@@ -66,13 +65,6 @@ struct nnm_progress {
     struct sigaction old_winch;
     int winch_installed;
 };
-
-double nnm_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void nnm_format_duration(double s, char *buf, int len)
 {

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "clock.h" /* nnm_now: the bars' and the callers' durations */
+
 typedef struct nnm_progress nnm_progress;
 
 /* slots: models shown at once; quiet: print nothing; force_plain: lines even on a terminal. On a
@@ -42,9 +44,6 @@ void nnm_progress_message(nnm_progress *p, const char *fmt, ...) __attribute__((
 void nnm_progress_finished(nnm_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The run in this slot is over; its bar is cleared. */
 void nnm_progress_end(nnm_progress *p, int slot);
-
-/* Seconds on a monotonic clock, for durations. */
-double nnm_now(void);
 
 /* Formats seconds as "12.3s", "1m05s" or "2h03m". */
 void nnm_format_duration(double seconds, char *buf, int len);

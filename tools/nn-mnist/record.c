@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "record.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -9,17 +11,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
-void nnm_record_init(nnm_record *r) { memset(r, 0, sizeof *r); }
+void nnm_record_init(nnm_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->val_accuracy = r->val_loss = NAN;
+}
 
-void nnm_record_free(nnm_record *r)
+static void free_arrays(nnm_record *r)
 {
     free(r->confusion);
     free(r->curve_loss);
     free(r->curve_accuracy);
-    free(r->curve_test_accuracy);
+    free(r->curve_heldout_loss);
+    free(r->curve_heldout_accuracy);
+    free(r->test_correct);
+}
+
+void nnm_record_free(nnm_record *r)
+{
+    free_arrays(r);
     nnm_record_init(r);
 }
 
@@ -29,97 +44,37 @@ int nnm_record_alloc(nnm_record *r, int classes, int epochs)
     free(r->confusion);
     free(r->curve_loss);
     free(r->curve_accuracy);
-    free(r->curve_test_accuracy);
+    free(r->curve_heldout_loss);
+    free(r->curve_heldout_accuracy);
     r->classes = classes;
     r->confusion = calloc((size_t)classes * (size_t)classes, sizeof *r->confusion);
     size_t ne = epochs ? (size_t)epochs : 1;
     r->curve_loss = calloc(ne, sizeof(double));
     r->curve_accuracy = calloc(ne, sizeof(double));
-    r->curve_test_accuracy = calloc(ne, sizeof(double));
+    r->curve_heldout_loss = calloc(ne, sizeof(double));
+    r->curve_heldout_accuracy = calloc(ne, sizeof(double));
     r->n_curve = 0;
     r->curve_cap = (int)ne;
-    if (!r->confusion || !r->curve_loss || !r->curve_accuracy || !r->curve_test_accuracy) return -1;
+    if (!r->confusion || !r->curve_loss || !r->curve_accuracy || !r->curve_heldout_loss || !r->curve_heldout_accuracy)
+        return -1;
     return 0;
 }
 
-/* A growing string. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-static void sb_add(sbuf *b, const char *fmt, ...)
+int nnm_record_alloc_test_correct(nnm_record *r, int64_t n)
 {
-    if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static void sb_doubles(sbuf *b, const char *key, const double *v, int n)
-{
-    sb_add(b, "%s %d", key, n);
-    for (int i = 0; i < n; i++) sb_add(b, " %.17g", v[i]);
-    sb_add(b, "\n");
-}
-
-char *nnm_record_format(const nnm_record *r)
-{
-    sbuf b = {0};
-    /* %.17g: doubles read back bit for bit, so a report from records equals one from memory. */
-    sb_add(&b, "nn-mnist-record %d\n", NNM_RECORD_VERSION);
-    sb_add(&b, "run %s\noptimizer %s\nactivation %s\n", r->run_id, r->optimizer, r->activation);
-    sb_add(&b, "settings %s\nmodel %s\n", r->settings, r->model_path);
-    sb_add(&b, "lr %.17g\nseed %" PRIu64 "\nepochs %d\nbatch_size %" PRId64 "\nparams %" PRId64 "\nblas_threads %d\n",
-           r->lr, r->seed, r->epochs, r->batch_size, r->params, r->blas_threads);
-    if (r->dropout > 0) sb_add(&b, "dropout %.17g\n", r->dropout);
-    if (r->batchnorm) sb_add(&b, "batchnorm %d\n", r->batchnorm);
-    if (r->arch[0]) sb_add(&b, "arch %s\n", r->arch);
-    if (r->augment) sb_add(&b, "augment %d\n", r->augment);
-    if (r->lr_schedule[0]) sb_add(&b, "lr_schedule %s\n", r->lr_schedule);
-    sb_add(&b, "train_accuracy %.17g\ntest_accuracy %.17g\ntrain_loss %.17g\ntest_loss %.17g\nseconds %.3f\n",
-           r->train_accuracy, r->test_accuracy, r->train_loss, r->test_loss, r->seconds);
-    if (r->diverged_epoch > 0)
-        sb_add(&b, "diverged_epoch %d\ndiverged_step %" PRId64 "\n", r->diverged_epoch, r->diverged_step);
-    sb_add(&b, "confusion %d", r->classes);
-    for (int i = 0; i < r->classes * r->classes; i++) sb_add(&b, " %" PRId64, r->confusion[i]);
-    sb_add(&b, "\n");
-    sb_doubles(&b, "curve_loss", r->curve_loss, r->n_curve);
-    sb_doubles(&b, "curve_accuracy", r->curve_accuracy, r->n_curve);
-    sb_doubles(&b, "curve_test_accuracy", r->curve_test_accuracy, r->n_curve);
-    sb_add(&b, "end\n");
-    if (b.failed) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    free(r->test_correct);
+    r->test_correct = NULL;
+    r->n_test_correct = 0;
+    if (n < 1 || (uint64_t)n > (uint64_t)SIZE_MAX - 7) return -1;
+    r->test_correct = calloc((size_t)((n + 7) / 8), 1);
+    if (!r->test_correct) return -1;
+    r->n_test_correct = n;
+    return 0;
 }
 
 /*
- * Parsing. A record is damaged or hostile input as far as this code knows (a torn file, an MPI peer,
+ * The version-1 text form of older nn-mnist (no longer written): "nn-mnist-record 1", then one
+ * "key value" line per field, the confusion matrix and three curves, and "end". A record is damaged or hostile input as far as this code knows (a torn file, an MPI peer,
  * a user's editor), so every read is bounded by the line it belongs to: [p, end), end being the
  * line's '\n' or the text's NUL. No sscanf (it skips newlines and blanks, so it reads into the next
  * line, and strlen()s the whole text on every call), and no strto* call where a blank comes first
@@ -167,6 +122,7 @@ static const field fields[] = {
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 _Static_assert(N_FIELDS < 32, "one bit per field in nnm_record_parse");
 #define N_CURVES 3
+/* The third is the held-out accuracy: always the test set's in these records. */
 static const char *const curve_keys[N_CURVES] = {"curve_loss", "curve_accuracy", "curve_test_accuracy"};
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
@@ -274,15 +230,15 @@ static int take_curve(double *dst, int cap, int *count, const char *v, const cha
 
 static int key_is(const char *key, size_t len, const char *name) { return strlen(name) == len && !memcmp(key, name, len); }
 
-int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
+int nnm_record_parse_text(nnm_record *r, const char *text, char *err, size_t errlen)
 {
     nnm_record_init(r);
     /* The first line: "nn-mnist-record VERSION". */
     const char *end = text + strcspn(text, "\n"), *v = text + strcspn(text, " \n");
     int version = 0;
     if (!key_is(text, (size_t)(v - text), "nn-mnist-record") || take_sep(&v, end) != 0 ||
-        take_int(&v, end, 0, INT32_MAX, &version) != 0 || v != end || version != NNM_RECORD_VERSION) {
-        snprintf(err, errlen, "not an nn-mnist record of version %d", NNM_RECORD_VERSION);
+        take_int(&v, end, 0, INT32_MAX, &version) != 0 || v != end || version != NNM_RECORD_TEXT_VERSION) {
+        snprintf(err, errlen, "not an nn-mnist record of version %d", NNM_RECORD_TEXT_VERSION);
         return -1;
     }
     unsigned seen = 0, required = 0; /* one bit per table field */
@@ -310,7 +266,7 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
         } else {
             for (i = 0; i < N_CURVES && !key_is(key, kl, curve_keys[i]); i++) {}
             if (i < N_CURVES) {
-                double *dst = i == 0 ? r->curve_loss : i == 1 ? r->curve_accuracy : r->curve_test_accuracy;
+                double *dst = i == 0 ? r->curve_loss : i == 1 ? r->curve_accuracy : r->curve_heldout_accuracy;
                 /* Once each, after the confusion matrix (which sizes them), all of one length. */
                 bad = !seen_conf || curve_count[i] >= 0 || take_curve(dst, r->curve_cap, &curve_count[i], v, end) != 0;
                 for (size_t j = 0; !bad && j < N_CURVES; j++)
@@ -325,40 +281,139 @@ int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
             return -1;
         }
     }
-    /* Metrics are probabilities and non-negative losses; anything else is damage (and would break
-     * the report's formatting). seconds <= 1e12: what "%.3f" rounds up to must still parse. */
-    int metrics = r->train_accuracy >= 0 && r->train_accuracy <= 1 && r->test_accuracy >= 0 &&
-                  r->test_accuracy <= 1 && r->train_loss >= 0 && r->train_loss < 1e30 && r->test_loss >= 0 &&
-                  r->test_loss < 1e30;
-    /* A diverged run has no metrics: NaN, and nothing else, in all four. */
-    int diverged = r->diverged_epoch > 0, no_metrics = isnan(r->train_accuracy) && isnan(r->test_accuracy) &&
-                                                       isnan(r->train_loss) && isnan(r->test_loss);
-    int sane = (diverged ? no_metrics && r->diverged_epoch <= r->epochs && r->diverged_step >= 0 : metrics) &&
-               r->lr > 0 && r->lr < 1e30 && r->dropout >= 0 && r->dropout < 1 && r->seconds >= 0 &&
-               r->seconds <= 1e12 && r->epochs <= r->curve_cap;
     int complete = seen_end && seen_conf && (seen & required) == required && curve_count[0] >= 0 &&
                    curve_count[1] >= 0 && curve_count[2] >= 0;
-    if (complete && !sane) {
-        snprintf(err, errlen, "values out of range");
+    if (!complete) {
+        snprintf(err, errlen, "incomplete record");
         nnm_record_free(r);
         return -1;
     }
-    if (!complete || !r->run_id[0] || !r->settings[0]) {
-        snprintf(err, errlen, "incomplete record");
+    /* These records predate the held-out loss. */
+    for (int i = 0; i < r->n_curve; i++) r->curve_heldout_loss[i] = NAN;
+    if (nnm_record_check(r, err, errlen) != 0) {
         nnm_record_free(r);
         return -1;
     }
     return 0;
 }
 
+int nnm_record_parse(nnm_record *r, const char *text, char *err, size_t errlen)
+{
+    nnm_record_init(r);
+    if (strnlen(text, (size_t)NNM_RECORD_MAX_TEXT + 1) > NNM_RECORD_MAX_TEXT) {
+        snprintf(err, errlen, "record larger than %u MiB", NNM_RECORD_MAX_TEXT >> 20);
+        return -1;
+    }
+    const char *p = text + strspn(text, " \t\r\n");
+    if (*p == '{') return nnm_record_parse_json(r, p, err, errlen);
+    if (*p == 'n') return nnm_record_parse_text(r, text, err, errlen);
+    snprintf(err, errlen, "not an nn-mnist record");
+    return -1;
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
+int nnm_record_check(const nnm_record *r, char *err, size_t errlen)
+{
+#define REFUSE(...)                              \
+    do {                                         \
+        snprintf(err, errlen, __VA_ARGS__);      \
+        return -1;                               \
+    } while (0)
+    if (!r->run_id[0] || !r->settings[0] || !r->confusion || !r->curve_loss || !r->curve_accuracy ||
+        !r->curve_heldout_loss || !r->curve_heldout_accuracy)
+        REFUSE("incomplete record");
+    const char *strings[] = {r->run_id, r->optimizer, r->activation, r->settings, r->model_path, r->arch, r->lr_schedule};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (has_control(strings[i])) REFUSE("a control character in a name or setting");
+    /* The id names the record's and the model's files. */
+    if (strchr(r->run_id, '/') || !strcmp(r->run_id, ".") || !strcmp(r->run_id, ".."))
+        REFUSE("run id '%s' is not a file name", r->run_id);
+    if (r->epochs < 1 || r->epochs > NNM_MAX_EPOCHS || r->epochs > r->curve_cap || r->n_curve < 0 ||
+        r->n_curve > r->epochs || r->classes < 1 || r->classes > NNM_MAX_CLASSES)
+        REFUSE("values out of range: epochs, classes or curves");
+    /* seconds <= 1e12: what the text form's "%.3f" rounds up to must still parse. */
+    if (!(r->lr > 0 && r->lr < 1e30 && r->dropout >= 0 && r->dropout < 1 && r->seconds >= 0 &&
+          r->seconds <= 1e12 && r->batch_size >= 1 && r->params >= 0 && r->batchnorm >= 0 && r->batchnorm <= 1 &&
+          r->augment >= 0 && r->augment <= 2))
+        REFUSE("values out of range: settings");
+    if (!(r->validation >= 0 && r->validation < 1 && r->patience >= 0 && r->patience <= NNM_MAX_EPOCHS &&
+          r->best_epoch >= 0 && r->best_epoch <= r->n_curve))
+        REFUSE("values out of range: validation, patience or best epoch");
+    int diverged = r->diverged_epoch != 0;
+    if (diverged && (r->diverged_epoch < 0 || r->diverged_epoch > r->epochs || r->diverged_step < 0))
+        REFUSE("values out of range: divergence");
+    /* Metrics are probabilities and non-negative losses (anything else is damage, and would break the
+     * report's formatting); a diverged run has none: NaN in all, and a run without a validation split
+     * none on it. */
+    int has_val = r->validation > 0 && !diverged;
+    const double acc[] = {r->train_accuracy, r->test_accuracy, r->val_accuracy};
+    const double loss[] = {r->train_loss, r->test_loss, r->val_loss};
+    for (int i = 0; i < 3; i++) {
+        int want = !diverged && (i < 2 || has_val);
+        if (want ? !(acc[i] >= 0 && acc[i] <= 1 && loss[i] >= 0 && loss[i] < 1e30) : !(isnan(acc[i]) && isnan(loss[i])))
+            REFUSE("values out of range: %s metrics", i == 0 ? "training" : i == 1 ? "test" : "validation");
+    }
+    /* Without early stopping a finished run has every epoch's figures. */
+    if (!diverged && r->patience == 0 && r->n_curve != r->epochs) REFUSE("curves of %d epochs for %d", r->n_curve, r->epochs);
+    int64_t total = 0, trace = 0;
+    for (int i = 0; i < r->classes; i++)
+        for (int j = 0; j < r->classes; j++) {
+            int64_t c = r->confusion[i * r->classes + j];
+            if (c < 0 || c > INT64_MAX - total) REFUSE("values out of range: confusion matrix");
+            total += c;
+            if (i == j) trace += c;
+        }
+    if (r->n_test_correct < 0 || (r->n_test_correct > 0) != (r->test_correct != NULL))
+        REFUSE("values out of range: test predictions");
+    if (r->test_correct) {
+        /* The bits are the confusion matrix's test examples, one each, set where it counts them on
+         * the diagonal; bits past the last example are clear. */
+        int64_t set = 0, n = r->n_test_correct;
+        for (int64_t i = 0; i < (n + 7) / 8; i++)
+            for (int b = 0; b < 8; b++) set += r->test_correct[i] >> b & 1;
+        int pad = (int)(n % 8);
+        if (diverged || n != total || set != trace || (pad && r->test_correct[n / 8] >> pad))
+            REFUSE("test predictions (%" PRId64 " examples, %" PRId64 " right) disagree with the confusion matrix "
+                   "(%" PRId64 ", %" PRId64 ")", n, set, total, trace);
+    }
+    return 0;
+#undef REFUSE
+}
+
 void nnm_record_path(const char *out_dir, const char *run_id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/runs/%s.json", out_dir, run_id);
+}
+
+static void legacy_path(const char *out_dir, const char *run_id, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/runs/%s.rec", out_dir, run_id);
 }
 
+int nnm_record_find(const char *out_dir, const char *run_id, char *buf, size_t len)
+{
+    nnm_record_path(out_dir, run_id, buf, len);
+    if (nnm_file_exists(buf)) return 1;
+    legacy_path(out_dir, run_id, buf, len);
+    if (nnm_file_exists(buf)) return 1;
+    nnm_record_path(out_dir, run_id, buf, len);
+    return 0;
+}
+
 int nnm_record_save(const nnm_record *r, const char *out_dir, char *err, size_t errlen)
 {
-    char dir[4096], path[4096];
+    char dir[NNM_PATH_MAX], path[NNM_PATH_MAX], why[256];
+    /* What load would refuse is never written. */
+    if (nnm_record_check(r, why, sizeof why) != 0) {
+        snprintf(err, errlen, "record %s: %s", r->run_id, why);
+        return -1;
+    }
     snprintf(dir, sizeof dir, "%s/runs", out_dir);
     if (nnm_mkdirs(dir, err, errlen) != 0) return -1;
     nnm_record_path(out_dir, r->run_id, path, sizeof path);
@@ -369,16 +424,129 @@ int nnm_record_save(const nnm_record *r, const char *out_dir, char *err, size_t 
     }
     int rc = nnm_write_atomic(path, text, strlen(text), err, errlen);
     free(text);
+    /* The run's older text record is superseded. Should removing it fail, or a crash undo it, the
+     * .json still wins (nnm_record_find, nnm_record_load_dir). */
+    if (rc == 0) {
+        legacy_path(out_dir, r->run_id, path, sizeof path);
+        unlink(path);
+    }
     return rc;
+}
+
+/* The whole file, NUL-terminated, if it is a regular file of at most NNM_RECORD_MAX_TEXT bytes
+ * without a NUL: O_NONBLOCK, so that a FIFO in its place cannot block the open, and the size from
+ * fstat, checked before anything is allocated. */
+static char *read_record_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *text = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+    } else if (st.st_size > (off_t)NNM_RECORD_MAX_TEXT) {
+        snprintf(err, errlen, "%s: larger than %u MiB, not a record", path, NNM_RECORD_MAX_TEXT >> 20);
+    } else if (!(text = malloc((size_t)st.st_size + 1))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+    } else {
+        /* One byte more than fstat said, to see a file that grew meanwhile. */
+        size_t want = (size_t)st.st_size + 1, n = 0;
+        ssize_t got = 0;
+        while (n < want && (got = read(fd, text + n, want - n)) != 0) {
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) break;
+            n += (size_t)got;
+        }
+        if (got < 0 || n != (size_t)st.st_size) {
+            snprintf(err, errlen, "cannot read %s%s%s", path, got < 0 ? ": " : " (it changed while read)",
+                     got < 0 ? strerror(errno) : "");
+            free(text);
+            text = NULL;
+        } else {
+            text[n] = '\0';
+            if (strlen(text) != n) {
+                snprintf(err, errlen, "%s: holds a NUL byte, not a record", path);
+                free(text);
+                text = NULL;
+            }
+        }
+    }
+    close(fd);
+    return text;
 }
 
 int nnm_record_load(nnm_record *r, const char *path, char *err, size_t errlen)
 {
     char inner[256];
-    char *text = nnm_read_file(path, NULL, err, errlen);
+    nnm_record_init(r);
+    char *text = read_record_file(path, err, errlen);
     if (!text) return -1;
     int rc = nnm_record_parse(r, text, inner, sizeof inner);
     free(text);
     if (rc != 0) snprintf(err, errlen, "%s: %s", path, inner);
+    return rc;
+}
+
+/* Whether a file name in runs/ is a record: its run id in id, and 1 for .json, 2 for .rec; 0
+ * otherwise (temporaries and other files). */
+static int record_name(const char *name, char *id, size_t idlen)
+{
+    size_t len = strlen(name);
+    int kind = 0;
+    size_t ext = 0;
+    if (len > 5 && !strcmp(name + len - 5, ".json")) kind = 1, ext = 5;
+    else if (len > 4 && !strcmp(name + len - 4, ".rec")) kind = 2, ext = 4;
+    if (!kind || name[0] == '.' || len - ext >= idlen) return 0;
+    memcpy(id, name, len - ext);
+    id[len - ext] = '\0';
+    return kind;
+}
+
+int nnm_record_load_dir(const char *out_dir, const char *who, nnm_record **out, int *n, char *err, size_t errlen)
+{
+    char dir[NNM_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/runs", out_dir);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "no run records in %s (run `nn-mnist grid` first)", dir);
+        return -1;
+    }
+    int cap = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char id[sizeof (*out)->run_id], path[NNM_PATH_MAX + 256], why[1024];
+        int kind = record_name(e->d_name, id, sizeof id);
+        if (!kind) continue;
+        if (kind == 2) {
+            nnm_record_path(out_dir, id, path, sizeof path);
+            if (nnm_file_exists(path)) continue; /* superseded by the run's .json */
+        }
+        if (*n == cap) {
+            int bigger_cap = cap ? cap * 2 : 16;
+            nnm_record *bigger = cap < INT_MAX / 2 ? realloc(*out, (size_t)bigger_cap * sizeof **out) : NULL;
+            if (!bigger) {
+                snprintf(err, errlen, "out of memory reading the records in %s", dir);
+                rc = -1;
+                break;
+            }
+            *out = bigger;
+            cap = bigger_cap;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (nnm_record_load(&(*out)[*n], path, why, sizeof why) == 0) (*n)++;
+        else fprintf(stderr, "%s: skipping %s\n", who, why);
+    }
+    closedir(d);
+    if (rc != 0) {
+        for (int i = 0; i < *n; i++) nnm_record_free(&(*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     return rc;
 }

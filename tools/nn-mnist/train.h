@@ -11,11 +11,20 @@
 #include "progress.h"
 #include "record.h"
 
+/* One run of a plan (plan.h): a cell (optimizer, activation and, when tuning, a rate or a batch size)
+ * with one seed. */
 typedef struct nnm_run {
-    char id[96];                 /* "<optimizer>_<activation>" */
+    char id[96];                 /* "<optimizer>_<activation>" [ "_lr<rate>" | "_bs<batch>" ] [ "_s<seed>" ] */
     char optimizer[NNM_MAX_NAME];
     char activation[NNM_MAX_NAME];
+    uint64_t seed;
+    float lr;                    /* 0: the config's --lr (0 there too: the optimizer's default) */
+    int64_t batch_size;          /* 0: the config's */
+    int cell;                    /* runs of one cell differ only by seed */
 } nnm_run;
+
+/* The config one run trains with: c with the run's seed, rate and batch size. */
+void nnm_run_config(const nnm_config *c, const nnm_run *run, nnm_config *out);
 
 typedef struct nnm_train_env {
     const nnm_config *config;
@@ -32,13 +41,23 @@ enum { NNM_TRAIN_DONE = 0, NNM_TRAIN_STOPPED = 1, NNM_TRAIN_FAILED = -1 };
  * NNM_TRAIN_ values; err says why on failure. */
 int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec, char *err, size_t errlen);
 
-/* <models>/<id>.nnm and <models>/<id>.ckpt.nnm */
+/* Removes a finished run's checkpoint and best-epoch file. */
+void nnm_run_cleanup(const nnm_config *c, const char *run_id);
+
+/* <models>/<id>.nnm, <models>/<id>.ckpt.nnm, and <models>/<id>.best.nnm (the weights of the best epoch so
+ * far, under --patience) */
 void nnm_model_path(const nnm_config *c, const char *run_id, char *buf, size_t len);
 void nnm_checkpoint_path(const nnm_config *c, const char *run_id, char *buf, size_t len);
+void nnm_best_path(const nnm_config *c, const char *run_id, char *buf, size_t len);
 
 /* Loss, accuracy and (when confusion is non-NULL, classes x classes) the confusion matrix of m over a
  * whole dataset, in chunks. 0 or -1 with err. */
 int nnm_evaluate_dataset(nn_model *m, const nn_dataset *ds, int64_t limit, double *loss, double *accuracy,
                          int64_t *confusion, int classes, char *err, size_t errlen);
+/* The same over the examples idx[0..n) (idx NULL: the first n). correct, when non-NULL, is a zeroed
+ * bitset of n bits: bit i (LSB first) is set when example i is classified correctly. */
+int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, double *loss,
+                          double *accuracy, int64_t *confusion, int classes, uint8_t *correct, char *err,
+                          size_t errlen);
 
 #endif

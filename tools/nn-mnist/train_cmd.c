@@ -23,7 +23,8 @@
 
 #include "augment.h"
 #include "fsutil.h"
-#include "grid.h"
+#include "options.h"
+#include "scheduler.h"
 #include "progress.h"
 #include "record.h"
 
@@ -59,7 +60,11 @@ static void usage(FILE *f)
             "  --lr-schedule NAME  cosine or constant [cosine]\n"
             "  --augment[=KIND]    light: only shifts and rotations [handwriting] (see grid --help)\n"
             "  --no-augment        train on the images as they are\n"
-            "  --seed N            seed of weights, shuffling and augmentation [42]\n"
+            "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
+            "                      class: the epochs report on it and --patience stops on it [0: none]\n"
+            "  --patience N        stop after N epochs without a lower validation loss, keeping the best\n"
+            "                      epoch's weights [off]\n"
+            "  --seed N            seed of weights, shuffling, augmentation and the split [42]\n"
             "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
             "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
             "  --mirror URL        base URL to download MNIST from [$NN_MNIST_MIRROR, public mirrors]\n"
@@ -116,9 +121,11 @@ int nnm_cmd_train(int argc, char **argv)
     nnm_config c;
     set_recipe_defaults(&c);
     const char *save = DEFAULT_SAVE;
-    char err[4096], dir[4096], id[96], work[4096 + 128];
+    char err[NNM_PATH_MAX], dir[NNM_PATH_MAX], id[96], work[4096 + 128];
     err[0] = '\0';
-    int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_TRAIN, &save, err, sizeof err);
+    nnm_cli_extra extra;
+    int prc = nnm_parse_run_options(argc, argv, &c, NNM_PARSE_TRAIN, &extra, err, sizeof err);
+    if (prc == 0 && extra.save) save = extra.save;
     if (prc == 1) {
         usage(stdout);
         return 0;
@@ -168,7 +175,8 @@ int nnm_cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    nnm_run run;
+    nnm_run run = {0};
+    run.seed = c.seed;
     snprintf(run.id, sizeof run.id, "%s", id);
     snprintf(run.optimizer, sizeof run.optimizer, "%s", c.optimizers[0]);
     snprintf(run.activation, sizeof run.activation, "%s", c.activations[0]);
@@ -179,9 +187,8 @@ int nnm_cmd_train(int argc, char **argv)
     int trc = nnm_train_run(&env, &run, &rec, err, sizeof err);
     nnm_progress_free(progress);
 
-    char trained[8192], ckpt[8192];
+    char trained[8192];
     nnm_model_path(&c, run.id, trained, sizeof trained);
-    nnm_checkpoint_path(&c, run.id, ckpt, sizeof ckpt);
     if (trc == NNM_TRAIN_FAILED) {
         fprintf(stderr, "nn-mnist train: %s\nThe last checkpoint is kept; run the same command to continue.\n", err);
     } else if (trc == NNM_TRAIN_STOPPED) {
@@ -191,20 +198,23 @@ int nnm_cmd_train(int argc, char **argv)
     } else if (rec.diverged_epoch > 0) {
         /* A diverged model reads nothing: the file already at the destination, if any, stays. */
         unlink(trained);
-        unlink(ckpt);
+        nnm_run_cleanup(&c, run.id);
         fprintf(stderr, "nn-mnist train: the loss became non-finite at epoch %d; nothing saved. Try a lower --lr.\n",
                 rec.diverged_epoch);
     } else if (rename(trained, save) != 0) {
         fprintf(stderr, "nn-mnist train: cannot move the model to %s: %s (it is in %s)\n", save, strerror(errno),
                 trained);
     } else {
-        unlink(ckpt);
+        nnm_run_cleanup(&c, run.id);
         char lock[8192];
         snprintf(lock, sizeof lock, "%s/.nn-mnist.lock", work);
         unlink(lock);
         rmdir(work); /* left in place when it holds anything else */
-        printf("%s: test accuracy %.4f, loss %.4f; train accuracy %.4f, loss %.4f (%.0f s)\n", save, rec.test_accuracy,
-               rec.test_loss, rec.train_accuracy, rec.train_loss, nnm_now() - t0);
+        printf("%s: test accuracy %.4f, loss %.4f; train accuracy %.4f, loss %.4f", save, rec.test_accuracy,
+               rec.test_loss, rec.train_accuracy, rec.train_loss);
+        if (rec.validation > 0) printf("; validation accuracy %.4f, loss %.4f", rec.val_accuracy, rec.val_loss);
+        if (rec.best_epoch > 0) printf("; weights of epoch %d", rec.best_epoch);
+        printf(" (%.0f s)\n", nnm_now() - t0);
         rc = 0;
     }
     nnm_record_free(&rec);
