@@ -212,7 +212,13 @@ def resume_test(rnd, data, base):
     resumed += len(re.findall(r": resuming at epoch", se2))
     mid = re.search(r": resuming at epoch \d+, step [1-9]", se2) is not None
     check(rc2 == 0, f"the rerun completes the grid (rc {rc2}; {tail(se2)})")
-    check(resumed > 0, f"runs resumed from checkpoints ({resumed} times)")
+    # A grid stopped by the SIGINT (exit 130) checkpointed the runs it was training, so the rerun must
+    # resume them. Without it (the kills let the grid finish: a loaded machine, a sanitizer build), a
+    # resumption is only likely; the one-run case below makes it sure.
+    if rc == 130:
+        check(resumed > 0, f"runs resumed from checkpoints ({resumed} times)")
+    elif resumed == 0:
+        check.note(f"the grid finished before the SIGINT (rc {rc}) and no kill left a checkpoint to resume")
     if not mid:
         check.note("no resumption happened mid-epoch this time (only at epoch ends)")
     runs = [f"{o}_{a}" for o in ("sgd", "adam") for a in ("relu", "tanh")]

@@ -267,6 +267,24 @@ def activations_all(data, base):
           f"--activations all: every activation libnn has ({len(rows)} rows, {listed})")
 
 
+def single_seed(data, base):
+    """The plain grid stays the original study: its results.csv columns, and a summary that says the best
+    was picked on the test set and tests each model against it with McNemar's test."""
+    out = os.path.join(base, "one")
+    rc, so, se = gf.run(BIN, ["grid", "--data-dir", data, "--no-download", "--epochs", "1", "--optimizers", "sgd,adam",
+                              "--activations", "relu", "--out", out, "--models", out + "/m", "-q"])
+    check(rc == 0, f"a one-seed grid (rc {rc})")
+    head = read_csv(os.path.join(out, "results.csv"))[0]
+    check(head == ["Optimizer", "Activation", "Train Accuracy", "Test Accuracy", "Train Loss", "Test Loss", "Epochs",
+                   "Batch Size", "Learning Rate", "Seed", "Parameters", "BLAS Threads"],
+          f"one seed, no split: the original results.csv columns ({head})")
+    rows, legend = summary_rows(so)
+    check(len(rows) == 2 and rows[0].endswith("best") and re.search(r"(p[=<][\d.]+|-)( =)?$", rows[1]) is not None,
+          f"the summary marks the best and tests the other ({rows})")
+    text = " ".join(legend)
+    check("picked on the test set" in text and "McNemar" in text, f"the legend says how ({legend})")
+
+
 def refusals(data, base):
     out = os.path.join(base, "X")
     cases = [(["grid", "--patience", "2"], "--validation"),
@@ -300,6 +318,7 @@ def main():
         early_stopping(data, base)
         tune(data, base)
         activations_all(data, base)
+        single_seed(data, base)
         refusals(data, base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
