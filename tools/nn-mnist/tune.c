@@ -190,12 +190,15 @@ static int report(const nnm_config *c, const char *work, const nnm_plan *plan, i
             printf("%-10s %-11s %14s %20s  every run diverged or is missing\n", b->optimizer, b->activation, "-", "-");
             continue;
         }
+        /* Rates as the shortest text that reads back as the same float32: "0.32", not "0.319999993". */
+        char rate[32];
+        nnm_format_float(rate, sizeof rate, (float)(kind == NNM_SWEEP_LR ? b->value : b->lr));
         if (kind == NNM_SWEEP_LR)
-            nnm_sb_add(&tuned, "%s,%s,%.9g,%.6f,%s,%s,%d\n", b->optimizer, b->activation, b->value, b->accuracy.mean,
+            nnm_sb_add(&tuned, "%s,%s,%s,%.6f,%s,%s,%d\n", b->optimizer, b->activation, rate, b->accuracy.mean,
                        nnm_metric_text(m2, 32, b->accuracy.sd), nnm_metric_text(m3, 32, b->accuracy.ci95),
                        b->accuracy.n);
         else
-            nnm_sb_add(&tuned, "%s,%s,%.0f,%.9g,%.6f,%s,%s,%d\n", b->optimizer, b->activation, b->value, b->lr,
+            nnm_sb_add(&tuned, "%s,%s,%.0f,%s,%.6f,%s,%s,%d\n", b->optimizer, b->activation, b->value, rate,
                        b->accuracy.mean, nnm_metric_text(m2, 32, b->accuracy.sd),
                        nnm_metric_text(m3, 32, b->accuracy.ci95), b->accuracy.n);
         char acc[48];
