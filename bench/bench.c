@@ -7,7 +7,9 @@
  *     gradients, the hidden layer's input gradient) through the same BLAS and thread count;
  *   - their ratio, the figure to compare between commits and machines;
  *   - evaluation throughput (images/s), and, with --grid BINARY, the wall time and peak memory of a
- *     full `nn-mnist grid` run.
+ *     full `nn-mnist grid` run, and its ratio to the GEMM-only bound of the MLP grid its --grid-args
+ *     describe (every epoch's GEMMs and every evaluation's forward GEMMs, shared among its --jobs), so
+ *     that the time spent outside the epochs shows.
  * One line per figure, "name value unit", easy to diff.
  *
  * For the default CNN (Keras' MNIST convnet: conv 32 3x3 relu, max-pool 2, conv 64 3x3 relu, max-pool 2,
@@ -63,6 +65,24 @@ static double gemm_epoch(int64_t steps)
     }
     double t = bench_now() - t0;
     free(x); free(w1); free(h); free(w2); free(y); free(dw1); free(dw2); free(dh);
+    return t;
+}
+
+/* The GEMMs of evaluating n images at the training batch (as nn-mnist evaluates: forward only). */
+static double gemm_forward(int64_t n)
+{
+    float *x = calloc(BATCH * IN, sizeof(float)), *w1 = calloc(IN * HIDDEN, sizeof(float)),
+          *h = calloc(BATCH * HIDDEN, sizeof(float)), *w2 = calloc(HIDDEN * OUT, sizeof(float)),
+          *y = calloc(BATCH * OUT, sizeof(float));
+    for (int i = 0; i < BATCH * IN; i++) x[i] = (float)((i * 7919) % 255) / 255.0f;
+    for (int i = 0; i < IN * HIDDEN; i++) w1[i] = (float)((i % 97) - 48) * 1e-3f;
+    double t0 = bench_now();
+    for (int64_t s = 0; s < n; s += BATCH) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, HIDDEN, IN, 1, x, IN, w1, HIDDEN, 0, h, HIDDEN);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, OUT, HIDDEN, 1, h, HIDDEN, w2, OUT, 0, y, OUT);
+    }
+    double t = bench_now() - t0;
+    free(x); free(w1); free(h); free(w2); free(y);
     return t;
 }
 
@@ -129,7 +149,58 @@ static nn_dataset *load_or_fake(const char *dir, const char *prefix, int64_t fak
     return ds;
 }
 
-static void run_grid(const char *bin, const char *args)
+/* The value of option `name` in a grid's arguments ("--epochs 3" or "--epochs=3"), or NULL. */
+static const char *grid_arg(const char *args, const char *name, char *buf, size_t cap)
+{
+    size_t len = strlen(name);
+    for (const char *p = args ? strstr(args, name) : NULL; p; p = strstr(p + 1, name)) {
+        if ((p != args && p[-1] != ' ') || (p[len] != ' ' && p[len] != '=')) continue;
+        const char *v = p + len + 1;
+        size_t n = strcspn(v, " ");
+        snprintf(buf, cap, "%.*s", (int)n, v);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Items in a comma-separated list option, or dflt when the option is absent. */
+static int grid_list_len(const char *args, const char *name, int dflt)
+{
+    char buf[512];
+    if (!grid_arg(args, name, buf, sizeof buf)) return dflt;
+    int n = 1;
+    for (const char *p = buf; *p; p++) n += *p == ',';
+    return n;
+}
+
+/* The GEMM-only bound of the MLP grid the arguments describe (its models, --epochs, --seeds, --jobs;
+ * the reference MLP at batch 32): per model, every epoch's training GEMMs and the held-out set's
+ * forward pass, then the final forward passes over the training set and twice over the test set
+ * (loss and accuracy, then the predicted classes), divided among the jobs as if perfectly balanced. */
+static double grid_bound(const char *args, int64_t n_train, int64_t n_test, int repeats)
+{
+    char buf[64];
+    int epochs = grid_arg(args, "--epochs", buf, sizeof buf) ? atoi(buf) : 10;
+    int seeds = grid_arg(args, "--seeds", buf, sizeof buf) && !strchr(buf, ',') ? atoi(buf) : 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = grid_arg(args, "--jobs", buf, sizeof buf) ? atoi(buf) : (int)(cores > 0 ? cores : 1);
+    int models = grid_list_len(args, "--optimizers", 3) * grid_list_len(args, "--activations", 3) * (seeds > 0 ? seeds : 1);
+    if (epochs < 1 || jobs < 1) return 0;
+    double *t = malloc((size_t)repeats * 3 * sizeof *t);
+    for (int r = 0; r < repeats; r++) {
+        t[r] = gemm_epoch((n_train + BATCH - 1) / BATCH);
+        t[repeats + r] = gemm_forward(n_test);
+        t[2 * repeats + r] = gemm_forward(n_train);
+    }
+    double epoch = bench_median(t, repeats), test = bench_median(t + repeats, repeats),
+           train = bench_median(t + 2 * repeats, repeats);
+    free(t);
+    double per_model = epochs * (epoch + test) + train + 2 * test;
+    printf("grid_models %d\ngrid_epochs %d\ngrid_jobs %d\n", models, epochs, jobs);
+    return per_model * models / (jobs < models ? jobs : models);
+}
+
+static void run_grid(const char *bin, const char *args, double bound)
 {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "exec %s grid %s >/dev/null", bin, args ? args : "");
@@ -150,6 +221,10 @@ static void run_grid(const char *bin, const char *args)
     printf("grid_status %d exit\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     printf("grid_wall %.2f s\n", wall);
     printf("grid_peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
+    if (bound > 0) {
+        printf("grid_gemm_bound %.2f s\n", bound);
+        printf("grid_ratio %.2f x_gemm\n", wall / bound);
+    }
 }
 
 /* ---- the default CNN */
@@ -419,7 +494,8 @@ int main(int argc, char **argv)
     int mlp_only = only && strcmp(only, "mlp") == 0, cnn_only = only && strcmp(only, "cnn") == 0;
     if (!cnn_only) run_mlp(train, test, mlp_only ? NULL : only, repeats);
     if (!only || cnn_only) run_cnn(train, test, cnn_images, repeats);
-    if (grid_bin) run_grid(grid_bin, grid_args);
+    if (grid_bin)
+        run_grid(grid_bin, grid_args, grid_bound(grid_args, nn_dataset_count(train), nn_dataset_count(test), repeats));
     nn_dataset_free(train);
     nn_dataset_free(test);
     return 0;
