@@ -97,8 +97,11 @@ def main():
         errors = sum(f.get(p + e, -1) for e in ("missed", "split", "merged", "cut_wrong"))
         check(0 <= errors <= n, f"{p} segmentation errors between 0 and the digits")
         check(0 <= f.get(p + "string_accuracy", -1) <= 100, f"{p}string_accuracy in 0..100")
-    for name in ("speed_decode_png", "speed_segment", "speed_predict", "speed_model", "speed_total_png"):
+    for name in ("speed_decode_png", "speed_segment", "speed_model", "speed_total_png"):
         check(f.get(name, 0) > 0, f"{name} is positive")
+    # With nn_digits_read() the digits are classified during the segmentation, so what is left to
+    # time after it can round to 0.000 ms on a fast machine.
+    check(f.get("speed_predict", -1) >= 0, "speed_predict is present and not negative")
     rows = open(os.path.join(samples, "truth.tsv")).read().splitlines()
     check(len(rows) == 2 * 3, f"truth.tsv has 2 images x 3 files (got {len(rows)})")
     for row in rows:

@@ -203,6 +203,12 @@ def shards(data, ref_out, ref_models, base):
     gf.compare_grids(check, ref_out, ref_models, out, models, "two shards merged", runs=RUNS, exact_listing=False)
     check([r[:-1] for r in read_csv(os.path.join(out, "runs.csv"))] ==
           [r[:-1] for r in read_csv(os.path.join(ref_out, "runs.csv"))], "merged runs.csv equals the unsharded one")
+    # Shards of other settings cannot share a folder: the second is refused before it trains.
+    mixed = os.path.join(base, "mixed")
+    rc, _, se = gf.run(BIN, study_args(data, mixed, mixed + "/m", "--shard", "2/2", "-q"))
+    rc2, _, se2 = gf.run(BIN, study_args(data, mixed, mixed + "/m", "--shard", "1/2", "--epochs", "3", "-q"))
+    check(rc == 0 and rc2 == 2 and "another shard" in se2, f"a shard of other settings is refused (rc {rc}, {rc2}; "
+                                                           f"{se2.strip()[:160]})")
     # The locks: a shard holds the folder's lock shared, a whole grid exclusively.
     lock = os.path.join(out, ".nn-mnist.lock")
     with open(lock, "a") as f:
@@ -226,12 +232,12 @@ def tune(data, base):
     sweep = read_csv(os.path.join(out, "tune-lr", "sweep.csv"))
     tuned = read_csv(os.path.join(out, "tuned_lr.csv"))
     check(len(sweep) == 1 + 2 * 3 and len(tuned) == 1 + 2, f"sweep.csv has 6 points, tuned_lr.csv 2 rates")
-    ok = True
+    ok = sweep[0][:4] == ["Optimizer", "Activation", "Learning Rate", "Validation Accuracy"]
     for row in tuned[1:]:
         pts = [r for r in sweep[1:] if r[0] == row[0] and r[1] == row[1]]
-        best = max(pts, key=lambda r: float(r[4]))
+        best = max(pts, key=lambda r: float(r[3]))
         ok = ok and abs(float(row[2]) - float(best[2])) < 1e-6 * float(row[2]) and \
-            abs(float(row[3]) - float(best[4])) < 1e-6
+            abs(float(row[3]) - float(best[3])) < 1e-6
     check(ok, f"tuned_lr.csv: each cell's rate of best mean validation accuracy ({tuned[1:]})")
     check(os.path.exists(os.path.join(out, "lr_sensitivity.png")), "lr_sensitivity.png drawn")
     check("Tuned learning rates" in so, "tune prints the table")
@@ -241,6 +247,8 @@ def tune(data, base):
     recs = [json.load(open(os.path.join(out, "runs", n))) for n in os.listdir(os.path.join(out, "runs"))]
     check(len(recs) == 2 and all(abs(r["lr"] - rates[r["optimizer"]]) <= 1e-7 * rates[r["optimizer"]] for r in recs),
           f"grid --lr tuned trains at the tuned rates ({[(r['optimizer'], r['lr']) for r in recs]}, {rates})")
+    rc, _, se = gf.run(BIN, ["tune", "--lr", "0.1", "--epochs", "1"] + common)
+    check(rc == 2 and "--batch-sizes" in se, f"tune --lr without --batch-sizes is refused ({se.strip()[:120]})")
     rc, so, se = gf.run(BIN, ["tune", "--batch-sizes", "16,64", "--scale-lr", "--epochs", "1"] + common)
     check(rc == 0, f"tune --batch-sizes (rc {rc}; {se.strip()[-200:]})")
     recs = [json.load(open(os.path.join(out, "tune-batch", "runs", n)))
@@ -250,6 +258,15 @@ def tune(data, base):
     check(ok, "tune --batch-sizes --scale-lr: the tuned rates scaled by batch / 32")
     check(os.path.exists(os.path.join(out, "tuned_batch.csv")) and
           os.path.exists(os.path.join(out, "batch_sensitivity.png")), "tuned_batch.csv and batch_sensitivity.png")
+    rc, _, se = gf.run(BIN, ["grid", "--lr-from", os.path.join(out, "tuned_batch.csv"), "--epochs", "1"] + common)
+    check(rc == 2 and "batch sizes" in se, f"--lr-from refuses a table of batch sizes ({se.strip()[:120]})")
+    # A rates table for relu and tanh cannot stand in for sigmoid: no silent borrowing.
+    two = os.path.join(out, "two.csv")
+    with open(two, "w") as f:
+        f.write("Optimizer,Activation,Learning Rate\nsgd,relu,0.05\nsgd,tanh,0.3\n")
+    rc, _, se = gf.run(BIN, ["grid", "--lr-from", two, "--optimizers", "sgd", "--activations", "sigmoid", "--epochs",
+                             "1", "--data-dir", data, "--no-download", "--out", out, "-q"])
+    check(rc == 2 and "no rate for sgd with sigmoid" in se, f"--lr-from: a cell without its rate is refused ({se.strip()[:120]})")
 
 
 def activations_all(data, base):
@@ -312,6 +329,9 @@ def main():
         rc, so, se = gf.run(BIN, study_args(data, ref_out, ref_models))
         check(rc == 0, f"grid --seeds 3 --validation 0.2 --patience 1 (rc {rc}; {se.strip()[-300:]})")
         if rc == 0:
+            check(re.search(r"epoch \d+/4 .*val loss .*val accuracy", se) is not None and
+                  not re.search(r"epoch \d+/4 .*test accuracy", se),
+                  "with a split, the epoch lines name the validation figures as such")
             check_outputs(ref_out, ref_models, so)
             kill_resume(data, ref_out, ref_models, base)
             shards(data, ref_out, ref_models, base)

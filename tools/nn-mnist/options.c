@@ -136,7 +136,7 @@ static int parse_seeds(const char *arg, nnm_config *c, char *err, size_t errlen)
             return -1;
         }
         uint64_t s = strtoull(p, &end, 10);
-        if (*end != ',' && *end) {
+        if ((*end != ',' && *end) || (*end == ',' && !end[1])) {
             snprintf(err, errlen, "--seeds: '%s' is not a list of whole numbers", arg);
             return -1;
         }
@@ -151,52 +151,93 @@ static int parse_seeds(const char *arg, nnm_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The fields of one CSV line (no quoting: the tables nn-mnist writes have none), at most cap. */
+static int csv_fields(char *line, char **f, int cap)
+{
+    int n = 0;
+    line[strcspn(line, "\r")] = '\0';
+    for (char *p = line; n < cap;) {
+        f[n++] = p;
+        char *comma = strchr(p, ',');
+        if (!comma) break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return n;
+}
+
 int nnm_load_tuned_lr(nnm_config *c, const char *path, char *err, size_t errlen)
 {
     char why[512];
     char *text = nnm_read_file(path, NULL, why, sizeof why);
     if (!text) {
-        snprintf(err, errlen, "the tuned rates: %s (run `nn-mnist tune` first, with the same --out)", why);
+        snprintf(err, errlen, "the tuned rates: %s%s", why,
+                 c->lr_from && strcmp(c->lr_from, path) == 0 ? "" : " (run `nn-mnist tune` first, with the same --out)");
         return -1;
     }
-    /* Rows: optimizer, activation, rate; the header and other columns are skipped. */
+    /* The columns are found by their names, so that tuned_lr.csv and tuned_batch.csv (whose rate is
+     * its fourth column, after the batch size) both read right, and any other table is refused. */
     char opt[64][NNM_MAX_NAME], act[64][NNM_MAX_NAME];
     double lr[64];
-    int rows = 0, line_no = 0;
+    int rows = 0, line_no = 0, co = -1, ca = -1, cr = -1, cb = -1, rc = -1;
     for (char *line = text, *next; line && *line && rows < 64; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
-        if (line_no++ == 0) continue;
-        char *f1 = strtok(line, ","), *f2 = strtok(NULL, ","), *f3 = strtok(NULL, ",\r");
-        char *end = NULL;
-        double v = f3 ? strtod(f3, &end) : 0;
-        if (!f1 || !f2 || !f3 || end == f3 || !(v > 0 && v <= 100) || strlen(f1) >= NNM_MAX_NAME ||
-            strlen(f2) >= NNM_MAX_NAME) {
-            snprintf(err, errlen, "%s:%d: not a row of Optimizer,Activation,Learning Rate", path, line_no);
-            free(text);
-            return -1;
+        char *f[16];
+        int nf = csv_fields(line, f, 16);
+        if (line_no++ == 0) {
+            for (int k = 0; k < nf; k++) {
+                if (!strcmp(f[k], "Optimizer")) co = k;
+                if (!strcmp(f[k], "Activation")) ca = k;
+                if (!strcmp(f[k], "Learning Rate")) cr = k;
+                if (!strcmp(f[k], "Batch Size")) cb = k;
+            }
+            if (co < 0 || ca < 0 || cr < 0) {
+                snprintf(err, errlen, "%s: not a table of tuned rates (its header has no Optimizer, Activation and "
+                                      "Learning Rate columns; tune writes one as tuned_lr.csv)", path);
+                goto done;
+            }
+            if (cb >= 0) {
+                /* The rates of a batch sweep belong with its batch sizes. */
+                snprintf(err, errlen, "%s is a table of batch sizes: give --lr-from a tuned_lr.csv", path);
+                goto done;
+            }
+            continue;
         }
-        snprintf(opt[rows], NNM_MAX_NAME, "%s", f1);
-        snprintf(act[rows], NNM_MAX_NAME, "%s", f2);
+        char *end = NULL;
+        double v = nf > cr ? strtod(f[cr], &end) : 0;
+        if (nf <= co || nf <= ca || nf <= cr || end == f[cr] || *end || !(v > 0 && v <= 100) ||
+            strlen(f[co]) >= NNM_MAX_NAME || strlen(f[ca]) >= NNM_MAX_NAME) {
+            snprintf(err, errlen, "%s:%d: not a row of Optimizer,Activation,Learning Rate", path, line_no);
+            goto done;
+        }
+        snprintf(opt[rows], NNM_MAX_NAME, "%s", f[co]);
+        snprintf(act[rows], NNM_MAX_NAME, "%s", f[ca]);
         lr[rows++] = v;
     }
-    free(text);
+    /* Each cell takes its own row; an optimizer tuned for one activation only lends that rate to the
+     * others (tune --activations relu); one tuned for several but not this one is refused, since no
+     * rate of theirs is this cell's. */
     for (int o = 0; o < c->n_optimizers; o++)
         for (int a = 0; a < c->n_activations; a++) {
-            int exact = -1, any = -1;
+            int exact = -1, any = -1, count = 0;
             for (int r = 0; r < rows; r++) {
                 if (strcmp(opt[r], c->optimizers[o])) continue;
-                if (any < 0) any = r;
+                any = r;
+                count++;
                 if (!strcmp(act[r], c->activations[a])) exact = r;
             }
-            if (any < 0) {
-                snprintf(err, errlen, "%s has no rate for %s (tune it, or leave it out of --optimizers)", path,
-                         c->optimizers[o]);
-                return -1;
+            if (count == 0 || (exact < 0 && count > 1)) {
+                snprintf(err, errlen, "%s has no rate for %s with %s (tune it, or leave it out)", path, c->optimizers[o],
+                         count ? c->activations[a] : "any activation");
+                goto done;
             }
             c->cell_lr[o][a] = (float)lr[exact >= 0 ? exact : any];
         }
-    return 0;
+    rc = 0;
+done:
+    free(text);
+    return rc;
 }
 
 int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode mode, nnm_cli_extra *extra, char *err,
@@ -433,15 +474,15 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
             return -1;
         }
         snprintf(tuned, sizeof tuned, "%s/tuned_lr.csv", c->out_dir);
-        c->lr_from = tuned;
     }
-    if (c->lr_from) {
+    if (c->lr_from || lr_arg) {
         if (c->lr > 0) {
             snprintf(err, errlen, "--lr %g and the tuned rates both set the rate: give one", (double)c->lr);
             return -1;
         }
-        if (nnm_load_tuned_lr(c, c->lr_from, err, errlen) != 0) return -1;
-        c->lr_from = lr_arg ? "tuned" : c->lr_from; /* tuned[] goes out of scope */
+        /* lr_from stays NULL while tune's own file is read: a missing one then says to run tune. */
+        if (nnm_load_tuned_lr(c, lr_arg ? tuned : c->lr_from, err, errlen) != 0) return -1;
+        if (lr_arg) c->lr_from = "tuned"; /* tuned[] goes out of scope */
     }
     if (train && (c->n_activations != 1 || c->n_optimizers != 1)) {
         snprintf(err, errlen, "train makes one model: give one name to --activation and one to --optimizer");

@@ -180,10 +180,25 @@ int nnm_plan_scan(const nnm_config *c, const nnm_plan *p, int64_t n_train, int64
     for (int i = 0; i < p->n; i++) {
         const nnm_run *run = &p->runs[i];
         char path[NNM_PATH_MAX], settings[NNM_SETTINGS_MAX], why[1024];
-        state[i] = nnm_plan_mine(c, i) ? -1 : 2;
-        if (state[i] == 2 || !nnm_record_find(c->out_dir, run->id, path, sizeof path)) continue;
+        int mine = nnm_plan_mine(c, i);
+        state[i] = mine ? -1 : 2;
+        if (!nnm_record_find(c->out_dir, run->id, path, sizeof path)) continue;
         nnm_record r;
         nnm_plan_settings(c, run, n_train, n_test, settings, sizeof settings);
+        if (!mine) {
+            /* Another shard's run: only compared, so that shards of other settings cannot share a
+             * folder unnoticed; never changed (that shard may be writing it). */
+            if (nnm_record_load(&r, path, why, sizeof why) != 0) continue;
+            int same = strcmp(r.settings, settings) == 0;
+            if (!same && !c->fresh)
+                snprintf(err, errlen,
+                         "%s holds a finished run '%s' of another shard, of other settings:\n  recorded: %s\n"
+                         "  now:      %s\nEvery shard of a grid must be given the same options.",
+                         c->out_dir, run->id, r.settings, settings);
+            nnm_record_free(&r);
+            if (!same && !c->fresh) return -1;
+            continue;
+        }
         if (nnm_record_load(&r, path, why, sizeof why) != 0) {
             /* Records are renamed into place whole, so this is damage from outside: redo the run. */
             fprintf(stderr, "nn-mnist: %s; the run will be redone\n", why);

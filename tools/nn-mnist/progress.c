@@ -51,6 +51,7 @@ typedef struct outbuf {
 } outbuf;
 
 struct nnm_progress {
+    const char *heldout; /* what the epoch lines call the held-out set: "test" or "val" */
     pthread_mutex_t lock;
     int nslots, quiet, tty, unicode;
     slot *slots;
@@ -413,9 +414,9 @@ static int epoch_line(const nnm_progress *p, const slot *s, int epoch, double lo
     snprintf(f[LOSS].full, sizeof f[LOSS].full, "loss %.4f", loss);
     snprintf(f[ACC].full, sizeof f[ACC].full, "accuracy %.4f", acc);
     snprintf(f[ACC].brief, sizeof f[ACC].brief, "acc %.4f", acc);
-    snprintf(f[TLOSS].full, sizeof f[TLOSS].full, "test loss %.4f", test_loss);
-    snprintf(f[TACC].full, sizeof f[TACC].full, "test accuracy %.4f", test_acc);
-    snprintf(f[TACC].brief, sizeof f[TACC].brief, "test acc %.4f", test_acc);
+    snprintf(f[TLOSS].full, sizeof f[TLOSS].full, "%s loss %.4f", p->heldout, test_loss);
+    snprintf(f[TACC].full, sizeof f[TACC].full, "%s accuracy %.4f", p->heldout, test_acc);
+    snprintf(f[TACC].brief, sizeof f[TACC].brief, "%s acc %.4f", p->heldout, test_acc);
     nnm_format_duration(seconds, f[TIME].full, sizeof f[TIME].full);
     static const shrink order[] = {{-1, 0},      {ACC, BRIEF},  {TACC, BRIEF}, {TIME, GONE},
                                    {TLOSS, GONE}, {LOSS, GONE}, {ID, BRIEF},   {ACC, GONE}};
@@ -579,10 +580,16 @@ static void keep_wrapped(nnm_progress *p, const char *msg)
 
 /* ---- the API -------------------------------------------------------------------------------- */
 
+void nnm_progress_set_heldout(nnm_progress *p, const char *name)
+{
+    if (p) p->heldout = name;
+}
+
 nnm_progress *nnm_progress_create(int slots, int quiet, int force_plain)
 {
     nnm_progress *p = calloc(1, sizeof *p);
     if (!p) return NULL;
+    p->heldout = "test";
     p->nslots = slots > 0 ? slots : 1;
     p->slots = calloc((size_t)p->nslots, sizeof *p->slots);
     p->drawn_w = calloc((size_t)p->nslots + 3, sizeof *p->drawn_w);
@@ -704,8 +711,9 @@ void nnm_progress_epoch(nnm_progress *p, int slot_i, int epoch, double loss, dou
         draw_live(p, now);
         flush_out(p);
     } else {
-        fprintf(stderr, "%s: epoch %d/%d  loss %.4f  accuracy %.4f  test loss %.4f  test accuracy %.4f  (%.1fs)\n",
-                s->run_id, epoch, s->epochs, loss, accuracy, test_loss, test_accuracy, seconds);
+        fprintf(stderr, "%s: epoch %d/%d  loss %.4f  accuracy %.4f  %s loss %.4f  %s accuracy %.4f  (%.1fs)\n",
+                s->run_id, epoch, s->epochs, loss, accuracy, p->heldout, test_loss, p->heldout, test_accuracy,
+                seconds);
         fflush(stderr);
     }
     pthread_mutex_unlock(&p->lock);

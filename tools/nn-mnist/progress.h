@@ -34,6 +34,9 @@ void nnm_progress_start(nnm_progress *p, int slot, const char *run_id, int epoch
 /* After a training step (cheap: looks at the clock, and redraws at most ~10 times a second). */
 void nnm_progress_step(nnm_progress *p, int slot, int epoch, int64_t step, double loss, double accuracy);
 /* At the end of an epoch: prints its kept line. */
+/* What the epoch lines call the held-out set, "test" (the default) or "val"; name must outlive p. */
+void nnm_progress_set_heldout(nnm_progress *p, const char *name);
+
 void nnm_progress_epoch(nnm_progress *p, int slot, int epoch, double loss, double accuracy, double test_loss,
                         double test_accuracy, double seconds);
 /* A one-off message line (run skipped, resumed...), printed above the bars; on a terminal, broken

@@ -128,8 +128,10 @@ static int confusion(const char *out_dir, const nnm_record *recs, const nnm_stud
         for (int c = 0; c < k; c++) sum += conf[r * k + c];
         for (int c = 0; c < k; c++) conf[r * k + c] = sum > 0 ? conf[r * k + c] / sum : NAN;
     }
+    /* Shorter than the counts' title, which the same canvas must hold with a suffix. */
     char title2[240];
-    snprintf(title2, sizeof title2, "%s, row-normalised", title);
+    if (!s->best_run) snprintf(title2, sizeof title2, "%s", title);
+    else snprintf(title2, sizeof title2, "Row-normalised confusion: %s + %s", b->optimizer, b->activation);
     snprintf(path, sizeof path, "%s/confusion_matrix_normalized.png", out_dir);
     rc = nnm_plot_heatmap(path, title2, "True label", "Predicted label", cl, k, cl, k, conf, "%.2f", NNM_CMAP_BLUES,
                           err, errlen);

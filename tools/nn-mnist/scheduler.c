@@ -235,6 +235,7 @@ int nnm_schedule(nnm_config *c, const nnm_plan *plan, const char *cmd, int *argc
     /* Under MPI only rank 0 writes to the terminal, as plain lines (ranks' output interleaves). The
      * lines above the bars go through it too, so that they fit the terminal's width. */
     nnm_progress *progress = nnm_progress_create(mpi.size > 1 ? 2 : c->jobs, c->quiet, mpi.size > 1);
+    if (c->validation > 0) nnm_progress_set_heldout(progress, "val");
     if (!c->quiet && mpi.rank == 0) {
         int mine = 0, todo = 0;
         for (int i = 0; i < n; i++) {
@@ -244,9 +245,12 @@ int nnm_schedule(nnm_config *c, const nnm_plan *plan, const char *cmd, int *argc
         nnm_progress_study(progress, mine, mine - todo);
         char shard[64] = "";
         if (c->shard_n > 0) snprintf(shard, sizeof shard, " in shard %d of %d", c->shard_k, c->shard_n);
-        nnm_progress_message(progress, "nn-mnist %s: %d model%s%s (%d to train), %lld training and %lld test images, %d job%s x %d BLAS thread%s",
-                nn_version(), mine, mine == 1 ? "" : "s", shard, todo, (long long)n_train, (long long)n_test, c->jobs,
-                c->jobs > 1 ? "s" : "", c->threads, c->threads > 1 ? "s" : "");
+        char held[64] = "";
+        if (c->validation > 0)
+            snprintf(held, sizeof held, " (%lld held out for validation)", (long long)(n_train - trained_on));
+        nnm_progress_message(progress, "nn-mnist %s: %d model%s%s (%d to train), %lld training%s and %lld test images, %d job%s x %d BLAS thread%s",
+                nn_version(), mine, mine == 1 ? "" : "s", shard, todo, (long long)n_train, held, (long long)n_test,
+                c->jobs, c->jobs > 1 ? "s" : "", c->threads, c->threads > 1 ? "s" : "");
         if (mpi.size > 1) nnm_progress_message(progress, "spread over %d MPI ranks", mpi.size);
     }
     struct sigaction sa;
@@ -282,8 +286,15 @@ int nnm_schedule(nnm_config *c, const nnm_plan *plan, const char *cmd, int *argc
     rc = 0;
     *report = mpi.rank == 0 && c->shard_n == 0;
     if (c->shard_n > 0 && !c->quiet)
-        fprintf(stderr, "nn-mnist %s: shard %d of %d done. When every shard is, `nn-mnist report --out %s` merges "
-                        "them.\n", cmd, c->shard_k, c->shard_n, c->out_dir);
+    {
+        /* A grid's shards merge in `report`; a tune's in tune itself, rerun whole (it trains nothing then). */
+        if (!strcmp(cmd, "tune"))
+            fprintf(stderr, "nn-mnist tune: shard %d of %d done. When every shard is, the same `nn-mnist tune` "
+                            "without --shard merges them (and trains nothing).\n", c->shard_k, c->shard_n);
+        else
+            fprintf(stderr, "nn-mnist %s: shard %d of %d done. When every shard is, `nn-mnist report --out %s` "
+                            "merges them.\n", cmd, c->shard_k, c->shard_n, c->out_dir);
+    }
 out:
     nn_dataset_free(train);
     nn_dataset_free(test);

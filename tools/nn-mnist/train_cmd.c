@@ -181,6 +181,7 @@ int nnm_cmd_train(int argc, char **argv)
     snprintf(run.optimizer, sizeof run.optimizer, "%s", c.optimizers[0]);
     snprintf(run.activation, sizeof run.activation, "%s", c.activations[0]);
     nnm_progress *progress = nnm_progress_create(1, c.quiet, 0);
+    if (c.validation > 0) nnm_progress_set_heldout(progress, "val");
     nnm_train_env env = {&c, train, test, progress, 0, &stop_requested};
     nnm_record rec;
     nnm_record_init(&rec);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
             "Choose the learning rate of every optimizer x activation cell on a validation split: train each\n"
             "cell at every rate of a log grid for a few epochs (once per seed), and pick the rate with the\n"
             "best mean validation accuracy. Writes OUT/tuned_lr.csv (which `nn-mnist grid --lr tuned`\n"
-            "reads), OUT/lr_sensitivity.png, and every run's figures in OUT/tune-lr/sweep.csv. With\n"
+            "reads), OUT/lr_sensitivity.png, and every point's numbers in OUT/tune-lr/sweep.csv. With\n"
             "--batch-sizes it sweeps the batch size instead, at the tuned rates when OUT/tuned_lr.csv\n"
             "exists: OUT/tuned_batch.csv, OUT/batch_sensitivity.png. Rerunning resumes, as grid does.\n\n"
             "  --lrs LIST|MIN:MAX:N  rates to try: a list, or N rates evenly spaced in log scale from MIN\n"
@@ -161,10 +161,9 @@ static int report(const nnm_config *c, const char *work, const nnm_plan *plan, i
         goto done;
     }
     if (m < plan->n) fprintf(stderr, "nn-mnist tune: %d of %d runs have no record\n", plan->n - m, plan->n);
-    const char *what = kind == NNM_SWEEP_LR ? "Learning Rate" : "Batch Size";
     nnm_strbuf sweep = {0}, tuned = {0};
-    nnm_sb_add(&sweep, "Optimizer,Activation,%s,Learning Rate,Validation Accuracy,SD,CI95,Validation Loss,N,Diverged\n",
-               what);
+    nnm_sb_add(&sweep, "Optimizer,Activation,%sLearning Rate,Validation Accuracy,SD,CI95,Validation Loss,N,Diverged\n",
+               kind == NNM_SWEEP_LR ? "" : "Batch Size,");
     if (kind == NNM_SWEEP_LR) nnm_sb_add(&tuned, "Optimizer,Activation,Learning Rate,Validation Accuracy,SD,CI95,N\n");
     else nnm_sb_add(&tuned, "Optimizer,Activation,Batch Size,Learning Rate,Validation Accuracy,SD,CI95,N\n");
     int seeds = c->n_seeds > 0 ? c->n_seeds : 1;
@@ -178,7 +177,9 @@ static int report(const nnm_config *c, const char *work, const nnm_plan *plan, i
         int best = -1;
         for (int v = 0; v < n_values; v++) {
             const point *p = &pts[cell * n_values + v];
-            nnm_sb_add(&sweep, "%s,%s,%.6g,%.6g,%s,%s,%s,%s,%d,%d\n", p->optimizer, p->activation, p->value, p->lr,
+            char value[32] = "";
+            if (kind == NNM_SWEEP_BATCH) snprintf(value, sizeof value, "%.0f,", p->value);
+            nnm_sb_add(&sweep, "%s,%s,%s%.6g,%s,%s,%s,%s,%d,%d\n", p->optimizer, p->activation, value, p->lr,
                        nnm_metric_text(m1, 32, p->accuracy.mean), nnm_metric_text(m2, 32, p->accuracy.sd),
                        nnm_metric_text(m3, 32, p->accuracy.ci95), nnm_metric_text(m4, 32, p->loss.mean), p->runs,
                        p->diverged);
@@ -257,6 +258,11 @@ int nnm_cmd_tune(int argc, char **argv)
         snprintf(err, sizeof err, "--lrs and --batch-sizes: tune sweeps one of them at a time");
         prc = -1;
     }
+    if (prc == 0 && x.n_batches == 0 && (c.lr > 0 || c.lr_from)) {
+        snprintf(err, sizeof err, "tune sweeps the learning rate (--lrs): --lr and --lr-from apply only with "
+                                  "--batch-sizes");
+        prc = -1;
+    }
     if (prc == 0 && x.scale_lr && x.n_batches == 0) {
         snprintf(err, sizeof err, "--scale-lr scales the rate with the batch size: give --batch-sizes too");
         prc = -1;
@@ -281,6 +287,9 @@ int nnm_cmd_tune(int argc, char **argv)
             return 2;
         }
         if (!c.quiet) fprintf(stderr, "nn-mnist tune: the batch sizes at the rates of %s\n", tuned);
+    } else if (kind == NNM_SWEEP_BATCH && !c.quiet) {
+        fprintf(stderr, "nn-mnist tune: the batch sizes at %s\n",
+                c.lr_from ? "the rates of --lr-from" : c.lr > 0 ? "--lr" : "each optimizer's default rate (no tuned_lr.csv)");
     }
     char work[NNM_PATH_MAX], models[NNM_PATH_MAX];
     snprintf(work, sizeof work, "%s/%s", c.out_dir, kind == NNM_SWEEP_LR ? "tune-lr" : "tune-batch");
@@ -292,6 +301,9 @@ int nnm_cmd_tune(int argc, char **argv)
     }
     nnm_config wc = c;
     wc.out_dir = work;
+    /* tune holds out other images than grid with the same --seed: the rate is chosen on one split and
+     * the best cell of `grid --lr tuned` on another, so that neither choice sees the other's data. */
+    wc.split_seed = c.seed ^ UINT64_C(0x74756e65); /* "tune" */
     if (!strcmp(wc.models_dir, "models")) wc.models_dir = models;
     nnm_plan plan;
     const double *values = kind == NNM_SWEEP_LR ? x.lrs : x.batches;
