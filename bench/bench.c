@@ -104,10 +104,13 @@ static nn_model *make_model(const char *act_name, const char *opt_name, uint64_t
     return m;
 }
 
-/* One epoch as nn-mnist runs it: shuffle, gather each batch from uint8, train. */
+/* One epoch as nn-mnist runs it: shuffle, then train on each batch of indices straight from the
+ * dataset (nn_model_train_step_indexed; BENCH_GATHER=1 in the environment: gather each batch into
+ * floats and nn_model_train_step it, as before 0.2's indexed step, to measure what that buys). */
 static double train_epoch(nn_model *m, const nn_dataset *ds, nn_rng *rng, uint32_t *order, float *xb, float *yb)
 {
     int64_t n = nn_dataset_count(ds);
+    int gather = getenv("BENCH_GATHER") && strcmp(getenv("BENCH_GATHER"), "1") == 0;
     double t0 = bench_now();
     for (int64_t i = 0; i < n; i++) order[i] = (uint32_t)i;
     nn_rng_shuffle(rng, order, (size_t)n);
@@ -118,7 +121,11 @@ static double train_epoch(nn_model *m, const nn_dataset *ds, nn_rng *rng, uint32
         nn_tensor_view(&x, xb, 2, xs);
         nn_tensor_view(&y, yb, 1, ys);
         float loss;
-        if (nn_dataset_gather(ds, order + s, b, &x, &y) || nn_model_train_step(m, &x, &y, &loss, NULL)) {
+        nn_status st = gather ? nn_dataset_gather(ds, order + s, b, &x, &y) : NN_OK;
+        if (st == NN_OK)
+            st = gather ? nn_model_train_step(m, &x, &y, &loss, NULL)
+                        : nn_model_train_step_indexed(m, ds, order + s, b, &loss, NULL);
+        if (st != NN_OK) {
             fprintf(stderr, "bench: %s\n", nn_last_error());
             exit(1);
         }

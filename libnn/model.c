@@ -26,6 +26,7 @@ struct nn_model {
     float *workspace;       /* one allocation carved into layer outputs, layer scratch and the two below */
     int32_t *iworkspace;    /* integer scratch of the layers (sparse indices, pooling positions) */
     float *grad_a, *grad_b; /* (capacity x widest) ping-pong buffers for the backward pass */
+    float *stage_x, *stage_y; /* (capacity x inputs) and (capacity): a batch nn_model_train_step_indexed gathers */
 };
 
 /* Arbitrary but fixed: a model whose generator nobody seeds still trains reproducibly. */
@@ -293,10 +294,12 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
         if (floats > SIZE_MAX / 8 || ints > SIZE_MAX / 8)
             return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
     }
-    size_t pingpong;
-    if (!nn__mul_size(&pingpong, widest, 2 * (size_t)max_batch) || floats > SIZE_MAX / 8 - pingpong)
+    size_t pingpong, stage;
+    if (!nn__mul_size(&pingpong, widest, 2 * (size_t)max_batch) || floats > SIZE_MAX / 8 - pingpong ||
+        !nn__mul_size(&stage, (size_t)input_width(m) + 1, (size_t)max_batch) ||
+        floats + pingpong > SIZE_MAX / 8 - stage)
         return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
-    floats += pingpong;
+    floats += pingpong + stage;
     float *ws = malloc(floats * sizeof(float));
     int32_t *iws = malloc((ints ? ints : 1) * sizeof(int32_t));
     if (!ws || !iws) {
@@ -325,13 +328,15 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
     }
     m->grad_a = p;
     m->grad_b = p + widest * (size_t)max_batch;
+    m->stage_x = m->grad_b + widest * (size_t)max_batch;
+    m->stage_y = m->stage_x + (size_t)input_width(m) * (size_t)max_batch;
     return NN_OK;
 }
 
 /* Forward over `batch` rows (batch <= capacity); returns the last layer's output buffer. */
-static const float *forward_rows(nn_model *m, const float *x, int64_t batch, int training)
+static const float *forward_rows(nn_model *m, const float *x, int64_t batch, int training, int presparse)
 {
-    nn__pass pass = {batch, training, training ? m->rng : NULL, 1};
+    nn__pass pass = {batch, training, training ? m->rng : NULL, 1, presparse};
     const float *in = x;
     for (int i = 0; i < m->nlayers; i++) {
         nn__layer *l = &m->layers[i];
@@ -398,7 +403,7 @@ static nn_status forward_all(nn_model *m, nn_tensor *out, const nn_tensor *x, in
     int64_t rows = x->shape[0], c = last_width(m), in = input_width(m);
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity;
-        const float *y = forward_rows(m, x->data + r * in, b, 0);
+        const float *y = forward_rows(m, x->data + r * in, b, 0, 0);
         float *dst = out->data + r * c;
         memcpy(dst, y, (size_t)(b * c) * sizeof(float));
         if (softmax) {
@@ -432,7 +437,7 @@ nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const nn_tenso
     int64_t rows = x->shape[0], c = last_width(m), in = input_width(m);
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity;
-        const float *y = forward_rows(m, x->data + r * in, b, 0);
+        const float *y = forward_rows(m, x->data + r * in, b, 0, 0);
         nn__argmax_rows(b, c, y, classes + r);
     }
     return NN_OK;
@@ -469,20 +474,14 @@ static nn_status check_target(const nn_model *m, const nn_tensor *y, int64_t row
     return NN_OK;
 }
 
-nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss, int64_t *correct)
+/* The step on b checked rows: x (NULL when presparse: the first layer holds them compressed). */
+static nn_status train_rows(nn_model *m, const float *x, const nn_tensor *y, int64_t b, int presparse, float *loss,
+                            int64_t *correct, const char *who)
 {
-    const char *who = "nn_model_train_step";
-    nn_status st = check_compiled(m, who);
-    if (st == NN_OK) st = check_input(m, x, who);
-    if (st == NN_OK) st = check_target(m, y, x->shape[0], who);
-    if (st == NN_OK && !m->opt) st = nn__fail(NN_ERR_STATE, "%s: the model has no optimizer", who);
-    if (st == NN_OK) st = ensure_capacity(m, x->shape[0]);
-    if (st != NN_OK) return st;
-
+    nn_status st = NN_OK;
     nn__fpenv env;
     nn__fpenv_enter(&env);
-    int64_t b = x->shape[0];
-    const float *out = forward_rows(m, x->data, b, 1);
+    const float *out = forward_rows(m, x, b, 1, presparse);
     float l = 0.0f;
     float *grad = m->grad_a, *spare = m->grad_b;
     st = loss_rows(m, out, y, 0, b, &l, grad, correct);
@@ -493,10 +492,10 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     if (st == NN_OK && !isfinite(l))
         st = nn__fail(NN_ERR_NUMERIC, "%s: the loss is %g; parameters and optimizer state left unchanged", who,
                       (double)l);
-    nn__pass pass = {b, 1, m->rng, 0};
+    nn__pass pass = {b, 1, m->rng, 0, presparse};
     for (int i = m->nlayers - 1; st == NN_OK && i >= 0; i--) {
         nn__layer *lay = &m->layers[i];
-        const float *in = i > 0 ? m->layers[i - 1].y : x->data;
+        const float *in = i > 0 ? m->layers[i - 1].y : x;
         pass.first = i == 0;
         /* The first layer's input gradient is never used: skip that product. */
         if (lay->ops->backward(lay, &pass, in, lay->y, grad, i > 0 ? spare : NULL))
@@ -517,6 +516,55 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     return st;
 }
 
+nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss, int64_t *correct)
+{
+    const char *who = "nn_model_train_step";
+    nn_status st = check_compiled(m, who);
+    if (st == NN_OK) st = check_input(m, x, who);
+    if (st == NN_OK) st = check_target(m, y, x->shape[0], who);
+    if (st == NN_OK && !m->opt) st = nn__fail(NN_ERR_STATE, "%s: the model has no optimizer", who);
+    if (st == NN_OK) st = ensure_capacity(m, x->shape[0]);
+    if (st != NN_OK) return st;
+    return train_rows(m, x->data, y, x->shape[0], 0, loss, correct, who);
+}
+
+nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, float *loss,
+                                      int64_t *correct)
+{
+    const char *who = "nn_model_train_step_indexed";
+    nn_status st = check_compiled(m, who);
+    if (st != NN_OK) return st;
+    if (!ds || !idx) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: dataset or indices NULL", who);
+    if (n < 1 || n > INT32_MAX)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %lld examples, must be 1 to %d", who, (long long)n, INT32_MAX);
+    int64_t features = nn_dataset_features(ds), count = nn_dataset_count(ds);
+    if (features != input_width(m))
+        return nn__fail(NN_ERR_SHAPE, "%s: the dataset's examples have %lld values, the model takes %lld", who,
+                        (long long)features, (long long)input_width(m));
+    for (int64_t i = 0; i < n; i++)
+        if ((int64_t)idx[i] >= count)
+            return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: idx[%lld] = %lu, dataset holds %lld", who, (long long)i,
+                            (unsigned long)idx[i], (long long)count);
+    if (!m->opt) return nn__fail(NN_ERR_STATE, "%s: the model has no optimizer", who);
+    st = ensure_capacity(m, n);
+    if (st != NN_OK) return st;
+    /* The targets as nn_dataset_gather gives them: class indices as floats. */
+    const uint8_t *labels = nn_dataset_labels(ds), *images = nn_dataset_images(ds);
+    for (int64_t i = 0; i < n; i++) m->stage_y[i] = (float)labels[idx[i]];
+    nn_tensor y;
+    int64_t ys[1] = {n};
+    nn_tensor_view(&y, m->stage_y, 1, ys);
+    st = check_target(m, &y, n, who);
+    if (st != NN_OK) return st;
+    if (nn__dense_take_sparse(&m->layers[0], images, features, idx, n))
+        return train_rows(m, NULL, &y, n, 1, loss, correct, who);
+    nn_tensor x;
+    int64_t xs[2] = {n, features};
+    nn_tensor_view(&x, m->stage_x, 2, xs);
+    st = nn_dataset_gather(ds, idx, n, &x, &y);
+    return st == NN_OK ? train_rows(m, m->stage_x, &y, n, 0, loss, correct, who) : st;
+}
+
 nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss, float *accuracy)
 {
     const char *who = "nn_model_evaluate";
@@ -530,7 +578,7 @@ nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y,
     for (int64_t r = 0; r < rows; r += m->capacity) {
         int64_t b = rows - r < m->capacity ? rows - r : m->capacity, ok = 0;
         float l = 0.0f;
-        const float *out = forward_rows(m, x->data + r * in, b, 0);
+        const float *out = forward_rows(m, x->data + r * in, b, 0, 0);
         st = loss_rows(m, out, y, r, b, &l, NULL, &ok);
         if (st != NN_OK) return st;
         sum += (double)l * (double)b; /* chunk losses are means: weight them by their rows */

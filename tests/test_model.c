@@ -538,6 +538,119 @@ static void test_model__nonfinite_gradient_with_finite_loss_refused(void **s)
     }
 }
 
+/* An image dataset of n examples of rows x cols: mostly zero like MNIST (density 1/5), or every
+ * pixel lit (dense: the sparse path is not taken). */
+static nn_dataset *image_dataset(int64_t n, int64_t rows, int64_t cols, int dense, uint64_t seed)
+{
+    uint8_t *pix = malloc((size_t)(n * rows * cols)), *lab = malloc((size_t)n);
+    nn_rng *rng;
+    assert_int_equal(nn_rng_create(&rng, seed), NN_OK);
+    for (int64_t i = 0; i < n * rows * cols; i++)
+        pix[i] = dense ? (uint8_t)(1 + nn_rng_below(rng, 255))
+                       : nn_rng_below(rng, 5) == 0 ? (uint8_t)(1 + nn_rng_below(rng, 255)) : 0;
+    for (int64_t i = 0; i < n; i++) lab[i] = (uint8_t)nn_rng_below(rng, 10);
+    nn_dataset *ds;
+    assert_int_equal(nn_dataset_create(&ds, n, rows, cols, pix, lab), NN_OK);
+    nn_rng_free(rng);
+    free(pix);
+    free(lab);
+    return ds;
+}
+
+/* Steps of nn_model_train_step_indexed against nn_dataset_gather + nn_model_train_step on a twin
+ * model: the same losses, correct counts and parameters, bit for bit. */
+static void indexed_equals_gathered(nn_model *a, nn_model *b, const nn_dataset *ds, int64_t batch)
+{
+    int64_t n = nn_dataset_count(ds), f = nn_dataset_features(ds);
+    float *xb = malloc((size_t)(batch * f) * sizeof(float)), *yb = malloc((size_t)batch * sizeof(float));
+    uint32_t *idx = malloc((size_t)n * sizeof *idx);
+    for (int64_t i = 0; i < n; i++) idx[i] = (uint32_t)((i * 7919) % n); /* a permutation: 7919 is prime */
+    for (int64_t s0 = 0; s0 + batch <= n; s0 += batch) {
+        nn_tensor x, y;
+        int64_t xs[2] = {batch, f}, ys[1] = {batch};
+        nn_tensor_view(&x, xb, 2, xs);
+        nn_tensor_view(&y, yb, 1, ys);
+        float la, lb;
+        int64_t ca, cb;
+        assert_int_equal(nn_model_train_step_indexed(a, ds, idx + s0, batch, &la, &ca), NN_OK);
+        assert_int_equal(nn_dataset_gather(ds, idx + s0, batch, &x, &y), NN_OK);
+        assert_int_equal(nn_model_train_step(b, &x, &y, &lb, &cb), NN_OK);
+        assert_memory_equal(&la, &lb, sizeof la);
+        assert_int_equal(ca, cb);
+    }
+    float *pa, *pb;
+    size_t na, nb;
+    assert_int_equal(nn_model_params(a, &pa, &na), NN_OK);
+    assert_int_equal(nn_model_params(b, &pb, &nb), NN_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(pa, pb, na * sizeof(float));
+    free(xb);
+    free(yb);
+    free(idx);
+}
+
+static void test_model__train_step_indexed_is_gather_and_step(void **s)
+{
+    (void)s;
+    const int64_t hidden[] = {24};
+    for (int dense = 0; dense < 2; dense++) {
+        /* Sparse images take the compressed path, dense ones the gathered batch. */
+        nn_dataset *ds = image_dataset(200, 8, 8, dense, 11 + (uint64_t)dense);
+        nn_model *a = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_RELU), adam(1e-2f), 3);
+        nn_model *b = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_RELU), adam(1e-2f), 3);
+        indexed_equals_gathered(a, b, ds, 20);
+        nn_model_free(a);
+        nn_model_free(b);
+        /* A linear first layer, and a batch larger than the reserved one (the step reserves). */
+        a = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_TANH), adam(1e-2f), 4);
+        b = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_TANH), adam(1e-2f), 4);
+        indexed_equals_gathered(a, b, ds, 33);
+        nn_model_free(a);
+        nn_model_free(b);
+        nn_dataset_free(ds);
+    }
+    /* A network whose first layer is not dense trains from the gathered batch. */
+    nn_dataset *ds = image_dataset(60, 8, 8, 0, 5);
+    nn_model *m[2];
+    for (int k = 0; k < 2; k++) {
+        int64_t shape[3] = {8, 8, 1};
+        nn_conv2d_options co = NN_CONV2D_OPTIONS_INIT;
+        co.kernel_h = co.kernel_w = 3;
+        assert_int_equal(nn_model_create_shape(&m[k], 3, shape), NN_OK);
+        assert_int_equal(nn_model_add_conv2d(m[k], 4, nn_activation_make(NN_ACT_RELU), &co), NN_OK);
+        assert_int_equal(nn_model_add_flatten(m[k]), NN_OK);
+        assert_int_equal(nn_model_add_dense(m[k], 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+        assert_int_equal(nn_model_compile(m[k], NN_LOSS_SOFTMAX_CROSS_ENTROPY, adam(1e-2f)), NN_OK);
+        nn_rng *rng;
+        assert_int_equal(nn_rng_create(&rng, 9), NN_OK);
+        assert_int_equal(nn_model_init(m[k], rng), NN_OK);
+        nn_rng_free(rng);
+    }
+    indexed_equals_gathered(m[0], m[1], ds, 12);
+    nn_model_free(m[0]);
+    nn_model_free(m[1]);
+    nn_dataset_free(ds);
+}
+
+static void test_model__train_step_indexed_refuses_bad_arguments(void **s)
+{
+    (void)s;
+    const int64_t hidden[] = {8};
+    nn_dataset *ds = image_dataset(10, 8, 8, 0, 1), *wide = image_dataset(10, 9, 9, 0, 2);
+    nn_model *m = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_RELU), adam(1e-2f), 1);
+    uint32_t idx[3] = {0, 9, 10};
+    assert_int_equal(nn_model_train_step_indexed(m, NULL, idx, 2, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_model_train_step_indexed(m, ds, NULL, 2, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_model_train_step_indexed(m, ds, idx, 0, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_model_train_step_indexed(m, ds, idx, 3, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "idx[2] = 10"));
+    assert_int_equal(nn_model_train_step_indexed(m, wide, idx, 2, NULL, NULL), NN_ERR_SHAPE);
+    assert_int_equal(nn_model_train_step_indexed(NULL, ds, idx, 2, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    nn_model_free(m);
+    nn_dataset_free(ds);
+    nn_dataset_free(wide);
+}
+
 static void test_model__summary_lists_layers_and_params(void **s)
 {
     (void)s;
@@ -570,6 +683,8 @@ int main(void)
         cmocka_unit_test(test_model__predict_gives_probabilities_and_classes_agree),
         cmocka_unit_test(test_model__errors_are_reported),
         cmocka_unit_test(test_model__summary_lists_layers_and_params),
+        cmocka_unit_test(test_model__train_step_indexed_is_gather_and_step),
+        cmocka_unit_test(test_model__train_step_indexed_refuses_bad_arguments),
         cmocka_unit_test(test_model__nonfinite_inputs_and_targets_refused_state_unchanged),
         cmocka_unit_test(test_model__nonfinite_gradient_with_finite_loss_refused),
     };

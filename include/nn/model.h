@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "activation.h"
+#include "data.h"
 #include "export.h"
 #include "layer.h"
 #include "loss.h"
@@ -222,6 +223,23 @@ NN_API nn_status nn_model_predict_classes(nn_model *m, int32_t *classes, const n
  */
 NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
                                      int64_t *correct);
+
+/**
+ * @brief One training step on examples idx[0..n) of a dataset: the same, bit for bit, as
+ *        nn_dataset_gather() into a batch followed by nn_model_train_step(), without the float batch
+ *        where the model can do without it.
+ *
+ * A dense first layer on sparse images (MNIST's pixels are 81% zeros) reads the non-zero pixels
+ * straight from the dataset's bytes into its compressed rows, so that the batch is neither converted
+ * to floats nor scanned for zeros twice; other models gather into a buffer nn_model_reserve() sized.
+ * @param ds   a dataset whose examples have the model's input width (nn_dataset_features())
+ * @param idx  n example indices, each below nn_dataset_count(ds)
+ * @return as nn_model_train_step(); NN_ERR_SHAPE when the widths differ, NN_ERR_INVALID_ARGUMENT for
+ *         NULL arguments, n < 1 or an index out of range
+ * @since 0.2
+ */
+NN_API nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n,
+                                             float *loss, int64_t *correct);
 
 /**
  * @brief Mean loss and accuracy over all N rows of x (worked in chunks of the reserved batch).

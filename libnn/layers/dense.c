@@ -68,6 +68,12 @@ static void dense_forward(nn__layer *l, const nn__pass *p, const float *x, float
     dense_config *c = NN__CONFIG(l, dense_config);
     int64_t in = l->in.dim[0], out = c->units, b = p->batch;
     float *pre = keeps_pre(l) ? l->ws : y;
+    if (p->presparse && may_go_sparse(l)) {
+        /* nn__dense_take_sparse filled the rows from the dataset's bytes: x is NULL. */
+        c->sparse_valid = 1;
+        nn__dense_forward_sparse(&c->sparse, out, l->t[0], l->t[1], l->act, pre, y);
+        return;
+    }
     c->sparse_valid = 0;
     if (may_go_sparse(l) && b <= NN_SPARSE_MAX_ROWS) {
         nn__sparse_rows *s = &c->sparse;
@@ -185,3 +191,11 @@ const nn__layer_ops nn__dense_ops = {
     .read_settings = dense_read,
     .describe = dense_describe,
 };
+
+int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n)
+{
+    if (l->ops->kind != NN_LAYER_DENSE || !may_go_sparse(l) || n > NN_SPARSE_MAX_ROWS || l->in.dim[0] != features)
+        return 0;
+    dense_config *c = NN__CONFIG(l, dense_config);
+    return nn__sparse_compress_u8(&c->sparse, images, idx, n, features);
+}

@@ -50,6 +50,8 @@ typedef struct nn__pass {
     int training;   /* dropout draws masks, batch norm uses and updates batch statistics */
     nn_rng *rng;    /* the model's training generator; NULL in inference */
     int first;      /* the layer reads the model's input: its input gradient is never needed */
+    int presparse;  /* the first layer's input is already in its compressed rows (nn__dense_take_sparse):
+                       its x is NULL */
 } nn__pass;
 
 typedef struct nn__layer_ops {
@@ -130,5 +132,11 @@ void nn__no_workspace(const nn__layer *l, int64_t batch, size_t *floats, size_t 
 void nn__no_settings_write(const nn__layer *l, nnio_buf *b);
 nn_status nn__no_settings_read(nn__layer *l, nnio_cur *c, const char *who);
 int nn__no_tensors(const nn__layer *l, nn__tensor_spec *out);
+
+/* Compresses examples idx[0..n) of a uint8 image array straight into a dense first layer's sparse
+ * rows, as nn__sparse_compress would compress their float conversion (pixel / 255): 1 when done (a
+ * training pass may then set presparse), 0 when the layer cannot take them (not a dense first layer,
+ * too many rows, or images dense enough that its dense product wins). */
+int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n);
 
 #endif /* NN_LAYERS_LAYER_H */

@@ -179,6 +179,9 @@ static int band_of(const nnm_cell *c, int heldout, int accuracy, band *b)
     return 0;
 }
 
+/* The tab10 colour of the k-th cell shown: every colour but grey. */
+static int colour(int k) { return k < 7 ? k : k + 1; }
+
 /* curves.png (the held-out accuracy per epoch) and history.png (loss and accuracy, train and held
  * out). One seed per cell: curves.png is the original study's figure. */
 static int curves(const char *out_dir, const nnm_study *s, char *err, size_t errlen)
@@ -199,6 +202,33 @@ static int curves(const char *out_dir, const nnm_study *s, char *err, size_t err
                 goto done;
             }
     }
+    /* The figures that give each cell one colour show at most nine: the best, by the measure the study
+     * picks on, in the grid's order. tab10 has ten colours; its grey (7) is kept for the legend
+     * entries that say which line style is which set. */
+    enum { COLOURS = 9 };
+    int shown[COLOURS], ns = 0;
+    for (int pick = 0; pick < COLOURS && pick < nc; pick++) {
+        int best = -1;
+        for (int i = 0; i < nc; i++) {
+            int taken = 0;
+            for (int j = 0; j < ns; j++) taken |= shown[j] == i;
+            if (taken) continue;
+            const nnm_cell *c = &s->cells[i];
+            double m = diverged_cell(c) ? NAN : s->validation ? c->val_accuracy.mean : c->test_accuracy.mean;
+            const nnm_cell *b = best >= 0 ? &s->cells[best] : NULL;
+            double mb = !b || diverged_cell(b) ? NAN : s->validation ? b->val_accuracy.mean : b->test_accuracy.mean;
+            if (best < 0 || (!isnan(m) && (isnan(mb) || m > mb))) best = i;
+        }
+        shown[ns++] = best;
+    }
+    for (int i = 1; i < ns; i++)
+        for (int j = i; j > 0 && shown[j] < shown[j - 1]; j--) {
+            int t = shown[j];
+            shown[j] = shown[j - 1];
+            shown[j - 1] = t;
+        }
+    char of[48] = "";
+    if (ns < s->n_cells) snprintf(of, sizeof of, "; the %d best of %d cells", ns, s->n_cells);
     snprintf(path, sizeof path, "%s/curves.png", out_dir);
     snprintf(ylabel, sizeof ylabel, "%s accuracy", heldout);
     if (s->max_runs <= 1 && !s->validation) {
@@ -214,37 +244,40 @@ static int curves(const char *out_dir, const nnm_study *s, char *err, size_t err
                             errlen) != 0)
             goto done;
     } else {
-        nnm_plot_series series[MAX_CELLS];
-        for (int i = 0; i < nc; i++) {
-            band *b = &bands[i][3];
-            series[i] = (nnm_plot_series){names[i], NULL, b->mean, b->lo, b->hi, b->n, i, 0};
+        nnm_plot_series series[COLOURS];
+        for (int k = 0; k < ns; k++) {
+            band *b = &bands[shown[k]][3];
+            series[k] = (nnm_plot_series){names[shown[k]], NULL, b->mean, b->lo, b->hi, b->n, colour(k), 0};
         }
-        nnm_plot_panel panel = {NULL, "Epoch", ylabel, series, nc, 0, 1};
+        nnm_plot_panel panel = {NULL, "Epoch", ylabel, series, ns, 0, 1};
         if (s->max_runs > 1)
-            snprintf(title, sizeof title, "%s accuracy per epoch (mean; band: range over %d seeds)", heldout, s->max_runs);
+            snprintf(title, sizeof title, "%s accuracy per epoch (mean; band: range over %d seeds%s)", heldout,
+                     s->max_runs, of);
         else
-            snprintf(title, sizeof title, "%s accuracy per epoch", heldout);
+            snprintf(title, sizeof title, "%s accuracy per epoch%s%s%s", heldout, ns < s->n_cells ? " (" : "",
+                     ns < s->n_cells ? of + 2 : "", ns < s->n_cells ? ")" : "");
         if (nnm_plot_panels(path, title, &panel, 1, err, errlen) != 0) goto done;
     }
     /* history.png: per cell, the training figures solid and the held-out ones dashed, in one colour. */
-    nnm_plot_series loss[2 * MAX_CELLS + 2], acc[2 * MAX_CELLS + 2];
-    for (int i = 0; i < nc; i++)
+    nnm_plot_series loss[2 * COLOURS + 2], acc[2 * COLOURS + 2];
+    for (int k = 0; k < ns; k++)
         for (int h = 0; h < 2; h++) {
-            band *bl = &bands[i][2 * h], *ba = &bands[i][2 * h + 1];
-            const char *name = h ? NULL : names[i];
-            loss[2 * i + h] = (nnm_plot_series){name, NULL, bl->mean, bl->lo, bl->hi, bl->n, i, h};
-            acc[2 * i + h] = (nnm_plot_series){name, NULL, ba->mean, ba->lo, ba->hi, ba->n, i, h};
+            band *bl = &bands[shown[k]][2 * h], *ba = &bands[shown[k]][2 * h + 1];
+            const char *name = h ? NULL : names[shown[k]];
+            loss[2 * k + h] = (nnm_plot_series){name, NULL, bl->mean, bl->lo, bl->hi, bl->n, colour(k), h};
+            acc[2 * k + h] = (nnm_plot_series){name, NULL, ba->mean, ba->lo, ba->hi, ba->n, colour(k), h};
         }
     /* Two legend entries in grey (tab10's 7) say which line style is which set. */
     const char *held = s->validation ? "validation" : "test";
-    loss[2 * nc] = acc[2 * nc] = (nnm_plot_series){"train", NULL, NULL, NULL, NULL, 0, 7, 0};
-    loss[2 * nc + 1] = acc[2 * nc + 1] = (nnm_plot_series){held, NULL, NULL, NULL, NULL, 0, 7, 1};
-    nnm_plot_panel panels[2] = {{"Loss", "Epoch", "Loss", loss, 2 * nc + 2, 0, 1},
-                                {"Accuracy", "Epoch", "Accuracy", acc, 2 * nc + 2, 0, 1}};
+    loss[2 * ns] = acc[2 * ns] = (nnm_plot_series){"train", NULL, NULL, NULL, NULL, 0, 7, 0};
+    loss[2 * ns + 1] = acc[2 * ns + 1] = (nnm_plot_series){held, NULL, NULL, NULL, NULL, 0, 7, 1};
+    nnm_plot_panel panels[2] = {{"Loss", "Epoch", "Loss", loss, 2 * ns + 2, 0, 1},
+                                {"Accuracy", "Epoch", "Accuracy", acc, 2 * ns + 2, 0, 1}};
     if (s->max_runs > 1)
-        snprintf(title, sizeof title, "Training history (mean; band: range over %d seeds)", s->max_runs);
+        snprintf(title, sizeof title, "Training history (mean; band: range over %d seeds%s)", s->max_runs, of);
     else
-        snprintf(title, sizeof title, "Training history");
+        snprintf(title, sizeof title, "Training history%s%s%s", ns < s->n_cells ? " (" : "",
+                 ns < s->n_cells ? of + 2 : "", ns < s->n_cells ? ")" : "");
     snprintf(path, sizeof path, "%s/history.png", out_dir);
     rc = nnm_plot_panels(path, title, panels, 2, err, errlen);
 done:

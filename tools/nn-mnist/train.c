@@ -543,7 +543,9 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
     int64_t xs[2] = {r->batch, r->features}, ys[1] = {r->batch};
     nn_tensor_view(&x, r->xb, 2, xs);
     nn_tensor_view(&y, r->yb, 1, ys);
-    nn_status st = nn_dataset_gather(r->env->train, r->order + start, *b, &x, &y);
+    /* Unaugmented, the model takes the examples from the dataset itself (no float batch for a
+     * sparse first layer); augmented, the batch is gathered, transformed, then trained on. */
+    nn_status st = r->aug ? nn_dataset_gather(r->env->train, r->order + start, *b, &x, &y) : NN_OK;
     if (st == NN_OK && r->aug) {
         if (c->augment == NNM_AUGMENT_HANDWRITING)
             nnm_augment_batch_handwriting(r->xa, r->xb, *b, r->rows, r->cols, r->xa + r->batch * r->features, r->aug);
@@ -558,7 +560,9 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
                                     (int64_t)c->epochs * r->steps);
         st = nn_optimizer_set_lr(nn_model_get_optimizer(r->m), lr >= FLT_MIN ? lr : FLT_MIN);
     }
-    if (st == NN_OK) st = nn_model_train_step(r->m, &x, &y, loss, correct);
+    if (st == NN_OK)
+        st = r->aug ? nn_model_train_step(r->m, &x, &y, loss, correct)
+                    : nn_model_train_step_indexed(r->m, r->env->train, r->order + start, *b, loss, correct);
     return st;
 }
 
