@@ -8,17 +8,24 @@
 
 #include "compute.h"
 
+/* Starts a compression of batch rows of cols values; returns the most non-zeros it may hold before
+ * the dense product is the better choice. */
+static int64_t begin_rows(nn__sparse_rows *s, int64_t batch, int64_t cols)
+{
+    s->rows = batch;
+    s->cols = cols;
+    s->has_columns = 0;
+    s->start[0] = 0;
+    return (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols));
+}
+
 NN_HOT static int compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
     /* Local restrict copies: stores through int32 arrays could otherwise alias the offsets, and the
      * compiler would reload them on every entry. */
     int32_t *restrict index = s->index, *restrict start = s->start;
     float *restrict value = s->value;
-    int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
-    s->rows = batch;
-    s->cols = cols;
-    s->has_columns = 0;
-    start[0] = 0;
+    int64_t limit = begin_rows(s, batch, cols), nnz = 0;
     for (int64_t r = 0; r < batch; r++) {
         const float *restrict row = x + r * cols;
         int64_t k = 0;
@@ -173,12 +180,8 @@ __attribute__((target("arch=x86-64-v3"))) static int compress_avx2(nn__sparse_ro
 {
     int32_t *restrict index = s->index, *restrict start = s->start;
     float *restrict value = s->value;
-    int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
+    int64_t limit = begin_rows(s, batch, cols), nnz = 0;
     const __m256 zero = _mm256_setzero_ps();
-    s->rows = batch;
-    s->cols = cols;
-    s->has_columns = 0;
-    start[0] = 0;
     for (int64_t r = 0; r < batch; r++) {
         const float *restrict row = x + r * cols;
         int64_t k = 0;
@@ -212,11 +215,7 @@ NN_HOT static int compress_u8(nn__sparse_rows *s, const uint8_t *images, const u
 {
     int32_t *restrict index = s->index, *restrict start = s->start;
     float *restrict value = s->value;
-    int64_t limit = (int64_t)(NN_SPARSE_MAX_DENSITY * (double)(batch * cols)), nnz = 0;
-    s->rows = batch;
-    s->cols = cols;
-    s->has_columns = 0;
-    start[0] = 0;
+    int64_t limit = begin_rows(s, batch, cols), nnz = 0;
     for (int64_t r = 0; r < batch; r++) {
         const uint8_t *restrict row = images + (size_t)idx[r] * (size_t)cols;
         int64_t k = 0;
