@@ -236,7 +236,7 @@ NN_API nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_t
  * @param idx  n example indices, each below nn_dataset_count(ds)
  * @return as nn_model_train_step(); NN_ERR_SHAPE when the widths differ, NN_ERR_INVALID_ARGUMENT for
  *         NULL arguments, n < 1 or an index out of range
- * @since 0.2
+ * @since 0.3 (unreleased: in the tree after 0.2.0, with the same SONAME)
  */
 NN_API nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n,
                                              float *loss, int64_t *correct);
