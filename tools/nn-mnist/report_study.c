@@ -110,22 +110,33 @@ int nnm_study_build(const nnm_record *recs, int n, nnm_study *s)
         return -1;
     }
     s->slots = slots;
-    /* Cells in the order of their first run; each cell's runs contiguous in slots. */
+    /* Cells in the order of their first run (keys[] holds one key per cell); each cell's runs
+     * contiguous in slots, placed by counting: linear in the runs once the cells are known. */
+    char key[NNM_SETTINGS_MAX];
     for (int i = 0; i < n; i++) {
-        nnm_cell_key(recs[i].settings, keys[i], sizeof keys[i]);
+        nnm_cell_key(recs[i].settings, key, sizeof key);
         cell_of[i] = -1;
-        for (int j = 0; j < i && cell_of[i] < 0; j++)
-            if (!strcmp(keys[i], keys[j])) cell_of[i] = cell_of[j];
-        if (cell_of[i] < 0) cell_of[i] = s->n_cells++;
+        for (int c = 0; c < s->n_cells && cell_of[i] < 0; c++)
+            if (!strcmp(key, keys[c])) cell_of[i] = c;
+        if (cell_of[i] < 0) {
+            memcpy(keys[s->n_cells], key, sizeof key);
+            cell_of[i] = s->n_cells++;
+        }
+        s->cells[cell_of[i]].n++;
         s->validation |= recs[i].validation > 0;
     }
     int used = 0;
     for (int c = 0; c < s->n_cells; c++) {
+        s->cells[c].runs = slots + used;
+        used += s->cells[c].n;
+        s->cells[c].n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        nnm_cell *cell = &s->cells[cell_of[i]];
+        cell->runs[cell->n++] = &recs[i];
+    }
+    for (int c = 0; c < s->n_cells; c++) {
         nnm_cell *cell = &s->cells[c];
-        cell->runs = slots + used;
-        for (int i = 0; i < n; i++)
-            if (cell_of[i] == c) cell->runs[cell->n++] = &recs[i];
-        used += cell->n;
         qsort(cell->runs, (size_t)cell->n, sizeof *cell->runs, by_seed);
         cell_stats(cell);
         if (cell->n > s->max_runs) s->max_runs = cell->n;

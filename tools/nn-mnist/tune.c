@@ -49,8 +49,7 @@ typedef struct point {
 } point;
 
 /* Groups the sweep's records (plan order: optimizer, activation, value, seed) into points. */
-static int gather(const nnm_plan *plan, const nnm_record *recs, int m, int kind, const double *values, int n_values,
-                  point *pts)
+static int gather(const nnm_plan *plan, const nnm_record *recs, int m, int kind, point *pts)
 {
     int n_pts = plan->n_cells;
     double *acc = malloc((size_t)(m > 0 ? m : 1) * 2 * sizeof *acc);
@@ -78,8 +77,6 @@ static int gather(const nnm_plan *plan, const nnm_record *recs, int m, int kind,
         nnm_stat_of(acc, k, &pt->accuracy);
         nnm_stat_of(loss, k, &pt->loss);
     }
-    (void)values;
-    (void)n_values;
     free(acc);
     return 0;
 }
@@ -156,7 +153,7 @@ static int report(const nnm_config *c, const char *work, const nnm_plan *plan, i
     int m = 0, rc = 1;
     nnm_record *recs = nnm_report_load_plan(work, plan, &m);
     point *pts = calloc((size_t)plan->n_cells, sizeof *pts);
-    if (!recs || !pts || gather(plan, recs, m, kind, values, n_values, pts) != 0) {
+    if (!recs || !pts || gather(plan, recs, m, kind, pts) != 0) {
         fprintf(stderr, "nn-mnist tune: out of memory\n");
         goto done;
     }
