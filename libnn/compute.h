@@ -163,6 +163,15 @@ double nn__bits_value(uint32_t abs_bits);
  * finite, from the largest |x| and |dpre| (as nn__max_abs_bits gives them). */
 int nn__grads_bounded(uint32_t a_bits, uint32_t d_bits, int64_t rows);
 
+/* Kernels compiled once per vector width (16, 8 or 4 floats) and chosen at run time, where GCC builds
+ * for x86-64 Linux: GCC lowers a vector type wider than the target's registers through the stack, so
+ * one width cannot suit every target (libnn/cpu/sparse_tile.h measured it). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(NN_NO_CLONES)
+#define NN__WIDE_KERNELS 1
+#endif
+/* The widest vectors this processor runs: 16, 8 or 4 floats. */
+int nn__vector_lanes(void);
+
 /* ---- images, channels last: x (B, H, W, C) */
 
 /* A window sliding over an image: input (h, w, c), window (kh, kw), stride (sh, sw), padding on the
@@ -185,6 +194,9 @@ void nn__bias_relu_rows(int64_t rows, int64_t n, const float *b, int relu, float
  * d loss / d pre (zero where y <= 0); db (n), when non-NULL, gets dy's column sums ADDED (so blocks of
  * rows can accumulate). Returns the largest |dy| as nn__max_abs_bits does. */
 uint32_t nn__relu_grad_rows(int64_t rows, int64_t n, const float *y, float *dy, float *db);
+/* Max pooling's forward pass with vectors of `lanes` floats (16 and 8 only where this processor runs
+ * them, see nn__vector_lanes), so that tests can compare every width with the reference. */
+void nn__max_pool_lanes(int lanes, const nn__conv_geom *g, int64_t batch, const float *x, float *y, int32_t *argmax);
 
 /* Direct convolution, for receptive fields of at most this many values (kh * kw * c): a first layer on
  * grey images, where im2col's K would be 9 and the column matrix 9x the input. */

@@ -103,6 +103,8 @@ static void test_pool__vectorised_matches_the_reference_loop(void **s)
         geom(11, 11, 64, 2, 2, 2, 2, 0, 0, 0, 0), /* ... and its second, with a row and column left over */
         geom(7, 6, 5, 3, 3, 2, 2, 1, 1, 1, 1),    /* overlapping, padded, odd channels */
         geom(5, 7, 3, 2, 3, 1, 3, 0, 1, 1, 1),
+        geom(6, 6, 21, 2, 2, 2, 2, 0, 0, 0, 0),   /* whole vectors of every width and a remainder */
+        geom(7, 6, 21, 3, 3, 2, 2, 1, 1, 1, 1),
     };
     enum { B = 2 };
     for (size_t gi = 0; gi < sizeof gs / sizeof gs[0]; gi++) {
@@ -122,15 +124,22 @@ static void test_pool__vectorised_matches_the_reference_loop(void **s)
             if (u == 1) x[i] = -INFINITY;
         }
         nn_rng_free(r);
-        for (int max = 0; max <= 1; max++) {
-            nn__pool_forward(g, B, max, x, y, at);
+        /* max = 0, 1: the kernel this processor gets; 2, 3, 4: max pooling at each vector width it runs. */
+        for (int mode = 0; mode <= 4; mode++) {
+            int max = mode > 0, lanes = mode == 2 ? 4 : mode == 3 ? 8 : 16;
+            if (mode >= 2 && lanes > nn__vector_lanes()) continue;
+            if (mode >= 2)
+                nn__max_pool_lanes(lanes, g, B, x, y, at);
+            else
+                nn__pool_forward(g, B, max, x, y, at);
             nn__pool_forward_ref(g, B, max, x, ref, atref);
             for (int64_t i = 0; i < ny; i++) {
                 if (!same_float(y[i], ref[i]))
-                    fail_msg("pool %zu max %d: y[%lld] = %g, reference %g", gi, max, (long long)i, (double)y[i],
+                    fail_msg("pool %zu mode %d: y[%lld] = %g, reference %g", gi, mode, (long long)i, (double)y[i],
                              (double)ref[i]);
                 if (max && at[i] != atref[i])
-                    fail_msg("pool %zu: argmax[%lld] = %d, reference %d", gi, (long long)i, at[i], atref[i]);
+                    fail_msg("pool %zu mode %d: argmax[%lld] = %d, reference %d", gi, mode, (long long)i, at[i],
+                             atref[i]);
             }
         }
         free(x), free(y), free(ref), free(at), free(atref);

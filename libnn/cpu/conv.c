@@ -123,56 +123,83 @@ uint32_t nn__relu_grad_rows(int64_t rows, int64_t n, const float *y, float *dy, 
     return relu_grad_rows(rows, n, y, dy, db);
 }
 
-/* Channels innermost: each window position updates all channels of an output pixel at once, which
- * vectorises (the running maximum and its index, or the sum, live in the output arrays). */
-NN_HOT static void pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y,
-                                int32_t *argmax)
+/* The rows [ya, yb) and columns [xa, xb) of output pixel (oy, ox)'s window that lie inside the image. */
+static inline void pool_window(const nn__conv_geom *g, int64_t oy, int64_t ox, int64_t *ya, int64_t *yb, int64_t *xa,
+                               int64_t *xb)
+{
+    int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
+    *ya = y0 < 0 ? 0 : y0;
+    *yb = y0 + g->kh > g->h ? g->h : y0 + g->kh;
+    *xa = x0 < 0 ? 0 : x0;
+    *xb = x0 + g->kw > g->w ? g->w : x0 + g->kw;
+}
+
+#define PATTR
+#define PLANES 4
+#define PNAME(name) name##_4
+#include "maxpool_lanes.h"
+#undef PATTR
+#undef PLANES
+#undef PNAME
+#ifdef NN__WIDE_KERNELS
+#define PATTR __attribute__((target("arch=x86-64-v3")))
+#define PLANES 8
+#define PNAME(name) name##_8
+#include "maxpool_lanes.h"
+#undef PATTR
+#undef PLANES
+#undef PNAME
+#define PATTR __attribute__((target("arch=x86-64-v4")))
+#define PLANES 16
+#define PNAME(name) name##_16
+#include "maxpool_lanes.h"
+#undef PATTR
+#undef PLANES
+#undef PNAME
+#endif
+
+void nn__max_pool_lanes(int lanes, const nn__conv_geom *g, int64_t batch, const float *x, float *y, int32_t *argmax)
+{
+    switch (lanes) {
+#ifdef NN__WIDE_KERNELS
+    case 16: max_pool_16(g, batch, x, y, argmax); return;
+    case 8: max_pool_8(g, batch, x, y, argmax); return;
+#endif
+    default: max_pool_4(g, batch, x, y, argmax); return;
+    }
+}
+
+/* Average pooling, channels innermost: each window position adds to all channels of an output pixel
+ * at once, which vectorises. Keras and PyTorch: an average counts only the pixels inside the image
+ * (and padding never wins a max). */
+NN_HOT static void avg_pool(const nn__conv_geom *g, int64_t batch, const float *x, float *y)
 {
     const int64_t C = g->c;
     for (int64_t b = 0; b < batch; b++) {
         const float *img = x + b * g->h * g->w * C;
         for (int64_t oy = 0; oy < g->oh; oy++)
             for (int64_t ox = 0; ox < g->ow; ox++) {
-                int64_t o = ((b * g->oh + oy) * g->ow + ox) * C;
-                int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
-                int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + g->kh > g->h ? g->h : y0 + g->kh;
-                int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + g->kw > g->w ? g->w : x0 + g->kw;
-                float *out = y + o;
-                /* Keras and PyTorch: padding never wins a max, and an average counts only the
-                 * pixels inside the image. A NaN never wins either ("v > best"). */
-                if (max) {
-                    int32_t *at = argmax + o, first = (int32_t)((ya * g->w + xa) * C);
-                    for (int64_t c = 0; c < C; c++) {
-                        out[c] = -FLT_MAX;
-                        at[c] = first + (int32_t)c;
+                int64_t ya, yb, xa, xb;
+                pool_window(g, oy, ox, &ya, &yb, &xa, &xb);
+                float *out = y + ((b * g->oh + oy) * g->ow + ox) * C;
+                for (int64_t c = 0; c < C; c++) out[c] = 0.0f;
+                for (int64_t iy = ya; iy < yb; iy++)
+                    for (int64_t ix = xa; ix < xb; ix++) {
+                        const float *v = img + (iy * g->w + ix) * C;
+                        for (int64_t c = 0; c < C; c++) out[c] += v[c];
                     }
-                    for (int64_t iy = ya; iy < yb; iy++)
-                        for (int64_t ix = xa; ix < xb; ix++) {
-                            int32_t base = (int32_t)((iy * g->w + ix) * C);
-                            const float *v = img + base;
-                            for (int64_t c = 0; c < C; c++) {
-                                int gt = v[c] > out[c];
-                                out[c] = gt ? v[c] : out[c];
-                                at[c] = gt ? base + (int32_t)c : at[c];
-                            }
-                        }
-                } else {
-                    for (int64_t c = 0; c < C; c++) out[c] = 0.0f;
-                    for (int64_t iy = ya; iy < yb; iy++)
-                        for (int64_t ix = xa; ix < xb; ix++) {
-                            const float *v = img + (iy * g->w + ix) * C;
-                            for (int64_t c = 0; c < C; c++) out[c] += v[c];
-                        }
-                    float count = (float)((yb - ya) * (xb - xa));
-                    for (int64_t c = 0; c < C; c++) out[c] /= count;
-                }
+                float count = (float)((yb - ya) * (xb - xa));
+                for (int64_t c = 0; c < C; c++) out[c] /= count;
             }
     }
 }
 
 void nn__pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax)
 {
-    pool_forward(g, batch, max, x, y, argmax);
+    if (max)
+        nn__max_pool_lanes(nn__vector_lanes(), g, batch, x, y, argmax);
+    else
+        avg_pool(g, batch, x, y);
 }
 
 /* The former channel-at-a-time loop, kept as the reference the tests compare the kernel above with. */
@@ -184,9 +211,8 @@ void nn__pool_forward_ref(const nn__conv_geom *g, int64_t batch, int max, const 
         for (int64_t oy = 0; oy < g->oh; oy++)
             for (int64_t ox = 0; ox < g->ow; ox++) {
                 int64_t o = ((b * g->oh + oy) * g->ow + ox) * C;
-                int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
-                int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + g->kh > g->h ? g->h : y0 + g->kh;
-                int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + g->kw > g->w ? g->w : x0 + g->kw;
+                int64_t ya, yb, xa, xb;
+                pool_window(g, oy, ox, &ya, &yb, &xa, &xb);
                 for (int64_t c = 0; c < C; c++) {
                     /* Keras and PyTorch: padding never wins a max, and an average counts only the
                      * pixels inside the image. */
@@ -263,9 +289,8 @@ void nn__pool_backward(const nn__conv_geom *g, int64_t batch, int max, const flo
         }
         for (int64_t oy = 0; oy < g->oh; oy++)
             for (int64_t ox = 0; ox < g->ow; ox++) {
-                int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
-                int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + g->kh > g->h ? g->h : y0 + g->kh;
-                int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + g->kw > g->w ? g->w : x0 + g->kw;
+                int64_t ya, yb, xa, xb;
+                pool_window(g, oy, ox, &ya, &yb, &xa, &xb);
                 float scale = 1.0f / (float)((yb - ya) * (xb - xa));
                 for (int64_t c = 0; c < C; c++) {
                     float v = d[(oy * g->ow + ox) * C + c] * scale;

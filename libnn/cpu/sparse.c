@@ -106,7 +106,7 @@ typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
 #undef KNAME
 #undef KVEC
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(NN_NO_CLONES)
+#ifdef NN__WIDE_KERNELS
 #define WIDE_KERNELS 1
 #include <immintrin.h>
 typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
@@ -137,8 +137,7 @@ typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
 #undef KVEC
 #endif
 
-/* The widest vectors this processor runs (16, 8 or 4 floats). */
-static int lanes(void)
+int nn__vector_lanes(void)
 {
 #ifdef WIDE_KERNELS
     if (__builtin_cpu_supports("x86-64-v4")) return 16;
@@ -149,7 +148,7 @@ static int lanes(void)
 
 static void forward(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, float *pre, float *relu_y)
 {
-    switch (lanes()) {
+    switch (nn__vector_lanes()) {
 #ifdef WIDE_KERNELS
     case 16: forward_16(x, out, w, b, pre, relu_y); return;
     case 8: forward_8(x, out, w, b, pre, relu_y); return;
@@ -160,7 +159,7 @@ static void forward(const nn__sparse_rows *x, int64_t out, const float *w, const
 
 static void weight_grad(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
 {
-    switch (lanes()) {
+    switch (nn__vector_lanes()) {
 #ifdef WIDE_KERNELS
     case 16: weight_grad_16(x, out, dpre, dw); return;
     case 8: weight_grad_8(x, out, dpre, dw); return;
@@ -253,7 +252,7 @@ int nn__sparse_compress_u8(nn__sparse_rows *s, const uint8_t *images, const uint
 int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols)
 {
 #ifdef WIDE_KERNELS
-    if (lanes() >= 8) return compress_avx2(s, x, batch, cols);
+    if (nn__vector_lanes() >= 8) return compress_avx2(s, x, batch, cols);
 #endif
     return compress(s, x, batch, cols);
 }
