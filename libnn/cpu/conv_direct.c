@@ -161,12 +161,17 @@ static inline __attribute__((always_inline)) void grad_body(const nn__conv_geom 
     interior(g->oh, g->sh, g->pt, g->kh, g->h, &ylo, &yhi);
     interior(g->ow, g->sw, g->pl, g->kw, g->w, &xlo, &xhi);
     float v[NN__CONV_DIRECT_MAX_PATCH];
-    int64_t f0 = 0;
-    for (; f0 + LANES <= f; f0 += LANES) {
-        vf acc[NN__CONV_DIRECT_MAX_PATCH];
-        for (int64_t t = 0; t < taps; t++) acc[t] = (vf){0};
-        for (int64_t n = 0; n < batch; n++) {
-            const float *img = x + n * g->h * g->w * g->c;
+    const int64_t groups = f - f % LANES;
+    /* Images outer, so that an image's output gradient (86 KB for 26 x 26 x 32) is read from memory
+     * once and from L2 by the other groups. dk holds the running sums between images: stored and
+     * reloaded exactly, they add every pixel's term in the same order as one register sum over the
+     * batch would. */
+    memset(dk, 0, (size_t)(taps * f) * sizeof *dk);
+    for (int64_t n = 0; n < batch; n++) {
+        const float *img = x + n * g->h * g->w * g->c;
+        for (int64_t f0 = 0; f0 < groups; f0 += LANES) {
+            vf acc[NN__CONV_DIRECT_MAX_PATCH];
+            for (int64_t t = 0; t < taps; t++) acc[t] = LOAD(dk + t * f + f0);
             for (int64_t oy = 0; oy < g->oh; oy++) {
                 const float *drow = dy + (n * g->oh + oy) * g->ow * f + f0;
                 int inside_y = oy >= ylo && oy < yhi;
@@ -180,11 +185,11 @@ static inline __attribute__((always_inline)) void grad_body(const nn__conv_geom 
                     }
                 }
             }
+            for (int64_t t = 0; t < taps; t++) STORE(dk + t * f + f0, acc[t]);
         }
-        for (int64_t t = 0; t < taps; t++) STORE(dk + t * f + f0, acc[t]);
     }
     /* Filters beyond the last whole group of LANES, one at a time. */
-    for (; f0 < f; f0++) {
+    for (int64_t f0 = groups; f0 < f; f0++) {
         float acc[NN__CONV_DIRECT_MAX_PATCH] = {0};
         for (int64_t n = 0; n < batch; n++) {
             const float *img = x + n * g->h * g->w * g->c;
