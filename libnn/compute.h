@@ -208,6 +208,12 @@ void nn__conv_direct_forward(const nn__conv_geom *g, int64_t batch, int64_t f, c
 /* dk (kh * kw * c, f) = sum over the batch's output pixels of window^T dy (overwritten); dy (B, oh, ow, f). */
 void nn__conv_direct_kernel_grad(const nn__conv_geom *g, int64_t batch, int64_t f, const float *x, const float *dy,
                                  float *dk);
+/* The two above with vectors of `lanes` floats (16 and 8 only where this processor runs them), so
+ * that tests can check that every width gives the same bits. */
+void nn__conv_direct_forward_lanes(int lanes, const nn__conv_geom *g, int64_t batch, int64_t f, const float *x,
+                                   const float *k, const float *b, int relu, float *y);
+void nn__conv_direct_kernel_grad_lanes(int lanes, const nn__conv_geom *g, int64_t batch, int64_t f,
+                                       const float *x, const float *dy, float *dk);
 /* Max (max = 1, keeping the flat input index of each maximum in argmax) or average pooling, per
  * channel, over the part of each window inside the image; y (B, oh, ow, c). */
 void nn__pool_forward(const nn__conv_geom *g, int64_t batch, int max, const float *x, float *y, int32_t *argmax);

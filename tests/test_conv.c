@@ -1,6 +1,6 @@
 /* The convolution and pooling kernels' fast paths against plain references (libnn/cpu/conv.c,
  * libnn/cpu/conv_direct.c): the direct small-patch convolution against im2col and a product in
- * double, the vectorised pooling against the channel-at-a-time loop (bit for bit: the same operations
+ * double, and bit for bit against a scalar loop in its documented order, the vectorised pooling against the channel-at-a-time loop (bit for bit: the same operations
  * in the same order), the fused bias/ReLU passes against the separate ones, and a conv2d layer whose
  * batch spans several column blocks against the convolution's definition in double. */
 #include <math.h>
@@ -19,7 +19,8 @@
 static nn__conv_geom geom(int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                           int64_t pt, int64_t pl, int64_t pb, int64_t pr)
 {
-    return (nn__conv_geom){h, w, c, kh, kw, sh, sw, pt, pl, (h + pt + pb - kh) / sh + 1, (w + pl + pr - kw) / sw + 1};
+    return (nn__conv_geom){
+        h, w, c, kh, kw, sh, sw, pt, pl, (h + pt + pb - kh) / sh + 1, (w + pl + pr - kw) / sw + 1};
 }
 
 static double rel_err(const float *got, const float *want, size_t n)
@@ -76,6 +77,34 @@ static void check_direct(const direct_case *dc)
     nn__conv_direct_kernel_grad(g, B, f, x, dy, dk);
     e = rel_err(dk, dkref, (size_t)(k * f));
     if (e > 1e-5) fail_msg("%s: kernel gradient differs from cols^T dy by %g", dc->name, e);
+    /* Bit for bit, at every vector width this processor runs, against the order conv_direct.c
+     * documents: the bias (or 0), then each tap's product in (ky, kx, c) order, one rounding each; the
+     * kernel gradient from 0, each output pixel's term in batch, row, column order. Model files then
+     * depend neither on the loop order nor on the processor's vector width. */
+    for (int lanes = 4; lanes <= 16; lanes *= 2) {
+        if (lanes > nn__vector_lanes()) break;
+        memset(y, 0xff, (size_t)(rows * f) * sizeof *y);
+        memset(dk, 0xff, (size_t)(k * f) * sizeof *dk);
+        nn__conv_direct_forward_lanes(lanes, g, B, f, x, w, dc->bias ? b : NULL, dc->relu, y);
+        nn__conv_direct_kernel_grad_lanes(lanes, g, B, f, x, dy, dk);
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < f; j++) {
+                float acc = dc->bias ? b[j] : 0.0f;
+                for (int64_t t = 0; t < k; t++) acc += cols[i * k + t] * w[t * f + j];
+                if (dc->relu && acc < 0.0f) acc = 0.0f;
+                if (memcmp(&acc, &y[i * f + j], sizeof acc) != 0)
+                    fail_msg("%s, %d lanes: y[%lld, %lld] = %.9g, the documented order gives %.9g", dc->name,
+                             lanes, (long long)i, (long long)j, (double)y[i * f + j], (double)acc);
+            }
+        for (int64_t t = 0; t < k; t++)
+            for (int64_t j = 0; j < f; j++) {
+                float acc = 0.0f;
+                for (int64_t i = 0; i < rows; i++) acc += cols[i * k + t] * dy[i * f + j];
+                if (memcmp(&acc, &dk[t * f + j], sizeof acc) != 0)
+                    fail_msg("%s, %d lanes: dk[%lld, %lld] = %.9g, the documented order gives %.9g", dc->name,
+                             lanes, (long long)t, (long long)j, (double)dk[t * f + j], (double)acc);
+            }
+    }
     free(x), free(w), free(b), free(cols), free(y), free(ref), free(dy), free(dk), free(dkref);
 }
 
@@ -85,9 +114,12 @@ static void test_conv_direct__matches_im2col_and_gemm(void **s)
     const direct_case cases[] = {
         {"28x28x1 3x3 valid, 32 filters, relu", geom(28, 28, 1, 3, 3, 1, 1, 0, 0, 0, 0), 32, 1, 1},
         {"9x7x1 3x3 stride 2 same, 20 filters", geom(9, 7, 1, 3, 3, 2, 2, 1, 1, 1, 1), 20, 0, 1},
-        {"6x5x2 2x3 stride (1, 2) padded, 17 filters, relu, no bias", geom(6, 5, 2, 2, 3, 1, 2, 1, 1, 0, 1), 17, 1, 0},
+        {"6x5x2 2x3 stride (1, 2) padded, 17 filters, relu, no bias", geom(6, 5, 2, 2, 3, 1, 2, 1, 1, 0, 1),
+         17, 1, 0},
         {"8x8x1 4x4 same, 16 filters", geom(8, 8, 1, 4, 4, 1, 1, 1, 1, 2, 2), 16, 0, 1},
         {"5x6x1 1x1, 3 filters", geom(5, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0), 3, 1, 1},
+        {"2x2x1 3x3 same: no window wholly inside, 16 filters, relu", geom(2, 2, 1, 3, 3, 1, 1, 1, 1, 1, 1),
+         16, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_direct(&cases[i]);
 }
@@ -103,7 +135,7 @@ static void test_pool__vectorised_matches_the_reference_loop(void **s)
         geom(11, 11, 64, 2, 2, 2, 2, 0, 0, 0, 0), /* ... and its second, with a row and column left over */
         geom(7, 6, 5, 3, 3, 2, 2, 1, 1, 1, 1),    /* overlapping, padded, odd channels */
         geom(5, 7, 3, 2, 3, 1, 3, 0, 1, 1, 1),
-        geom(6, 6, 21, 2, 2, 2, 2, 0, 0, 0, 0),   /* whole vectors of every width and a remainder */
+        geom(6, 6, 21, 2, 2, 2, 2, 0, 0, 0, 0), /* whole vectors of every width and a remainder */
         geom(7, 6, 21, 3, 3, 2, 2, 1, 1, 1, 1),
     };
     enum { B = 2 };
@@ -127,7 +159,12 @@ static void test_pool__vectorised_matches_the_reference_loop(void **s)
         /* max = 0, 1: the kernel this processor gets; 2, 3, 4: max pooling at each vector width it runs. */
         for (int mode = 0; mode <= 4; mode++) {
             int max = mode > 0, lanes = mode == 2 ? 4 : mode == 3 ? 8 : 16;
-            if (mode >= 2 && lanes > nn__vector_lanes()) continue;
+            if (mode >= 2 && lanes > nn__vector_lanes()) {
+                if (gi == 0)
+                    print_message("max pooling with %d-float vectors not run: this processor lacks them\n",
+                                  lanes);
+                continue;
+            }
             if (mode >= 2)
                 nn__max_pool_lanes(lanes, g, B, x, y, at);
             else
@@ -135,11 +172,11 @@ static void test_pool__vectorised_matches_the_reference_loop(void **s)
             nn__pool_forward_ref(g, B, max, x, ref, atref);
             for (int64_t i = 0; i < ny; i++) {
                 if (!same_float(y[i], ref[i]))
-                    fail_msg("pool %zu mode %d: y[%lld] = %g, reference %g", gi, mode, (long long)i, (double)y[i],
-                             (double)ref[i]);
+                    fail_msg("pool %zu mode %d: y[%lld] = %g, reference %g", gi, mode, (long long)i,
+                             (double)y[i], (double)ref[i]);
                 if (max && at[i] != atref[i])
-                    fail_msg("pool %zu mode %d: argmax[%lld] = %d, reference %d", gi, mode, (long long)i, at[i],
-                             atref[i]);
+                    fail_msg("pool %zu mode %d: argmax[%lld] = %d, reference %d", gi, mode, (long long)i,
+                             at[i], atref[i]);
             }
         }
         free(x), free(y), free(ref), free(at), free(atref);
@@ -173,8 +210,9 @@ static void test_pool__max_backward_routes_each_gradient_to_its_maximum(void **s
         memset(dx, 0xff, (size_t)(B * in) * sizeof *dx); /* NaN: every entry must be written */
         nn__pool_backward(g, B, 1, dy, at, dx);
         for (int64_t i = 0; i < B * in; i++)
-            if (dx[i] != want[i]) fail_msg("pool %zu: dx[%lld] = %g, want %g", gi, (long long)i, (double)dx[i],
-                                           (double)want[i]);
+            if (dx[i] != want[i])
+                fail_msg("pool %zu: dx[%lld] = %g, want %g", gi, (long long)i, (double)dx[i],
+                         (double)want[i]);
         free(x), free(y), free(dy), free(dx), free(want), free(at);
     }
 }
@@ -266,8 +304,9 @@ static void check_layer_against_definition(int64_t h, int64_t w, int64_t c, int6
                     worst = fmax(worst, fabs(y[o] - fmax(v, 0.0)));
                     dpre[o] = v > 0 ? dy[o] : 0.0;
                 }
-    if (worst > 1e-5) fail_msg("%lldx%lldx%lld -> %lld, batch %lld: output off by %g", (long long)h, (long long)w,
-                               (long long)c, (long long)f, (long long)batch, worst);
+    if (worst > 1e-5)
+        fail_msg("%lldx%lldx%lld -> %lld, batch %lld: output off by %g", (long long)h, (long long)w,
+                 (long long)c, (long long)f, (long long)batch, worst);
     assert_int_equal(l.ops->backward(&l, &p, x, y, dy, dx), 0);
     for (int64_t b = 0; b < batch; b++)
         for (int64_t oy = 0; oy < oh; oy++)

@@ -9,7 +9,8 @@
  *   PNAME(name)  the name with the width's suffix
  *   PATTR        the target attribute (empty for the baseline) */
 
-PATTR static void PNAME(max_pool)(const nn__conv_geom *g, int64_t batch, const float *x, float *y, int32_t *argmax)
+PATTR static void PNAME(max_pool)(const nn__conv_geom *g, int64_t batch, const float *x, float *y,
+                                  int32_t *argmax)
 {
     typedef float vf __attribute__((vector_size(PLANES * sizeof(float))));
     typedef int32_t vi __attribute__((vector_size(PLANES * sizeof(float))));
