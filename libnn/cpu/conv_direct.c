@@ -3,12 +3,13 @@
  * A first layer on grey images has one input channel: im2col's K is then kh * kw (9 for 3x3), a shape
  * on which a BLAS spends more time packing than multiplying (measured 21-52 GFLOP/s against 90+ for the
  * second layer's K = 288), and the column matrix is 9x the input. Here each output pixel is computed
- * in registers instead: 16 filters at a time, each tap one broadcast input value times a kernel row,
- * with the bias and a ReLU applied before the single store. The kernel gradient is the same walk with
- * the roles turned round: per tap, the output gradient row times the input value, summed over every
- * pixel of the batch (in registers within an image, in dk between images). The sums run in another
- * order than the GEMM's: tests compare the two paths within a tolerance, and each kernel bit for bit
- * with a scalar loop that adds in its documented order. */
+ * in registers instead: a vector of filters at a time (4, 8 or 16, conv_direct_lanes.h), each tap one
+ * broadcast input value times a kernel row, with the bias and a ReLU applied before the single
+ * store. The kernel gradient is the same walk with the roles turned round: per tap, the output
+ * gradient row times the input value, summed over every pixel of the batch (in registers within an
+ * image, in dk between images). The sums run in another order than the GEMM's: tests compare the two
+ * paths within a tolerance, and each kernel bit for bit with a scalar loop that adds in its
+ * documented order. */
 #include <string.h>
 
 #include "compute.h"

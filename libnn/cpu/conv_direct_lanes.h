@@ -1,7 +1,7 @@
 /* The direct convolution's kernels, written once and included by conv_direct.c once per vector width
  * (never elsewhere), as sparse_tile.h and for the same reason: GCC lowers a vector wider than the
- * target's registers through the stack, and the AVX2 clone of the former 16-float version ran at 148
- * us per MNIST image against 10 for AVX-512 (measured on one machine, each compiled for its target).
+ * target's registers through the stack, and the AVX2 clone of the former 16-float version ran at 144
+ * us per MNIST image where the AVX-512 one ran at 10 (one machine, each compiled for its target).
  * Every width adds the same products in the same order, so all give the same bits. Before including,
  * conv_direct.c defines:
  *   DLANES       floats per vector: filters per group
