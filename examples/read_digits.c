@@ -116,17 +116,19 @@ int main(int argc, char **argv)
     CHECK(nn_model_load(&model, argv[1], NULL));
     int64_t in_shape[NN_MAX_EXAMPLE_RANK], shape[NN_MAX_EXAMPLE_RANK + 1] = {n};
     const int rank = nn_model_input_shape(model, in_shape);
-    if (nn_model_input_features(model) != NN_DIGITS_PIXELS || nn_model_output_features(model) != 10) {
+    /* 10 classes, or 11 from `nn-mnist train`, whose last is "not one digit" (docs/predict.md). */
+    const int64_t classes = nn_model_output_features(model);
+    if (nn_model_input_features(model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
         fprintf(stderr, "%s: the model reads %lld values into %lld classes, not 784 into 10\n", argv[1],
-                (long long)nn_model_input_features(model), (long long)nn_model_output_features(model));
+                (long long)nn_model_input_features(model), (long long)classes);
         return 1;
     }
     for (int k = 0; k < rank; k++) shape[k + 1] = in_shape[k];
-    float *probs = malloc((size_t)n * 10 * sizeof *probs);
+    float *probs = malloc((size_t)(n * classes) * sizeof *probs);
     if (!probs) return 1;
     nn_tensor x, p;
     CHECK(nn_tensor_view(&x, nn_digits_images(digits), rank + 1, shape));
-    CHECK(nn_tensor_view(&p, probs, 2, (int64_t[]){n, 10}));
+    CHECK(nn_tensor_view(&p, probs, 2, (int64_t[]){n, classes}));
     CHECK(nn_model_predict(model, &p, &x));
 
     /* 4. The answer: the most probable class of each digit, a new line where the text's line changes. */
@@ -135,7 +137,7 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < n; i++) {
         best[i] = 0;
         for (int k = 1; k < 10; k++)
-            if (probs[i * 10 + k] > probs[i * 10 + best[i]]) best[i] = k;
+            if (probs[i * classes + k] > probs[i * classes + best[i]]) best[i] = k;
         if (i > 0 && nn_digits_line(digits, i) != nn_digits_line(digits, i - 1)) putchar('\n');
         putchar('0' + best[i]);
     }
@@ -145,7 +147,7 @@ int main(int argc, char **argv)
         CHECK(nn_digits_box(digits, i, &bx, &by, &bw, &bh));
         printf("digit %lld: box %lld,%lld %lldx%lld, line %lld: %d (%.3f)\n", (long long)i, (long long)bx,
                (long long)by, (long long)bw, (long long)bh, (long long)nn_digits_line(digits, i), best[i],
-               (double)probs[i * 10 + best[i]]);
+               (double)probs[i * classes + best[i]]);
     }
     free(best);
     free(probs);

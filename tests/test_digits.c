@@ -716,16 +716,16 @@ static void test_digits__slanted_touching_split_along_path(void **state)
 /* A linear "ring detector" of 10 classes: class 0's logit is +10 on the normalised image `ring`
  * and -10 on `other`, the other classes' logits 0. Enough to tell a 0 from two 0s squeezed into
  * one 28 x 28, deterministic, and trained by nobody. */
-static nn_model *ring_model(const float *ring, const float *other)
+static nn_model *ring_model_of(const float *ring, const float *other, int classes)
 {
     nn_model *m;
     assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
-    assert_int_equal(nn_model_add_dense(m, 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_add_dense(m, classes, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
     assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
     float *p;
     size_t n;
     assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
-    assert_int_equal(n, NN_DIGITS_PIXELS * 10 + 10);
+    assert_int_equal(n, (size_t)(NN_DIGITS_PIXELS * classes + classes));
     memset(p, 0, n * sizeof *p);
     double mean = 0, sr = 0, so = 0;
     for (int i = 0; i < NN_DIGITS_PIXELS; i++) mean += ring[i] / (double)NN_DIGITS_PIXELS;
@@ -735,9 +735,73 @@ static nn_model *ring_model(const float *ring, const float *other)
     }
     assert_true(sr > so);
     const double beta = 20 / (sr - so);
-    for (int i = 0; i < NN_DIGITS_PIXELS; i++) p[i * 10] = (float)(beta * (ring[i] - mean));
-    p[NN_DIGITS_PIXELS * 10] = (float)(-beta * (sr + so) / 2);
+    for (int i = 0; i < NN_DIGITS_PIXELS; i++) p[i * classes] = (float)(beta * (ring[i] - mean));
+    p[NN_DIGITS_PIXELS * classes] = (float)(-beta * (sr + so) / 2);
+    /* An 11th class, "not one digit", is the opposite: +10 on `other`, -10 on `ring`. */
+    for (int k = 10; k < classes; k++) {
+        for (int i = 0; i < NN_DIGITS_PIXELS; i++) p[i * classes + k] = -p[i * classes];
+        p[NN_DIGITS_PIXELS * classes + k] = -p[NN_DIGITS_PIXELS * classes];
+    }
     return m;
+}
+
+static nn_model *ring_model(const float *ring, const float *other)
+{
+    return ring_model_of(ring, other, 10);
+}
+
+/* Two narrow rings touching are no wider than they are high: a 10-class model is not asked about
+ * cuts and reads one glyph, an 11-class one that reads the pair as "not one digit" has it cut into
+ * two 0s, whose probabilities leave out the 11th class's. A 12-class model is refused. */
+static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
+{
+    (void)state;
+    canvas one = canvas_new(160, 120, 230), two = canvas_new(160, 120, 230);
+    slanted_ring(&one, 60, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&two, 60, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&two, 76, 30, 18, 50, 5, 0, 20); /* overlapping by 2 columns: 34 wide, 50 high */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    nn_digits *d1 = find(&one, NULL), *d2 = find(&two, &o);
+    assert_int_equal(nn_digits_count(d1), 1);
+    assert_int_equal(nn_digits_count(d2), 1);
+    nn_model *m10 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 10);
+    nn_model *m11 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11);
+    nn_model *m12 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 12);
+    nn_digits_free(d1);
+    nn_digits_free(d2);
+
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m10, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    nn_digits_free(d);
+    assert_int_equal(nn_digits_read(&d, m11, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    int64_t a[4], b[4];
+    box(d, 0, a);
+    box(d, 1, b);
+    assert_true(a[0] < b[0] && a[3] >= 48 && b[3] >= 48);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(nn_digits_class(d, i), 0);
+        const float *p = nn_digits_probabilities(d, i);
+        float sum = 0;
+        for (int k = 0; k < 10; k++) sum += p[k];
+        assert_true(p[0] > 0.9f && sum < 1.0f); /* the rest is the 11th class's */
+    }
+    nn_digits_free(d);
+    /* A single ring stays one for both. */
+    assert_int_equal(nn_digits_read(&d, m11, one.px, one.w, one.h, one.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    nn_digits_free(d);
+    d = (nn_digits *)&one;
+    assert_int_equal(nn_digits_read(&d, m12, one.px, one.w, one.h, one.w, NULL), NN_ERR_SHAPE);
+    assert_null(d);
+    nn_model_free(m10);
+    nn_model_free(m11);
+    nn_model_free(m12);
+    free(one.px);
+    free(two.px);
 }
 
 /* nn_digits_read() cuts two touching or overlapping 0s where the model reads two 0s best, upright
@@ -856,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),
+        cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_bad_arguments_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,7 +139,11 @@ typedef struct nn_model nn_model;
  * @param model      a classifier of 28 x 28 digits into 10 classes, input 784 or (28, 28, 1), as
  *                   nn_digits_images() feeds it; its outputs are taken as probabilities when it was
  *                   compiled with softmax cross-entropy (or they already sum to 1), else through a
- *                   softmax. It is used as nn_model_predict() uses it: one thread at a time.
+ *                   softmax. It may have an 11th output, "not one digit" (two touching digits, part
+ *                   of one: `nn-mnist train --reject`): then a glyph read as not one digit at odds of
+ *                   1:1 or more is tried for cuts however narrow, and every reading scores only the
+ *                   digits' probabilities, so that a blob of two touching digits loses to its pieces.
+ *                   It is used as nn_model_predict() uses it: one thread at a time.
  * @param pixels, width, height, stride, opts  as nn_digits_find(); `split` = 0 reads each blob as
  *                   one digit
  * @return as nn_digits_find(), and NN_ERR_INVALID_ARGUMENT for a NULL @p model, NN_ERR_SHAPE for a
@@ -152,7 +156,8 @@ NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t 
                                 int64_t height, int64_t stride, const nn_digits_options *opts);
 
 /**
- * @brief The 10 class probabilities of digit @p i, from nn_digits_read().
+ * @brief The 10 class probabilities of digit @p i, from nn_digits_read(). With a model of 11 outputs
+ *        they sum to 1 less the probability that the glyph is not one digit.
  * @return a pointer borrowed from @p d, valid until nn_digits_free(); NULL when @p i is out of range
  *         or @p d came from nn_digits_find().
  * @since 0.2

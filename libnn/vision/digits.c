@@ -212,6 +212,8 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  cost per cut as well made merges more common, not fewer splits) */
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
+#define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as not one digit at odds of 1:1 or
+                                 more is tried however narrow */
 
 static double sq(double v) { return v * v; }
 
@@ -248,33 +250,49 @@ typedef struct reader {
     nn_model *model;
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
+    int outputs;            /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
     int softmax_given;      /* nn_model_predict() gives probabilities */
+    float *out;             /* n x outputs, as the model gives them */
+    int64_t out_cap;
 } reader;
 
-/* Probabilities (n x 10) of n images. */
-static nn_status classify(reader *r, float *probs, float *images, int64_t n)
+/* Probabilities of n images: the 10 digits' (n x 10) and, with an 11-output model, the rest, that
+ * of not being one digit, in reject[i] (else 0). */
+static nn_status classify(reader *r, float *probs, float *reject, float *images, int64_t n)
 {
     if (n == 0) return NN_OK;
+    const int c = r->outputs;
+    if (n > r->out_cap) {
+        float *o = realloc(r->out, (size_t)n * (size_t)c * sizeof *o);
+        if (!o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        r->out = o;
+        r->out_cap = n;
+    }
     nn_tensor x, y;
     r->shape[0] = n;
     nn_status st = nn_tensor_view(&x, images, r->rank + 1, r->shape);
-    if (st == NN_OK) st = nn_tensor_view(&y, probs, 2, (int64_t[]){n, 10});
+    if (st == NN_OK) st = nn_tensor_view(&y, r->out, 2, (int64_t[]){n, c});
     if (st == NN_OK) st = nn_model_predict(r->model, &y, &x);
-    if (st != NN_OK || r->softmax_given) return st;
-    /* Another loss: outputs already a distribution are taken as they are, others through softmax. */
+    if (st != NN_OK) return st;
     for (int64_t i = 0; i < n; i++) {
-        float *p = probs + i * 10, mx = p[0];
-        double sum = 0;
-        int dist = 1;
-        for (int k = 0; k < 10; k++) {
-            dist &= p[k] >= 0 && p[k] <= 1;
-            sum += p[k];
-            if (p[k] > mx) mx = p[k];
+        float *p = r->out + i * c, mx = p[0];
+        /* Another loss: outputs already a distribution are taken as they are, others through softmax. */
+        if (!r->softmax_given) {
+            double sum = 0;
+            int dist = 1;
+            for (int k = 0; k < c; k++) {
+                dist &= p[k] >= 0 && p[k] <= 1;
+                sum += p[k];
+                if (p[k] > mx) mx = p[k];
+            }
+            if (!dist || fabs(sum - 1) >= 1e-3) {
+                sum = 0;
+                for (int k = 0; k < c; k++) sum += exp((double)(p[k] - mx));
+                for (int k = 0; k < c; k++) p[k] = (float)(exp((double)(p[k] - mx)) / sum);
+            }
         }
-        if (dist && fabs(sum - 1) < 1e-3) continue;
-        sum = 0;
-        for (int k = 0; k < 10; k++) sum += exp((double)(p[k] - mx));
-        for (int k = 0; k < 10; k++) p[k] = (float)(exp((double)(p[k] - mx)) / sum);
+        memcpy(probs + i * 10, p, 10 * sizeof *p);
+        reject[i] = c > 10 ? p[10] : 0.0f;
     }
     return NN_OK;
 }
@@ -321,7 +339,7 @@ enum { MAXP = (READ_MAX_CUTS + 2) * (READ_MAX_CUTS + 1) / 2 };
  * paths classified in one batch, and the partition of highest score kept (dynamic programming over
  * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces. */
 static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float *images, float *probs,
-                            kept *kp)
+                            float *reject, kept *kp)
 {
     nn__glyphs *gs = &p->glyphs;
     const nn__glyph gl = gs->g[gi];
@@ -361,7 +379,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
             pg[np] = piece;
             idx[i][j] = np++;
         }
-    if (st == NN_OK) st = classify(r, probs, images, np);
+    if (st == NN_OK) st = classify(r, probs, reject, images, np);
     if (st != NN_OK) {
         nn__vision_cuts_free(&k);
         return st;
@@ -432,38 +450,45 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
     if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
-    reader r = {model, {0}, 0, nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY};
+    reader r = {model, {0}, 0, (int)nn_model_output_features(model),
+                nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL, 0};
     r.rank = nn_model_input_shape(model, r.shape + 1);
     int64_t in = 1;
     for (int i = 1; i <= r.rank; i++) in *= r.shape[i];
-    if (r.rank < 1 || in != NN_DIGITS_PIXELS || nn_model_output_features(model) != 10)
+    if (r.rank < 1 || in != NN_DIGITS_PIXELS || (r.outputs != 10 && r.outputs != 11))
         return nn__fail(NN_ERR_SHAPE, "%s: the model reads %lld values into %lld classes; a digit reader reads %d "
-                        "(28 x 28) into 10", who, (long long)nn_model_input_features(model),
-                        (long long)nn_model_output_features(model), NN_DIGITS_PIXELS);
+                        "(28 x 28) into 10, or 11 whose last is \"not one digit\"", who,
+                        (long long)nn_model_input_features(model), (long long)nn_model_output_features(model),
+                        NN_DIGITS_PIXELS);
     pipeline p;
     /* Touching digits are cut below, by what the model reads, rather than geometrically. */
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
-    float *images = NULL, *probs = NULL, *pimages = NULL, *pprobs = NULL;
+    float *images = NULL, *probs = NULL, *reject = NULL, *pimages = NULL, *pprobs = NULL, *preject = NULL;
     kept kp = {NULL, NULL, 0, 0};
     const int64_t n = p.glyphs.n;
     if (st == NN_OK && n > 0) {
         images = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *images);
         probs = malloc((size_t)n * 10 * sizeof *probs);
+        reject = malloc((size_t)n * sizeof *reject);
         pimages = malloc((size_t)MAXP * NN_DIGITS_PIXELS * sizeof *pimages);
         pprobs = malloc((size_t)MAXP * 10 * sizeof *pprobs);
-        if (!images || !probs || !pimages || !pprobs) st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+        preject = malloc((size_t)MAXP * sizeof *preject);
+        if (!images || !probs || !reject || !pimages || !pprobs || !preject)
+            st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
     }
     for (int64_t i = 0; i < n && st == NN_OK; i++) {
         p.glyphs.g[i].tag = i;
         st = normalize_glyph(images + i * NN_DIGITS_PIXELS, &p.glyphs.g[i], &p);
     }
-    if (st == NN_OK) st = classify(&r, probs, images, n);
+    if (st == NN_OK) st = classify(&r, probs, reject, images, n);
     const double H = p.glyphs.height;
     for (int64_t i = 0; i < n && st == NN_OK && p.o.split; i++) {
         const nn__glyph *g = &p.glyphs.g[i];
         const double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
-        if (gw > READ_GATE_WIDTH * H && gw > READ_GATE_WIDTH * gh)
-            st = read_glyph(&p, &r, i, probs + i * 10, pimages, pprobs, &kp);
+        /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
+         * not one (two digits touching can be no wider than one: a 1 against an 8). */
+        if ((gw > READ_GATE_WIDTH * H && gw > READ_GATE_WIDTH * gh) || reject[i] > READ_REJECT_GATE)
+            st = read_glyph(&p, &r, i, probs + i * 10, pimages, pprobs, preject, &kp);
     }
     if (st == NN_OK) {
         int64_t m = 0;
@@ -478,8 +503,11 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     if (st == NN_OK) st = make_result(out, &p, images, probs, kp.images, kp.probs, who);
     free(images);
     free(probs);
+    free(reject);
     free(pimages);
     free(pprobs);
+    free(preject);
+    free(r.out);
     free(kp.images);
     free(kp.probs);
     pipeline_free(&p);

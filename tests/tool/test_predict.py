@@ -368,6 +368,26 @@ def run_all(tmp):
             ok &= len({d for d, _ in t3}) == 3
         check(ok, f"--json: each item's digit, line, box within the image, top3 sorted (first item {items[:1]})")
         check(objs[1].get("digits") == text, f"--json: second image's digits ({objs[1].get('digits')!r})")
+        check(all("not_one_digit" not in it for it in items), "--json: a 10-class model's items have no not_one_digit")
+
+    # -- an 11-class model, as `nn-mnist train` makes (reject.h): read, and its 11th class reported
+    m11 = os.path.join(tmp, "m11.nnm")
+    rc, so, se = gf.run(BIN, ["train", "--arch", "conv8x3,pool2,flatten", "--epochs", "2", "--train-limit", "3000",
+                              "--test-limit", "500", "--data-dir", data, "--no-download", "--quiet", "--threads", "1",
+                              "--save", m11], timeout=600)
+    check(rc == 0 and os.path.exists(m11), f"train makes an 11-class model (rc {rc}: {se.strip()[-300:]})")
+    rc, so, se = run(["--model", m11, "--json", two])
+    try:
+        o = json.loads(so)
+    except ValueError:
+        o = {}
+    items = o.get("items", [])
+    ok = rc == 0 and len(items) > 0
+    for it in items:
+        p = it.get("not_one_digit", -1)
+        ok &= 0 <= p <= 1 and sum(q for _, q in it["top3"]) + p <= 1.0001
+    check(ok, f"--json with an 11-class model: each item's not_one_digit, with the digits' top3 at most 1 "
+              f"(rc {rc}, first item {items[:1]}, {se.strip()[-200:]})")
 
     # -- '?' marks follow --min-confidence
     marked = {}

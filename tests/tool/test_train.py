@@ -57,6 +57,23 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and "adam" in info and "relu" in info, "info reads the model: adam, relu")
     check("augment=2" in info and "lr_schedule=cosine" in info,
           "the recipe (handwriting augmentation, cosine schedule) is in the settings")
+    # --reject (reject.h): an 11th class, "not one digit", by default; --no-reject keeps 10.
+    check("reject=0.25" in info and "(None, 11)" in info,
+          "the recipe's model has the 11th class, not one digit (reject=0.25, 11 outputs)")
+    # Scored as a reader uses it, the most probable digit: eval agrees with what train printed.
+    rc, ev, err = run(["eval", model, "--data-dir", data, "--no-download"], tmp)
+    check(rc == 0 and ("Test accuracy: %.4f" % acc) in ev, "eval scores the 11-class model as train did (%.4f): %s"
+          % (acc, ev.strip().splitlines()[-1] if ev.strip() else err))
+    rc, out, err = run(["train", "--save", "ten.nnm", "--no-reject"] + mlp, tmp)
+    rc2, info, _ = run(["info", "ten.nnm"], tmp)
+    check(rc == 0 and rc2 == 0 and "reject=" not in info and "(None, 10)" in info,
+          "--no-reject trains the 10 classes alone (rc %d: %s)" % (rc, err))
+    rc, out, err = run(["train", "--save", "bad.nnm", "--reject", "0.7"] + mlp, tmp)
+    check(rc == 2 and "--reject" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
+          "--reject over 0.5 is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["grid", "--reject", "0.2"] + mlp, tmp)
+    check(rc == 2 and "--reject is not an option of nn-mnist grid" in err,
+          "grid refuses --reject (rc %d: %s)" % (rc, err.strip()))
 
     # The CNN default on a few images: (28, 28, 1) input.
     rc, out, err = run(["train", "--save", "cnn.nnm", "--epochs", "1", "--train-limit", "256"] + common, tmp)

@@ -10,6 +10,8 @@
 
 #include <nn/nn.h>
 
+#include "reject.h"
+
 void nnm_config_defaults(nnm_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -197,6 +199,10 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "epochs, batch size, threads and jobs must be positive");
         return -1;
     }
+    if (!(c->reject >= 0 && c->reject <= NNM_REJECT_MAX)) {
+        snprintf(err, errlen, "--reject must be from 0 to %g, got %g", NNM_REJECT_MAX, (double)c->reject);
+        return -1;
+    }
     /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
      * the network is known before the data are loaded: refuse one that cannot be trained now, not
      * after minutes of downloading, or with an allocation failure half-way through a grid. */
@@ -273,6 +279,8 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     if (c->batchnorm) r += (size_t)snprintf(reg + r, sizeof reg - r, " batchnorm=1");
     /* Likewise --augment and --lr-schedule, only when used. */
     if (c->augment && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " augment=%d", c->augment);
+    nnm_format_float(rate, sizeof rate, c->reject);
+    if (c->reject > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " reject=%s", rate);
     if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
         r += (size_t)snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
     /* And the protocol: the split decides which images train, the patience when training stops. */

@@ -56,6 +56,8 @@ typedef struct nnm_config {
      * images, and --hidden, --dropout and --batchnorm do not apply. */
     nnm_arch arch;
     int augment;              /* --augment: shifts and rotations of every training batch (augment.h) */
+    float reject;             /* train --reject: share of training images made "not one digit", an
+                                 eleventh class (reject.h); 0: none, ten outputs */
     int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
     /* The protocol (docs/study.md). 0 and 0: the original study (no split, the best model picked on the
      * test set). */

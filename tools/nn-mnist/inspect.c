@@ -221,7 +221,7 @@ int nnm_cmd_eval(int argc, char **argv)
         rc = 1;
     } else {
         double loss, acc;
-        if (nnm_evaluate_dataset(m, test, 0, &loss, &acc, NULL, 0, err, sizeof err) != 0) {
+        if (nnm_evaluate_dataset(m, test, 0, &loss, &acc, NULL, nn_dataset_classes(test), err, sizeof err) != 0) {
             fprintf(stderr, "nn-mnist eval: %s\n", err);
             rc = 1;
         } else {

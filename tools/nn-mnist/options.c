@@ -13,6 +13,7 @@
 #include <nn/nn.h>
 
 #include "augment.h"
+#include "reject.h"
 #include "fsutil.h"
 
 /* Lists, wrapped under the option column, the names the parser accepts, asked of the library itself
@@ -246,7 +247,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
            O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE, O_SAVE, O_NO_AUGMENT, O_VALIDATION,
-           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR };
+           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT };
     const int train = mode == NNM_PARSE_TRAIN, tune = mode == NNM_PARSE_TUNE;
     const char *cmd = train ? "train" : tune ? "tune" : "grid";
     nnm_cli_extra unused;
@@ -270,6 +271,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         /* train's: one model, one name each, saved where asked */
         {"activation", required_argument, NULL, O_ACT}, {"optimizer", required_argument, NULL, O_OPT},
         {"save", required_argument, NULL, O_SAVE},       {"no-augment", no_argument, NULL, O_NO_AUGMENT},
+        {"reject", required_argument, NULL, O_REJECT},   {"no-reject", no_argument, NULL, O_NO_REJECT},
         /* the protocol */
         {"validation", required_argument, NULL, O_VALIDATION}, {"patience", required_argument, NULL, O_PATIENCE},
         {"seeds", required_argument, NULL, O_SEEDS},     {"shard", required_argument, NULL, O_SHARD},
@@ -369,6 +371,22 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         case O_NO_AUGMENT:
             c->augment = 0;
             if (!train) other_cmd_only = "--no-augment";
+            break;
+        case O_REJECT: {
+            char *end;
+            double share = strtod(optarg, &end);
+            if (end == optarg || *end || !(share >= 0 && share <= NNM_REJECT_MAX)) {
+                snprintf(err, errlen, "--reject must be a share of the training images from 0 to %g, got '%s'",
+                         NNM_REJECT_MAX, optarg);
+                return -1;
+            }
+            c->reject = (float)share;
+            if (!train) other_cmd_only = "--reject";
+            break;
+        }
+        case O_NO_REJECT:
+            c->reject = 0;
+            if (!train) other_cmd_only = "--no-reject";
             break;
         case O_SAVE:
             if (train) extra->save = optarg;

@@ -33,12 +33,14 @@ static void usage(FILE *f)
             "--min-confidence probability is followed by '?' (e.g. 'postcode.jpg: 750?08'). An image without\n"
             "digits prints 'FILE: ' and is not an error. A file that cannot be read is reported on stderr,\n"
             "the other files are still read, and the exit status is then 1.\n\n"
-            "  --model FILE          classifier of 28x28 digits into 10 classes, input 784 or (28, 28, 1)\n"
+            "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the last 'not one\n"
+            "                        digit', as train makes), input 784 or (28, 28, 1)\n"
             "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "']\n"
             "  --json                one JSON object per line per image instead: file, digits, text (as\n"
             "                        the plain output), lines, width, height, and items, each with digit,\n"
             "                        probability, box [x, y, w, h], line and top3 [[digit, probability],\n"
-            "                        ...]; a file that cannot be read gives {\"file\", \"error\"}\n"
+            "                        ...] (and not_one_digit with an 11-class model); a file that cannot\n"
+            "                        be read gives {\"file\", \"error\"}\n"
             "  --min-confidence P    probability under which a digit is marked with '?' [0.5]\n"
             "  --debug-dir DIR       write, per image, each digit as the model saw it (NAME-digit-000.png,\n"
             "                        28x28, white on black) and the image with the boxes and predictions\n"
@@ -156,6 +158,11 @@ static int predict_one(predictor *pr, const char *path)
                 json_object_array_add(t3, pair);
             }
             json_object_object_add(it, "top3", t3);
+            if (nn_model_output_features(pr->model) > 10) { /* the 11th class: what the 10 leave */
+                double sum = 0;
+                for (int k = 0; k < 10; k++) sum += row[k];
+                json_object_object_add(it, "not_one_digit", json_prob(sum < 1 ? 1 - sum : 0));
+            }
             json_object_array_add(items, it);
         }
     }
@@ -225,9 +232,10 @@ static int load_model(predictor *pr, const char *path, int is_default)
         fprintf(stderr, "nn-mnist predict: %s\n", nn_last_error());
         return -1;
     }
-    if (nn_model_input_features(pr->model) != NN_DIGITS_PIXELS || nn_model_output_features(pr->model) != 10) {
+    const int64_t classes = nn_model_output_features(pr->model);
+    if (nn_model_input_features(pr->model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
         fprintf(stderr, "nn-mnist predict: %s reads %lld values into %lld classes; a digit reader reads 784 (28x28) "
-                        "into 10\n", path, (long long)nn_model_input_features(pr->model),
+                        "into 10, or 11 (the last: not one digit)\n", path, (long long)nn_model_input_features(pr->model),
                 (long long)nn_model_output_features(pr->model));
         return -1;
     }

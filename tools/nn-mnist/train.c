@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "augment.h"
+#include "reject.h"
 #include "fsutil.h"
 #include "split.h"
 
@@ -57,11 +58,16 @@ int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx
                           size_t errlen)
 {
     int64_t f = nn_dataset_features(ds);
+    /* A model with more outputs than classes (train --reject's "not one digit", reject.h) is scored
+     * as a reader uses it: the most probable of the dataset's classes. */
+    const int64_t outputs = nn_model_output_features(m);
+    const int extra = outputs > classes;
     float *xb = malloc((size_t)(EVAL_CHUNK * f) * sizeof(float)), *yb = malloc(EVAL_CHUNK * sizeof(float));
+    float *ob = extra ? malloc((size_t)(EVAL_CHUNK * outputs) * sizeof(float)) : NULL;
     int32_t *pred = malloc(EVAL_CHUNK * sizeof(int32_t));
     double sum_loss = 0, sum_correct = 0;
     int rc = -1;
-    if (!xb || !yb || !pred) {
+    if (!xb || !yb || !pred || (extra && !ob)) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -78,10 +84,30 @@ int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx
             goto done;
         }
         sum_loss += (double)l * (double)b;
-        /* a is correct / b rounded to float; b <= EVAL_CHUNK, so rounding a * b recovers the count. */
-        sum_correct += (double)llround((double)a * (double)b);
+        if (extra) {
+            nn_tensor o;
+            int64_t os[2] = {b, outputs};
+            nn_tensor_view(&o, ob, 2, os);
+            int64_t xs2[2] = {b, f};
+            nn_tensor_view(&x, xb, 2, xs2);
+            if (nn_model_predict(m, &o, &x) != NN_OK) {
+                snprintf(err, errlen, "prediction failed: %s", nn_last_error());
+                goto done;
+            }
+            for (int64_t i = 0; i < b; i++) {
+                const float *row = ob + i * outputs;
+                int best = 0;
+                for (int k = 1; k < classes; k++)
+                    if (row[k] > row[best]) best = k;
+                pred[i] = best;
+                sum_correct += best == (int)yb[i];
+            }
+        } else {
+            /* a is correct / b rounded to float; b <= EVAL_CHUNK, so rounding a * b recovers the count. */
+            sum_correct += (double)llround((double)a * (double)b);
+        }
         if (confusion || correct) {
-            if (nn_model_predict_classes(m, pred, &x) != NN_OK) {
+            if (!extra && nn_model_predict_classes(m, pred, &x) != NN_OK) {
                 snprintf(err, errlen, "prediction failed: %s", nn_last_error());
                 goto done;
             }
@@ -98,6 +124,7 @@ int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx
 done:
     free(xb);
     free(yb);
+    free(ob);
     free(pred);
     return rc;
 }
@@ -474,19 +501,27 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
                  (long long)r->batch, (long long)r->n_fit);
         return -1;
     }
+    if (c->reject > 0 && (r->rows != r->cols || r->rows < 20)) {
+        snprintf(err, errlen, "%s: --reject composes square images of at least 20 x 20, not %lld x %lld", r->run->id,
+                 (long long)r->rows, (long long)r->cols);
+        return -1;
+    }
     r->steps = (r->n_fit + r->batch - 1) / r->batch;
     r->xb = malloc((size_t)(r->batch * r->features) * sizeof(float));
     r->yb = malloc((size_t)r->batch * sizeof(float));
-    r->xa = c->augment ? malloc((size_t)((r->batch + 1) * r->features) * sizeof(float)) : NULL;
+    /* The batch trained on, and the transforms' scratch (augment.h, reject.h). */
+    const int transform = c->augment || c->reject > 0;
+    r->xa = transform ? malloc((size_t)(r->batch * r->features + NNM_REJECT_SCRATCH(r->rows, r->cols)) * sizeof(float))
+                      : NULL;
     r->order = malloc((size_t)r->n_fit * sizeof(uint32_t));
-    if (!r->fit || !r->xb || !r->yb || !r->order || (c->augment && !r->xa) ||
+    if (!r->fit || !r->xb || !r->yb || !r->order || (transform && !r->xa) ||
         nnm_record_alloc(r->rec, r->classes, c->epochs) != 0) {
         snprintf(err, errlen, "%s: out of memory", r->run->id);
         return -1;
     }
-    if (build_model(c, r->run, env->train, r->classes, &r->m, err, errlen) != 0) return -1;
+    if (build_model(c, r->run, env->train, r->classes + (c->reject > 0), &r->m, err, errlen) != 0) return -1;
     if (nn_rng_create(&r->rng, c->seed) != NN_OK || nn_model_init(r->m, r->rng) != NN_OK) return fail_lib(r, err, errlen);
-    if (c->augment && nn_rng_create(&r->aug, c->seed ^ NNM_AUGMENT_SEED) != NN_OK) return fail_lib(r, err, errlen);
+    if (transform && nn_rng_create(&r->aug, c->seed ^ NNM_AUGMENT_SEED) != NN_OK) return fail_lib(r, err, errlen);
     r->base_lr = nn_optimizer_get_lr(nn_model_get_optimizer(r->m));
     nn_rng_get_state(r->rng, r->ps.rng_at_epoch_start);
     if (try_resume(env, c, r->run, r->settings, &r->m, r->rng, r->aug, &r->ps, &r->es, r->rec, err, errlen) < 0)
@@ -547,10 +582,15 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
      * sparse first layer); augmented, the batch is gathered, transformed, then trained on. */
     nn_status st = r->aug ? nn_dataset_gather(r->env->train, r->order + start, *b, &x, &y) : NN_OK;
     if (st == NN_OK && r->aug) {
+        float *scratch = r->xa + r->batch * r->features;
         if (c->augment == NNM_AUGMENT_HANDWRITING)
-            nnm_augment_batch_handwriting(r->xa, r->xb, *b, r->rows, r->cols, r->xa + r->batch * r->features, r->aug);
-        else
+            nnm_augment_batch_handwriting(r->xa, r->xb, *b, r->rows, r->cols, scratch, r->aug);
+        else if (c->augment)
             nnm_augment_batch(r->xa, r->xb, *b, r->rows, r->cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r->aug);
+        else
+            memcpy(r->xa, r->xb, (size_t)(*b * r->features) * sizeof *r->xa);
+        if (c->reject > 0)
+            nnm_reject_batch(r->xa, r->yb, r->xb, *b, r->rows, r->cols, (double)c->reject, scratch, r->aug);
         int64_t as[2] = {*b, r->features};
         nn_tensor_view(&x, r->xa, 2, as);
     }
@@ -715,7 +755,7 @@ static int run_diverged(run_ctx *r, char *err, size_t errlen)
     r->m = NULL;
     nn_rng_free(r->rng);
     r->rng = NULL;
-    if (build_model(&r->c, r->run, r->env->train, r->classes, &r->m, err, errlen) != 0) return -1;
+    if (build_model(&r->c, r->run, r->env->train, r->classes + (r->c.reject > 0), &r->m, err, errlen) != 0) return -1;
     if (nn_rng_create(&r->rng, r->c.seed) != NN_OK || nn_model_init(r->m, r->rng) != NN_OK) return fail_lib(r, err, errlen);
     return 0;
 }
@@ -755,7 +795,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     /* The saved model's optimizer holds the run's rate, not the schedule's last, so that training it
      * further starts from that rate. */
     if (c->lr_schedule != NNM_LR_CONSTANT) nn_optimizer_set_lr(nn_model_get_optimizer(r->m), (float)r->base_lr);
-    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], validation[32], patience[16], best[16];
+    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], validation[32], patience[16], best[16];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -765,6 +805,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     snprintf(bs, sizeof bs, "%" PRId64, r->batch);
     snprintf(diverged, sizeof diverged, "epoch %d step %" PRId64, r->div_epoch, r->div_step);
     nnm_format_float(dropout, sizeof dropout, c->dropout);
+    nnm_format_float(reject, sizeof reject, c->reject);
     nnm_format_float(validation, sizeof validation, c->validation);
     snprintf(patience, sizeof patience, "%d", c->patience);
     snprintf(best, sizeof best, "%d", rec->best_epoch);
@@ -788,6 +829,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     META_IF(c->batchnorm, "batchnorm", "1");
     META_IF(c->arch.n > 0, "arch", c->arch.text);
     META_IF(c->augment, "augment", c->augment == NNM_AUGMENT_HANDWRITING ? "2" : "1");
+    META_IF(c->reject > 0, "reject", reject);
     META_IF(c->lr_schedule != NNM_LR_CONSTANT, "lr_schedule", nnm_lr_schedule_name(c->lr_schedule));
     META_IF(c->validation > 0, "validation", validation);
     META_IF(c->patience > 0, "patience", patience);

@@ -27,6 +27,7 @@
 #include "scheduler.h"
 #include "progress.h"
 #include "record.h"
+#include "reject.h"
 
 #define DEFAULT_SAVE "models/digits.nnm"
 
@@ -60,6 +61,10 @@ static void usage(FILE *f)
             "  --lr-schedule NAME  cosine or constant [cosine]\n"
             "  --augment[=KIND]    light: only shifts and rotations [handwriting] (see grid --help)\n"
             "  --no-augment        train on the images as they are\n"
+            "  --reject SHARE      replace SHARE (0 to 0.5) of the training images by shapes that are not\n"
+            "                      one digit (two touching, part of one), an 11th class with which\n"
+            "                      'nn-mnist predict' cuts touching digits apart [0.25]\n"
+            "  --no-reject         10 classes only, as the study's models\n"
             "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
             "                      class: the epochs report on it and --patience stops on it [0: none]\n"
             "  --patience N        stop after N epochs without a lower validation loss, keeping the best\n"
@@ -109,6 +114,7 @@ static void set_recipe_defaults(nnm_config *c)
     /* The parser gives a non-MLP architecture Keras' 12 epochs of 128 unless told otherwise. */
     if (nnm_arch_parse(&c->arch, "cnn", err, sizeof err) != 0) abort(); /* a constant spelling */
     c->augment = NNM_AUGMENT_HANDWRITING;
+    c->reject = NNM_REJECT_DEFAULT;
     c->lr_schedule = NNM_LR_COSINE;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
@@ -163,11 +169,15 @@ int nnm_cmd_train(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (!c.quiet)
-        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s) on %lld images, %d epochs, %d BLAS thread%s\n",
+    if (!c.quiet) {
+        char reject[64] = "";
+        if (c.reject > 0) snprintf(reject, sizeof reject, ", %g not one digit", (double)c.reject);
+        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images, %d epochs, %d BLAS thread%s\n",
                 nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
-                c.augment ? (c.augment == NNM_AUGMENT_HANDWRITING ? ", augmented (handwriting)" : ", augmented") : "", c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "",
-                (long long)n_train, c.epochs, c.threads, c.threads > 1 ? "s" : "");
+                c.augment ? (c.augment == NNM_AUGMENT_HANDWRITING ? ", augmented (handwriting)" : ", augmented") : "",
+                reject, c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "", (long long)n_train, c.epochs,
+                c.threads, c.threads > 1 ? "s" : "");
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
