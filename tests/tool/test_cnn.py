@@ -2,8 +2,8 @@
 """`nn-mnist grid --arch`, `--augment` and `--lr-schedule` (issue 12), end to end on a synthetic dataset.
 
 1. `--arch cnn` trains Keras' MNIST convnet on (28, 28, 1) inputs: every output file, the settings
-   line, the records, the model metadata and the CSV name the network; 12 epochs of batch 128 unless
-   given; `info` lists each layer with its output shape, parameters and the conv layers' activation;
+   line, the records, the model metadata and the CSV name the network; 12 epochs (Keras' example's)
+   of batch 32 (the study's) unless given; `info` lists each layer with its output shape, parameters and the conv layers' activation;
    --jobs 1 and 2 give the same bytes; `report` rebuilds the same CSV.
 2. A list with every kind of item builds what it says (bn after a conv defers its activation); two
    spellings of one network are one setting; --arch mlp is the original study's MLP, unchanged.
@@ -91,9 +91,9 @@ def outputs_test(data, base):
     col = rows[0].index("Parameters")
     check(all(r[col] == str(params) for r in rows[1:]), f"Parameters is Keras' convnet's {params} ({rows[1][col]})")
     rec = gf.parse_record(os.path.join(out, "runs", "adam_relu.json"))
-    check(rec.get("arch") == CNN and f" arch={CNN} epochs=2 batch=128 " in rec["settings"]
+    check(rec.get("arch") == CNN and f" arch={CNN} epochs=2 batch=32 " in rec["settings"]
           and "hidden=" not in rec["settings"],
-          f"the record and its settings line name the network, batch 128 by default ({rec['settings']})")
+          f"the record and its settings line name the network, batch 32 by default ({rec['settings']})")
 
     rc, so, layers = info_layers(os.path.join(models, "adam_relu.nnm"))
     want = [("conv2d", "relu", "784", "21632", "(None, 26, 26, 32)", "320", "0"),
@@ -108,13 +108,13 @@ def outputs_test(data, base):
     check("Input shape:   (None, 28, 28, 1)" in so, "info shows the image input shape")
     check(re.search(rf"^  arch +{re.escape(CNN)}$", so, re.M) is not None, "the model's metadata holds the network")
 
-    # Keras' example's defaults: 12 epochs of batch 128, unless given.
+    # Keras' example's 12 epochs, the study's batch of 32, unless given.
     d_out, d_models = folder(base, "defaults")
     rc, so, se = grid(data, d_out, d_models, "--arch", "cnn", "--optimizers", "adam", "--activations", "relu",
                       "--train-limit", "256", "--test-limit", "50")
     rec = gf.parse_record(os.path.join(d_out, "runs", "adam_relu.json")) if rc == 0 else {}
-    check(rec.get("epochs") == 12 and rec.get("batch_size") == 128,
-          f"--arch cnn defaults to 12 epochs of batch 128 (rc {rc}; {rec.get('epochs')}, {rec.get('batch_size')})")
+    check(rec.get("epochs") == 12 and rec.get("batch_size") == 32,
+          f"--arch cnn defaults to 12 epochs of batch 32 (rc {rc}; {rec.get('epochs')}, {rec.get('batch_size')})")
 
     before = gf.read_bytes(os.path.join(out, "results.csv"))
     os.remove(os.path.join(out, "results.csv"))
