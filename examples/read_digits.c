@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     /* 10 classes, or 11 from `nn-mnist train`, whose last is "not one digit" (docs/predict.md). */
     const int64_t classes = nn_model_output_features(model);
     if (nn_model_input_features(model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
-        fprintf(stderr, "%s: the model reads %lld values into %lld classes, not 784 into 10\n", argv[1],
+        fprintf(stderr, "%s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n", argv[1],
                 (long long)nn_model_input_features(model), (long long)classes);
         return 1;
     }

@@ -69,7 +69,7 @@ static void make_batch(float *x, float *y, float *in)
 static void test_normalize_rectangle(void **state)
 {
     (void)state;
-    float canvas[S * 3 * S] = {0}, out[P], tmp[P];
+    float canvas[S * 3 * S] = {0}, out[P], tmp[NNM_REJECT_TMP];
     for (int y = 3; y < 8; y++)
         for (int x = 40; x < 50; x++) canvas[y * 3 * S + x] = 1.0f;
     assert_int_equal(nnm_reject_normalize(out, S, canvas, S, 3 * S, tmp), 0);
@@ -84,6 +84,11 @@ static void test_normalize_rectangle(void **state)
     out[0] = 7;
     assert_int_equal(nnm_reject_normalize(out, S, empty, S, S, tmp), -1);
     assert_true(out[0] == 7); /* untouched */
+    /* Ink so faint and far apart that area averaging rounds it to 0. */
+    float faint[S * 3 * S] = {0};
+    faint[0] = faint[S * 3 * S - 1] = 1e-45f;
+    assert_int_equal(nnm_reject_normalize(out, S, faint, S, 3 * S, tmp), -1);
+    assert_true(out[0] == 7);
 }
 
 static void test_share_zero_changes_nothing(void **state)

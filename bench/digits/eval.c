@@ -142,6 +142,7 @@ typedef struct ctx {
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
     int32_t *cls;
+    float *out;     /* the model's outputs, cls_cap x outputs */
     int64_t cls_cap;
     int geometric; /* nn_digits_find(), then classify, rather than nn_digits_read() */
 } ctx;
@@ -153,28 +154,38 @@ static nn_status segment(ctx *c, nn_digits **d, const uint8_t *grey, int w, int 
     return nn_digits_find(d, grey, w, h, w, NULL);
 }
 
-/* Classes of every digit found; 0, or -1 with a message. */
 /* The classes of d's digits: those nn_digits_read() chose, or the model's on the images (always
- * the model's when `model_only`, which times the model alone on the digits found). */
+ * the model's when `model_only`, which times the model alone on the digits found): the most
+ * probable of the ten digits, as nn_digits_read() reads an 11-class model. 0, or -1. */
 static int classify_digits(ctx *c, nn_digits *d, int model_only)
 {
     int64_t n = nn_digits_count(d);
     if (!c->model || n == 0) return 0;
+    const int64_t k = nn_model_output_features(c->model);
     if (n > c->cls_cap) {
         int32_t *p = realloc(c->cls, (size_t)n * sizeof *p);
-        if (!p) return -1;
-        c->cls = p;
+        if (p) c->cls = p;
+        float *o = realloc(c->out, (size_t)(n * k) * sizeof *o);
+        if (o) c->out = o;
+        if (!p || !o) return -1;
         c->cls_cap = n;
     }
     if (!model_only && nn_digits_probabilities(d, 0)) { /* read already */
         for (int64_t i = 0; i < n; i++) c->cls[i] = nn_digits_class(d, i);
         return 0;
     }
-    nn_tensor x;
+    nn_tensor x, y;
     c->shape[0] = n;
     if (nn_tensor_view(&x, nn_digits_images(d), c->rank + 1, c->shape) != NN_OK ||
-        nn_model_predict_classes(c->model, c->cls, &x) != NN_OK)
+        nn_tensor_view(&y, c->out, 2, (int64_t[]){n, k}) != NN_OK || nn_model_predict(c->model, &y, &x) != NN_OK)
         return -1;
+    for (int64_t i = 0; i < n; i++) {
+        const float *row = c->out + i * k;
+        int best = 0;
+        for (int j = 1; j < 10; j++)
+            if (row[j] > row[best]) best = j;
+        c->cls[i] = best;
+    }
     return 0;
 }
 
@@ -673,7 +684,7 @@ int main(int argc, char **argv)
         for (int k = 0; k < c.rank; k++) c.shape[k + 1] = in[k];
         const int64_t classes = nn_model_output_features(c.model);
         if (nn_model_input_features(c.model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
-            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10\n",
+            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n",
                     model_path, (long long)nn_model_input_features(c.model),
                     (long long)nn_model_output_features(c.model));
             goto out;
@@ -746,5 +757,6 @@ out:
     nn_dataset_free(test);
     nn_model_free(c.model);
     free(c.cls);
+    free(c.out);
     return rc;
 }

@@ -140,8 +140,8 @@ typedef struct nn_model nn_model;
  *                   nn_digits_images() feeds it; its outputs are taken as probabilities when it was
  *                   compiled with softmax cross-entropy (or they already sum to 1), else through a
  *                   softmax. It may have an 11th output, "not one digit" (two touching digits, part
- *                   of one: `nn-mnist train --reject`): then a glyph read as not one digit at odds of
- *                   1:1 or more is tried for cuts however narrow, and every reading scores only the
+ *                   of one: `nn-mnist train --reject`): then a glyph read as more likely not one
+ *                   digit than one is tried for cuts however narrow, and every reading scores only the
  *                   digits' probabilities, so that a blob of two touching digits loses to its pieces.
  *                   It is used as nn_model_predict() uses it: one thread at a time.
  * @param pixels, width, height, stride, opts  as nn_digits_find(); `split` = 0 reads each blob as

@@ -212,8 +212,8 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  cost per cut as well made merges more common, not fewer splits) */
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
-#define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as not one digit at odds of 1:1 or
-                                 more is tried however narrow */
+#define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as more likely not one digit than
+                                 one is tried however narrow */
 
 static double sq(double v) { return v * v; }
 
@@ -250,7 +250,7 @@ typedef struct reader {
     nn_model *model;
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
-    int outputs;            /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
+    int64_t outputs;        /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
     int softmax_given;      /* nn_model_predict() gives probabilities */
     float *out;             /* n x outputs, as the model gives them */
     int64_t out_cap;
@@ -261,7 +261,7 @@ typedef struct reader {
 static nn_status classify(reader *r, float *probs, float *reject, float *images, int64_t n)
 {
     if (n == 0) return NN_OK;
-    const int c = r->outputs;
+    const int64_t c = r->outputs;
     if (n > r->out_cap) {
         float *o = realloc(r->out, (size_t)n * (size_t)c * sizeof *o);
         if (!o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
@@ -450,7 +450,7 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
     if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
-    reader r = {model, {0}, 0, (int)nn_model_output_features(model),
+    reader r = {model, {0}, 0, nn_model_output_features(model),
                 nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL, 0};
     r.rank = nn_model_input_shape(model, r.shape + 1);
     int64_t in = 1;

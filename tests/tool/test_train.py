@@ -68,6 +68,10 @@ with tempfile.TemporaryDirectory() as tmp:
     rc2, info, _ = run(["info", "ten.nnm"], tmp)
     check(rc == 0 and rc2 == 0 and "reject=" not in info and "(None, 10)" in info,
           "--no-reject trains the 10 classes alone (rc %d: %s)" % (rc, err))
+    rc, out, err = run(["train", "--save", "fashion.nnm", "--dataset", "fashion-mnist"] + mlp, tmp)
+    rc2, info, _ = run(["info", "fashion.nnm"], tmp)
+    check(rc == 0 and rc2 == 0 and "reject=" not in info and "(None, 10)" in info,
+          "on fashion-mnist the 11th class is off by default (rc %d: %s)" % (rc, err.strip()[-200:]))
     rc, out, err = run(["train", "--save", "bad.nnm", "--reject", "0.7"] + mlp, tmp)
     check(rc == 2 and "--reject" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
           "--reject over 0.5 is refused (rc %d: %s)" % (rc, err.strip()))

@@ -203,6 +203,7 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "--reject must be from 0 to %g, got %g", NNM_REJECT_MAX, (double)c->reject);
         return -1;
     }
+    const int classes = NNM_CLASSES + (c->reject > 0); /* train --reject's "not one digit" */
     /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
      * the network is known before the data are loaded: refuse one that cannot be trained now, not
      * after minutes of downloading, or with an allocation failure half-way through a grid. */
@@ -215,7 +216,7 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
          * than its input, a dense layer on images) is refused before any data are loaded. The
          * activation changes no shape. */
         nn_model *m = NULL;
-        if (nnm_arch_create(&m, &c->arch, NNM_IMAGE_ROWS, NNM_IMAGE_COLS, c->activations[0], NNM_CLASSES, err,
+        if (nnm_arch_create(&m, &c->arch, NNM_IMAGE_ROWS, NNM_IMAGE_COLS, c->activations[0], classes, err,
                             errlen) != 0)
             return -1;
         int64_t params = nn_model_param_count(m);
@@ -231,7 +232,7 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
     }
     int64_t params = 0, in = NNM_IMAGE_PIXELS;
     for (int i = 0; i <= c->n_hidden; i++) {
-        int64_t out = i < c->n_hidden ? c->hidden[i] : NNM_CLASSES;
+        int64_t out = i < c->n_hidden ? c->hidden[i] : classes;
         params += in * out + out; /* at most 8 layers of 65536 x 65536: no overflow */
         if (c->batchnorm && i < c->n_hidden) params += 2 * out; /* gamma and beta */
         in = out;
@@ -244,7 +245,7 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
         snprintf(err, errlen,
                  "--hidden %s: the network has %" PRId64 " parameters (%d inputs, %d classes), more than the %"
                  PRId64 " nn-mnist trains (each takes 16 bytes or more while training)",
-                 sizes, params, NNM_IMAGE_PIXELS, NNM_CLASSES, (int64_t)NNM_MAX_PARAMS);
+                 sizes, params, NNM_IMAGE_PIXELS, classes, (int64_t)NNM_MAX_PARAMS);
         return -1;
     }
     return 0;

@@ -62,7 +62,7 @@ int nnm_reject_normalize(float *out, int64_t side, const float *canvas, int64_t 
     if (oh < 1) oh = 1;
     /* Area averaging: each output pixel is the mean of the canvas under its footprint. */
     const double fx = (double)bw / (double)ow, fy = (double)bh / (double)oh;
-    float *fit = tmp; /* oh x ow, at most 20 x 20 */
+    float *fit = tmp; /* oh x ow, at most 20 x 20; then the result, as large, after it */
     float top = 0;
     for (int64_t v = 0; v < oh; v++) {
         const double ya = (double)b.y0 + (double)v * fy, yb = ya + fy;
@@ -81,8 +81,7 @@ int nnm_reject_normalize(float *out, int64_t side, const float *canvas, int64_t 
     /* A shape shrunk to under 3/4 has strokes thinner and fainter than MNIST's, which the model would
      * learn to tell apart instead of the shape (nn_digits_read() brings every piece to MNIST's stroke
      * width): thickened by the maximum over each pixel's 4 neighbours, and brought back to full ink. */
-    float *o = out;
-    memset(o, 0, (size_t)(side * side) * sizeof *o);
+    float *o = tmp + oh * ow; /* out stays untouched until the result is known to hold ink */
     double sum = 0, sx = 0, sy = 0;
     for (int64_t v = 0; v < oh; v++)
         for (int64_t u = 0; u < ow; u++) {
@@ -95,19 +94,19 @@ int nnm_reject_normalize(float *out, int64_t side, const float *canvas, int64_t 
             }
             if (top > 0 && peak > top) val = val * peak / top;
             if (val > 1) val = 1;
-            o[v * side + u] = val; /* staged at the top left, moved below */
+            o[v * ow + u] = val;
             sum += val;
             sx += val * (double)u;
             sy += val * (double)v;
         }
+    if (!(sum > 0)) return -1; /* ink too faint to survive the averaging */
     /* Centre of mass on pixel (side / 2, side / 2), as nn_digits_find() places it. */
     const int64_t dx = (int64_t)lround((double)(side / 2) - sx / sum), dy = (int64_t)lround((double)(side / 2) - sy / sum);
-    memcpy(tmp, o, (size_t)(side * side) * sizeof *o);
-    memset(o, 0, (size_t)(side * side) * sizeof *o);
+    memset(out, 0, (size_t)(side * side) * sizeof *out);
     for (int64_t v = 0; v < oh; v++)
         for (int64_t u = 0; u < ow; u++) {
             const int64_t ty = v + dy, tx = u + dx;
-            if (ty >= 0 && tx >= 0 && ty < side && tx < side) o[ty * side + tx] = tmp[v * side + u];
+            if (ty >= 0 && tx >= 0 && ty < side && tx < side) out[ty * side + tx] = o[v * ow + u];
         }
     return 0;
 }

@@ -19,7 +19,8 @@
 #define NNM_REJECT_MAX 0.5       /* --reject is at most half of the training images */
 #define NNM_REJECT_DEFAULT 0.25f /* train's: 94.6% of the benchmark's MNIST digits against 92.9% without,
                                     0.15 gave 93.6% (docs/predict.md) */
-#define NNM_REJECT_SCRATCH(rows, cols) (4 * (rows) * (cols)) /* floats nnm_reject_batch() needs */
+#define NNM_REJECT_TMP (2 * 20 * 20) /* floats nnm_reject_normalize() needs in tmp */
+#define NNM_REJECT_SCRATCH(rows, cols) (3 * (rows) * (cols) + NNM_REJECT_TMP) /* nnm_reject_batch()'s */
 
 /*
  * Replaces about share of the n images of x (rows x cols each, ink 1 on 0) and their labels y by
@@ -31,13 +32,15 @@
  */
 void nnm_reject_batch(float *x, float *y, const float *in, int64_t n, int64_t rows, int64_t cols, double share,
                       float *scratch, nn_rng *rng);
+/* (The images must be square, rows == cols >= 20, as MNIST's: the shapes are fitted into 20 x 20.
+ * The partner of a pair is drawn only when n > 1; a single image is cut instead, or left as it is.) */
 
 /*
  * The MNIST form of a shape drawn on a canvas of h x w floats: its box (pixels above a tenth of the
  * brightest) fitted into 20 x 20 with its aspect kept by area averaging, strokes thickened where the
  * fit shrank them below MNIST's width, then placed in out (side x side, side >= 20) with its centre
  * of mass on pixel (side / 2, side / 2). Returns 0, or -1 for a canvas without ink (out untouched).
- * tmp holds side x side floats.
+ * tmp holds NNM_REJECT_TMP floats.
  */
 int nnm_reject_normalize(float *out, int64_t side, const float *canvas, int64_t h, int64_t w, float *tmp);
 

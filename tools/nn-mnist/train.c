@@ -451,7 +451,7 @@ typedef struct run_ctx {
     char settings[NNM_SETTINGS_MAX];
     nnm_record *rec;
     nn_model *m;
-    nn_rng *rng, *aug;            /* weights and shuffling; --augment's transforms */
+    nn_rng *rng, *aug;            /* weights and shuffling; --augment's and --reject's draws */
     int classes;
     int64_t features, rows, cols, batch, steps;
     /* The examples trained on (fit, ascending) and, with --validation, those held out (val); without
@@ -459,7 +459,7 @@ typedef struct run_ctx {
     uint32_t *fit, *val;
     int64_t n_fit, n_val, n_test;
     uint32_t *order;
-    float *xb, *yb, *xa;          /* the gathered batch, and with --augment the one trained on (+ scratch) */
+    float *xb, *yb, *xa;          /* the gathered batch, and with --augment or --reject the one trained on */
     double base_lr;               /* the rate the optimizer was built with: the schedule's start, and recorded */
     progress_state ps;
     stopping_state es;
@@ -501,6 +501,10 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
                  (long long)r->batch, (long long)r->n_fit);
         return -1;
     }
+    if (c->reject > 0 && r->classes != NNM_REJECT_CLASS) {
+        snprintf(err, errlen, "%s: --reject adds an 11th class to datasets of 10, not of %d", r->run->id, r->classes);
+        return -1;
+    }
     if (c->reject > 0 && (r->rows != r->cols || r->rows < 20)) {
         snprintf(err, errlen, "%s: --reject composes square images of at least 20 x 20, not %lld x %lld", r->run->id,
                  (long long)r->rows, (long long)r->cols);
@@ -509,7 +513,8 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
     r->steps = (r->n_fit + r->batch - 1) / r->batch;
     r->xb = malloc((size_t)(r->batch * r->features) * sizeof(float));
     r->yb = malloc((size_t)r->batch * sizeof(float));
-    /* The batch trained on, and the transforms' scratch (augment.h, reject.h). */
+    /* The transforms write a copy (and use scratch after it): a pair's partner is read from the
+     * gathered batch, which must stay as gathered. */
     const int transform = c->augment || c->reject > 0;
     r->xa = transform ? malloc((size_t)(r->batch * r->features + NNM_REJECT_SCRATCH(r->rows, r->cols)) * sizeof(float))
                       : NULL;
@@ -578,8 +583,9 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
     int64_t xs[2] = {r->batch, r->features}, ys[1] = {r->batch};
     nn_tensor_view(&x, r->xb, 2, xs);
     nn_tensor_view(&y, r->yb, 1, ys);
-    /* Unaugmented, the model takes the examples from the dataset itself (no float batch for a
-     * sparse first layer); augmented, the batch is gathered, transformed, then trained on. */
+    /* Untransformed, the model takes the examples from the dataset itself (no float batch for a
+     * sparse first layer); with --augment or --reject, the batch is gathered, transformed, then
+     * trained on. */
     nn_status st = r->aug ? nn_dataset_gather(r->env->train, r->order + start, *b, &x, &y) : NN_OK;
     if (st == NN_OK && r->aug) {
         float *scratch = r->xa + r->batch * r->features;

@@ -51,7 +51,9 @@ void nnm_checkpoint_path(const nnm_config *c, const char *run_id, char *buf, siz
 void nnm_best_path(const nnm_config *c, const char *run_id, char *buf, size_t len);
 
 /* Loss, accuracy and (when confusion is non-NULL, classes x classes) the confusion matrix of m over a
- * whole dataset, in chunks. 0 or -1 with err. */
+ * whole dataset, in chunks. classes is the dataset's: a model with more outputs (train --reject's
+ * "not one digit") is scored by the most probable of the first `classes`, as a reader uses it.
+ * 0 or -1 with err. */
 int nnm_evaluate_dataset(nn_model *m, const nn_dataset *ds, int64_t limit, double *loss, double *accuracy,
                          int64_t *confusion, int classes, char *err, size_t errlen);
 /* The same over the examples idx[0..n) (idx NULL: the first n). correct, when non-NULL, is a zeroed
