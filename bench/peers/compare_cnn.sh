@@ -1,6 +1,6 @@
 #!/bin/sh
 # compare_cnn.sh BUILD_DIR [GRID_EPOCHS]: libnn's default CNN (Keras' MNIST convnet) against the same
-# network in PyTorch (pytorch_cnn.py), batch 128, runs alternating, median of $REPEATS (3):
+# network in PyTorch (pytorch_cnn.py), batch $BATCH [128], runs alternating, median of $REPEATS (3):
 #
 #   single  one model (relu, adam), one epoch, one thread each:
 #             libnn:   nn-mnist grid --arch cnn --activations relu --optimizers adam --epochs 1 --jobs 1
@@ -23,8 +23,8 @@
 # ratios, each measured under about the same load, rather than the seconds.
 #
 # Environment: MNIST_DIR (else $NN_DATA_DIR/mnist, else data/mnist; nothing is downloaded), PYTHON,
-# REPEATS [3], GRID_REPEATS [$REPEATS], JOBS [nproc], PARTS ["single grid"], TRAIN_LIMIT [all; a
-# quick check of this script, passed to both sides].
+# REPEATS [3], GRID_REPEATS [$REPEATS], JOBS [nproc], PARTS ["single grid"], BATCH [128: Keras' convnet
+# example's; the study's grids train 32], TRAIN_LIMIT [all; a quick check of this script, passed to both sides].
 # Exit status: 0, also when PyTorch is missing ("skip: ..."); 1 when a run fails; 2 on bad usage.
 set -eu
 
@@ -39,9 +39,10 @@ GRID_EPOCHS=${2:-1}
 REPEATS=${REPEATS:-3}
 GRID_REPEATS=${GRID_REPEATS:-$REPEATS}
 JOBS=${JOBS:-$(nproc)}
+BATCH=${BATCH:-128}
 PARTS=${PARTS:-single grid}
 TRAIN_LIMIT=${TRAIN_LIMIT:-}
-for v in "$GRID_EPOCHS" "$REPEATS" "$GRID_REPEATS" "$JOBS" ${TRAIN_LIMIT:+"$TRAIN_LIMIT"}; do
+for v in "$GRID_EPOCHS" "$REPEATS" "$GRID_REPEATS" "$JOBS" "$BATCH" ${TRAIN_LIMIT:+"$TRAIN_LIMIT"}; do
     case $v in '' | *[!0-9]* | 0) usage ;; esac
 done
 NN=$BUILD/tools/nn-mnist/nn-mnist
@@ -124,7 +125,7 @@ single_libnn() {
     if [ "$ARCH" = 1 ]; then
         # shellcheck disable=SC2086
         run libnn "$NN" grid --arch cnn --activations relu --optimizers adam --epochs 1 --jobs 1 --threads 1 \
-            --batch-size 128 --data-dir "$DATA" --no-download --out out --models models $LIMIT_NN
+            --batch-size "$BATCH" --data-dir "$DATA" --no-download --out out --models models $LIMIT_NN
         # Not a terminal, so nn-mnist prints one line per epoch: "adam_relu: epoch 1/1 ... (12.3s)".
         keep libnn epoch "$(sed -n 's/.*epoch 1\/1 .*(\([0-9.]*\)s)$/\1/p' "$TMP/libnn.log" | tail -n 1)"
         keep libnn acc "$(accuracies "$TMP/libnn/out/results.csv" | awk '{ print $2 }')"
@@ -142,7 +143,7 @@ single_pytorch() {
     TRAIN_EVAL=
     [ "$ARCH" = 1 ] || TRAIN_EVAL=--no-train-eval
     # shellcheck disable=SC2086
-    run pytorch "$PY" "$HERE/pytorch_cnn.py" --threads 1 --epochs 1 --batch-size 128 --data-dir "$DATA" \
+    run pytorch "$PY" "$HERE/pytorch_cnn.py" --threads 1 --epochs 1 --batch-size "$BATCH" --data-dir "$DATA" \
         --out out $TRAIN_EVAL $LIMIT_PY
     keep pytorch epoch "$(sed -n 's/.*epoch 1\/1: .*(\([0-9.]*\) s)$/\1/p' "$TMP/pytorch.log")"
     keep pytorch acc "$(accuracies "$TMP/pytorch/out/results.csv" | awk '{ print $2 }')"
@@ -153,7 +154,7 @@ single_pytorch() {
 # --- grid: nine models on $JOBS cores ------------------------------------------------------------
 grid_libnn() {
     # shellcheck disable=SC2086
-    run libnn-grid "$NN" grid --arch cnn --epochs "$GRID_EPOCHS" --jobs "$JOBS" --threads 1 --batch-size 128 \
+    run libnn-grid "$NN" grid --arch cnn --epochs "$GRID_EPOCHS" --jobs "$JOBS" --threads 1 --batch-size "$BATCH" \
         --data-dir "$DATA" --no-download --quiet --out out --models models $LIMIT_NN
     keep libnn-grid wall "$(wall_s libnn-grid)"
     keep libnn-grid rss "$(rss_mib libnn-grid)"
@@ -161,7 +162,7 @@ grid_libnn() {
 grid_pytorch() {
     # shellcheck disable=SC2086
     run pytorch-grid "$PY" "$HERE/pytorch_cnn.py" --grid --jobs "$JOBS" --threads 1 --epochs "$GRID_EPOCHS" \
-        --batch-size 128 --data-dir "$DATA" --quiet --out out $LIMIT_PY
+        --batch-size "$BATCH" --data-dir "$DATA" --quiet --out out $LIMIT_PY
     keep pytorch-grid wall "$(wall_s pytorch-grid)"
     # GNU time sees only the largest process; the workers ran side by side, so count them all.
     keep pytorch-grid rss "$(sed -n 's/.*peak RSS \([0-9]*\) MiB (parent.*/\1/p' "$TMP/pytorch-grid.log")"
@@ -191,7 +192,7 @@ DID_SINGLE=0 DID_GRID=0
 for part in $PARTS; do
     case $part in
     single)
-        echo "single model, 1 epoch, 1 thread, batch 128:"
+        echo "single model, 1 epoch, 1 thread, batch $BATCH:"
         alternate single_libnn single_pytorch "$REPEATS" libnn pytorch
         DID_SINGLE=1
         ;;
@@ -200,7 +201,7 @@ for part in $PARTS; do
             echo "grid: skipped, $NN has no --arch cnn yet"
             continue
         fi
-        echo "grid of 9 models, $GRID_EPOCHS epoch(s), $JOBS cores, batch 128:"
+        echo "grid of 9 models, $GRID_EPOCHS epoch(s), $JOBS cores, batch $BATCH:"
         alternate grid_libnn grid_pytorch "$GRID_REPEATS" libnn-grid pytorch-grid
         DID_GRID=1
         ;;
@@ -211,7 +212,7 @@ echo "load after:  $(uptime)"
 echo
 
 if [ "$DID_SINGLE" = 1 ]; then
-    echo "single model (relu, adam), 1 epoch, 1 thread, batch 128, median of $REPEATS:"
+    echo "single model (relu, adam), 1 epoch, 1 thread, batch $BATCH, median of $REPEATS:"
     printf '%-10s %10s %10s %14s %14s\n' side "wall s" "epoch s" "peak RSS MiB" "test accuracy"
     for s in libnn pytorch; do
         printf '%-10s %10s %10s %14s %14s\n' "$s" "$(median "$s" wall)" "$(median "$s" epoch)" \
@@ -228,7 +229,7 @@ if [ "$DID_SINGLE" = 1 ]; then
     echo
 fi
 if [ "$DID_GRID" = 1 ]; then
-    echo "grid of 9 models, $GRID_EPOCHS epoch(s), $JOBS cores, batch 128, median of $GRID_REPEATS:"
+    echo "grid of 9 models, $GRID_EPOCHS epoch(s), $JOBS cores, batch $BATCH, median of $GRID_REPEATS:"
     printf '%-14s %10s %14s\n' side "wall s" "peak RSS MiB"
     for s in libnn-grid pytorch-grid; do
         printf '%-14s %10s %14s\n' "$s" "$(median "$s" wall)" "$(median "$s" rss)"
