@@ -64,8 +64,9 @@ typedef struct nn__sparse_rows {
 /* Compresses x (batch, cols) into s, whose arrays hold batch * cols entries. Returns 1 when x is
  * sparse enough to use it, 0 when the dense product is the better choice. */
 int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols);
-/* The same for rows idx[0..batch) of uint8 images, each value the pixel / 255.0f: bit for bit what
- * nn__sparse_compress gives on the converted floats, without converting the zeros. */
+/* The same for rows idx[0..batch) of uint8 images (the first batch rows when idx is NULL), each
+ * value the pixel / 255.0f: bit for bit what nn__sparse_compress gives on the converted floats,
+ * without converting the zeros. */
 int nn__sparse_compress_u8(nn__sparse_rows *s, const uint8_t *images, const uint32_t *idx, int64_t batch,
                            int64_t cols);
 

@@ -528,41 +528,103 @@ nn_status nn_model_train_step(nn_model *m, const nn_tensor *x, const nn_tensor *
     return train_rows(m, x->data, y, x->shape[0], 0, loss, correct, who);
 }
 
-nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, float *loss,
-                                      int64_t *correct)
+/* Checks examples idx[0..n) of ds (the first n when idx may be and is NULL) against the model. */
+static nn_status check_examples(const nn_model *m, const nn_dataset *ds, const uint32_t *idx, int null_idx_ok,
+                                int64_t n, const char *who)
 {
-    const char *who = "nn_model_train_step_indexed";
-    nn_status st = check_compiled(m, who);
-    if (st != NN_OK) return st;
-    if (!ds || !idx) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: dataset or indices NULL", who);
+    if (!ds || (!idx && !null_idx_ok)) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: dataset or indices NULL", who);
     if (n < 1 || n > INT32_MAX)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %lld examples, must be 1 to %d", who, (long long)n, INT32_MAX);
     int64_t features = nn_dataset_features(ds), count = nn_dataset_count(ds);
     if (features != input_width(m))
         return nn__fail(NN_ERR_SHAPE, "%s: the dataset's examples have %lld values, the model takes %lld", who,
                         (long long)features, (long long)input_width(m));
-    for (int64_t i = 0; i < n; i++)
+    if (!idx && n > count)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %lld examples asked, dataset holds %lld", who, (long long)n,
+                        (long long)count);
+    for (int64_t i = 0; idx && i < n; i++)
         if ((int64_t)idx[i] >= count)
             return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: idx[%lld] = %lu, dataset holds %lld", who, (long long)i,
                             (unsigned long)idx[i], (long long)count);
+    return NN_OK;
+}
+
+/* Stages the targets of examples idx[0..b) (or [first, first + b)) as nn_dataset_gather gives them,
+ * class indices as floats, into y, and checks them against the model. */
+static nn_status stage_targets(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t first, int64_t b,
+                               nn_tensor *y, const char *who)
+{
+    const uint8_t *labels = nn_dataset_labels(ds);
+    for (int64_t i = 0; i < b; i++) m->stage_y[i] = (float)labels[idx ? (int64_t)idx[i] : first + i];
+    int64_t ys[1] = {b};
+    nn_tensor_view(y, m->stage_y, 1, ys);
+    return check_target(m, y, b, who);
+}
+
+/* The model's input for examples idx[0..b) (or [first, first + b)): compressed straight into the
+ * first layer when it can take them (returns NULL and sets *presparse), else gathered into floats. */
+static const float *stage_inputs(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t first, int64_t b,
+                                 int *presparse, nn_status *st)
+{
+    int64_t features = nn_dataset_features(ds);
+    const uint8_t *images = nn_dataset_images(ds) + (idx ? 0 : first * features);
+    *st = NN_OK;
+    *presparse = nn__dense_take_sparse(&m->layers[0], images, features, idx, b);
+    if (*presparse) return NULL;
+    nn_tensor x, y;
+    int64_t xs[2] = {b, features}, ys[1] = {b};
+    nn_tensor_view(&x, m->stage_x, 2, xs);
+    nn_tensor_view(&y, m->stage_y, 1, ys);
+    *st = idx ? nn_dataset_gather(ds, idx, b, &x, &y) : nn_dataset_slice(ds, first, b, &x, &y);
+    return m->stage_x;
+}
+
+nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, float *loss,
+                                      int64_t *correct)
+{
+    const char *who = "nn_model_train_step_indexed";
+    nn_status st = check_compiled(m, who);
+    if (st == NN_OK) st = check_examples(m, ds, idx, 0, n, who);
+    if (st != NN_OK) return st;
     if (!m->opt) return nn__fail(NN_ERR_STATE, "%s: the model has no optimizer", who);
     st = ensure_capacity(m, n);
-    if (st != NN_OK) return st;
-    /* The targets as nn_dataset_gather gives them: class indices as floats. */
-    const uint8_t *labels = nn_dataset_labels(ds), *images = nn_dataset_images(ds);
-    for (int64_t i = 0; i < n; i++) m->stage_y[i] = (float)labels[idx[i]];
     nn_tensor y;
-    int64_t ys[1] = {n};
-    nn_tensor_view(&y, m->stage_y, 1, ys);
-    st = check_target(m, &y, n, who);
+    if (st == NN_OK) st = stage_targets(m, ds, idx, 0, n, &y, who);
     if (st != NN_OK) return st;
-    if (nn__dense_take_sparse(&m->layers[0], images, features, idx, n))
-        return train_rows(m, NULL, &y, n, 1, loss, correct, who);
-    nn_tensor x;
-    int64_t xs[2] = {n, features};
-    nn_tensor_view(&x, m->stage_x, 2, xs);
-    st = nn_dataset_gather(ds, idx, n, &x, &y);
-    return st == NN_OK ? train_rows(m, m->stage_x, &y, n, 0, loss, correct, who) : st;
+    int presparse;
+    const float *x = stage_inputs(m, ds, idx, 0, n, &presparse, &st);
+    return st == NN_OK ? train_rows(m, x, &y, n, presparse, loss, correct, who) : st;
+}
+
+nn_status nn_model_evaluate_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, float *loss,
+                                    float *accuracy, int32_t *classes)
+{
+    const char *who = "nn_model_evaluate_indexed";
+    nn_status st = check_compiled(m, who);
+    if (st == NN_OK) st = check_examples(m, ds, idx, 1, n, who);
+    if (st == NN_OK) st = ensure_capacity(m, m->capacity ? m->capacity : NN_DEFAULT_CHUNK);
+    if (st != NN_OK) return st;
+    int64_t correct = 0, c = last_width(m);
+    double sum = 0.0;
+    for (int64_t r = 0; r < n; r += m->capacity) {
+        int64_t b = n - r < m->capacity ? n - r : m->capacity, ok = 0;
+        const uint32_t *chunk = idx ? idx + r : NULL;
+        nn_tensor y;
+        int presparse;
+        float l = 0.0f;
+        st = stage_targets(m, ds, chunk, r, b, &y, who);
+        const float *x = st == NN_OK ? stage_inputs(m, ds, chunk, r, b, &presparse, &st) : NULL;
+        if (st != NN_OK) return st;
+        const float *out = forward_rows(m, x, b, 0, presparse);
+        st = loss_rows(m, out, &y, 0, b, &l, NULL, &ok);
+        if (st != NN_OK) return st;
+        sum += (double)l * (double)b;
+        correct += ok;
+        if (classes) nn__argmax_rows(b, c, out, classes + r);
+    }
+    if (loss) *loss = (float)(sum / (double)n);
+    if (accuracy) *accuracy = (float)((double)correct / (double)n);
+    return NN_OK;
 }
 
 nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss, float *accuracy)

@@ -1,17 +1,20 @@
 /* The compute interface's own contracts (libnn/compute.h) where no public function pins them down
  * alone: argmax ties and NaN, accuracy counting against both target forms, and the optimizer update
- * kernels' choice of variant from the state arrays they are given. The arithmetic of losses and
+ * kernels' choice of variant from the state arrays they are given, and the compression of sparse
+ * rows (whose vector versions pack 8 lanes at a time through a table). The arithmetic of losses and
  * optimizers is checked through the public API in test_loss.c and test_optimizer.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "compute.h"
+#include "cpu/pack_lut.h"
 
 static void test_argmax__first_maximum_wins_and_nan_compares_false(void **state)
 {
@@ -92,10 +95,103 @@ static void test_sgd_momentum_update__nesterov_differs_and_shares_velocity(void 
     }
 }
 
+static void test_pack_lut__each_entry_lists_its_set_bits_lowest_first(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < 256; m++) {
+        uint64_t want = 0;
+        int n = 0;
+        for (unsigned j = 0; j < 8; j++)
+            if (m >> j & 1u) want |= (uint64_t)j << (8 * n++);
+        assert_true(nn__pack_lut[m] == want);
+    }
+}
+
+/* Images of `cols` pixels: mostly blank, some ink of every value, one blank and one fully inked. */
+static uint8_t *sparse_images(int64_t n, int64_t cols, unsigned seed)
+{
+    uint8_t *im = malloc((size_t)(n * cols));
+    for (int64_t i = 0; i < n * cols; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 16;
+        im[i] = r % 5 == 0 ? (uint8_t)(1 + r / 5 % 255) : 0;
+    }
+    memset(im + 1 * cols, 0, (size_t)cols);
+    memset(im + 2 * cols, 255, (size_t)cols);
+    return im;
+}
+
+/* Compresses rows idx[0..b) (or the first b) both from the bytes and from their floats, into arrays
+ * of exactly batch x cols entries (so that a write beyond them shows under ASan), and checks both
+ * against the definition: every non-zero pixel in order, as pixel / 255.0f. */
+static void check_compress(const uint8_t *im, const uint32_t *idx, int64_t b, int64_t cols)
+{
+    int32_t *start = malloc((size_t)(b + 1) * sizeof(int32_t)), *index = malloc((size_t)(b * cols) * sizeof(int32_t));
+    float *value = malloc((size_t)(b * cols) * sizeof(float)), *x = malloc((size_t)(b * cols) * sizeof(float));
+    nn__sparse_rows s = {.start = start, .index = index, .value = value};
+    for (int64_t r = 0; r < b; r++)
+        for (int64_t k = 0; k < cols; k++) x[r * cols + k] = (float)im[(idx ? idx[r] : r) * cols + k] / 255.0f;
+    for (int from_bytes = 0; from_bytes < 2; from_bytes++) {
+        int ok = from_bytes ? nn__sparse_compress_u8(&s, im, idx, b, cols) : nn__sparse_compress(&s, x, b, cols);
+        assert_int_equal(ok, 1);
+        assert_int_equal(s.rows, b);
+        int32_t p = 0;
+        for (int64_t r = 0; r < b; r++) {
+            assert_int_equal(start[r], p);
+            for (int64_t k = 0; k < cols; k++) {
+                uint8_t px = im[(idx ? idx[r] : r) * cols + k];
+                if (!px) continue;
+                assert_int_equal(index[p], k);
+                float want = (float)px / 255.0f;
+                assert_memory_equal(&value[p], &want, sizeof want);
+                p++;
+            }
+        }
+        assert_int_equal(start[b], p);
+    }
+    free(start);
+    free(index);
+    free(value);
+    free(x);
+}
+
+static void test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order(void **state)
+{
+    (void)state;
+    const int64_t widths[] = {784, 30, 7, 41, 64};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        int64_t cols = widths[w], n = 40;
+        uint8_t *im = sparse_images(n, cols, (unsigned)cols);
+        uint32_t idx[12] = {5, 1, 39, 2, 5, 0, 17, 33, 8, 1, 21, 30}; /* scattered, repeated, blank, full */
+        check_compress(im, idx, 12, cols);
+        check_compress(im, NULL, 12, cols);
+        check_compress(im + 3 * cols, NULL, 1, cols);
+        free(im);
+    }
+}
+
+static void test_sparse_compress__dense_rows_give_up(void **state)
+{
+    (void)state;
+    int64_t cols = 784, b = 4;
+    uint8_t *im = malloc((size_t)(b * cols));
+    memset(im, 7, (size_t)(b * cols));
+    int32_t start[5], *index = malloc((size_t)(b * cols) * sizeof(int32_t));
+    float *value = malloc((size_t)(b * cols) * sizeof(float));
+    nn__sparse_rows s = {.start = start, .index = index, .value = value};
+    assert_int_equal(nn__sparse_compress_u8(&s, im, NULL, b, cols), 0);
+    free(im);
+    free(index);
+    free(value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_argmax__first_maximum_wins_and_nan_compares_false),
+        cmocka_unit_test(test_pack_lut__each_entry_lists_its_set_bits_lowest_first),
+        cmocka_unit_test(test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order),
+        cmocka_unit_test(test_sparse_compress__dense_rows_give_up),
         cmocka_unit_test(test_argmax__matches_count_index_and_distribution_targets),
         cmocka_unit_test(test_rmsprop_update__variants_follow_the_state_given),
         cmocka_unit_test(test_sgd_momentum_update__nesterov_differs_and_shares_velocity),

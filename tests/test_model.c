@@ -651,6 +651,73 @@ static void test_model__train_step_indexed_refuses_bad_arguments(void **s)
     nn_dataset_free(wide);
 }
 
+/* nn_model_evaluate_indexed against a gathered tensor, nn_model_evaluate and
+ * nn_model_predict_classes: the same loss, accuracy and classes, bit for bit. */
+static void evaluate_indexed_equals_gathered(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n)
+{
+    int64_t f = nn_dataset_features(ds), xs[2] = {n, f}, ys[1] = {n};
+    float *xb = malloc((size_t)(n * f) * sizeof(float)), *yb = malloc((size_t)n * sizeof(float));
+    int32_t *ca = malloc((size_t)n * sizeof(int32_t)), *cb = malloc((size_t)n * sizeof(int32_t));
+    nn_tensor x, y;
+    nn_tensor_view(&x, xb, 2, xs);
+    nn_tensor_view(&y, yb, 1, ys);
+    assert_int_equal(idx ? nn_dataset_gather(ds, idx, n, &x, &y) : nn_dataset_slice(ds, 0, n, &x, &y), NN_OK);
+    float la, aa, lb, ab;
+    assert_int_equal(nn_model_evaluate_indexed(m, ds, idx, n, &la, &aa, ca), NN_OK);
+    assert_int_equal(nn_model_evaluate(m, &x, &y, &lb, &ab), NN_OK);
+    assert_int_equal(nn_model_predict_classes(m, cb, &x), NN_OK);
+    assert_memory_equal(&la, &lb, sizeof la);
+    assert_memory_equal(&aa, &ab, sizeof aa);
+    assert_memory_equal(ca, cb, (size_t)n * sizeof(int32_t));
+    assert_int_equal(nn_model_evaluate_indexed(m, ds, idx, n, NULL, NULL, NULL), NN_OK);
+    free(xb);
+    free(yb);
+    free(ca);
+    free(cb);
+}
+
+static void test_model__evaluate_indexed_is_gather_and_evaluate(void **s)
+{
+    (void)s;
+    const int64_t hidden[] = {24};
+    for (int dense = 0; dense < 2; dense++) {
+        /* Sparse images take the compressed path, dense ones the gathered batch. */
+        nn_dataset *ds = image_dataset(200, 8, 8, dense, 21 + (uint64_t)dense);
+        nn_model *m = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_RELU), adam(1e-2f), 7);
+        uint32_t idx[150];
+        for (int i = 0; i < 150; i++) idx[i] = (uint32_t)((i * 7919) % 200);
+        /* Trained a little, so that the classes are not all one. */
+        for (int i = 0; i + 20 <= 150; i += 20)
+            assert_int_equal(nn_model_train_step_indexed(m, ds, idx + i, 20, NULL, NULL), NN_OK);
+        evaluate_indexed_equals_gathered(m, ds, idx, 150);  /* 150: several reserved batches and a part */
+        evaluate_indexed_equals_gathered(m, ds, NULL, 200); /* the first n, consecutive */
+        evaluate_indexed_equals_gathered(m, ds, idx + 3, 1);
+        nn_model_free(m);
+        nn_dataset_free(ds);
+    }
+}
+
+static void test_model__evaluate_indexed_refuses_bad_arguments(void **s)
+{
+    (void)s;
+    const int64_t hidden[] = {8};
+    nn_dataset *ds = image_dataset(10, 8, 8, 0, 1), *wide = image_dataset(10, 9, 9, 0, 2);
+    nn_model *m = make_mlp(64, hidden, 1, 10, nn_activation_make(NN_ACT_RELU), adam(1e-2f), 1);
+    uint32_t idx[3] = {0, 9, 10};
+    float loss;
+    assert_int_equal(nn_model_evaluate_indexed(m, NULL, idx, 2, &loss, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_model_evaluate_indexed(m, ds, idx, 0, &loss, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_model_evaluate_indexed(m, ds, idx, 3, &loss, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "idx[2] = 10"));
+    assert_int_equal(nn_model_evaluate_indexed(m, ds, NULL, 11, &loss, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "11 examples"));
+    assert_int_equal(nn_model_evaluate_indexed(m, wide, NULL, 2, &loss, NULL, NULL), NN_ERR_SHAPE);
+    assert_int_equal(nn_model_evaluate_indexed(NULL, ds, idx, 2, &loss, NULL, NULL), NN_ERR_INVALID_ARGUMENT);
+    nn_model_free(m);
+    nn_dataset_free(ds);
+    nn_dataset_free(wide);
+}
+
 static void test_model__summary_lists_layers_and_params(void **s)
 {
     (void)s;
@@ -685,6 +752,8 @@ int main(void)
         cmocka_unit_test(test_model__summary_lists_layers_and_params),
         cmocka_unit_test(test_model__train_step_indexed_is_gather_and_step),
         cmocka_unit_test(test_model__train_step_indexed_refuses_bad_arguments),
+        cmocka_unit_test(test_model__evaluate_indexed_is_gather_and_evaluate),
+        cmocka_unit_test(test_model__evaluate_indexed_refuses_bad_arguments),
         cmocka_unit_test(test_model__nonfinite_inputs_and_targets_refused_state_unchanged),
         cmocka_unit_test(test_model__nonfinite_gradient_with_finite_loss_refused),
     };

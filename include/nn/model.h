@@ -251,6 +251,26 @@ NN_API nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, 
 NN_API nn_status nn_model_evaluate(nn_model *m, const nn_tensor *x, const nn_tensor *y, float *loss,
                                    float *accuracy);
 
+/**
+ * @brief nn_model_evaluate() on examples of a dataset, read straight from its bytes, and optionally
+ *        the predicted class of each, from the same forward pass.
+ *
+ * The examples are idx[0..n), or the first n when idx is NULL. The loss and accuracy are those of
+ * nn_dataset_gather() (or nn_dataset_slice()) into one tensor followed by nn_model_evaluate(), and
+ * the classes those of nn_model_predict_classes() on it, without the float copy of the examples: a
+ * dense first layer on sparse images compresses them from the bytes, as
+ * nn_model_train_step_indexed() does; other models gather one reserved batch at a time.
+ * @param idx      n example indices, each below nn_dataset_count(ds), or NULL for examples 0..n-1
+ * @param[out] loss, accuracy  either may be NULL, as for nn_model_evaluate()
+ * @param[out] classes  NULL, or n entries: the arg max of each example's outputs
+ * @return NN_OK, NN_ERR_INVALID_ARGUMENT (NULL model or dataset, n < 1, n or an index beyond the
+ *         dataset), NN_ERR_SHAPE (widths differ, or class-index targets on a model whose loss needs
+ *         one-hot ones), NN_ERR_STATE (not compiled), NN_ERR_NO_MEMORY
+ * @since 0.3 (unreleased: in the tree after 0.2.0, with the same SONAME)
+ */
+NN_API nn_status nn_model_evaluate_indexed(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n,
+                                           float *loss, float *accuracy, int32_t *classes);
+
 /** @brief Number of inputs per example (the product of the input shape). @since 0.1 */
 NN_API int64_t nn_model_input_features(const nn_model *m);
 /**

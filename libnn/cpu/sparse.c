@@ -109,6 +109,8 @@ typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
 #ifdef NN__WIDE_KERNELS
 #define WIDE_KERNELS 1
 #include <immintrin.h>
+
+#include "pack_lut.h"
 typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
 typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
 
@@ -171,9 +173,22 @@ static void weight_grad(const nn__sparse_rows *x, int64_t out, const float *dpre
 /* The cloned kernels stay static: GCC exports the clones and resolvers of non-static functions even
  * under -fvisibility=hidden, which would leak them from libnn.so. */
 #ifdef WIDE_KERNELS
-/* compress() with AVX2: one compare and one movemask per 8 pixels, then a store per non-zero only
- * (found by counting trailing zeros of the mask), where compress() writes every pixel of a block
- * that holds one. The same entries in the same order; != is unordered, as C's (NaN is kept, -0 not). */
+/* One 8-lane group of a row whose non-zero lanes are the set bits of mask: stores those lanes of v,
+ * packed, at value + nnz and their columns (first + lane) at index + nnz, and returns how many. It
+ * writes all 8 lanes of both arrays: the callers leave room (nnz never exceeds the entries already
+ * scanned, so the 8 fit in the batch x cols the arrays hold). */
+__attribute__((target("arch=x86-64-v3"))) static inline int pack8(float *value, int32_t *index, __m256 v,
+                                                                unsigned mask, int32_t first)
+{
+    __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)nn__pack_lut[mask]));
+    _mm256_storeu_ps(value, _mm256_permutevar8x32_ps(v, perm));
+    _mm256_storeu_si256((__m256i *)(void *)index, _mm256_add_epi32(perm, _mm256_set1_epi32(first)));
+    return __builtin_popcount(mask);
+}
+
+/* compress() with AVX2: one compare and one movemask per 8 values, and their non-zeros packed with
+ * one permutation (no branch per value). The same entries in the same order; != is unordered, as
+ * C's (NaN is kept, -0 not). */
 __attribute__((target("arch=x86-64-v3"))) static int compress_avx2(nn__sparse_rows *s, const float *x, int64_t batch,
                                                                  int64_t cols)
 {
@@ -184,17 +199,10 @@ __attribute__((target("arch=x86-64-v3"))) static int compress_avx2(nn__sparse_ro
     for (int64_t r = 0; r < batch; r++) {
         const float *restrict row = x + r * cols;
         int64_t k = 0;
-        for (; k + 16 <= cols; k += 16) {
-            unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + k), zero, _CMP_NEQ_UQ)) |
-                         (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + k + 8), zero, _CMP_NEQ_UQ))
-                             << 8;
-            while (m) {
-                int j = __builtin_ctz(m);
-                index[nnz] = (int32_t)(k + j);
-                value[nnz] = row[k + j];
-                nnz++;
-                m &= m - 1;
-            }
+        for (; k + 8 <= cols; k += 8) {
+            __m256 v = _mm256_loadu_ps(row + k);
+            unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ));
+            if (m) nnz += pack8(value + nnz, index + nnz, v, m, (int32_t)k);
         }
         for (; k < cols; k++) {
             float v = row[k];
@@ -209,6 +217,36 @@ __attribute__((target("arch=x86-64-v3"))) static int compress_avx2(nn__sparse_ro
 }
 #endif
 
+/* Rows ahead whose bytes compress_u8 asks the memory for. */
+#define PREFETCH_AHEAD 2
+
+/* Image idx[r], or r when idx is NULL. */
+static inline const uint8_t *row_at(const uint8_t *images, const uint32_t *idx, int64_t r, int64_t cols)
+{
+    return images + (size_t)(idx ? (int64_t)idx[r] : r) * (size_t)cols;
+}
+
+/* The rows are scattered over the dataset (a shuffled epoch): without asking for the next ones
+ * early, most of the compression's time went to waiting for memory. Consecutive rows need no help. */
+static inline void prefetch_ahead(const uint8_t *images, const uint32_t *idx, int64_t r, int64_t batch, int64_t cols)
+{
+    if (!idx || r + PREFETCH_AHEAD >= batch) return;
+    const uint8_t *next = row_at(images, idx, r + PREFETCH_AHEAD, cols);
+    for (int64_t c = 0; c < cols; c += 64) __builtin_prefetch(next + c, 0, 0);
+}
+
+/* Pixels [k, end) of a row one at a time, without branches; returns the new count. */
+static inline int64_t tail_u8(const uint8_t *row, int64_t k, int64_t end, int32_t *index, float *value, int64_t nnz)
+{
+    for (; k < end; k++) {
+        uint8_t v = row[k];
+        index[nnz] = (int32_t)k;
+        value[nnz] = (float)v / 255.0f;
+        nnz += v != 0;
+    }
+    return nnz;
+}
+
 NN_HOT static int compress_u8(nn__sparse_rows *s, const uint8_t *images, const uint32_t *idx, int64_t batch,
                                int64_t cols)
 {
@@ -216,36 +254,75 @@ NN_HOT static int compress_u8(nn__sparse_rows *s, const uint8_t *images, const u
     float *restrict value = s->value;
     int64_t limit = begin_rows(s, batch, cols), nnz = 0;
     for (int64_t r = 0; r < batch; r++) {
-        const uint8_t *restrict row = images + (size_t)idx[r] * (size_t)cols;
+        const uint8_t *restrict row = row_at(images, idx, r, cols);
+        prefetch_ahead(images, idx, r, batch, cols);
         int64_t k = 0;
         /* Blank runs of 16 pixels in one test; the rest compacted without branches, as compress(). */
         for (; k + 16 <= cols; k += 16) {
             uint64_t bits[2];
             memcpy(bits, row + k, sizeof bits);
             if ((bits[0] | bits[1]) == 0) continue;
-            for (int j = 0; j < 16; j++) {
-                uint8_t v = row[k + j];
-                index[nnz] = (int32_t)(k + j);
-                value[nnz] = (float)v / 255.0f;
-                nnz += v != 0;
-            }
+            nnz = tail_u8(row, k, k + 16, index, value, nnz);
         }
-        for (; k < cols; k++) {
-            uint8_t v = row[k];
-            index[nnz] = (int32_t)k;
-            value[nnz] = (float)v / 255.0f;
-            nnz += v != 0;
-        }
+        nnz = tail_u8(row, k, cols, index, value, nnz);
         start[r + 1] = (int32_t)nnz;
         if (nnz > limit) return 0;
     }
     return 1;
 }
 
+#ifdef WIDE_KERNELS
+/* Pixels p[0..8) as floats p / 255.0f (scale holds 255: a vector division rounds as the scalar one). */
+__attribute__((target("arch=x86-64-v3"))) static inline __m256 bytes_to_unit(const uint8_t *p, __m256 scale)
+{
+    __m128i eight = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    return _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(eight)), scale);
+}
+
+/* compress_u8() with AVX2: one compare and movemask per 32 pixels; where they hold ink, each 8 of
+ * them converted and divided at once and packed as in compress_avx2(). The same entries and bits as
+ * compress_u8(). */
+__attribute__((target("arch=x86-64-v3"))) static int compress_u8_avx2(nn__sparse_rows *s, const uint8_t *images,
+                                                                    const uint32_t *idx, int64_t batch, int64_t cols)
+{
+    int32_t *restrict index = s->index, *restrict start = s->start;
+    float *restrict value = s->value;
+    int64_t limit = begin_rows(s, batch, cols), nnz = 0;
+    const __m256 scale = _mm256_set1_ps(255.0f);
+    const __m256i zero = _mm256_setzero_si256();
+    for (int64_t r = 0; r < batch; r++) {
+        const uint8_t *restrict row = row_at(images, idx, r, cols);
+        prefetch_ahead(images, idx, r, batch, cols);
+        int64_t k = 0;
+        for (; k + 32 <= cols; k += 32) {
+            __m256i px = _mm256_loadu_si256((const __m256i *)(const void *)(row + k));
+            unsigned ink = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(px, zero));
+            if (!ink) continue;
+            for (int g = 0; g < 32; g += 8) {
+                unsigned m = (ink >> g) & 0xffu;
+                if (m) nnz += pack8(value + nnz, index + nnz, bytes_to_unit(row + k + g, scale), m, (int32_t)(k + g));
+            }
+        }
+        for (; k + 8 <= cols; k += 8) {
+            __m128i eight = _mm_loadl_epi64((const __m128i *)(const void *)(row + k));
+            unsigned m = 0xffu & ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(eight, _mm_setzero_si128()));
+            if (m) nnz += pack8(value + nnz, index + nnz, bytes_to_unit(row + k, scale), m, (int32_t)k);
+        }
+        nnz = tail_u8(row, k, cols, index, value, nnz);
+        start[r + 1] = (int32_t)nnz;
+        if (nnz > limit) return 0;
+    }
+    return 1;
+}
+#endif
+
 /* A static clone set, as compress(): target_clones on an extern function would export its resolver. */
 int nn__sparse_compress_u8(nn__sparse_rows *s, const uint8_t *images, const uint32_t *idx, int64_t batch,
                            int64_t cols)
 {
+#ifdef WIDE_KERNELS
+    if (nn__vector_lanes() >= 8) return compress_u8_avx2(s, images, idx, batch, cols);
+#endif
     return compress_u8(s, images, idx, batch, cols);
 }
 

@@ -133,7 +133,7 @@ void nn__no_settings_write(const nn__layer *l, nnio_buf *b);
 nn_status nn__no_settings_read(nn__layer *l, nnio_cur *c, const char *who);
 int nn__no_tensors(const nn__layer *l, nn__tensor_spec *out);
 
-/* Compresses examples idx[0..n) of a uint8 image array straight into a dense first layer's sparse
+/* Compresses examples idx[0..n) (the first n when idx is NULL) of a uint8 image array straight into a dense first layer's sparse
  * rows, as nn__sparse_compress would compress their float conversion (pixel / 255): 1 when done (a
  * training pass may then set presparse), 0 when the layer cannot take them (not a dense first layer,
  * too many rows, or images dense enough that its dense product wins). */

@@ -53,78 +53,77 @@ int nnm_evaluate_dataset(nn_model *m, const nn_dataset *ds, int64_t limit, doubl
                                  errlen);
 }
 
-int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, double *loss,
-                          double *accuracy, int64_t *confusion, int classes, uint8_t *correct, char *err,
-                          size_t errlen)
+/* A model with more outputs than classes (train --reject's "not one digit", reject.h) is scored as a
+ * reader uses it, by the most probable of the dataset's classes: its outputs are needed, in chunks. */
+static int evaluate_extra(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, int classes,
+                          int32_t *pred, char *err, size_t errlen)
 {
-    int64_t f = nn_dataset_features(ds);
-    /* A model with more outputs than classes (train --reject's "not one digit", reject.h) is scored
-     * as a reader uses it: the most probable of the dataset's classes. */
-    const int64_t outputs = nn_model_output_features(m);
-    const int extra = outputs > classes;
+    int64_t f = nn_dataset_features(ds), outputs = nn_model_output_features(m);
     float *xb = malloc((size_t)(EVAL_CHUNK * f) * sizeof(float)), *yb = malloc(EVAL_CHUNK * sizeof(float));
-    float *ob = extra ? malloc((size_t)(EVAL_CHUNK * outputs) * sizeof(float)) : NULL;
-    int32_t *pred = malloc(EVAL_CHUNK * sizeof(int32_t));
-    double sum_loss = 0, sum_correct = 0;
+    float *ob = malloc((size_t)(EVAL_CHUNK * outputs) * sizeof(float));
     int rc = -1;
-    if (!xb || !yb || !pred || (extra && !ob)) {
+    if (!xb || !yb || !ob) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (int64_t r = 0; r < n; r += EVAL_CHUNK) {
         int64_t b = n - r < EVAL_CHUNK ? n - r : EVAL_CHUNK;
-        nn_tensor x, y;
-        int64_t xs[2] = {EVAL_CHUNK, f}, ys[1] = {EVAL_CHUNK};
+        nn_tensor x, y, o;
+        int64_t xs[2] = {b, f}, ys[1] = {b}, os[2] = {b, outputs};
         nn_tensor_view(&x, xb, 2, xs);
         nn_tensor_view(&y, yb, 1, ys);
-        float l, a;
+        nn_tensor_view(&o, ob, 2, os);
         nn_status st = idx ? nn_dataset_gather(ds, idx + r, b, &x, &y) : nn_dataset_slice(ds, r, b, &x, &y);
-        if (st != NN_OK || nn_model_evaluate(m, &x, &y, &l, &a) != NN_OK) {
-            snprintf(err, errlen, "evaluation failed: %s", nn_last_error());
+        if (st != NN_OK || nn_model_predict(m, &o, &x) != NN_OK) {
+            snprintf(err, errlen, "prediction failed: %s", nn_last_error());
             goto done;
         }
-        sum_loss += (double)l * (double)b;
-        if (extra) {
-            nn_tensor o;
-            int64_t os[2] = {b, outputs};
-            nn_tensor_view(&o, ob, 2, os);
-            int64_t xs2[2] = {b, f};
-            nn_tensor_view(&x, xb, 2, xs2);
-            if (nn_model_predict(m, &o, &x) != NN_OK) {
-                snprintf(err, errlen, "prediction failed: %s", nn_last_error());
-                goto done;
-            }
-            for (int64_t i = 0; i < b; i++) {
-                const float *row = ob + i * outputs;
-                int best = 0;
-                for (int k = 1; k < classes; k++)
-                    if (row[k] > row[best]) best = k;
-                pred[i] = best;
-                sum_correct += best == (int)yb[i];
-            }
-        } else {
-            /* a is correct / b rounded to float; b <= EVAL_CHUNK, so rounding a * b recovers the count. */
-            sum_correct += (double)llround((double)a * (double)b);
-        }
-        if (confusion || correct) {
-            if (!extra && nn_model_predict_classes(m, pred, &x) != NN_OK) {
-                snprintf(err, errlen, "prediction failed: %s", nn_last_error());
-                goto done;
-            }
-            for (int64_t i = 0; i < b; i++) {
-                int t = (int)yb[i], p = pred[i];
-                if (confusion && t >= 0 && t < classes && p >= 0 && p < classes) confusion[t * classes + p]++;
-                if (correct && t == p) correct[(r + i) / 8] |= (uint8_t)(1u << ((r + i) % 8));
-            }
+        for (int64_t i = 0; i < b; i++) {
+            const float *row = ob + i * outputs;
+            int best = 0;
+            for (int k = 1; k < classes; k++)
+                if (row[k] > row[best]) best = k;
+            pred[r + i] = best;
         }
     }
-    *loss = sum_loss / (double)n;
-    *accuracy = sum_correct / (double)n;
     rc = 0;
 done:
     free(xb);
     free(yb);
     free(ob);
+    return rc;
+}
+
+int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t n, double *loss,
+                          double *accuracy, int64_t *confusion, int classes, uint8_t *correct, char *err,
+                          size_t errlen)
+{
+    const int extra = nn_model_output_features(m) > classes;
+    const uint8_t *labels = nn_dataset_labels(ds);
+    int32_t *pred = malloc((size_t)n * sizeof(int32_t));
+    float l;
+    int rc = -1;
+    if (!pred) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    /* One forward pass gives the loss and every prediction, straight from the dataset's bytes. */
+    if (nn_model_evaluate_indexed(m, ds, idx, n, &l, NULL, pred) != NN_OK) {
+        snprintf(err, errlen, "evaluation failed: %s", nn_last_error());
+        goto done;
+    }
+    if (extra && evaluate_extra(m, ds, idx, n, classes, pred, err, errlen) != 0) goto done;
+    int64_t right = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int t = labels[idx ? (int64_t)idx[i] : i], p = pred[i];
+        right += t == p;
+        if (confusion && t >= 0 && t < classes && p >= 0 && p < classes) confusion[t * classes + p]++;
+        if (correct && t == p) correct[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+    *loss = (double)l;
+    *accuracy = (double)right / (double)n;
+    rc = 0;
+done:
     free(pred);
     return rc;
 }
