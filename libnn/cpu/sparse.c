@@ -226,11 +226,12 @@ static inline const uint8_t *row_at(const uint8_t *images, const uint32_t *idx, 
     return images + (size_t)(idx ? (int64_t)idx[r] : r) * (size_t)cols;
 }
 
-/* The rows are scattered over the dataset (a shuffled epoch): without asking for the next ones
- * early, most of the compression's time went to waiting for memory. Consecutive rows need no help. */
+/* Without asking for the next rows early, most of the compression's time went to waiting for
+ * memory: in a shuffled epoch the rows are scattered over the dataset, and even consecutive ones
+ * (evaluation) lose the hardware prefetcher's lead while the layers run between two batches. */
 static inline void prefetch_ahead(const uint8_t *images, const uint32_t *idx, int64_t r, int64_t batch, int64_t cols)
 {
-    if (!idx || r + PREFETCH_AHEAD >= batch) return;
+    if (r + PREFETCH_AHEAD >= batch) return;
     const uint8_t *next = row_at(images, idx, r + PREFETCH_AHEAD, cols);
     for (int64_t c = 0; c < cols; c += 64) __builtin_prefetch(next + c, 0, 0);
 }
