@@ -257,6 +257,68 @@ static void test_augment__handwriting(void **state)
     free(copy);
 }
 
+/* Rows and columns of the box of the pixels above 0.25. */
+static void ink_extent(const float *img, int *w, int *h)
+{
+    int x0 = C, x1 = -1, y0 = R, y1 = -1;
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++)
+            if (img[y * C + x] > 0.25f) {
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+    *w = x1 - x0 + 1;
+    *h = y1 - y0 + 1;
+}
+
+/* --augment=scan: deterministic, the input untouched; each image is either handwriting's (drawn from
+ * the same stream first) or the reader's normalisation of its drawing, whose box fits 20 x 20 as
+ * MNIST's does (a bar 12 rows tall comes back 19 to 21 tall, slanted at most 12 wide): about half
+ * of them. */
+static void test_augment__scan(void **state)
+{
+    (void)state;
+    enum { B = 64 };
+    float *in = malloc(B * N * sizeof *in), *a = malloc(B * N * sizeof *a), *b = malloc(B * N * sizeof *b);
+    float *h = malloc(B * N * sizeof *h), *copy = malloc(B * N * sizeof *copy), scratch[N];
+    assert_true(in && a && b && h && copy);
+    for (int k = 0; k < B; k++) bar(in + k * N);
+    memcpy(copy, in, B * N * sizeof *in);
+    nn_rng *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    assert_int_equal(nn_rng_create(&r1, 5), NN_OK);
+    assert_int_equal(nn_rng_create(&r2, 5), NN_OK);
+    assert_int_equal(nn_rng_create(&r3, 5), NN_OK);
+    nnm_augment_batch_scan(a, in, B, R, C, scratch, r1);
+    nnm_augment_batch_scan(b, in, B, R, C, scratch, r2);
+    nnm_augment_batch_handwriting(h, in, B, R, C, scratch, r3);
+    assert_memory_equal(a, b, B * N * sizeof *a);
+    assert_memory_equal(in, copy, B * N * sizeof *in);
+    assert_true(nn_rng_u64(r1) == nn_rng_u64(r2));
+    int scanned = 0;
+    for (int k = 0; k < B; k++) {
+        const float *o = a + k * N;
+        for (int i = 0; i < N; i++) assert_true(o[i] >= 0.0f && o[i] <= 1.0f);
+        if (memcmp(o, h + k * N, N * sizeof *o) == 0) continue;
+        int w, ht;
+        ink_extent(o, &w, &ht);
+        if (ht < 19 || ht > 21 || w > 12) fail_msg("image %d: a drawn bar came back %d x %d", k, w, ht);
+        scanned++;
+    }
+    assert_true(scanned > B / 4 && scanned < 3 * B / 4);
+    assert_int_equal(nnm_augment_parse("scan"), NNM_AUGMENT_SCAN);
+    assert_string_equal(nnm_augment_name(NNM_AUGMENT_SCAN), "scan");
+    nn_rng_free(r1);
+    nn_rng_free(r2);
+    nn_rng_free(r3);
+    free(in);
+    free(a);
+    free(b);
+    free(h);
+    free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_augment__small_rotation_turns_centre_of_mass),
         cmocka_unit_test(test_augment__same_seed_same_batch),
         cmocka_unit_test(test_augment__handwriting),
+        cmocka_unit_test(test_augment__scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

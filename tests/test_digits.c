@@ -861,6 +861,72 @@ static void test_digits__read_splits_touching_by_recognition(void **state)
     }
 }
 
+/* Ink of a normalised digit in its top-right quarter. */
+static double top_right_ink(const float *img)
+{
+    double s = 0;
+    for (int y = 0; y < 14; y++)
+        for (int x = 14; x < 28; x++) s += img[y * 28 + x];
+    return s;
+}
+
+/* nn_digits_read() joins the two halves of a 0 broken down the middle, which nn_digits_find() leaves
+ * as two glyphs side by side, when the model reads them as one 0 better than as two halves; and a 0
+ * whose top-right arc broke off, beside its body rather than above it and too low to be a digit,
+ * gets it back. With merge off, neither. */
+static void test_digits__read_joins_broken_digit_by_recognition(void **state)
+{
+    (void)state;
+    canvas one = canvas_new(200, 120, 230), broken = canvas_new(200, 120, 230), capped = canvas_new(200, 120, 230);
+    ring(&one, 60, 30, 40, 56, 6, 20);
+    ring(&broken, 60, 30, 40, 56, 6, 20);
+    rect(&broken, 78, 0, 4, 120, 230); /* a gap of 4 columns down the middle */
+    ring(&capped, 60, 30, 40, 56, 6, 20);
+    rect(&capped, 78, 0, 4, 42, 230);   /* the top-right arc apart: 12 rows high (0.21 H), and */
+    rect(&capped, 78, 42, 122, 3, 230); /* beside the rest of the 0, which reaches as high */
+    nn_digits *d1 = find(&one, NULL), *d2 = find(&broken, NULL), *d3 = find(&capped, NULL);
+    assert_int_equal(nn_digits_count(d1), 1);
+    assert_int_equal(nn_digits_count(d2), 2);
+    assert_int_equal(nn_digits_count(d3), 1); /* the arc dropped as too low */
+    const double without = top_right_ink(nn_digits_image(d3, 0)), whole = top_right_ink(nn_digits_image(d1, 0));
+    assert_true(without < 0.75 * whole);
+    int64_t b[4];
+    nn_model *m = ring_model(nn_digits_image(d1, 0), nn_digits_image(d2, 0));
+    nn_digits_free(d1);
+    nn_digits_free(d2);
+    nn_digits_free(d3);
+
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, broken.px, broken.w, broken.h, broken.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    assert_true(nn_digits_probabilities(d, 0)[0] > 0.9f);
+    box(d, 0, b);
+    assert_true(b[0] <= 61 && b[0] + b[2] >= 99 && b[3] >= 54);
+    nn_digits_free(d);
+    assert_int_equal(nn_digits_read(&d, m, capped.px, capped.w, capped.h, capped.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_true(top_right_ink(nn_digits_image(d, 0)) > 0.8 * whole); /* the arc is back (less the gaps) */
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.merge = 0;
+    assert_int_equal(nn_digits_read(&d, m, broken.px, broken.w, broken.h, broken.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    nn_digits_free(d);
+    /* Two whole 0s side by side, as close, stay two: as one they read as "other". */
+    canvas two = canvas_new(200, 120, 230);
+    ring(&two, 40, 30, 40, 56, 6, 20);
+    ring(&two, 84, 30, 40, 56, 6, 20);
+    assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    nn_digits_free(d);
+    nn_model_free(m);
+    free(one.px);
+    free(broken.px);
+    free(capped.px);
+    free(two.px);
+}
+
 /* nn_digits_read() refuses what it cannot use, with a status; nn_digits_find()'s results carry no
  * probabilities. */
 static void test_digits__read_bad_arguments_refused(void **state)
@@ -920,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),
+        cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_bad_arguments_refused),
     };

@@ -71,6 +71,7 @@ static void pipeline_free(pipeline *p)
     free(p->ink.ink);
     nn__vision_components_free(&p->comps);
     free(p->glyphs.g);
+    free(p->glyphs.frag);
     free(p->glyphs.cuts);
     free(p->piece.runs);
     free(p->piece.order);
@@ -212,6 +213,11 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  cost per cut as well made merges more common, not fewer splits) */
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
+#define READ_JOIN_REACH 0.25  /* a fragment at most 0.25 H from a glyph may be part of it; */
+#define READ_JOIN_GAP 0.15    /* two glyphs of a line at most 0.15 H apart may be parts of one digit, */
+#define READ_JOIN_WIDTH 1.2   /* what is joined being at most 1.2 H wide */
+#define READ_JOIN_HEIGHT 1.6  /* and 1.6 H high; */
+#define READ_JOIN_MARGIN 0.5  /* two glyphs are read as one digit when that scores e^0.5 times better */
 #define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as more likely not one digit than
                                  one is tried however narrow */
 
@@ -443,6 +449,136 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
     return st;
 }
 
+/* A way to join two pieces into one digit: glyph g with glyph `other` (>= 0) or fragment -1 - other. */
+typedef struct join_try {
+    int64_t g, other;
+    nn__glyph joined;
+    double gain;
+} join_try;
+
+static int uncut(const nn__glyph *gl, const nn__components *c)
+{
+    const nn__comp *head = &c->comps[gl->group];
+    return !gl->cut_l && !gl->cut_r && gl->cx0 <= head->x0 && gl->cx1 >= head->x1;
+}
+
+/* The larger of the horizontal and vertical gaps between two boxes (negative when they overlap). */
+static double box_gap(const nn__glyph *a, const nn__glyph *b)
+{
+    const double gx = (double)((a->x0 > b->x0 ? a->x0 : b->x0) - (a->x1 < b->x1 ? a->x1 : b->x1));
+    const double gy = (double)((a->y0 > b->y0 ? a->y0 : b->y0) - (a->y1 < b->y1 ? a->y1 : b->y1));
+    return gx > gy ? gx : gy;
+}
+
+/* Adds the try of a and b joined when the union is no larger than a digit can be. */
+static void add_try(join_try *t, int64_t *n, int64_t g, int64_t other, const nn__glyph *a, const nn__glyph *b,
+                    double H)
+{
+    nn__glyph j = *a;
+    j.x0 = a->x0 < b->x0 ? a->x0 : b->x0;
+    j.y0 = a->y0 < b->y0 ? a->y0 : b->y0;
+    j.x1 = a->x1 > b->x1 ? a->x1 : b->x1;
+    j.y1 = a->y1 > b->y1 ? a->y1 : b->y1;
+    j.cx0 = a->cx0 < b->cx0 ? a->cx0 : b->cx0;
+    j.cx1 = a->cx1 > b->cx1 ? a->cx1 : b->cx1;
+    j.area = a->area + b->area;
+    if (j.x1 - j.x0 > READ_JOIN_WIDTH * H || j.y1 - j.y0 > READ_JOIN_HEIGHT * H) return;
+    t[(*n)++] = (join_try){g, other, j, 0};
+}
+
+static int by_gain(const void *a, const void *b)
+{
+    const double x = ((const join_try *)a)->gain, y = ((const join_try *)b)->gain;
+    return (x < y) - (x > y);
+}
+
+/* The pieces of a broken digit, joined by what the model reads: a fragment too low to be a digit
+ * (a detached bar, the end of a faint stroke) near a glyph, and two neighbours of a line, are tried
+ * as one digit; the join is kept when the model reads it better than the glyph alone (a fragment) or
+ * than the two apart by READ_JOIN_MARGIN, and an 11-output model does not read it as not one digit.
+ * Best joins first, each glyph and fragment in one join at most. images, probs and reject rows are
+ * the glyphs' (tag = index); a joined glyph takes the join's, its partner is emptied (area 0). */
+static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, float *reject)
+{
+    nn__glyphs *gs = &p->glyphs;
+    const double H = gs->height;
+    const int64_t cap = 2 * gs->nfrag + gs->n;
+    if (gs->n == 0 || cap == 0) return NN_OK;
+    join_try *t = malloc((size_t)cap * sizeof *t);
+    float *ti = malloc((size_t)cap * NN_DIGITS_PIXELS * sizeof *ti), *tp = malloc((size_t)cap * 10 * sizeof *tp);
+    float *tr = malloc((size_t)cap * sizeof *tr);
+    char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
+    nn_status st = t && ti && tp && tr && used ? NN_OK : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+    int64_t n = 0;
+    for (int64_t f = 0; f < gs->nfrag && st == NN_OK; f++) {
+        /* The two nearest glyphs within reach. */
+        const nn__glyph *fr = &gs->frag[f];
+        int64_t near[2] = {-1, -1};
+        double gap[2] = {DBL_MAX, DBL_MAX};
+        if (!uncut(fr, &p->comps)) continue;
+        for (int64_t g = 0; g < gs->n; g++) {
+            const double d = box_gap(&gs->g[g], fr);
+            if (d > READ_JOIN_REACH * H || !uncut(&gs->g[g], &p->comps)) continue;
+            if (d < gap[0]) {
+                near[1] = near[0], gap[1] = gap[0];
+                near[0] = g, gap[0] = d;
+            } else if (d < gap[1]) {
+                near[1] = g, gap[1] = d;
+            }
+        }
+        for (int k = 0; k < 2; k++)
+            if (near[k] >= 0) add_try(t, &n, near[k], -1 - f, &gs->g[near[k]], fr, H);
+    }
+    for (int64_t g = 0; g + 1 < gs->n && st == NN_OK; g++) {
+        const nn__glyph *a = &gs->g[g], *b = &gs->g[g + 1];
+        const double gx = (double)((a->x0 > b->x0 ? a->x0 : b->x0) - (a->x1 < b->x1 ? a->x1 : b->x1));
+        if (a->line == b->line && gx <= READ_JOIN_GAP * H && uncut(a, &p->comps) && uncut(b, &p->comps))
+            add_try(t, &n, g, g + 1, a, b, H);
+    }
+    for (int64_t k = 0; k < n && st == NN_OK; k++) {
+        const nn__glyph *o = t[k].other >= 0 ? &gs->g[t[k].other] : &gs->frag[-1 - t[k].other];
+        nn__join undo;
+        nn__vision_join(&p->comps, gs->g[t[k].g].group, o->group, &undo);
+        st = nn__vision_normalize(ti + k * NN_DIGITS_PIXELS, &t[k].joined, &p->comps, &p->ink, p->w,
+                                  (double)p->o.stroke_width);
+        nn__vision_unjoin(&p->comps, &undo);
+    }
+    if (st == NN_OK) st = classify(r, tp, tr, ti, n);
+    for (int64_t k = 0; k < n && st == NN_OK; k++) {
+        const nn__glyph *j = &t[k].joined, *a = &gs->g[t[k].g];
+        double gain = piece_score(tp + k * 10, j->x1 - j->x0, j->y1 - j->y0, H) -
+                      piece_score(probs + t[k].g * 10, a->x1 - a->x0, a->y1 - a->y0, H);
+        if (t[k].other >= 0) {
+            const nn__glyph *b = &gs->g[t[k].other];
+            gain -= piece_score(probs + t[k].other * 10, b->x1 - b->x0, b->y1 - b->y0, H) + READ_JOIN_MARGIN;
+        }
+        t[k].gain = tr[k] > READ_REJECT_GATE ? -DBL_MAX : gain;
+    }
+    /* Sorting loses each try's row in ti/tp/tr: keep it in `joined.tag`. */
+    for (int64_t k = 0; k < n; k++) t[k].joined.tag = k;
+    if (st == NN_OK) qsort(t, (size_t)n, sizeof *t, by_gain);
+    for (int64_t k = 0; k < n && st == NN_OK && t[k].gain > 0; k++) {
+        const int64_t g = t[k].g, o = t[k].other, uo = o >= 0 ? o : gs->n + (-1 - o), row = t[k].joined.tag;
+        if (used[g] || used[uo]) continue;
+        used[g] = used[uo] = 1;
+        nn__join undo;
+        nn__vision_join(&p->comps, gs->g[g].group, o >= 0 ? gs->g[o].group : gs->frag[-1 - o].group, &undo);
+        const int64_t tag = gs->g[g].tag;
+        gs->g[g] = t[k].joined;
+        gs->g[g].tag = tag;
+        memcpy(images + g * NN_DIGITS_PIXELS, ti + row * NN_DIGITS_PIXELS, NN_DIGITS_PIXELS * sizeof *images);
+        memcpy(probs + g * 10, tp + row * 10, 10 * sizeof *probs);
+        reject[g] = tr[row];
+        if (o >= 0) gs->g[o].area = 0;
+    }
+    free(t);
+    free(ti);
+    free(tp);
+    free(tr);
+    free(used);
+    return st;
+}
+
 nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
                          int64_t stride, const nn_digits_options *opts)
 {
@@ -481,9 +617,11 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
         st = normalize_glyph(images + i * NN_DIGITS_PIXELS, &p.glyphs.g[i], &p);
     }
     if (st == NN_OK) st = classify(&r, probs, reject, images, n);
+    if (st == NN_OK && p.o.merge) st = rejoin(&p, &r, images, probs, reject);
     const double H = p.glyphs.height;
     for (int64_t i = 0; i < n && st == NN_OK && p.o.split; i++) {
         const nn__glyph *g = &p.glyphs.g[i];
+        if (g->area == 0) continue; /* joined to its neighbour */
         const double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
         /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
          * not one (two digits touching can be no wider than one: a 1 against an 8). */

@@ -9,7 +9,8 @@
 #include "vision.h"
 
 /* Relative to H. */
-#define SPECK_AREA 0.02      /* area below 0.02 H^2: a speck */
+#define SPECK_AREA 0.02      /* area below 0.02 H^2: a speck, */
+#define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment) */
 #define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
 #define LINE_THIN 0.5
 #define MERGE_OVERLAP 0.4    /* pieces sharing 40% of the narrower's columns ... */
@@ -92,17 +93,28 @@ int64_t nn__vision_add_cut(nn__glyphs *gs, const nn__glyph *gl, const nn__compon
     return gs->ncuts - gh + 1;
 }
 
+/* Appends gl to the growing array *a of *n entries (room for *cap). */
+static nn_status append(nn__glyph **a, int64_t *n, int64_t *cap, const nn__glyph *gl)
+{
+    if (*n == *cap) {
+        int64_t c = *cap ? *cap * 2 : 16;
+        nn__glyph *g = realloc(*a, (size_t)c * sizeof *g);
+        if (!g) return oom();
+        *a = g;
+        *cap = c;
+    }
+    (*a)[(*n)++] = *gl;
+    return NN_OK;
+}
+
 static nn_status push(nn__glyphs *gs, const nn__glyph *gl)
 {
-    if (gs->n == gs->cap) {
-        int64_t cap = gs->cap ? gs->cap * 2 : 16;
-        nn__glyph *g = realloc(gs->g, (size_t)cap * sizeof *g);
-        if (!g) return oom();
-        gs->g = g;
-        gs->cap = cap;
-    }
-    gs->g[gs->n++] = *gl;
-    return NN_OK;
+    return append(&gs->g, &gs->n, &gs->cap, gl);
+}
+
+static nn_status push_fragment(nn__glyphs *gs, const nn__glyph *gl)
+{
+    return append(&gs->frag, &gs->nfrag, &gs->frag_cap, gl);
 }
 
 /* H: the height below and above which half the ink's area lies, over groups of components (each
@@ -146,6 +158,34 @@ static int mergeable(const nn__comp *a, const nn__comp *b, double H)
     return gap <= MERGE_GAP * H && height <= MERGE_HEIGHT * H;
 }
 
+void nn__vision_join(nn__components *c, int32_t a, int32_t b, nn__join *undo)
+{
+    nn__comp *ca = &c->comps[a];
+    const nn__comp *cb = &c->comps[b];
+    int32_t last = a;
+    while (c->comps[last].next >= 0) last = c->comps[last].next;
+    *undo = (nn__join){a, b, last, cb->group, ca->x0, ca->y0, ca->x1, ca->y1, ca->area};
+    c->comps[last].next = b;
+    for (int32_t k = b; k >= 0; k = c->comps[k].next) c->comps[k].group = a;
+    if (cb->x0 < ca->x0) ca->x0 = cb->x0;
+    if (cb->x1 > ca->x1) ca->x1 = cb->x1;
+    if (cb->y0 < ca->y0) ca->y0 = cb->y0;
+    if (cb->y1 > ca->y1) ca->y1 = cb->y1;
+    ca->area += cb->area;
+}
+
+void nn__vision_unjoin(nn__components *c, const nn__join *u)
+{
+    nn__comp *ca = &c->comps[u->a];
+    c->comps[u->a_last].next = -1;
+    for (int32_t k = u->b; k >= 0; k = c->comps[k].next) c->comps[k].group = u->b_group;
+    ca->x0 = u->x0;
+    ca->y0 = u->y0;
+    ca->x1 = u->x1;
+    ca->y1 = u->y1;
+    ca->area = u->area;
+}
+
 /* Merge broken digits: the group's box and area live in its first component's entry. */
 static nn_status merge_pieces(nn__components *c, double H)
 {
@@ -164,16 +204,8 @@ static nn_status merge_pieces(nn__components *c, double H)
                 int64_t bi = keys[q].i;
                 nn__comp *b = &c->comps[bi];
                 if (b->group != bi || !mergeable(a, b, H)) continue;
-                /* b's components join a's group (its list appended). */
-                int32_t last = (int32_t)keys[p].i;
-                while (c->comps[last].next >= 0) last = c->comps[last].next;
-                c->comps[last].next = (int32_t)bi;
-                for (int32_t k = (int32_t)bi; k >= 0; k = c->comps[k].next) c->comps[k].group = (int32_t)keys[p].i;
-                if (b->x0 < a->x0) a->x0 = b->x0;
-                if (b->x1 > a->x1) a->x1 = b->x1;
-                if (b->y0 < a->y0) a->y0 = b->y0;
-                if (b->y1 > a->y1) a->y1 = b->y1;
-                a->area += b->area;
+                nn__join undo;
+                nn__vision_join(c, (int32_t)keys[p].i, (int32_t)bi, &undo);
                 changed = 1;
             }
         }
@@ -304,18 +336,23 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
     if (H < 0) return oom();
     out->height = H;
     if (H == 0) return NN_OK;
-    /* Specks and lines, relative to H. */
-    for (int64_t i = 0; i < c->ncomps; i++) {
+    /* Specks and lines, relative to H; the larger specks kept aside as fragments. */
+    nn_status st = NN_OK;
+    for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         nn__comp *cp = &c->comps[i];
         const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
+        if (cp->group != i) continue;
+        if ((double)cp->area < SPECK_AREA * H * H && (double)cp->area >= FRAGMENT_AREA * H * H) {
+            nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0, 0, 0, 0};
+            st = push_fragment(out, &gl);
+        }
         if ((double)cp->area < SPECK_AREA * H * H || ch > LINE_LENGTH * H ||
             (cw > LINE_LENGTH * H && ch < LINE_THIN * H))
             cp->group = -1;
     }
     /* Merging twice: H measured on the pieces of broken digits is too small for the whole, so it
      * is measured again on what the first round merged. */
-    nn_status st = NN_OK;
-    if (merge) {
+    if (merge && st == NN_OK) {
         st = merge_pieces(c, H);
         double H2 = st == NN_OK ? median_height(c) : 0;
         if (H2 < 0) st = oom();
@@ -342,11 +379,13 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
             if ((double)(g->x1 - g->x0) > split_ratio * H) st = split_glyph(out, i, c, H, &done);
         }
     }
-    /* Drop what was split away and what is too low to be a digit. */
+    /* Drop what was split away; set aside what is too low to be a digit. */
     int64_t kept = 0;
-    for (int64_t i = 0; i < out->n; i++) {
+    for (int64_t i = 0; i < out->n && st == NN_OK; i++) {
         const nn__glyph *g = &out->g[i];
-        if (g->area > 0 && (double)(g->y1 - g->y0) >= MIN_HEIGHT * H) out->g[kept++] = *g;
+        if (g->area == 0) continue;
+        if ((double)(g->y1 - g->y0) >= MIN_HEIGHT * H) out->g[kept++] = *g;
+        else st = push_fragment(out, g);
     }
     out->n = kept;
     if (st == NN_OK) st = nn__vision_order(out, H);

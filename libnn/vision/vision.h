@@ -69,6 +69,10 @@ typedef struct nn__glyph {
 typedef struct nn__glyphs {
     nn__glyph *g;
     int64_t n, cap;
+    /* Fragments: glyphs dropped for being lower than a digit can be (a detached bar, the end of a
+     * broken stroke), kept aside for a reader that can try them as parts of a digit nearby. */
+    nn__glyph *frag;
+    int64_t nfrag, frag_cap;
     int64_t lines;
     double height;          /* H, the median digit height the sizes are relative to */
     int32_t *cuts;          /* the cut paths the glyphs refer to */
@@ -77,6 +81,16 @@ typedef struct nn__glyphs {
 
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
                              double split_ratio);
+
+/* segment.c: joins group b's components to group a's (b's list appended; a's head entry holds the
+ * union's box and area, as merging does), and undoes it. */
+typedef struct nn__join {
+    int32_t a, b, a_last, b_group;
+    int32_t x0, y0, x1, y1;
+    int64_t area;
+} nn__join;
+void nn__vision_join(nn__components *c, int32_t a, int32_t b, nn__join *undo);
+void nn__vision_unjoin(nn__components *c, const nn__join *undo);
 
 /* segment.c: glyphs into reading order (lines top to bottom, each left to right). */
 nn_status nn__vision_order(nn__glyphs *gs, double H);

@@ -189,7 +189,7 @@ def refusal_test(data, base, cnn, mlp):
                        (["--arch", "cnn", "--dropout", "0.2"], "--dropout shapes the mlp"),
                        (["--batchnorm", "--arch", "cnn"], "--batchnorm shapes the mlp"),
                        (["--lr-schedule", "step"], "--lr-schedule: unknown schedule 'step'"),
-                       (["--augment=1"], "--augment=1: unknown kind (accepted: light, handwriting)")):
+                       (["--augment=1"], "--augment=1: unknown kind (accepted: light, handwriting, scan)")):
         rc, so, se = gf.run(BIN, ["grid", *args, "--data-dir", missing, "--no-download", "--out", never])
         check(rc == 2 and want in se, f"{' '.join(args)} refused: {se.strip()[:150]}")
     check(not os.path.exists(never), "refused grids made no folder")

@@ -123,7 +123,7 @@ with tempfile.TemporaryDirectory() as tmp:
                       (["--out", "x"], "--out is not an option"),
                       (["--activation", "relu,tanh"], "one name"),
                       (["--save", "dir/"], "give a file name"),
-                      (["--augment=heavy"], "unknown kind (accepted: light, handwriting)")):
+                      (["--augment=heavy"], "unknown kind (accepted: light, handwriting, scan)")):
         rc, out, err = run(["train"] + bad + common, tmp)
         check(rc == 2 and want in err, "train %s is refused: %s" % (" ".join(bad), err.strip()))
     rc, out, err = run(["grid", "--save", "x.nnm"] + common, tmp)

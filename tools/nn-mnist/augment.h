@@ -12,12 +12,13 @@
 
 #include <nn/nn.h>
 
+#include "augment_kind.h"
+
 #define NNM_AUGMENT_SHIFT 2        /* pixels, each axis: a whole number from -2 to 2 */
 #define NNM_AUGMENT_DEGREES 10.0   /* rotations drawn uniformly from -10 to 10 degrees */
 #define NNM_AUGMENT_SEED 0x61756731u /* "aug1", XORed into --seed: a stream of its own */
 
-/* --augment=KIND: what nnm_config.augment holds (0 is off); records and settings lines carry the number. */
-enum { NNM_AUGMENT_LIGHT = 1, NNM_AUGMENT_HANDWRITING = 2 };
+/* --augment=KIND: what nnm_config.augment holds (augment_kind.h); records and settings lines carry the number. */
 #define NNM_AUGMENT_SCALE 0.1      /* handwriting: sizes from 0.9 to 1.1 */
 #define NNM_AUGMENT_SLANT 0.3      /* handwriting: horizontal shear from -0.3 to 0.3 (about 17 degrees) */
 
@@ -48,6 +49,23 @@ void nnm_augment_batch(float *out, const float *in, int64_t n, int64_t rows, int
  */
 void nnm_augment_batch_handwriting(float *out, const float *in, int64_t n, int64_t rows, int64_t cols,
                                    float *scratch, nn_rng *rng);
+
+/*
+ * `--augment=scan`: handwriting's transforms, then NNM_AUGMENT_SCAN_SHARE of the images drawn on paper
+ * as a scan or photo would show them (1 to NNM_AUGMENT_SCAN_SCALE times their size, one in four with
+ * a wider pen, blurred by 0 to 2 passes of 3 x 3, a faded or dark pen, noise) and brought back to
+ * 28 x 28 by nn_digits_find(), as nn-mnist predict reads: so that the model learns the reader's
+ * normalisation (box fitted, centre of mass, stroke width brought into MNIST's range) rather than
+ * only MNIST's own. An image in which the reader finds no digit, or more than one, keeps its
+ * handwriting form. Drawn from rng in this order per image, after all of handwriting's draws for the
+ * batch: used or not, scale, contrast, noise, wider pen, blur, the noise's seed (all of them also
+ * when unused, so that the stream never depends on what was found).
+ */
+#define NNM_AUGMENT_SCAN_SHARE 0.5
+#define NNM_AUGMENT_SCAN_SCALE 3.0
+#define NNM_AUGMENT_SCAN_PIXELS (96 * 96)
+void nnm_augment_batch_scan(float *out, const float *in, int64_t n, int64_t rows, int64_t cols, float *scratch,
+                            nn_rng *rng);
 
 /* The number --augment=KIND names (NNM_AUGMENT_LIGHT for "light" and the bare --augment), and back. */
 int nnm_augment_parse(const char *kind);

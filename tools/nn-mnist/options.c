@@ -364,7 +364,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         case O_AUGMENT:
             c->augment = nnm_augment_parse(optarg);
             if (c->augment < 0) {
-                snprintf(err, errlen, "--augment=%s: unknown kind (accepted: light, handwriting)", optarg);
+                snprintf(err, errlen, "--augment=%s: unknown kind (accepted: light, handwriting, scan)", optarg);
                 return -1;
             }
             break;
@@ -567,7 +567,9 @@ void nnm_print_run_options(FILE *f, nnm_parse_mode mode)
             "  --augment[=KIND]    transform every training image, drawn from the seed [off]: light (the\n"
             "                      default KIND) shifts by up to 2 pixels and rotates by up to 10 degrees;\n"
             "                      handwriting also scales (0.9 to 1.1), slants (shear up to 0.3) and\n"
-            "                      thickens or thins the strokes\n"
+            "                      thickens or thins the strokes; scan also draws half the images as a\n"
+            "                      scan would show them (1 to 3 times larger, faded pens, noise) and\n"
+            "                      reads them back as nn-mnist predict does\n"
             "  --validation SHARE  hold out SHARE (0 to 0.9) of the training set, the same images from\n"
             "                      each class, drawn from --seed: the per-epoch curves, --patience and\n"
             "                      the choice of the best model use it, and the test set is evaluated\n"

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "augment_kind.h"
 #include "fsutil.h"
 
 void nnm_record_init(nnm_record *r)
@@ -116,7 +117,7 @@ static const field fields[] = {
     {"dropout", F_DOUBLE, offsetof(nnm_record, dropout), sizeof(double), 0, 0, 1},
     {"batchnorm", F_INT, offsetof(nnm_record, batchnorm), sizeof(int), 0, 1, 1},
     {"arch", F_STRING, offsetof(nnm_record, arch), sizeof(((nnm_record *)0)->arch), 0, 0, 1},
-    {"augment", F_INT, offsetof(nnm_record, augment), sizeof(int), 0, 2, 1},
+    {"augment", F_INT, offsetof(nnm_record, augment), sizeof(int), 0, NNM_AUGMENT_SCAN, 1},
     {"lr_schedule", F_STRING, offsetof(nnm_record, lr_schedule), sizeof(((nnm_record *)0)->lr_schedule), 0, 0, 1},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -340,7 +341,7 @@ int nnm_record_check(const nnm_record *r, char *err, size_t errlen)
     /* seconds <= 1e12: what the text form's "%.3f" rounds up to must still parse. */
     if (!(r->lr > 0 && r->lr < 1e30 && r->dropout >= 0 && r->dropout < 1 && r->seconds >= 0 &&
           r->seconds <= 1e12 && r->batch_size >= 1 && r->params >= 0 && r->batchnorm >= 0 && r->batchnorm <= 1 &&
-          r->augment >= 0 && r->augment <= 2))
+          r->augment >= 0 && r->augment <= NNM_AUGMENT_SCAN))
         REFUSE("values out of range: settings");
     if (!(r->validation >= 0 && r->validation < 1 && r->patience >= 0 && r->patience <= NNM_MAX_EPOCHS &&
           r->best_epoch >= 0 && r->best_epoch <= r->n_curve))

@@ -14,6 +14,7 @@
  * later one may add some.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "augment_kind.h"
 #include "record.h"
 
 #include <inttypes.h>
@@ -488,7 +489,7 @@ static int take_record(reader *rd, nnm_record *r, json_object *root)
         take_double(rd, root, NULL, "dropout", 0, &r->dropout) != 0 ||
         take_int(rd, root, NULL, "batchnorm", 0, 1, &r->batchnorm) != 0 ||
         take_string(rd, root, NULL, "arch", r->arch, sizeof r->arch) != 0 ||
-        take_int(rd, root, NULL, "augment", 0, 2, &r->augment) != 0 ||
+        take_int(rd, root, NULL, "augment", 0, NNM_AUGMENT_SCAN, &r->augment) != 0 ||
         take_string(rd, root, NULL, "lr_schedule", r->lr_schedule, sizeof r->lr_schedule) != 0 ||
         take_double(rd, root, NULL, "validation", 0, &r->validation) != 0 ||
         take_u64(rd, root, NULL, "split_seed", &r->split_seed) != 0 ||

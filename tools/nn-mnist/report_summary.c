@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment_kind.h"
 #include "report.h"
 #include "report_internal.h"
 
@@ -65,9 +66,11 @@ static void headline(FILE *f, const nnm_record *recs, int n)
     /* And the network, augmentation and schedule, when not the original study's. */
     if (opts)
         fprintf(f, "(network: %s%s%s%s)\n", recs[0].arch[0] ? recs[0].arch : "mlp",
-                recs[0].augment == 2 ? "; augmented: shifts, rotations, scale, slant and stroke width"
-                : recs[0].augment    ? "; augmented: shifts and rotations"
-                                     : "",
+                recs[0].augment == NNM_AUGMENT_SCAN ? "; augmented: shifts, rotations, scale, slant, stroke width "
+                                                      "and half the images drawn and read back as scans"
+                : recs[0].augment == NNM_AUGMENT_HANDWRITING ? "; augmented: shifts, rotations, scale, slant and stroke width"
+                : recs[0].augment                            ? "; augmented: shifts and rotations"
+                                                             : "",
                 recs[0].lr_schedule[0] ? "; learning rate schedule: " : "", recs[0].lr_schedule);
 }
 

@@ -588,7 +588,9 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
     nn_status st = r->aug ? nn_dataset_gather(r->env->train, r->order + start, *b, &x, &y) : NN_OK;
     if (st == NN_OK && r->aug) {
         float *scratch = r->xa + r->batch * r->features;
-        if (c->augment == NNM_AUGMENT_HANDWRITING)
+        if (c->augment == NNM_AUGMENT_SCAN)
+            nnm_augment_batch_scan(r->xa, r->xb, *b, r->rows, r->cols, scratch, r->aug);
+        else if (c->augment == NNM_AUGMENT_HANDWRITING)
             nnm_augment_batch_handwriting(r->xa, r->xb, *b, r->rows, r->cols, scratch, r->aug);
         else if (c->augment)
             nnm_augment_batch(r->xa, r->xb, *b, r->rows, r->cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r->aug);
@@ -833,7 +835,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     META_IF(c->dropout > 0, "dropout", dropout);
     META_IF(c->batchnorm, "batchnorm", "1");
     META_IF(c->arch.n > 0, "arch", c->arch.text);
-    META_IF(c->augment, "augment", c->augment == NNM_AUGMENT_HANDWRITING ? "2" : "1");
+    META_IF(c->augment, "augment", c->augment == NNM_AUGMENT_SCAN ? "3" : c->augment == NNM_AUGMENT_HANDWRITING ? "2" : "1");
     META_IF(c->reject > 0, "reject", reject);
     META_IF(c->lr_schedule != NNM_LR_CONSTANT, "lr_schedule", nnm_lr_schedule_name(c->lr_schedule));
     META_IF(c->validation > 0, "validation", validation);

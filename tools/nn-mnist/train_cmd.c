@@ -172,11 +172,12 @@ int nnm_cmd_train(int argc, char **argv)
         goto out;
     }
     if (!c.quiet) {
-        char reject[64] = "";
+        char reject[64] = "", augmented[64] = "";
+        if (c.augment) snprintf(augmented, sizeof augmented, ", augmented (%s)", nnm_augment_name(c.augment));
         if (c.reject > 0) snprintf(reject, sizeof reject, ", %g not one digit", (double)c.reject);
         fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images, %d epochs, %d BLAS thread%s\n",
                 nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
-                c.augment ? (c.augment == NNM_AUGMENT_HANDWRITING ? ", augmented (handwriting)" : ", augmented") : "",
+                augmented,
                 reject, c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "", (long long)n_train, c.epochs,
                 c.threads, c.threads > 1 ? "s" : "");
     }
