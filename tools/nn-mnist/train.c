@@ -464,6 +464,7 @@ typedef struct run_ctx {
     stopping_state es;
     int div_epoch;                /* where the loss became non-finite (record.h) */
     int64_t div_step;
+    int test_done;                /* the last epoch's evaluation on the test set was the final one */
 } run_ctx;
 
 static int fail_lib(run_ctx *r, char *err, size_t errlen)
@@ -665,7 +666,22 @@ static int run_epochs(run_ctx *r, char *err, size_t errlen)
             }
         }
         double heldout_loss, heldout_acc;
-        if (evaluate_heldout(r, &heldout_loss, &heldout_acc, err, errlen) != 0) return NNM_TRAIN_FAILED;
+        if (!r->val && epoch + 1 == c->epochs) {
+            /* Without a validation split the last epoch's held-out set is the test set, with the
+             * final weights: its figures are the final ones, predictions and all (one pass, not two). */
+            if (nnm_record_alloc_test_correct(rec, r->n_test) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return NNM_TRAIN_FAILED;
+            }
+            if (nnm_evaluate_examples(r->m, env->test, NULL, r->n_test, &heldout_loss, &heldout_acc, rec->confusion,
+                                      r->classes, rec->test_correct, err, errlen) != 0)
+                return NNM_TRAIN_FAILED;
+            rec->test_loss = heldout_loss;
+            rec->test_accuracy = heldout_acc;
+            r->test_done = 1;
+        } else if (evaluate_heldout(r, &heldout_loss, &heldout_acc, err, errlen) != 0) {
+            return NNM_TRAIN_FAILED;
+        }
         rec->curve_loss[epoch] = ps->loss_sum / (double)ps->seen;
         rec->curve_accuracy[epoch] = (double)ps->correct / (double)ps->seen;
         rec->curve_heldout_loss[epoch] = heldout_loss;
@@ -712,6 +728,8 @@ static int restore_best(run_ctx *r, char *err, size_t errlen)
     }
     nn_model_free(r->m);
     r->m = best;
+    r->test_done = 0; /* those were the last epoch's weights' figures */
+    memset(r->rec->confusion, 0, (size_t)r->classes * (size_t)r->classes * sizeof *r->rec->confusion);
     return 0;
 }
 
@@ -722,7 +740,7 @@ static int run_evaluate(run_ctx *r, char *err, size_t errlen)
     const nnm_config *c = &r->c;
     nnm_record *rec = r->rec;
     if (r->div_epoch) return 0;
-    if (nnm_record_alloc_test_correct(rec, r->n_test) != 0) {
+    if (!r->test_done && nnm_record_alloc_test_correct(rec, r->n_test) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -730,8 +748,9 @@ static int run_evaluate(run_ctx *r, char *err, size_t errlen)
                               &rec->train_accuracy, NULL, r->classes, NULL, err, errlen) != 0 ||
         (r->val && nnm_evaluate_examples(r->m, r->env->train, r->val, r->n_val, &rec->val_loss, &rec->val_accuracy,
                                          NULL, r->classes, NULL, err, errlen) != 0) ||
-        nnm_evaluate_examples(r->m, r->env->test, NULL, r->n_test, &rec->test_loss, &rec->test_accuracy,
-                              rec->confusion, r->classes, rec->test_correct, err, errlen) != 0)
+        (!r->test_done && nnm_evaluate_examples(r->m, r->env->test, NULL, r->n_test, &rec->test_loss,
+                                                &rec->test_accuracy, rec->confusion, r->classes, rec->test_correct,
+                                                err, errlen) != 0))
         return -1;
     /* Finite weights can still overflow on some example; such losses are no result either. */
     if (!isfinite(rec->train_loss) || !isfinite(rec->test_loss) || (r->val && !isfinite(rec->val_loss))) {
