@@ -217,7 +217,9 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_JOIN_GAP 0.15    /* two glyphs of a line at most 0.15 H apart may be parts of one digit, */
 #define READ_JOIN_WIDTH 1.2   /* what is joined being at most 1.2 H wide */
 #define READ_JOIN_HEIGHT 1.6  /* and 1.6 H high; */
-#define READ_JOIN_MARGIN 0.5  /* two glyphs are read as one digit when that scores e^0.5 times better */
+#define READ_JOIN_MARGIN 0.5  /* two glyphs are read as one digit when that scores e^0.5 times better; */
+#define READ_JOIN_SURE -0.05  /* a glyph scoring above this (read surely, in a likely shape) gains
+                                 too little from a fragment to try one */
 #define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as more likely not one digit than
                                  one is tried however narrow */
 
@@ -508,7 +510,15 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     float *ti = malloc((size_t)cap * NN_DIGITS_PIXELS * sizeof *ti), *tp = malloc((size_t)cap * 10 * sizeof *tp);
     float *tr = malloc((size_t)cap * sizeof *tr);
     char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
-    nn_status st = t && ti && tp && tr && used ? NN_OK : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+    double *score = malloc((size_t)gs->n * sizeof *score);
+    nn_status st = t && ti && tp && tr && used && score ? NN_OK
+                                                         : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+    /* Scores are at most 0, so a join can only win where the glyphs alone score low enough: the
+     * others are not tried (two glyphs scoring above -READ_JOIN_MARGIN together never lose to one). */
+    for (int64_t g = 0; g < gs->n && st == NN_OK; g++) {
+        const nn__glyph *a = &gs->g[g];
+        score[g] = piece_score(probs + g * 10, a->x1 - a->x0, a->y1 - a->y0, H);
+    }
     int64_t n = 0;
     for (int64_t f = 0; f < gs->nfrag && st == NN_OK; f++) {
         /* The two nearest glyphs within reach. */
@@ -518,7 +528,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         if (!uncut(fr, &p->comps)) continue;
         for (int64_t g = 0; g < gs->n; g++) {
             const double d = box_gap(&gs->g[g], fr);
-            if (d > READ_JOIN_REACH * H || !uncut(&gs->g[g], &p->comps)) continue;
+            if (d > READ_JOIN_REACH * H || score[g] > READ_JOIN_SURE || !uncut(&gs->g[g], &p->comps)) continue;
             if (d < gap[0]) {
                 near[1] = near[0], gap[1] = gap[0];
                 near[0] = g, gap[0] = d;
@@ -532,7 +542,8 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     for (int64_t g = 0; g + 1 < gs->n && st == NN_OK; g++) {
         const nn__glyph *a = &gs->g[g], *b = &gs->g[g + 1];
         const double gx = (double)((a->x0 > b->x0 ? a->x0 : b->x0) - (a->x1 < b->x1 ? a->x1 : b->x1));
-        if (a->line == b->line && gx <= READ_JOIN_GAP * H && uncut(a, &p->comps) && uncut(b, &p->comps))
+        if (a->line == b->line && gx <= READ_JOIN_GAP * H && score[g] + score[g + 1] <= -READ_JOIN_MARGIN &&
+            uncut(a, &p->comps) && uncut(b, &p->comps))
             add_try(t, &n, g, g + 1, a, b, H);
     }
     for (int64_t k = 0; k < n && st == NN_OK; k++) {
@@ -545,13 +556,9 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     }
     if (st == NN_OK) st = classify(r, tp, tr, ti, n);
     for (int64_t k = 0; k < n && st == NN_OK; k++) {
-        const nn__glyph *j = &t[k].joined, *a = &gs->g[t[k].g];
-        double gain = piece_score(tp + k * 10, j->x1 - j->x0, j->y1 - j->y0, H) -
-                      piece_score(probs + t[k].g * 10, a->x1 - a->x0, a->y1 - a->y0, H);
-        if (t[k].other >= 0) {
-            const nn__glyph *b = &gs->g[t[k].other];
-            gain -= piece_score(probs + t[k].other * 10, b->x1 - b->x0, b->y1 - b->y0, H) + READ_JOIN_MARGIN;
-        }
+        const nn__glyph *j = &t[k].joined;
+        double gain = piece_score(tp + k * 10, j->x1 - j->x0, j->y1 - j->y0, H) - score[t[k].g];
+        if (t[k].other >= 0) gain -= score[t[k].other] + READ_JOIN_MARGIN;
         t[k].gain = tr[k] > READ_REJECT_GATE ? -DBL_MAX : gain;
     }
     /* Sorting loses each try's row in ti/tp/tr: keep it in `joined.tag`. */
@@ -576,6 +583,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     free(tp);
     free(tr);
     free(used);
+    free(score);
     return st;
 }
 
