@@ -180,30 +180,35 @@ static int grid_list_len(const char *args, const char *name, int dflt)
     return n;
 }
 
-/* The GEMM-only bound of the MLP grid the arguments describe (its models, --epochs, --seeds, --jobs;
- * the reference MLP at batch 32): per model, every epoch's training GEMMs and the test set's
- * forward pass (the last of which gives the final test figures), then the final forward pass over
- * the training set, divided among the jobs as if perfectly balanced. */
+/* The GEMM-only bound of the MLP grid the arguments describe (its models, --epochs, --seeds, --jobs,
+ * --validation; the reference MLP at batch 32): per model, every epoch's training GEMMs and the
+ * held-out set's forward pass, then the final forward passes (below), divided among the jobs as if
+ * perfectly balanced. */
 static double grid_bound(const char *args, int64_t n_train, int64_t n_test, int repeats)
 {
     char buf[64];
     int epochs = grid_arg(args, "--epochs", buf, sizeof buf) ? atoi(buf) : 10;
     int seeds = grid_arg(args, "--seeds", buf, sizeof buf) && !strchr(buf, ',') ? atoi(buf) : 1;
+    double share = grid_arg(args, "--validation", buf, sizeof buf) ? atof(buf) : 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = grid_arg(args, "--jobs", buf, sizeof buf) ? atoi(buf) : (int)(cores > 0 ? cores : 1);
     int models = grid_list_len(args, "--optimizers", 3) * grid_list_len(args, "--activations", 3) * (seeds > 0 ? seeds : 1);
-    if (epochs < 1 || jobs < 1) return 0;
-    double *t = malloc((size_t)repeats * 3 * sizeof *t);
+    if (epochs < 1 || jobs < 1 || share < 0 || share >= 1) return 0;
+    int64_t n_val = (int64_t)(share * (double)n_train), n_fit = n_train - n_val;
+    double *t = malloc((size_t)repeats * 4 * sizeof *t);
     for (int r = 0; r < repeats; r++) {
-        t[r] = gemm_epoch((n_train + BATCH - 1) / BATCH);
+        t[r] = gemm_epoch((n_fit + BATCH - 1) / BATCH);
         t[repeats + r] = gemm_forward(n_test);
-        t[2 * repeats + r] = gemm_forward(n_train);
+        t[2 * repeats + r] = gemm_forward(n_fit);
+        t[3 * repeats + r] = n_val > 0 ? gemm_forward(n_val) : 0;
     }
     double epoch = bench_median(t, repeats), test = bench_median(t + repeats, repeats),
-           train = bench_median(t + 2 * repeats, repeats);
+           fit = bench_median(t + 2 * repeats, repeats), val = bench_median(t + 3 * repeats, repeats);
     free(t);
-    /* The last epoch's test-set pass is the final one (nn-mnist without --validation). */
-    double per_model = epochs * (epoch + test) + train;
+    /* Without --validation the test set is the held-out set, and the last epoch's pass over it is
+     * the final one; with it, the validation split after every epoch, then once more at the end
+     * with the test set. */
+    double per_model = n_val > 0 ? epochs * (epoch + val) + fit + val + test : epochs * (epoch + test) + fit;
     printf("grid_models %d\ngrid_epochs %d\ngrid_jobs %d\n", models, epochs, jobs);
     return per_model * models / (jobs < models ? jobs : models);
 }

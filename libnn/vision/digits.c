@@ -213,7 +213,9 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  cost per cut as well made merges more common, not fewer splits) */
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
-#define READ_JOIN_REACH 0.25  /* a fragment at most 0.25 H from a glyph may be part of it; */
+#define READ_JOIN_REACH 0.25  /* a fragment at most 0.25 H from a glyph may be part of it (the two
+                                 nearest are tried); */
+#define READ_JOIN_FRAGMENTS 2
 #define READ_JOIN_GAP 0.15    /* two glyphs of a line at most 0.15 H apart may be parts of one digit, */
 #define READ_JOIN_WIDTH 1.2   /* what is joined being at most 1.2 H wide */
 #define READ_JOIN_HEIGHT 1.6  /* and 1.6 H high; */
@@ -488,10 +490,12 @@ static void add_try(join_try *t, int64_t *n, int64_t g, int64_t other, const nn_
     t[(*n)++] = (join_try){g, other, j, 0};
 }
 
+/* Higher gain first; equal gains in the order tried (joined.tag), so that no libc's qsort decides. */
 static int by_gain(const void *a, const void *b)
 {
-    const double x = ((const join_try *)a)->gain, y = ((const join_try *)b)->gain;
-    return (x < y) - (x > y);
+    const join_try *p = a, *q = b;
+    if (p->gain != q->gain) return (p->gain < q->gain) - (p->gain > q->gain);
+    return (p->joined.tag > q->joined.tag) - (p->joined.tag < q->joined.tag);
 }
 
 /* The pieces of a broken digit, joined by what the model reads: a fragment too low to be a digit
@@ -504,15 +508,14 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
 {
     nn__glyphs *gs = &p->glyphs;
     const double H = gs->height;
-    const int64_t cap = 2 * gs->nfrag + gs->n;
-    if (gs->n == 0 || cap == 0) return NN_OK;
-    join_try *t = malloc((size_t)cap * sizeof *t);
-    float *ti = malloc((size_t)cap * NN_DIGITS_PIXELS * sizeof *ti), *tp = malloc((size_t)cap * 10 * sizeof *tp);
-    float *tr = malloc((size_t)cap * sizeof *tr);
+    if (gs->n == 0) return NN_OK;
+    /* At most READ_JOIN_FRAGMENTS fragment tries per glyph and one pair try: memory follows the
+     * digits (max_digits bounds it), never the specks of a texture. */
+    join_try *t = malloc((size_t)gs->n * (READ_JOIN_FRAGMENTS + 1) * sizeof *t);
+    float *ti = NULL, *tp = NULL, *tr = NULL;
     char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
     double *score = malloc((size_t)gs->n * sizeof *score);
-    nn_status st = t && ti && tp && tr && used && score ? NN_OK
-                                                         : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+    nn_status st = t && used && score ? NN_OK : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
     /* Scores are at most 0, so a join can only win where the glyphs alone score low enough: the
      * others are not tried (two glyphs scoring above -READ_JOIN_MARGIN together never lose to one). */
     for (int64_t g = 0; g < gs->n && st == NN_OK; g++) {
@@ -520,24 +523,23 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         score[g] = piece_score(probs + g * 10, a->x1 - a->x0, a->y1 - a->y0, H);
     }
     int64_t n = 0;
-    for (int64_t f = 0; f < gs->nfrag && st == NN_OK; f++) {
-        /* The two nearest glyphs within reach. */
-        const nn__glyph *fr = &gs->frag[f];
-        int64_t near[2] = {-1, -1};
-        double gap[2] = {DBL_MAX, DBL_MAX};
-        if (!uncut(fr, &p->comps)) continue;
-        for (int64_t g = 0; g < gs->n; g++) {
-            const double d = box_gap(&gs->g[g], fr);
-            if (d > READ_JOIN_REACH * H || score[g] > READ_JOIN_SURE || !uncut(&gs->g[g], &p->comps)) continue;
-            if (d < gap[0]) {
-                near[1] = near[0], gap[1] = gap[0];
-                near[0] = g, gap[0] = d;
-            } else if (d < gap[1]) {
-                near[1] = g, gap[1] = d;
-            }
+    for (int64_t g = 0; g < gs->n && st == NN_OK; g++) {
+        /* The nearest fragments within reach of a glyph not read surely. */
+        const nn__glyph *a = &gs->g[g];
+        int64_t near[READ_JOIN_FRAGMENTS];
+        double gap[READ_JOIN_FRAGMENTS];
+        for (int k = 0; k < READ_JOIN_FRAGMENTS; k++) near[k] = -1, gap[k] = DBL_MAX;
+        if (score[g] > READ_JOIN_SURE || !uncut(a, &p->comps)) continue;
+        for (int64_t f = 0; f < gs->nfrag; f++) {
+            const double d = box_gap(a, &gs->frag[f]);
+            if (d > READ_JOIN_REACH * H || d >= gap[READ_JOIN_FRAGMENTS - 1] || !uncut(&gs->frag[f], &p->comps))
+                continue;
+            int k = READ_JOIN_FRAGMENTS - 1;
+            for (; k > 0 && d < gap[k - 1]; k--) near[k] = near[k - 1], gap[k] = gap[k - 1];
+            near[k] = f, gap[k] = d;
         }
-        for (int k = 0; k < 2; k++)
-            if (near[k] >= 0) add_try(t, &n, near[k], -1 - f, &gs->g[near[k]], fr, H);
+        for (int k = 0; k < READ_JOIN_FRAGMENTS; k++)
+            if (near[k] >= 0) add_try(t, &n, g, -1 - near[k], a, &gs->frag[near[k]], H);
     }
     for (int64_t g = 0; g + 1 < gs->n && st == NN_OK; g++) {
         const nn__glyph *a = &gs->g[g], *b = &gs->g[g + 1];
@@ -545,6 +547,12 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         if (a->line == b->line && gx <= READ_JOIN_GAP * H && score[g] + score[g + 1] <= -READ_JOIN_MARGIN &&
             uncut(a, &p->comps) && uncut(b, &p->comps))
             add_try(t, &n, g, g + 1, a, b, H);
+    }
+    if (st == NN_OK && n > 0) {
+        ti = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *ti);
+        tp = malloc((size_t)n * 10 * sizeof *tp);
+        tr = malloc((size_t)n * sizeof *tr);
+        if (!ti || !tp || !tr) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
     }
     for (int64_t k = 0; k < n && st == NN_OK; k++) {
         const nn__glyph *o = t[k].other >= 0 ? &gs->g[t[k].other] : &gs->frag[-1 - t[k].other];

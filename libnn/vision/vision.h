@@ -70,7 +70,8 @@ typedef struct nn__glyphs {
     nn__glyph *g;
     int64_t n, cap;
     /* Fragments: glyphs dropped for being lower than a digit can be (a detached bar, the end of a
-     * broken stroke), kept aside for a reader that can try them as parts of a digit nearby. */
+     * broken stroke) and the larger specks, kept aside for a reader that can try them as parts of a
+     * digit nearby. A speck's component keeps group -1 (dropped) until it is joined to a glyph. */
     nn__glyph *frag;
     int64_t nfrag, frag_cap;
     int64_t lines;

@@ -107,7 +107,8 @@ int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    /* One forward pass gives the loss and every prediction, straight from the dataset's bytes. */
+    /* One forward pass gives the loss and every prediction, straight from the dataset's bytes (a
+     * second one, evaluate_extra, the predictions of a model with an extra class). */
     if (nn_model_evaluate_indexed(m, ds, idx, n, &l, NULL, pred) != NN_OK) {
         snprintf(err, errlen, "evaluation failed: %s", nn_last_error());
         goto done;
