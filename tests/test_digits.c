@@ -892,6 +892,7 @@ static void test_digits__read_joins_broken_digit_by_recognition(void **state)
     assert_true(without < 0.75 * whole);
     int64_t b[4];
     nn_model *m = ring_model(nn_digits_image(d1, 0), nn_digits_image(d2, 0));
+    nn_model *m11 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11);
     nn_digits_free(d1);
     nn_digits_free(d2);
     nn_digits_free(d3);
@@ -920,6 +921,15 @@ static void test_digits__read_joins_broken_digit_by_recognition(void **state)
     assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
     assert_int_equal(nn_digits_count(d), 2);
     nn_digits_free(d);
+    /* The same with an 11-class model: the halves join (the union is a 0, not "not one digit"). */
+    assert_int_equal(nn_digits_read(&d, m11, broken.px, broken.w, broken.h, broken.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    nn_digits_free(d);
+    assert_int_equal(nn_digits_read(&d, m11, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    nn_digits_free(d);
+    nn_model_free(m11);
     nn_model_free(m);
     free(one.px);
     free(broken.px);
