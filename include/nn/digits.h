@@ -74,7 +74,8 @@ typedef struct nn_digits_options {
     int min_size;                  /**< ink blobs whose width and height are both below this many
                                         pixels are specks; default 4, 1 to 1000 */
     int merge;                     /**< non-zero (default): merge the pieces of a broken digit, those
-                                        one above the other sharing most of their width */
+                                        one above the other sharing most of their width; with a model
+                                        (nn_digits_read()), also pieces the model reads as one digit */
     int split;                     /**< non-zero (default): split blobs too wide for one digit */
     float split_ratio;             /**< a blob wider than split_ratio x H is split (default 1.3; 0.5
                                         to 10); lower splits more eagerly */
@@ -132,8 +133,11 @@ typedef struct nn_model nn_model;
  * (not only straight columns); every piece between two paths is normalised and classified, all in
  * one batch, and the blob is read as the partition into 1 to 9 digits of highest score: the sum of
  * the pieces' log-probabilities, a prior on each piece's shape (fragments, and digits other than 1
- * much wider than high, are unlikely) and a cost per cut and per stroke it parts. The result holds
- * each digit's 10 probabilities (nn_digits_probabilities()). docs/predict.md, step 6.
+ * much wider than high, are unlikely) and a cost per cut and per stroke it parts. With `merge` on,
+ * the pieces of a broken digit that nn_digits_find() leaves apart (a piece too low to be a digit
+ * beside one, two close neighbours of a line) are also tried as one digit, and joined when the model
+ * reads them better so. The result holds each digit's 10 probabilities (nn_digits_probabilities()).
+ * docs/predict.md, step 6.
  *
  * @param[out] out   as nn_digits_find()
  * @param model      a classifier of 28 x 28 digits into 10 classes, input 784 or (28, 28, 1), as
@@ -149,7 +153,8 @@ typedef struct nn_model nn_model;
  * @return as nn_digits_find(), and NN_ERR_INVALID_ARGUMENT for a NULL @p model, NN_ERR_SHAPE for a
  *         model of another input or output size, or the model's own error. Deterministic for a
  *         given model and BLAS thread count. Besides nn_digits_find()'s memory, it classifies about
- *         twice as many images as there are digits when few touch, up to 44 more per blob cut.
+ *         twice as many images as there are digits when few touch, up to 44 more per blob cut and
+ *         up to 3 more per digit read with little confidence (the joins tried).
  * @since 0.2
  */
 NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width,
