@@ -76,6 +76,12 @@ void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float
 
 /* dW (in, out) = x^T dpre for compressed x (building its column lists when not yet done). */
 void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
+/* The two products above with vectors of `lanes` floats (16 and 8 only where this processor runs them,
+ * see nn__vector_lanes), so that tests can check every width: pre = x W + b, and relu_y = max(pre, 0)
+ * when non-NULL; dw = x^T dpre. */
+void nn__sparse_forward_lanes(int lanes, const nn__sparse_rows *x, int64_t out, const float *w, const float *b,
+                              float *pre, float *relu_y);
+void nn__sparse_weight_grad_lanes(int lanes, nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
 
 /* C (m, n) = alpha op(A) op(B) + beta C, row-major; op transposes when trans is non-zero. Every
  * matrix product in libnn goes through here, so a different backend needs one change. */

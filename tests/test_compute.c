@@ -185,6 +185,80 @@ static void test_sparse_compress__dense_rows_give_up(void **state)
     free(value);
 }
 
+/* The sparse first layer's kernels at every width this processor runs, against sums in double: pre =
+ * x W + b (and its ReLU, bit for bit from pre), dw = x^T dpre with exact zeros where a column of x is
+ * all zero. The widths of out cover every tile shape: full tiles of 32, 64 or 128 outputs, the half
+ * tile after them, and the scalar tail (sparse_tile.h). Arrays are exactly as large as the outputs,
+ * so a kernel that writes past a row's end shows under ASan. */
+static void test_sparse_kernels__every_width_matches_double_sums(void **state)
+{
+    (void)state;
+    enum { B = 6, COLS = 37 };
+    static const int64_t outs[] = {1, 15, 16, 17, 32, 33, 63, 64, 65, 100, 127, 128, 129, 192, 200, 300};
+    uint8_t *im = sparse_images(B, COLS, 7);
+    memset(im + 4 * COLS, 0, COLS); /* an empty row besides sparse_images' */
+    float x[B * COLS];
+    for (int i = 0; i < B * COLS; i++) x[i] = (float)im[i] / 255.0f;
+    int32_t start[B + 1], index[B * COLS], col_start[COLS + 1], col_fill[COLS], col_row[B * COLS];
+    float value[B * COLS], col_value[B * COLS];
+    for (int lanes = 4; lanes <= 16; lanes *= 2) {
+        if (lanes > nn__vector_lanes()) break;
+        for (size_t t = 0; t < sizeof outs / sizeof *outs; t++) {
+            int64_t out = outs[t];
+            float *w = malloc((size_t)(COLS * out) * sizeof(float)), *b = malloc((size_t)out * sizeof(float));
+            float *pre = malloc((size_t)(B * out) * sizeof(float)), *relu = malloc((size_t)(B * out) * sizeof(float));
+            float *dpre = malloc((size_t)(B * out) * sizeof(float)), *dw = malloc((size_t)(COLS * out) * sizeof(float));
+            for (int64_t i = 0; i < COLS * out; i++) w[i] = (float)((i * 37 + 11) % 101 - 50) / 64.0f;
+            for (int64_t j = 0; j < out; j++) b[j] = (float)(j % 7 - 3) / 8.0f;
+            for (int64_t i = 0; i < B * out; i++) dpre[i] = (float)((i * 13 + 5) % 29 - 14) / 16.0f;
+            nn__sparse_rows s = {.start = start, .index = index, .value = value, .col_start = col_start,
+                                 .col_fill = col_fill, .col_row = col_row, .col_value = col_value};
+            /* Compressed by hand: nn__sparse_compress would refuse the fully inked row as too dense. */
+            s.rows = B;
+            s.cols = COLS;
+            s.has_columns = 0;
+            int32_t p = 0;
+            start[0] = 0;
+            for (int r = 0; r < B; r++) {
+                for (int k = 0; k < COLS; k++)
+                    if (x[r * COLS + k] != 0.0f) {
+                        index[p] = k;
+                        value[p++] = x[r * COLS + k];
+                    }
+                start[r + 1] = p;
+            }
+            nn__sparse_forward_lanes(lanes, &s, out, w, b, pre, relu);
+            nn__sparse_weight_grad_lanes(lanes, &s, out, dpre, dw);
+            for (int r = 0; r < B; r++)
+                for (int64_t j = 0; j < out; j++) {
+                    double want = b[j];
+                    for (int k = 0; k < COLS; k++) want += (double)x[r * COLS + k] * w[k * out + j];
+                    float got = pre[r * out + j], r_want = got < 0.0f ? 0.0f : got;
+                    assert_true(fabs(got - want) <= 1e-5 * (1.0 + fabs(want)));
+                    assert_memory_equal(&relu[r * out + j], &r_want, sizeof r_want);
+                }
+            for (int k = 0; k < COLS; k++) {
+                int any = 0;
+                for (int r = 0; r < B; r++) any |= x[r * COLS + k] != 0.0f;
+                for (int64_t j = 0; j < out; j++) {
+                    double want = 0;
+                    for (int r = 0; r < B; r++) want += (double)x[r * COLS + k] * dpre[r * out + j];
+                    float got = dw[k * out + j];
+                    if (!any) assert_true(got == 0.0f);
+                    assert_true(fabs(got - want) <= 1e-5 * (1.0 + fabs(want)));
+                }
+            }
+            free(w);
+            free(b);
+            free(pre);
+            free(relu);
+            free(dpre);
+            free(dw);
+        }
+    }
+    free(im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_pack_lut__each_entry_lists_its_set_bits_lowest_first),
         cmocka_unit_test(test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order),
         cmocka_unit_test(test_sparse_compress__dense_rows_give_up),
+        cmocka_unit_test(test_sparse_kernels__every_width_matches_double_sums),
         cmocka_unit_test(test_argmax__matches_count_index_and_distribution_targets),
         cmocka_unit_test(test_rmsprop_update__variants_follow_the_state_given),
         cmocka_unit_test(test_sgd_momentum_update__nesterov_differs_and_shares_velocity),
