@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <png.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,19 +76,76 @@ void nnm_plot__canvas_close(nnm_plot__canvas *c)
     c->surface = NULL;
 }
 
-typedef struct png_sink {
+/* The PNG encoder: libpng with one filter and a fast zlib level, rather than cairo's writer (libpng's
+ * defaults: every filter tried on every row, zlib level 6). Encoding was three quarters of writing a
+ * grid's six figures (0.2 s on a 2-core Xeon, serial after the training, a tenth of a 1-epoch grid). */
+typedef struct png_out {
     FILE *f;
-    int err; /* errno of the first failed write */
-} png_sink;
+    int err;       /* errno of the first failed write */
+    char msg[160]; /* libpng's message for the error that stopped it */
+} png_out;
 
-static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int length)
+static void png_out_write(png_structp png, png_bytep data, png_size_t n)
 {
-    png_sink *sink = closure;
-    if (fwrite(data, 1, length, sink->f) != length) {
-        if (!sink->err) sink->err = errno ? errno : EIO;
-        return CAIRO_STATUS_WRITE_ERROR;
+    png_out *o = png_get_io_ptr(png);
+    if (fwrite(data, 1, n, o->f) != n) {
+        if (!o->err) o->err = errno ? errno : EIO;
+        png_error(png, "write failed");
     }
-    return CAIRO_STATUS_SUCCESS;
+}
+
+static void png_out_flush(png_structp png) { (void)png; }
+
+static void png_out_error(png_structp png, png_const_charp msg)
+{
+    png_out *o = png_get_error_ptr(png);
+    snprintf(o->msg, sizeof o->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_out_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* The RGB24 surface as an 8-bit RGB PNG. Its pixels are 32-bit words 0x00RRGGBB in the machine's byte
+ * order, which libpng takes as they are: B, G, R, pad in memory on a little-endian machine, pad, R, G,
+ * B on a big-endian one. 0, or -1 with o->err (a write's errno) or o->msg set. */
+static int encode_png(cairo_surface_t *surface, png_out *o)
+{
+    const unsigned char *data = cairo_image_surface_get_data(surface);
+    int w = cairo_image_surface_get_width(surface), h = cairo_image_surface_get_height(surface);
+    int stride = cairo_image_surface_get_stride(surface);
+    const uint32_t one = 1;
+    unsigned char little;
+    memcpy(&little, &one, 1);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, o, png_out_error, png_out_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info || !data) {
+        png_destroy_write_struct(&png, &info);
+        snprintf(o->msg, sizeof o->msg, "out of memory");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return -1;
+    }
+    png_set_write_fn(png, o, png_out_write, png_out_flush);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    /* Measured on a grid's six figures: the up filter (each row against the one above) at level 3
+     * encodes them in a third of the time of libpng's defaults, into files a fifth larger (246 KB
+     * against 206 KB for the six); level 6 would take 0.56 of the time for 2% more. */
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_compression_level(png, 3);
+    png_write_info(png, info);
+    if (little) png_set_bgr(png);
+    png_set_filler(png, 0, little ? PNG_FILLER_AFTER : PNG_FILLER_BEFORE);
+    for (int y = 0; y < h; y++) png_write_row(png, data + (size_t)y * (size_t)stride);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return 0;
 }
 
 static int write_fail(const char *path, int e, char *err, size_t errlen)
@@ -124,22 +184,22 @@ int nnm_plot__canvas_save(nnm_plot__canvas *c, const char *path, char *err, size
         return write_fail(path, e, err, errlen);
     }
     (void)fchmod(fd, 0644); /* mkstemp's 0600 would hide figures from other readers */
-    png_sink sink = {fdopen(fd, "wb"), 0};
-    if (!sink.f) {
+    png_out out = {fdopen(fd, "wb"), 0, ""};
+    if (!out.f) {
         int e = errno;
         close(fd);
         unlink(tmp);
         free(tmp);
         return write_fail(path, e, err, errlen);
     }
-    st = cairo_surface_write_to_png_stream(c->surface, png_write, &sink);
-    int e = sink.err;
-    if (fflush(sink.f) != 0 && !e) e = errno ? errno : EIO;
-    if (fclose(sink.f) != 0 && !e) e = errno ? errno : EIO;
-    if (st != CAIRO_STATUS_SUCCESS && !e) {
+    int rc = encode_png(c->surface, &out);
+    int e = out.err;
+    if (fflush(out.f) != 0 && !e) e = errno ? errno : EIO;
+    if (fclose(out.f) != 0 && !e) e = errno ? errno : EIO;
+    if (rc != 0 && !e) {
         unlink(tmp);
         free(tmp);
-        return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s", path, cairo_status_to_string(st));
+        return nnm_plot__fail(err, errlen, "cannot write PNG '%s': %s", path, out.msg);
     }
     if (!e && rename(tmp, path) != 0) e = errno;
     if (e) {
