@@ -189,7 +189,8 @@ static void test_sparse_compress__dense_rows_give_up(void **state)
  * x W + b (and its ReLU, bit for bit from pre), dw = x^T dpre with exact zeros where a column of x is
  * all zero. The widths of out cover every tile shape: full tiles of 32, 64 or 128 outputs, the half
  * tile after them, and the scalar tail (sparse_tile.h). Arrays are exactly as large as the outputs,
- * so a kernel that writes past a row's end shows under ASan. */
+ * so a kernel that writes past the last row's end shows under ASan (past another row's, the check of
+ * the next row's values catches it). */
 static void test_sparse_kernels__every_width_matches_double_sums(void **state)
 {
     (void)state;
@@ -197,6 +198,7 @@ static void test_sparse_kernels__every_width_matches_double_sums(void **state)
     static const int64_t outs[] = {1, 15, 16, 17, 32, 33, 63, 64, 65, 100, 127, 128, 129, 192, 200, 300};
     uint8_t *im = sparse_images(B, COLS, 7);
     memset(im + 4 * COLS, 0, COLS); /* an empty row besides sparse_images' */
+    for (int r = 0; r < B; r++) im[r * COLS + 5] = im[r * COLS + 30] = 0; /* columns with no non-zero */
     float x[B * COLS];
     for (int i = 0; i < B * COLS; i++) x[i] = (float)im[i] / 255.0f;
     int32_t start[B + 1], index[B * COLS], col_start[COLS + 1], col_fill[COLS], col_row[B * COLS];
@@ -227,6 +229,10 @@ static void test_sparse_kernels__every_width_matches_double_sums(void **state)
                     }
                 start[r + 1] = p;
             }
+            /* NaN everywhere first: an output the kernels skip cannot pass for a written one. */
+            memset(pre, 0xff, (size_t)(B * out) * sizeof(float));
+            memset(relu, 0xff, (size_t)(B * out) * sizeof(float));
+            memset(dw, 0xff, (size_t)(COLS * out) * sizeof(float));
             nn__sparse_forward_lanes(lanes, &s, out, w, b, pre, relu);
             nn__sparse_weight_grad_lanes(lanes, &s, out, dpre, dw);
             for (int r = 0; r < B; r++)
@@ -237,9 +243,11 @@ static void test_sparse_kernels__every_width_matches_double_sums(void **state)
                     assert_true(fabs(got - want) <= 1e-5 * (1.0 + fabs(want)));
                     assert_memory_equal(&relu[r * out + j], &r_want, sizeof r_want);
                 }
+            int empty_columns = 0;
             for (int k = 0; k < COLS; k++) {
                 int any = 0;
                 for (int r = 0; r < B; r++) any |= x[r * COLS + k] != 0.0f;
+                empty_columns += !any;
                 for (int64_t j = 0; j < out; j++) {
                     double want = 0;
                     for (int r = 0; r < B; r++) want += (double)x[r * COLS + k] * dpre[r * out + j];
@@ -248,6 +256,7 @@ static void test_sparse_kernels__every_width_matches_double_sums(void **state)
                     assert_true(fabs(got - want) <= 1e-5 * (1.0 + fabs(want)));
                 }
             }
+            assert_int_equal(empty_columns, 2);
             free(w);
             free(b);
             free(pre);

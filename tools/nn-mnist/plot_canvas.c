@@ -124,7 +124,7 @@ static int encode_png(cairo_surface_t *surface, png_out *o)
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info || !data) {
         png_destroy_write_struct(&png, &info);
-        snprintf(o->msg, sizeof o->msg, "out of memory");
+        snprintf(o->msg, sizeof o->msg, "%s", data ? "out of memory" : "the figure has no pixels");
         return -1;
     }
     if (setjmp(png_jmpbuf(png))) {
