@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "nn/nn.h"
+#include "vision/vision.h"
 
 typedef struct canvas {
     int64_t w, h;
@@ -861,6 +862,197 @@ static void test_digits__read_splits_touching_by_recognition(void **state)
     }
 }
 
+/* A model that reads every image alike: 11 outputs, "1" with probability 0.35, "not one digit" 0.6,
+ * the other nine digits 0.05 together. */
+static nn_model *constant_one_model(void)
+{
+    nn_model *m;
+    assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
+    assert_int_equal(nn_model_add_dense(m, 11, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
+    float *p;
+    size_t n;
+    assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
+    memset(p, 0, n * sizeof *p);
+    /* Logits 0 for eight digits, log(63) for the 1, log(108) for the 11th: a softmax total of 180. */
+    p[NN_DIGITS_PIXELS * 11 + 1] = (float)log(63.0);
+    p[NN_DIGITS_PIXELS * 11 + 10] = (float)log(108.0);
+    return m;
+}
+
+/* A path down through a 0 parts two strokes, its top and bottom; touching digits meet in one. A
+ * model that reads any narrow shape as a likely 1 (and a round one as an unlikely 1) would read the
+ * 0's halves as "11" if a cut through two strokes cost little: it must not. */
+static void test_digits__read_no_cut_through_a_loop(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 120, 230);
+    ring(&c, 70, 30, 52, 52, 6, 20);
+    nn_model *m = constant_one_model();
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    int64_t b[4];
+    box(d, 0, b);
+    assert_true(b[2] >= 50 && b[3] >= 50);
+    nn_digits_free(d);
+    nn_model_free(m);
+    free(c.px);
+}
+
+/* The cut paths nn_digits_read() tries through the one glyph of a w x h bitmap (non-zero: ink),
+ * as it tries them with median height H: into k, the glyph's box into box[4] (x0, y0, x1, y1). */
+static void read_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, int h, double H)
+{
+    uint8_t *ink = calloc((size_t)(w * h), 1);
+    assert_non_null(ink);
+    for (int i = 0; i < w * h; i++) ink[i] = bits[i] ? 200 : 0;
+    nn__ink in = {ink, 100, 0, 1, 0, w, h};
+    nn__components comps;
+    nn__glyphs gs;
+    assert_int_equal(nn__vision_components(&comps, &in, w, h), NN_OK);
+    assert_int_equal(nn__vision_segment(&gs, &comps, w, 4, 1, 0, 1.3), NN_OK);
+    assert_int_equal(gs.n, 1);
+    const nn__glyph *gl = &gs.g[0];
+    const int32_t m = (int32_t)ceil(0.1 * H); /* as nn_digits_read() */
+    assert_int_equal(nn__vision_cuts(k, gl, &comps, NULL, H, gl->x0 + m, gl->x1 - m, 8), NN_OK);
+    assert_true(k->n >= 1 && k->n <= 8);
+    box[0] = gl->x0, box[1] = gl->y0, box[2] = gl->x1, box[3] = gl->y1;
+    free(gs.g);
+    free(gs.frag);
+    free(gs.cuts);
+    nn__vision_components_free(&comps);
+    free(ink);
+}
+
+/* A 1 with a foot, as serif fonts draw it, its stem wider than the straighter paths' band: no cut
+ * runs down inside the stem. Cut there, a 1 became two thin 1s when the model read the whole as
+ * not one digit (a font it had not seen) and any thin slice as a sure 1. */
+static void test_digits__cuts_not_along_a_stem(void **state)
+{
+    (void)state;
+    enum { W = 80, Hh = 90 };
+    uint8_t bits[W * Hh];
+    memset(bits, 0, sizeof bits);
+    for (int y = 5; y < 85; y++)
+        for (int x = 0; x < W; x++) {
+            const int stem = x >= 32 && x < 50, foot = y >= 76 && x >= 14 && x < 68;
+            bits[y * W + x] = (uint8_t)(stem || foot);
+        }
+    nn__cuts k;
+    int32_t box[4];
+    read_cuts(&k, box, bits, W, Hh, 80);
+    for (int j = 0; j < k.n; j++) {
+        int inside = 0;
+        for (int y = box[1]; y < box[3]; y++) {
+            const int32_t x = k.x[(int64_t)j * k.h + (y - box[1])];
+            inside += bits[y * W + x - 1] && bits[y * W + x];
+        }
+        printf("cut %d: inside the ink on %d of %d rows\n", j, inside, box[3] - box[1]);
+        assert_true(2 * inside <= box[3] - box[1]);
+    }
+    nn__vision_cuts_free(&k);
+}
+
+/* A 6 and a 1 touching, as the benchmark drew them from MNIST's test digits (bench-digits, seed 1,
+ * string 283): the 1 leans on the 6's bowl, its foot along the bowl's right side for 12 rows. */
+static const char *const six_one[] = {
+    ".........................................##.",
+    "..................#.....................####",
+    ".................#......................####",
+    "..............###......................#####",
+    ".............####......................#####",
+    ".............####......................#####",
+    "............#####......................#####",
+    "...........#####.......................#####",
+    "...........#####.......................#####",
+    "..........####.........................#####",
+    ".........#####.........................####.",
+    ".........#####........................#####.",
+    "........#####.........................####..",
+    ".......#####..........................####..",
+    ".......####...........................####..",
+    ".......####...........................####..",
+    "......####...........................#####..",
+    ".....#####...........................####...",
+    ".....####...........................#####...",
+    "....####............................#####...",
+    "...#####............................####....",
+    "...#####............................####....",
+    "..#####.............................####....",
+    "...###.............................####.....",
+    "..####.............................####.....",
+    "..###..............................###......",
+    "#####.....................#.......####......",
+    "#####...................######....####......",
+    ".####................###########..####......",
+    "#####...............#############.####......",
+    ".####.............######.#############......",
+    "..####...........####.......#########.......",
+    "..####..........####.........########.......",
+    "...####.........###..........########.......",
+    "...####........####..........########.......",
+    "....####......####...........########.......",
+    "....####......###............########.......",
+    ".....######.#####...........##########......",
+    ".....############...........###########.....",
+    "......###########..........####.#######.....",
+    "........###########......#####..######......",
+    ".........###################....#####.......",
+    "............##############.......####.......",
+    "..............#########.....................",
+    "...............####........................."
+};
+
+/* Whether pixel (x, y) of six_one belongs to the 1: ink within 2.5 pixels of its axis, from column
+ * 42 at the top to 34 at the bottom. */
+static int six_one_is_one(int x, int y)
+{
+    const double axis = 42.0 - 8.0 * y / 42.0;
+    return six_one[y][x] == '#' && fabs(x - axis) <= 2.5;
+}
+
+/* The cut paths nn_digits_read() tries through six_one: one of them must give the 1 to the right and
+ * the 6 to the left, each but for a few pixels where they touch. The cheapest path around the 1
+ * cuts through its stroke above the contact and gives its foot to the 6, and the right cut, along
+ * the contact, lies only a few columns to its left: paths are kept when they part the ink
+ * differently, not when they lie far apart, and narrower bands give straighter paths too. */
+static void test_digits__cuts_part_a_one_leaning_on_a_six(void **state)
+{
+    (void)state;
+    const int h = (int)(sizeof six_one / sizeof *six_one), w = (int)strlen(six_one[0]);
+    uint8_t *bits = calloc((size_t)(w * h), 1);
+    assert_non_null(bits);
+    int64_t ones = 0, sixes = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            bits[y * w + x] = six_one[y][x] == '#';
+            if (six_one[y][x] == '#') six_one_is_one(x, y) ? ones++ : sixes++;
+        }
+    nn__cuts k;
+    int32_t box[4];
+    read_cuts(&k, box, bits, w, h, 45);
+    int parted = 0;
+    for (int j = 0; j < k.n; j++) {
+        int64_t wrong_one = 0, wrong_six = 0;
+        for (int y = 0; y < h; y++) {
+            const int32_t cut = k.x[(int64_t)j * k.h + (y - box[1])];
+            for (int x = 0; x < w; x++) {
+                if (six_one[y][x] != '#') continue;
+                if (six_one_is_one(x, y) && x < cut) wrong_one++;
+                if (!six_one_is_one(x, y) && x >= cut) wrong_six++;
+            }
+        }
+        printf("cut %d: %lld of the 1's %lld pixels on the left, %lld of the 6's %lld on the right\n", j,
+               (long long)wrong_one, (long long)ones, (long long)wrong_six, (long long)sixes);
+        /* The 1 whole (its foot included), and the 6 but for the side of its bowl the 1 lies on. */
+        parted |= wrong_one <= ones / 20 && wrong_six <= sixes / 10;
+    }
+    assert_true(parted);
+    nn__vision_cuts_free(&k);
+    free(bits);
+}
+
 /* Ink of a normalised digit in its top-right quarter. */
 static double top_right_ink(const float *img)
 {
@@ -998,6 +1190,9 @@ int main(void)
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
+        cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
+        cmocka_unit_test(test_digits__cuts_not_along_a_stem),
+        cmocka_unit_test(test_digits__cuts_part_a_one_leaning_on_a_six),
         cmocka_unit_test(test_digits__read_bad_arguments_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

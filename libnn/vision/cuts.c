@@ -16,8 +16,14 @@
 #define COST_INK 10  /* a row where the path parts two ink pixels side by side */
 #define COST_STEP 1  /* a step sideways: straighter paths win among equals */
 #define BAND 0.3     /* a path stays within 0.3 H of the column it starts from ... */
+#define NARROW 0.1   /* ... or, for a second set of candidates, within 0.1 H ... */
 #define STARTS 48    /* ... and at most 48 start columns are tried per glyph */
-#define APART 0.12   /* paths kept are at least 0.12 H apart on average */
+#define MOVED 0.25   /* two paths are one cut unless the ink between them is at least a stroke
+                        0.25 H long */
+#define INSIDE 0.5   /* a straighter path inside the ink for more than half its rows splits a
+                        stroke lengthwise (the stem of a serif 1 into two 1s): not a cut */
+
+#define DROPPED INT64_MAX /* the cost of a candidate that is not a cut */
 
 static nn_status oom(void)
 {
@@ -123,6 +129,18 @@ static int64_t best_path(int32_t *path, const uint8_t *bits, int32_t w, int32_t 
     return cost;
 }
 
+/* Ink pixels lying between two paths (on one side of one and the other side of the other). */
+static int64_t ink_between(const uint8_t *bits, int32_t w, int32_t h, const int32_t *p, const int32_t *q)
+{
+    int64_t n = 0;
+    for (int32_t y = 0; y < h; y++) {
+        const uint8_t *row = bits + (int64_t)y * w;
+        const int32_t a = p[y] < q[y] ? p[y] : q[y], b = p[y] < q[y] ? q[y] : p[y];
+        for (int32_t x = a; x < b; x++) n += row[x];
+    }
+    return n;
+}
+
 nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__components *c, const int32_t *cuts,
                           double H, int32_t from, int32_t to, int max_cuts)
 {
@@ -142,14 +160,18 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
         step = (starts + STARTS - 1) / STARTS;
         starts = (to - from) / step + 1;
     }
+    /* One cut (nn_digits_find()) is the cheapest path, which the wide band always holds. */
+    int32_t narrow = (int32_t)lrint(NARROW * H);
+    if (narrow < 1) narrow = 1;
+    const int32_t ncand = max_cuts > 1 && narrow < band ? 2 * starts : starts;
     uint8_t *bits = glyph_bits(gl, c, cuts);
     int64_t *D = malloc((size_t)h * (size_t)bw * sizeof *D);
     int8_t *back = malloc((size_t)h * (size_t)bw);
-    int32_t *paths = malloc((size_t)starts * (size_t)h * sizeof *paths);
-    cand *cands = malloc((size_t)starts * sizeof *cands);
-    int32_t *kept = malloc((size_t)starts * sizeof *kept);
-    out->x = malloc((size_t)(max_cuts < starts ? max_cuts : starts) * (size_t)h * sizeof *out->x);
-    out->cost = malloc((size_t)(max_cuts < starts ? max_cuts : starts) * sizeof *out->cost);
+    int32_t *paths = malloc((size_t)ncand * (size_t)h * sizeof *paths);
+    cand *cands = malloc((size_t)ncand * sizeof *cands);
+    int32_t *kept = malloc((size_t)ncand * sizeof *kept);
+    out->x = malloc((size_t)(max_cuts < ncand ? max_cuts : ncand) * (size_t)h * sizeof *out->x);
+    out->cost = malloc((size_t)(max_cuts < ncand ? max_cuts : ncand) * sizeof *out->cost);
     nn_status st = NN_OK;
     if (!bits || !D || !back || !paths || !cands || !kept || !out->x || !out->cost) {
         st = oom();
@@ -166,22 +188,34 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
         }
     const double stroke = edges > 0 ? fmax(1.0, 2.0 * (double)area / (double)edges) : 1.0;
     const int64_t stroke_cost = COST_INK * (int64_t)h;
-    for (int32_t s = 0; s < starts; s++) {
-        const int32_t x = from + s * step;
-        const int32_t lo = x - band < from ? from : x - band, hi = x + band > to ? to : x + band;
+    for (int32_t s = 0; s < ncand; s++) {
+        const int32_t x = from + (s % starts) * step, b = s < starts ? band : narrow;
+        const int32_t lo = x - b < from ? from : x - b, hi = x + b > to ? to : x + b;
         int32_t *p = paths + (int64_t)s * h;
         int64_t cost = best_path(p, bits, w, h, lo, hi, stroke_cost, D, back);
         double sum = 0;
-        for (int32_t y = 0; y < h; y++) sum += p[y];
+        int32_t inside = 0;
+        for (int32_t y = 0; y < h; y++) {
+            sum += p[y];
+            inside += bits[(int64_t)y * w + p[y] - 1] && bits[(int64_t)y * w + p[y]];
+        }
+        /* Only the straighter paths: the others' long runs inside ink are walls two digits share
+         * (two touching 0s), where the wide band leaves them no way around. */
+        if (s >= starts && inside > INSIDE * h) cost = DROPPED;
         cands[s] = (cand){cost, sum / h, s, abs(2 * x - from - to)};
     }
-    /* The cheapest first; one path per neighbourhood. */
-    qsort(cands, (size_t)starts, sizeof *cands, cmp_cand);
-    const double apart = fmax(2.0, APART * H);
+    /* The cheapest first; a path is kept when it parts the ink differently from every path kept
+     * before it, by at least a stroke MOVED x H long. Not by how far apart the paths lie: a path
+     * around a slanted 1 and one along the 1's contact with a neighbour lie close together, but
+     * give the 1's foot to different sides, and only the model can tell which is right. */
+    qsort(cands, (size_t)ncand, sizeof *cands, cmp_cand);
+    const double moved = fmax(2.0, MOVED * H * stroke);
     int32_t n = 0;
-    for (int32_t i = 0; i < starts && n < max_cuts; i++) {
-        int ok = 1;
-        for (int32_t j = 0; j < n && ok; j++) ok = fabs(cands[kept[j]].mean - cands[i].mean) >= apart;
+    for (int32_t i = 0; i < ncand && n < max_cuts; i++) {
+        int ok = cands[i].cost != DROPPED;
+        const int32_t *pi = paths + (int64_t)cands[i].start * h;
+        for (int32_t j = 0; j < n && ok; j++)
+            ok = ink_between(bits, w, h, pi, paths + (int64_t)cands[kept[j]].start * h) >= moved;
         if (ok) kept[n++] = i;
     }
     /* Left to right, and no path crossing the one before it, so that pieces do not overlap. */

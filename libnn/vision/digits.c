@@ -210,7 +210,10 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_MAX_WIDTH 1.6    /* ... and pieces wider than 1.6 H are not tried */
 #define READ_MAX_CUTS 8       /* cut paths tried per glyph, at most */
 #define READ_CUT_STROKE 0.3   /* a cut costs a factor e^0.3 in probability per stroke it parts (a
-                                 cost per cut as well made merges more common, not fewer splits) */
+                                 cost per cut as well made merges more common, not fewer splits), */
+#define READ_CUT_ONE 1.3      /* and beyond one stroke (touching digits meet in one; a path through */
+#define READ_CUT_MORE 3.0     /* a loop parts two) e^3 per stroke more: otherwise a slice of an 8 or
+                                 a 0 between two such paths, read as a fine 1, won */
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
 #define READ_JOIN_REACH 0.25  /* a fragment at most 0.25 H from a glyph may be part of it (the two
@@ -254,6 +257,12 @@ static double piece_score(const float *prob, double w, double h, double H)
         if (v > best) best = v;
     }
     return best;
+}
+
+/* Log-probability cost of a cut path that parts `strokes` strokes. */
+static double cut_cost(double strokes)
+{
+    return READ_CUT_STROKE * strokes + READ_CUT_MORE * fmax(0.0, strokes - READ_CUT_ONE);
 }
 
 typedef struct reader {
@@ -412,7 +421,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
                 if (q < 0) continue;
                 s = piece_score(probs + q * 10, pg[q].x1 - pg[q].x0, pg[q].y1 - pg[q].y0, H);
             }
-            if (i > 0) s -= READ_CUT_STROKE * k.cost[i - 1];
+            if (i > 0) s -= cut_cost(k.cost[i - 1]);
             if (best[i] + s > best[j]) {
                 best[j] = best[i] + s;
                 from[j] = i;
