@@ -22,6 +22,7 @@
                         0.25 H long */
 #define INSIDE 0.5   /* a straighter path inside the ink for more than half its rows splits a
                         stroke lengthwise (the stem of a serif 1 into two 1s): not a cut */
+#define CROSS 2      /* rows a path may lie on the wrong side of another and not cross it */
 
 #define DROPPED INT64_MAX /* the cost of a candidate that is not a cut */
 
@@ -71,7 +72,8 @@ static uint8_t *glyph_bits(const nn__glyph *gl, const nn__components *c, const i
 typedef struct cand {
     int64_t cost;
     double mean;
-    int32_t start, off; /* off: distance of the start from the middle, which wins among equals */
+    int32_t path, off; /* path: its number in paths[]; off: distance of its start from the middle,
+                          which wins among equals */
 } cand;
 
 static int cmp_cand(const void *pa, const void *pb)
@@ -79,7 +81,7 @@ static int cmp_cand(const void *pa, const void *pb)
     const cand *a = pa, *b = pb;
     if (a->cost != b->cost) return a->cost < b->cost ? -1 : 1;
     if (a->off != b->off) return a->off < b->off ? -1 : 1;
-    return (a->start > b->start) - (a->start < b->start);
+    return (a->path > b->path) - (a->path < b->path);
 }
 
 /* The cheapest path whose columns stay in [lo, hi] (a cut at column x gives x.. to the right-hand
@@ -129,14 +131,36 @@ static int64_t best_path(int32_t *path, const uint8_t *bits, int32_t w, int32_t 
     return cost;
 }
 
-/* Ink pixels lying between two paths (on one side of one and the other side of the other). */
-static int64_t ink_between(const uint8_t *bits, int32_t w, int32_t h, const int32_t *p, const int32_t *q)
+/* Whether path p is another cut than path q: the ink between them is at least `moved` pixels, and
+ * p does not cross q (lying left of it on some rows and right on others, beyond CROSS rows each
+ * way), which the pieces between the paths, left to right, could not follow. */
+static int another_cut(const uint8_t *bits, int32_t w, int32_t h, const int32_t *p, const int32_t *q,
+                       double moved)
 {
-    int64_t n = 0;
+    int64_t ink = 0;
+    int32_t left = 0, right = 0;
     for (int32_t y = 0; y < h; y++) {
         const uint8_t *row = bits + (int64_t)y * w;
         const int32_t a = p[y] < q[y] ? p[y] : q[y], b = p[y] < q[y] ? q[y] : p[y];
-        for (int32_t x = a; x < b; x++) n += row[x];
+        for (int32_t x = a; x < b; x++) ink += row[x];
+        left += p[y] < q[y];
+        right += p[y] > q[y];
+    }
+    return (double)ink >= moved && (left <= CROSS || right <= CROSS);
+}
+
+/* The candidates to keep, cheapest first (cands sorted), into kept: at most max_cuts, each another
+ * cut than every one kept before it. Their number. */
+static int32_t keep_cuts(int32_t *kept, const cand *cands, int32_t ncand, const int32_t *paths,
+                         const uint8_t *bits, int32_t w, int32_t h, double moved, int max_cuts)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < ncand && n < max_cuts; i++) {
+        int ok = cands[i].cost != DROPPED;
+        const int32_t *pi = paths + (int64_t)cands[i].path * h;
+        for (int32_t j = 0; j < n && ok; j++)
+            ok = another_cut(bits, w, h, pi, paths + (int64_t)cands[kept[j]].path * h, moved);
+        if (ok) kept[n++] = i;
     }
     return n;
 }
@@ -209,16 +233,9 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
      * around a slanted 1 and one along the 1's contact with a neighbour lie close together, but
      * give the 1's foot to different sides, and only the model can tell which is right. */
     qsort(cands, (size_t)ncand, sizeof *cands, cmp_cand);
-    const double moved = fmax(2.0, MOVED * H * stroke);
-    int32_t n = 0;
-    for (int32_t i = 0; i < ncand && n < max_cuts; i++) {
-        int ok = cands[i].cost != DROPPED;
-        const int32_t *pi = paths + (int64_t)cands[i].start * h;
-        for (int32_t j = 0; j < n && ok; j++)
-            ok = ink_between(bits, w, h, pi, paths + (int64_t)cands[kept[j]].start * h) >= moved;
-        if (ok) kept[n++] = i;
-    }
-    /* Left to right, and no path crossing the one before it, so that pieces do not overlap. */
+    const int32_t n = keep_cuts(kept, cands, ncand, paths, bits, w, h, fmax(2.0, MOVED * H * stroke), max_cuts);
+    /* Left to right, and no path crossing the one before it (by more than CROSS rows: clamped), so
+     * that pieces do not overlap. */
     for (int32_t a = 1; a < n; a++)
         for (int32_t b = a; b > 0 && cands[kept[b]].mean < cands[kept[b - 1]].mean; b--) {
             int32_t t = kept[b];
@@ -226,7 +243,7 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
             kept[b - 1] = t;
         }
     for (int32_t j = 0; j < n; j++) {
-        const int32_t *p = paths + (int64_t)cands[kept[j]].start * h;
+        const int32_t *p = paths + (int64_t)cands[kept[j]].path * h;
         int32_t *q = out->x + (int64_t)j * h;
         for (int32_t y = 0; y < h; y++) {
             int32_t x = gl->x0 + p[y], a = INT32_MIN, b = INT32_MAX;

@@ -209,11 +209,15 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_MIN_PIECE 0.1    /* cuts start at least 0.1 H inside the glyph ... */
 #define READ_MAX_WIDTH 1.6    /* ... and pieces wider than 1.6 H are not tried */
 #define READ_MAX_CUTS 8       /* cut paths tried per glyph, at most */
-#define READ_CUT_STROKE 0.3   /* a cut costs a factor e^0.3 in probability per stroke it parts (a
-                                 cost per cut as well made merges more common, not fewer splits), */
-#define READ_CUT_ONE 1.3      /* and beyond one stroke (touching digits meet in one; a path through */
-#define READ_CUT_MORE 3.0     /* a loop parts two) e^3 per stroke more: otherwise a slice of an 8 or
-                                 a 0 between two such paths, read as a fine 1, won */
+/* A cut costs a factor e^0.3 in probability per stroke it parts (a cost per cut as well made merges
+ * more common, not fewer splits), and e^3 more per stroke above 1.3. Touching digits meet in one
+ * stroke; a path through a loop parts two, and a slice of an 8 or a 0 between two such paths, read
+ * as a fine 1, won. cuts.c counts the rows a path parts as well as the strokes it enters, so one
+ * stroke crossed at a slant or a short contact costs a little over 1; a long contact (two 0s
+ * sharing a wall) or a run down inside a stroke costs more, and its cut must win by more. */
+#define READ_CUT_STROKE 0.3
+#define READ_CUT_ONE 1.3
+#define READ_CUT_MORE 3.0
 #define READ_LOW 0.7          /* pieces lower than 0.7 H are less and less likely (fragments) */
 #define READ_ASPECT_SPREAD 1.3
 #define READ_JOIN_REACH 0.25  /* a fragment at most 0.25 H from a glyph may be part of it (the two
