@@ -233,9 +233,10 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
      * around a slanted 1 and one along the 1's contact with a neighbour lie close together, but
      * give the 1's foot to different sides, and only the model can tell which is right. */
     qsort(cands, (size_t)ncand, sizeof *cands, cmp_cand);
-    const int32_t n = keep_cuts(kept, cands, ncand, paths, bits, w, h, fmax(2.0, MOVED * H * stroke), max_cuts);
-    /* Left to right, and no path crossing the one before it (by more than CROSS rows: clamped), so
-     * that pieces do not overlap. */
+    const double moved = fmax(2.0, MOVED * H * stroke);
+    const int32_t n = keep_cuts(kept, cands, ncand, paths, bits, w, h, moved, max_cuts);
+    /* Left to right. A path kept may still lie up to CROSS rows on the wrong side of the one before
+     * it: those rows are clamped to it, so that pieces do not overlap. */
     for (int32_t a = 1; a < n; a++)
         for (int32_t b = a; b > 0 && cands[kept[b]].mean < cands[kept[b - 1]].mean; b--) {
             int32_t t = kept[b];
