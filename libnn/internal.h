@@ -29,6 +29,14 @@ nn_status nn__fail(nn_status status, const char *fmt, ...) NN_PRINTF(2, 3);
 /* a * b into *out, false on overflow or a negative operand. */
 int nn__mul_size(size_t *out, size_t a, size_t b);
 
+/* Arrays that vector loops run over start on a cache line (libnn/memory.c says why): count * size
+ * bytes, zeroed when zero is non-zero, NULL when out of memory or on overflow; freed with free(). */
+#define NN_ALIGN_BYTES 64
+#define NN_ALIGN_FLOATS (NN_ALIGN_BYTES / sizeof(float))
+void *nn__aligned_alloc(size_t count, size_t size, int zero);
+/* n rounded up to whole cache lines of floats: the stride that keeps the next array aligned too. */
+size_t nn__align_floats(size_t n);
+
 /* An optimizer given to a model belongs to it (nn_model_compile, nn_model_set_optimizer): the model
  * records itself as the owner, so that a second model refuses it and nn_optimizer_free() leaves it
  * alone; release clears the owner and frees, for the model's own use. */

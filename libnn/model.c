@@ -194,9 +194,9 @@ nn_status nn_model_compile(nn_model *m, nn_loss_kind loss, nn_optimizer *opt)
     size_t total, nbuf;
     nn_status st = count_tensors(m, &total, &nbuf, who);
     if (st != NN_OK) return st;
-    float *params = calloc(total ? total : 1, sizeof(float));
-    float *grads = calloc(total ? total : 1, sizeof(float));
-    float *buffers = calloc(nbuf ? nbuf : 1, sizeof(float));
+    float *params = nn__aligned_alloc(total, sizeof(float), 1);
+    float *grads = nn__aligned_alloc(total, sizeof(float), 1);
+    float *buffers = nn__aligned_alloc(nbuf, sizeof(float), 1);
     if (!params || !grads || !buffers) {
         free(params);
         free(grads);
@@ -283,25 +283,30 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
     if (max_batch <= 0 || max_batch > INT32_MAX)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: batch size %lld out of range", who, (long long)max_batch);
     if (max_batch <= m->capacity) return NN_OK;
+    /* Every array carved below starts on a cache line: each size is rounded up to whole lines. */
     size_t widest = (size_t)input_width(m), floats = 0, ints = 0;
     for (int i = 0; i < m->nlayers; i++) {
         const nn__layer *l = &m->layers[i];
         size_t out = (size_t)nn__shape_numel(&l->out), f, n;
         if (out > widest) widest = out;
         l->ops->workspace(l, max_batch, &f, &n);
-        floats += out * (size_t)max_batch + f;
-        ints += n;
+        if (out > SIZE_MAX / 8 / (size_t)max_batch || f > SIZE_MAX / 8 || n > SIZE_MAX / 8)
+            return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
+        floats += nn__align_floats(out * (size_t)max_batch) + nn__align_floats(f);
+        ints += nn__align_floats(n);
         if (floats > SIZE_MAX / 8 || ints > SIZE_MAX / 8)
             return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
     }
     size_t pingpong, stage;
-    if (!nn__mul_size(&pingpong, widest, 2 * (size_t)max_batch) || floats > SIZE_MAX / 8 - pingpong ||
-        !nn__mul_size(&stage, (size_t)input_width(m) + 1, (size_t)max_batch) ||
-        floats + pingpong > SIZE_MAX / 8 - stage)
+    if (!nn__mul_size(&pingpong, widest, (size_t)max_batch) || pingpong > SIZE_MAX / 32 ||
+        !nn__mul_size(&stage, (size_t)input_width(m) + 1, (size_t)max_batch) || stage > SIZE_MAX / 32)
         return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
+    pingpong = 2 * nn__align_floats(pingpong);
+    stage = nn__align_floats((size_t)input_width(m) * (size_t)max_batch) + nn__align_floats((size_t)max_batch);
+    if (floats + pingpong > SIZE_MAX / 8 - stage) return nn__fail(NN_ERR_NO_MEMORY, "%s: workspace size overflows", who);
     floats += pingpong + stage;
-    float *ws = malloc(floats * sizeof(float));
-    int32_t *iws = malloc((ints ? ints : 1) * sizeof(int32_t));
+    float *ws = nn__aligned_alloc(floats, sizeof(float), 0);
+    int32_t *iws = nn__aligned_alloc(ints, sizeof(int32_t), 0);
     if (!ws || !iws) {
         free(ws);
         free(iws);
@@ -319,17 +324,17 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
         size_t f, n;
         l->ops->workspace(l, max_batch, &f, &n);
         l->y = p;
-        p += (size_t)nn__shape_numel(&l->out) * (size_t)max_batch;
+        p += nn__align_floats((size_t)nn__shape_numel(&l->out) * (size_t)max_batch);
         l->ws = f ? p : NULL;
-        p += f;
+        p += nn__align_floats(f);
         l->iws = n ? q : NULL;
-        q += n;
+        q += nn__align_floats(n);
         if (l->ops->bind) l->ops->bind(l, max_batch);
     }
     m->grad_a = p;
-    m->grad_b = p + widest * (size_t)max_batch;
-    m->stage_x = m->grad_b + widest * (size_t)max_batch;
-    m->stage_y = m->stage_x + (size_t)input_width(m) * (size_t)max_batch;
+    m->grad_b = p + nn__align_floats(widest * (size_t)max_batch);
+    m->stage_x = m->grad_b + nn__align_floats(widest * (size_t)max_batch);
+    m->stage_y = m->stage_x + nn__align_floats((size_t)input_width(m) * (size_t)max_batch);
     return NN_OK;
 }
 

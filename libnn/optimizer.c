@@ -70,11 +70,17 @@ struct nn_optimizer {
     uint64_t iterations;
     int set_up;       /* non-zero once nn_optimizer_setup() succeeded */
     size_t n;         /* parameter count given to setup */
-    float *buf;       /* n * state_count floats, NULL when there is no state */
+    float *buf;       /* state_count arrays of n floats, each on a cache line (state_at); NULL when none */
     int state_count;  /* fixed at setup: set_hparam refuses changes to it */
     const char *state_names[MAX_STATE];
     const nn_model *owner; /* the model that frees it (see nn_model_compile), or NULL */
 };
+
+/* State array i, or NULL when the optimizer keeps fewer. */
+static float *state_at(const nn_optimizer *opt, int i)
+{
+    return opt->buf && i < opt->state_count ? opt->buf + (size_t)i * nn__align_floats(opt->n) : NULL;
+}
 
 /* ---- defaults (Keras 3) ---- */
 
@@ -419,7 +425,7 @@ nn_status nn_optimizer_state(nn_optimizer *opt, int i, const char **name, float 
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: state index %d outside 0..%d", who, i, opt->state_count - 1);
     if (!opt->set_up) return nn__fail(NN_ERR_STATE, "%s: state read before nn_optimizer_setup()", who);
     if (name) *name = opt->state_names[i];
-    if (data) *data = opt->buf + (size_t)i * opt->n;
+    if (data) *data = state_at(opt, i);
     if (n) *n = opt->n;
     return NN_OK;
 }
@@ -486,7 +492,9 @@ nn_status nn_optimizer_setup(nn_optimizer *opt, size_t n)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: state for %zu parameters overflows", who, n);
     float *buf = NULL;
     if (total > 0) {
-        buf = calloc(1, total);
+        /* Each state array starts on a cache line, as the parameters do (state_at); n is at most
+         * SIZE_MAX / 4 here, so rounding it up cannot wrap, and the allocator checks the product. */
+        buf = nn__aligned_alloc(nn__align_floats(n) * (size_t)opt->state_count, sizeof(float), 1);
         if (!buf) return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate state for %zu parameters", who, n);
     }
     if (opt->kind == NN_OPT_ADAGRAD) nn__fill(n, opt->hp.initial_accumulator, buf);
@@ -508,9 +516,7 @@ nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads
         return nn__fail(NN_ERR_STATE, "%s: step on %zu parameters, set up for %zu", who, n, opt->n);
 
     const hparams *h = &opt->hp;
-    float *s0 = opt->buf;
-    float *s1 = opt->buf ? opt->buf + n : NULL;
-    float *s2 = opt->buf ? opt->buf + 2 * n : NULL;
+    float *s0 = state_at(opt, 0), *s1 = state_at(opt, 1), *s2 = state_at(opt, 2);
     /* The step number t of the rules starts at 1 (Keras' iterations + 1). */
     double t = (double)opt->iterations + 1.0;
 

@@ -43,7 +43,7 @@ nn_status nn_tensor_create(nn_tensor **out, int rank, const int64_t *shape)
     int64_t n = checked_numel("nn_tensor_create", rank, shape);
     if (n < 0) return NN_ERR_INVALID_ARGUMENT;
     nn_tensor *t = malloc(sizeof *t);
-    float *data = calloc((size_t)n, sizeof(float));
+    float *data = nn__aligned_alloc((size_t)n, sizeof(float), 1);
     if (!t || !data) {
         free(t);
         free(data);
