@@ -30,7 +30,8 @@ void nn__dense_forward_raw(int64_t batch, int64_t in, int64_t out, const float *
                            nn_activation act, float *pre, float *y);
 
 /* dy (B, out) holds d loss / d y and is overwritten with d loss / d pre. dw (in, out) and db (out) are
- * overwritten; dx (B, in) is skipped when NULL (the first layer's input gradient is never needed).
+ * overwritten; dx (B, in) is skipped when NULL (the first layer's input gradient is never needed), dw
+ * too (the sparse first layer's, fused with the optimizer's update).
  * xs, when non-NULL, is x compressed (see nn__sparse_rows) and used for the weight gradient. */
 struct nn__sparse_rows;
 void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
@@ -76,6 +77,18 @@ void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float
 
 /* dW (in, out) = x^T dpre for compressed x (building its column lists when not yet done). */
 void nn__dense_weight_grad_sparse(nn__sparse_rows *x, int64_t out, const float *dpre, float *dw);
+/* The weight gradient and the optimizer's update of W in one pass, for a training step that needs
+ * dW only to update W: dW = x^T dpre is computed for a block of nn__sparse_update_block(out) rows at
+ * a time into scratch (that many rows of out floats), which the step's rule (internal.h) applies to
+ * the same rows of w at once, while they are in the cache; first is w's place among the step's
+ * parameters. The gradient never reaches memory: a caller that must show it later recomputes it
+ * (nn__dense_weight_grad_sparse). Bit for bit the weight gradient followed by the step. */
+struct nn__step;
+#define NN_SPARSE_UPDATE_FLOATS 4096
+int64_t nn__sparse_update_block(int64_t out);
+void nn__sparse_weight_grad_update(nn__sparse_rows *x, int64_t out, const float *dpre, float *w, float *scratch,
+                                   const struct nn__step *step, size_t first);
+
 /* The two products above with vectors of `lanes` floats (16 and 8 only where this processor runs them,
  * see nn__vector_lanes), so that tests can check every width: pre = x W + b, and relu_y = max(pre, 0)
  * when non-NULL; dw = x^T dpre. */

@@ -44,6 +44,26 @@ const nn_model *nn_optimizer__owner(const nn_optimizer *opt);
 void nn_optimizer__set_owner(nn_optimizer *opt, const nn_model *owner);
 void nn_optimizer__release(nn_optimizer *opt);
 
+/* One optimizer step taken in parts, for a caller that computes the gradient of some parameters
+ * just before updating them (the model's sparse first layer: its weight gradient never leaves the
+ * cache). begin checks the optimizer and fixes the step's constants as nn_optimizer_step() does;
+ * part applies the rule to parameters [first, first + n) of the n, at params with their gradients at
+ * grads; end counts the step. Every part of a step once, in any order, is nn_optimizer_step() bit for
+ * bit: the rules are elementwise. */
+typedef struct nn__step {
+    nn_optimizer_kind kind;
+    float lr, momentum, alpha, decay, one_minus_b1, one_minus_b2, eps, rho;
+    int nesterov;
+    float *s[3];                /* the state arrays, NULL past the optimizer's count */
+    float *mean_grad, *mom;     /* RMSprop's, within s[] */
+} nn__step;
+nn_status nn__optimizer_begin(nn_optimizer *opt, size_t n, nn__step *step);
+void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *params, const float *grads);
+void nn__optimizer_end(nn_optimizer *opt);
+/* True when a zero gradient leaves a parameter exactly as it was (plain SGD: w - lr * 0 is w), so
+ * that a part whose gradient is all zeros may be skipped. */
+int nn__step_zero_is_identity(const nn__step *step);
+
 /* Versioned options structs (libgit2's scheme): the first field is the version the caller was built
  * with, fields are only ever appended, and sizes[v - 1] is the size of version v. take fills dst
  * (the library's current version) with defaults, then with the caller's fields of the caller's

@@ -27,6 +27,12 @@ struct nn_model {
     int32_t *iworkspace;    /* integer scratch of the layers (sparse indices, pooling positions) */
     float *grad_a, *grad_b; /* (capacity x widest) ping-pong buffers for the backward pass */
     float *stage_x, *stage_y; /* (capacity x inputs) and (capacity): a batch nn_model_train_step_indexed gathers */
+    /* The last step fused the first layer's kernel gradient with its update (nn__dense_fuse_update):
+     * that gradient is not in grads yet; settle_grads writes it from its inputs, which stay in the
+     * workspace (the layer's compressed rows, d loss / d pre at pending_dpre) until the next forward
+     * pass or reallocation, before either. */
+    int grads_pending;
+    const float *pending_dpre;
 };
 
 /* Arbitrary but fixed: a model whose generator nobody seeds still trains reproducibly. */
@@ -275,6 +281,16 @@ nn_status nn_model_init(nn_model *m, nn_rng *rng)
     return NN_OK;
 }
 
+static void settle_grads(nn_model *m)
+{
+    if (!m->grads_pending) return;
+    nn__fpenv env;
+    nn__fpenv_enter(&env); /* as in the step it belongs to */
+    nn__dense_kernel_grad(&m->layers[0], m->pending_dpre);
+    nn__fpenv_leave(&env);
+    m->grads_pending = 0;
+}
+
 nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
 {
     const char *who = "nn_model_reserve";
@@ -312,6 +328,7 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
         free(iws);
         return nn__fail(NN_ERR_NO_MEMORY, "%s: cannot allocate %zu floats", who, floats);
     }
+    settle_grads(m);
     free(m->workspace);
     free(m->iworkspace);
     m->workspace = ws;
@@ -341,7 +358,8 @@ nn_status nn_model_reserve(nn_model *m, int64_t max_batch)
 /* Forward over `batch` rows (batch <= capacity); returns the last layer's output buffer. */
 static const float *forward_rows(nn_model *m, const float *x, int64_t batch, int training, int presparse)
 {
-    nn__pass pass = {batch, training, training ? m->rng : NULL, 1, presparse};
+    if (!training) settle_grads(m);
+    nn__pass pass = {batch, training, training ? m->rng : NULL, 1, presparse, 0};
     const float *in = x;
     for (int i = 0; i < m->nlayers; i++) {
         nn__layer *l = &m->layers[i];
@@ -479,6 +497,24 @@ static nn_status check_target(const nn_model *m, const nn_tensor *y, int64_t row
     return NN_OK;
 }
 
+/* The optimizer's step with the first layer's kernel updated as its gradient is computed (the
+ * optimizer's rules are elementwise, so the parts' order does not matter). */
+static nn_status fused_step(nn_model *m, const float *dpre0)
+{
+    nn__step step = {.lr = 0.0f};
+    nn_status st = nn__optimizer_begin(m->opt, m->nparams, &step);
+    if (st != NN_OK) return st;
+    nn__layer *l0 = &m->layers[0];
+    size_t first = (size_t)(l0->t[0] - m->params), end = first + spec_numel(&l0->spec[0]);
+    if (first > 0) nn__optimizer_part(&step, 0, first, m->params, m->grads);
+    if (end < m->nparams) nn__optimizer_part(&step, end, m->nparams - end, m->params + end, m->grads + end);
+    nn__dense_fuse_update(l0, dpre0, &step, first);
+    nn__optimizer_end(m->opt);
+    m->grads_pending = 1;
+    m->pending_dpre = dpre0;
+    return NN_OK;
+}
+
 /* The step on b checked rows: x (NULL when presparse: the first layer holds them compressed). */
 static nn_status train_rows(nn_model *m, const float *x, const nn_tensor *y, int64_t b, int presparse, float *loss,
                             int64_t *correct, const char *who)
@@ -486,6 +522,7 @@ static nn_status train_rows(nn_model *m, const float *x, const nn_tensor *y, int
     nn_status st = NN_OK;
     nn__fpenv env;
     nn__fpenv_enter(&env);
+    m->grads_pending = 0; /* this step's gradients replace the last one's */
     const float *out = forward_rows(m, x, b, 1, presparse);
     float l = 0.0f;
     float *grad = m->grad_a, *spare = m->grad_b;
@@ -497,11 +534,16 @@ static nn_status train_rows(nn_model *m, const float *x, const nn_tensor *y, int
     if (st == NN_OK && !isfinite(l))
         st = nn__fail(NN_ERR_NUMERIC, "%s: the loss is %g; parameters and optimizer state left unchanged", who,
                       (double)l);
-    nn__pass pass = {b, 1, m->rng, 0, presparse};
+    /* The first layer's kernel gradient with its update, in one pass, when its forward went sparse:
+     * its backward leaves that gradient out, and the step below applies it (nn__dense_fuse_update). */
+    int fuse = nn__dense_can_fuse(&m->layers[0]);
+    const float *dpre0 = NULL;
+    nn__pass pass = {b, 1, m->rng, 0, presparse, fuse};
     for (int i = m->nlayers - 1; st == NN_OK && i >= 0; i--) {
         nn__layer *lay = &m->layers[i];
         const float *in = i > 0 ? m->layers[i - 1].y : x;
         pass.first = i == 0;
+        if (i == 0) dpre0 = grad;
         /* The first layer's input gradient is never used: skip that product. */
         if (lay->ops->backward(lay, &pass, in, lay->y, grad, i > 0 ? spare : NULL))
             st = nn__fail(NN_ERR_NUMERIC,
@@ -511,7 +553,8 @@ static nn_status train_rows(nn_model *m, const float *x, const nn_tensor *y, int
         grad = spare;
         spare = t;
     }
-    if (st == NN_OK) st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
+    if (st == NN_OK && !fuse) st = nn_optimizer_step(m->opt, m->params, m->grads, m->nparams);
+    if (st == NN_OK && fuse) st = fused_step(m, dpre0);
     if (st == NN_OK) {
         pass.first = 0;
         for (int i = 0; i < m->nlayers; i++)
@@ -597,6 +640,7 @@ nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const u
     if (st == NN_OK) st = stage_targets(m, ds, idx, 0, n, &y, who);
     if (st != NN_OK) return st;
     int presparse;
+    m->grads_pending = 0; /* the staging below overwrites the last step's inputs; this step replaces it */
     const float *x = stage_inputs(m, ds, idx, 0, n, &presparse, &st);
     return st == NN_OK ? train_rows(m, x, &y, n, presparse, loss, correct, who) : st;
 }
@@ -609,6 +653,7 @@ nn_status nn_model_evaluate_indexed(nn_model *m, const nn_dataset *ds, const uin
     if (st == NN_OK) st = check_examples(m, ds, idx, 1, n, who);
     if (st == NN_OK) st = ensure_capacity(m, m->capacity ? m->capacity : NN_DEFAULT_CHUNK);
     if (st != NN_OK) return st;
+    settle_grads(m); /* before the staging overwrites its inputs */
     int64_t correct = 0, c = last_width(m);
     double sum = 0.0;
     for (int64_t r = 0; r < n; r += m->capacity) {
@@ -748,6 +793,7 @@ nn_status nn_model_grads(nn_model *m, float **data, size_t *n)
 {
     nn_status st = check_compiled(m, "nn_model_grads");
     if (st != NN_OK) return st;
+    settle_grads(m);
     if (data) *data = m->grads;
     if (n) *n = m->nparams;
     return NN_OK;

@@ -506,42 +506,76 @@ nn_status nn_optimizer_setup(nn_optimizer *opt, size_t n)
     return NN_OK;
 }
 
-nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)
+nn_status nn__optimizer_begin(nn_optimizer *opt, size_t n, nn__step *step)
 {
     if (!opt) return nn__fail(NN_ERR_INVALID_ARGUMENT, "nn_optimizer_step: optimizer is NULL");
     const char *who = kinds[opt->kind].name;
-    if (!params || !grads) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: step with NULL params or grads", who);
     if (!opt->set_up) return nn__fail(NN_ERR_STATE, "%s: step before nn_optimizer_setup()", who);
-    if (n != opt->n)
-        return nn__fail(NN_ERR_STATE, "%s: step on %zu parameters, set up for %zu", who, n, opt->n);
-
+    if (n != opt->n) return nn__fail(NN_ERR_STATE, "%s: step on %zu parameters, set up for %zu", who, n, opt->n);
     const hparams *h = &opt->hp;
-    float *s0 = state_at(opt, 0), *s1 = state_at(opt, 1), *s2 = state_at(opt, 2);
     /* The step number t of the rules starts at 1 (Keras' iterations + 1). */
     double t = (double)opt->iterations + 1.0;
-
+    *step = (nn__step){.kind = opt->kind, .lr = h->lr, .s = {state_at(opt, 0), state_at(opt, 1), state_at(opt, 2)}};
     switch (opt->kind) {
     case NN_OPT_SGD:
-        if (opt->state_count == 0) nn__sgd_update(n, h->lr, params, grads);
-        else nn__sgd_momentum_update(n, h->lr, h->momentum, h->nesterov != 0.0f, params, grads, s0);
+        step->momentum = opt->state_count ? h->momentum : 0.0f;
+        step->nesterov = h->nesterov != 0.0f;
         break;
     case NN_OPT_ADAM:
-    case NN_OPT_ADAMW: {
-        double alpha = (double)h->lr * sqrt(1.0 - pow((double)h->beta2, t)) / (1.0 - pow((double)h->beta1, t));
-        float decay = opt->kind == NN_OPT_ADAMW ? (float)((double)h->lr * (double)h->weight_decay) : 0.0f;
-        nn__adam_update(n, (float)alpha, 1.0f - h->beta1, 1.0f - h->beta2, h->eps, decay, params, grads, s0, s1);
+    case NN_OPT_ADAMW:
+        step->alpha = (float)((double)h->lr * sqrt(1.0 - pow((double)h->beta2, t)) / (1.0 - pow((double)h->beta1, t)));
+        step->decay = opt->kind == NN_OPT_ADAMW ? (float)((double)h->lr * (double)h->weight_decay) : 0.0f;
+        step->one_minus_b1 = 1.0f - h->beta1;
+        step->one_minus_b2 = 1.0f - h->beta2;
+        step->eps = h->eps;
         break;
-    }
-    case NN_OPT_RMSPROP: {
+    case NN_OPT_RMSPROP:
+        step->rho = h->rho;
+        step->eps = h->eps;
+        step->momentum = h->momentum;
         /* The state arrays follow state_layout(): velocity, then mean_grad when centered, then
          * momentum when there is momentum. */
-        float *mean_grad = h->centered != 0.0f ? s1 : NULL;
-        float *mom = h->momentum > 0.0f ? (mean_grad ? s2 : s1) : NULL;
-        nn__rmsprop_update(n, h->lr, h->rho, h->eps, h->momentum, params, grads, s0, mean_grad, mom);
+        step->mean_grad = h->centered != 0.0f ? step->s[1] : NULL;
+        step->mom = h->momentum > 0.0f ? (step->mean_grad ? step->s[2] : step->s[1]) : NULL;
         break;
+    case NN_OPT_ADAGRAD: step->eps = h->eps; break;
     }
-    case NN_OPT_ADAGRAD: nn__adagrad_update(n, h->lr, h->eps, params, grads, s0); break;
+    return NN_OK;
+}
+
+void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *params, const float *grads)
+{
+    float *s0 = step->s[0] ? step->s[0] + first : NULL, *s1 = step->s[1] ? step->s[1] + first : NULL;
+    switch (step->kind) {
+    case NN_OPT_SGD:
+        if (!s0) nn__sgd_update(n, step->lr, params, grads);
+        else nn__sgd_momentum_update(n, step->lr, step->momentum, step->nesterov, params, grads, s0);
+        break;
+    case NN_OPT_ADAM:
+    case NN_OPT_ADAMW:
+        nn__adam_update(n, step->alpha, step->one_minus_b1, step->one_minus_b2, step->eps, step->decay, params, grads,
+                        s0, s1);
+        break;
+    case NN_OPT_RMSPROP:
+        nn__rmsprop_update(n, step->lr, step->rho, step->eps, step->momentum, params, grads, s0,
+                           step->mean_grad ? step->mean_grad + first : NULL, step->mom ? step->mom + first : NULL);
+        break;
+    case NN_OPT_ADAGRAD: nn__adagrad_update(n, step->lr, step->eps, params, grads, s0); break;
     }
-    opt->iterations++;
+}
+
+int nn__step_zero_is_identity(const nn__step *step) { return step->kind == NN_OPT_SGD && !step->s[0]; }
+
+void nn__optimizer_end(nn_optimizer *opt) { opt->iterations++; }
+
+nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)
+{
+    if (opt && (!params || !grads))
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: step with NULL params or grads", kinds[opt->kind].name);
+    nn__step step = {.lr = 0.0f};
+    nn_status st = nn__optimizer_begin(opt, n, &step);
+    if (st != NN_OK) return st;
+    nn__optimizer_part(&step, 0, n, params, grads);
+    nn__optimizer_end(opt);
     return NN_OK;
 }

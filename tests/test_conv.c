@@ -288,7 +288,7 @@ static void check_layer_against_definition(int64_t h, int64_t w, int64_t c, int6
     l.grad[0] = dk;
     l.grad[1] = db;
     l.y = y;
-    nn__pass p = {batch, 1, NULL, 0, 0};
+    nn__pass p = {batch, 1, NULL, 0, 0, 0};
     l.ops->forward(&l, &p, x, y);
     double worst = 0, scale = 1;
     for (int64_t b = 0; b < batch; b++)

@@ -175,7 +175,7 @@ static double loss_of(void *ctx)
 {
     harness *h = ctx;
     nn_rng_set_state(h->rng, h->rng_state);
-    nn__pass p = {BATCH, 1, h->rng, 0, 0};
+    nn__pass p = {BATCH, 1, h->rng, 0, 0, 0};
     h->l.ops->forward(&h->l, &p, h->x, h->y);
     double sum = 0.0;
     for (int64_t i = 0; i < BATCH * h->nout; i++) sum += (double)h->y[i] * h->r[i];
@@ -188,7 +188,7 @@ static void check_case(const layer_case *c)
     harness_setup(&h, c);
     loss_of(&h);
     memcpy(h.dy, h.r, (size_t)(BATCH * h.nout) * sizeof(float));
-    nn__pass p = {BATCH, 1, h.rng, 0, 0};
+    nn__pass p = {BATCH, 1, h.rng, 0, 0, 0};
     h.l.ops->backward(&h.l, &p, h.x, h.y, h.dy, h.dx);
     size_t worst;
     double step = c->h > 0 ? c->h : 1e-2;
@@ -299,7 +299,7 @@ static void dropout_on_ones(float rate, uint64_t seed, float *y, int64_t n, uint
     l.ws = mask;
     nn_rng *rng;
     nn_rng_create(&rng, seed);
-    nn__pass p = {1, 1, rng, 1, 0};
+    nn__pass p = {1, 1, rng, 1, 0, 0};
     l.ops->forward(&l, &p, x, y);
     uint64_t st[NN_RNG_STATE_WORDS];
     nn_rng_get_state(rng, st);

@@ -634,6 +634,113 @@ static void test_model__train_step_indexed_is_gather_and_step(void **s)
     nn_dataset_free(ds);
 }
 
+/* Optimizer `which` of the fused-update test, twice alike: one for the model, one for the reference. */
+static nn_optimizer *fused_test_optimizer(int which)
+{
+    nn_optimizer *opt = NULL;
+    nn_sgd_options sgd = NN_SGD_OPTIONS_INIT;
+    nn_adamw_options adamw = NN_ADAMW_OPTIONS_INIT;
+    nn_rmsprop_options rms = NN_RMSPROP_OPTIONS_INIT;
+    nn_adagrad_options ada = NN_ADAGRAD_OPTIONS_INIT;
+    switch (which) {
+    case 0: sgd.lr = 0.1f; assert_int_equal(nn_optimizer_create_sgd(&opt, &sgd), NN_OK); break;
+    case 1:
+        sgd.momentum = 0.9f;
+        sgd.nesterov = 1;
+        assert_int_equal(nn_optimizer_create_sgd(&opt, &sgd), NN_OK);
+        break;
+    case 2: opt = adam(1e-2f); break;
+    case 3:
+        adamw.weight_decay = 0.1f;
+        assert_int_equal(nn_optimizer_create_adamw(&opt, &adamw), NN_OK);
+        break;
+    case 4:
+        rms.centered = 1;
+        rms.momentum = 0.5f;
+        assert_int_equal(nn_optimizer_create_rmsprop(&opt, &rms), NN_OK);
+        break;
+    default: assert_int_equal(nn_optimizer_create_adagrad(&opt, &ada), NN_OK); break;
+    }
+    return opt;
+}
+
+/* A training step on compressed rows computes the first layer's kernel gradient and applies the
+ * optimizer to it in one pass, leaving the gradient out of the buffer until asked for. Checked bit
+ * for bit against nn_optimizer_step() on the gradients nn_model_grads() then reports, for every
+ * optimizer kind, with one block of kernel rows and with several (a partial last one), and with the
+ * gradient asked for after an evaluation, a reallocation and a prediction, which reuse the inputs
+ * it is computed from. Columns blank in every image exercise plain SGD's skipped rows. */
+static void test_model__fused_first_layer_update_is_gradient_then_step(void **s)
+{
+    (void)s;
+    enum { N = 120, IN = 64, B = 20 };
+    uint8_t *pix = malloc(N * IN), lab[N];
+    nn_rng *rng;
+    assert_int_equal(nn_rng_create(&rng, 17), NN_OK);
+    for (int i = 0; i < N * IN; i++)
+        pix[i] = (i % IN) < 6 || (i % IN) == 40 || nn_rng_below(rng, 5) ? 0 : (uint8_t)(1 + nn_rng_below(rng, 255));
+    for (int i = 0; i < N; i++) lab[i] = (uint8_t)nn_rng_below(rng, 10);
+    nn_rng_free(rng);
+    nn_dataset *ds;
+    assert_int_equal(nn_dataset_create(&ds, N, 8, 8, pix, lab), NN_OK);
+    free(pix);
+    uint32_t idx[N];
+    for (int i = 0; i < N; i++) idx[i] = (uint32_t)((i * 37) % N);
+    static const int64_t hiddens[] = {40, 300}; /* 4096 / 300 = 13 rows a block: 5 blocks for 64 */
+    for (size_t h = 0; h < 2; h++)
+        for (int which = 0; which < 6; which++) {
+            nn_model *m = make_mlp(IN, &hiddens[h], 1, 10, nn_activation_make(NN_ACT_RELU),
+                                   fused_test_optimizer(which), 8);
+            nn_optimizer *ref = fused_test_optimizer(which), *mine = nn_model_get_optimizer(m);
+            float *p, *g;
+            size_t np, kernel = (size_t)(IN * hiddens[h]);
+            assert_int_equal(nn_model_params(m, &p, &np), NN_OK);
+            assert_int_equal(nn_optimizer_setup(ref, np), NN_OK);
+            float *want = malloc(np * sizeof(float));
+            for (int step = 0; step < N / B; step++) {
+                memcpy(want, p, np * sizeof(float));
+                assert_int_equal(nn_model_grads(m, &g, NULL), NN_OK);
+                memset(g, 0xff, np * sizeof(float)); /* NaN: shows which gradients the step wrote */
+                float loss;
+                assert_int_equal(nn_model_train_step_indexed(m, ds, idx + step * B, B, &loss, NULL), NN_OK);
+                for (size_t i = 0; i < kernel; i++) assert_true(isnan(g[i])); /* not written: fused */
+                assert_false(isnan(g[kernel]));
+                if (step == 1) {
+                    float acc;
+                    assert_int_equal(nn_model_evaluate_indexed(m, ds, idx + 60, 30, &loss, &acc, NULL), NN_OK);
+                }
+                if (step == 2) assert_int_equal(nn_model_reserve(m, 64), NN_OK);
+                if (step == 3) {
+                    float xd[10 * IN], yd[10], out[10 * 10];
+                    nn_tensor x, y, o;
+                    int64_t xs[2] = {10, IN}, ys[1] = {10}, os[2] = {10, 10};
+                    nn_tensor_view(&x, xd, 2, xs);
+                    nn_tensor_view(&y, yd, 1, ys);
+                    nn_tensor_view(&o, out, 2, os);
+                    assert_int_equal(nn_dataset_gather(ds, idx, 10, &x, &y), NN_OK);
+                    assert_int_equal(nn_model_predict(m, &o, &x), NN_OK);
+                }
+                float *g2;
+                assert_int_equal(nn_model_grads(m, &g2, NULL), NN_OK);
+                assert_ptr_equal(g2, g);
+                assert_int_equal(nn_optimizer_step(ref, want, g, np), NN_OK);
+                assert_memory_equal(p, want, np * sizeof(float));
+                assert_int_equal(nn_optimizer_state_count(mine), nn_optimizer_state_count(ref));
+                for (int k = 0; k < nn_optimizer_state_count(ref); k++) {
+                    float *a, *b;
+                    assert_int_equal(nn_optimizer_state(mine, k, NULL, &a, NULL), NN_OK);
+                    assert_int_equal(nn_optimizer_state(ref, k, NULL, &b, NULL), NN_OK);
+                    assert_memory_equal(a, b, np * sizeof(float));
+                }
+                assert_int_equal(nn_optimizer_get_iterations(mine), nn_optimizer_get_iterations(ref));
+            }
+            free(want);
+            nn_optimizer_free(ref);
+            nn_model_free(m);
+        }
+    nn_dataset_free(ds);
+}
+
 static void test_model__train_step_indexed_refuses_bad_arguments(void **s)
 {
     (void)s;
@@ -753,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_model__errors_are_reported),
         cmocka_unit_test(test_model__summary_lists_layers_and_params),
         cmocka_unit_test(test_model__train_step_indexed_is_gather_and_step),
+        cmocka_unit_test(test_model__fused_first_layer_update_is_gradient_then_step),
         cmocka_unit_test(test_model__train_step_indexed_refuses_bad_arguments),
         cmocka_unit_test(test_model__evaluate_indexed_is_gather_and_evaluate),
         cmocka_unit_test(test_model__evaluate_indexed_refuses_bad_arguments),

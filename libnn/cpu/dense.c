@@ -19,10 +19,11 @@ void nn__dense_backward_raw(int64_t batch, int64_t in, int64_t out, const float 
 {
     size_t n = (size_t)(batch * out);
     if (act.kind != NN_ACT_LINEAR) nn__act_backward(act, dy, dy, pre, y, n);
-    /* dW = x^T dpre; db = column sums of dpre; dx = dpre W^T. */
-    if (xs)
+    /* dW = x^T dpre (unless dw is NULL: the caller fuses it with the update); db = column sums of
+     * dpre; dx = dpre W^T. */
+    if (dw && xs)
         nn__dense_weight_grad_sparse(xs, out, dy, dw);
-    else
+    else if (dw)
         nn__gemm(1, 0, in, out, batch, 1.0f, x, in, dy, out, 0.0f, dw, out);
     memset(db, 0, (size_t)out * sizeof(float));
     for (int64_t r = 0; r < batch; r++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compute.h"
+#include "internal.h"
 
 /* Starts a compression of batch rows of cols values; returns the most non-zeros it may hold before
  * the dense product is the better choice. */
@@ -172,15 +173,51 @@ void nn__sparse_forward_lanes(int lanes, const nn__sparse_rows *x, int64_t out, 
     }
 }
 
+static void weight_grad_rows(int lanes, const nn__sparse_rows *x, int64_t out, const float *dpre, float *dst, int64_t k0,
+                             int64_t k1)
+{
+    switch (lanes) {
+#ifdef WIDE_KERNELS
+    case 16: weight_grad_16(x, out, dpre, dst, k0, k1); return;
+    case 8: weight_grad_8(x, out, dpre, dst, k0, k1); return;
+#endif
+    default: weight_grad_4(x, out, dpre, dst, k0, k1); return;
+    }
+}
+
 void nn__sparse_weight_grad_lanes(int lanes, nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
 {
     if (!x->has_columns) columns(x);
-    switch (lanes) {
-#ifdef WIDE_KERNELS
-    case 16: weight_grad_16(x, out, dpre, dw); return;
-    case 8: weight_grad_8(x, out, dpre, dw); return;
-#endif
-    default: weight_grad_4(x, out, dpre, dw); return;
+    weight_grad_rows(lanes, x, out, dpre, dw, 0, x->cols);
+}
+
+int64_t nn__sparse_update_block(int64_t out) { return out >= NN_SPARSE_UPDATE_FLOATS ? 1 : NN_SPARSE_UPDATE_FLOATS / out; }
+
+void nn__sparse_weight_grad_update(nn__sparse_rows *x, int64_t out, const float *dpre, float *w, float *scratch,
+                                   const nn__step *step, size_t first)
+{
+    if (!x->has_columns) columns(x);
+    int lanes = nn__vector_lanes(), skip_empty = nn__step_zero_is_identity(step);
+    int64_t block = nn__sparse_update_block(out);
+    for (int64_t k0 = 0; k0 < x->cols; k0 += block) {
+        int64_t k1 = k0 + block < x->cols ? k0 + block : x->cols;
+        weight_grad_rows(lanes, x, out, dpre, scratch, k0, k1);
+        if (!skip_empty) {
+            nn__optimizer_part(step, first + (size_t)(k0 * out), (size_t)((k1 - k0) * out), w + k0 * out, scratch);
+            continue;
+        }
+        /* Runs of columns that some row holds: the others' gradient is zero and leaves them as they are. */
+        for (int64_t k = k0; k < k1;) {
+            if (x->col_start[k + 1] == x->col_start[k]) {
+                k++;
+                continue;
+            }
+            int64_t e = k + 1;
+            while (e < k1 && x->col_start[e + 1] != x->col_start[e]) e++;
+            nn__optimizer_part(step, first + (size_t)(k * out), (size_t)((e - k) * out), w + k * out,
+                               scratch + (k - k0) * out);
+            k = e;
+        }
     }
 }
 

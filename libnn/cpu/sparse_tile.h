@@ -75,12 +75,13 @@ KATTR static void KNAME(forward)(const nn__sparse_rows *x, int64_t out, const fl
     }
 }
 
-/* dw (cols, out) = x^T dpre, column by column of x. */
-KATTR static void KNAME(weight_grad)(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dw)
+/* Rows [k0, k1) of dw (cols, out) = x^T dpre, column by column of x, into dst (k1 - k0, out). */
+KATTR static void KNAME(weight_grad)(const nn__sparse_rows *x, int64_t out, const float *dpre, float *dst, int64_t k0,
+                                     int64_t k1)
 {
-    for (int64_t k = 0; k < x->cols; k++) {
+    for (int64_t k = k0; k < k1; k++) {
         int32_t first = x->col_start[k], n = x->col_start[k + 1] - first;
-        float *row = dw + k * out;
+        float *row = dst + (k - k0) * out;
         if (n == 0) {
             memset(row, 0, (size_t)out * sizeof(float));
             continue;

@@ -14,6 +14,7 @@ typedef struct dense_config {
     nn_init weight_init, bias_init;
     nn__sparse_rows sparse; /* the batch compressed by the forward pass, for the backward pass */
     int sparse_valid;
+    float *update_rows; /* scratch of nn__sparse_weight_grad_update, in the workspace */
 } dense_config;
 NN__CONFIG_FITS(dense_config);
 
@@ -56,10 +57,12 @@ static void dense_workspace(const nn__layer *l, int64_t batch, size_t *floats, s
     *floats = keeps_pre(l) ? (size_t)(batch * out) : 0;
     *ints = 0;
     if (may_go_sparse(l)) {
-        /* Every entry at worst, by row and by column, with the row and column offsets. */
+        /* Every entry at worst, by row and by column, with the row and column offsets; then a block
+         * of weight-gradient rows for the fused update (nn__sparse_weight_grad_update). */
         size_t entries = (size_t)(batch * in);
-        *floats += 2 * entries;
-        *ints += 2 * entries + (size_t)batch + 1 + 2 * (size_t)in + 1;
+        *floats = nn__align_floats(*floats) + 2 * nn__align_floats(entries) +
+                  (size_t)(nn__sparse_update_block(out) * out);
+        *ints += 2 * nn__align_floats(entries) + (size_t)batch + 1 + 2 * (size_t)in + 1;
     }
 }
 
@@ -91,7 +94,9 @@ static int dense_backward(nn__layer *l, const nn__pass *p, const float *x, const
     dense_config *c = NN__CONFIG(l, dense_config);
     const float *pre = keeps_pre(l) ? l->ws : y;
     int64_t b = p->batch, in = l->in.dim[0];
-    nn__dense_backward_raw(b, in, c->units, x, l->t[0], pre, y, l->act, dy, l->grad[0], l->grad[1], dx,
+    /* With p->fuse_kernel the model has the kernel's gradient computed with its update (nn__dense_fuse_update). */
+    float *dw = p->fuse_kernel && nn__dense_can_fuse(l) ? NULL : l->grad[0];
+    nn__dense_backward_raw(b, in, c->units, x, l->t[0], pre, y, l->act, dy, dw, l->grad[1], dx,
                            c->sparse_valid ? &c->sparse : NULL);
     /* dy now holds d loss / d pre. On the sparse path only the non-zero inputs were multiplied. */
     uint32_t a_bits = c->sparse_valid ? nn__max_abs_bits(c->sparse.value, (size_t)c->sparse.start[b])
@@ -167,10 +172,11 @@ static void dense_bind(nn__layer *l, int64_t batch)
     if (!may_go_sparse(l)) return;
     dense_config *c = NN__CONFIG(l, dense_config);
     int64_t in = l->in.dim[0];
-    size_t entries = (size_t)(batch * in);
+    size_t entries = nn__align_floats((size_t)(batch * in));
     nn__sparse_rows *s = &c->sparse;
-    s->value = l->ws + (keeps_pre(l) ? (size_t)(batch * c->units) : 0);
+    s->value = l->ws + (keeps_pre(l) ? nn__align_floats((size_t)(batch * c->units)) : 0);
     s->col_value = s->value + entries;
+    c->update_rows = s->col_value + entries;
     s->index = l->iws;
     s->col_row = s->index + entries;
     s->start = s->col_row + entries;
@@ -198,4 +204,21 @@ int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features,
         return 0;
     dense_config *c = NN__CONFIG(l, dense_config);
     return nn__sparse_compress_u8(&c->sparse, images, idx, n, features);
+}
+
+int nn__dense_can_fuse(const nn__layer *l)
+{
+    return l->ops->kind == NN_LAYER_DENSE && may_go_sparse(l) && NN__CONFIG(l, const dense_config)->sparse_valid;
+}
+
+void nn__dense_fuse_update(nn__layer *l, const float *dpre, const nn__step *step, size_t first)
+{
+    dense_config *c = NN__CONFIG(l, dense_config);
+    nn__sparse_weight_grad_update(&c->sparse, c->units, dpre, l->t[0], c->update_rows, step, first);
+}
+
+void nn__dense_kernel_grad(nn__layer *l, const float *dpre)
+{
+    dense_config *c = NN__CONFIG(l, dense_config);
+    nn__dense_weight_grad_sparse(&c->sparse, c->units, dpre, l->grad[0]);
 }

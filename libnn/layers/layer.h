@@ -52,6 +52,8 @@ typedef struct nn__pass {
     int first;      /* the layer reads the model's input: its input gradient is never needed */
     int presparse;  /* the first layer's input is already in its compressed rows (nn__dense_take_sparse):
                        its x is NULL */
+    int fuse_kernel; /* backward: a first dense layer that nn__dense_can_fuse leaves its kernel's
+                        gradient to nn__dense_fuse_update */
 } nn__pass;
 
 typedef struct nn__layer_ops {
@@ -138,5 +140,15 @@ int nn__no_tensors(const nn__layer *l, nn__tensor_spec *out);
  * training pass may then set presparse), 0 when the layer cannot take them (not a dense first layer,
  * too many rows, or images dense enough that its dense product wins). */
 int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n);
+
+/* A training step's first dense layer on compressed rows can have its kernel's gradient computed
+ * and applied in one pass (nn__sparse_weight_grad_update): can_fuse says whether this step's forward
+ * took that path; fuse_update runs it with the backward pass's d loss / d pre and the step's rule,
+ * the kernel being parameters [first, ...) of the step; kernel_grad writes the gradient it skipped to
+ * l->grad[0], for a caller that asks for it later (valid until the next forward pass). */
+struct nn__step;
+int nn__dense_can_fuse(const nn__layer *l);
+void nn__dense_fuse_update(nn__layer *l, const float *dpre, const struct nn__step *step, size_t first);
+void nn__dense_kernel_grad(nn__layer *l, const float *dpre);
 
 #endif /* NN_LAYERS_LAYER_H */
