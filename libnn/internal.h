@@ -60,9 +60,6 @@ typedef struct nn__step {
 nn_status nn__optimizer_begin(nn_optimizer *opt, size_t n, nn__step *step);
 void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *params, const float *grads);
 void nn__optimizer_end(nn_optimizer *opt);
-/* True when a zero gradient leaves a parameter exactly as it was (plain SGD: w - lr * 0 is w), so
- * that a part whose gradient is all zeros may be skipped. */
-int nn__step_zero_is_identity(const nn__step *step);
 
 /* Versioned options structs (libgit2's scheme): the first field is the version the caller was built
  * with, fields are only ever appended, and sizes[v - 1] is the size of version v. take fills dst

@@ -564,8 +564,6 @@ void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *par
     }
 }
 
-int nn__step_zero_is_identity(const nn__step *step) { return step->kind == NN_OPT_SGD && !step->s[0]; }
-
 void nn__optimizer_end(nn_optimizer *opt) { opt->iterations++; }
 
 nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)

@@ -296,6 +296,10 @@ NN_API nn_status nn_model_layer_info(const nn_model *m, int i, nn_layer_info *ou
  * Valid until the model is freed, and only for models whose memory is the CPU's (all of them in this
  * version; a model on another backend would refuse). Writing through it changes the model.
  * nn_model_get_params() / nn_model_set_params() copy instead, and work for every model.
+ * The gradients are those of the last step once nn_model_grads() returns: a step may leave some to
+ * be computed then (a sparse first dense layer's weight gradient is applied as it is computed and
+ * not stored), so call it after each step whose gradients you read, rather than reading through a
+ * pointer kept from an earlier call. A step refused after its forward pass leaves them partial.
  * @return NN_OK, NN_ERR_INVALID_ARGUMENT, NN_ERR_STATE (not compiled).
  * @since 0.1
  */

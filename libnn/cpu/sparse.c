@@ -197,27 +197,14 @@ void nn__sparse_weight_grad_update(nn__sparse_rows *x, int64_t out, const float 
                                    const nn__step *step, size_t first)
 {
     if (!x->has_columns) columns(x);
-    int lanes = nn__vector_lanes(), skip_empty = nn__step_zero_is_identity(step);
+    int lanes = nn__vector_lanes();
     int64_t block = nn__sparse_update_block(out);
+    /* Every row, those no image touches too: skipping them under plain SGD (w - lr * 0) would keep a
+     * subnormal weight that the update, under flush-to-zero, turns into zero. */
     for (int64_t k0 = 0; k0 < x->cols; k0 += block) {
         int64_t k1 = k0 + block < x->cols ? k0 + block : x->cols;
         weight_grad_rows(lanes, x, out, dpre, scratch, k0, k1);
-        if (!skip_empty) {
-            nn__optimizer_part(step, first + (size_t)(k0 * out), (size_t)((k1 - k0) * out), w + k0 * out, scratch);
-            continue;
-        }
-        /* Runs of columns that some row holds: the others' gradient is zero and leaves them as they are. */
-        for (int64_t k = k0; k < k1;) {
-            if (x->col_start[k + 1] == x->col_start[k]) {
-                k++;
-                continue;
-            }
-            int64_t e = k + 1;
-            while (e < k1 && x->col_start[e + 1] != x->col_start[e]) e++;
-            nn__optimizer_part(step, first + (size_t)(k * out), (size_t)((e - k) * out), w + k * out,
-                               scratch + (k - k0) * out);
-            k = e;
-        }
+        nn__optimizer_part(step, first + (size_t)(k0 * out), (size_t)((k1 - k0) * out), w + k0 * out, scratch);
     }
 }
 

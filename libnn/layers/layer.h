@@ -145,7 +145,8 @@ int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features,
  * and applied in one pass (nn__sparse_weight_grad_update): can_fuse says whether this step's forward
  * took that path; fuse_update runs it with the backward pass's d loss / d pre and the step's rule,
  * the kernel being parameters [first, ...) of the step; kernel_grad writes the gradient it skipped to
- * l->grad[0], for a caller that asks for it later (valid until the next forward pass). */
+ * l->grad[0], for a caller that asks for it later (its inputs last until the next forward pass, the
+ * next staging of a batch into the layer, or a reallocation of the workspace). */
 struct nn__step;
 int nn__dense_can_fuse(const nn__layer *l);
 void nn__dense_fuse_update(nn__layer *l, const float *dpre, const struct nn__step *step, size_t first);
