@@ -30,7 +30,7 @@ struct nn_model {
     /* The last step fused the first layer's kernel gradient with its update (nn__dense_fuse_update):
      * that gradient is not in grads yet; settle_grads writes it from its inputs, which stay in the
      * workspace (the layer's compressed rows, d loss / d pre at pending_dpre) until the next forward
-     * pass or reallocation, before either. */
+     * pass, staging of a batch or reallocation, and is called before each of them. */
     int grads_pending;
     const float *pending_dpre;
 };
