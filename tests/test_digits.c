@@ -494,6 +494,28 @@ static double mass_of(nn_digits *d, int64_t i)
     return m;
 }
 
+/* A hairline on a large glyph (a stroke under a pixel thick, sloping across 450 x 150 pixels) thins to
+ * a fifth of a pixel once the glyph is fitted into 20 x 20, below any fixed cut: the digit must
+ * still hold ink, with thickening on or off (the fuzzer found such glyphs normalised to nothing). */
+static void test_digits__hairline_on_a_large_glyph_kept(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(500, 200, 230);
+    for (int64_t y = 0; y < 150; y++)
+        for (int64_t x = 0; x < 3; x++) c.px[(25 + y) * c.w + 25 + 3 * y + x] = 20;
+    for (int thicken = 0; thicken < 2; thicken++) {
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.stroke_width = thicken ? 2.0f : 0.0f;
+        o.split = 0;
+        nn_digits *d = find(&c, &o);
+        assert_int_equal(nn_digits_count(d), 1);
+        printf("stroke_width %g: mass %.1f\n", (double)o.stroke_width, mass_of(d, 0));
+        assert_true(mass_of(d, 0) > 2);
+        nn_digits_free(d);
+    }
+    free(c.px);
+}
+
 /* A marker's strokes (5 pixels wide after fitting, MNIST's rarely pass 3.6) come out thinner, the
  * loop still open. */
 static void test_digits__thick_strokes_thinned(void **state)
@@ -902,9 +924,10 @@ static void test_digits__read_no_cut_through_a_loop(void **state)
     free(c.px);
 }
 
-/* The cut paths nn_digits_read() tries through the one glyph of a w x h bitmap (non-zero: ink),
- * as it tries them with median height H: into k, the glyph's box into box[4] (x0, y0, x1, y1). */
-static void read_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, int h, double H)
+/* At most max_cuts cut paths through the one glyph of a w x h bitmap (non-zero: ink), between the
+ * columns nn_digits_read() tries, with median height H: into k, the glyph's box into box[4] (x0,
+ * y0, x1, y1). */
+static void glyph_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, int h, double H, int max_cuts)
 {
     uint8_t *ink = calloc((size_t)(w * h), 1);
     assert_non_null(ink);
@@ -917,14 +940,63 @@ static void read_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, i
     assert_int_equal(gs.n, 1);
     const nn__glyph *gl = &gs.g[0];
     const int32_t m = (int32_t)ceil(0.1 * H); /* as nn_digits_read() */
-    assert_int_equal(nn__vision_cuts(k, gl, &comps, NULL, H, gl->x0 + m, gl->x1 - m, 8), NN_OK);
-    assert_true(k->n >= 1 && k->n <= 8);
+    assert_int_equal(nn__vision_cuts(k, gl, &comps, NULL, H, gl->x0 + m, gl->x1 - m, max_cuts), NN_OK);
+    assert_true(k->n >= 1 && k->n <= max_cuts);
     box[0] = gl->x0, box[1] = gl->y0, box[2] = gl->x1, box[3] = gl->y1;
     free(gs.g);
     free(gs.frag);
     free(gs.cuts);
     nn__vision_components_free(&comps);
     free(ink);
+}
+
+/* The cut paths nn_digits_read() tries (8 at most). */
+static void read_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, int h, double H)
+{
+    glyph_cuts(k, box, bits, w, h, H, 8);
+}
+
+/* One cut wanted (nn_digits_find() splitting a glyph) gives up the start columns whose paths grow
+ * dearer than the cheapest so far: the cut must still be the cheapest of all, the first of the
+ * candidates nn_digits_read() ranks, which are all computed in full. Glyphs of random thick scribbles. */
+static void test_digits__one_cut_is_the_cheapest_path(void **state)
+{
+    (void)state;
+    enum { W = 120, Hh = 70 };
+    uint64_t seed = 12345;
+    for (int round = 0; round < 40; round++) {
+        uint8_t bits[W * Hh];
+        memset(bits, 0, sizeof bits);
+        /* A random walk of a 5 x 5 brush: one connected glyph. */
+        int x = 10 + round % 20, y = 35;
+        for (int step = 0; step < 500; step++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            const int dir = (int)(seed >> 60) % 4;
+            x += dir == 0 ? 1 : dir == 1 ? -1 : 0;
+            y += dir == 2 ? 1 : dir == 3 ? -1 : 0;
+            x = x < 3 ? 3 : x > W - 4 ? W - 4 : x;
+            y = y < 3 ? 3 : y > Hh - 4 ? Hh - 4 : y;
+            for (int dy = -2; dy <= 2; dy++)
+                for (int dx = -2; dx <= 2; dx++) bits[(y + dy) * W + x + dx] = 1;
+        }
+        nn__cuts one, all;
+        int32_t box1[4], box8[4];
+        glyph_cuts(&one, box1, bits, W, Hh, 40, 1);
+        glyph_cuts(&all, box8, bits, W, Hh, 40, 8);
+        assert_int_equal(one.n, 1);
+        assert_int_equal(one.h, all.h);
+        int64_t cheapest = 0;
+        for (int j = 1; j < all.n; j++)
+            if (all.cost[j] < all.cost[cheapest]) cheapest = j;
+        assert_true(one.cost[0] == all.cost[cheapest]);
+        /* Among paths of equal cost, the one nearest the middle: the same path as the ranking's. */
+        int same = 0;
+        for (int j = 0; j < all.n; j++)
+            if (all.cost[j] == one.cost[0]) same |= !memcmp(one.x, all.x + (int64_t)j * all.h, (size_t)one.h * sizeof *one.x);
+        assert_true(same);
+        nn__vision_cuts_free(&one);
+        nn__vision_cuts_free(&all);
+    }
 }
 
 /* A 1 with a foot, as serif fonts draw it, its stem wider than the straighter paths' band: no cut
@@ -1185,6 +1257,7 @@ int main(void)
         cmocka_unit_test(test_digits__too_many_digits_refused),
         cmocka_unit_test(test_digits__deterministic_and_stride),
         cmocka_unit_test(test_digits__thin_strokes_thickened),
+        cmocka_unit_test(test_digits__hairline_on_a_large_glyph_kept),
         cmocka_unit_test(test_digits__thick_strokes_thinned),
         cmocka_unit_test(test_digits__blur_does_not_fatten),
         cmocka_unit_test(test_digits__shadow_edge_in_small_image),
@@ -1195,6 +1268,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__cuts_not_along_a_stem),
+        cmocka_unit_test(test_digits__one_cut_is_the_cheapest_path),
         cmocka_unit_test(test_digits__cuts_part_a_one_leaning_on_a_six),
         cmocka_unit_test(test_digits__read_bad_arguments_refused),
     };

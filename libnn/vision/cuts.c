@@ -76,6 +76,12 @@ typedef struct cand {
                           which wins among equals */
 } cand;
 
+/* How far start s (column from + s x step) lies from the middle of [from, to], doubled. */
+static int32_t start_off(int32_t s, int32_t from, int32_t to, int32_t step)
+{
+    return abs(2 * (from + s * step) - from - to);
+}
+
 static int cmp_cand(const void *pa, const void *pb)
 {
     const cand *a = pa, *b = pb;
@@ -84,41 +90,72 @@ static int cmp_cand(const void *pa, const void *pb)
     return (a->path > b->path) - (a->path < b->path);
 }
 
+/* What best_path() reads of the w x h bitmap bits, into pair and down (as it says), and the ink's
+ * stroke width: 2 x area / outline, as normalize.c measures it, at least 1. */
+NN_NO_COVERAGE static double ink_flags(uint8_t *pair, uint8_t *down, const uint8_t *bits, int32_t w, int32_t h)
+{
+    int64_t area = 0, edges = 0;
+    for (int32_t y = 0; y < h; y++)
+        for (int32_t x = 0; x < w; x++) {
+            const int64_t i = (int64_t)y * w + x;
+            const uint8_t *p = bits + i;
+            pair[i] = x > 0 && p[-1] && *p;
+            down[i] = y > 0 && p[-w] && *p;
+            if (!*p) continue;
+            area++;
+            edges += (x == 0 || !p[-1]) + (x == w - 1 || !p[1]) + (y == 0 || !p[-w]) + (y == h - 1 || !p[w]);
+        }
+    return edges > 0 ? fmax(1.0, 2.0 * (double)area / (double)edges) : 1.0;
+}
+
 /* The cheapest path whose columns stay in [lo, hi] (a cut at column x gives x.. to the right-hand
- * piece); into path[h], its cost returned. D and back are scratch of h x (hi - lo + 1). */
-static int64_t best_path(int32_t *path, const uint8_t *bits, int32_t w, int32_t h, int32_t lo, int32_t hi,
-                         int64_t stroke_cost, int64_t *D, int8_t *back)
+ * piece); into path[h], its cost returned. pair[y w + x] says whether pixels x - 1 and x of row y
+ * are both ink (a path there parts them), down[y w + x] whether pixels (x, y - 1) and (x, y) are
+ * (a step sideways between them parts them). D (2 rows) and back (h rows) are scratch of
+ * hi - lo + 1 columns. A path can only grow dearer row by row, so once every path so far costs
+ * more than bound, DROPPED is returned and path[] left as it was. */
+NN_NO_COVERAGE static int64_t best_path(int32_t *path, const uint8_t *pair, const uint8_t *down, int32_t w,
+                                        int32_t h, int32_t lo, int32_t hi, int64_t stroke_cost, int64_t *D,
+                                        int8_t *back, int64_t bound)
 {
     const int32_t bw = hi - lo + 1;
+    int64_t *prev = D, *cur = D + bw;
     for (int32_t y = 0; y < h; y++) {
-        const uint8_t *row = bits + (int64_t)y * w, *up = y > 0 ? row - w : NULL;
+        int64_t row_min = DROPPED;
+        const uint8_t *in_row = pair + (int64_t)y * w, *in_up = y > 0 ? in_row - w : NULL;
+        const uint8_t *down_row = down + (int64_t)y * w;
+        int8_t *bk = back + (int64_t)y * bw;
         for (int32_t i = 0; i < bw; i++) {
             const int32_t x = lo + i;
-            const int in = row[x - 1] && row[x];
+            const int in = in_row[x];
             int64_t here = in ? COST_INK : 0, best = in ? stroke_cost : 0;
             int8_t from = 0;
             if (y > 0) {
                 /* Entering ink from paper: one more stroke crossed. */
-#define ENTER(xx) (in && !(up[(xx) - 1] && up[xx]) ? stroke_cost : 0)
-                const int64_t *prev = D + (int64_t)(y - 1) * bw;
+#define ENTER(xx) (in && !in_up[xx] ? stroke_cost : 0)
                 best = prev[i] + ENTER(x);
                 /* From column x - 1 or x + 1 above: the pixel between changes side, which parts it
                  * from the one above when both are ink. */
                 if (i > 0) {
-                    int64_t v = prev[i - 1] + COST_STEP + ((up[x - 1] && row[x - 1]) ? COST_INK : 0) + ENTER(x - 1);
+                    int64_t v = prev[i - 1] + COST_STEP + (down_row[x - 1] ? COST_INK : 0) + ENTER(x - 1);
                     if (v < best) best = v, from = -1;
                 }
                 if (i + 1 < bw) {
-                    int64_t v = prev[i + 1] + COST_STEP + ((up[x] && row[x]) ? COST_INK : 0) + ENTER(x + 1);
+                    int64_t v = prev[i + 1] + COST_STEP + (down_row[x] ? COST_INK : 0) + ENTER(x + 1);
 #undef ENTER
                     if (v < best) best = v, from = 1;
                 }
             }
-            D[(int64_t)y * bw + i] = best + here;
-            back[(int64_t)y * bw + i] = from;
+            cur[i] = best + here;
+            bk[i] = from;
+            if (best + here < row_min) row_min = best + here;
         }
+        if (row_min > bound) return DROPPED;
+        int64_t *t = prev;
+        prev = cur;
+        cur = t;
     }
-    const int64_t *last = D + (int64_t)(h - 1) * bw;
+    const int64_t *last = prev;
     int32_t bi = 0;
     const int32_t mid = (lo + hi) / 2;
     for (int32_t i = 1; i < bw; i++)
@@ -189,7 +226,8 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
     if (narrow < 1) narrow = 1;
     const int32_t ncand = max_cuts > 1 && narrow < band ? 2 * starts : starts;
     uint8_t *bits = glyph_bits(gl, c, cuts);
-    int64_t *D = malloc((size_t)h * (size_t)bw * sizeof *D);
+    int64_t *D = malloc(2 * (size_t)bw * sizeof *D);
+    uint8_t *pair = malloc((size_t)w * (size_t)h), *down = malloc((size_t)w * (size_t)h);
     int8_t *back = malloc((size_t)h * (size_t)bw);
     int32_t *paths = malloc((size_t)ncand * (size_t)h * sizeof *paths);
     cand *cands = malloc((size_t)ncand * sizeof *cands);
@@ -197,26 +235,35 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
     out->x = malloc((size_t)(max_cuts < ncand ? max_cuts : ncand) * (size_t)h * sizeof *out->x);
     out->cost = malloc((size_t)(max_cuts < ncand ? max_cuts : ncand) * sizeof *out->cost);
     nn_status st = NN_OK;
-    if (!bits || !D || !back || !paths || !cands || !kept || !out->x || !out->cost) {
+    if (!bits || !D || !pair || !down || !back || !paths || !cands || !kept || !out->x || !out->cost) {
         st = oom();
         goto done;
     }
     /* Stroke width (2 x area / outline, as normalize.c) turns the parted ink into strokes crossed. */
-    int64_t area = 0, edges = 0;
-    for (int32_t y = 0; y < h; y++)
-        for (int32_t x = 0; x < w; x++) {
-            const uint8_t *p = bits + (int64_t)y * w + x;
-            if (!*p) continue;
-            area++;
-            edges += (x == 0 || !p[-1]) + (x == w - 1 || !p[1]) + (y == 0 || !p[-w]) + (y == h - 1 || !p[w]);
-        }
-    const double stroke = edges > 0 ? fmax(1.0, 2.0 * (double)area / (double)edges) : 1.0;
+    const double stroke = ink_flags(pair, down, bits, w, h);
     const int64_t stroke_cost = COST_INK * (int64_t)h;
-    for (int32_t s = 0; s < ncand; s++) {
+    /* One cut wanted: only the cheapest path counts, so starts are tried from the middle out (the
+     * order that wins among equals) and a path dearer than the cheapest so far is given up. The
+     * same cut as trying every start in full, in a fraction of the time on wide glyphs. */
+    const int prune = max_cuts == 1;
+    int64_t cheapest = DROPPED;
+    /* l and r walk out from the middle start, by what cmp_cand compares first. */
+    int32_t l = (to - from) / (2 * step), r = l + 1;
+    for (int32_t t = 0; t < ncand; t++) {
+        int32_t s = t;
+        if (prune) {
+            const int left = l >= 0 && (r >= starts || start_off(l, from, to, step) <= start_off(r, from, to, step));
+            s = left ? l-- : r++;
+        }
         const int32_t x = from + (s % starts) * step, b = s < starts ? band : narrow;
         const int32_t lo = x - b < from ? from : x - b, hi = x + b > to ? to : x + b;
         int32_t *p = paths + (int64_t)s * h;
-        int64_t cost = best_path(p, bits, w, h, lo, hi, stroke_cost, D, back);
+        int64_t cost = best_path(p, pair, down, w, h, lo, hi, stroke_cost, D, back, prune ? cheapest : DROPPED);
+        if (cost == DROPPED) {
+            cands[s] = (cand){cost, 0, s, start_off(s, from, to, step)};
+            continue;
+        }
+        if (cost < cheapest) cheapest = cost;
         double sum = 0;
         int32_t inside = 0;
         for (int32_t y = 0; y < h; y++) {
@@ -226,7 +273,7 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
         /* Only the straighter paths: the others' long runs inside ink are walls two digits share
          * (two touching 0s), where the wide band leaves them no way around. */
         if (s >= starts && inside > INSIDE * h) cost = DROPPED;
-        cands[s] = (cand){cost, sum / h, s, abs(2 * x - from - to)};
+        cands[s] = (cand){cost, sum / h, s, start_off(s % starts, from, to, step)};
     }
     /* The cheapest first; a path is kept when it parts the ink differently from every path kept
      * before it, by at least a stroke MOVED x H long. Not by how far apart the paths lie: a path
@@ -258,6 +305,8 @@ nn_status nn__vision_cuts(nn__cuts *out, const nn__glyph *gl, const nn__componen
 done:
     free(bits);
     free(D);
+    free(pair);
+    free(down);
     free(back);
     free(paths);
     free(cands);

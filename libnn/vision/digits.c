@@ -112,6 +112,9 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
                       "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "
                       "noise rather than writing; raise max_digits if it is not",
                       who, (long long)p->glyphs.n, o->max_digits);
+    /* Only now: ordering compares each glyph with every line so far, the longest step of all on a
+     * texture of tens of thousands of specks that is refused anyway. */
+    if (st == NN_OK) st = nn__vision_order(&p->glyphs, p->glyphs.height);
     return st;
 }
 

@@ -23,7 +23,7 @@ enum { SIDE = NN_DIGITS_SIDE, BOX = 20, FINE = 4, GRID = BOX * FINE };
 /* Chamfer distances (Borgefors 1986, weights 3 and 4: within 8% of Euclidean) from every pixel to the
  * nearest pixel whose mask value is not `inside`, in thirds of a pixel; the grid's border counts as
  * such a pixel when `border` is set. d and m are w x h. */
-static void chamfer(int32_t *d, const uint8_t *m, int64_t w, int64_t h, int inside, int border)
+NN_NO_COVERAGE static void chamfer(int32_t *d, const uint8_t *m, int64_t w, int64_t h, int inside, int border)
 {
     const int32_t far = INT32_MAX / 2;
     for (int64_t y = 0; y < h; y++)
@@ -62,7 +62,7 @@ static void chamfer(int32_t *d, const uint8_t *m, int64_t w, int64_t h, int insi
  * largest disc inside the shape that covers it, in thirds of a pixel, from the inside distances d
  * (chamfer(), thirds): the discs centred on the ridge of d (pixels at least as deep as their 8
  * neighbours) are painted, the largest winning. lt and d are w x h. */
-static void local_thickness(int32_t *lt, const int32_t *d, int64_t w, int64_t h)
+NN_NO_COVERAGE static void local_thickness(int32_t *lt, const int32_t *d, int64_t w, int64_t h)
 {
     memset(lt, 0, (size_t)(w * h) * sizeof *lt);
     for (int64_t y = 1; y < h - 1; y++)
@@ -88,8 +88,8 @@ static void local_thickness(int32_t *lt, const int32_t *d, int64_t w, int64_t h)
 /* Resamples src (sw x sh floats, pixel i spanning [i, i + 1)) to dst (dw x dh), where source
  * coordinate u lands on q u: by area averaging when shrinking (q < 1), bilinearly when enlarging.
  * tmp holds dw x sh floats. */
-static void resample(float *dst, int64_t dw, int64_t dh, const float *src, int64_t sw, int64_t sh, double q,
-                     float *tmp)
+NN_NO_COVERAGE static void resample(float *dst, int64_t dw, int64_t dh, const float *src, int64_t sw, int64_t sh,
+                                    double q, float *tmp)
 {
     if (q >= 1) {
         for (int64_t Y = 0; Y < dh; Y++) {
@@ -139,7 +139,7 @@ static void resample(float *dst, int64_t dw, int64_t dh, const float *src, int64
 
 /* Stroke width of a binary shape, in its pixels: 4 x the mean distance of its pixels to the outside
  * (a stroke of width k has distances spread evenly over 0 .. k / 2), from chamfer distances d. */
-static double stroke_width_of(const int32_t *d, int64_t n)
+NN_NO_COVERAGE static double stroke_width_of(const int32_t *d, int64_t n)
 {
     double sum = 0;
     int64_t cnt = 0;
@@ -152,11 +152,35 @@ static double stroke_width_of(const int32_t *d, int64_t n)
     return cnt ? 4 * sum / (double)cnt : 0;
 }
 
+/* Grey levels of a glyph's pixels (mask, vw x vh from (vx0, vy0) in the image) and of the paler
+ * pixels around them, but not of another glyph's ink: the ink strength less the paper's, over span,
+ * into val. */
+NN_NO_COVERAGE static void grey_levels(float *val, const uint8_t *mask, int64_t vw, int64_t vh, int64_t vx0,
+                                       int64_t vy0, const nn__ink *ink, double paper, double span)
+{
+    const int64_t W = ink->w, H = ink->h;
+    for (int64_t y = 0; y < vh; y++)
+        for (int64_t x = 0; x < vw; x++) {
+            const int64_t gx = vx0 + x, gy = vy0 + y;
+            if (gx < 0 || gy < 0 || gx >= W || gy >= H) continue;
+            const uint8_t v = ink->ink[gy * W + gx];
+            int take = mask[y * vw + x];
+            if (!take && v < ink->level)
+                for (int64_t dy = -1; dy <= 1 && !take; dy++)
+                    for (int64_t dx = -1; dx <= 1 && !take; dx++) {
+                        int64_t yy = y + dy, xx = x + dx;
+                        take = yy >= 0 && yy < vh && xx >= 0 && xx < vw && mask[yy * vw + xx];
+                    }
+            double f = take ? ((double)v - paper) / span : 0;
+            val[y * vw + x] = (float)(f < 0 ? 0 : f > 1 ? 1 : f);
+        }
+}
+
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
                                int64_t w, double stroke_width)
 {
     (void)w; /* the image's width, as ink->w */
-    const int64_t W = ink->w, H = ink->h;
+    const int64_t W = ink->w;
     const int64_t bw = gl->x1 - gl->x0, bh = gl->y1 - gl->y0;
     /* The glyph's pixels and a ring of one pixel around them (the anti-aliased edge), as grey levels:
      * vw x vh from (vx0, vy0). */
@@ -204,23 +228,7 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
         }
     }
     const double paper = ink->paper, span = level > paper ? level - paper : 1;
-    /* Grey levels of the glyph's pixels and of the paler pixels around them, but not of another
-     * glyph's ink. */
-    for (int64_t y = 0; y < vh; y++)
-        for (int64_t x = 0; x < vw; x++) {
-            const int64_t gx = vx0 + x, gy = vy0 + y;
-            if (gx < 0 || gy < 0 || gx >= W || gy >= H) continue;
-            const uint8_t v = ink->ink[gy * W + gx];
-            int take = mask[y * vw + x];
-            if (!take && v < ink->level)
-                for (int64_t dy = -1; dy <= 1 && !take; dy++)
-                    for (int64_t dx = -1; dx <= 1 && !take; dx++) {
-                        int64_t yy = y + dy, xx = x + dx;
-                        take = yy >= 0 && yy < vh && xx >= 0 && xx < vw && mask[yy * vw + xx];
-                    }
-            double f = take ? ((double)v - paper) / span : 0;
-            val[y * vw + x] = (float)(f < 0 ? 0 : f > 1 ? 1 : f);
-        }
+    grey_levels(val, mask, vw, vh, vx0, vy0, ink, paper, span);
 
     /* The binary shape: the fine grid cut at half the stroke's level (a blurred edge's true place),
      * or at the threshold that found the glyph where that is lower (a hairline found as ink stays). */
@@ -228,6 +236,12 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
     double cut = ((double)ink->level - paper) / span;
     if (!(cut < 0.5)) cut = 0.5;
     if (cut < 0.2) cut = 0.2;
+    /* Strokes far thinner than the glyph is large (hairlines of a 400-pixel digit) come out of the
+     * shrinking diluted, and may all fall below the cut: rather than an empty digit, the cut then
+     * goes to half the darkest fine pixel, where such a stroke's edge now lies. */
+    float darkest = 0;
+    for (int64_t i = 0; i < fw0 * fh0; i++) darkest = fine[i] > darkest ? fine[i] : darkest;
+    if (darkest > 0 && darkest < cut) cut = 0.5 * darkest;
     for (int64_t y = 0; y < fh0; y++)
         for (int64_t x = 0; x < fw0; x++) bin[(y + margin) * fw + x + margin] = fine[y * fw0 + x] >= cut;
 

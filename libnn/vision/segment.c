@@ -1,7 +1,8 @@
-/* From components to glyphs, one digit each, in reading order: specks and lines dropped, the pieces
- * of a broken digit merged, touching digits split, lines of text found. Every size is relative to H,
- * the median height of the ink weighted by its area, so that specks (small area) and a few lines do
- * not move it. docs/predict.md, steps 4 to 7. */
+/* From components to glyphs, one digit each: specks and lines dropped, the pieces of a broken digit
+ * merged, touching digits split; then, apart (the caller first checks how many glyphs there are),
+ * lines of text found and the glyphs put in reading order. Every size is relative to H, the median
+ * height of the ink weighted by its area, so that specks (small area) and a few lines do not move
+ * it. docs/predict.md, steps 4 to 7. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,5 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
         else st = push_fragment(out, g);
     }
     out->n = kept;
-    if (st == NN_OK) st = nn__vision_order(out, H);
     return st;
 }

@@ -80,6 +80,7 @@ typedef struct nn__glyphs {
     int64_t ncuts, cuts_cap;
 } nn__glyphs;
 
+/* The glyphs come out in no particular order: nn__vision_order() puts them in reading order. */
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
                              double split_ratio);
 
