@@ -53,7 +53,7 @@ typedef struct nn__components {
 nn_status nn__vision_components(nn__components *out, const nn__ink *ink, int64_t w, int64_t h);
 void nn__vision_components_free(nn__components *c);
 
-/* segment.c: glyphs (one digit each) from components, in reading order. */
+/* segment.c: glyphs (one digit each) from components; nn__vision_order() puts them in reading order. */
 typedef struct nn__glyph {
     int32_t group;          /* first component of the group (comps[].group == group) */
     int32_t cx0, cx1;       /* only the group's columns [cx0, cx1) (a part of a split) */
