@@ -76,7 +76,8 @@ static long inter(const bd_box *a, const bd_box *b)
  * two or more found boxes lie at least half inside it, missed when no found box covers a fifth of
  * it, and cut wrong otherwise; a found box is spurious when less than half of it lies in true boxes.
  */
-static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls, int nf)
+static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls, int nf, FILE *errors,
+                  const char *where)
 {
     int tm[BD_MAX_LEN], *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
     for (int i = 0; i < s->n; i++) tm[i] = -1;
@@ -111,6 +112,8 @@ static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls,
         if (tm[i] >= 0) {
             t->matched++;
             if (cls && cls[tm[i]] == b->label) t->right++;
+            else if (cls && errors)
+                fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
             continue;
         }
         int merged = 0, inside = 0;
@@ -123,16 +126,20 @@ static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls,
             for (int o = 0; o < s->n; o++)
                 if (o != i && 2 * inter(&s->box[o], &f[j]) >= area(&s->box[o])) merged = 1;
         }
+        const char *kind = merged ? "merged" : inside >= 2 ? "split" : 5 * most < area(b) ? "missed" : "cut wrong";
         if (merged) t->merged++;
         else if (inside >= 2) t->split++;
         else if (5 * most < area(b)) t->missed++;
         else t->cut++;
+        if (errors) fprintf(errors, "%s\t%d\t%d\t%d\t%s\n", where, i, b->label, b->h, kind);
     }
     for (int j = 0; j < nf && fm; j++) {
         if (fm[j] >= 0) continue;
         long in = 0;
         for (int i = 0; i < s->n; i++) in += inter(&s->box[i], &f[j]);
-        if (2 * in < area(&f[j])) t->spurious++;
+        if (2 * in >= area(&f[j])) continue;
+        t->spurious++;
+        if (errors) fprintf(errors, "%s\t-\t-\t%d\tspurious at %d,%d\n", where, f[j].h, f[j].x, f[j].y);
     }
     free(fm);
 }
@@ -145,6 +152,7 @@ typedef struct ctx {
     float *out;     /* the model's outputs, cls_cap x outputs */
     int64_t cls_cap;
     int geometric; /* nn_digits_find(), then classify, rather than nn_digits_read() */
+    FILE *errors;  /* --errors: one line per wrong digit, or NULL */
 } ctx;
 
 /* The digits of one image: read with the model, or found without it. */
@@ -299,16 +307,18 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                 }
             }
             nn_digits *d = NULL;
+            char where[64];
+            snprintf(where, sizeof where, "%s-%03d-%s", name, k, fmts[f].name);
             if (to_grey(&grey, &s, &fmts[f], &enc, err, sizeof err) != 0) {
                 /* A decoder failure on our own file is a bug to see, not a figure to average. */
                 fprintf(stderr, "bench-digits: %s-%03d: %s\n", name, k, err);
                 tf->failures++;
-                match(tf, &s, NULL, NULL, 0);
+                match(tf, &s, NULL, NULL, 0, c->errors, where);
             } else if (segment(c, &d, grey, s.width, s.height) != NN_OK ||
                        classify(c, d) != 0) {
                 fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
                 tf->failures++;
-                match(tf, &s, NULL, NULL, 0);
+                match(tf, &s, NULL, NULL, 0, c->errors, where);
             } else {
                 int64_t n = nn_digits_count(d);
                 bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
@@ -325,7 +335,7 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                     if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
                 }
                 text[tl] = 0;
-                match(tf, &s, fb, c->model ? c->cls : NULL, (int)n);
+                match(tf, &s, fb, c->model ? c->cls : NULL, (int)n, c->errors, where);
                 if (c->model && strcmp(text, s.text) == 0) tf->strings_right[s.n]++;
                 free(fb);
             }
@@ -499,6 +509,10 @@ static void usage(FILE *f)
             "  --write-samples DIR write the first --samples images of each source in each format there,\n"
             "                      with truth.tsv (file, digits, boxes x,y,w,h)\n"
             "  --samples N         [12]\n"
+            "  --errors FILE       list every digit not read right there, tab-separated: image (as\n"
+            "                      --write-samples names it, without extension), position, truth, height,\n"
+            "                      what happened (read as D, missed, split, merged, cut wrong), and\n"
+            "                      every spurious box\n"
             "  --speed-images N    640x200 5-digit images timed [40; 0: no timing]\n"
             "  --repeats N         timings per image [3]\n"
             "  --threads N         BLAS threads [1]\n"
@@ -540,6 +554,7 @@ int main(int argc, char **argv)
                *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
     long seed = 1, speed_images = 40, repeats = 3, threads = 1, v;
     int geometric = 0;
+    const char *errors_path = NULL;
     run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0}};
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},       {"data-dir", required_argument, NULL, 'd'},
@@ -551,7 +566,7 @@ int main(int argc, char **argv)
         {"write-samples", required_argument, NULL, 'w'}, {"samples", required_argument, NULL, 'k'},
         {"speed-images", required_argument, NULL, 'I'}, {"repeats", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
-        {"geometric", no_argument, NULL, 'G'},
+        {"geometric", no_argument, NULL, 'G'},         {"errors", required_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -583,6 +598,7 @@ int main(int argc, char **argv)
         case 'r': if (parse_int(optarg, 1, 1000, &repeats)) bad = "--repeats"; break;
         case 'T': if (parse_int(optarg, 1, 256, &threads)) bad = "--threads"; break;
         case 'G': geometric = 1; break;
+        case 'e': errors_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -730,6 +746,11 @@ int main(int argc, char **argv)
         }
     }
 
+    if (errors_path && !(c.errors = fopen(errors_path, "w"))) {
+        fprintf(stderr, "bench-digits: %s: %s\n", errors_path, strerror(errno));
+        goto out;
+    }
+
     printf("libnn %s\nblas %s\nblas_threads %ld\nseed %ld\nmodel %s\n", nn_version(), nn_runtime_blas_name(), threads,
            seed, model_path ? model_path : "none");
     for (int s = 0; s < nsrc; s++)
@@ -751,6 +772,10 @@ int main(int argc, char **argv)
 out:
     if (truth && fclose(truth) != 0 && rc == 0) {
         fprintf(stderr, "bench-digits: truth.tsv: %s\n", strerror(errno));
+        rc = 1;
+    }
+    if (c.errors && fclose(c.errors) != 0 && rc == 0) {
+        fprintf(stderr, "bench-digits: %s: %s\n", errors_path, strerror(errno));
         rc = 1;
     }
     for (int s = 0; s < nsrc; s++) bd_glyphs_free(&gs[s]);

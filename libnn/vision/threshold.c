@@ -107,6 +107,128 @@ static float surface_at(const surface *s, int64_t x)
     return a + s->fx[x] * (b - a);
 }
 
+/* Running maximum (or minimum) over a window of k positions, in place, by doubling: after the round
+ * of width p, position i holds the extreme of [i, i + p); a window of k is then two overlapping
+ * powers of two. A position is `lanes` bytes: one pixel when filtering a row, a stripe of a row's
+ * pixels when filtering columns, so that every round is a pass over contiguous bytes. */
+typedef struct extreme {
+    int k, lanes;         /* window; values per position (a row's width, or 1) */
+    int is_max;
+} extreme;
+
+NN_NO_COVERAGE static void extreme_1d(const extreme *e, uint8_t *buf, int64_t n)
+{
+    /* buf: positions [0, k) neutral, [k, k + n) the values, [k + n, 2k + n) neutral; lanes bytes each. */
+    const int64_t L = e->lanes, r = e->k / 2;
+    int64_t p = 1;
+    while (2 * p <= e->k) {
+        const int64_t end = (2 * (int64_t)e->k + n - p) * L, d = p * L;
+        if (e->is_max)
+            for (int64_t i = 0; i < end; i++) buf[i] = buf[i] > buf[i + d] ? buf[i] : buf[i + d];
+        else
+            for (int64_t i = 0; i < end; i++) buf[i] = buf[i] < buf[i + d] ? buf[i] : buf[i + d];
+        p *= 2;
+    }
+    /* Window of position x (buffer index k + x): [k + x - r, k + x - r + k). Reads lie ahead of
+     * the write, so the result goes in place, to positions [0, n). */
+    const int64_t a = (e->k - r) * L, b = a + ((int64_t)e->k - p) * L, end = n * L;
+    if (e->is_max)
+        for (int64_t i = 0; i < end; i++) buf[i] = buf[a + i] > buf[b + i] ? buf[a + i] : buf[b + i];
+    else
+        for (int64_t i = 0; i < end; i++) buf[i] = buf[a + i] < buf[b + i] ? buf[a + i] : buf[b + i];
+}
+
+/* The paper's brightness where ink is dark (b = p, or 255 - p for light ink), as the grey closing
+ * of b by a k x k square: a maximum filter that fills every dark feature narrower than k with the
+ * paper around it, then a minimum filter that brings the paper's edges back where they were. A
+ * shadow's edge, sharp or soft, comes out unchanged (a monotone edge is kept by a closing), where
+ * the tiles' smooth surface cannot follow it. Written into bg (w x h). */
+static nn_status closing(uint8_t *bg, const nn__gray *g, int dark, int k)
+{
+    const int64_t w = g->w, h = g->h;
+    enum { STRIPE = 256 };
+    const int64_t row_bytes = w + 2 * (int64_t)k, col_bytes = (h + 2 * (int64_t)k) * (w < STRIPE ? w : STRIPE);
+    uint8_t *line = malloc((size_t)(row_bytes > col_bytes ? row_bytes : col_bytes));
+    if (!line) return NN_ERR_NO_MEMORY;
+    for (int pass = 0; pass < 2; pass++) {
+        const int is_max = pass == 0;
+        const uint8_t neutral = is_max ? 0 : 255;
+        const extreme rows = {k, 1, is_max};
+        for (int64_t y = 0; y < h; y++) {
+            uint8_t *o = bg + y * w;
+            memset(line, neutral, (size_t)k);
+            if (pass == 0) {
+                const uint8_t *p = g->px + y * g->stride;
+                for (int64_t x = 0; x < w; x++) line[k + x] = dark ? p[x] : (uint8_t)(255 - p[x]);
+            } else {
+                memcpy(line + k, o, (size_t)w);
+            }
+            memset(line + k + w, neutral, (size_t)k);
+            extreme_1d(&rows, line, w);
+            memcpy(o, line, (size_t)w);
+        }
+        for (int64_t x0 = 0; x0 < w; x0 += STRIPE) {
+            const int lanes = (int)(w - x0 < STRIPE ? w - x0 : STRIPE);
+            const extreme cols = {k, lanes, is_max};
+            memset(line, neutral, (size_t)k * lanes);
+            for (int64_t y = 0; y < h; y++) memcpy(line + (k + y) * lanes, bg + y * w + x0, (size_t)lanes);
+            memset(line + (k + h) * lanes, neutral, (size_t)k * lanes);
+            extreme_1d(&cols, line, h);
+            for (int64_t y = 0; y < h; y++) memcpy(bg + y * w + x0, line + y * lanes, (size_t)lanes);
+        }
+    }
+    free(line);
+    return NN_OK;
+}
+
+/* Threshold: Otsu on the ink strength (histogram ch of n pixels), never within the paper's noise.
+ * Ink must stand out from the paper by at least 10 levels and 4 sigmas, or the image has none (256).
+ * *paper receives the strength of typical paper. */
+static int ink_level(const int64_t *ch, int64_t n, double sigma, int *paper)
+{
+    *paper = quantile(ch, n, 0.5);
+    double m0 = 0, m1 = 0;
+    int level = otsu(ch, &m0, &m1);
+    const int floor_level = *paper + (int)ceil(3 * sigma) + 1;
+    if (level < floor_level) level = floor_level;
+    int64_t above = 0;
+    double above_sum = 0;
+    for (int v = level < 256 ? level : 256; v < 256; v++) {
+        above += ch[v];
+        above_sum += (double)v * (double)ch[v];
+    }
+    if (level > 255 || above == 0 || above_sum / (double)above - *paper < fmax(10, 4 * sigma)) level = 256;
+    return level;
+}
+
+/* The stroke's width: the median length of the ink's horizontal runs (in every step-th row), among those shorter than a
+ * quarter of the image's width (a shadow taken for ink, a rule, makes long runs; a stroke rarely
+ * does). Counted by runs, not pixels: the pixels of a shadow's blob outweigh the digits' in a small
+ * image. Noise above the threshold makes the stroke look thinner than it is. */
+static int64_t ink_stroke(const uint8_t *ink, int64_t w, int64_t h, int64_t step, int level)
+{
+    enum { MAX_RUN = 1024 };
+    int64_t runs[MAX_RUN] = {0}, nruns = 0;
+    const int64_t cap = w / 4 < MAX_RUN ? w / 4 : MAX_RUN;
+    for (int64_t y = 0; y < h; y += step) {
+        const uint8_t *p = ink + y * w;
+        for (int64_t x = 0, len = 0; x <= w; x++) {
+            if (x < w && p[x] >= level) {
+                len++;
+            } else if (len > 0) {
+                if (len < cap) {
+                    runs[len]++;
+                    nruns++;
+                }
+                len = 0;
+            }
+        }
+    }
+    for (int64_t acc = 0, len = 1; len < cap; len++)
+        if ((acc += runs[len]) * 2 >= nruns) return len;
+    return 1;
+}
+
 nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method)
 {
     const char *who = "nn_digits_find";
@@ -164,7 +286,10 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     for (int64_t y = 0; y < h; y++) {
         const uint8_t *p = g->px + y * g->stride;
         int64_t *trow = hist + (y / tile) * nx * 256;
-        for (int64_t x = 0; x < w; x++) trow[(x / tile) * 256 + p[x]]++;
+        for (int64_t x0 = 0; x0 < w; x0 += tile) {
+            int64_t *th = trow + (x0 / tile) * 256;
+            for (int64_t x = x0; x < x0 + tile && x < w; x++) th[p[x]]++;
+        }
         for (int64_t x = 1; x < w; x++) dxh[abs((int)p[x] - (int)p[x - 1])]++;
     }
     for (int t = 0; t < nt; t++)
@@ -239,36 +364,50 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
         for (int t = 0; t < nt; t++) levels[(int)paper_t[t]]++;
         ref = (float)quantile(levels, nt, 0.5);
     }
-    int64_t *ch = global; /* reused: the histogram of ink strength */
-    memset(ch, 0, 256 * sizeof *ch);
-    for (int64_t y = 0; y < h; y++) {
-        surface_row(&s, iy[y], fy[y]);
-        const uint8_t *p = g->px + y * g->stride;
-        uint8_t *o = ink + y * w;
-        for (int64_t x = 0; x < w; x++) {
-            const float bg = surface_at(&s, x);
-            float d = dark ? bg - (float)p[x] : (float)p[x] - bg;
-            if (ref > 0) d *= ref / fmaxf(bg, 16.0f);
-            int v = d <= 0 ? 0 : d >= 255 ? 255 : (int)lrintf(d);
-            o[x] = (uint8_t)v;
-            ch[v]++;
+    /* Under uneven light the tiles' surface is then bounded by the closing (a second round): inside
+     * a shadow, near its edge, the surface still leans towards the lit paper beyond, and the shadow
+     * comes out as ink (in a small image, a blob that swallows its digits). Where the closing says
+     * the paper is darker than the surface, the closing is right; elsewhere (under ink, on lit
+     * paper) it lies at or above the surface and changes nothing. Its window must hold the widest
+     * ink, which would otherwise lose its middle: 3 strokes (a stroke and most crossings of two),
+     * the stroke measured on the first round's ink, and never less than a quarter of the image's
+     * shorter side, since noise can make the stroke look thin (a window too wide only leaves a
+     * narrow shadow as it was). */
+    int level = 256, paper = 0;
+    for (int round = adaptive ? 0 : 1; round < 2; round++) {
+        /* The first round only measures the stroke, along every fourth row. */
+        const int64_t step = round == 0 ? 4 : 1;
+        if (round == 1 && adaptive) {
+            int64_t k = 3 * ink_stroke(ink, w, h, 4, level);
+            if (k < (w < h ? w : h) / 4) k = (w < h ? w : h) / 4;
+            if (k < 5) k = 5;
+            if (k > INT32_MAX / 4 || closing(ink, g, dark, (int)(k | 1)) != NN_OK) {
+                st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for a %lld x %lld image", who, (long long)w,
+                              (long long)h);
+                goto done;
+            }
         }
+        int64_t *ch = global, counted = 0; /* reused: the histogram of ink strength */
+        memset(ch, 0, 256 * sizeof *ch);
+        for (int64_t y = 0; y < h; y += step, counted += w) {
+            surface_row(&s, iy[y], fy[y]);
+            const uint8_t *p = g->px + y * g->stride;
+            uint8_t *o = ink + y * w;
+            for (int64_t x = 0; x < w; x++) {
+                float bg = surface_at(&s, x);
+                if (round == 1 && adaptive) {
+                    const float c = dark ? (float)o[x] : (float)(255 - o[x]);
+                    if (dark ? c < bg : c > bg) bg = c;
+                }
+                float d = dark ? bg - (float)p[x] : (float)p[x] - bg;
+                if (ref > 0) d *= ref / fmaxf(bg, 16.0f);
+                int v = d <= 0 ? 0 : d >= 255 ? 255 : (int)lrintf(d);
+                o[x] = (uint8_t)v;
+                ch[v]++;
+            }
+        }
+        level = ink_level(ch, counted, sigma, &paper);
     }
-
-    /* Threshold: Otsu on the ink strength, never within the paper's noise. Ink must stand out from
-     * the paper by at least 10 levels and 4 sigmas, or the image has none. */
-    const int paper = quantile(ch, n, 0.5);
-    double m0 = 0, m1 = 0;
-    int level = otsu(ch, &m0, &m1);
-    const int floor_level = paper + (int)ceil(3 * sigma) + 1;
-    if (level < floor_level) level = floor_level;
-    int64_t above = 0;
-    double above_sum = 0;
-    for (int v = level < 256 ? level : 256; v < 256; v++) {
-        above += ch[v];
-        above_sum += (double)v * (double)ch[v];
-    }
-    if (level > 255 || above == 0 || above_sum / (double)above - paper < fmax(10, 4 * sigma)) level = 256;
 
     out->ink = ink;
     ink = NULL;
