@@ -657,6 +657,37 @@ static void test_digits__shadow_band_in_small_image(void **state)
     free(c.px);
 }
 
+/* A deep shadow (45%) over a small image's top left, its edge 30 pixels soft, and two small faint
+ * digits (ink at 70% of the paper) of a fine pen: the shadow's edge departs from the tiles' smooth
+ * surface more than the ink does, on both sides, and turned the polarity (the lit paper became the
+ * ink). Inverted, the same holds for light ink on a dark ground. */
+static void test_digits__polarity_under_a_shadow(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(64, 52, 0), mask = canvas_new(64, 52, 0);
+    ring(&mask, 12, 14, 14, 24, 1.5, 1);
+    ring(&mask, 38, 14, 14, 24, 1.5, 1);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) {
+            double t = (70.0 - (double)(x + y)) / 30 + 0.5; /* shade towards the top left */
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            const double light = 1 - 0.45 * t * t * (3 - 2 * t);
+            c.px[y * c.w + x] = (uint8_t)lround(210 * light * (mask.px[y * c.w + x] ? 0.7 : 1));
+        }
+    noise(&c, 3, 9);
+    for (int inverted = 0; inverted < 2; inverted++) {
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_polarity_used(d),
+                         inverted ? NN_DIGITS_POLARITY_LIGHT_ON_DARK : NN_DIGITS_POLARITY_DARK_ON_LIGHT);
+        assert_int_equal(nn_digits_count(d), 2);
+        assert_true(box_near(d, 0, 12, 14, 14, 24, 1, 2) && box_near(d, 1, 38, 14, 14, 24, 1, 2));
+        nn_digits_free(d);
+        invert(&c);
+    }
+    free(mask.px);
+    free(c.px);
+}
+
 /* Real MNIST test digits, 3x larger, dark on light with noise, in a page: found in order, and each
  * normalised image close to the original. */
 static void test_digits__mnist_digits_in_a_page(void **state)
@@ -1391,6 +1422,7 @@ int main(void)
         cmocka_unit_test(test_digits__blur_does_not_fatten),
         cmocka_unit_test(test_digits__shadow_edge_in_small_image),
         cmocka_unit_test(test_digits__shadow_band_in_small_image),
+        cmocka_unit_test(test_digits__polarity_under_a_shadow),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),

@@ -107,6 +107,12 @@ static float surface_at(const surface *s, int64_t x)
     return a + s->fx[x] * (b - a);
 }
 
+/* The current row of the surface at every column. */
+static void surface_fill(float *out, const surface *s, int64_t w)
+{
+    for (int64_t x = 0; x < w; x++) out[x] = surface_at(s, x);
+}
+
 /* Running maximum (or minimum) over a window of k positions, in place, by doubling: after the round
  * of width p, position i holds the extreme of [i, i + p); a window of k is then two overlapping
  * powers of two. A position is `lanes` bytes: one pixel when filtering a row, a stripe of a row's
@@ -182,6 +188,20 @@ static nn_status closing(uint8_t *bg, const nn__gray *g, int dark, int k)
     }
     free(line);
     return NN_OK;
+}
+
+/* Whether the tiles' levels lv (nt of them) differ by more than noise (4 sigmas) and a quarter of
+ * the ink's contrast (Otsu's two classes over the whole image, histogram global). */
+static int levels_vary(const float *lv, int nt, const int64_t *global, double sigma)
+{
+    double m0 = 0, m1 = 0;
+    otsu(global, &m0, &m1);
+    float lo = 255, hi = 0;
+    for (int t = 0; t < nt; t++) {
+        lo = fminf(lo, lv[t]);
+        hi = fmaxf(hi, lv[t]);
+    }
+    return (double)(hi - lo) > fmax(4 * sigma, (m1 - m0) / 4);
 }
 
 /* Threshold: Otsu on the ink strength (histogram ch of n pixels), never within the paper's noise.
@@ -278,10 +298,10 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     float *val = malloc((size_t)nt * 3 * sizeof *val);
     int32_t *ix = malloc((size_t)w * sizeof *ix), *iy = malloc((size_t)h * sizeof *iy);
     float *fx = malloc((size_t)w * sizeof *fx), *fy = malloc((size_t)h * sizeof *fy);
-    float *row = malloc((size_t)nx * sizeof *row);
+    float *row = malloc((size_t)nx * sizeof *row), *srow = malloc((size_t)w * sizeof *srow);
     uint8_t *ink = malloc((size_t)n);
     nn_status st = NN_OK;
-    if (!hist || !val || !ix || !iy || !fx || !fy || !row || !ink) {
+    if (!hist || !val || !ix || !iy || !fx || !fy || !row || !srow || !ink) {
         st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for a %lld x %lld image", who, (long long)w, (long long)h);
         goto done;
     }
@@ -322,38 +342,67 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     axis_weights(iy, fy, h, ny, tile);
 
     /* Polarity: ink departs from the paper in one direction, noise in both. Sum what lies beyond
-     * three sigmas on each side of the tiles' median surface; the heavier side is ink. */
+     * three sigmas on each side of the tiles' median surface; the heavier side is ink. Under uneven
+     * light (the tiles' medians differ by more than noise and a quarter of the contrast) a shadow's
+     * edge departs too, below the surface on its dark side and above it on its lit side, and in a
+     * small image it can outweigh the ink. A pixel then counts as departing downwards only when it
+     * also lies below the closing (the paper's level with every dark feature narrower than an eighth
+     * of the image's shorter side filled in), and upwards only when above the opening (the same for
+     * light features): both follow a shadow's edge. The window must be wider than a stroke and
+     * narrower than a loop's hole, or the holes of dark digits count as light ink (a quarter of the
+     * side was too wide for a digit filling a small image); and the tiles' surface must agree, or
+     * paper between the strokes would count. */
     surface s = {nx, ny, med, ix, fx, row};
     int dark = polarity != NN_DIGITS_POLARITY_LIGHT_ON_DARK;
     if (polarity == NN_DIGITS_POLARITY_AUTO) {
-        double below = 0, above = 0;
+        const int uneven = levels_vary(med, nt, global, sigma);
+        const int64_t shorter = w < h ? w : h, k0 = (shorter / 8 > 5 ? shorter / 8 : 5) | 1;
+        double side[2] = {0, 0}; /* below, above */
         const double margin = 3 * sigma;
-        for (int64_t y = 0; y < h; y++) {
-            surface_row(&s, iy[y], fy[y]);
-            const uint8_t *p = g->px + y * g->stride;
-            for (int64_t x = 0; x < w; x++) {
-                double d = (double)p[x] - surface_at(&s, x);
-                if (d > margin) above += d - margin;
-                else if (d < -margin) below += -d - margin;
+        for (int pass = 0; pass < (uneven ? 2 : 1); pass++) {
+            /* pass 0: below (and, on even light, above); pass 1: above */
+            if (uneven && closing(ink, g, pass == 0, (int)k0) != NN_OK) {
+                st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for a %lld x %lld image", who, (long long)w,
+                              (long long)h);
+                goto done;
+            }
+            /* Under uneven light every other row: the sums only compare the two sides. */
+            for (int64_t y = 0; y < h; y += uneven ? 2 : 1) {
+                surface_row(&s, iy[y], fy[y]);
+                surface_fill(srow, &s, w);
+                const uint8_t *p = g->px + y * g->stride, *c = ink + y * w;
+                double below = 0, above = 0;
+                if (uneven && pass == 0) {
+                    for (int64_t x = 0; x < w; x++) {
+                        /* below both the surface and the closing of p */
+                        const double v = p[x], a = v - srow[x], b = v - c[x], d = a > b ? a : b;
+                        below += d < -margin ? -d - margin : 0;
+                    }
+                } else if (uneven) {
+                    for (int64_t x = 0; x < w; x++) {
+                        /* above both the surface and the opening of p (255 - c) */
+                        const double v = p[x], a = v - srow[x], b = v - (255 - c[x]), d = a < b ? a : b;
+                        above += d > margin ? d - margin : 0;
+                    }
+                } else {
+                    for (int64_t x = 0; x < w; x++) {
+                        const double d = (double)p[x] - srow[x];
+                        above += d > margin ? d - margin : 0;
+                        below += d < -margin ? -d - margin : 0;
+                    }
+                }
+                side[0] += below;
+                side[1] += above;
             }
         }
-        dark = below >= above;
+        dark = side[0] >= side[1];
     }
     float *paper_t = dark ? paper_hi : paper_lo;
 
     /* Threshold method: adaptive when the paper's level varies across tiles by more than a quarter
      * of the ink's contrast (Otsu's two classes over the whole image). */
     int adaptive = method == NN_DIGITS_THRESHOLD_ADAPTIVE;
-    if (method == NN_DIGITS_THRESHOLD_AUTO) {
-        double m0 = 0, m1 = 0;
-        otsu(global, &m0, &m1);
-        float lo = 255, hi = 0;
-        for (int t = 0; t < nt; t++) {
-            lo = fminf(lo, paper_t[t]);
-            hi = fmaxf(hi, paper_t[t]);
-        }
-        adaptive = (double)(hi - lo) > fmax(4 * sigma, (m1 - m0) / 4);
-    }
+    if (method == NN_DIGITS_THRESHOLD_AUTO) adaptive = levels_vary(paper_t, nt, global, sigma);
     if (!adaptive)
         for (int t = 0; t < nt; t++) paper_t[t] = dark ? g_hi : g_lo;
 
@@ -394,17 +443,28 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
         memset(ch, 0, 256 * sizeof *ch);
         for (int64_t y = 0; y < h; y += step, counted += w) {
             surface_row(&s, iy[y], fy[y]);
+            surface_fill(srow, &s, w);
             const uint8_t *p = g->px + y * g->stride;
             uint8_t *o = ink + y * w;
-            for (int64_t x = 0; x < w; x++) {
-                float bg = surface_at(&s, x);
-                if (round == 1 && adaptive) {
-                    const float c = dark ? (float)o[x] : (float)(255 - o[x]);
-                    if (dark ? c < bg : c > bg) bg = c;
+            /* In three passes, the first two of which vectorise: the paper's level, the strength,
+             * then its rounding and histogram. */
+            if (round == 1 && adaptive) {
+                if (dark)
+                    for (int64_t x = 0; x < w; x++) srow[x] = (float)o[x] < srow[x] ? (float)o[x] : srow[x];
+                else
+                    for (int64_t x = 0; x < w; x++)
+                        srow[x] = (float)(255 - o[x]) > srow[x] ? (float)(255 - o[x]) : srow[x];
+            }
+            if (ref > 0)
+                for (int64_t x = 0; x < w; x++) {
+                    const float bg = srow[x];
+                    srow[x] = (dark ? bg - (float)p[x] : (float)p[x] - bg) * (ref / (bg > 16.0f ? bg : 16.0f));
                 }
-                float d = dark ? bg - (float)p[x] : (float)p[x] - bg;
-                if (ref > 0) d *= ref / fmaxf(bg, 16.0f);
-                int v = d <= 0 ? 0 : d >= 255 ? 255 : (int)lrintf(d);
+            else
+                for (int64_t x = 0; x < w; x++) srow[x] = dark ? srow[x] - (float)p[x] : (float)p[x] - srow[x];
+            for (int64_t x = 0; x < w; x++) {
+                const float d = srow[x];
+                const int v = d <= 0 ? 0 : d >= 255 ? 255 : (int)lrintf(d);
                 o[x] = (uint8_t)v;
                 ch[v]++;
             }
@@ -428,6 +488,7 @@ done:
     free(fx);
     free(fy);
     free(row);
+    free(srow);
     free(ink);
     return st;
 }
