@@ -688,6 +688,37 @@ static void test_digits__polarity_under_a_shadow(void **state)
     free(c.px);
 }
 
+/* A blurred 0 whose top and bottom are faint (a pen running dry): at the threshold it is two arcs
+ * side by side, which no merging joins (they are not one above the other); through the faint ink
+ * they link into one digit. */
+static void test_digits__faint_stretch_links_pieces(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(160, 100, 220), mask = canvas_new(160, 100, 0);
+    ring(&mask, 50, 20, 44, 60, 5, 1);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++)
+            if (mask.px[y * c.w + x]) c.px[y * c.w + x] = (y < 32 || y >= 68) ? 165 : 20;
+    blur(&c, 2);
+    noise(&c, 3, 3);
+    /* As drawn: the faint stretches lie below the threshold and above the faint ink's level. */
+    const nn__gray g = {c.px, c.w, c.h, c.w};
+    nn__ink ink;
+    assert_int_equal(nn__vision_ink(&ink, &g, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_OTSU), NN_OK);
+    const int faint = ink.ink[22 * c.w + 72], strong = ink.ink[50 * c.w + 52]; /* the top, the left side */
+    free(ink.ink);
+    assert_true(faint >= ink.weak && faint < ink.level && strong >= ink.level);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.threshold = NN_DIGITS_THRESHOLD_OTSU;
+    nn_digits *d = find(&c, &o);
+    /* One digit, both sides: its box is that of its ink (the faint pixels only link). */
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_true(box_near(d, 0, 49, 30, 46, 40, 1, 2));
+    nn_digits_free(d);
+    free(mask.px);
+    free(c.px);
+}
+
 /* Real MNIST test digits, 3x larger, dark on light with noise, in a page: found in order, and each
  * normalised image close to the original. */
 static void test_digits__mnist_digits_in_a_page(void **state)
@@ -1423,6 +1454,7 @@ int main(void)
         cmocka_unit_test(test_digits__shadow_edge_in_small_image),
         cmocka_unit_test(test_digits__shadow_band_in_small_image),
         cmocka_unit_test(test_digits__polarity_under_a_shadow),
+        cmocka_unit_test(test_digits__faint_stretch_links_pieces),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),

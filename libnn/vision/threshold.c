@@ -475,6 +475,14 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     out->ink = ink;
     ink = NULL;
     out->level = level;
+    /* Faint ink, through which pieces of ink are linked (components.c): 70% of the way from the
+     * paper to the threshold, never within the paper's noise. Half way read as well on the digits
+     * but cost more strings (bench-digits, two seeds): blurred neighbours link more often. */
+    out->weak = level;
+    if (level <= 255) {
+        const int faint = paper + (int)lround(0.7 * (level - paper)), floor_level = paper + (int)ceil(3 * sigma) + 1;
+        out->weak = faint > floor_level ? faint : floor_level < level ? floor_level : level;
+    }
     out->paper = paper;
     out->dark_on_light = dark;
     out->adaptive = adaptive;
