@@ -49,7 +49,7 @@ static nn_status label_runs(nn__run **out, int64_t *count, const uint8_t *ink, i
             int64_t x0 = x;
             while (x < w && p[x] >= level) x++;
             if (n == cap) {
-                /* At most one run per two pixels: the total stays within the image's size. */
+                /* At most one run per two pixels of a row, rounded up: within the image's size. */
                 nn__run *grown = realloc(runs, (size_t)(cap * 2) * sizeof *runs);
                 if (!grown) {
                     free(runs);
@@ -118,7 +118,9 @@ nn_status nn__vision_components(nn__components *out, const nn__ink *ink, int64_t
     nn__run *runs;
     int64_t n;
     if (label_runs(&runs, &n, ink->ink, w, h, (uint8_t)ink->level) != NN_OK) goto oom;
-    if (ink->weak < ink->level && n > 1 && link_through_weak(runs, n, ink, w, h) != NN_OK) goto oom;
+    /* weak 0 (unset) or at the level: no faint ink to link through. */
+    if (ink->weak > 0 && ink->weak < ink->level && n > 1 && link_through_weak(runs, n, ink, w, h) != NN_OK)
+        goto oom;
 
     /* Number the components in order of their first run (top to bottom, left to right). A root is
      * the smallest run of its component, so it is numbered before the runs that point to it. */

@@ -19,7 +19,8 @@ typedef struct nn__gray {
 typedef struct nn__ink {
     uint8_t *ink;       /* w x h, row-major, dense (stride w) */
     int level;          /* threshold on ink[]: 1..255; 256 when the image has no ink */
-    int weak;           /* lower threshold (<= level) through which pieces of ink are one component */
+    int weak;           /* lower threshold (1..level) through which pieces of ink are one component;
+                         * 0 or level: none */
     int paper;          /* typical ink[] value of paper (its noise floor), subtracted when normalising */
     int dark_on_light;  /* polarity found or given */
     int adaptive;       /* the paper's level was estimated per tile */
