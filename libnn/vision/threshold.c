@@ -118,7 +118,7 @@ static void surface_fill(float *out, const surface *s, int64_t w)
  * powers of two. A position is `lanes` bytes: one pixel when filtering a row, a stripe of a row's
  * pixels when filtering columns, so that every round is a pass over contiguous bytes. */
 typedef struct extreme {
-    int k, lanes;         /* window; values per position (a row's width, or 1) */
+    int k, lanes;         /* the window; bytes per position (1 along a row, a stripe's width down columns) */
     int is_max;
 } extreme;
 
@@ -224,10 +224,10 @@ static int ink_level(const int64_t *ch, int64_t n, double sigma, int *paper)
     return level;
 }
 
-/* The stroke's width: the median length of the ink's horizontal runs (in every step-th row), among those shorter than a
- * quarter of the image's width (a shadow taken for ink, a rule, makes long runs; a stroke rarely
- * does). Counted by runs, not pixels: the pixels of a shadow's blob outweigh the digits' in a small
- * image. Noise above the threshold makes the stroke look thinner than it is. */
+/* The stroke's width: the median length of the ink's horizontal runs in every step-th row, among
+ * those shorter than a quarter of the image's width (a shadow taken for ink, a rule, makes long
+ * runs; a stroke rarely does). Counted by runs, not pixels: the pixels of a shadow's blob outweigh
+ * the digits' in a small image. Noise above the threshold makes the stroke look thinner than it is. */
 static int64_t ink_stroke(const uint8_t *ink, int64_t w, int64_t h, int64_t step, int level)
 {
     enum { MAX_RUN = 1024 };
