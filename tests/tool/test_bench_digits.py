@@ -6,10 +6,12 @@
    This checks the composer's truth boxes, the PNG and JPEG round trip through nn-mnist's decoder,
    and the matching together.
 2. The full distortions run, and every figure is there and in range; --write-samples writes valid
-   PNG and JPEG files and a truth.tsv whose boxes lie in the images; the speed lines are positive.
+   PNG and JPEG files and a truth.tsv whose boxes lie in the images; --errors lists as many digits
+   of each kind as the figures count; the speed lines are positive.
 3. The same seed gives the same figures and the same sample bytes; another seed other images.
 4. With MNIST's test set in $NN_DATA_DIR/mnist, clean MNIST strings are segmented (nearly) perfectly.
-5. A missing model, a missing MNIST folder and bad options are refused with a message.
+5. A missing model, a missing MNIST folder, an --errors file that cannot be written and bad options
+   are refused with a message.
 
 Usage: test_bench_digits.py BENCH_DIGITS NN_MNIST"""
 import os
@@ -85,11 +87,27 @@ def main():
 
     # 2. The distortions, samples and speed.
     samples = os.path.join(tmp, "samples")
+    errors_path = os.path.join(tmp, "errors.tsv")
     args = [*base, "--count", "5", "--speed-images", "2", "--repeats", "1", "--write-samples", samples,
-            "--samples", "2", "--seed", "7"]
+            "--samples", "2", "--seed", "7", "--errors", errors_path]
     rc, out, err = run(*args)
     f = figures(out)
     check(rc == 0, f"distorted run exits 0 (got {rc}: {err.strip()})")
+    # --errors: one line per digit not read right and per spurious box, as the figures count them.
+    listed = [line.split("\t") for line in open(errors_path).read().splitlines()]
+    check(all(len(c) == 5 for c in listed), "--errors lines have 5 tab-separated fields")
+    for fmt in formats:
+        p = f"fonts_{fmt}_"
+        mine = [c for c in listed if c[0].endswith("-" + fmt)]
+        wrong = round(f.get(p + "digits", 0) * (1 - f.get(p + "digit_accuracy", 0) / 100))
+        check(len([c for c in mine if c[1] != "-"]) == wrong,
+              f"--errors lists the {wrong} {fmt} digits not read right (got {len([c for c in mine if c[1] != '-'])})")
+        for kind, figure in (("missed", "missed"), ("split", "split"), ("merged", "merged"),
+                             ("cut wrong", "cut_wrong")):
+            n = len([c for c in mine if c[4] == kind])
+            check(n == f.get(p + figure), f"--errors lists {f.get(p + figure)} {fmt} digits {kind} (got {n})")
+        n = len([c for c in mine if c[1] == "-" and c[4].startswith("spurious at ")])
+        check(n == f.get(p + "spurious"), f"--errors lists {f.get(p + 'spurious')} {fmt} spurious boxes (got {n})")
     for fmt in formats:
         p = f"fonts_{fmt}_"
         n = f.get(p + "digits", 0)
@@ -153,6 +171,9 @@ def main():
     check(rc != 0 and "nope.nnm" in err, f"a missing model is refused, naming it ({err.strip()})")
     rc, out, err = run("--sources", "mnist", "--data-dir", os.path.join(tmp, "nowhere"), "--count", "1")
     check(rc != 0 and "MNIST" in err, f"a missing MNIST folder is refused ({err.strip()})")
+    rc, out, err = run("--sources", "fonts", "--count", "1", "--speed-images", "0",
+                       "--errors", os.path.join(tmp, "no", "such", "errors.tsv"))
+    check(rc != 0 and "errors.tsv" in err, f"an --errors file that cannot be written is refused ({err.strip()})")
     for bad in (["--lengths", "9"], ["--lengths", "0-3"], ["--heights", "5-10"], ["--touch", "2"],
                 ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"]):
         rc, out, err = run("--sources", "fonts", *bad)
