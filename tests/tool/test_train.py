@@ -84,6 +84,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and os.path.isfile(os.path.join(tmp, "cnn.nnm")), "the default arch (cnn) trains: %s" % err)
     rc, info, _ = run(["info", "cnn.nnm"], tmp)
     check("(None, 28, 28, 1)" in info or "28, 28, 1" in info, "the default model reads 28 x 28 x 1 images")
+    # Unless told, the recipe trains 20 epochs of 128 (the grid's CNN keeps Keras' 12 of 32).
+    loud = [a for a in common if a != "--quiet"]
+    rc, out, err = run(["train", "--save", "cnn20.nnm", "--train-limit", "128", "--test-limit", "32"] + loud, tmp)
+    check(rc == 0 and "20 epochs" in out + err, "the recipe trains 20 epochs unless told (rc %d: %s)" % (rc, err[-300:]))
 
     # Interrupted: the file at the destination stays as it was; the same command resumes and replaces it.
     dest = os.path.join(tmp, "keep", "m.nnm")

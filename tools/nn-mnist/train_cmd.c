@@ -46,7 +46,7 @@ static void usage(FILE *f)
             "Train one model and save it: by default the recipe recommended for reading real handwriting\n"
             "with 'nn-mnist predict': Keras' MNIST convnet, Adam, relu, training images shifted, rotated,\n"
             "scaled, slanted, thickened and thinned (--augment=handwriting), and a cosine learning-rate\n"
-            "schedule, 12 epochs of 128 images. Interrupted, the same command\n"
+            "schedule, 20 epochs of 128 images. Interrupted, the same command\n"
             "resumes where it stopped; the file under --save is replaced only by a finished model.\n\n"
             "  --save FILE         where the model goes [" DEFAULT_SAVE "]\n"
             "  --arch ARCH         cnn [the default], mlp, or a list of layers (see nn-mnist grid --help)\n"
@@ -55,7 +55,7 @@ static void usage(FILE *f)
             "  --hidden SIZES      mlp: hidden layer sizes [128]\n"
             "  --dropout RATE      mlp: dropout after each hidden layer [0]\n"
             "  --batchnorm         mlp: batch norm in each hidden layer [off]\n"
-            "  --epochs N          [12; 10 with --arch mlp]\n"
+            "  --epochs N          [20; 10 with --arch mlp]\n"
             "  --batch-size N      [128; 32 with --arch mlp]\n"
             "  --lr RATE           learning rate [the optimizer's Keras default]\n"
             "  --lr-schedule NAME  cosine or constant [cosine]\n"
@@ -111,7 +111,7 @@ static void set_recipe_defaults(nnm_config *c)
     snprintf(c->activations[0], NNM_MAX_NAME, "relu");
     snprintf(c->optimizers[0], NNM_MAX_NAME, "adam");
     c->n_activations = c->n_optimizers = 1;
-    /* The parser gives a non-MLP architecture Keras' 12 epochs of 128 unless told otherwise. */
+    /* The parser gives train's non-MLP architecture 20 epochs of 128 unless told otherwise. */
     if (nnm_arch_parse(&c->arch, "cnn", err, sizeof err) != 0) abort(); /* a constant spelling */
     c->augment = NNM_AUGMENT_HANDWRITING;
     c->reject = -1; /* the dataset's default, once it is known */
