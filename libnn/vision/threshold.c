@@ -13,6 +13,9 @@
  * holds more paper than ink but for the heaviest strokes of the largest digits. */
 enum { TILE_MIN = 32, TILES_LONG = 12 };
 
+/* The first thresholding round under uneven light only measures the stroke: every this many rows. */
+enum { STROKE_ROWS = 4 };
+
 /* Paper-side quantile of a tile: a tile may hold up to 70% ink before its estimate falls on ink. */
 #define PAPER_QUANTILE 0.7
 
@@ -204,6 +207,9 @@ static int levels_vary(const float *lv, int nt, const int64_t *global, double si
     return (double)(hi - lo) > fmax(4 * sigma, (m1 - m0) / 4);
 }
 
+/* The lowest ink strength that stands out of the paper's noise: three sigmas above typical paper. */
+static int noise_floor(int paper, double sigma) { return paper + (int)ceil(3 * sigma) + 1; }
+
 /* Threshold: Otsu on the ink strength (histogram ch of n pixels), never within the paper's noise.
  * Ink must stand out from the paper by at least 10 levels and 4 sigmas, or the image has none (256).
  * *paper receives the strength of typical paper. */
@@ -212,7 +218,7 @@ static int ink_level(const int64_t *ch, int64_t n, double sigma, int *paper)
     *paper = quantile(ch, n, 0.5);
     double m0 = 0, m1 = 0;
     int level = otsu(ch, &m0, &m1);
-    const int floor_level = *paper + (int)ceil(3 * sigma) + 1;
+    const int floor_level = noise_floor(*paper, sigma);
     if (level < floor_level) level = floor_level;
     int64_t above = 0;
     double above_sum = 0;
@@ -427,10 +433,9 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
      * narrow shadow as it was). */
     int level = 256, paper = 0;
     for (int round = adaptive ? 0 : 1; round < 2; round++) {
-        /* The first round only measures the stroke, along every fourth row. */
-        const int64_t step = round == 0 ? 4 : 1;
+        const int64_t step = round == 0 ? STROKE_ROWS : 1;
         if (round == 1 && adaptive) {
-            int64_t k = 3 * ink_stroke(ink, w, h, 4, level);
+            int64_t k = 3 * ink_stroke(ink, w, h, STROKE_ROWS, level);
             if (k < (w < h ? w : h) / 4) k = (w < h ? w : h) / 4;
             if (k < 5) k = 5;
             if (k > INT32_MAX / 4 || closing(ink, g, dark, (int)(k | 1)) != NN_OK) {
@@ -480,7 +485,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
      * but cost more strings (bench-digits, two seeds): blurred neighbours link more often. */
     out->weak = level;
     if (level <= 255) {
-        const int faint = paper + (int)lround(0.7 * (level - paper)), floor_level = paper + (int)ceil(3 * sigma) + 1;
+        const int faint = paper + (int)lround(0.7 * (level - paper)), floor_level = noise_floor(paper, sigma);
         out->weak = faint > floor_level ? faint : floor_level < level ? floor_level : level;
     }
     out->paper = paper;
