@@ -170,6 +170,14 @@ void nn__rmsprop_update(size_t n, float lr, float rho, float eps, float momentum
                         float *mean_grad, float *mom);
 /* Adagrad, accumulator acc: acc += g^2; w -= lr g / sqrt(acc + eps). */
 void nn__adagrad_update(size_t n, float lr, float eps, float *w, const float *g, float *acc);
+/* 1 when each of the n values is +0 or a normal finite number: the values that an update with a zero
+ * gradient (w - 0, and AdamW's w - 0 w) leaves bit for bit as they are. A subnormal one (under
+ * flush-to-zero), -0 (-0 - -0 is +0), an infinity or a NaN may change. */
+int nn__kept_by_zero_step(size_t n, const float *w);
+/* 1 when all n values are +0, bit for bit. */
+int nn__all_positive_zero(size_t n, const float *v);
+/* RMSprop's mean square under a zero gradient: s = rho s + (1-rho) 0 0, the same bits. */
+void nn__rmsprop_decay(size_t n, float rho, float *s);
 /* dst = value, n values (optimizer state that starts non-zero, such as Adagrad's accumulator). */
 void nn__fill(size_t n, float value, float *dst);
 

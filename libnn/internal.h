@@ -72,6 +72,12 @@ typedef struct nn__step {
 } nn__step;
 nn_status nn__optimizer_begin(nn_optimizer *opt, size_t n, nn__step *step);
 void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *params, const float *grads);
+/* The part's rule for a zero gradient, doing only the work that changes bits: plain SGD leaves
+ * the parameters as they are, plain RMSprop decays its mean square, Adam with both moments +0 changes
+ * nothing. Returns 0, having written nothing, when it cannot tell without the full rule (other
+ * optimizers, or a parameter that w - 0 may change): the caller then applies nn__optimizer_part to
+ * a zero gradient. */
+int nn__optimizer_idle(const nn__step *step, size_t first, size_t n, float *params);
 void nn__optimizer_end(nn_optimizer *opt);
 
 /* Versioned options structs (libgit2's scheme): the first field is the version the caller was built

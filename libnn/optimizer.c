@@ -564,6 +564,27 @@ void nn__optimizer_part(const nn__step *step, size_t first, size_t n, float *par
     }
 }
 
+int nn__optimizer_idle(const nn__step *step, size_t first, size_t n, float *params)
+{
+    float *s0 = step->s[0] ? step->s[0] + first : NULL;
+    switch (step->kind) {
+    case NN_OPT_SGD: /* w - lr 0 */
+        return !s0 && isfinite(step->lr) && nn__kept_by_zero_step(n, params);
+    case NN_OPT_RMSPROP: /* w - lr 0 / sqrt(s + eps): w unless s is a NaN or s + eps is 0 */
+        if (step->mean_grad || step->mom || !isfinite(step->lr) || !(step->eps > 0) ||
+            !nn__finite_bits(nn__max_abs_bits(s0, n)) || !nn__kept_by_zero_step(n, params))
+            return 0;
+        nn__rmsprop_decay(n, step->rho, s0);
+        return 1;
+    case NN_OPT_ADAM: /* m and v stay +0, and w - 0 w - alpha 0 / (0 + eps) is w */
+        /* Few rows qualify (MNIST's 67 pixels blank in every image): one value says no to most. */
+        if (n == 0 || step->s[1][first] != 0) return 0;
+        return step->decay == 0 && isfinite(step->alpha) && step->eps > 0 && nn__all_positive_zero(n, s0) &&
+               nn__all_positive_zero(n, step->s[1] + first) && nn__kept_by_zero_step(n, params);
+    default: return 0;
+    }
+}
+
 void nn__optimizer_end(nn_optimizer *opt) { opt->iterations++; }
 
 nn_status nn_optimizer_step(nn_optimizer *opt, float *params, const float *grads, size_t n)

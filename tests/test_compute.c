@@ -15,6 +15,7 @@
 
 #include "compute.h"
 #include "cpu/pack_lut.h"
+#include "internal.h"
 
 static void test_argmax__first_maximum_wins_and_nan_compares_false(void **state)
 {
@@ -93,6 +94,84 @@ static void test_sgd_momentum_update__nesterov_differs_and_shares_velocity(void 
         assert_true(w0[i] == 2.0f + v0[i]);
         assert_true(w1[i] == 2.0f + (0.9f * v1[i] - 0.1f * g[i]));
     }
+}
+
+/* The optimizer kinds and variants nn__optimizer_idle is asked about, and the rows of the test
+ * below it applies a zero gradient to without the full rule (bit k: row k). */
+typedef struct idle_case {
+    const char *name, *hparam;
+    float value;
+    unsigned idle_rows;
+} idle_case;
+
+static nn_optimizer *idle_optimizer(const idle_case *c)
+{
+    nn_optimizer *o;
+    assert_int_equal(nn_optimizer_create_from_name(&o, c->name, 0.01f), NN_OK);
+    if (c->hparam) assert_int_equal(nn_optimizer_set_hparam(o, c->hparam, c->value), NN_OK);
+    return o;
+}
+
+/* A zero gradient's update without the full rule (the rows of a batch that no image touches):
+ * the same bits of parameters and state as nn__optimizer_part on zeros, with and without
+ * flush-to-zero, for every optimizer, on rows that w - 0 keeps and on rows it may not (a subnormal,
+ * -0, an infinity, a NaN); and it is taken exactly where it can be. Rows 0 and 1 have a state that
+ * earlier steps left non-zero, rows 2 to 7 a zero one. */
+static void test_optimizer_idle__same_bits_as_a_zero_gradient(void **state)
+{
+    (void)state;
+    enum { W = 19, ROWS = 8, N = W * ROWS };
+    static const idle_case cases[] = {
+        {"sgd", NULL, 0, 0x0f}, /* plain SGD: every row w - 0 keeps */
+        {"sgd", "momentum", 0.9f, 0},
+        {"rmsprop", NULL, 0, 0x0f},
+        {"rmsprop", "centered", 1, 0},
+        {"rmsprop", "momentum", 0.5f, 0},
+        {"adam", NULL, 0, 0x0c}, /* only where both moments are +0 */
+        {"adamw", NULL, 0, 0},
+        {"adagrad", NULL, 0, 0},
+    };
+    const float odd[4] = {1e-40f, -0.0f, INFINITY, NAN}; /* in rows 4 to 7 */
+    float warm[N], zero[N] = {0};
+    for (int i = 0; i < N; i++) warm[i] = i < 2 * W ? 0.25f - 0.01f * (float)i : 0.0f;
+    for (int ftz = 1; ftz >= 0; ftz--)
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            nn_optimizer *oa = idle_optimizer(&cases[c]), *ob = idle_optimizer(&cases[c]);
+            float wa[N], wb[N];
+            for (int i = 0; i < N; i++) wa[i] = 0.5f + 0.03f * (float)(i % 23);
+            for (int r = 1; r < ROWS; r += 2) wa[r * W] = 0.0f; /* +0 is kept too */
+            memcpy(wb, wa, sizeof wa);
+            assert_int_equal(nn_optimizer_setup(oa, N), NN_OK);
+            assert_int_equal(nn_optimizer_setup(ob, N), NN_OK);
+            for (int k = 0; k < 3; k++) {
+                assert_int_equal(nn_optimizer_step(oa, wa, warm, N), NN_OK);
+                assert_int_equal(nn_optimizer_step(ob, wb, warm, N), NN_OK);
+            }
+            for (int r = 4; r < ROWS; r++) wa[r * W + 5] = wb[r * W + 5] = odd[r - 4];
+            nn__step sa, sb;
+            assert_int_equal(nn__optimizer_begin(oa, N, &sa), NN_OK);
+            assert_int_equal(nn__optimizer_begin(ob, N, &sb), NN_OK);
+            unsigned taken = 0;
+            nn__fpenv env;
+            if (ftz) nn__fpenv_enter(&env);
+            for (int r = 0; r < ROWS; r++) {
+                size_t at = (size_t)(r * W);
+                if (nn__optimizer_idle(&sa, at, W, wa + at)) taken |= 1u << r;
+                else nn__optimizer_part(&sa, at, W, wa + at, zero);
+                nn__optimizer_part(&sb, at, W, wb + at, zero);
+            }
+            if (ftz) nn__fpenv_leave(&env);
+            assert_memory_equal(wa, wb, sizeof wa);
+            for (int k = 0; k < nn_optimizer_state_count(oa); k++) {
+                float *a, *b;
+                assert_int_equal(nn_optimizer_state(oa, k, NULL, &a, NULL), NN_OK);
+                assert_int_equal(nn_optimizer_state(ob, k, NULL, &b, NULL), NN_OK);
+                assert_memory_equal(a, b, N * sizeof(float));
+            }
+            assert_int_equal(taken, cases[c].idle_rows);
+            nn_optimizer_free(oa);
+            nn_optimizer_free(ob);
+        }
 }
 
 static void test_pack_lut__each_entry_lists_its_set_bits_lowest_first(void **state)
@@ -279,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_argmax__matches_count_index_and_distribution_targets),
         cmocka_unit_test(test_rmsprop_update__variants_follow_the_state_given),
         cmocka_unit_test(test_sgd_momentum_update__nesterov_differs_and_shares_velocity),
+        cmocka_unit_test(test_optimizer_idle__same_bits_as_a_zero_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

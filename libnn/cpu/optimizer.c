@@ -7,8 +7,45 @@
  * target_clones makes an ifunc, whose resolver would be exported from the shared library; the clones
  * stay static behind the plain functions of compute.h. */
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "compute.h"
+
+/* |u| - FLT_MIN, unsigned, is at least 0x7f000000 for a subnormal, -0, an infinity or a NaN. */
+NN_HOT static int kept_by_zero_step(const float *restrict w, size_t n)
+{
+    uint32_t moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, w + i, sizeof u);
+        moved |= (u != 0) & ((u & 0x7fffffffu) - 0x00800000u >= 0x7f000000u);
+    }
+    return !moved;
+}
+
+int nn__kept_by_zero_step(size_t n, const float *w) { return kept_by_zero_step(w, n); }
+
+NN_HOT static int all_positive_zero(const float *restrict v, size_t n)
+{
+    uint32_t any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, sizeof u);
+        any |= u;
+    }
+    return any == 0;
+}
+
+int nn__all_positive_zero(size_t n, const float *v) { return all_positive_zero(v, n); }
+
+/* rmsprop_plain's s with g = +0: (1-rho) 0 0 is +0, and adding it is what the full rule does. */
+NN_HOT static void rmsprop_decay(float *restrict s, size_t n, float rho)
+{
+    for (size_t i = 0; i < n; i++) s[i] = rho * s[i] + 0.0f;
+}
+
+void nn__rmsprop_decay(size_t n, float rho, float *s) { rmsprop_decay(s, n, rho); }
 
 void nn__fill(size_t n, float value, float *dst)
 {
