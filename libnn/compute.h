@@ -176,6 +176,8 @@ void nn__adagrad_update(size_t n, float lr, float eps, float *w, const float *g,
 int nn__kept_by_zero_step(size_t n, const float *w);
 /* 1 when all n values are +0, bit for bit. */
 int nn__all_positive_zero(size_t n, const float *v);
+/* 1 when all n values are +0 or positive and finite (-0 is not). */
+int nn__all_nonnegative_finite(size_t n, const float *v);
 /* RMSprop's mean square under a zero gradient: s = rho s + (1-rho) 0 0, the same bits. */
 void nn__rmsprop_decay(size_t n, float rho, float *s);
 /* dst = value, n values (optimizer state that starts non-zero, such as Adagrad's accumulator). */

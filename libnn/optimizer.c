@@ -570,9 +570,11 @@ int nn__optimizer_idle(const nn__step *step, size_t first, size_t n, float *para
     switch (step->kind) {
     case NN_OPT_SGD: /* w - lr 0 */
         return !s0 && isfinite(step->lr) && nn__kept_by_zero_step(n, params);
-    case NN_OPT_RMSPROP: /* w - lr 0 / sqrt(s + eps): w unless s is a NaN or s + eps is 0 */
+    case NN_OPT_RMSPROP:
+        /* w - lr 0 / sqrt(rho s + eps): w while rho s + eps > 0. Training keeps s >= 0, but a
+         * caller (nn_optimizer_state) or a model file may hand it anything. */
         if (step->mean_grad || step->mom || !isfinite(step->lr) || !(step->eps > 0) ||
-            !nn__finite_bits(nn__max_abs_bits(s0, n)) || !nn__kept_by_zero_step(n, params))
+            !nn__all_nonnegative_finite(n, s0) || !nn__kept_by_zero_step(n, params))
             return 0;
         nn__rmsprop_decay(n, step->rho, s0);
         return 1;

@@ -171,12 +171,13 @@ static double makespan(const double *cost, const int *order, int n, int threads,
 }
 
 /* Runs in the order the threads take them. One thread keeps the plan's order, which its output and
- * a resume follow. Several take the costliest first (plan order among equals), so that the last to
- * start is a short one; then pairs of runs swap places while that shortens the expected end. Costliest
- * first alone ends a 9-run grid on 2 threads with one thread training alone for most of a run (6 x
- * 1.35 + 3 x 1 splits 5.05 against 6.05); the swaps find 4 adaptive runs against 2 and the 3 SGD ones
- * (5.4 and 5.7). Large plans, where one run is a small part of a thread's share, keep costliest first. */
-static void by_cost(const nnm_config *c, const nnm_plan *plan, int threads, int *order)
+ * a resume follow. Several take the costliest first, so that the last to start is a short one; then
+ * pairs of runs of different costs swap places while that shortens the expected end (finished runs,
+ * state >= 0, cost nothing: the threads pass them by). Costliest first alone ends a 9-run grid on 2
+ * threads with one thread training alone for most of a run (6 x 1.35 + 3 x 1 splits 5.05 against
+ * 6.05); the swaps find 4 adaptive runs against 2 and the 3 SGD ones (5.4 and 5.7). Large plans, where
+ * one run is a small part of a thread's share, keep costliest first. */
+static void by_cost(const nnm_config *c, const nnm_plan *plan, const int *state, int threads, int *order)
 {
     enum { SEARCHED = 64 };
     double cost[SEARCHED], free_at[SEARCHED];
@@ -187,7 +188,7 @@ static void by_cost(const nnm_config *c, const nnm_plan *plan, int threads, int 
         order[j] = i;
     }
     if (threads < 2 || plan->n > SEARCHED || threads > SEARCHED) return;
-    for (int i = 0; i < plan->n; i++) cost[i] = run_cost(c, &plan->runs[i]);
+    for (int i = 0; i < plan->n; i++) cost[i] = state[i] >= 0 ? 0 : run_cost(c, &plan->runs[i]);
     double best = makespan(cost, order, plan->n, threads, free_at);
     for (int improved = 1; improved;) {
         improved = 0;
@@ -222,7 +223,7 @@ static int run_threads(const nnm_config *c, const nnm_plan *plan, const int *sta
     }
     int jobs = c->jobs < plan->n ? c->jobs : plan->n;
     if (jobs > 1024) jobs = 1024;
-    by_cost(c, plan, jobs, order);
+    by_cost(c, plan, state, jobs, order);
     worker_ctx ctx = {.config = c, .runs = plan->runs, .state = state, .order = order, .n = plan->n, .train = train,
                       .test = test, .progress = progress};
     pthread_mutex_init(&ctx.lock, NULL);
