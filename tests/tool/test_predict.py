@@ -454,7 +454,7 @@ def run_all(tmp):
     cwd = os.path.join(tmp, "cwd")
     os.makedirs(cwd)
     rc, so, se = run([paths[0]], cwd=cwd)
-    check(rc == 1 and "models/digits.nnm" in se and "nn-mnist train --arch cnn --save models/digits.nnm" in se,
+    check(rc == 1 and "models/digits.nnm" in se and "nn-mnist train --save models/digits.nnm" in se,
           f"without models/digits.nnm the error says how to make it ({se.strip()!r})")
     rc, so, se = run(["--model", os.path.join(tmp, "none.nnm"), paths[0]])
     check(rc == 1 and "none.nnm" in se and so == "", f"a missing --model is an error before any image ({se.strip()!r})")

@@ -176,8 +176,9 @@ int nnm_arch_parse(nnm_arch *a, const char *spec, char *err, size_t errlen)
     memset(a, 0, sizeof *a);
     if (!strcmp(spec, "mlp")) return 0;
     if (!strcmp(spec, "cnn")) spec = NNM_ARCH_CNN;
+    if (!strcmp(spec, "reader")) spec = NNM_ARCH_READER;
     if (!*spec) {
-        snprintf(err, errlen, "--arch is empty (mlp, cnn, or a list such as '%s')", NNM_ARCH_CNN);
+        snprintf(err, errlen, "--arch is empty (mlp, cnn, reader, or a list such as '%s')", NNM_ARCH_CNN);
         return -1;
     }
     const char *p = spec;

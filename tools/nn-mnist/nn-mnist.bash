@@ -54,7 +54,7 @@ _nn_mnist()
             case $prev in
             --dataset) values="mnist fashion-mnist" ;;
             --lr-schedule) values="constant cosine" ;;
-            --arch) values="mlp cnn" ;;
+            --arch) values="mlp cnn reader" ;;
             --activations | --activation | --optimizers | --optimizer)
                 # The names the help lists under the option, up to the next option.
                 local list=${prev%s}s

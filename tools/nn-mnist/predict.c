@@ -21,7 +21,7 @@
 #include "predict_internal.h"
 
 #define DEFAULT_MODEL "models/digits.nnm"
-#define MAKE_MODEL "nn-mnist train --arch cnn --save " DEFAULT_MODEL
+#define MAKE_MODEL "nn-mnist train --save " DEFAULT_MODEL
 
 static void usage(FILE *f)
 {
