@@ -85,14 +85,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and os.path.isfile(os.path.join(tmp, "cnn.nnm")), "the default arch (reader) trains: %s" % err)
     rc, info, _ = run(["info", "cnn.nnm"], tmp)
     check("(None, 28, 28, 1)" in info or "28, 28, 1" in info, "the default model reads 28 x 28 x 1 images")
-    # The reader's network: Keras' convnet with a dense layer of 128 before the output; --arch cnn is
+    # The reader's network: Keras' convnet with a dense layer of 256 before the output; --arch cnn is
     # the convnet alone.
-    check(re.search(r"dense\s+relu\s+1600 -> 128\b", info) is not None and "(None, 11)" in info,
-          "the default network has a hidden dense layer of 128 after the convolutions: %s" % info[-600:])
+    check(re.search(r"dense\s+relu\s+1600 -> 256\b", info) is not None and "(None, 11)" in info,
+          "the default network has a hidden dense layer of 256 after the convolutions: %s" % info[-600:])
     rc, out, err = run(["train", "--save", "keras.nnm", "--arch", "cnn", "--epochs", "1", "--train-limit", "128"]
                        + common, tmp)
     rc2, info, _ = run(["info", "keras.nnm"], tmp)
-    check(rc == 0 and rc2 == 0 and "1600 -> 128" not in info and re.search(r"dense\s+linear\s+1600 -> 11\b", info),
+    check(rc == 0 and rc2 == 0 and "1600 -> 256" not in info and re.search(r"dense\s+linear\s+1600 -> 11\b", info),
           "--arch cnn trains Keras' convnet alone (rc %d: %s)" % (rc, (err + info)[-400:]))
     # Unless told, the recipe trains 20 epochs of 128 (the grid's CNN keeps Keras' 12 of 32).
     loud = [a for a in common if a != "--quiet"]

@@ -3,7 +3,7 @@
  * ("conv32x3,pool2,conv64x3,pool2,flatten,dropout0.5"), to which the output layer (dense, one unit
  * per class, linear: the loss applies the softmax) is always appended. "mlp" (the default) is the
  * original study's MLP, built from --hidden, --dropout and --batchnorm instead; "cnn" names Keras'
- * MNIST convnet, the list above, and "reader" the same with a dense layer of 128 before the output.
+ * MNIST convnet, the list above, and "reader" the same with a dense layer of 256 before the output.
  *
  * Items (the grid's activation goes into every conv and dense item):
  *   convFxK[xK2][/S][same]  F filters of K x K (K x K2: height x width), stride S [1], valid padding
@@ -60,10 +60,11 @@ typedef struct nnm_arch {
 
 /* The default CNN that "--arch cnn" names: Keras' MNIST convnet. */
 #define NNM_ARCH_CNN "conv32x3,pool2,conv64x3,pool2,flatten,dropout0.5"
-/* "--arch reader", nn-mnist train's default: the convnet with a hidden dense layer of 128 before
- * the output. Its "not one digit" class guides the reader's cuts better (fewer merged digits); the
+/* "--arch reader", nn-mnist train's default: the convnet with a hidden dense layer of 256 before
+ * the output. Its "not one digit" class guides the reader's cuts better (fewer merged digits), and
+ * 256 units read other writers' digits as well as the convnet alone where 128 read them worse; the
  * figures are in docs/predict.md. */
-#define NNM_ARCH_READER "conv32x3,pool2,conv64x3,pool2,flatten,dense128,dropout0.5"
+#define NNM_ARCH_READER "conv32x3,pool2,conv64x3,pool2,flatten,dense256,dropout0.5"
 
 /* Parses spec ("mlp", "cnn", "reader" or a list of items) into a; 0, or -1 with err naming the item
  * ("--arch: 'conv32x' at item 1: ..."). Only the syntax: nnm_arch_check tries the shapes. */

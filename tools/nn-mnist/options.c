@@ -546,7 +546,7 @@ void nnm_print_run_options(FILE *f, nnm_parse_mode mode)
     fprintf(f,
             "  --arch ARCH         the network [mlp]: mlp (784-hidden-10, the options below), cnn (Keras'\n"
             "                      MNIST convnet: " NNM_ARCH_CNN "),\n"
-            "                      reader (nn-mnist train's: cnn with dense128 before dropout0.5),\n"
+            "                      reader (nn-mnist train's: cnn with dense256 before dropout0.5),\n"
             "                      or a comma-separated list of layers on 28x28x1 images, to which a\n"
             "                      dense 10 output layer is added:\n"
             "                        convFxK[xK2][/S][same]  F filters K x K (x K2), stride S [1], valid\n"

@@ -44,7 +44,7 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: nn-mnist train [options]\n\n"
             "Train one model and save it: by default the recipe recommended for reading real handwriting\n"
-            "with 'nn-mnist predict': Keras' MNIST convnet with a dense layer of 128 before its output\n"
+            "with 'nn-mnist predict': Keras' MNIST convnet with a dense layer of 256 before its output\n"
             "(--arch reader), Adam, relu, training images shifted, rotated, scaled, slanted, thickened and\n"
             "thinned (--augment=handwriting), and a cosine learning-rate schedule, 20 epochs of 128 images.\n"
             "Interrupted, the same command resumes where it stopped; the file under --save is replaced only\n"
