@@ -174,10 +174,6 @@ void nn__adagrad_update(size_t n, float lr, float eps, float *w, const float *g,
  * gradient (w - 0, and AdamW's w - 0 w) leaves bit for bit as they are. A subnormal one (under
  * flush-to-zero), -0 (-0 - -0 is +0), an infinity or a NaN may change. */
 int nn__kept_by_zero_step(size_t n, const float *w);
-/* 1 when all n values are +0, bit for bit. */
-int nn__all_positive_zero(size_t n, const float *v);
-/* 1 when all n values are +0 or positive and finite (-0 is not). */
-int nn__all_nonnegative_finite(size_t n, const float *v);
 /* RMSprop's mean square under a zero gradient: s = rho s + (1-rho) 0 0, the same bits. */
 void nn__rmsprop_decay(size_t n, float rho, float *s);
 /* dst = value, n values (optimizer state that starts non-zero, such as Adagrad's accumulator). */
@@ -188,6 +184,9 @@ void nn__fill(size_t n, float value, float *dst);
  * so no FPU mode (flush-to-zero) or finite-math assumption can bend it. */
 uint32_t nn__max_abs_bits(const float *v, size_t n);
 static inline int nn__finite_bits(uint32_t abs_bits) { return abs_bits < 0x7f800000u; }
+/* The largest bit pattern of n floats, sign included: 0 when all are +0, under 0x7f800000 when all
+ * are +0 or positive and finite (a negative one's sign bit puts it above them). */
+uint32_t nn__max_raw_bits(const float *v, size_t n);
 double nn__bits_value(uint32_t abs_bits);
 /* Whether the gradients of a product x^T dpre (and dpre's column sums) over `rows` rows are sure to be
  * finite, from the largest |x| and |dpre| (as nn__max_abs_bits gives them). */

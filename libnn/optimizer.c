@@ -574,15 +574,15 @@ int nn__optimizer_idle(const nn__step *step, size_t first, size_t n, float *para
         /* w - lr 0 / sqrt(rho s + eps): w while rho s + eps > 0. Training keeps s >= 0, but a
          * caller (nn_optimizer_state) or a model file may hand it anything. */
         if (step->mean_grad || step->mom || !isfinite(step->lr) || !(step->eps > 0) ||
-            !nn__all_nonnegative_finite(n, s0) || !nn__kept_by_zero_step(n, params))
+            nn__max_raw_bits(s0, n) >= 0x7f800000u || !nn__kept_by_zero_step(n, params))
             return 0;
         nn__rmsprop_decay(n, step->rho, s0);
         return 1;
     case NN_OPT_ADAM: /* m and v stay +0, and w - 0 w - alpha 0 / (0 + eps) is w */
         /* Few rows qualify (MNIST's 67 pixels blank in every image): one value says no to most. */
         if (n == 0 || step->s[1][first] != 0) return 0;
-        return step->decay == 0 && isfinite(step->alpha) && step->eps > 0 && nn__all_positive_zero(n, s0) &&
-               nn__all_positive_zero(n, step->s[1] + first) && nn__kept_by_zero_step(n, params);
+        return step->decay == 0 && isfinite(step->alpha) && step->eps > 0 && nn__max_raw_bits(s0, n) == 0 &&
+               nn__max_raw_bits(step->s[1] + first, n) == 0 && nn__kept_by_zero_step(n, params);
     default: return 0;
     }
 }

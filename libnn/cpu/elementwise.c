@@ -25,19 +25,20 @@ void nn__copy(size_t n, const float *src, float *dst)
 
 /* target_clones makes an ifunc, whose resolver would be exported from the shared library; the clones
  * stay static behind a plain function. */
-NN_HOT static uint32_t max_abs_bits(const float *v, size_t n)
+NN_HOT static uint32_t max_bits(const float *v, size_t n, uint32_t mask)
 {
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, v + i, sizeof u);
-        u &= 0x7fffffffu;
+        u &= mask;
         top = u > top ? u : top;
     }
     return top;
 }
 
-uint32_t nn__max_abs_bits(const float *v, size_t n) { return max_abs_bits(v, n); }
+uint32_t nn__max_abs_bits(const float *v, size_t n) { return max_bits(v, n, 0x7fffffffu); }
+uint32_t nn__max_raw_bits(const float *v, size_t n) { return max_bits(v, n, 0xffffffffu); }
 
 double nn__bits_value(uint32_t abs_bits)
 {

@@ -26,33 +26,6 @@ NN_HOT static int kept_by_zero_step(const float *restrict w, size_t n)
 
 int nn__kept_by_zero_step(size_t n, const float *w) { return kept_by_zero_step(w, n); }
 
-NN_HOT static int all_positive_zero(const float *restrict v, size_t n)
-{
-    uint32_t any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, v + i, sizeof u);
-        any |= u;
-    }
-    return any == 0;
-}
-
-int nn__all_positive_zero(size_t n, const float *v) { return all_positive_zero(v, n); }
-
-/* A negative value's sign bit puts its bits above every finite non-negative one's. */
-NN_HOT static int all_nonnegative_finite(const float *restrict v, size_t n)
-{
-    uint32_t out = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, v + i, sizeof u);
-        out |= u >= 0x7f800000u;
-    }
-    return !out;
-}
-
-int nn__all_nonnegative_finite(size_t n, const float *v) { return all_nonnegative_finite(v, n); }
-
 /* rmsprop_plain's s with g = +0: (1-rho) 0 0 is +0, and adding it is what the full rule does. */
 NN_HOT static void rmsprop_decay(float *restrict s, size_t n, float rho)
 {
