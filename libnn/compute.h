@@ -47,8 +47,10 @@ typedef struct nn__sparse_rows {
     int32_t *index; /* column of each non-zero, ascending within a row */
     float *value;
     int has_columns;    /* the column lists below are built (by the weight gradient, on demand) */
+    int has_ranks;      /* rank and col_fill were filled with the rows (nn__sparse_compress_u8) */
+    int32_t *rank;      /* each entry's place among its column's entries (the rows before it there) */
     int32_t *col_start; /* cols + 1 offsets into col_row/col_value: the same entries by column */
-    int32_t *col_fill;  /* cols, scratch */
+    int32_t *col_fill;  /* cols: the entries of each column when has_ranks, else scratch */
     int32_t *col_row;
     float *col_value;
 } nn__sparse_rows;
@@ -67,9 +69,15 @@ typedef struct nn__sparse_rows {
 int nn__sparse_compress(nn__sparse_rows *s, const float *x, int64_t batch, int64_t cols);
 /* The same for rows idx[0..batch) of uint8 images (the first batch rows when idx is NULL), each
  * value the pixel / 255.0f: bit for bit what nn__sparse_compress gives on the converted floats,
- * without converting the zeros. */
+ * without converting the zeros. With `ranks` (training: the weight gradient will want the entries by
+ * column) it also counts each column's entries into col_fill and each entry's rank in its column
+ * into rank (batch x cols entries), so that the column lists need no counting sort. */
 int nn__sparse_compress_u8(nn__sparse_rows *s, const uint8_t *images, const uint32_t *idx, int64_t batch,
-                           int64_t cols);
+                           int64_t cols, int ranks);
+/* The same with the kernel of a given width (16, 8 or 4 floats; 16 and 8 only where nn__vector_lanes
+ * allows them), for the tests. */
+int nn__sparse_compress_u8_lanes(int lanes, nn__sparse_rows *s, const uint8_t *images, const uint32_t *idx,
+                                 int64_t batch, int64_t cols, int ranks);
 
 /* pre (B, out) = x W + b for compressed x, then y = act(pre). */
 void nn__dense_forward_sparse(const nn__sparse_rows *x, int64_t out, const float *w, const float *b, nn_activation act,

@@ -612,12 +612,12 @@ static nn_status stage_targets(nn_model *m, const nn_dataset *ds, const uint32_t
 /* The model's input for examples idx[0..b) (or [first, first + b)): compressed straight into the
  * first layer when it can take them (returns NULL and sets *presparse), else gathered into floats. */
 static const float *stage_inputs(nn_model *m, const nn_dataset *ds, const uint32_t *idx, int64_t first, int64_t b,
-                                 int *presparse, nn_status *st)
+                                 int training, int *presparse, nn_status *st)
 {
     int64_t features = nn_dataset_features(ds);
     const uint8_t *images = nn_dataset_images(ds) + (idx ? 0 : first * features);
     *st = NN_OK;
-    *presparse = nn__dense_take_sparse(&m->layers[0], images, features, idx, b);
+    *presparse = nn__dense_take_sparse(&m->layers[0], images, features, idx, b, training);
     if (*presparse) return NULL;
     nn_tensor x, y;
     int64_t xs[2] = {b, features}, ys[1] = {b};
@@ -641,7 +641,7 @@ nn_status nn_model_train_step_indexed(nn_model *m, const nn_dataset *ds, const u
     if (st != NN_OK) return st;
     int presparse;
     m->grads_pending = 0; /* the staging below overwrites the last step's inputs; this step replaces it */
-    const float *x = stage_inputs(m, ds, idx, 0, n, &presparse, &st);
+    const float *x = stage_inputs(m, ds, idx, 0, n, 1, &presparse, &st);
     return st == NN_OK ? train_rows(m, x, &y, n, presparse, loss, correct, who) : st;
 }
 
@@ -663,7 +663,7 @@ nn_status nn_model_evaluate_indexed(nn_model *m, const nn_dataset *ds, const uin
         int presparse;
         float l = 0.0f;
         st = stage_targets(m, ds, chunk, r, b, &y, who);
-        const float *x = st == NN_OK ? stage_inputs(m, ds, chunk, r, b, &presparse, &st) : NULL;
+        const float *x = st == NN_OK ? stage_inputs(m, ds, chunk, r, b, 0, &presparse, &st) : NULL;
         if (st != NN_OK) return st;
         const float *out = forward_rows(m, x, b, 0, presparse);
         st = loss_rows(m, out, &y, 0, b, &l, NULL, &ok);

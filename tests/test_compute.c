@@ -207,20 +207,43 @@ static uint8_t *sparse_images(int64_t n, int64_t cols, unsigned seed)
     return im;
 }
 
-/* Compresses rows idx[0..b) (or the first b) both from the bytes and from their floats, into arrays
- * of exactly batch x cols entries (so that a write beyond them shows under ASan), and checks both
- * against the definition: every non-zero pixel in order, as pixel / 255.0f. */
+/* The weight gradient x^T dpre of compressed rows at the widest width, from the column lists the
+ * compression's ranks give (has_ranks as it left it) or from the counting sort (has_ranks cleared). */
+static float *grad_of(nn__sparse_rows *s, int64_t out, const float *dpre, int from_ranks)
+{
+    float *dw = malloc((size_t)(s->cols * out) * sizeof(float));
+    s->has_columns = 0;
+    if (!from_ranks) s->has_ranks = 0;
+    nn__sparse_weight_grad_lanes(nn__vector_lanes(), s, out, dpre, dw);
+    return dw;
+}
+
+/* Compresses rows idx[0..b) (or the first b) from their floats, from the bytes, and from the bytes
+ * with ranks, into arrays of exactly batch x cols entries (so that a write beyond them shows under
+ * ASan), and checks each against the definition: every non-zero pixel in order, as pixel / 255.0f;
+ * with ranks, each column's count and each entry's rank in its column (the rows above it with ink
+ * there), and the column lists built from them, which must give the weight gradient the counting
+ * sort gives, bit for bit. */
 static void check_compress(const uint8_t *im, const uint32_t *idx, int64_t b, int64_t cols)
 {
-    int32_t *start = malloc((size_t)(b + 1) * sizeof(int32_t)), *index = malloc((size_t)(b * cols) * sizeof(int32_t));
-    float *value = malloc((size_t)(b * cols) * sizeof(float)), *x = malloc((size_t)(b * cols) * sizeof(float));
-    nn__sparse_rows s = {.start = start, .index = index, .value = value};
+    size_t entries = (size_t)(b * cols);
+    int32_t *start = malloc((size_t)(b + 1) * sizeof(int32_t)), *index = malloc(entries * sizeof(int32_t));
+    int32_t *rank = malloc(entries * sizeof(int32_t)), *col_row = malloc(entries * sizeof(int32_t));
+    int32_t *col_start = malloc((size_t)(cols + 1) * sizeof(int32_t)), *count = malloc((size_t)cols * sizeof(int32_t));
+    float *value = malloc(entries * sizeof(float)), *x = malloc(entries * sizeof(float));
+    float *col_value = malloc(entries * sizeof(float));
+    nn__sparse_rows s = {.start = start, .index = index, .value = value, .rank = rank, .col_start = col_start,
+                         .col_fill = count, .col_row = col_row, .col_value = col_value};
     for (int64_t r = 0; r < b; r++)
         for (int64_t k = 0; k < cols; k++) x[r * cols + k] = (float)im[(idx ? idx[r] : r) * cols + k] / 255.0f;
-    for (int from_bytes = 0; from_bytes < 2; from_bytes++) {
-        int ok = from_bytes ? nn__sparse_compress_u8(&s, im, idx, b, cols) : nn__sparse_compress(&s, x, b, cols);
+    /* how: 0 from the floats; from the bytes at 4, 8 and 16 lanes, without ranks (odd) and with them. */
+    for (int how = 0; how < 7; how++) {
+        int lanes = 4 << (how - 1) / 2, ranks = how && how % 2 == 0;
+        if (how && lanes > nn__vector_lanes()) break;
+        int ok = how ? nn__sparse_compress_u8_lanes(lanes, &s, im, idx, b, cols, ranks) : nn__sparse_compress(&s, x, b, cols);
         assert_int_equal(ok, 1);
         assert_int_equal(s.rows, b);
+        assert_int_equal(s.has_ranks, ranks);
         int32_t p = 0;
         for (int64_t r = 0; r < b; r++) {
             assert_int_equal(start[r], p);
@@ -230,21 +253,45 @@ static void check_compress(const uint8_t *im, const uint32_t *idx, int64_t b, in
                 assert_int_equal(index[p], k);
                 float want = (float)px / 255.0f;
                 assert_memory_equal(&value[p], &want, sizeof want);
+                if (ranks) {
+                    int32_t above = 0;
+                    for (int64_t q = 0; q < r; q++) above += im[(idx ? idx[q] : q) * cols + k] != 0;
+                    assert_int_equal(rank[p], above);
+                }
                 p++;
             }
         }
         assert_int_equal(start[b], p);
+        if (!ranks) continue;
+        for (int64_t k = 0; k < cols; k++) {
+            int32_t inked = 0;
+            for (int64_t r = 0; r < b; r++) inked += im[(idx ? idx[r] : r) * cols + k] != 0;
+            assert_int_equal(count[k], inked);
+        }
+        int64_t out = 37;
+        float *dpre = malloc((size_t)(b * out) * sizeof(float));
+        for (int64_t i = 0; i < b * out; i++) dpre[i] = (float)((i * 13 + 5) % 29 - 14) / 16.0f;
+        float *by_rank = grad_of(&s, out, dpre, 1), *by_sort = grad_of(&s, out, dpre, 0);
+        assert_memory_equal(by_rank, by_sort, (size_t)(cols * out) * sizeof(float));
+        free(dpre);
+        free(by_rank);
+        free(by_sort);
     }
     free(start);
     free(index);
+    free(rank);
+    free(col_row);
+    free(col_start);
+    free(count);
     free(value);
     free(x);
+    free(col_value);
 }
 
 static void test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order(void **state)
 {
     (void)state;
-    const int64_t widths[] = {784, 30, 7, 41, 64};
+    const int64_t widths[] = {784, 30, 7, 41, 64, 100, 129};
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
         int64_t cols = widths[w], n = 40;
         uint8_t *im = sparse_images(n, cols, (unsigned)cols);
@@ -256,6 +303,22 @@ static void test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order(
     }
 }
 
+/* Every byte's conversion, at every place in a vector group and at every width: each must round as
+ * pixel / 255.0f does, for all 256 values. */
+static void test_sparse_compress__every_byte_value_converts_as_the_division(void **state)
+{
+    (void)state;
+    enum { ROWS = 12, COLS = 300 };
+    uint8_t *im = calloc(ROWS, COLS);
+    for (int v = 0; v < 256; v++) {
+        im[2 * COLS + 7 + v] = (uint8_t)v;        /* not on a group's boundary */
+        im[5 * COLS + v] = (uint8_t)(255 - v);    /* on it */
+        im[9 * COLS + 44 + v] = (uint8_t)(v * 7); /* mixed */
+    }
+    check_compress(im, NULL, ROWS, COLS);
+    free(im);
+}
+
 static void test_sparse_compress__dense_rows_give_up(void **state)
 {
     (void)state;
@@ -265,7 +328,7 @@ static void test_sparse_compress__dense_rows_give_up(void **state)
     int32_t start[5], *index = malloc((size_t)(b * cols) * sizeof(int32_t));
     float *value = malloc((size_t)(b * cols) * sizeof(float));
     nn__sparse_rows s = {.start = start, .index = index, .value = value};
-    assert_int_equal(nn__sparse_compress_u8(&s, im, NULL, b, cols), 0);
+    assert_int_equal(nn__sparse_compress_u8(&s, im, NULL, b, cols, 0), 0);
     free(im);
     free(index);
     free(value);
@@ -360,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_argmax__first_maximum_wins_and_nan_compares_false),
         cmocka_unit_test(test_pack_lut__each_entry_lists_its_set_bits_lowest_first),
         cmocka_unit_test(test_sparse_compress__bytes_and_floats_give_every_non_zero_in_order),
+        cmocka_unit_test(test_sparse_compress__every_byte_value_converts_as_the_division),
         cmocka_unit_test(test_sparse_compress__dense_rows_give_up),
         cmocka_unit_test(test_sparse_kernels__every_width_matches_double_sums),
         cmocka_unit_test(test_argmax__matches_count_index_and_distribution_targets),

@@ -62,7 +62,7 @@ static void dense_workspace(const nn__layer *l, int64_t batch, size_t *floats, s
         size_t entries = (size_t)(batch * in);
         *floats = nn__align_floats(*floats) + 2 * nn__align_floats(entries) +
                   (size_t)(nn__sparse_update_block(out) * out);
-        *ints += 2 * nn__align_floats(entries) + (size_t)batch + 1 + 2 * (size_t)in + 1;
+        *ints += 3 * nn__align_floats(entries) + (size_t)batch + 1 + 2 * (size_t)in + 1;
     }
 }
 
@@ -182,6 +182,7 @@ static void dense_bind(nn__layer *l, int64_t batch)
     s->start = s->col_row + entries;
     s->col_start = s->start + batch + 1;
     s->col_fill = s->col_start + in + 1;
+    s->rank = s->col_fill + in;
 }
 
 const nn__layer_ops nn__dense_ops = {
@@ -198,12 +199,13 @@ const nn__layer_ops nn__dense_ops = {
     .describe = dense_describe,
 };
 
-int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n)
+int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n,
+                          int training)
 {
     if (l->ops->kind != NN_LAYER_DENSE || !may_go_sparse(l) || n > NN_SPARSE_MAX_ROWS || l->in.dim[0] != features)
         return 0;
     dense_config *c = NN__CONFIG(l, dense_config);
-    return nn__sparse_compress_u8(&c->sparse, images, idx, n, features);
+    return nn__sparse_compress_u8(&c->sparse, images, idx, n, features, training);
 }
 
 int nn__dense_can_fuse(const nn__layer *l)

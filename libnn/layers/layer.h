@@ -138,8 +138,10 @@ int nn__no_tensors(const nn__layer *l, nn__tensor_spec *out);
 /* Compresses examples idx[0..n) (the first n when idx is NULL) of a uint8 image array straight into a dense first layer's sparse
  * rows, as nn__sparse_compress would compress their float conversion (pixel / 255): 1 when done (a
  * training pass may then set presparse), 0 when the layer cannot take them (not a dense first layer,
- * too many rows, or images dense enough that its dense product wins). */
-int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n);
+ * too many rows, or images dense enough that its dense product wins). `training`: the step will want
+ * the rows by column too, for its weight gradient (nn__sparse_compress_u8's ranks). */
+int nn__dense_take_sparse(nn__layer *l, const uint8_t *images, int64_t features, const uint32_t *idx, int64_t n,
+                          int training);
 
 /* A training step's first dense layer on compressed rows can have its kernel's gradient computed
  * and applied in one pass (nn__sparse_weight_grad_update): can_fuse says whether this step's forward
