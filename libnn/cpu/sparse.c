@@ -71,9 +71,9 @@ NN_HOT static void columns(nn__sparse_rows *s)
         /* The compression counted the columns and ranked each entry in its column: every entry goes
          * straight to its place, with no count to read, increment and write back per entry (which
          * took 4 ns an entry, a tenth of the MLP grid). */
-        const int32_t *restrict count = s->col_fill, *restrict rank = s->rank;
+        const int32_t *restrict rank = s->rank;
         col_start[0] = 0;
-        for (int64_t k = 0; k < cols; k++) col_start[k + 1] = col_start[k] + count[k];
+        for (int64_t k = 0; k < cols; k++) col_start[k + 1] = col_start[k] + fill[k]; /* fill holds the counts */
         for (int64_t q = 0; q < nnz; q += 16) {
             __builtin_prefetch(col_row + q, 1, 3);
             __builtin_prefetch(col_value + q, 1, 3);
@@ -465,6 +465,7 @@ int nn__sparse_compress_u8_lanes(int lanes, nn__sparse_rows *s, const uint8_t *i
                                  int64_t batch, int64_t cols, int ranks)
 {
     row_packer pack = pack_row;
+    if (lanes > nn__vector_lanes()) lanes = nn__vector_lanes(); /* never an instruction this processor lacks */
 #ifdef WIDE_KERNELS
     if (lanes >= 16) pack = pack_row_avx512;
     else if (lanes >= 8) pack = pack_row_avx2;
