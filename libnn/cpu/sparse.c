@@ -4,7 +4,8 @@
  * while they run over the non-zero inputs that feed it, so each output is loaded and stored once
  * rather than once per non-zero. The weight gradient runs column by column of x (each input's non-zero
  * rows), which is what makes that possible for it: the backward pass turns the row lists into column
- * lists first. */
+ * lists first, from the ranks a training batch's compression gave each entry (or by a counting sort
+ * for rows compressed from floats). */
 #include <string.h>
 
 #include "compute.h"
