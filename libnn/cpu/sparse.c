@@ -75,10 +75,6 @@ NN_HOT static void columns(nn__sparse_rows *s)
         const int32_t *restrict rank = s->rank;
         col_start[0] = 0;
         for (int64_t k = 0; k < cols; k++) col_start[k + 1] = col_start[k] + fill[k]; /* fill holds the counts */
-        for (int64_t q = 0; q < nnz; q += 16) {
-            __builtin_prefetch(col_row + q, 1, 3);
-            __builtin_prefetch(col_value + q, 1, 3);
-        }
         for (int64_t r = 0; r < s->rows; r++) {
             int32_t end = start[r + 1];
             for (int32_t p = start[r]; p < end; p++) {
