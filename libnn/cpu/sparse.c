@@ -467,7 +467,6 @@ int nn__sparse_compress_u8_lanes(int lanes, nn__sparse_rows *s, const uint8_t *i
     if (lanes >= 16) pack = pack_row_avx512;
     else if (lanes >= 8) pack = pack_row_avx2;
 #endif
-    (void)lanes;
     return compress_u8_rows(s, images, idx, batch, cols, ranks, pack);
 }
 
