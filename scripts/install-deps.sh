@@ -19,6 +19,12 @@ packages=(
   libpng-dev libjpeg62-turbo-dev libjson-c-dev
   # bench/digits renders digits of other "writers" than MNIST's: handwriting-like fonts
   fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting fonts-breip fonts-femkeklaver
+  # nn-mnist train --fonts: the digits of other fonts than bench/digits' beside MNIST's (fonts.c)
+  fonts-bwht fonts-cabinsketch fonts-dancingscript fonts-ecolier-court fonts-isabella fonts-joscelyn
+  fonts-kaushanscript fonts-seto fonts-kiloji fonts-tomsontalks fonts-yanone-kaffeesatz fonts-urw-base35
+  fonts-liberation fonts-freefont-ttf fonts-roboto-unhinted fonts-open-sans fonts-lato fonts-cantarell
+  fonts-linuxlibertine fonts-go fonts-hack fonts-gnutypewriter fonts-jura fonts-crosextra-carlito
+  libfontconfig-dev
   # tests: cmocka, and python3 to serve files over HTTP in the download tests
   libcmocka-dev python3
   # nn-mnist(1): help2man makes the man page from nn-mnist's --help at build time (skipped without

@@ -25,10 +25,11 @@ def check(cond, what):
         failures.append(what)
 
 
-def run(args, cwd):
+def run(args, cwd, extra_env=None):
     env = dict(os.environ)
     env.pop("NN_MNIST_MIRROR", None)
     env.pop("NN_DATA_DIR", None)
+    env.update(extra_env or {})
     p = subprocess.run([BIN] + args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
@@ -79,6 +80,46 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(["grid", "--reject", "0.2"] + mlp, tmp)
     check(rc == 2 and "--reject is not an option of nn-mnist grid" in err,
           "grid refuses --reject (rc %d: %s)" % (rc, err.strip()))
+    # --fonts (fonts.h): installed fonts' digits beside the dataset's, on mnist by default.
+    rc, info, _ = run(["info", model], tmp)
+    check("fonts=0.09" in info, "the recipe adds fonts' digits (fonts=0.09 in the settings)")
+    rc, out, err = run(["train", "--save", "nofonts.nnm", "--no-fonts"] + mlp, tmp)
+    rc2, info, _ = run(["info", "nofonts.nnm"], tmp)
+    check(rc == 0 and rc2 == 0 and "fonts=" not in info, "--no-fonts trains on the dataset alone (rc %d: %s)" % (rc, err))
+    rc2, info, _ = run(["info", "fashion.nnm"], tmp)
+    check(rc2 == 0 and "fonts=" not in info, "on fashion-mnist no fonts' digits by default")
+    rc, out, err = run(["train", "--save", "bad.nnm", "--fonts", "0.6"] + mlp, tmp)
+    check(rc == 2 and "--fonts must be a share" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
+          "--fonts over 0.5 is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["grid", "--fonts", "0.2"] + mlp, tmp)
+    check(rc == 2 and "--fonts is not an option of nn-mnist grid" in err,
+          "grid refuses --fonts (rc %d: %s)" % (rc, err.strip()))
+    loud_mlp = [a for a in mlp if a != "--quiet"]
+    rc, out, err = run(["train", "--save", "quarter.nnm", "--fonts", "0.25"] + loud_mlp, tmp)
+    m = re.search(r"on 600 images and (\d+) of (\d+) fonts' digits \((\d+) glyphs\)", err)
+    check(rc == 0 and m is not None and int(m.group(1)) == 200 and int(m.group(2)) >= 1,
+          "--fonts 0.25 adds 200 fonts' digits to 600 images, a quarter of 800: %s" % err.splitlines()[:1])
+    rc2, info, _ = run(["info", "quarter.nnm"], tmp)
+    check(rc2 == 0 and re.search(r"font_digits\W+200 images of \d+ glyphs from \d+ font families", info),
+          "the model file says which fonts' digits it learnt: %s" % info[-300:])
+    # The limit and the split take the dataset's images; the fonts' are added to those trained on.
+    rc, out, err = run(["train", "--save", "split.nnm", "--fonts", "0.25", "--train-limit", "400",
+                        "--validation", "0.25"] + loud_mlp, tmp)
+    check(rc == 0 and "on 400 images and 133 of" in err,
+          "--fonts with --train-limit 400 and --validation adds 133 (rc %d: %s)" % (rc, err.splitlines()[:1]))
+    # Without any of its fonts the recipe warns and trains on the dataset alone; asked for, it fails.
+    conf = os.path.join(tmp, "nofonts.conf")
+    with open(conf, "w") as f:
+        f.write('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig><dir>%s</dir>'
+                '<cachedir>%s</cachedir></fontconfig>\n' % (os.path.join(tmp, "no-fonts"), os.path.join(tmp, "fc")))
+    bare = {"FONTCONFIG_FILE": conf}
+    rc, out, err = run(["train", "--save", "bare.nnm"] + loud_mlp, tmp, bare)
+    rc2, info, _ = run(["info", "bare.nnm"], tmp)
+    check(rc == 0 and "warning" in err and "--no-fonts" in err and rc2 == 0 and "fonts=" not in info,
+          "no fonts installed: the default warns and trains without (rc %d: %s)" % (rc, err.strip()[:300]))
+    rc, out, err = run(["train", "--save", "bare2.nnm", "--fonts", "0.1"] + mlp, tmp, bare)
+    check(rc == 1 and "none of the" in err and not os.path.exists(os.path.join(tmp, "bare2.nnm")),
+          "no fonts installed: --fonts asked for fails (rc %d: %s)" % (rc, err.strip()[:300]))
 
     # The CNN default on a few images: (28, 28, 1) input.
     rc, out, err = run(["train", "--save", "cnn.nnm", "--epochs", "1", "--train-limit", "256"] + common, tmp)

@@ -58,6 +58,8 @@ typedef struct nnm_config {
     int augment;              /* --augment: shifts and rotations of every training batch (augment.h) */
     float reject;             /* train --reject: share of training images made "not one digit", an
                                  eleventh class (reject.h); 0: none, ten outputs */
+    float fonts;              /* train --fonts: share of training images that are installed fonts' digits
+                                 (fonts.h); 0: none; -1 until the dataset gives its default */
     int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
     /* The protocol (docs/study.md). 0 and 0: the original study (no split, the best model picked on the
      * test set). */

@@ -13,6 +13,7 @@
 #include <nn/nn.h>
 
 #include "augment.h"
+#include "fonts.h"
 #include "reject.h"
 #include "fsutil.h"
 
@@ -112,6 +113,19 @@ static int parse_values(const char *arg, double *out, int *n, int rates, const c
         snprintf(err, errlen, "%s is empty", what);
         return -1;
     }
+    return 0;
+}
+
+/* --reject's and --fonts' SHARE of the training images, from 0 to max. */
+static int parse_share(const char *arg, double max, const char *what, float *out, char *err, size_t errlen)
+{
+    char *end;
+    double share = strtod(arg, &end);
+    if (end == arg || *end || !(share >= 0 && share <= max)) {
+        snprintf(err, errlen, "%s must be a share of the training images from 0 to %g, got '%s'", what, max, arg);
+        return -1;
+    }
+    *out = (float)share;
     return 0;
 }
 
@@ -247,7 +261,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
            O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE, O_SAVE, O_NO_AUGMENT, O_VALIDATION,
-           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT };
+           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT, O_FONTS, O_NO_FONTS };
     const int train = mode == NNM_PARSE_TRAIN, tune = mode == NNM_PARSE_TUNE;
     const char *cmd = train ? "train" : tune ? "tune" : "grid";
     nnm_cli_extra unused;
@@ -272,6 +286,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         {"activation", required_argument, NULL, O_ACT}, {"optimizer", required_argument, NULL, O_OPT},
         {"save", required_argument, NULL, O_SAVE},       {"no-augment", no_argument, NULL, O_NO_AUGMENT},
         {"reject", required_argument, NULL, O_REJECT},   {"no-reject", no_argument, NULL, O_NO_REJECT},
+        {"fonts", required_argument, NULL, O_FONTS},     {"no-fonts", no_argument, NULL, O_NO_FONTS},
         /* the protocol */
         {"validation", required_argument, NULL, O_VALIDATION}, {"patience", required_argument, NULL, O_PATIENCE},
         {"seeds", required_argument, NULL, O_SEEDS},     {"shard", required_argument, NULL, O_SHARD},
@@ -372,21 +387,21 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
             c->augment = 0;
             if (!train) other_cmd_only = "--no-augment";
             break;
-        case O_REJECT: {
-            char *end;
-            double share = strtod(optarg, &end);
-            if (end == optarg || *end || !(share >= 0 && share <= NNM_REJECT_MAX)) {
-                snprintf(err, errlen, "--reject must be a share of the training images from 0 to %g, got '%s'",
-                         NNM_REJECT_MAX, optarg);
-                return -1;
-            }
-            c->reject = (float)share;
+        case O_REJECT:
+            if (parse_share(optarg, NNM_REJECT_MAX, "--reject", &c->reject, err, errlen) != 0) return -1;
             if (!train) other_cmd_only = "--reject";
             break;
-        }
         case O_NO_REJECT:
             c->reject = 0;
             if (!train) other_cmd_only = "--no-reject";
+            break;
+        case O_FONTS:
+            if (parse_share(optarg, NNM_FONTS_MAX, "--fonts", &c->fonts, err, errlen) != 0) return -1;
+            if (!train) other_cmd_only = "--fonts";
+            break;
+        case O_NO_FONTS:
+            c->fonts = 0;
+            if (!train) other_cmd_only = "--no-fonts";
             break;
         case O_SAVE:
             if (train) extra->save = optarg;

@@ -479,14 +479,16 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
 {
     const nnm_config *c = &r->c;
     const nnm_train_env *env = r->env;
-    int64_t n_train = count_of(env->train, c->train_limit);
+    /* train --fonts' images, at the end, are trained on whatever the limit and the split. */
+    const int64_t base = nn_dataset_count(env->train) - env->extra;
+    int64_t n_train = c->train_limit && c->train_limit < base ? c->train_limit : base;
     r->n_test = count_of(env->test, c->test_limit);
     r->features = nn_dataset_features(env->train);
     r->batch = c->batch_size;
     r->classes = nn_dataset_classes(env->train);
     if (nn_dataset_classes(env->test) > r->classes) r->classes = nn_dataset_classes(env->test);
     nn_dataset_image_size(env->train, &r->rows, &r->cols);
-    nnm_config_settings_line(c, r->run->optimizer, r->run->activation, n_train, r->n_test, r->settings,
+    nnm_config_settings_line(c, r->run->optimizer, r->run->activation, n_train + env->extra, r->n_test, r->settings,
                              sizeof r->settings);
     if (c->validation > 0) {
         if (nnm_split_stratified(env->train, n_train, c->validation, c->split_seed, &r->fit, &r->n_fit, &r->val,
@@ -496,6 +498,16 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
         r->n_fit = n_train;
         r->fit = malloc((size_t)n_train * sizeof *r->fit);
         for (int64_t i = 0; r->fit && i < n_train; i++) r->fit[i] = (uint32_t)i;
+    }
+    if (env->extra > 0 && r->fit) {
+        uint32_t *fit = realloc(r->fit, (size_t)(r->n_fit + env->extra) * sizeof *fit);
+        if (!fit) {
+            snprintf(err, errlen, "%s: out of memory", r->run->id);
+            return -1;
+        }
+        r->fit = fit;
+        for (int64_t i = 0; i < env->extra; i++) r->fit[r->n_fit + i] = (uint32_t)(base + i);
+        r->n_fit += env->extra;
     }
     if (r->batch > r->n_fit) {
         snprintf(err, errlen, "%s: --batch-size %lld is larger than the %lld images trained on", r->run->id,
@@ -745,7 +757,7 @@ static int run_evaluate(run_ctx *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (nnm_evaluate_examples(r->m, r->env->train, r->val ? r->fit : NULL, r->n_fit, &rec->train_loss,
+    if (nnm_evaluate_examples(r->m, r->env->train, r->val || r->env->extra ? r->fit : NULL, r->n_fit, &rec->train_loss,
                               &rec->train_accuracy, NULL, r->classes, NULL, err, errlen) != 0 ||
         (r->val && nnm_evaluate_examples(r->m, r->env->train, r->val, r->n_val, &rec->val_loss, &rec->val_accuracy,
                                          NULL, r->classes, NULL, err, errlen) != 0) ||
@@ -822,7 +834,8 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     /* The saved model's optimizer holds the run's rate, not the schedule's last, so that training it
      * further starts from that rate. */
     if (c->lr_schedule != NNM_LR_CONSTANT) nn_optimizer_set_lr(nn_model_get_optimizer(r->m), (float)r->base_lr);
-    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], validation[32], patience[16], best[16];
+    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], fonts[32], validation[32],
+        patience[16], best[16];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -833,14 +846,15 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     snprintf(diverged, sizeof diverged, "epoch %d step %" PRId64, r->div_epoch, r->div_step);
     nnm_format_float(dropout, sizeof dropout, c->dropout);
     nnm_format_float(reject, sizeof reject, c->reject);
+    nnm_format_float(fonts, sizeof fonts, c->fonts);
     nnm_format_float(validation, sizeof validation, c->validation);
     snprintf(patience, sizeof patience, "%d", c->patience);
     snprintf(best, sizeof best, "%d", rec->best_epoch);
     /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
-    const char *keys[24] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
+    const char *keys[28] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
                             "train_accuracy", "test_accuracy", "train_loss", "test_loss", "settings"};
-    const char *values[24] = {"", c->dataset, r->run->optimizer, r->run->activation, seed, epochs, bs,
+    const char *values[28] = {"", c->dataset, r->run->optimizer, r->run->activation, seed, epochs, bs,
                               v[0], v[1], v[2], v[3], r->settings};
     size_t n = 12;
     /* The other keys only where they apply: the file of a finished run of the original study stays
@@ -857,6 +871,8 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     META_IF(c->arch.n > 0, "arch", c->arch.text);
     META_IF(c->augment, "augment", c->augment == NNM_AUGMENT_SCAN ? "3" : c->augment == NNM_AUGMENT_HANDWRITING ? "2" : "1");
     META_IF(c->reject > 0, "reject", reject);
+    META_IF(c->fonts > 0, "fonts", fonts);
+    META_IF(r->env->extra > 0 && r->env->extra_what, "font_digits", r->env->extra_what);
     META_IF(c->lr_schedule != NNM_LR_CONSTANT, "lr_schedule", nnm_lr_schedule_name(c->lr_schedule));
     META_IF(c->validation > 0, "validation", validation);
     META_IF(c->patience > 0, "patience", patience);

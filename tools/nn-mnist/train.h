@@ -32,6 +32,9 @@ typedef struct nnm_train_env {
     nnm_progress *progress;
     int slot;                    /* progress slot of the worker */
     atomic_int *stop;            /* set by SIGINT/SIGTERM or a failing worker: checkpoint and return */
+    int64_t extra;               /* the last `extra` images of train (train --fonts) are always trained on:
+                                    outside --train-limit and the validation split */
+    const char *extra_what;      /* what they are, for the model file ("5934 images of 449 glyphs ...") */
 } nnm_train_env;
 
 enum { NNM_TRAIN_DONE = 0, NNM_TRAIN_STOPPED = 1, NNM_TRAIN_FAILED = -1 };
