@@ -100,7 +100,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and m is not None and int(m.group(1)) == 200 and int(m.group(2)) >= 1,
           "--fonts 0.25 adds 200 fonts' digits to 600 images, a quarter of 800: %s" % err.splitlines()[:1])
     rc2, info, _ = run(["info", "quarter.nnm"], tmp)
-    check(rc2 == 0 and re.search(r"font_digits\W+200 images of \d+ glyphs from \d+ font families", info),
+    check(rc2 == 0 and re.search(r"font_digits\W+200 images of \d+ glyphs from \d+ fonts", info),
           "the model file says which fonts' digits it learnt: %s" % info[-300:])
     # The limit and the split take the dataset's images; the fonts' are added to those trained on.
     rc, out, err = run(["train", "--save", "split.nnm", "--fonts", "0.25", "--train-limit", "400",

@@ -142,7 +142,7 @@ int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8
     free(grey);
     if (rc == 0 && info->glyphs == 0) {
         snprintf(err, errlen,
-                 "--fonts: none of the %d font families it renders is installed (scripts/install-deps.sh installs "
+                 "--fonts: none of the %d fonts it renders is installed (scripts/install-deps.sh installs "
                  "them; fc-list lists what is): install them, or train without with --no-fonts", n);
         rc = 1;
     }

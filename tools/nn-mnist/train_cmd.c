@@ -198,7 +198,7 @@ int nnm_cmd_train(int argc, char **argv)
         } else {
             nn_dataset_free(train);
             train = mixed;
-            snprintf(fonts_note, sizeof fonts_note, "%lld images of %lld glyphs from %d font families",
+            snprintf(fonts_note, sizeof fonts_note, "%lld images of %lld glyphs from %d fonts",
                      (long long)fonts.added, (long long)fonts.glyphs, fonts.fonts);
             if (!c.quiet && fonts.missing[0])
                 fprintf(stderr, "nn-mnist train: --fonts: not installed, left out: %s\n", fonts.missing);
