@@ -100,7 +100,7 @@ static void test_share_zero_changes_nothing(void **state)
     memcpy(y0, y, sizeof y);
     nn_rng *rng;
     assert_int_equal(nn_rng_create(&rng, 1), NN_OK);
-    nnm_reject_batch(x, y, in, B, S, S, 0.0, scratch, rng);
+    nnm_reject_batch(x, y, in, B, S, S, 0.0, scratch, rng, NULL);
     assert_memory_equal(x, x0, sizeof x);
     assert_memory_equal(y, y0, sizeof y);
     nn_rng_free(rng);
@@ -114,7 +114,7 @@ static void test_rejects_are_labelled_and_normalised(void **state)
     memcpy(in0, in, sizeof in);
     nn_rng *rng;
     assert_int_equal(nn_rng_create(&rng, 5), NN_OK);
-    nnm_reject_batch(x, y, in, B, S, S, 1.0, scratch, rng);
+    nnm_reject_batch(x, y, in, B, S, S, 1.0, scratch, rng, NULL);
     assert_memory_equal(in, in0, sizeof in); /* the partners are read, never written */
     for (int k = 0; k < B; k++) {
         /* every ring has ink, and a share of 1 replaces every image */
@@ -140,7 +140,7 @@ static void test_empty_images_left_alone(void **state)
     for (int k = 0; k < B; k++) y[k] = 3;
     nn_rng *rng;
     assert_int_equal(nn_rng_create(&rng, 2), NN_OK);
-    nnm_reject_batch(x, y, in, B, S, S, 1.0, scratch, rng);
+    nnm_reject_batch(x, y, in, B, S, S, 1.0, scratch, rng, NULL);
     for (int k = 0; k < B; k++) assert_true(y[k] == 3);
     for (int i = 0; i < B * P; i++) assert_true(x[i] == 0);
     nn_rng_free(rng);
@@ -155,13 +155,66 @@ static void test_same_state_same_batch(void **state)
     nn_rng *r1, *r2;
     assert_int_equal(nn_rng_create(&r1, 9), NN_OK);
     assert_int_equal(nn_rng_create(&r2, 9), NN_OK);
-    nnm_reject_batch(xa, ya, in, B, S, S, 0.5, scratch, r1);
-    nnm_reject_batch(xb, yb, in, B, S, S, 0.5, scratch, r2);
+    nnm_reject_batch(xa, ya, in, B, S, S, 0.5, scratch, r1, NULL);
+    nnm_reject_batch(xb, yb, in, B, S, S, 0.5, scratch, r2, NULL);
     assert_memory_equal(xa, xb, sizeof xa);
     assert_memory_equal(ya, yb, sizeof ya);
     int replaced = 0;
     for (int k = 0; k < B; k++) replaced += ya[k] == (float)NNM_REJECT_CLASS;
     assert_true(replaced > 0 && replaced < B); /* about half of 16 */
+    nn_rng_free(r1);
+    nn_rng_free(r2);
+}
+
+/* Kept images (the fonts' digits) stay as they are, labels and pixels, while every other image is
+ * replaced at a share of 1; without the flags the same images are replaced, which shows the check
+ * can fail. A kept image may still be a partner: the others' shapes are the same in both passes
+ * wherever the draws made them the same. */
+static void test_kept_images_stay_digits(void **state)
+{
+    (void)state;
+    static float x[2][B * P], in[B * P], y[2][B], x0[B * P], y0[B], scratch[NNM_REJECT_SCRATCH(S, S)];
+    uint8_t keep[B];
+    for (int k = 0; k < B; k++) keep[k] = k % 3 == 0;
+    for (int pass = 0; pass < 2; pass++) {
+        make_batch(x[pass], y[pass], in);
+        memcpy(x0, x[pass], sizeof x0);
+        memcpy(y0, y[pass], sizeof y0);
+        nn_rng *rng;
+        assert_int_equal(nn_rng_create(&rng, 3), NN_OK);
+        nnm_reject_batch(x[pass], y[pass], in, B, S, S, 1.0, scratch, rng, pass ? keep : NULL);
+        nn_rng_free(rng);
+    }
+    int replaced_without = 0;
+    for (int k = 0; k < B; k++) {
+        assert_true(y[1][k] == (keep[k] ? y0[k] : (float)NNM_REJECT_CLASS));
+        if (keep[k]) {
+            assert_memory_equal(x[1] + k * P, x0 + k * P, P * sizeof *x0);
+            replaced_without += y[0][k] == (float)NNM_REJECT_CLASS;
+        } else {
+            assert_memory_equal(x[1] + k * P, x[0] + k * P, P * sizeof *x0);
+        }
+    }
+    assert_true(replaced_without > 0);
+}
+
+/* The flags change which images are replaced, never the draws: a batch with none kept comes out
+ * as it does without flags. */
+static void test_no_kept_same_as_none(void **state)
+{
+    (void)state;
+    static float xa[B * P], xb[B * P], in[B * P], ya[B], yb[B], scratch[NNM_REJECT_SCRATCH(S, S)];
+    const uint8_t none[B] = {0};
+    make_batch(xa, ya, in);
+    make_batch(xb, yb, in);
+    nn_rng *r1, *r2;
+    assert_int_equal(nn_rng_create(&r1, 4), NN_OK);
+    assert_int_equal(nn_rng_create(&r2, 4), NN_OK);
+    nnm_reject_batch(xa, ya, in, B, S, S, 0.5, scratch, r1, NULL);
+    nnm_reject_batch(xb, yb, in, B, S, S, 0.5, scratch, r2, none);
+    assert_memory_equal(xa, xb, sizeof xa);
+    assert_memory_equal(ya, yb, sizeof ya);
+    assert_true(nn_rng_u64(r1) == nn_rng_u64(r2));
     nn_rng_free(r1);
     nn_rng_free(r2);
 }
@@ -174,6 +227,8 @@ int main(void)
         cmocka_unit_test(test_rejects_are_labelled_and_normalised),
         cmocka_unit_test(test_empty_images_left_alone),
         cmocka_unit_test(test_same_state_same_batch),
+        cmocka_unit_test(test_kept_images_stay_digits),
+        cmocka_unit_test(test_no_kept_same_as_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,7 +112,7 @@ int nnm_reject_normalize(float *out, int64_t side, const float *canvas, int64_t 
 }
 
 void nnm_reject_batch(float *x, float *y, const float *in, int64_t n, int64_t rows, int64_t cols, double share,
-                      float *scratch, nn_rng *rng)
+                      float *scratch, nn_rng *rng, const uint8_t *keep)
 {
     const int64_t px = rows * cols, cw = 3 * cols;
     float *canvas = scratch, *tmp = scratch + rows * cw;
@@ -125,7 +125,7 @@ void nnm_reject_batch(float *x, float *y, const float *in, int64_t n, int64_t ro
         const double t = (double)nn_rng_uniform(rng);
         const int64_t shift = (int64_t)nn_rng_below(rng, 5) - 2;
         const int left = (int)nn_rng_below(rng, 2);
-        if (ba.x1 == 0) continue;
+        if (ba.x1 == 0 || (keep && keep[k])) continue;
         const int64_t wa = ba.x1 - ba.x0, ha = ba.y1 - ba.y0;
         box part = ba;
         if (!pair) {

@@ -28,10 +28,11 @@
  * the same n images before augmentation (never changed). Per image, drawn from rng in this order: a
  * uniform number (replaced when below share), and for a replaced one the kind, the partner, the gap
  * or the cut, the vertical offset and the side. scratch holds NNM_REJECT_SCRATCH(rows, cols) floats.
- * An image without ink is left as it is.
+ * An image without ink is left as it is, and so is one marked in keep (n flags, or NULL: the fonts'
+ * digits), which may still be another's partner; the draws are the same either way.
  */
 void nnm_reject_batch(float *x, float *y, const float *in, int64_t n, int64_t rows, int64_t cols, double share,
-                      float *scratch, nn_rng *rng);
+                      float *scratch, nn_rng *rng, const uint8_t *keep);
 /* (The images must be square, rows == cols >= 20, as MNIST's: the shapes are fitted into 20 x 20.
  * The partner of a pair is drawn only when n > 1; a single image is cut instead, or left as it is.) */
 

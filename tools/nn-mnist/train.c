@@ -460,6 +460,7 @@ typedef struct run_ctx {
     int64_t n_fit, n_val, n_test;
     uint32_t *order;
     float *xb, *yb, *xa;          /* the gathered batch, and with --augment or --reject the one trained on */
+    uint8_t *keep;                /* with --reject and --fonts, which of the batch are font digits */
     double base_lr;               /* the rate the optimizer was built with: the schedule's start, and recorded */
     progress_state ps;
     stopping_state es;
@@ -532,7 +533,9 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
     r->xa = transform ? malloc((size_t)(r->batch * r->features + NNM_REJECT_SCRATCH(r->rows, r->cols)) * sizeof(float))
                       : NULL;
     r->order = malloc((size_t)r->n_fit * sizeof(uint32_t));
-    if (!r->fit || !r->xb || !r->yb || !r->order || (transform && !r->xa) ||
+    const int fonts_kept = c->reject > 0 && env->extra > 0;
+    r->keep = fonts_kept ? malloc((size_t)r->batch) : NULL;
+    if (!r->fit || !r->xb || !r->yb || !r->order || (transform && !r->xa) || (fonts_kept && !r->keep) ||
         nnm_record_alloc(r->rec, r->classes, c->epochs) != 0) {
         snprintf(err, errlen, "%s: out of memory", r->run->id);
         return -1;
@@ -610,8 +613,13 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
             nnm_augment_batch(r->xa, r->xb, *b, r->rows, r->cols, NNM_AUGMENT_SHIFT, NNM_AUGMENT_DEGREES, r->aug);
         else
             memcpy(r->xa, r->xb, (size_t)(*b * r->features) * sizeof *r->xa);
-        if (c->reject > 0)
-            nnm_reject_batch(r->xa, r->yb, r->xb, *b, r->rows, r->cols, (double)c->reject, scratch, r->aug);
+        if (c->reject > 0) {
+            /* The fonts' digits are always taught as digits (docs/predict.md, "The fonts' digits
+             * stay digits"). They follow MNIST's in the dataset. */
+            const int64_t base = nn_dataset_count(r->env->train) - r->env->extra;
+            for (int64_t k = 0; r->keep && k < *b; k++) r->keep[k] = r->order[start + k] >= base;
+            nnm_reject_batch(r->xa, r->yb, r->xb, *b, r->rows, r->cols, (double)c->reject, scratch, r->aug, r->keep);
+        }
         int64_t as[2] = {*b, r->features};
         nn_tensor_view(&x, r->xa, 2, as);
     }
@@ -923,6 +931,7 @@ int nnm_train_run(const nnm_train_env *env, const nnm_run *run, nnm_record *rec,
     nn_rng_free(r->rng);
     nn_rng_free(r->aug);
     free(r->xa);
+    free(r->keep);
     free(r->xb);
     free(r->yb);
     free(r->order);
