@@ -105,6 +105,7 @@ def signal_test(rnd, data, ref_out, ref_models, base):
     for k, sig in enumerate([signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGTERM, signal.SIGINT]):
         if len(records_in(out)) == len(RUNS):
             break
+        before = {r: gf.read_bytes(os.path.join(models, r + ".ckpt.nnm")) for r in prev_ckpts}
         w = gf.Watched([BIN] + args)
         # Only once training shows progress are the handlers surely installed.
         started = w.wait_for(r": epoch \d+/\d+")
@@ -119,7 +120,9 @@ def signal_test(rnd, data, ref_out, ref_models, base):
             # The signal may come before the grid reaches a run that holds a checkpoint: such a
             # run must not have started at all, and must still hold its checkpoint.
             if rc != 0 and not re.search(r"^" + re.escape(r) + r"[: ]", se, re.M):
-                check(r in checkpoints_in(models), f"{label}: run {r}, not reached, keeps its checkpoint")
+                path = os.path.join(models, r + ".ckpt.nnm")
+                check(os.path.exists(path) and gf.read_bytes(path) == before[r],
+                      f"{label}: run {r}, not reached, keeps its checkpoint unchanged")
                 continue
             m = re.search(re.escape(r) + r": resuming at epoch (\d+), step (\d+)", se)
             check(m is not None, f"{label}: run {r} resumed from its checkpoint")
