@@ -6,6 +6,9 @@
  *   - the GEMM-only time of the same epoch: the same five products per step (forward, weight
  *     gradients, the hidden layer's input gradient) through the same BLAS and thread count;
  *   - their ratio, the figure to compare between commits and machines;
+ *   - each optimizer's rule alone (nn_optimizer_step() over the 101,770 parameters, once per step) and,
+ *     on x86 with AVX2 or AVX-512, the floor under Adam's and RMSprop's exact rules: their square
+ *     roots and divisions alone, and their state's traffic alone, each against the same bound;
  *   - evaluation throughput (images/s), and, with --grid BINARY, the wall time and peak memory of a
  *     full `nn-mnist grid` run, and its ratio to the GEMM-only bound of the MLP grid its --grid-args
  *     describe (every epoch's GEMMs and every evaluation's forward GEMMs, shared among its --jobs), so
@@ -409,6 +412,126 @@ static void run_cnn(const nn_dataset *train, const nn_dataset *test, int64_t ima
     free(g);
 }
 
+/*
+ * What no implementation of Adam's exact rule can go below on this core, per step over n floats held
+ * in cache (as the model's 101,770 parameters and their two moments are between steps): the traffic of
+ * its state (w, m and v read and written, with multiplies only) and its divider work (a square root
+ * and a division per parameter, their operands in L1). IEEE square roots and divisions share one
+ * unit whose throughput per float is about the same at every vector width, so the second is a floor for
+ * any exact Adam or RMSprop, however its passes are fused. Flush-to-zero on, as training runs.
+ * AVX-512 or AVX2 kernels chosen at run time; nothing measured where the CPU or compiler has neither.
+ */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define FLOOR_X86 1
+__attribute__((target("avx512f"))) static void traffic_512(float *w, float *m, float *v, size_t n)
+{
+    const __m512 b1 = _mm512_set1_ps(0.9f), b2 = _mm512_set1_ps(0.999f), lr = _mm512_set1_ps(1e-3f);
+    for (size_t i = 0; i + 16 <= n; i += 16) {
+        __m512 M = _mm512_mul_ps(b1, _mm512_loadu_ps(m + i)), V = _mm512_mul_ps(b2, _mm512_loadu_ps(v + i));
+        _mm512_storeu_ps(m + i, M);
+        _mm512_storeu_ps(v + i, V);
+        _mm512_storeu_ps(w + i, _mm512_fnmadd_ps(lr, _mm512_mul_ps(M, V), _mm512_loadu_ps(w + i)));
+    }
+}
+/* The square roots and divisions of n parameters, from moments kept in L1 (loads that cost nothing
+ * beside the divider), summed so that none is skipped: the divider's throughput, not its latency. */
+__attribute__((target("avx512f"))) static float divider_512(size_t n, const float *l1)
+{
+    const __m512 eps = _mm512_set1_ps(1e-7f);
+    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+    for (size_t i = 0; i + 32 <= n; i += 32) {
+        const float *p = l1 + (i & 255);
+        a = _mm512_add_ps(a, _mm512_div_ps(_mm512_loadu_ps(p),
+                                           _mm512_add_ps(_mm512_sqrt_ps(_mm512_loadu_ps(p + 256)), eps)));
+        b = _mm512_add_ps(b, _mm512_div_ps(_mm512_loadu_ps(p + 16),
+                                           _mm512_add_ps(_mm512_sqrt_ps(_mm512_loadu_ps(p + 272)), eps)));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+}
+__attribute__((target("avx2,fma"))) static void traffic_256(float *w, float *m, float *v, size_t n)
+{
+    const __m256 b1 = _mm256_set1_ps(0.9f), b2 = _mm256_set1_ps(0.999f), lr = _mm256_set1_ps(1e-3f);
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        __m256 M = _mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), V = _mm256_mul_ps(b2, _mm256_loadu_ps(v + i));
+        _mm256_storeu_ps(m + i, M);
+        _mm256_storeu_ps(v + i, V);
+        _mm256_storeu_ps(w + i, _mm256_fnmadd_ps(lr, _mm256_mul_ps(M, V), _mm256_loadu_ps(w + i)));
+    }
+}
+__attribute__((target("avx2,fma"))) static float divider_256(size_t n, const float *l1)
+{
+    const __m256 eps = _mm256_set1_ps(1e-7f);
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (size_t i = 0; i + 16 <= n; i += 16) {
+        const float *p = l1 + (i & 255);
+        a = _mm256_add_ps(a, _mm256_div_ps(_mm256_loadu_ps(p),
+                                           _mm256_add_ps(_mm256_sqrt_ps(_mm256_loadu_ps(p + 256)), eps)));
+        b = _mm256_add_ps(b, _mm256_div_ps(_mm256_loadu_ps(p + 8),
+                                           _mm256_add_ps(_mm256_sqrt_ps(_mm256_loadu_ps(p + 264)), eps)));
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(a, b));
+    return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+#endif
+
+/* Seconds per epoch (steps passes over n parameters) of the state traffic and of the divider work;
+ * both 0 without a kernel for this CPU. */
+static void update_floors(size_t n, int64_t steps, int repeats, double *traffic, double *divider,
+                          const char **isa)
+{
+    *traffic = *divider = 0;
+    *isa = "none";
+#ifdef FLOOR_X86
+    __builtin_cpu_init();
+    const int w512 = __builtin_cpu_supports("avx512f"),
+              w256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!w512 && !w256) return;
+    *isa = w512 ? "avx512" : "avx2";
+    float *w = filled(n, 3), *m = filled(n, 4), *v = filled(n, 5);
+    for (size_t i = 0; i < n; i++) v[i] = v[i] * v[i] + 1e-3f; /* never subnormal over an epoch */
+    const unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040u);
+    double *t = malloc((size_t)repeats * sizeof *t), *u = malloc((size_t)repeats * sizeof *u);
+    /* m and v for the divider, 256 of each plus a vector's overhang, in L1. Each pass's result goes
+     * back into them, so that the compiler cannot compute one pass and reuse it for every step. */
+    float l1[512 + 32];
+    for (int i = 0; i < 512 + 32; i++) l1[i] = 1e-3f * (float)(i % 97 + 1);
+    volatile float sink = 0;
+    for (int r = 0; r < repeats; r++) {
+        double t0 = bench_now();
+        for (int64_t s = 0; s < steps; s++) {
+            if (w512)
+                traffic_512(w, m, v, n);
+            else
+                traffic_256(w, m, v, n);
+        }
+        t[r] = bench_now() - t0;
+        t0 = bench_now();
+        for (int64_t s = 0; s < steps; s++) {
+            const float q = w512 ? divider_512(n, l1) : divider_256(n, l1);
+            l1[s & 255] = 1e-3f + 1e-12f * q;
+            sink = q;
+        }
+        u[r] = bench_now() - t0;
+    }
+    (void)sink;
+    _mm_setcsr(saved);
+    *traffic = bench_median(t, repeats);
+    *divider = bench_median(u, repeats);
+    free(t);
+    free(u);
+    free(w);
+    free(m);
+    free(v);
+#else
+    (void)n;
+    (void)steps;
+    (void)repeats;
+#endif
+}
+
 /* The reference MLP: every activation x optimizer (or the one named by `only`), then evaluation. */
 static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char *only, int repeats)
 {
@@ -448,6 +571,49 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
             nn_model_free(m);
         }
     printf("ratio_worst %.2f x_gemm\n", worst);
+
+    /* Each optimizer's rule alone, through nn_optimizer_step() over the model's 101,770 parameters
+     * once per step: the part of an epoch no sparse kernel can save. Training fuses the first
+     * layer's rule with its weight gradient (no gradient array to read), so an epoch spends a little
+     * less on it than this (docs/performance.md, "The optimizers' floor"). */
+    const size_t np = (size_t)IN * HIDDEN + HIDDEN + (size_t)HIDDEN * OUT + OUT;
+    float *params = filled(np, 1), *grads = filled(np, 2);
+    for (size_t i = 0; i < np; i++) grads[i] *= 1e-3f;
+    for (int o = 0; o < 3; o++) {
+        if (only && strncmp(only, opts[o], strlen(opts[o])) != 0) continue;
+        nn_optimizer *opt = NULL;
+        if (nn_optimizer_create_from_name(&opt, opts[o], 0.001f) != NN_OK ||
+            nn_optimizer_setup(opt, np) != NN_OK) {
+            fprintf(stderr, "bench: %s: %s\n", opts[o], nn_last_error());
+            nn_optimizer_free(opt);
+            continue;
+        }
+        for (int r = 0; r < repeats; r++) {
+            g[r] = gemm_epoch(steps);
+            double t0 = bench_now();
+            for (int64_t s = 0; s < steps; s++) nn_optimizer_step(opt, params, grads, np);
+            t[r] = bench_now() - t0;
+            ratio[r] = t[r] / g[r];
+        }
+        printf("update_pass_%s %.4f s\n", opts[o], bench_median(t, repeats));
+        printf("update_ratio_%s %.2f x_gemm\n", opts[o], bench_median(ratio, repeats));
+        nn_optimizer_free(opt);
+    }
+    free(params);
+    free(grads);
+    if (!only || strncmp(only, "adam", 4) == 0 || strncmp(only, "rmsprop", 7) == 0) {
+        double traffic, divider;
+        const char *isa;
+        update_floors(np, steps, repeats, &traffic, &divider, &isa);
+        if (traffic > 0) {
+            double gm = gemm_epoch(steps);
+            printf("floor_isa %s\n", isa);
+            printf("floor_state_traffic %.4f s\n", traffic);
+            printf("floor_state_traffic_ratio %.2f x_gemm\n", traffic / gm);
+            printf("floor_sqrt_div %.4f s\n", divider);
+            printf("floor_sqrt_div_ratio %.2f x_gemm\n", divider / gm);
+        }
+    }
 
     nn_model *m = make_model("relu", "adam", 42);
     int64_t nt = nn_dataset_count(test), chunk = 1000;
