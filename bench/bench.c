@@ -7,8 +7,8 @@
  *     gradients, the hidden layer's input gradient) through the same BLAS and thread count;
  *   - their ratio, the figure to compare between commits and machines;
  *   - each optimizer's rule alone (nn_optimizer_step() over the 101,770 parameters, once per step) and,
- *     on x86 with AVX2 or AVX-512, the floor under Adam's and RMSprop's exact rules: their square
- *     roots and divisions alone, and their state's traffic alone, each against the same bound;
+ *     on x86 with AVX2 or AVX-512, what Adam's and RMSprop's rules cost the hardware at least: their
+ *     square roots and divisions alone, and their state's traffic alone, each against the bound;
  *   - evaluation throughput (images/s), and, with --grid BINARY, the wall time and peak memory of a
  *     full `nn-mnist grid` run, and its ratio to the GEMM-only bound of the MLP grid its --grid-args
  *     describe (every epoch's GEMMs and every evaluation's forward GEMMs, shared among its --jobs), so
@@ -417,9 +417,10 @@ static void run_cnn(const nn_dataset *train, const nn_dataset *test, int64_t ima
  * in cache (as the model's 101,770 parameters and their two moments are between steps): the traffic of
  * its state (w, m and v read and written, with multiplies only) and its divider work (a square root
  * and a division per parameter, their operands in L1). IEEE square roots and divisions share one
- * unit whose throughput per float is about the same at every vector width, so the second is a floor for
- * any exact Adam or RMSprop, however its passes are fused. Flush-to-zero on, as training runs.
- * AVX-512 or AVX2 kernels chosen at run time; nothing measured where the CPU or compiler has neither.
+ * unit per core, whose throughput per float is about the same at every vector width: an Adam or
+ * RMSprop that uses them spends at least this on the parameters it updates, which the rest of a step
+ * can at best overlap. Flush-to-zero on, as training runs. AVX-512 and AVX2 kernels chosen at run
+ * time; nothing measured where the CPU or compiler has neither.
  */
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -476,59 +477,83 @@ __attribute__((target("avx2,fma"))) static float divider_256(size_t n, const flo
 }
 #endif
 
-/* Seconds per epoch (steps passes over n parameters) of the state traffic and of the divider work;
- * both 0 without a kernel for this CPU. */
-static void update_floors(size_t n, int64_t steps, int repeats, double *traffic, double *divider,
-                          const char **isa)
+/* One floor measured with one kernel width: seconds per epoch (steps passes over n parameters) and the
+ * median of its ratios to a GEMM-only epoch run just before each repeat, as the epochs are paired. */
+typedef struct floor_time {
+    double seconds, ratio;
+} floor_time;
+
+#ifdef FLOOR_X86
+static floor_time time_floor(int wide, int divider, float *w, float *m, float *v, float *l1, size_t n,
+                             int64_t steps, int repeats)
 {
-    *traffic = *divider = 0;
-    *isa = "none";
+    double *t = malloc((size_t)repeats * sizeof *t), *q = malloc((size_t)repeats * sizeof *q);
+    volatile float sink = 0;
+    for (int r = 0; r < repeats; r++) {
+        const double g = gemm_epoch(steps);
+        const unsigned saved = _mm_getcsr();
+        _mm_setcsr(saved | 0x8040u); /* flush-to-zero, as training runs */
+        const double t0 = bench_now();
+        for (int64_t s = 0; s < steps; s++) {
+            if (!divider) {
+                if (wide)
+                    traffic_512(w, m, v, n);
+                else
+                    traffic_256(w, m, v, n);
+                continue;
+            }
+            /* Each pass's result goes back into its operands, so that the compiler cannot compute
+             * one pass and reuse it for every step. */
+            const float x = wide ? divider_512(n, l1) : divider_256(n, l1);
+            l1[s & 255] = 1e-3f + 1e-12f * x;
+            sink = x;
+        }
+        t[r] = bench_now() - t0;
+        _mm_setcsr(saved);
+        q[r] = t[r] / g;
+    }
+    (void)sink;
+    floor_time f = {bench_median(t, repeats), bench_median(q, repeats)};
+    free(t);
+    free(q);
+    return f;
+}
+#endif
+
+/* The state traffic's and the divider's floors, each with the faster of the kernel widths this CPU
+ * runs (512-bit registers are not always the faster: the divider's work per float is the same);
+ * returns 0, or -1 where there is no kernel for this CPU or compiler. */
+static int update_floors(size_t n, int64_t steps, int repeats, floor_time *traffic, floor_time *divider)
+{
 #ifdef FLOOR_X86
     __builtin_cpu_init();
     const int w512 = __builtin_cpu_supports("avx512f"),
               w256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (!w512 && !w256) return;
-    *isa = w512 ? "avx512" : "avx2";
+    if (!w512 && !w256) return -1;
     float *w = filled(n, 3), *m = filled(n, 4), *v = filled(n, 5);
     for (size_t i = 0; i < n; i++) v[i] = v[i] * v[i] + 1e-3f; /* never subnormal over an epoch */
-    const unsigned saved = _mm_getcsr();
-    _mm_setcsr(saved | 0x8040u);
-    double *t = malloc((size_t)repeats * sizeof *t), *u = malloc((size_t)repeats * sizeof *u);
-    /* m and v for the divider, 256 of each plus a vector's overhang, in L1. Each pass's result goes
-     * back into them, so that the compiler cannot compute one pass and reuse it for every step. */
-    float l1[512 + 32];
-    for (int i = 0; i < 512 + 32; i++) l1[i] = 1e-3f * (float)(i % 97 + 1);
-    volatile float sink = 0;
-    for (int r = 0; r < repeats; r++) {
-        double t0 = bench_now();
-        for (int64_t s = 0; s < steps; s++) {
-            if (w512)
-                traffic_512(w, m, v, n);
-            else
-                traffic_256(w, m, v, n);
-        }
-        t[r] = bench_now() - t0;
-        t0 = bench_now();
-        for (int64_t s = 0; s < steps; s++) {
-            const float q = w512 ? divider_512(n, l1) : divider_256(n, l1);
-            l1[s & 255] = 1e-3f + 1e-12f * q;
-            sink = q;
-        }
-        u[r] = bench_now() - t0;
+    /* m and v for the divider, 256 of each, in L1. */
+    _Alignas(64) float l1[512];
+    for (int i = 0; i < 512; i++) l1[i] = 1e-3f * (float)(i % 97 + 1);
+    *traffic = *divider = (floor_time){0, 0};
+    for (int wide = 0; wide <= 1; wide++) {
+        if (wide ? !w512 : !w256) continue;
+        const floor_time a = time_floor(wide, 0, w, m, v, l1, n, steps, repeats);
+        const floor_time b = time_floor(wide, 1, w, m, v, l1, n, steps, repeats);
+        if (traffic->seconds == 0 || a.ratio < traffic->ratio) *traffic = a;
+        if (divider->seconds == 0 || b.ratio < divider->ratio) *divider = b;
     }
-    (void)sink;
-    _mm_setcsr(saved);
-    *traffic = bench_median(t, repeats);
-    *divider = bench_median(u, repeats);
-    free(t);
-    free(u);
     free(w);
     free(m);
     free(v);
+    return 0;
 #else
     (void)n;
     (void)steps;
     (void)repeats;
+    (void)traffic;
+    (void)divider;
+    return -1;
 #endif
 }
 
@@ -573,9 +598,10 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
     printf("ratio_worst %.2f x_gemm\n", worst);
 
     /* Each optimizer's rule alone, through nn_optimizer_step() over the model's 101,770 parameters
-     * once per step: the part of an epoch no sparse kernel can save. Training fuses the first
-     * layer's rule with its weight gradient (no gradient array to read), so an epoch spends a little
-     * less on it than this (docs/performance.md, "The optimizers' floor"). */
+     * once per step, with a gradient in every entry. Training fuses the first layer's rule with its
+     * weight gradient (no gradient array to read) and RMSprop skips its square roots on rows
+     * without a gradient, so an epoch spends less on it than this (docs/performance.md, "The
+     * optimizers' floor"). */
     const size_t np = (size_t)IN * HIDDEN + HIDDEN + (size_t)HIDDEN * OUT + OUT;
     float *params = filled(np, 1), *grads = filled(np, 2);
     for (size_t i = 0; i < np; i++) grads[i] *= 1e-3f;
@@ -601,18 +627,13 @@ static void run_mlp(const nn_dataset *train, const nn_dataset *test, const char 
     }
     free(params);
     free(grads);
-    if (!only || strncmp(only, "adam", 4) == 0 || strncmp(only, "rmsprop", 7) == 0) {
-        double traffic, divider;
-        const char *isa;
-        update_floors(np, steps, repeats, &traffic, &divider, &isa);
-        if (traffic > 0) {
-            double gm = gemm_epoch(steps);
-            printf("floor_isa %s\n", isa);
-            printf("floor_state_traffic %.4f s\n", traffic);
-            printf("floor_state_traffic_ratio %.2f x_gemm\n", traffic / gm);
-            printf("floor_sqrt_div %.4f s\n", divider);
-            printf("floor_sqrt_div_ratio %.2f x_gemm\n", divider / gm);
-        }
+    floor_time traffic, divider;
+    if ((!only || strncmp(only, "adam", 4) == 0 || strncmp(only, "rmsprop", 7) == 0) &&
+        update_floors(np, steps, repeats, &traffic, &divider) == 0) {
+        printf("floor_state_traffic %.4f s\n", traffic.seconds);
+        printf("floor_state_traffic_ratio %.2f x_gemm\n", traffic.ratio);
+        printf("floor_sqrt_div %.4f s\n", divider.seconds);
+        printf("floor_sqrt_div_ratio %.2f x_gemm\n", divider.ratio);
     }
 
     nn_model *m = make_model("relu", "adam", 42);
