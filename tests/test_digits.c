@@ -494,6 +494,56 @@ static double mass_of(nn_digits *d, int64_t i)
     return m;
 }
 
+/* A 7 of two bars 20 pixels thick, 60 wide and 100 high at (x0, y0); hollow: only its outline, 3
+ * pixels, drawn (an outline font), so that the inside of its strokes is one long band of paper. */
+static void seven(canvas *c, int64_t x0, int64_t y0, int hollow)
+{
+    rect(c, x0, y0, 60, 20, 20);
+    rect(c, x0 + 40, y0, 20, 100, 20);
+    if (!hollow) return;
+    rect(c, x0 + 3, y0 + 3, 54, 14, 230);
+    rect(c, x0 + 43, y0 + 3, 14, 94, 230);
+}
+
+static double image_distance(const float *a, const float *b)
+{
+    double s = 0;
+    for (int k = 0; k < NN_DIGITS_PIXELS; k++) s += fabs((double)a[k] - (double)b[k]);
+    return s;
+}
+
+/* Text drawn in outline has its strokes filled before normalising, so that a hollow 7 reads as the
+ * solid 7 it outlines; but only when most of the text is hollow: one glyph enclosing a band among
+ * solid ones stays as it is drawn. */
+static void test_digits__hollow_strokes_filled(void **state)
+{
+    (void)state;
+    canvas solid = canvas_new(340, 140, 230), hollow = canvas_new(340, 140, 230), mixed = canvas_new(340, 140, 230);
+    for (int k = 0; k < 3; k++) {
+        seven(&solid, 20 + 110 * k, 20, 0);
+        seven(&hollow, 20 + 110 * k, 20, 1);
+        seven(&mixed, 20 + 110 * k, 20, k == 0);
+    }
+    nn_digits *ds = find(&solid, NULL), *dh = find(&hollow, NULL), *dm = find(&mixed, NULL);
+    assert_int_equal(nn_digits_count(ds), 3);
+    assert_int_equal(nn_digits_count(dh), 3);
+    assert_int_equal(nn_digits_count(dm), 3);
+    for (int64_t i = 0; i < 3; i++) {
+        const double d = image_distance(nn_digits_image(dh, i), nn_digits_image(ds, i));
+        assert_true(d < 0.05 * mass_of(ds, i));
+    }
+    const double d0 = image_distance(nn_digits_image(dm, 0), nn_digits_image(ds, 0));
+    assert_true(d0 > 0.2 * mass_of(ds, 0));
+    for (int64_t i = 1; i < 3; i++)
+        assert_true(image_distance(nn_digits_image(dm, i), nn_digits_image(ds, i)) < 1e-6);
+    nn_digits_free(ds);
+    nn_digits_free(dh);
+    nn_digits_free(dm);
+    free(solid.px);
+    free(hollow.px);
+    free(mixed.px);
+}
+
 /* A hairline on a large glyph (a stroke under a pixel thick, sloping across 450 x 150 pixels) thins to
  * a fifth of a pixel once the glyph is fitted into 20 x 20, below any fixed cut: the digit must
  * still hold ink, with thickening on or off (the fuzzer found such glyphs normalised to nothing). */
@@ -1450,6 +1500,7 @@ int main(void)
         cmocka_unit_test(test_digits__thin_strokes_thickened),
         cmocka_unit_test(test_digits__hairline_on_a_large_glyph_kept),
         cmocka_unit_test(test_digits__thick_strokes_thinned),
+        cmocka_unit_test(test_digits__hollow_strokes_filled),
         cmocka_unit_test(test_digits__blur_does_not_fatten),
         cmocka_unit_test(test_digits__shadow_edge_in_small_image),
         cmocka_unit_test(test_digits__shadow_band_in_small_image),

@@ -106,7 +106,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  *
  * Pixel (x, y) is `pixels[y * stride + x]`, 0 black to 255 white; the image is not modified. An image
  * without ink (a blank page, a uniform colour, pure noise) is not an error: the call succeeds with
- * nn_digits_count() == 0, and the caller decides what that means.
+ * nn_digits_count() == 0, and the caller decides what that means. Text drawn in outline (hollow
+ * strokes) is filled before normalising when most of its glyphs are so drawn (docs/predict.md, step 8).
  * @param[out] out   the result, which the caller frees with nn_digits_free(); NULL on failure
  * @param pixels     @p height rows of @p width bytes, @p stride bytes apart
  * @param width, height  1 or more each, at most NN_DIGITS_MAX_PIXELS together
@@ -115,7 +116,7 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * @return NN_OK; NN_ERR_INVALID_ARGUMENT (NULL, a size out of range, stride < width, an image over
  *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found); NN_ERR_NO_MEMORY.
  *         The memory used is about 1 byte per pixel, plus 16 bytes per horizontal run of ink, plus
- *         3.2 KiB per digit found.
+ *         6.3 KiB per digit found while it runs (3.2 KiB of which the result keeps).
  * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,

@@ -64,6 +64,7 @@ typedef struct pipeline {
     nn__components piece;   /* scratch for a piece cut along paths */
     nn__comp piece_comp;
     int64_t piece_cap;
+    int fill;               /* the text is drawn with hollow strokes: fill them (normalize.c) */
 } pipeline;
 
 static void pipeline_free(pipeline *p)
@@ -118,11 +119,14 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
     return st;
 }
 
+/* Glyphs at least 0.6 H high vote on whether the text is drawn with hollow strokes. */
+#define HOLLOW_HEIGHT 0.6
+
 /* One glyph into MNIST's form; a piece cut along paths first becomes a component of its own. */
-static nn_status normalize_glyph(float *out, const nn__glyph *gl, pipeline *p)
+static nn_status normalize_glyph(float *out, const nn__glyph *gl, pipeline *p, int *hollow)
 {
     if (!gl->cut_l && !gl->cut_r)
-        return nn__vision_normalize(out, gl, &p->comps, &p->ink, p->w, (double)p->o.stroke_width);
+        return nn__vision_normalize(out, gl, &p->comps, &p->ink, p->w, (double)p->o.stroke_width, p->fill, hollow);
     const int64_t runs = nn__vision_group_runs(gl, &p->comps);
     if (runs > p->piece_cap) {
         nn__run *r = realloc(p->piece.runs, (size_t)runs * sizeof *r);
@@ -138,7 +142,28 @@ static nn_status normalize_glyph(float *out, const nn__glyph *gl, pipeline *p)
     nn__vision_piece(&piece, &p->piece, gl, &p->comps, cuts, gl->cut_l ? cuts + gl->cut_l - 1 : NULL,
                      gl->cut_r ? cuts + gl->cut_r - 1 : NULL);
     if (piece.area == 0) return nn__fail(NN_ERR_STATE, "nn_digits: a cut piece holds no ink");
-    return nn__vision_normalize(out, &piece, &p->piece, &p->ink, p->w, (double)p->o.stroke_width);
+    return nn__vision_normalize(out, &piece, &p->piece, &p->ink, p->w, (double)p->o.stroke_width, p->fill, hollow);
+}
+
+/* Every glyph into images (row i; tag = i). Hollow strokes are the text's, not one digit's, and most
+ * digits (1, 2, 3, 5, 7) have no hole at all: when most glyphs of a digit's height enclose bands
+ * (normalize.c), the text is hollow, and every glyph, and later every piece, is normalised filled. */
+static nn_status normalize_all(pipeline *p, float *images)
+{
+    nn_status st = NN_OK;
+    int64_t hollow = 0, tall = 0;
+    for (int64_t i = 0; i < p->glyphs.n && st == NN_OK; i++) {
+        const nn__glyph *gl = &p->glyphs.g[i];
+        int h = 0;
+        p->glyphs.g[i].tag = i;
+        st = normalize_glyph(images + i * NN_DIGITS_PIXELS, gl, p, &h);
+        if (gl->y1 - gl->y0 >= HOLLOW_HEIGHT * p->glyphs.height) tall++, hollow += h;
+    }
+    if (st != NN_OK || hollow == 0 || 2 * hollow <= tall) return st;
+    p->fill = 1;
+    for (int64_t i = 0; i < p->glyphs.n && st == NN_OK; i++)
+        st = normalize_glyph(images + i * NN_DIGITS_PIXELS, &p->glyphs.g[i], p, NULL);
+    return st;
 }
 
 /* The result: glyph i's image and probabilities from images/probs row tag (>= 0) or from the
@@ -159,15 +184,11 @@ static nn_status make_result(nn_digits **out, pipeline *p, const float *images, 
     }
     for (int64_t i = 0; i < gs->n && st == NN_OK; i++) {
         const nn__glyph *gl = &gs->g[i];
-        float *img = d->images + i * NN_DIGITS_PIXELS;
-        if (!images) {
-            st = normalize_glyph(img, gl, p);
-        } else {
-            const int64_t t = gl->tag;
-            memcpy(img, t >= 0 ? images + t * NN_DIGITS_PIXELS : pimages + (-1 - t) * NN_DIGITS_PIXELS,
-                   NN_DIGITS_PIXELS * sizeof *img);
-            memcpy(d->probs + i * 10, t >= 0 ? probs + t * 10 : pprobs + (-1 - t) * 10, 10 * sizeof *d->probs);
-        }
+        const int64_t t = gl->tag;
+        memcpy(d->images + i * NN_DIGITS_PIXELS,
+               t >= 0 ? images + t * NN_DIGITS_PIXELS : pimages + (-1 - t) * NN_DIGITS_PIXELS,
+               NN_DIGITS_PIXELS * sizeof *d->images);
+        if (probs) memcpy(d->probs + i * 10, t >= 0 ? probs + t * 10 : pprobs + (-1 - t) * 10, 10 * sizeof *d->probs);
         int64_t *b = d->boxes + i * 5;
         b[0] = gl->x0;
         b[1] = gl->y0;
@@ -197,7 +218,12 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
     *out = NULL;
     pipeline p;
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, -1, who);
-    if (st == NN_OK) st = make_result(out, &p, NULL, NULL, NULL, NULL, who);
+    float *images = NULL;
+    if (st == NN_OK && p.glyphs.n > 0 && !(images = malloc((size_t)p.glyphs.n * NN_DIGITS_PIXELS * sizeof *images)))
+        st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for %lld digits", who, (long long)p.glyphs.n);
+    if (st == NN_OK) st = normalize_all(&p, images);
+    if (st == NN_OK) st = make_result(out, &p, images, NULL, NULL, NULL, who);
+    free(images);
     pipeline_free(&p);
     return st;
 }
@@ -401,7 +427,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
                              j <= K ? k.x + (int64_t)(j - 1) * k.h : NULL);
             if (piece.area == 0 || piece.x1 - piece.x0 > READ_MAX_WIDTH * H) continue;
             st = nn__vision_normalize(images + (int64_t)np * NN_DIGITS_PIXELS, &piece, &p->piece, &p->ink, p->w,
-                                      (double)p->o.stroke_width);
+                                      (double)p->o.stroke_width, p->fill, NULL);
             pg[np] = piece;
             idx[i][j] = np++;
         }
@@ -575,7 +601,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         nn__join undo;
         nn__vision_join(&p->comps, gs->g[t[k].g].group, o->group, &undo);
         st = nn__vision_normalize(ti + k * NN_DIGITS_PIXELS, &t[k].joined, &p->comps, &p->ink, p->w,
-                                  (double)p->o.stroke_width);
+                                  (double)p->o.stroke_width, p->fill, NULL);
         nn__vision_unjoin(&p->comps, &undo);
     }
     if (st == NN_OK) st = classify(r, tp, tr, ti, n);
@@ -644,10 +670,7 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
         if (!images || !probs || !reject || !pimages || !pprobs || !preject)
             st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
     }
-    for (int64_t i = 0; i < n && st == NN_OK; i++) {
-        p.glyphs.g[i].tag = i;
-        st = normalize_glyph(images + i * NN_DIGITS_PIXELS, &p.glyphs.g[i], &p);
-    }
+    if (st == NN_OK) st = normalize_all(&p, images);
     if (st == NN_OK) st = classify(&r, probs, reject, images, n);
     if (st == NN_OK && p.o.merge) st = rejoin(&p, &r, images, probs, reject);
     const double H = p.glyphs.height;

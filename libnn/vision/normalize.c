@@ -137,6 +137,53 @@ NN_NO_COVERAGE static void resample(float *dst, int64_t dw, int64_t dh, const fl
     }
 }
 
+/* Hollow strokes (an outline font, bubble digits) enclose *bands*: holes long and thin, the inside
+ * of a stroke, where a pen's own holes (the loops of 0, 6, 8, 9, the triangle of a 4) are round or
+ * oval. A hole is a band when its area is at least BAND times the square of its thickness (twice the
+ * depth of its deepest pixel): a disc's is 0.8, an oval twice as high as wide 1.6, the inside of an
+ * outlined 1 over 10. bin (w x h, zero on its border) is labelled into lab, queue holding the flood's
+ * pixels and d the distances of the paper to the ink; the bands' area is returned, and with fill set
+ * they become ink. */
+#define BAND 6.0
+NN_NO_COVERAGE static int64_t bands(uint8_t *bin, uint8_t *lab, int32_t *queue, int32_t *d, int64_t w, int64_t h,
+                                    int fill)
+{
+    const int64_t n = w * h;
+    chamfer(d, bin, w, h, 0, 0);
+    memset(lab, 0, (size_t)n);
+    int64_t total = 0;
+    for (int64_t s = 0; s < n; s++) {
+        if (bin[s] || lab[s]) continue;
+        int64_t head = 0, tail = 0;
+        int32_t deepest = 0;
+        int border = 0;
+        lab[s] = 1;
+        queue[tail++] = (int32_t)s;
+        while (head < tail) {
+            const int64_t i = queue[head++], x = i % w, y = i / w;
+            if (d[i] > deepest) deepest = d[i];
+            if (x == 0 || y == 0 || x == w - 1 || y == h - 1) {
+                border = 1;
+                continue;
+            }
+            const int64_t nb[4] = {i - 1, i + 1, i - w, i + w};
+            for (int k = 0; k < 4; k++)
+                if (!bin[nb[k]] && !lab[nb[k]]) {
+                    lab[nb[k]] = 1;
+                    queue[tail++] = (int32_t)nb[k];
+                }
+        }
+        /* d is in thirds of a pixel; a band k pixels wide is about k / 2 + 1 / 2 deep */
+        double t = 2.0 * deepest / 3.0 - 1.0;
+        if (t < 1) t = 1;
+        if (border || (double)tail < BAND * t * t) continue;
+        total += tail;
+        if (fill)
+            for (int64_t k = 0; k < tail; k++) bin[queue[k]] = 1;
+    }
+    return total;
+}
+
 /* Stroke width of a binary shape, in its pixels: 4 x the mean distance of its pixels to the outside
  * (a stroke of width k has distances spread evenly over 0 .. k / 2), from chamfer distances d. */
 NN_NO_COVERAGE static double stroke_width_of(const int32_t *d, int64_t n)
@@ -177,7 +224,7 @@ NN_NO_COVERAGE static void grey_levels(float *val, const uint8_t *mask, int64_t 
 }
 
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
-                               int64_t w, double stroke_width)
+                               int64_t w, double stroke_width, int fill_bands, int *hollow)
 {
     (void)w; /* the image's width, as ink->w */
     const int64_t W = ink->w;
@@ -197,8 +244,10 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
     float *val = calloc(nv, sizeof *val), *fine = malloc((size_t)(fw0 * fh0) * sizeof *fine),
           *tmp = malloc((size_t)(fw0 * (vh > SIDE ? vh : SIDE)) * sizeof *tmp), *cov = NULL;
     int32_t *dist = malloc((size_t)nf * sizeof *dist), *lt = malloc((size_t)nf * sizeof *lt);
+    uint8_t *seen = malloc((size_t)nf);
     nn_status st = NN_OK;
-    if (!mask || !bin || !val || !fine || !tmp || !dist || !lt) {
+    if (hollow) *hollow = 0;
+    if (!mask || !bin || !val || !fine || !tmp || !dist || !lt || !seen) {
         st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_find: out of memory normalising a %lld x %lld digit",
                       (long long)bw, (long long)bh);
         goto done;
@@ -242,8 +291,17 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
     float darkest = 0;
     for (int64_t i = 0; i < fw0 * fh0; i++) darkest = fine[i] > darkest ? fine[i] : darkest;
     if (darkest > 0 && darkest < cut) cut = 0.5 * darkest;
+    int64_t inked = 0;
     for (int64_t y = 0; y < fh0; y++)
-        for (int64_t x = 0; x < fw0; x++) bin[(y + margin) * fw + x + margin] = fine[y * fw0 + x] >= cut;
+        for (int64_t x = 0; x < fw0; x++) inked += bin[(y + margin) * fw + x + margin] = fine[y * fw0 + x] >= cut;
+
+    /* A hollow digit: its bands hold at least a quarter as much as its ink (a pen's own slivers, as
+     * where a 0's stroke ends past its start, hold far less). The caller decides from the whole
+     * image whether to fill them. */
+    if (hollow || fill_bands) {
+        const int64_t banded = bands(bin, seen, lt, dist, fw, fh, fill_bands);
+        if (hollow) *hollow = banded > 0 && 4 * banded >= inked;
+    }
 
     /* Strokes to MNIST's width: measured as 4 x the mean inside distance, in fine pixels, sw; the
      * shape's longer side is L. Thinning (or thickening) by r on each side gives a width of
@@ -367,5 +425,6 @@ done:
     free(cov);
     free(dist);
     free(lt);
+    free(seen);
     return st;
 }

@@ -123,8 +123,9 @@ int64_t nn__vision_group_runs(const nn__glyph *gl, const nn__components *c);
 void nn__vision_piece(nn__glyph *piece, nn__components *pc, const nn__glyph *gl, const nn__components *c,
                       const int32_t *cuts, const int32_t *left, const int32_t *right);
 
-/* normalize.c: one glyph into 28 x 28 floats (out), as MNIST. */
+/* normalize.c: one glyph into 28 x 28 floats (out), as MNIST; with fill_bands, the inside of hollow
+ * strokes filled first. hollow (may be NULL) tells whether the glyph is drawn with hollow strokes. */
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
-                               int64_t w, double stroke_width);
+                               int64_t w, double stroke_width, int fill_bands, int *hollow);
 
 #endif /* NN_VISION_H */
