@@ -111,7 +111,8 @@ int main(int argc, char **argv)
     /* 3. The model, and all the digits through it at once: n rows of 784, seen as (n, 784) or as
      *    (n, 28, 28, 1) images, whichever the model's input is. (nn_digits_read() does steps 2 to 4
      *    in one call and lets the model choose where touching digits are cut, which reads more of
-     *    them right; nn-mnist predict uses it. This example keeps the steps apart to show them.) */
+     *    them right, and with options.scales = 3 reads the image at three sizes; nn-mnist predict
+     *    uses it so. This example keeps the steps apart to show them.) */
     nn_model *model;
     CHECK(nn_model_load(&model, argv[1], NULL));
     int64_t in_shape[NN_MAX_EXAMPLE_RANK], shape[NN_MAX_EXAMPLE_RANK + 1] = {n};

@@ -1447,6 +1447,111 @@ static void test_digits__read_joins_broken_digit_by_recognition(void **state)
 
 /* nn_digits_read() refuses what it cannot use, with a status; nn_digits_find()'s results carry no
  * probabilities. */
+/* One digit of a made-up reading: class k with probability p, the rest spread evenly. */
+static void made_digit(nn_digits *d, float *probs, int64_t *boxes, int64_t x, int64_t y, int64_t w, int64_t h, int k,
+                       float p)
+{
+    const int64_t i = d->count++;
+    for (int c = 0; c < 10; c++) probs[i * 10 + c] = c == k ? p : (1 - p) / 9;
+    int64_t *b = boxes + i * 5;
+    b[0] = x, b[1] = y, b[2] = w, b[3] = h, b[4] = 0;
+}
+
+/* Readings at several scales are combined region by region: a region's digits come from the reading
+ * whose least sure digit there is surest; a region is left out unless the first reading (the image
+ * as given) and at least half of them found digits there; the result is in reading order. */
+static void test_digits__scales_combined_by_region(void **state)
+{
+    (void)state;
+    static float images[3][8 * NN_DIGITS_PIXELS], probs[3][80];
+    static int64_t boxes[3][40];
+    nn_digits rd[3];
+    memset(rd, 0, sizeof rd);
+    for (int r = 0; r < 3; r++) rd[r].images = images[r], rd[r].probs = probs[r], rd[r].boxes = boxes[r];
+    /* Region A (x 10..40): 3 unsure at scale 1, 8 sure at 2, 8 less sure at 3. */
+    made_digit(&rd[0], probs[0], boxes[0], 10, 10, 30, 40, 3, 0.5f);
+    made_digit(&rd[1], probs[1], boxes[1], 11, 10, 29, 41, 8, 0.95f);
+    made_digit(&rd[2], probs[2], boxes[2], 10, 11, 30, 39, 8, 0.9f);
+    /* Region B (x 60..100): one sure 1 at scale 1, two pieces at 2 (the least sure 0.9), a 1 at 3. */
+    made_digit(&rd[0], probs[0], boxes[0], 60, 10, 40, 40, 1, 0.99f);
+    made_digit(&rd[1], probs[1], boxes[1], 60, 10, 20, 40, 4, 0.9f);
+    made_digit(&rd[1], probs[1], boxes[1], 80, 10, 20, 40, 7, 0.99f);
+    made_digit(&rd[2], probs[2], boxes[2], 61, 10, 39, 40, 1, 0.97f);
+    /* Region C (x 120..150), a speck read at scale 3 only. */
+    made_digit(&rd[2], probs[2], boxes[2], 120, 20, 30, 30, 2, 0.999f);
+    /* Region E (x 170..200), noise both enlarged readings see and the image as given does not. */
+    made_digit(&rd[1], probs[1], boxes[1], 170, 20, 30, 30, 9, 0.99f);
+    made_digit(&rd[2], probs[2], boxes[2], 171, 20, 30, 30, 9, 0.99f);
+    /* Region F (x 220..250), a speck at scale 1 alone. */
+    made_digit(&rd[0], probs[0], boxes[0], 220, 20, 30, 30, 4, 0.99f);
+    /* Region D, a second line below: found at scales 1 and 3, surer at 3. */
+    made_digit(&rd[0], probs[0], boxes[0], 20, 80, 30, 40, 6, 0.6f);
+    made_digit(&rd[2], probs[2], boxes[2], 20, 81, 30, 40, 5, 0.8f);
+    for (int r = 0; r < 3; r++)
+        for (int64_t i = 0; i < rd[r].count; i++) images[r][i * NN_DIGITS_PIXELS] = (float)(10 * r + i);
+    nn_digits *rp[3] = {&rd[0], &rd[1], &rd[2]};
+    nn_digits *d = NULL;
+    assert_int_equal(nn__digits_combine(&d, rp, 3, 40), NN_OK);
+    assert_int_equal(nn_digits_count(d), 3);
+    assert_int_equal(nn_digits_line_count(d), 2);
+    const int want_class[3] = {8, 1, 5}, want_line[3] = {0, 0, 1};
+    const float want_image[3] = {10, 1, 24}; /* reading 1's first digit, reading 0's second, reading 2's fifth */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(nn_digits_class(d, i), want_class[i]);
+        assert_int_equal(nn_digits_line(d, i), want_line[i]);
+        assert_true(nn_digits_image(d, i)[0] == want_image[i]);
+    }
+    int64_t b[4];
+    box(d, 0, b);
+    assert_true(b[0] == 11 && b[1] == 10 && b[2] == 29 && b[3] == 41);
+    nn_digits_free(d);
+    /* Two readings: a region only the enlarged one found is left out, one only the first found kept. */
+    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[2]}, 2, 40), NN_OK);
+    assert_int_equal(nn_digits_count(d), 4);
+    const int want2[4] = {8, 1, 4, 5};
+    for (int i = 0; i < 4; i++) assert_int_equal(nn_digits_class(d, i), want2[i]);
+    nn_digits_free(d);
+    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[2], &rd[0]}, 2, 40), NN_OK);
+    assert_int_equal(nn_digits_count(d), 5); /* C and E are now the first reading's; F is not */
+    nn_digits_free(d);
+}
+
+/* Reading at 1 to 3 times the size reads well-written digits as reading once does, with the boxes in
+ * the image's own pixels. */
+static void test_digits__read_at_scales_same_on_clear_digits(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(240, 100, 230);
+    for (int k = 0; k < 3; k++) ring(&c, 20 + 70 * k, 20, 36, 56, 5, 20);
+    nn_digits *ref = find(&c, NULL);
+    assert_int_equal(nn_digits_count(ref), 3);
+    canvas bar = canvas_new(60, 100, 230);
+    rect(&bar, 25, 20, 8, 56, 20);
+    nn_digits *one = find(&bar, NULL);
+    nn_model *m = ring_model(nn_digits_image(ref, 0), nn_digits_image(one, 0));
+    nn_digits *d1 = NULL, *d3 = NULL;
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    assert_int_equal(nn_digits_read(&d1, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+    o.scales = 3;
+    assert_int_equal(nn_digits_read(&d3, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d1), 3);
+    assert_int_equal(nn_digits_count(d3), 3);
+    for (int i = 0; i < 3; i++) {
+        int64_t a[4], b[4];
+        box(d1, i, a);
+        box(d3, i, b);
+        for (int j = 0; j < 4; j++) assert_true(llabs(a[j] - b[j]) <= 1);
+        assert_int_equal(nn_digits_class(d3, i), 0);
+    }
+    nn_digits_free(d1);
+    nn_digits_free(d3);
+    nn_digits_free(ref);
+    nn_digits_free(one);
+    nn_model_free(m);
+    free(c.px);
+    free(bar.px);
+}
+
 static void test_digits__read_bad_arguments_refused(void **state)
 {
     (void)state;
@@ -1467,6 +1572,22 @@ static void test_digits__read_bad_arguments_refused(void **state)
     assert_int_equal(nn_digits_read(&d, m, NULL, c.w, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
     assert_int_equal(nn_digits_read(&d, m, c.px, 0, c.h, c.w, NULL), NN_ERR_INVALID_ARGUMENT);
     assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w - 1, NULL), NN_ERR_INVALID_ARGUMENT);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    assert_int_equal(o.scales, 1);
+    o.scales = 0;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    o.scales = 5;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "scales"));
+    /* A program built with options version 1 (no `scales`) passes the shorter struct. */
+    nn_digits_options *v1 = malloc(offsetof(nn_digits_options, scales));
+    assert_non_null(v1);
+    assert_int_equal(nn_digits_options_init(v1, 1), NN_OK);
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, v1), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    nn_digits_free(d);
+    free(v1);
     assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
     assert_int_equal(nn_digits_count(d), 1);
     const float *p = nn_digits_probabilities(d, 0);
@@ -1512,6 +1633,8 @@ int main(void)
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
+        cmocka_unit_test(test_digits__scales_combined_by_region),
+        cmocka_unit_test(test_digits__read_at_scales_same_on_clear_digits),
         cmocka_unit_test(test_digits__cuts_not_along_a_stem),
         cmocka_unit_test(test_digits__cut_path_as_defined),
         cmocka_unit_test(test_digits__one_cut_is_the_cheapest_path),

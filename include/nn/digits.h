@@ -62,8 +62,8 @@ typedef enum nn_digits_threshold {
                                           (uneven light, shadows), then Otsu on what remains */
 } nn_digits_threshold;
 
-/** Version of ::nn_digits_options this header describes. */
-#define NN_DIGITS_OPTIONS_VERSION 1
+/** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`). */
+#define NN_DIGITS_OPTIONS_VERSION 2
 
 /** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
  *  so that one setting serves digits of 16 and of 200 pixels. */
@@ -87,11 +87,18 @@ typedef struct nn_digits_options {
                                         result (each costs 3 KiB; a page of handwriting holds hundreds,
                                         a texture of specks tens of thousands); default 4096, 1 to
                                         1000000 */
+    int scales;                    /**< nn_digits_read() only: read the image at 1, 2, ...
+                                        `scales` times its size (enlarged bilinearly around the
+                                        digits found) and keep, region by region, the reading surest
+                                        of its least sure digit there; with 3, about 5 times the
+                                        time of one reading and half a point more digits read right
+                                        on the synthetic benchmark (docs/predict.md, step 9).
+                                        Default 1; 1 to 4. @since 0.3 (options version 2) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
-    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f, 4096}
+    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f, 4096, 1}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
@@ -138,7 +145,11 @@ typedef struct nn_model nn_model;
  * the pieces of a broken digit that nn_digits_find() leaves apart (a piece too low to be a digit
  * beside one, two close neighbours of a line) are also tried as one digit, and joined when the model
  * reads them better so. The result holds each digit's 10 probabilities (nn_digits_probabilities()).
- * docs/predict.md, step 6.
+ * docs/predict.md, step 6. With `scales` over 1, the part of the image around the digits found is
+ * also read enlarged 2 (and 3, 4) times, and each region is taken from the reading surest of its
+ * least sure digit there; a region is kept where the image as given and at least half the readings
+ * found digits. Boxes are in the caller's pixels. A scale that would make the median digit over 400
+ * pixels high or the part read over NN_DIGITS_MAX_PIXELS is skipped. docs/predict.md, step 9.
  *
  * @param[out] out   as nn_digits_find()
  * @param model      a classifier of 28 x 28 digits into 10 classes, input 784 or (28, 28, 1), as

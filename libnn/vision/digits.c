@@ -2,6 +2,7 @@
  * the result. nn_digits_read() segments touching digits by recognition: docs/predict.md, step 6. */
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,16 +11,8 @@
 #include "nn/tensor.h"
 #include "vision.h"
 
-struct nn_digits {
-    int64_t count, lines;
-    float *images;                  /* count x NN_DIGITS_PIXELS */
-    float *probs;                   /* count x 10 (nn_digits_read()), else NULL */
-    int64_t *boxes;                 /* count x (x, y, w, h, line) */
-    nn_digits_polarity polarity;
-    nn_digits_threshold threshold;
-};
-
-static const size_t digits_options_sizes[] = {sizeof(nn_digits_options)};
+/* Options version 1 ended before `scales`. */
+static const size_t digits_options_sizes[] = {offsetof(nn_digits_options, scales), sizeof(nn_digits_options)};
 static const nn_digits_options digits_defaults = NN_DIGITS_OPTIONS_INIT;
 
 nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version)
@@ -42,6 +35,9 @@ static nn_status check_options(const nn_digits_options *o, const char *who)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stroke_width %g is outside 0..6", who, (double)o->stroke_width);
     if (o->max_digits < 1 || o->max_digits > 1000000)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: max_digits %d is outside 1..1000000", who, o->max_digits);
+    if (o->scales < 1 || o->scales > NN__DIGITS_MAX_SCALES)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: scales %d is outside 1..%d", who, o->scales,
+                        NN__DIGITS_MAX_SCALES);
     return NN_OK;
 }
 
@@ -637,13 +633,13 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     return st;
 }
 
-nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
-                         int64_t stride, const nn_digits_options *opts)
+/* One reading of the image at its size; H is the median digit height measured. */
+static nn_status read_image(nn_digits **out, double *H_out, nn_model *model, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t stride, const nn_digits_options *opts)
 {
     const char *who = "nn_digits_read";
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
+    *H_out = 0;
     reader r = {model, {0}, 0, nn_model_output_features(model),
                 nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL, 0};
     r.rank = nn_model_input_shape(model, r.shape + 1);
@@ -694,6 +690,7 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     }
     if (st == NN_OK) st = nn__vision_order(&p.glyphs, H);
     if (st == NN_OK) st = make_result(out, &p, images, probs, kp.images, kp.probs, who);
+    *H_out = H;
     free(images);
     free(probs);
     free(reject);
@@ -704,6 +701,63 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     free(kp.images);
     free(kp.probs);
     pipeline_free(&p);
+    return st;
+}
+
+/* Readings at larger scales stop where the median digit would pass this height (pixels): the cuts and
+ * the normalisation have all the resolution they use long before. */
+#define SCALED_MAX_HEIGHT 400.0
+/* ... and read only the box around the digits found at scale 1, grown by half a digit's height. */
+#define SCALED_MARGIN 0.5
+
+nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
+                         int64_t stride, const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_read";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
+    nn_digits_options o;
+    nn_status st = nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
+    if (st != NN_OK) return st;
+    double H = 0;
+    st = read_image(out, &H, model, pixels, width, height, stride, &o);
+    if (st != NN_OK || o.scales <= 1 || nn_digits_count(*out) == 0) return st;
+    /* An image without digits stays so: reading a blank page enlarged is work for nothing. */
+    nn_digits *rd[NN__DIGITS_MAX_SCALES] = {*out};
+    int k = 1;
+    /* Only the part of the image around the digits found is read again: a region is kept only
+     * where the image as given has digits (scales.c), and a photo's text is a small part of it. */
+    int64_t x0 = width, y0 = height, x1 = 0, y1 = 0;
+    for (int64_t i = 0; i < rd[0]->count; i++) {
+        const int64_t *b = rd[0]->boxes + i * 5;
+        x0 = b[0] < x0 ? b[0] : x0, y0 = b[1] < y0 ? b[1] : y0;
+        x1 = b[0] + b[2] > x1 ? b[0] + b[2] : x1, y1 = b[1] + b[3] > y1 ? b[1] + b[3] : y1;
+    }
+    const int64_t margin = (int64_t)ceil(SCALED_MARGIN * H) + 2;
+    x0 = x0 > margin ? x0 - margin : 0, y0 = y0 > margin ? y0 - margin : 0;
+    x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
+    const int64_t cw = x1 - x0, ch = y1 - y0;
+    const uint8_t *crop = pixels + y0 * stride + x0;
+    for (int s = 2; s <= o.scales && st == NN_OK; s++) {
+        if (H * s > SCALED_MAX_HEIGHT || cw > NN_DIGITS_MAX_PIXELS / (s * s) / ch) continue;
+        uint8_t *big = NULL;
+        if ((st = nn__vision_enlarge(&big, crop, cw, ch, stride, s)) != NN_OK) break;
+        double Hs;
+        nn_digits *d = NULL;
+        st = read_image(&d, &Hs, model, big, cw * s, ch * s, cw * s, &o);
+        free(big);
+        /* A reading refused (more than max_digits specks at this size) is left out; memory is not. */
+        if (st != NN_OK && st != NN_ERR_NO_MEMORY) st = NN_OK;
+        if (st != NN_OK || !d) continue;
+        nn__digits_shrink_boxes(d, s, x0, y0, cw, ch);
+        rd[k++] = d;
+    }
+    if (st == NN_OK && k == 1) return st; /* every larger scale skipped: *out is rd[0] */
+    nn_digits *c = NULL;
+    if (st == NN_OK) st = nn__digits_combine(&c, rd, k, H);
+    for (int r = 0; r < k; r++) nn_digits_free(rd[r]);
+    *out = c;
     return st;
 }
 

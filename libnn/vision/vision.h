@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "nn/digits.h"
 
 /* The image as the caller gave it: pixel (x, y) is px[y * stride + x]. */
 typedef struct nn__gray {
@@ -127,5 +128,26 @@ void nn__vision_piece(nn__glyph *piece, nn__components *pc, const nn__glyph *gl,
  * strokes filled first. hollow (may be NULL) tells whether the glyph is drawn with hollow strokes. */
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
                                int64_t w, double stroke_width, int fill_bands, int *hollow);
+
+/* The result of nn_digits_find() and nn_digits_read(). */
+struct nn_digits {
+    int64_t count, lines;
+    float *images;                  /* count x NN_DIGITS_PIXELS */
+    float *probs;                   /* count x 10 (nn_digits_read()), else NULL */
+    int64_t *boxes;                 /* count x (x, y, w, h, line) */
+    nn_digits_polarity polarity;
+    nn_digits_threshold threshold;
+};
+
+/* scales.c: nn_digits_read() at several scales (docs/predict.md, step 9). */
+#define NN__DIGITS_MAX_SCALES 4
+/* px (w x h, stride) enlarged s times, bilinearly, into *out (w s x h s, dense; the caller frees). */
+nn_status nn__vision_enlarge(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride, int s);
+/* Boxes of a reading of a part of the image (w x h from (x0, y0)) enlarged s times, brought back to
+ * the image's pixels. */
+void nn__digits_shrink_boxes(nn_digits *d, int s, int64_t x0, int64_t y0, int64_t w, int64_t h);
+/* Readings rd[0..k) of one image (rd[0] at its own size, all with probabilities and boxes in its
+ * pixels) into one, region by region; H orders the result's lines. rd is left as it was. */
+nn_status nn__digits_combine(nn_digits **out, nn_digits *const *rd, int k, double H);
 
 #endif /* NN_VISION_H */
