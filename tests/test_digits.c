@@ -1457,9 +1457,11 @@ static void made_digit(nn_digits *d, float *probs, int64_t *boxes, int64_t x, in
     b[0] = x, b[1] = y, b[2] = w, b[3] = h, b[4] = 0;
 }
 
-/* Readings at several scales are combined region by region: a region's digits come from the reading
- * whose least sure digit there is surest; a region is left out unless the first reading (the image
- * as given) and at least half of them found digits there; the result is in reading order. */
+/* Readings at several scales are combined region by region: digits of two readings are in one region
+ * when their boxes share half of the smaller one; a region is kept where the first reading (the
+ * image as given) and at least half of the readings found digits, and takes the digits of the
+ * reading whose least sure digit there is surest (the first such reading on a tie); the result is
+ * in reading order. */
 static void test_digits__scales_combined_by_region(void **state)
 {
     (void)state;
@@ -1468,51 +1470,58 @@ static void test_digits__scales_combined_by_region(void **state)
     nn_digits rd[3];
     memset(rd, 0, sizeof rd);
     for (int r = 0; r < 3; r++) rd[r].images = images[r], rd[r].probs = probs[r], rd[r].boxes = boxes[r];
-    /* Region A (x 10..40): 3 unsure at scale 1, 8 sure at 2, 8 less sure at 3. */
-    made_digit(&rd[0], probs[0], boxes[0], 10, 10, 30, 40, 3, 0.5f);
+    /* Scale 1. */
+    made_digit(&rd[0], probs[0], boxes[0], 10, 10, 30, 40, 3, 0.5f);   /* A: unsure */
+    made_digit(&rd[0], probs[0], boxes[0], 60, 10, 40, 40, 1, 0.93f);  /* B: one digit */
+    made_digit(&rd[0], probs[0], boxes[0], 20, 80, 30, 40, 6, 0.6f);   /* D: second line */
+    made_digit(&rd[0], probs[0], boxes[0], 220, 20, 30, 30, 4, 0.99f); /* F: found at scale 1 only */
+    made_digit(&rd[0], probs[0], boxes[0], 260, 10, 30, 40, 2, 0.8f);  /* G: a tie */
+    made_digit(&rd[0], probs[0], boxes[0], 300, 10, 30, 40, 6, 0.9f);  /* H: overlaps H' by 40% only */
+    /* Scale 2. */
     made_digit(&rd[1], probs[1], boxes[1], 11, 10, 29, 41, 8, 0.95f);
+    made_digit(&rd[1], probs[1], boxes[1], 60, 10, 20, 40, 4, 0.92f);  /* B in two pieces: the least */
+    made_digit(&rd[1], probs[1], boxes[1], 80, 10, 20, 40, 7, 0.999f); /* sure 0.92, the mean higher */
+    made_digit(&rd[1], probs[1], boxes[1], 170, 20, 30, 30, 9, 0.99f); /* E: noise the larger scales see */
+    made_digit(&rd[1], probs[1], boxes[1], 261, 10, 29, 40, 3, 0.8f);
+    made_digit(&rd[1], probs[1], boxes[1], 318, 10, 30, 40, 0, 0.95f); /* H' */
+    /* Scale 3. */
     made_digit(&rd[2], probs[2], boxes[2], 10, 11, 30, 39, 8, 0.9f);
-    /* Region B (x 60..100): one sure 1 at scale 1, two pieces at 2 (the least sure 0.9), a 1 at 3. */
-    made_digit(&rd[0], probs[0], boxes[0], 60, 10, 40, 40, 1, 0.99f);
-    made_digit(&rd[1], probs[1], boxes[1], 60, 10, 20, 40, 4, 0.9f);
-    made_digit(&rd[1], probs[1], boxes[1], 80, 10, 20, 40, 7, 0.99f);
-    made_digit(&rd[2], probs[2], boxes[2], 61, 10, 39, 40, 1, 0.97f);
-    /* Region C (x 120..150), a speck read at scale 3 only. */
-    made_digit(&rd[2], probs[2], boxes[2], 120, 20, 30, 30, 2, 0.999f);
-    /* Region E (x 170..200), noise both enlarged readings see and the image as given does not. */
-    made_digit(&rd[1], probs[1], boxes[1], 170, 20, 30, 30, 9, 0.99f);
+    made_digit(&rd[2], probs[2], boxes[2], 61, 10, 39, 40, 1, 0.9f);
+    made_digit(&rd[2], probs[2], boxes[2], 120, 20, 30, 30, 2, 0.999f); /* C: scale 3 only */
     made_digit(&rd[2], probs[2], boxes[2], 171, 20, 30, 30, 9, 0.99f);
-    /* Region F (x 220..250), a speck at scale 1 alone. */
-    made_digit(&rd[0], probs[0], boxes[0], 220, 20, 30, 30, 4, 0.99f);
-    /* Region D, a second line below: found at scales 1 and 3, surer at 3. */
-    made_digit(&rd[0], probs[0], boxes[0], 20, 80, 30, 40, 6, 0.6f);
     made_digit(&rd[2], probs[2], boxes[2], 20, 81, 30, 40, 5, 0.8f);
     for (int r = 0; r < 3; r++)
         for (int64_t i = 0; i < rd[r].count; i++) images[r][i * NN_DIGITS_PIXELS] = (float)(10 * r + i);
-    nn_digits *rp[3] = {&rd[0], &rd[1], &rd[2]};
+
+    /* All three: A from scale 2, B and G (the tie) from scale 1, D from scale 3; C, E, F, H, H' out. */
     nn_digits *d = NULL;
-    assert_int_equal(nn__digits_combine(&d, rp, 3, 40), NN_OK);
-    assert_int_equal(nn_digits_count(d), 3);
+    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1], &rd[2]}, 3, 40), NN_OK);
+    const int want3[4] = {8, 1, 2, 5}, line3[4] = {0, 0, 0, 1};
+    const float image3[4] = {10, 1, 4, 24}; /* 10 r + i: reading r's digit i */
+    assert_int_equal(nn_digits_count(d), 4);
     assert_int_equal(nn_digits_line_count(d), 2);
-    const int want_class[3] = {8, 1, 5}, want_line[3] = {0, 0, 1};
-    const float want_image[3] = {10, 1, 24}; /* reading 1's first digit, reading 0's second, reading 2's fifth */
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(nn_digits_class(d, i), want_class[i]);
-        assert_int_equal(nn_digits_line(d, i), want_line[i]);
-        assert_true(nn_digits_image(d, i)[0] == want_image[i]);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(nn_digits_class(d, i), want3[i]);
+        assert_int_equal(nn_digits_line(d, i), line3[i]);
+        assert_true(nn_digits_image(d, i)[0] == image3[i]);
     }
     int64_t b[4];
     box(d, 0, b);
     assert_true(b[0] == 11 && b[1] == 10 && b[2] == 29 && b[3] == 41);
     nn_digits_free(d);
-    /* Two readings: a region only the enlarged one found is left out, one only the first found kept. */
-    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[2]}, 2, 40), NN_OK);
-    assert_int_equal(nn_digits_count(d), 4);
-    const int want2[4] = {8, 1, 4, 5};
-    for (int i = 0; i < 4; i++) assert_int_equal(nn_digits_class(d, i), want2[i]);
+
+    /* Scales 1 and 2: F and H are scale 1's call; E and H' (which must not join H) are left out. */
+    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1]}, 2, 40), NN_OK);
+    const int want2[6] = {8, 1, 4, 2, 6, 6};
+    assert_int_equal(nn_digits_count(d), 6);
+    for (int i = 0; i < 6; i++) assert_int_equal(nn_digits_class(d, i), want2[i]);
     nn_digits_free(d);
+
+    /* With scale 3's reading first, what it alone found (C, E) is kept, and F, G, H are not. */
     assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[2], &rd[0]}, 2, 40), NN_OK);
-    assert_int_equal(nn_digits_count(d), 5); /* C and E are now the first reading's; F is not */
+    const int want_r[5] = {8, 1, 2, 9, 5};
+    assert_int_equal(nn_digits_count(d), 5);
+    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_class(d, i), want_r[i]);
     nn_digits_free(d);
 }
 
@@ -1521,8 +1530,8 @@ static void test_digits__scales_combined_by_region(void **state)
 static void test_digits__read_at_scales_same_on_clear_digits(void **state)
 {
     (void)state;
-    canvas c = canvas_new(240, 100, 230);
-    for (int k = 0; k < 3; k++) ring(&c, 20 + 70 * k, 20, 36, 56, 5, 20);
+    canvas c = canvas_new(400, 250, 230);
+    for (int k = 0; k < 3; k++) ring(&c, 120 + 70 * k, 100, 36, 56, 5, 20); /* away from the corner */
     nn_digits *ref = find(&c, NULL);
     assert_int_equal(nn_digits_count(ref), 3);
     canvas bar = canvas_new(60, 100, 230);
@@ -1536,13 +1545,16 @@ static void test_digits__read_at_scales_same_on_clear_digits(void **state)
     assert_int_equal(nn_digits_read(&d3, m, c.px, c.w, c.h, c.w, &o), NN_OK);
     assert_int_equal(nn_digits_count(d1), 3);
     assert_int_equal(nn_digits_count(d3), 3);
+    int differ = 0;
     for (int i = 0; i < 3; i++) {
         int64_t a[4], b[4];
         box(d1, i, a);
         box(d3, i, b);
         for (int j = 0; j < 4; j++) assert_true(llabs(a[j] - b[j]) <= 1);
         assert_int_equal(nn_digits_class(d3, i), 0);
+        differ |= image_distance(nn_digits_image(d1, i), nn_digits_image(d3, i)) > 0;
     }
+    assert_true(differ); /* some digit came from an enlarged reading */
     nn_digits_free(d1);
     nn_digits_free(d3);
     nn_digits_free(ref);

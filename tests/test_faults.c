@@ -670,6 +670,8 @@ typedef struct fx {
     uint64_t rng_state[NN_RNG_STATE_WORDS];
     int64_t epoch;
     float loss, accuracy;
+    nn_digits *digits;
+    uint8_t *page; /* PAGE_W x PAGE_H grey pixels */
 } fx;
 
 static void fx_batch(fx *f)
@@ -693,6 +695,8 @@ static void fx_free(fx *f)
     nn_tensor_free(f->t);
     nn_buffer_free(f->buf);
     free(f->snap);
+    nn_digits_free(f->digits);
+    free(f->page);
 }
 
 /* Remember the model's parameters and step count, to check that a failed call left them alone. */
@@ -1041,6 +1045,51 @@ static void verify_dataset(fx *f, nn_status st)
     if (nn_dataset_count(f->ds) != N_IMAGES || nn_dataset_features(f->ds) != 4) problem("the dataset is wrong");
 }
 
+/* digits_read at three scales: three rings apart on a small page (touching ones would be cut into
+ * tens of pieces, each normalised: thousands of failure points), read with a model of 10 classes,
+ * so that the readings at each scale, the joins tried and the combination all run. */
+enum { PAGE_W = 96, PAGE_H = 40 };
+
+static void setup_digits(fx *f)
+{
+    f->page = malloc(PAGE_W * PAGE_H);
+    assert_non_null(f->page);
+    for (int y = 0; y < PAGE_H; y++)
+        for (int x = 0; x < PAGE_W; x++) {
+            int ink = 0;
+            for (int k = 0; k < 3; k++) {
+                const double cx = 8 + 30 * k + 7.5, cy = 20, dx = (x + 0.5 - cx) / 7.5,
+                             dy = (y + 0.5 - cy) / 12, r = dx * dx + dy * dy;
+                ink |= r <= 1 && r >= 0.45;
+            }
+            f->page[y * PAGE_W + x] = ink ? 30 : 220;
+        }
+    OK(nn_model_create(&f->m, NN_DIGITS_PIXELS));
+    OK(nn_model_add_dense(f->m, 10, nn_activation_make(NN_ACT_LINEAR)));
+    OK(nn_model_compile(f->m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL));
+    float *p;
+    size_t n;
+    OK(nn_model_params(f->m, &p, &n));
+    for (size_t i = 0; i < n; i++) p[i] = (float)((int)(i % 7) - 3) * 0.01f;
+    OK(nn_model_reserve(f->m, 64));
+}
+
+static nn_status run_digits(fx *f)
+{
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.scales = 3;
+    return nn_digits_read(&f->digits, f->m, f->page, PAGE_W, PAGE_H, PAGE_W, &o);
+}
+
+static void verify_digits(fx *f, nn_status st)
+{
+    if (st != NN_OK && f->digits) problem("a result handed back after a failure");
+    if (st == NN_OK && nn_digits_count(f->digits) < 1) problem("no digits read");
+    nn_digits_free(f->digits);
+    f->digits = NULL;
+    if (run_digits(f) != NN_OK) problem("reading again fails: %s", nn_last_error());
+}
+
 /* ---------------------------------------------------------------- the loops */
 
 /* Runs the operation with the n-th call of class cls failing (and every later one with persist),
@@ -1176,6 +1225,7 @@ OP_TEST(test_faults__info, "file_info_read", setup_info, run_info, verify_info, 
 OP_TEST(test_faults__dataset, "dataset_create, subset", NULL, run_dataset, verify_dataset, 0, 0)
 OP_TEST(test_faults__idx, "dataset_load_idx", NULL, run_idx, verify_dataset, 1, 0)
 OP_TEST(test_faults__idx_gz, "dataset_load_idx (gzip)", NULL, run_idx_gz, verify_dataset, 1, 0)
+OP_TEST(test_faults__digits_read, "digits_read (3 scales)", setup_digits, run_digits, verify_digits, 0, 0)
 
 static void test_faults__save_replacing(void **state)
 {
@@ -1292,6 +1342,7 @@ int main(void)
         cmocka_unit_test(test_faults__dataset),
         cmocka_unit_test(test_faults__idx),
         cmocka_unit_test(test_faults__idx_gz),
+        cmocka_unit_test(test_faults__digits_read),
         cmocka_unit_test(test_faults__checks_can_fail),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

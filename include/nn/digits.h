@@ -93,7 +93,9 @@ typedef struct nn_digits_options {
                                         of its least sure digit there; with 3, about 5 times the
                                         time of one reading and half a point more digits read right
                                         on the synthetic benchmark (docs/predict.md, step 9).
-                                        Default 1; 1 to 4. @since 0.3 (options version 2) */
+                                        Default 1; 1 to 4 (nn_digits_find() checks the range and
+                                        reads once). @since 0.3 (unreleased: in the tree after
+                                        0.2.0, options version 2) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
@@ -149,7 +151,9 @@ typedef struct nn_model nn_model;
  * also read enlarged 2 (and 3, 4) times, and each region is taken from the reading surest of its
  * least sure digit there; a region is kept where the image as given and at least half the readings
  * found digits. Boxes are in the caller's pixels. A scale that would make the median digit over 400
- * pixels high or the part read over NN_DIGITS_MAX_PIXELS is skipped. docs/predict.md, step 9.
+ * pixels high or the part read over NN_DIGITS_MAX_PIXELS is skipped, and so is a reading refused for
+ * more than `max_digits` glyphs; if the combined reading holds more than `max_digits` digits, the
+ * reading at scale 1 is the result. docs/predict.md, step 9.
  *
  * @param[out] out   as nn_digits_find()
  * @param model      a classifier of 28 x 28 digits into 10 classes, input 784 or (28, 28, 1), as
@@ -166,7 +170,10 @@ typedef struct nn_model nn_model;
  *         model of another input or output size, or the model's own error. Deterministic for a
  *         given model and BLAS thread count. Besides nn_digits_find()'s memory, it classifies about
  *         twice as many images as there are digits when few touch, up to 44 more per blob cut and
- *         up to 3 more per digit read with little confidence (the joins tried).
+ *         up to 3 more per digit read with little confidence (the joins tried). With `scales` s
+ *         over 1, each larger scale holds the part read, enlarged (s^2 bytes per pixel of it), and
+ *         that reading's own memory as above, one scale at a time; the readings kept until they are
+ *         combined hold their digits (about 3.2 KiB each).
  * @since 0.2
  */
 NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width,

@@ -739,16 +739,23 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
     const int64_t cw = x1 - x0, ch = y1 - y0;
     const uint8_t *crop = pixels + y0 * stride + x0;
+    /* The crop is mostly ink: its polarity is the image's, not decided again. */
+    nn_digits_options os = o;
+    os.polarity = rd[0]->polarity;
     for (int s = 2; s <= o.scales && st == NN_OK; s++) {
         if (H * s > SCALED_MAX_HEIGHT || cw > NN_DIGITS_MAX_PIXELS / (s * s) / ch) continue;
         uint8_t *big = NULL;
         if ((st = nn__vision_enlarge(&big, crop, cw, ch, stride, s)) != NN_OK) break;
         double Hs;
         nn_digits *d = NULL;
-        st = read_image(&d, &Hs, model, big, cw * s, ch * s, cw * s, &o);
+        st = read_image(&d, &Hs, model, big, cw * s, ch * s, cw * s, &os);
         free(big);
-        /* A reading refused (more than max_digits specks at this size) is left out; memory is not. */
-        if (st != NN_OK && st != NN_ERR_NO_MEMORY) st = NN_OK;
+        /* The arguments passed at scale 1, so a refusal here is more than max_digits glyphs (specks
+         * grown past min_size): that reading is left out. */
+        if (st == NN_ERR_INVALID_ARGUMENT) {
+            st = NN_OK;
+            nn_clear_error();
+        }
         if (st != NN_OK || !d) continue;
         nn__digits_shrink_boxes(d, s, x0, y0, cw, ch);
         rd[k++] = d;
@@ -756,6 +763,13 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     if (st == NN_OK && k == 1) return st; /* every larger scale skipped: *out is rd[0] */
     nn_digits *c = NULL;
     if (st == NN_OK) st = nn__digits_combine(&c, rd, k, H);
+    /* Regions of several digits at a larger scale can add up past max_digits: scale 1's reading,
+     * within it, stands then. */
+    if (st == NN_OK && c->count > o.max_digits) {
+        nn_digits_free(c);
+        c = rd[0];
+        rd[0] = NULL;
+    }
     for (int r = 0; r < k; r++) nn_digits_free(rd[r]);
     *out = c;
     return st;

@@ -141,9 +141,11 @@ NN_NO_COVERAGE static void resample(float *dst, int64_t dw, int64_t dh, const fl
  * of a stroke, where a pen's own holes (the loops of 0, 6, 8, 9, the triangle of a 4) are round or
  * oval. A hole is a band when its area is at least BAND times the square of its thickness (twice the
  * depth of its deepest pixel): a disc's is 0.8, an oval twice as high as wide 1.6, the inside of an
- * outlined 1 over 10. bin (w x h, zero on its border) is labelled into lab, queue holding the flood's
- * pixels and d the distances of the paper to the ink; the bands' area is returned, and with fill set
- * they become ink. */
+ * outlined 1 over 10. The thickness counted is 2 d - 1 pixels for a deepest pixel d from the ink (a
+ * band k pixels wide is about k / 2 + 1 / 2 deep). bin (w x h, zero within 2 pixels of its border,
+ * so that the paper around the shape is one component) is labelled into lab, queue holding the
+ * flood's pixels and d the distances of the paper to the ink; the bands' area is returned, and
+ * with fill set they become ink. */
 #define BAND 6.0
 NN_NO_COVERAGE static int64_t bands(uint8_t *bin, uint8_t *lab, int32_t *queue, int32_t *d, int64_t w, int64_t h,
                                     int fill)
@@ -173,7 +175,7 @@ NN_NO_COVERAGE static int64_t bands(uint8_t *bin, uint8_t *lab, int32_t *queue, 
                     queue[tail++] = (int32_t)nb[k];
                 }
         }
-        /* d is in thirds of a pixel; a band k pixels wide is about k / 2 + 1 / 2 deep */
+        /* d is in thirds of a pixel */
         double t = 2.0 * deepest / 3.0 - 1.0;
         if (t < 1) t = 1;
         if (border || (double)tail < BAND * t * t) continue;
@@ -244,10 +246,10 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
     float *val = calloc(nv, sizeof *val), *fine = malloc((size_t)(fw0 * fh0) * sizeof *fine),
           *tmp = malloc((size_t)(fw0 * (vh > SIDE ? vh : SIDE)) * sizeof *tmp), *cov = NULL;
     int32_t *dist = malloc((size_t)nf * sizeof *dist), *lt = malloc((size_t)nf * sizeof *lt);
-    uint8_t *seen = malloc((size_t)nf);
+    uint8_t *seen = hollow || fill_bands ? malloc((size_t)nf) : NULL;
     nn_status st = NN_OK;
     if (hollow) *hollow = 0;
-    if (!mask || !bin || !val || !fine || !tmp || !dist || !lt || !seen) {
+    if (!mask || !bin || !val || !fine || !tmp || !dist || !lt || ((hollow || fill_bands) && !seen)) {
         st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_find: out of memory normalising a %lld x %lld digit",
                       (long long)bw, (long long)bh);
         goto done;
