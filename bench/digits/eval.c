@@ -8,11 +8,11 @@
  * the model: touching digits cut without it), with a saved model. Found boxes are
  * matched to the true ones by overlap, and it reports, per source (mnist, fonts) and per format
  * (raw: the composed pixels with no codec; png; jpegQ):
- *   - digit accuracy: true digits found alone (a found box with IoU >= 0.5, matched one to one) and
- *     classified right, over all true digits;
+ *   - digit accuracy: true digits found alone (a found box with IoU >= 0.5, matched one to one, and
+ *     no other found box mostly inside it) and classified right, over all true digits (match.c);
  *   - string accuracy: strings read exactly (every digit, nothing more), per length and for 5 digits;
  *   - segmentation errors: true digits missed (nothing found there), split (two or more found boxes
- *     inside it), merged (a found box covering it and another), cut wrong (found, but the box is off),
+ *     inside it, one of which may be its match), merged (a found box covering it and another), cut wrong (found, but the box is off),
  *     and spurious found boxes (mostly outside every true digit).
  * Then the speed of one 5-digit 640 x 200 PNG, model loaded once: decode, segment, predict and the
  * whole, each the median over --speed-images x --repeats runs, one thread.
@@ -35,6 +35,7 @@
 #include "../timing.h"
 
 #include "encode.h"
+#include "match.h"
 #include "synth.h"
 #ifdef BD_HAVE_IMAGE
 #include "image.h"
@@ -48,101 +49,12 @@ static const char *const default_fonts[] = {
     "Breip", "femkeklaver",
 };
 
-typedef struct tally {
-    long images, digits, right, matched, missed, split, merged, cut, spurious, found, failures;
-    long strings[BD_MAX_LEN + 1], strings_right[BD_MAX_LEN + 1];
-} tally;
 
 typedef struct format {
     char name[16]; /* raw, png, jpeg90 */
     int quality;   /* 0: raw, -1: png */
 } format;
 
-
-static long area(const bd_box *b) { return (long)b->w * b->h; }
-
-static long inter(const bd_box *a, const bd_box *b)
-{
-    long x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
-    long x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
-    long y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
-    return x1 > x0 && y1 > y0 ? (x1 - x0) * (y1 - y0) : 0;
-}
-
-/*
- * Matches found boxes (classes cls, -1 without a model) to the truth and adds to t. Pairs are made
- * greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to 0.5; what stays unmatched is classified: a true digit is
- * merged when one found box covers at least half of it and half of another true digit, split when
- * two or more found boxes lie at least half inside it, missed when no found box covers a fifth of
- * it, and cut wrong otherwise; a found box is spurious when less than half of it lies in true boxes.
- */
-static void match(tally *t, const bd_sample *s, const bd_box *f, const int *cls, int nf, FILE *errors,
-                  const char *where)
-{
-    int tm[BD_MAX_LEN], *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
-    for (int i = 0; i < s->n; i++) tm[i] = -1;
-    for (int j = 0; j < nf && fm; j++) fm[j] = -1;
-    for (;;) {
-        double best = 0.5;
-        int bi = -1, bj = -1;
-        for (int i = 0; i < s->n; i++)
-            for (int j = 0; j < nf && fm; j++) {
-                if (tm[i] >= 0 || fm[j] >= 0) continue;
-                /* Both boxes grown by a pixel or 5% of the height, so that a "1" one pixel wide
-                 * whose box differs by its anti-aliased edge still matches. */
-                int g = s->box[i].h / 20 > 1 ? s->box[i].h / 20 : 1;
-                bd_box tb = {s->box[i].x - g, s->box[i].y - g, s->box[i].w + 2 * g, s->box[i].h + 2 * g, 0};
-                bd_box fb = {f[j].x - g, f[j].y - g, f[j].w + 2 * g, f[j].h + 2 * g, 0};
-                long in = inter(&tb, &fb);
-                double iou = (double)in / (double)(area(&tb) + area(&fb) - in);
-                if (iou >= best) {
-                    best = iou;
-                    bi = i;
-                    bj = j;
-                }
-            }
-        if (bi < 0) break;
-        tm[bi] = bj;
-        fm[bj] = bi;
-    }
-    t->digits += s->n;
-    t->found += nf;
-    for (int i = 0; i < s->n; i++) {
-        const bd_box *b = &s->box[i];
-        if (tm[i] >= 0) {
-            t->matched++;
-            if (cls && cls[tm[i]] == b->label) t->right++;
-            else if (cls && errors)
-                fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
-            continue;
-        }
-        int merged = 0, inside = 0;
-        long most = 0;
-        for (int j = 0; j < nf; j++) {
-            long in = inter(b, &f[j]);
-            if (in > most) most = in;
-            if (2 * in >= area(&f[j])) inside++;
-            if (2 * in < area(b)) continue;
-            for (int o = 0; o < s->n; o++)
-                if (o != i && 2 * inter(&s->box[o], &f[j]) >= area(&s->box[o])) merged = 1;
-        }
-        const char *kind = merged ? "merged" : inside >= 2 ? "split" : 5 * most < area(b) ? "missed" : "cut wrong";
-        if (merged) t->merged++;
-        else if (inside >= 2) t->split++;
-        else if (5 * most < area(b)) t->missed++;
-        else t->cut++;
-        if (errors) fprintf(errors, "%s\t%d\t%d\t%d\t%s\n", where, i, b->label, b->h, kind);
-    }
-    for (int j = 0; j < nf && fm; j++) {
-        if (fm[j] >= 0) continue;
-        long in = 0;
-        for (int i = 0; i < s->n; i++) in += inter(&s->box[i], &f[j]);
-        if (2 * in >= area(&f[j])) continue;
-        t->spurious++;
-        if (errors) fprintf(errors, "%s\t-\t-\t%d\tspurious at %d,%d\n", where, f[j].h, f[j].x, f[j].y);
-    }
-    free(fm);
-}
 
 typedef struct ctx {
     nn_model *model;
@@ -263,7 +175,7 @@ typedef struct run_opts {
 
 /* One source: --count strings through every format. 0, or -1 after a message. */
 static int run_source(ctx *c, const char *name, const bd_glyphs *src, const format *fmts, int nfmt,
-                      const run_opts *o, uint64_t seed, tally *t, FILE *truth)
+                      const run_opts *o, uint64_t seed, bd_tally *t, FILE *truth)
 {
     char err[512];
     nn_rng *rng;
@@ -282,7 +194,7 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
         for (int f = 0; f < nfmt; f++) {
             bd_bytes enc;
             uint8_t *grey = NULL;
-            tally *tf = &t[f];
+            bd_tally *tf = &t[f];
             tf->images++;
             tf->strings[s.n]++;
             if (encode(&enc, &s, &fmts[f], err, sizeof err) != 0) {
@@ -316,12 +228,12 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                 /* A decoder failure on our own file is a bug to see, not a figure to average. */
                 fprintf(stderr, "bench-digits: %s-%03d: %s\n", name, k, err);
                 tf->failures++;
-                match(tf, &s, NULL, NULL, 0, c->errors, where);
+                bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where);
             } else if (segment(c, &d, grey, s.width, s.height) != NN_OK ||
                        classify(c, d) != 0) {
                 fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
                 tf->failures++;
-                match(tf, &s, NULL, NULL, 0, c->errors, where);
+                bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where);
             } else {
                 int64_t n = nn_digits_count(d);
                 bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
@@ -338,7 +250,7 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                     if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
                 }
                 text[tl] = 0;
-                match(tf, &s, fb, c->model ? c->cls : NULL, (int)n, c->errors, where);
+                bd_match(tf, s.box, s.n, fb, c->model ? c->cls : NULL, (int)n, c->errors, where);
                 if (c->model && strcmp(text, s.text) == 0) tf->strings_right[s.n]++;
                 free(fb);
             }
@@ -354,7 +266,7 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
 
 static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
 
-static void report(const char *src, const format *fmt, const tally *t, int have_model)
+static void report(const char *src, const format *fmt, const bd_tally *t, int have_model)
 {
     char p[64];
     snprintf(p, sizeof p, "%s_%s", src, fmt->name);
@@ -765,7 +677,7 @@ int main(int argc, char **argv)
         printf("%s_glyphs %d glyphs from %d %s\n", names[s], gs[s].n, gs[s].styles,
                strcmp(names[s], "fonts") == 0 ? "fonts" : "writers' test set");
     for (int s = 0; s < nsrc; s++) {
-        tally t[MAX_FORMATS];
+        bd_tally t[MAX_FORMATS];
         memset(t, 0, sizeof t);
         /* Each source its own stream, so adding a source does not change the other's images. */
         if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + (uint64_t)s, t, truth) != 0)

@@ -1,0 +1,108 @@
+#include "match.h"
+
+#include <stdlib.h>
+
+static long area(const bd_box *b) { return (long)b->w * b->h; }
+
+static long inter(const bd_box *a, const bd_box *b)
+{
+    long x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
+    long x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+    long y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+    return x1 > x0 && y1 > y0 ? (x1 - x0) * (y1 - y0) : 0;
+}
+
+/* Whether at least half of box a lies inside box b. */
+static int half_inside(const bd_box *a, const bd_box *b) { return 2 * inter(a, b) >= area(a); }
+
+/*
+ * Pairs are made greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to
+ * 0.5. A true digit is then right when its pair is read as it and no unpaired found box lies mostly
+ * in it (at least half of the box, and more of it there than in any other true digit): a piece of it
+ * read as one more digit puts a digit in the output that is not there, whichever piece the IoU
+ * paired. Such a digit is split. Of the digits left unpaired, one is merged when a found box covers
+ * at least half of it and half of another true digit, split when two or more found boxes lie at
+ * least half inside it, missed when no found box covers a fifth of it, and cut wrong otherwise. A
+ * found box is spurious when less than half of it lies in true boxes.
+ */
+void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int *cls, int nf, FILE *errors,
+              const char *where)
+{
+    int tm[BD_MAX_LEN], *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
+    for (int i = 0; i < n; i++) tm[i] = -1;
+    for (int j = 0; j < nf && fm; j++) fm[j] = -1;
+    for (;;) {
+        double best = 0.5;
+        int bi = -1, bj = -1;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < nf && fm; j++) {
+                if (tm[i] >= 0 || fm[j] >= 0) continue;
+                /* Both boxes grown by a pixel or 5% of the height, so that a "1" one pixel wide
+                 * whose box differs by its anti-aliased edge still matches. */
+                int g = truth[i].h / 20 > 1 ? truth[i].h / 20 : 1;
+                bd_box tb = {truth[i].x - g, truth[i].y - g, truth[i].w + 2 * g, truth[i].h + 2 * g, 0};
+                bd_box fb = {f[j].x - g, f[j].y - g, f[j].w + 2 * g, f[j].h + 2 * g, 0};
+                long in = inter(&tb, &fb);
+                double iou = (double)in / (double)(area(&tb) + area(&fb) - in);
+                if (iou >= best) {
+                    best = iou;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        if (bi < 0) break;
+        tm[bi] = bj;
+        fm[bj] = bi;
+    }
+    t->digits += n;
+    t->found += nf;
+    /* Found boxes left unpaired, each given to the true digit that holds most of it, when that
+     * holds at least half of it and has its pair: an extra piece of that digit. */
+    int extra[BD_MAX_LEN] = {0};
+    for (int j = 0; j < nf && fm; j++) {
+        if (fm[j] >= 0) continue;
+        int host = -1;
+        long most = 0;
+        for (int i = 0; i < n; i++)
+            if (inter(&f[j], &truth[i]) > most) most = inter(&f[j], &truth[i]), host = i;
+        if (host >= 0 && tm[host] >= 0 && 2 * most >= area(&f[j])) extra[host]++;
+    }
+    for (int i = 0; i < n; i++) {
+        const bd_box *b = &truth[i];
+        if (tm[i] >= 0 && !extra[i]) {
+            t->matched++;
+            if (cls && cls[tm[i]] == b->label) t->right++;
+            else if (cls && errors)
+                fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
+            continue;
+        }
+        int merged = 0, inside = 0;
+        long most = 0;
+        for (int j = 0; j < nf && tm[i] < 0; j++) {
+            long in = inter(b, &f[j]);
+            if (in > most) most = in;
+            if (half_inside(&f[j], b)) inside++;
+            if (2 * in < area(b)) continue;
+            for (int o = 0; o < n; o++)
+                if (o != i && 2 * inter(&truth[o], &f[j]) >= area(&truth[o])) merged = 1;
+        }
+        const char *kind = tm[i] >= 0 || (!merged && inside >= 2) ? "split"
+                           : merged                                ? "merged"
+                           : 5 * most < area(b)                    ? "missed"
+                                                                   : "cut wrong";
+        if (kind[0] == 's') t->split++;
+        else if (merged) t->merged++;
+        else if (5 * most < area(b)) t->missed++;
+        else t->cut++;
+        if (errors) fprintf(errors, "%s\t%d\t%d\t%d\t%s\n", where, i, b->label, b->h, kind);
+    }
+    for (int j = 0; j < nf && fm; j++) {
+        if (fm[j] >= 0) continue;
+        long in = 0;
+        for (int i = 0; i < n; i++) in += inter(&truth[i], &f[j]);
+        if (2 * in >= area(&f[j])) continue;
+        t->spurious++;
+        if (errors) fprintf(errors, "%s\t-\t-\t%d\tspurious at %d,%d\n", where, f[j].h, f[j].x, f[j].y);
+    }
+    free(fm);
+}

@@ -1,0 +1,141 @@
+/* bench-digits' matching of found boxes to the truth (bench/digits/match.c): what each kind of
+ * error is, on boxes made up for it, and that --errors lists each digit counted wrong once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "match.h"
+
+/* Two digits 20 x 40, 10 pixels apart, labelled 3 and 7. */
+static const bd_box two[2] = {{10, 10, 20, 40, 3}, {40, 10, 20, 40, 7}};
+
+typedef struct run {
+    bd_tally t;
+    char errors[1024];
+} run;
+
+static void match(run *r, const bd_box *truth, int n, const bd_box *found, const int *cls, int nf)
+{
+    memset(r, 0, sizeof *r);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    bd_match(&r->t, truth, n, found, cls, nf, f, "img");
+    rewind(f);
+    size_t got = fread(r->errors, 1, sizeof r->errors - 1, f);
+    r->errors[got] = 0;
+    fclose(f);
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static void both_right(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box found[2] = {{11, 10, 19, 41, 0}, {40, 11, 21, 39, 0}};
+    match(&r, two, 2, found, (const int[]){3, 7}, 2);
+    assert_int_equal(r.t.digits, 2);
+    assert_int_equal(r.t.matched, 2);
+    assert_int_equal(r.t.right, 2);
+    assert_int_equal(r.t.split + r.t.merged + r.t.missed + r.t.cut + r.t.spurious, 0);
+    assert_string_equal(r.errors, "");
+}
+
+static void misread_listed(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box found[2] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}};
+    match(&r, two, 2, found, (const int[]){3, 1}, 2);
+    assert_int_equal(r.t.matched, 2);
+    assert_int_equal(r.t.right, 1);
+    assert_string_equal(r.errors, "img\t1\t7\t40\tread as 1\n");
+}
+
+/* The 7's box is paired, and a piece of it (its bar) is read as one more digit: the output holds a
+ * digit that is not there, so the 7 is not right, however its pair is read. */
+static void extra_piece_is_split(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box found[3] = {{10, 10, 20, 40, 0}, {42, 12, 18, 38, 0}, {44, 10, 10, 8, 0}};
+    match(&r, two, 2, found, (const int[]){3, 7, 1}, 3);
+    assert_int_equal(r.t.matched, 1);
+    assert_int_equal(r.t.right, 1);
+    assert_int_equal(r.t.split, 1);
+    assert_int_equal(r.t.spurious, 0);
+    assert_string_equal(r.errors, "img\t1\t7\t40\tsplit\n");
+}
+
+/* A piece on the border of both digits goes to the one that holds most of it, and only to it. */
+static void shared_piece_counted_once(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box touching[2] = {{10, 10, 20, 40, 3}, {28, 10, 20, 40, 7}};
+    const bd_box found[3] = {{10, 10, 20, 40, 0}, {28, 10, 20, 40, 0}, {27, 30, 6, 6, 0}};
+    match(&r, touching, 2, found, (const int[]){3, 7, 1}, 3);
+    assert_int_equal(r.t.right, 1);
+    assert_int_equal(r.t.split, 1);
+    assert_int_equal(lines(r.errors), 1);
+    assert_string_equal(r.errors, "img\t1\t7\t40\tsplit\n");
+}
+
+/* A box mostly outside every digit is spurious, and leaves the digits right. */
+static void spurious_outside(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box found[3] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}, {55, 45, 20, 20, 0}};
+    match(&r, two, 2, found, (const int[]){3, 7, 5}, 3);
+    assert_int_equal(r.t.right, 2);
+    assert_int_equal(r.t.split, 0);
+    assert_int_equal(r.t.spurious, 1);
+    assert_string_equal(r.errors, "img\t-\t-\t20\tspurious at 55,45\n");
+}
+
+static void merged_missed_cut_and_split(void **state)
+{
+    (void)state;
+    run r;
+    /* One box over both. */
+    match(&r, two, 2, (const bd_box[]){{10, 10, 50, 40, 0}}, (const int[]){8}, 1);
+    assert_int_equal(r.t.merged, 2);
+    assert_int_equal(r.t.right, 0);
+    /* Nothing found. */
+    match(&r, two, 2, NULL, NULL, 0);
+    assert_int_equal(r.t.missed, 2);
+    /* The 3 in two pieces, neither large enough to pair; the 7 a box too low to pair but over a fifth of
+     * it. */
+    match(&r, two, 2, (const bd_box[]){{10, 10, 20, 16, 0}, {10, 34, 20, 16, 0}, {40, 10, 20, 12, 0}},
+          (const int[]){0, 0, 1}, 3);
+    assert_int_equal(r.t.split, 1);
+    assert_int_equal(r.t.cut, 1);
+    assert_int_equal(r.t.matched, 0);
+    assert_int_equal(lines(r.errors), 2);
+    assert_non_null(strstr(r.errors, "img\t0\t3\t40\tsplit\n"));
+    assert_non_null(strstr(r.errors, "img\t1\t7\t40\tcut wrong\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(both_right),
+        cmocka_unit_test(misread_listed),
+        cmocka_unit_test(extra_piece_is_split),
+        cmocka_unit_test(shared_piece_counted_once),
+        cmocka_unit_test(spurious_outside),
+        cmocka_unit_test(merged_missed_cut_and_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
