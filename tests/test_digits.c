@@ -1525,6 +1525,36 @@ static void test_digits__scales_combined_by_region(void **state)
     nn_digits_free(d);
 }
 
+/* A reading with more digits in a region than another must be surer by a factor of about 50 (e^4)
+ * per digit more: an enlarged reading sees the gaps inside a digit and reads its pieces as sure 1s.
+ * With ten classes summing to 1 the best is at least 0.1, so only a reading whose ten digits' share
+ * is small (an 11-class model's "not one digit") can lose to one with more digits. */
+static void test_digits__scales_more_digits_must_be_much_surer(void **state)
+{
+    (void)state;
+    static float images[2][8 * NN_DIGITS_PIXELS], probs[2][80];
+    static int64_t boxes[2][40];
+    nn_digits rd[2];
+    memset(rd, 0, sizeof rd);
+    for (int r = 0; r < 2; r++) rd[r].images = images[r], rd[r].probs = probs[r], rd[r].boxes = boxes[r];
+    made_digit(&rd[0], probs[0], boxes[0], 10, 10, 40, 40, 4, 0.4f);  /* K: a 4, unsure */
+    made_digit(&rd[0], probs[0], boxes[0], 80, 10, 40, 40, 8, 0.01f); /* L: two digits read as one, */
+    for (int c = 0; c < 10; c++) probs[0][10 + c] = c == 8 ? 0.01f : 0.005f; /* by an 11-class model
+                                                                                 sure it is not one */
+    made_digit(&rd[0], probs[0], boxes[0], 150, 10, 40, 40, 6, 0.3f); /* M: a 6, unsure */
+    made_digit(&rd[1], probs[1], boxes[1], 10, 10, 20, 40, 1, 0.99f); /* K in two pieces, surer */
+    made_digit(&rd[1], probs[1], boxes[1], 30, 10, 20, 40, 1, 0.99f);
+    made_digit(&rd[1], probs[1], boxes[1], 80, 10, 20, 40, 3, 0.999f); /* L as two, far surer */
+    made_digit(&rd[1], probs[1], boxes[1], 100, 10, 20, 40, 5, 0.999f);
+    made_digit(&rd[1], probs[1], boxes[1], 150, 10, 40, 40, 5, 0.9f);   /* M as one, surer: it wins */
+    nn_digits *d = NULL;
+    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1]}, 2, 40), NN_OK);
+    const int want[4] = {4, 3, 5, 5};
+    assert_int_equal(nn_digits_count(d), 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(nn_digits_class(d, i), want[i]);
+    nn_digits_free(d);
+}
+
 /* Reading at 1 to 3 times the size reads well-written digits as reading once does, with the boxes in
  * the image's own pixels. */
 static void test_digits__read_at_scales_same_on_clear_digits(void **state)
@@ -1646,6 +1676,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__scales_combined_by_region),
+        cmocka_unit_test(test_digits__scales_more_digits_must_be_much_surer),
         cmocka_unit_test(test_digits__read_at_scales_same_on_clear_digits),
         cmocka_unit_test(test_digits__cuts_not_along_a_stem),
         cmocka_unit_test(test_digits__cut_path_as_defined),

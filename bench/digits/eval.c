@@ -434,7 +434,8 @@ static void usage(FILE *f)
             "  --geometric         cut touching digits by their shape alone (nn_digits_find()), then\n"
             "                      classify, rather than by what the model reads (nn_digits_read())\n"
             "  --scales N          nn_digits_read() reads each image at 1 to N times its size, region by\n"
-            "                      region the surest (1 to 4) [3, as nn-mnist predict]\n"
+            "                      region as nn-mnist predict keeps them (1 to 4) [3, as nn-mnist\n"
+            "                      predict]\n"
             "  --help              this text\n");
 }
 

@@ -90,7 +90,8 @@ typedef struct nn_digits_options {
     int scales;                    /**< nn_digits_read() only: read the image at 1, 2, ...
                                         `scales` times its size (enlarged bilinearly around the
                                         digits found) and keep, region by region, the reading surest
-                                        of its least sure digit there; with 3, about 5 times the
+                                        of its least sure digit there, one with more digits than
+                                        another paying a factor e^4 per digit more; with 3, about 5 times the
                                         time of one reading and half a point more digits read right
                                         on the synthetic benchmark (docs/predict.md, step 9).
                                         Default 1; 1 to 4 (nn_digits_find() checks the range and
@@ -149,7 +150,9 @@ typedef struct nn_model nn_model;
  * reads them better so. The result holds each digit's 10 probabilities (nn_digits_probabilities()).
  * docs/predict.md, step 6. With `scales` over 1, the part of the image around the digits found is
  * also read enlarged 2 (and 3, 4) times, and each region is taken from the reading surest of its
- * least sure digit there; a region is kept where the image as given and at least half the readings
+ * least sure digit there, each digit more than the fewest any reading has there counting as a factor
+ * e^4 against it (in effect the fewest digits, unless an 11-class model reads them as not one digit
+ * each); a region is kept where the image as given and at least half the readings
  * found digits. Boxes are in the caller's pixels. A scale that would make the median digit over 400
  * pixels high or the part read over NN_DIGITS_MAX_PIXELS is skipped, and so is a reading refused for
  * more than `max_digits` glyphs; if the combined reading holds more than `max_digits` digits, the

@@ -5,11 +5,20 @@
  * region of the image is taken from the reading surest of it, as the model tells: readings of one
  * region can be compared where whole readings cannot (a reading right on one digit is wrong on
  * another). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vision.h"
+
+/* A reading that has more digits in a region than another pays this much log-probability per digit
+ * more: a larger scale sees the gaps inside a digit (a 4 whose strokes do not meet, the double line
+ * of an outline) and reads each piece, a narrow stroke, as a sure 1, surer than the whole digit read
+ * at its own size. That the pieces are surer is not enough: they must be about 50 times surer.
+ * (Chosen on bench-digits' seeds 1 and 2 among 0.5, 1, 2, 4 and no limit; docs/predict.md,
+ * "Pieces counted".) */
+#define COMBINE_MORE_DIGITS 4.0
 
 nn_status nn__vision_enlarge(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride, int s)
 {
@@ -130,19 +139,25 @@ nn_status nn__digits_combine(nn_digits **out, nn_digits *const *rd, int k, doubl
      * do: enlarged, noise leaves specks that both larger scales may read as digits (a faint, noisy
      * image gave 30 such boxes), and a speck read at scale 1 alone is most often noise too. Of the
      * readings with digits there, the one whose least sure digit is surest gives the region's
-     * digits (the smaller scale on a tie). */
+     * digits (the smaller scale on a tie), each digit more than the fewest any reading has there
+     * counting COMBINE_MORE_DIGITS against it. */
     int64_t c = 0;
     for (int64_t p = 0, q; p < n; p = q) {
         for (q = p; q < n && key[q].x == key[p].x; q++) {}
         double worst[NN__DIGITS_MAX_SCALES];
-        int found[NN__DIGITS_MAX_SCALES] = {0}, readers = 0;
+        int found[NN__DIGITS_MAX_SCALES] = {0}, count[NN__DIGITS_MAX_SCALES] = {0}, readers = 0, fewest = INT_MAX;
         for (int64_t t = p; t < q; t++) {
             const int64_t a = key[t].i;
             const int r = reading[a];
             if (!found[r]) found[r] = 1, worst[r] = sure[a], readers++;
             if (sure[a] < worst[r]) worst[r] = sure[a];
+            count[r]++;
         }
         if (!found[0] || 2 * readers < k) continue;
+        for (int r = 0; r < k; r++)
+            if (found[r] && count[r] < fewest) fewest = count[r];
+        for (int r = 0; r < k; r++)
+            if (found[r]) worst[r] -= COMBINE_MORE_DIGITS * (count[r] - fewest);
         int best = -1;
         for (int r = 0; r < k; r++)
             if (found[r] && (best < 0 || worst[r] > worst[best])) best = r;
