@@ -24,7 +24,7 @@ static void match(run *r, const bd_box *truth, int n, const bd_box *found, const
     memset(r, 0, sizeof *r);
     FILE *f = tmpfile();
     assert_non_null(f);
-    bd_match(&r->t, truth, n, found, cls, nf, f, "img");
+    assert_int_equal(bd_match(&r->t, truth, n, found, cls, nf, f, "img"), 0);
     rewind(f);
     size_t got = fread(r->errors, 1, sizeof r->errors - 1, f);
     r->errors[got] = 0;
@@ -63,7 +63,8 @@ static void misread_listed(void **state)
 }
 
 /* The 7's box is paired, and a piece of it (its bar) is read as one more digit: the output holds a
- * digit that is not there, so the 7 is not right, however its pair is read. */
+ * digit that is not there, so the 7 is not right, however its pair is read. Half of the piece
+ * inside is enough (10 x 8 boxes, 40 pixels in); a little less makes it spurious. */
 static void extra_piece_is_split(void **state)
 {
     (void)state;
@@ -75,6 +76,15 @@ static void extra_piece_is_split(void **state)
     assert_int_equal(r.t.split, 1);
     assert_int_equal(r.t.spurious, 0);
     assert_string_equal(r.errors, "img\t1\t7\t40\tsplit\n");
+    const bd_box half_in[3] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}, {55, 10, 10, 8, 0}};
+    match(&r, two, 2, half_in, (const int[]){3, 7, 1}, 3);
+    assert_int_equal(r.t.split, 1);
+    assert_int_equal(r.t.spurious, 0);
+    const bd_box less_in[3] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}, {56, 10, 10, 8, 0}};
+    match(&r, two, 2, less_in, (const int[]){3, 7, 1}, 3);
+    assert_int_equal(r.t.split, 0);
+    assert_int_equal(r.t.right, 2);
+    assert_int_equal(r.t.spurious, 1);
 }
 
 /* A piece on the border of both digits goes to the one that holds most of it, and only to it. */
@@ -89,6 +99,33 @@ static void shared_piece_counted_once(void **state)
     assert_int_equal(r.t.split, 1);
     assert_int_equal(lines(r.errors), 1);
     assert_string_equal(r.errors, "img\t1\t7\t40\tsplit\n");
+}
+
+/* A box lying as much in one digit as in the next, and half of it in neither, adds a digit to the
+ * output all the same: it goes to the first of the two. */
+static void piece_between_goes_to_the_first(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box found[3] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}, {20, 20, 30, 10, 0}};
+    match(&r, two, 2, found, (const int[]){3, 7, 1}, 3);
+    assert_int_equal(r.t.right, 1);
+    assert_int_equal(r.t.split, 1);
+    assert_int_equal(r.t.spurious, 0);
+    assert_string_equal(r.errors, "img\t0\t3\t40\tsplit\n");
+}
+
+static void too_many_digits_refused(void **state)
+{
+    (void)state;
+    bd_box many[BD_MAX_LEN + 1];
+    for (int i = 0; i <= BD_MAX_LEN; i++) many[i] = (bd_box){10 + 30 * i, 10, 20, 40, 1};
+    bd_tally t;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(bd_match(&t, many, BD_MAX_LEN + 1, many, NULL, BD_MAX_LEN + 1, NULL, "img"), -1);
+    assert_int_equal(t.digits, 0);
+    assert_int_equal(bd_match(&t, many, BD_MAX_LEN, many, NULL, BD_MAX_LEN, NULL, "img"), 0);
+    assert_int_equal(t.matched, BD_MAX_LEN);
 }
 
 /* A box mostly outside every digit is spurious, and leaves the digits right. */
@@ -134,6 +171,8 @@ int main(void)
         cmocka_unit_test(misread_listed),
         cmocka_unit_test(extra_piece_is_split),
         cmocka_unit_test(shared_piece_counted_once),
+        cmocka_unit_test(piece_between_goes_to_the_first),
+        cmocka_unit_test(too_many_digits_refused),
         cmocka_unit_test(spurious_outside),
         cmocka_unit_test(merged_missed_cut_and_split),
     };

@@ -1542,16 +1542,19 @@ static void test_digits__scales_more_digits_must_be_much_surer(void **state)
     for (int c = 0; c < 10; c++) probs[0][10 + c] = c == 8 ? 0.01f : 0.005f; /* by an 11-class model
                                                                                  sure it is not one */
     made_digit(&rd[0], probs[0], boxes[0], 150, 10, 40, 40, 6, 0.3f); /* M: a 6, unsure */
+    made_digit(&rd[0], probs[0], boxes[0], 220, 10, 40, 40, 0, 0.101f); /* N: as unsure as ten can be */
     made_digit(&rd[1], probs[1], boxes[1], 10, 10, 20, 40, 1, 0.99f); /* K in two pieces, surer */
     made_digit(&rd[1], probs[1], boxes[1], 30, 10, 20, 40, 1, 0.99f);
     made_digit(&rd[1], probs[1], boxes[1], 80, 10, 20, 40, 3, 0.999f); /* L as two, far surer */
     made_digit(&rd[1], probs[1], boxes[1], 100, 10, 20, 40, 5, 0.999f);
     made_digit(&rd[1], probs[1], boxes[1], 150, 10, 40, 40, 5, 0.9f);   /* M as one, surer: it wins */
+    made_digit(&rd[1], probs[1], boxes[1], 220, 10, 20, 40, 1, 0.999f); /* N in two, sure: it loses */
+    made_digit(&rd[1], probs[1], boxes[1], 240, 10, 20, 40, 1, 0.999f);
     nn_digits *d = NULL;
     assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1]}, 2, 40), NN_OK);
-    const int want[4] = {4, 3, 5, 5};
-    assert_int_equal(nn_digits_count(d), 4);
-    for (int i = 0; i < 4; i++) assert_int_equal(nn_digits_class(d, i), want[i]);
+    const int want[5] = {4, 3, 5, 5, 0};
+    assert_int_equal(nn_digits_count(d), 5);
+    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_class(d, i), want[i]);
     nn_digits_free(d);
 }
 

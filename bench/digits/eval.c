@@ -117,6 +117,12 @@ static int classify(ctx *c, nn_digits *d)
     return classify_digits(c, d, 0);
 }
 
+static int nomem(void)
+{
+    fprintf(stderr, "bench-digits: out of memory\n");
+    return -1;
+}
+
 /* Grey pixels of one format of a composed image: decoded from its encoding, or converted in memory. */
 static int to_grey(uint8_t **grey, const bd_sample *s, const format *fmt, bd_bytes *enc, char *err, size_t errlen)
 {
@@ -228,12 +234,12 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                 /* A decoder failure on our own file is a bug to see, not a figure to average. */
                 fprintf(stderr, "bench-digits: %s-%03d: %s\n", name, k, err);
                 tf->failures++;
-                bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where);
+                if (bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where) != 0) return nomem();
             } else if (segment(c, &d, grey, s.width, s.height) != NN_OK ||
                        classify(c, d) != 0) {
                 fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
                 tf->failures++;
-                bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where);
+                if (bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where) != 0) return nomem();
             } else {
                 int64_t n = nn_digits_count(d);
                 bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
@@ -250,7 +256,10 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                     if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
                 }
                 text[tl] = 0;
-                bd_match(tf, s.box, s.n, fb, c->model ? c->cls : NULL, (int)n, c->errors, where);
+                if (bd_match(tf, s.box, s.n, fb, c->model ? c->cls : NULL, (int)n, c->errors, where) != 0) {
+                    free(fb);
+                    return nomem();
+                }
                 if (c->model && strcmp(text, s.text) == 0) tf->strings_right[s.n]++;
                 free(fb);
             }

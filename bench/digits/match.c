@@ -12,30 +12,38 @@ static long inter(const bd_box *a, const bd_box *b)
     return x1 > x0 && y1 > y0 ? (x1 - x0) * (y1 - y0) : 0;
 }
 
-/* Whether at least half of box a lies inside box b. */
-static int half_inside(const bd_box *a, const bd_box *b) { return 2 * inter(a, b) >= area(a); }
+/* Whether at least half of box a lies inside box b (an empty box lies nowhere). */
+static int half_inside(const bd_box *a, const bd_box *b) { return area(a) > 0 && 2 * inter(a, b) >= area(a); }
 
 /*
  * Pairs are made greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to
- * 0.5. A true digit is then right when its pair is read as it and no unpaired found box lies mostly
- * in it (at least half of the box, and more of it there than in any other true digit): a piece of it
- * read as one more digit puts a digit in the output that is not there, whichever piece the IoU
- * paired. Such a digit is split. Of the digits left unpaired, one is merged when a found box covers
- * at least half of it and half of another true digit, split when two or more found boxes lie at
- * least half inside it, missed when no found box covers a fifth of it, and cut wrong otherwise. A
- * found box is spurious when less than half of it lies in true boxes.
+ * 0.5. A found box left unpaired is spurious when less than half of it lies in true boxes; otherwise
+ * it belongs to the true digit holding most of it (the first listed on a tie). A true digit is right
+ * when its pair is read as it and no unpaired box belongs to it: a piece of it read as one more
+ * digit puts a digit in the output that is not there, whichever piece the IoU paired. Such a digit
+ * is split. Of the digits left unpaired, one is merged when a found box covers at least half of it
+ * and half of another true digit, split when two or more found boxes lie at least half inside it
+ * (not counting pieces that belong to a paired digit), missed when no found box covers a fifth of
+ * it, and cut wrong otherwise.
  */
-void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int *cls, int nf, FILE *errors,
-              const char *where)
+int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int *cls, int nf, FILE *errors,
+             const char *where)
 {
-    int tm[BD_MAX_LEN], *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
+    if (n < 0 || n > BD_MAX_LEN || nf < 0) return -1;
+    int tm[BD_MAX_LEN], extra[BD_MAX_LEN] = {0}, *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
+    int *owner = calloc((size_t)(nf ? nf : 1), sizeof *owner); /* the paired digit an unpaired box belongs to */
+    if (!fm || !owner) {
+        free(fm);
+        free(owner);
+        return -1;
+    }
     for (int i = 0; i < n; i++) tm[i] = -1;
-    for (int j = 0; j < nf && fm; j++) fm[j] = -1;
+    for (int j = 0; j < nf; j++) fm[j] = -1, owner[j] = -1;
     for (;;) {
         double best = 0.5;
         int bi = -1, bj = -1;
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < nf && fm; j++) {
+            for (int j = 0; j < nf; j++) {
                 if (tm[i] >= 0 || fm[j] >= 0) continue;
                 /* Both boxes grown by a pixel or 5% of the height, so that a "1" one pixel wide
                  * whose box differs by its anti-aliased edge still matches. */
@@ -56,16 +64,22 @@ void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const in
     }
     t->digits += n;
     t->found += nf;
-    /* Found boxes left unpaired, each given to the true digit that holds most of it, when that
-     * holds at least half of it and has its pair: an extra piece of that digit. */
-    int extra[BD_MAX_LEN] = {0};
-    for (int j = 0; j < nf && fm; j++) {
+    for (int j = 0; j < nf; j++) {
         if (fm[j] >= 0) continue;
+        long in = 0, most = 0;
         int host = -1;
-        long most = 0;
-        for (int i = 0; i < n; i++)
-            if (inter(&f[j], &truth[i]) > most) most = inter(&f[j], &truth[i]), host = i;
-        if (host >= 0 && tm[host] >= 0 && 2 * most >= area(&f[j])) extra[host]++;
+        for (int i = 0; i < n; i++) {
+            const long v = inter(&f[j], &truth[i]);
+            in += v;
+            if (v > most) most = v, host = i;
+        }
+        if (2 * in < area(&f[j]) || area(&f[j]) == 0) {
+            t->spurious++;
+            if (errors) fprintf(errors, "%s\t-\t-\t%d\tspurious at %d,%d\n", where, f[j].h, f[j].x, f[j].y);
+        } else if (host >= 0 && tm[host] >= 0) {
+            extra[host]++;
+            owner[j] = host;
+        }
     }
     for (int i = 0; i < n; i++) {
         const bd_box *b = &truth[i];
@@ -79,6 +93,7 @@ void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const in
         int merged = 0, inside = 0;
         long most = 0;
         for (int j = 0; j < nf && tm[i] < 0; j++) {
+            if (owner[j] >= 0) continue;
             long in = inter(b, &f[j]);
             if (in > most) most = in;
             if (half_inside(&f[j], b)) inside++;
@@ -96,13 +111,7 @@ void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const in
         else t->cut++;
         if (errors) fprintf(errors, "%s\t%d\t%d\t%d\t%s\n", where, i, b->label, b->h, kind);
     }
-    for (int j = 0; j < nf && fm; j++) {
-        if (fm[j] >= 0) continue;
-        long in = 0;
-        for (int i = 0; i < n; i++) in += inter(&truth[i], &f[j]);
-        if (2 * in >= area(&f[j])) continue;
-        t->spurious++;
-        if (errors) fprintf(errors, "%s\t-\t-\t%d\tspurious at %d,%d\n", where, f[j].h, f[j].x, f[j].y);
-    }
     free(fm);
+    free(owner);
+    return 0;
 }

@@ -15,11 +15,12 @@ typedef struct bd_tally {
 } bd_tally;
 
 /*
- * Adds one image's digits to t: the n true boxes against the nf found ones (cls: the classes read,
- * or NULL without a model). With `errors`, one line per true digit not read right and per spurious
- * box, tab-separated: where, position, truth, height, what happened.
+ * Adds one image's digits to t: the n true boxes (at most BD_MAX_LEN) against the nf found ones
+ * (cls: the classes read, or NULL without a model). With `errors`, one line per true digit not read
+ * right and per spurious box, tab-separated: where, position, truth, height, what happened.
+ * Returns 0, or -1 (t unchanged) for n out of range or no memory.
  */
-void bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *found, const int *cls, int nf, FILE *errors,
-              const char *where);
+int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *found, const int *cls, int nf, FILE *errors,
+             const char *where);
 
 #endif

@@ -15,9 +15,11 @@
 /* A reading that has more digits in a region than another pays this much log-probability per digit
  * more: a larger scale sees the gaps inside a digit (a 4 whose strokes do not meet, the double line
  * of an outline) and reads each piece, a narrow stroke, as a sure 1, surer than the whole digit read
- * at its own size. That the pieces are surer is not enough: they must be about 50 times surer.
- * (Chosen on bench-digits' seeds 1 and 2 among 0.5, 1, 2, 4 and no limit; docs/predict.md,
- * "Pieces counted".) */
+ * at its own size. That the pieces are surer is not enough: they must be about 50 times surer. The
+ * best of ten probabilities summing to 1 is at least 0.1 (log -2.3), so in effect the fewest digits
+ * win, unless an 11-class model gives their ten classes little (a blob it reads as not one digit).
+ * Chosen on bench-digits' seeds 1 and 2 among 0.5, 1, 2, 4 and no limit (docs/predict.md, "Fewest
+ * digits per region"). */
 #define COMBINE_MORE_DIGITS 4.0
 
 nn_status nn__vision_enlarge(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride, int s)
