@@ -91,9 +91,10 @@ typedef struct nn_digits_options {
                                         `scales` times its size (enlarged bilinearly around the
                                         digits found) and keep, region by region, the reading surest
                                         of its least sure digit there, one with more digits than
-                                        another paying a factor e^4 per digit more; with 3, about 5 times the
-                                        time of one reading and half a point more digits read right
-                                        on the synthetic benchmark (docs/predict.md, step 9).
+                                        another paying a factor e^4 per digit more; with 3, about 5
+                                        times the time of one reading and half a point more digits
+                                        read right on the synthetic benchmark (docs/predict.md, step
+                                        9).
                                         Default 1; 1 to 4 (nn_digits_find() checks the range and
                                         reads once). @since 0.3 (unreleased: in the tree after
                                         0.2.0, options version 2) */
@@ -152,11 +153,11 @@ typedef struct nn_model nn_model;
  * also read enlarged 2 (and 3, 4) times, and each region is taken from the reading surest of its
  * least sure digit there, each digit more than the fewest any reading has there counting as a factor
  * e^4 against it (in effect the fewest digits, unless an 11-class model reads them as not one digit
- * each); a region is kept where the image as given and at least half the readings
- * found digits. Boxes are in the caller's pixels. A scale that would make the median digit over 400
- * pixels high or the part read over NN_DIGITS_MAX_PIXELS is skipped, and so is a reading refused for
- * more than `max_digits` glyphs; if the combined reading holds more than `max_digits` digits, the
- * reading at scale 1 is the result. docs/predict.md, step 9.
+ * each); a region is kept where the image as given and at least half the readings found digits.
+ * Boxes are in the caller's pixels. A scale that would make the median digit over 400 pixels high or
+ * the part read over NN_DIGITS_MAX_PIXELS is skipped, and so is a reading refused for more than
+ * `max_digits` glyphs; if the combined reading holds more than `max_digits` digits, the reading at
+ * scale 1 is the result. docs/predict.md, step 9.
  *
  * @param[out] out   as nn_digits_find()
  * @param model      a classifier of 28 x 28 digits into 10 classes, input 784 or (28, 28, 1), as
