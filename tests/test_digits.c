@@ -1457,6 +1457,16 @@ static void made_digit(nn_digits *d, float *probs, int64_t *boxes, int64_t x, in
     b[0] = x, b[1] = y, b[2] = w, b[3] = h, b[4] = 0;
 }
 
+/* Combines the k readings and checks the classes of the n digits that come out, in order. */
+static void expect_combined(nn_digits *const *rd, int k, const int *want, int64_t n)
+{
+    nn_digits *d = NULL;
+    assert_int_equal(nn__digits_combine(&d, rd, k, 40), NN_OK);
+    assert_int_equal(nn_digits_count(d), n);
+    for (int64_t i = 0; i < n; i++) assert_int_equal(nn_digits_class(d, i), want[i]);
+    nn_digits_free(d);
+}
+
 /* Readings at several scales are combined region by region: digits of two readings are in one region
  * when their boxes share half of the smaller one; a region is kept where the first reading (the
  * image as given) and at least half of the readings found digits, and takes the digits of the
@@ -1511,18 +1521,10 @@ static void test_digits__scales_combined_by_region(void **state)
     nn_digits_free(d);
 
     /* Scales 1 and 2: F and H are scale 1's call; E and H' (which must not join H) are left out. */
-    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1]}, 2, 40), NN_OK);
-    const int want2[6] = {8, 1, 4, 2, 6, 6};
-    assert_int_equal(nn_digits_count(d), 6);
-    for (int i = 0; i < 6; i++) assert_int_equal(nn_digits_class(d, i), want2[i]);
-    nn_digits_free(d);
+    expect_combined((nn_digits *const[]){&rd[0], &rd[1]}, 2, (const int[]){8, 1, 4, 2, 6, 6}, 6);
 
     /* With scale 3's reading first, what it alone found (C, E) is kept, and F, G, H are not. */
-    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[2], &rd[0]}, 2, 40), NN_OK);
-    const int want_r[5] = {8, 1, 2, 9, 5};
-    assert_int_equal(nn_digits_count(d), 5);
-    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_class(d, i), want_r[i]);
-    nn_digits_free(d);
+    expect_combined((nn_digits *const[]){&rd[2], &rd[0]}, 2, (const int[]){8, 1, 2, 9, 5}, 5);
 }
 
 /* A reading with more digits in a region than another must be surer by a factor of about 50 (e^4)
@@ -1550,12 +1552,7 @@ static void test_digits__scales_more_digits_must_be_much_surer(void **state)
     made_digit(&rd[1], probs[1], boxes[1], 150, 10, 40, 40, 5, 0.9f);   /* M as one, surer: it wins */
     made_digit(&rd[1], probs[1], boxes[1], 220, 10, 20, 40, 1, 0.999f); /* N in two, sure: it loses */
     made_digit(&rd[1], probs[1], boxes[1], 240, 10, 20, 40, 1, 0.999f);
-    nn_digits *d = NULL;
-    assert_int_equal(nn__digits_combine(&d, (nn_digits *const[]){&rd[0], &rd[1]}, 2, 40), NN_OK);
-    const int want[5] = {4, 3, 5, 5, 0};
-    assert_int_equal(nn_digits_count(d), 5);
-    for (int i = 0; i < 5; i++) assert_int_equal(nn_digits_class(d, i), want[i]);
-    nn_digits_free(d);
+    expect_combined((nn_digits *const[]){&rd[0], &rd[1]}, 2, (const int[]){4, 3, 5, 5, 0}, 5);
 }
 
 /* Reading at 1 to 3 times the size reads well-written digits as reading once does, with the boxes in
