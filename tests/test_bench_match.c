@@ -164,6 +164,52 @@ static void merged_missed_cut_and_split(void **state)
     assert_non_null(strstr(r.errors, "img\t1\t7\t40\tcut wrong\n"));
 }
 
+/* Touching or nearly: within max(2 pixels, 5% of the taller height), side by side. */
+static void near_neighbours(void **state)
+{
+    (void)state;
+    const bd_box tall[4] = {
+        {0, 0, 50, 100, 1}, {55, 0, 40, 100, 2}, {101, 0, 40, 100, 3}, {0, 105, 50, 100, 4}};
+    assert_true(bd_near(tall, 4, 0));  /* 5 pixels from the next, at 100 high */
+    assert_true(bd_near(tall, 4, 1));
+    assert_false(bd_near(tall, 4, 2)); /* 6 pixels */
+    assert_false(bd_near(tall, 4, 3)); /* under the first, no row shared */
+    const bd_box small[3] = {{0, 0, 10, 20, 1}, {12, 0, 10, 20, 2}, {25, 0, 10, 20, 3}};
+    assert_true(bd_near(small, 3, 0)); /* 2 pixels, the least */
+    assert_false(bd_near(small, 3, 2));
+    /* The taller one's height counts: 3 pixels is near beside a digit 60 high. */
+    const bd_box mixed[2] = {{0, 0, 10, 40, 1}, {13, 0, 10, 60, 2}};
+    assert_true(bd_near(mixed, 2, 0));
+    assert_true(bd_near(mixed, 2, 1));
+    /* Rows that only meet are not shared. */
+    const bd_box stacked[2] = {{0, 0, 10, 20, 1}, {0, 20, 10, 20, 2}};
+    assert_false(bd_near(stacked, 2, 0));
+    const bd_box overlapping[2] = {{0, 0, 30, 40, 1}, {20, 0, 30, 40, 2}};
+    assert_true(bd_near(overlapping, 2, 1));
+    assert_false(bd_near(overlapping, 1, 0)); /* alone */
+}
+
+/* The digits near another are counted apart, and right only when read right. */
+static void touching_counted(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box truth[3] = {{10, 10, 20, 40, 3}, {31, 10, 20, 40, 7}, {80, 10, 20, 40, 5}};
+    match(&r, truth, 3, truth, (const int[]){3, 1, 5}, 3);
+    assert_int_equal(r.t.right, 2);
+    assert_int_equal(r.t.touching, 2);
+    assert_int_equal(r.t.touching_right, 1);
+    /* Merged, they are still touching digits, neither right. */
+    match(&r, truth, 3, (const bd_box[]){{10, 10, 41, 40, 0}, {80, 10, 20, 40, 0}}, (const int[]){8, 5}, 2);
+    assert_int_equal(r.t.touching, 2);
+    assert_int_equal(r.t.touching_right, 0);
+    assert_int_equal(r.t.right, 1);
+    /* Nothing found (an image the decoder failed on): counted, none right. */
+    match(&r, truth, 3, NULL, NULL, 0);
+    assert_int_equal(r.t.touching, 2);
+    assert_int_equal(r.t.touching_right + r.t.right, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +221,8 @@ int main(void)
         cmocka_unit_test(too_many_digits_refused),
         cmocka_unit_test(spurious_outside),
         cmocka_unit_test(merged_missed_cut_and_split),
+        cmocka_unit_test(near_neighbours),
+        cmocka_unit_test(touching_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,13 @@ static void report(const char *src, const format *fmt, const bd_tally *t, int ha
     printf("%s_digits %ld digits\n", p, t->digits);
     if (have_model) {
         printf("%s_digit_accuracy %.2f %%\n", p, pct(t->right, t->digits));
+        const long apart = t->digits - t->touching;
+        if (t->touching)
+            printf("%s_touching_accuracy %.2f %% (%ld digits)\n", p, pct(t->touching_right, t->touching),
+                   t->touching);
+        if (apart)
+            printf("%s_apart_accuracy %.2f %% (%ld digits)\n", p, pct(t->right - t->touching_right, apart),
+                   apart);
         long all = 0, right = 0;
         for (int l = 1; l <= BD_MAX_LEN; l++) {
             all += t->strings[l];

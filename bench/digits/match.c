@@ -15,6 +15,20 @@ static long inter(const bd_box *a, const bd_box *b)
 /* Whether at least half of box a lies inside box b (an empty box lies nowhere). */
 static int half_inside(const bd_box *a, const bd_box *b) { return area(a) > 0 && 2 * inter(a, b) >= area(a); }
 
+int bd_near(const bd_box *truth, int n, int i)
+{
+    const bd_box *b = &truth[i];
+    for (int o = 0; o < n; o++) {
+        if (o == i) continue;
+        const bd_box *c = &truth[o];
+        if (c->y >= b->y + b->h || b->y >= c->y + c->h) continue;
+        const long gap = c->x >= b->x ? (long)c->x - (b->x + b->w) : (long)b->x - (c->x + c->w);
+        const long taller = b->h > c->h ? b->h : c->h;
+        if (gap <= 2 || 20 * gap <= taller) return 1;
+    }
+    return 0;
+}
+
 /*
  * Pairs are made greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to
  * 0.5. A found box left unpaired is spurious when less than half of it lies in true boxes; otherwise
@@ -83,10 +97,14 @@ int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int
     }
     for (int i = 0; i < n; i++) {
         const bd_box *b = &truth[i];
+        const int near = bd_near(truth, n, i);
+        t->touching += near;
         if (tm[i] >= 0 && !extra[i]) {
             t->matched++;
-            if (cls && cls[tm[i]] == b->label) t->right++;
-            else if (cls && errors)
+            if (cls && cls[tm[i]] == b->label) {
+                t->right++;
+                t->touching_right += near;
+            } else if (cls && errors)
                 fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
             continue;
         }

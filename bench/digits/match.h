@@ -12,12 +12,19 @@
 typedef struct bd_tally {
     long images, digits, right, matched, missed, split, merged, cut, spurious, found, failures;
     long strings[BD_MAX_LEN + 1], strings_right[BD_MAX_LEN + 1];
+    long touching, touching_right; /* digits bd_near() another, and how many of them were read right */
 } bd_tally;
+
+/* Whether true digit i (0 <= i < n) lies side by side with another of the n (their rows overlapping)
+ * and at most max(2 pixels, 5% of the taller one's height) from it, or over it: touching or nearly,
+ * the digits that must be cut apart. */
+int bd_near(const bd_box *truth, int n, int i);
 
 /*
  * Adds one image's digits to t: the n true boxes (at most BD_MAX_LEN) against the nf found ones
  * (cls: the classes read, or NULL without a model). With `errors`, one line per true digit not read
  * right and per spurious box, tab-separated: where, position, truth, height, what happened.
+ * Digits bd_near() another count in t->touching as well, and in t->touching_right when right.
  * Returns 0, or -1 (t unchanged) for n out of range or no memory.
  */
 int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *found, const int *cls, int nf, FILE *errors,
