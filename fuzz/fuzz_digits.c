@@ -1,4 +1,5 @@
-/* libFuzzer target for nn_digits_find() (include/nn/digits.h) on arbitrary pixels.
+/* libFuzzer target for nn_digits_find(), nn_digits_pieces() and nn_digits_read() (include/nn/digits.h)
+ * on arbitrary pixels.
  *
  * Input layout:
  *   bytes 0, 1   width - 1, little-endian, modulo 512
@@ -107,10 +108,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n && memcmp(nn_digits_images(a), nn_digits_images(b), (size_t)n * NN_DIGITS_PIXELS * sizeof(float)))
             abort();
     }
+    /* Cutting blobs normalises up to 44 candidate pieces each: fewer digits keep the calls as short. */
+    o.max_digits = 6;
+    /* The pieces of wide blobs: the same invariants (ink, boxes inside the image). */
+    nn_digits *pc = NULL;
+    nn_status sp = nn_digits_pieces(&pc, px, w, h, stride, &o);
+    if (sp != NN_OK) {
+        if (pc || !nn_last_error()[0]) abort();
+        if (sp != NN_ERR_NO_MEMORY && !(sp == NN_ERR_INVALID_ARGUMENT && strstr(nn_last_error(), "max_digits")))
+            abort();
+    } else {
+        check(pc, w, h);
+        if (nn_digits_probabilities(pc, 0)) abort();
+    }
+    nn_digits_free(pc);
     /* With a model: the same invariants, and each digit's probabilities a distribution. */
     nn_digits *r = NULL;
-    /* Cutting blobs normalises up to 44 candidate pieces each: fewer digits keep the call as short. */
-    o.max_digits = 6;
     o.scales = 1 + (int)((w + h) % 3);
     nn_status sr = nn_digits_read(&r, tiny_model(), px, w, h, stride, &o);
     if (sr != NN_OK) {

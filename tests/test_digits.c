@@ -975,6 +975,21 @@ static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
 
 /* nn_digits_read() cuts two touching or overlapping 0s where the model reads two 0s best, upright
  * and slanted, and with split off reads one blob. */
+/* The model that reads one ring as a 0 and two touching as not one (ring_model()), from the two
+ * canvases as nn_digits_find() normalises them. */
+static nn_model *model_of(const canvas *one, const canvas *two)
+{
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    nn_digits *d1 = find(one, NULL), *d2 = find(two, &o);
+    assert_int_equal(nn_digits_count(d1), 1);
+    assert_int_equal(nn_digits_count(d2), 1);
+    nn_model *m = ring_model(nn_digits_image(d1, 0), nn_digits_image(d2, 0));
+    nn_digits_free(d1);
+    nn_digits_free(d2);
+    return m;
+}
+
 static void test_digits__read_splits_touching_by_recognition(void **state)
 {
     (void)state;
@@ -986,12 +1001,7 @@ static void test_digits__read_splits_touching_by_recognition(void **state)
         slanted_ring(&two, 94, 30, 36, 50, 6, s, 20); /* overlapping by 2 columns */
         nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
         o.split = 0;
-        nn_digits *d1 = find(&one, NULL), *d2 = find(&two, &o);
-        assert_int_equal(nn_digits_count(d1), 1);
-        assert_int_equal(nn_digits_count(d2), 1);
-        nn_model *m = ring_model(nn_digits_image(d1, 0), nn_digits_image(d2, 0));
-        nn_digits_free(d1);
-        nn_digits_free(d2);
+        nn_model *m = model_of(&one, &two);
 
         nn_digits *d = NULL;
         assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
@@ -1028,6 +1038,107 @@ static void test_digits__read_splits_touching_by_recognition(void **state)
         free(one.px);
         free(two.px);
     }
+}
+
+/* nn_digits_pieces() gives every piece nn_digits_read() chooses from: two overlapping rings give
+ * each ring alone among them, and the digits a reading cut out are pieces of it, bit for bit. A
+ * blob one digit wide, or split off, gives none. */
+static void test_digits__pieces_are_what_read_chooses_from(void **state)
+{
+    (void)state;
+    canvas one = canvas_new(200, 120, 230), two = canvas_new(200, 120, 230);
+    slanted_ring(&one, 60, 30, 36, 50, 6, 0, 20);
+    slanted_ring(&two, 60, 30, 36, 50, 6, 0, 20);
+    slanted_ring(&two, 94, 30, 36, 50, 6, 0, 20); /* overlapping by 2 columns */
+    nn_digits *p = NULL;
+    assert_int_equal(nn_digits_pieces(&p, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    const int64_t n = nn_digits_count(p);
+    assert_true(n >= 2 && n <= 44);
+    assert_null(nn_digits_probabilities(p, 0));
+    int left = -1, right = -1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b[4];
+        box(p, i, b);
+        assert_true(b[0] >= 60 && b[0] + b[2] <= 130 && b[2] < 70); /* within the blob, never all of it */
+        assert_int_equal(nn_digits_line(p, i), 0);
+        int w, h;
+        extent(nn_digits_image(p, i), &w, &h);
+        assert_true(h > 0);
+        if (labs((long)(b[0] - 60)) <= 1 && labs((long)(b[0] + b[2] - 96)) <= 3) left = (int)i;
+        if (labs((long)(b[0] - 94)) <= 3 && labs((long)(b[0] + b[2] - 130)) <= 1) right = (int)i;
+    }
+    assert_true(left >= 0 && right >= 0);
+    assert_int_equal(nn_digits_line_count(p), 1);
+
+    /* What a reading cut out is among the pieces, image and box. */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    nn_model *m = model_of(&one, &two);
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    for (int64_t k = 0; k < 2; k++) {
+        int64_t a[4];
+        box(d, k, a);
+        int found = 0;
+        for (int64_t i = 0; i < n && !found; i++) {
+            int64_t b[4];
+            box(p, i, b);
+            found = !memcmp(a, b, sizeof a) &&
+                    !memcmp(nn_digits_image(d, k), nn_digits_image(p, i), NN_DIGITS_PIXELS * sizeof(float));
+        }
+        assert_true(found);
+    }
+    nn_digits_free(d);
+    nn_model_free(m);
+
+    /* The same pieces again; none with split off, none from one ring, none from a blank page. */
+    nn_digits *again = NULL;
+    assert_int_equal(nn_digits_pieces(&again, two.px, two.w, two.h, two.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(again), n);
+    assert_memory_equal(nn_digits_images(again), nn_digits_images(p), (size_t)n * NN_DIGITS_PIXELS * sizeof(float));
+    nn_digits_free(again);
+    nn_digits_free(p);
+    assert_int_equal(nn_digits_pieces(&p, two.px, two.w, two.h, two.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(p), 0);
+    assert_int_equal(nn_digits_line_count(p), 0);
+    nn_digits_free(p);
+    assert_int_equal(nn_digits_pieces(&p, one.px, one.w, one.h, one.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(p), 0);
+    assert_int_equal(nn_digits_line_count(p), 0);
+    assert_null(nn_digits_images(p));
+    nn_digits_free(p);
+    /* A line of digits apart above a line with the touching pair: the pieces' one line is line 0. */
+    canvas page = canvas_new(200, 200, 230);
+    slanted_ring(&page, 20, 10, 36, 50, 6, 0, 20);
+    slanted_ring(&page, 120, 10, 36, 50, 6, 0, 20);
+    slanted_ring(&page, 60, 120, 36, 50, 6, 0, 20);
+    slanted_ring(&page, 94, 120, 36, 50, 6, 0, 20);
+    assert_int_equal(nn_digits_pieces(&p, page.px, page.w, page.h, page.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(p), n);
+    assert_int_equal(nn_digits_line_count(p), 1);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b[4];
+        box(p, i, b);
+        assert_int_equal(nn_digits_line(p, i), 0);
+        assert_true(b[1] >= 115);
+    }
+    nn_digits_free(p);
+    free(page.px);
+    memset(one.px, 230, (size_t)(one.w * one.h));
+    assert_int_equal(nn_digits_pieces(&p, one.px, one.w, one.h, one.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(p), 0);
+    nn_digits_free(p);
+
+    /* Bad arguments as nn_digits_find(). */
+    assert_int_equal(nn_digits_pieces(NULL, two.px, two.w, two.h, two.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_pieces(&p, NULL, two.w, two.h, two.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_null(p);
+    assert_int_equal(nn_digits_pieces(&p, two.px, two.w, two.h, two.w - 1, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(nn_digits_pieces(&p, two.px, 0, two.h, two.w, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(nn_last_error(), "nn_digits_pieces"));
+    free(one.px);
+    free(two.px);
 }
 
 /* A model that reads every image alike: 11 outputs, "1" with probability 0.35, "not one digit" 0.6,
@@ -1672,6 +1783,7 @@ int main(void)
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),
+        cmocka_unit_test(test_digits__pieces_are_what_read_chooses_from),
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),

@@ -1050,20 +1050,26 @@ static void verify_dataset(fx *f, nn_status st)
  * so that the readings at each scale, the joins tried and the combination all run. */
 enum { PAGE_W = 96, PAGE_H = 40 };
 
-static void setup_digits(fx *f)
+/* n rings 15 x 24 on the page, their left edges from 8 every step pixels. */
+static void ring_page(fx *f, int n, int step)
 {
     f->page = malloc(PAGE_W * PAGE_H);
     assert_non_null(f->page);
     for (int y = 0; y < PAGE_H; y++)
         for (int x = 0; x < PAGE_W; x++) {
             int ink = 0;
-            for (int k = 0; k < 3; k++) {
-                const double cx = 8 + 30 * k + 7.5, cy = 20, dx = (x + 0.5 - cx) / 7.5,
+            for (int k = 0; k < n; k++) {
+                const double cx = 8 + step * k + 7.5, cy = 20, dx = (x + 0.5 - cx) / 7.5,
                              dy = (y + 0.5 - cy) / 12, r = dx * dx + dy * dy;
                 ink |= r <= 1 && r >= 0.45;
             }
             f->page[y * PAGE_W + x] = ink ? 30 : 220;
         }
+}
+
+static void setup_digits(fx *f)
+{
+    ring_page(f, 3, 30);
     OK(nn_model_create(&f->m, NN_DIGITS_PIXELS));
     OK(nn_model_add_dense(f->m, 10, nn_activation_make(NN_ACT_LINEAR)));
     OK(nn_model_compile(f->m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL));
@@ -1088,6 +1094,26 @@ static void verify_digits(fx *f, nn_status st)
     nn_digits_free(f->digits);
     f->digits = NULL;
     if (run_digits(f) != NN_OK) problem("reading again fails: %s", nn_last_error());
+}
+
+/* digits_pieces: two rings touching on the same page, cut into their pieces. */
+static void setup_pieces(fx *f)
+{
+    ring_page(f, 2, 14);
+}
+
+static nn_status run_pieces(fx *f)
+{
+    return nn_digits_pieces(&f->digits, f->page, PAGE_W, PAGE_H, PAGE_W, NULL);
+}
+
+static void verify_pieces(fx *f, nn_status st)
+{
+    if (st != NN_OK && f->digits) problem("a result handed back after a failure");
+    if (st == NN_OK && nn_digits_count(f->digits) < 2) problem("fewer than two pieces");
+    nn_digits_free(f->digits);
+    f->digits = NULL;
+    if (run_pieces(f) != NN_OK) problem("cutting again fails: %s", nn_last_error());
 }
 
 /* ---------------------------------------------------------------- the loops */
@@ -1226,6 +1252,7 @@ OP_TEST(test_faults__dataset, "dataset_create, subset", NULL, run_dataset, verif
 OP_TEST(test_faults__idx, "dataset_load_idx", NULL, run_idx, verify_dataset, 1, 0)
 OP_TEST(test_faults__idx_gz, "dataset_load_idx (gzip)", NULL, run_idx_gz, verify_dataset, 1, 0)
 OP_TEST(test_faults__digits_read, "digits_read (3 scales)", setup_digits, run_digits, verify_digits, 0, 0)
+OP_TEST(test_faults__digits_pieces, "digits_pieces", setup_pieces, run_pieces, verify_pieces, 0, 0)
 
 static void test_faults__save_replacing(void **state)
 {
@@ -1343,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_faults__idx),
         cmocka_unit_test(test_faults__idx_gz),
         cmocka_unit_test(test_faults__digits_read),
+        cmocka_unit_test(test_faults__digits_pieces),
         cmocka_unit_test(test_faults__checks_can_fail),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

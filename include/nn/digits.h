@@ -184,6 +184,34 @@ NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t 
                                 int64_t height, int64_t stride, const nn_digits_options *opts);
 
 /**
+ * @brief Every piece nn_digits_read() may read as one digit when it cuts a blob, without reading
+ *        any: for teaching a model the pieces its reader will show it.
+ *
+ * The blobs are found as nn_digits_read() finds them (nn_digits_find() with `split` = 0: nothing
+ * cut geometrically); each that may hold several digits (wider than the median digit height H and
+ * than its own height) is cut along up to 8 paths as nn_digits_read() cuts it, and every piece
+ * between two of its paths (the blob's own edges counting as paths, the whole blob not counted) is
+ * normalised as a digit is, each with its box: the right digits of touching ones and the wrong
+ * parts both. A recogniser trained on its segmenter's hypotheses (LeCun, Bottou, Bengio and Haffner
+ * 1998) learns which is which: `nn-mnist train` labels them by their boxes against strings it
+ * composes (docs/predict.md, "The reader's own pieces"). A blob nn_digits_read() would try only
+ * because an 11-output model reads it as not one digit is not cut here. nn_digits_find() gives the
+ * blobs themselves.
+ *
+ * @param[out] out   the pieces, blob by blob in reading order, each blob's by its left path then its
+ *                   right (nn_digits_image(), nn_digits_box(); nn_digits_line() numbers the lines
+ *                   that hold pieces from 0); none when no blob is wide enough, or `split` is 0.
+ *                   The caller frees it with nn_digits_free(); it has no probabilities.
+ * @param pixels, width, height, stride, opts  as nn_digits_find(), `merge` as there (no model);
+ *                   `split_ratio` and `scales` are not used
+ * @return as nn_digits_find(). Deterministic. At most 44 pieces per blob cut (3.1 KiB each): up to
+ *         44 x `max_digits` for an image of nothing but wide blobs.
+ * @since 0.3
+ */
+NN_API nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,
+                                  int64_t stride, const nn_digits_options *opts);
+
+/**
  * @brief The 10 class probabilities of digit @p i, from nn_digits_read(). With a model of 11 outputs
  *        they sum to 1 less the probability that the glyph is not one digit.
  * @return a pointer borrowed from @p d, valid until nn_digits_free(); NULL when @p i is out of range

@@ -312,7 +312,7 @@ static nn_status classify(reader *r, float *probs, float *reject, float *images,
     const int64_t c = r->outputs;
     if (n > r->out_cap) {
         float *o = realloc(r->out, (size_t)n * (size_t)c * sizeof *o);
-        if (!o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        if (!o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
         r->out = o;
         r->out_cap = n;
     }
@@ -350,7 +350,7 @@ static nn_status push_glyph(nn__glyphs *gs, const nn__glyph *gl)
     if (gs->n == gs->cap) {
         int64_t cap = gs->cap ? gs->cap * 2 : 16;
         nn__glyph *g = realloc(gs->g, (size_t)cap * sizeof *g);
-        if (!g) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        if (!g) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
         gs->g = g;
         gs->cap = cap;
     }
@@ -358,7 +358,8 @@ static nn_status push_glyph(nn__glyphs *gs, const nn__glyph *gl)
     return NN_OK;
 }
 
-/* Kept pieces' images and probabilities, grown as digits are found. */
+/* Kept pieces' images and probabilities (none when prob is NULL: nn_digits_pieces()), grown as
+ * digits are found. */
 typedef struct kept {
     float *images, *probs;
     int64_t n, cap;
@@ -370,18 +371,66 @@ static nn_status keep(kept *k, const float *img, const float *prob)
         int64_t cap = k->cap ? 2 * k->cap : 16;
         float *a = realloc(k->images, (size_t)cap * NN_DIGITS_PIXELS * sizeof *a);
         if (a) k->images = a;
-        float *b = realloc(k->probs, (size_t)cap * 10 * sizeof *b);
+        float *b = prob ? realloc(k->probs, (size_t)cap * 10 * sizeof *b) : NULL;
         if (b) k->probs = b;
-        if (!a || !b) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        if (!a || (prob && !b)) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
         k->cap = cap;
     }
     memcpy(k->images + k->n * NN_DIGITS_PIXELS, img, NN_DIGITS_PIXELS * sizeof *img);
-    memcpy(k->probs + k->n * 10, prob, 10 * sizeof *prob);
+    if (prob) memcpy(k->probs + k->n * 10, prob, 10 * sizeof *prob);
     k->n++;
     return NN_OK;
 }
 
 enum { MAXP = (READ_MAX_CUTS + 2) * (READ_MAX_CUTS + 1) / 2 };
+
+/* A glyph wider than the gate may hold several digits (two touching digits can also be no wider
+ * than one, a 1 against an 8: an 11-output model's reading tells those, in read_image()). */
+static int may_hold_several(const nn__glyph *g, double H)
+{
+    const double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
+    return gw > READ_GATE_WIDTH * H && gw > READ_GATE_WIDTH * gh;
+}
+
+/* The lattice of glyph gl: up to READ_MAX_CUTS cut paths through it (*k, left to right), and every
+ * piece between two of them, paths 0 and K + 1 being the glyph's own edges, but not the whole glyph:
+ * piece (i, j) is pg[idx[i][j]], normalised as image idx[i][j] of images; -1 when it holds no ink or
+ * is wider than READ_MAX_WIDTH H. *np pieces; none when no path was found (k->n == 0). The caller
+ * frees *k. */
+static nn_status lattice(pipeline *p, const nn__glyph *gl, nn__cuts *k, nn__glyph *pg,
+                         int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2], float *images, int *np)
+{
+    const double H = p->glyphs.height;
+    const int32_t m = (int32_t)ceil(READ_MIN_PIECE * H);
+    *np = 0;
+    nn_status st = nn__vision_cuts(k, gl, &p->comps, p->glyphs.cuts, H, gl->x0 + m, gl->x1 - m, READ_MAX_CUTS);
+    if (st != NN_OK || k->n == 0) return st;
+    const int K = k->n;
+    const int64_t runs = nn__vision_group_runs(gl, &p->comps);
+    if (runs > p->piece_cap) {
+        nn__run *rr = realloc(p->piece.runs, (size_t)runs * sizeof *rr);
+        if (rr) p->piece.runs = rr;
+        int32_t *o = realloc(p->piece.order, (size_t)runs * sizeof *o);
+        if (o) p->piece.order = o;
+        if (!rr || !o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory cutting a glyph");
+        p->piece_cap = runs;
+    }
+    p->piece.comps = &p->piece_comp;
+    for (int i = 0; i <= K + 1 && st == NN_OK; i++)
+        for (int j = i + 1; j <= K + 1 && st == NN_OK; j++) {
+            idx[i][j] = -1;
+            if (i == 0 && j == K + 1) continue;
+            nn__glyph piece;
+            nn__vision_piece(&piece, &p->piece, gl, &p->comps, p->glyphs.cuts,
+                             i ? k->x + (int64_t)(i - 1) * k->h : NULL, j <= K ? k->x + (int64_t)(j - 1) * k->h : NULL);
+            if (piece.area == 0 || piece.x1 - piece.x0 > READ_MAX_WIDTH * H) continue;
+            st = nn__vision_normalize(images + (int64_t)*np * NN_DIGITS_PIXELS, &piece, &p->piece, &p->ink, p->w,
+                                      (double)p->o.stroke_width, p->fill, NULL);
+            pg[*np] = piece;
+            idx[i][j] = (*np)++;
+        }
+    return st;
+}
 
 /* Glyph gi read as 1 to READ_MAX_CUTS + 1 digits: cut paths between them, every piece between two
  * paths classified in one batch, and the partition of highest score kept (dynamic programming over
@@ -392,46 +441,17 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
     nn__glyphs *gs = &p->glyphs;
     const nn__glyph gl = gs->g[gi];
     const double H = gs->height;
-    const int32_t m = (int32_t)ceil(READ_MIN_PIECE * H);
     nn__cuts k;
-    nn_status st = nn__vision_cuts(&k, &gl, &p->comps, gs->cuts, H, gl.x0 + m, gl.x1 - m, READ_MAX_CUTS);
+    nn__glyph pg[MAXP];
+    int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2];
+    int np = 0;
+    nn_status st = lattice(p, &gl, &k, pg, idx, images, &np);
+    if (st == NN_OK && k.n > 0) st = classify(r, probs, reject, images, np);
     if (st != NN_OK || k.n == 0) {
         nn__vision_cuts_free(&k);
         return st;
     }
     const int K = k.n;
-    /* Pieces (i, j): between path i and path j, 0 and K + 1 being the glyph's own edges. */
-    nn__glyph pg[MAXP];
-    int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2];
-    int np = 0;
-    const int64_t runs = nn__vision_group_runs(&gl, &p->comps);
-    if (runs > p->piece_cap) {
-        nn__run *rr = realloc(p->piece.runs, (size_t)runs * sizeof *rr);
-        if (rr) p->piece.runs = rr;
-        int32_t *o = realloc(p->piece.order, (size_t)runs * sizeof *o);
-        if (o) p->piece.order = o;
-        if (!rr || !o) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
-        else p->piece_cap = runs;
-    }
-    p->piece.comps = &p->piece_comp;
-    for (int i = 0; i <= K + 1 && st == NN_OK; i++)
-        for (int j = i + 1; j <= K + 1 && st == NN_OK; j++) {
-            idx[i][j] = -1;
-            if (i == 0 && j == K + 1) continue;
-            nn__glyph piece;
-            nn__vision_piece(&piece, &p->piece, &gl, &p->comps, gs->cuts, i ? k.x + (int64_t)(i - 1) * k.h : NULL,
-                             j <= K ? k.x + (int64_t)(j - 1) * k.h : NULL);
-            if (piece.area == 0 || piece.x1 - piece.x0 > READ_MAX_WIDTH * H) continue;
-            st = nn__vision_normalize(images + (int64_t)np * NN_DIGITS_PIXELS, &piece, &p->piece, &p->ink, p->w,
-                                      (double)p->o.stroke_width, p->fill, NULL);
-            pg[np] = piece;
-            idx[i][j] = np++;
-        }
-    if (st == NN_OK) st = classify(r, probs, reject, images, np);
-    if (st != NN_OK) {
-        nn__vision_cuts_free(&k);
-        return st;
-    }
     /* best[j]: the best reading of the glyph up to path j; from[j] the path before. */
     double best[READ_MAX_CUTS + 2];
     int from[READ_MAX_CUTS + 2];
@@ -553,7 +573,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     float *ti = NULL, *tp = NULL, *tr = NULL;
     char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
     double *score = malloc((size_t)gs->n * sizeof *score);
-    nn_status st = t && used && score ? NN_OK : nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+    nn_status st = t && used && score ? NN_OK : nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
     /* Scores are at most 0, so a join can only win where the glyphs alone score low enough: the
      * others are not tried (two glyphs scoring above -READ_JOIN_MARGIN together never lose to one). */
     for (int64_t g = 0; g < gs->n && st == NN_OK; g++) {
@@ -590,7 +610,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         ti = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *ti);
         tp = malloc((size_t)n * 10 * sizeof *tp);
         tr = malloc((size_t)n * sizeof *tr);
-        if (!ti || !tp || !tr) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits_read: out of memory");
+        if (!ti || !tp || !tr) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
     }
     for (int64_t k = 0; k < n && st == NN_OK; k++) {
         const nn__glyph *o = t[k].other >= 0 ? &gs->g[t[k].other] : &gs->frag[-1 - t[k].other];
@@ -673,10 +693,9 @@ static nn_status read_image(nn_digits **out, double *H_out, nn_model *model, con
     for (int64_t i = 0; i < n && st == NN_OK && p.o.split; i++) {
         const nn__glyph *g = &p.glyphs.g[i];
         if (g->area == 0) continue; /* joined to its neighbour */
-        const double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
         /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
          * not one (two digits touching can be no wider than one: a 1 against an 8). */
-        if ((gw > READ_GATE_WIDTH * H && gw > READ_GATE_WIDTH * gh) || reject[i] > READ_REJECT_GATE)
+        if (may_hold_several(g, H) || reject[i] > READ_REJECT_GATE)
             st = read_glyph(&p, &r, i, probs + i * 10, pimages, pprobs, preject, &kp);
     }
     if (st == NN_OK) {
@@ -772,6 +791,75 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     }
     for (int r = 0; r < k; r++) nn_digits_free(rd[r]);
     *out = c;
+    return st;
+}
+
+nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
+                           const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_pieces";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    pipeline p;
+    /* The glyphs nn_digits_read() starts from: none cut geometrically. */
+    nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
+    float *images = NULL, *pimages = NULL;
+    kept kp = {NULL, NULL, 0, 0};
+    nn__glyphs pieces = {0};
+    const int64_t n = p.glyphs.n;
+    if (st == NN_OK && n > 0) {
+        images = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *images);
+        pimages = malloc((size_t)MAXP * NN_DIGITS_PIXELS * sizeof *pimages);
+        if (!images || !pimages) st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    }
+    /* Every glyph normalised first, only to learn whether the text is hollow, as a reading does. */
+    if (st == NN_OK) st = normalize_all(&p, images);
+    for (int64_t gi = 0; gi < n && st == NN_OK && p.o.split; gi++) {
+        const nn__glyph gl = p.glyphs.g[gi];
+        if (!may_hold_several(&gl, p.glyphs.height)) continue;
+        nn__cuts k;
+        nn__glyph pg[MAXP];
+        int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2];
+        int np = 0;
+        st = lattice(&p, &gl, &k, pg, idx, pimages, &np);
+        for (int q = 0; q < np && st == NN_OK; q++) {
+            nn__glyph g = gl;
+            g.cut_l = g.cut_r = 0; /* the image is made: the paths are not needed again */
+            g.x0 = pg[q].x0;
+            g.x1 = pg[q].x1;
+            g.y0 = pg[q].y0;
+            g.y1 = pg[q].y1;
+            g.area = pg[q].area;
+            g.tag = -1 - kp.n;
+            st = keep(&kp, pimages + (int64_t)q * NN_DIGITS_PIXELS, NULL);
+            if (st == NN_OK) st = push_glyph(&pieces, &g);
+        }
+        nn__vision_cuts_free(&k);
+    }
+    if (st == NN_OK) {
+        /* The result holds the pieces, in their glyphs' reading order; its lines are those that
+         * hold pieces, numbered again from 0. */
+        int64_t lines = 0, prev = -1;
+        for (int64_t i = 0; i < pieces.n; i++) {
+            const int64_t line = pieces.g[i].line;
+            if (i == 0 || line != prev) lines++;
+            prev = line;
+            pieces.g[i].line = lines - 1;
+        }
+        free(p.glyphs.g);
+        p.glyphs.g = pieces.g;
+        p.glyphs.n = pieces.n;
+        p.glyphs.cap = pieces.cap;
+        p.glyphs.lines = lines;
+        pieces.g = NULL;
+        st = make_result(out, &p, NULL, NULL, kp.images, NULL, who);
+    }
+    free(pieces.g);
+    free(images);
+    free(pimages);
+    free(kp.images);
+    free(kp.probs);
+    pipeline_free(&p);
     return st;
 }
 

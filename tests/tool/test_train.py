@@ -107,6 +107,37 @@ with tempfile.TemporaryDirectory() as tmp:
                         "--validation", "0.25"] + loud_mlp, tmp)
     check(rc == 0 and "on 400 images and 133 of" in err,
           "--fonts with --train-limit 400 and --validation adds 133 (rc %d: %s)" % (rc, err.splitlines()[:1]))
+    # --pieces (pieces.h): strings composed, cut as predict would, their pieces taught; on by default
+    # with --reject on mnist, recorded in the file; off with --no-pieces, --no-reject or fashion.
+    rc, info, _ = run(["info", model], tmp)
+    m = re.search(r"pieces_added\W+(\d+) digits and (\d+) not one digit from (\d+) strings", info)
+    check("pieces=0.1" in info and m is not None and int(m.group(2)) == 90 and int(m.group(3)) > 0,
+          "the recipe teaches its reader's pieces, 60 not one digit from 600 images' strings and 30 from the "
+          "fonts' (pieces=0.1): %s" % info[-400:])
+    rc, out, err = run(["train", "--save", "nopieces.nnm", "--no-pieces"] + loud_mlp, tmp)
+    rc2, info, _ = run(["info", "nopieces.nnm"], tmp)
+    check(rc == 0 and rc2 == 0 and "pieces=" not in info and "pieces_added" not in info and "own pieces" not in err
+          and "reject=0.25" in info,
+          "--no-pieces trains without them, the 11th class kept (rc %d: %s)" % (rc, err[-300:]))
+    for name in ("ten.nnm", "fashion.nnm"):
+        rc2, info, _ = run(["info", name], tmp)
+        check(rc2 == 0 and "pieces=" not in info, "%s (no 11th class) has no pieces" % name)
+    rc, out, err = run(["train", "--save", "bad.nnm", "--pieces", "0.6"] + mlp, tmp)
+    check(rc == 2 and "--pieces must be a share" in err, "--pieces over 0.5 is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["train", "--save", "bad.nnm", "--pieces", "0.1", "--no-reject"] + mlp, tmp)
+    check(rc == 2 and "--pieces teaches" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
+          "--pieces without --reject's class is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["grid", "--pieces", "0.1"] + mlp, tmp)
+    check(rc == 2 and "--pieces is not an option of nn-mnist grid" in err,
+          "grid refuses --pieces (rc %d: %s)" % (rc, err.strip()))
+    # The share is of the images trained on: a limit and a split take fewer, never the held-out ones.
+    rc, out, err = run(["train", "--save", "fewer.nnm", "--pieces", "0.2", "--train-limit", "400",
+                        "--validation", "0.25"] + loud_mlp, tmp)
+    rc2, info, _ = run(["info", "fewer.nnm"], tmp)
+    m = re.search(r"(\d+) not one digit from", info)
+    check(rc == 0 and rc2 == 0 and m is not None and int(m.group(1)) == 90,
+          "--pieces 0.2 of the 300 images fitted gives 60 + 30 not one digit (rc %d: %s)" % (rc, info[-300:]))
+
     # Without any of its fonts the recipe warns and trains on the dataset alone; asked for, it fails.
     conf = os.path.join(tmp, "nofonts.conf")
     with open(conf, "w") as f:

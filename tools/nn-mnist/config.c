@@ -11,6 +11,7 @@
 #include <nn/nn.h>
 
 #include "fonts.h"
+#include "pieces.h"
 #include "reject.h"
 
 void nnm_config_defaults(nnm_config *c)
@@ -208,6 +209,15 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "--fonts must be from 0 to %g, got %g", NNM_FONTS_MAX, (double)c->fonts);
         return -1;
     }
+    if (!(c->pieces >= 0 && c->pieces <= NNM_PIECES_MAX)) {
+        snprintf(err, errlen, "--pieces must be from 0 to %g, got %g", NNM_PIECES_MAX, (double)c->pieces);
+        return -1;
+    }
+    if (c->pieces > 0 && !(c->reject > 0)) {
+        snprintf(err, errlen, "--pieces teaches the pieces that are not one digit as --reject's 11th class: "
+                              "use it with --reject, or --no-pieces");
+        return -1;
+    }
     const int classes = NNM_CLASSES + (c->reject > 0); /* train --reject's "not one digit" */
     /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
      * the network is known before the data are loaded: refuse one that cannot be trained now, not
@@ -289,6 +299,8 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     if (c->reject > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " reject=%s", rate);
     nnm_format_float(rate, sizeof rate, c->fonts);
     if (c->fonts > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " fonts=%s", rate);
+    nnm_format_float(rate, sizeof rate, c->pieces);
+    if (c->pieces > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " pieces=%s", rate);
     if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
         r += (size_t)snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
     /* And the protocol: the split decides which images train, the patience when training stops. */

@@ -60,6 +60,9 @@ typedef struct nnm_config {
                                  eleventh class (reject.h); 0: none, ten outputs */
     float fonts;              /* train --fonts: share of training images that are installed fonts' digits
                                  (fonts.h); 0: none; -1 until the dataset gives its default */
+    float pieces;             /* train --pieces: the reader's own pieces taught (pieces.h), of each kind
+                                 from MNIST's strings this share of MNIST's images trained on; 0: none;
+                                 -1 until the dataset gives its default */
     int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
     /* The protocol (docs/study.md). 0 and 0: the original study (no split, the best model picked on the
      * test set). */

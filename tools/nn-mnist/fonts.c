@@ -59,10 +59,9 @@ static FcPattern *match_family(const char *pattern)
 
 enum { CANVAS = 200, FONT_PX = 100, DIGIT_PIXELS = 28 * 28 };
 
-/* Digit k of the face, dark on white and centred on a CANVAS x CANVAS grey image, then found and
- * normalised as nn-mnist predict would: 1 with the 784 bytes in out, 0 when not found as one digit,
- * -1 when cairo or libnn fails. */
-static int render_digit(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, int k, uint8_t *out)
+/* Digit k of the face, dark on white and centred on a CANVAS x CANVAS grey image. 0, or -1 when
+ * cairo fails. */
+static int draw_digit(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, int k)
 {
     cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
     cairo_paint(cr);
@@ -80,6 +79,13 @@ static int render_digit(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, int k
     const int stride = cairo_image_surface_get_stride(surf);
     for (int y = 0; y < CANVAS; y++)
         for (int x = 0; x < CANVAS; x++) grey[y * CANVAS + x] = (uint8_t)(255 - a[y * stride + x]);
+    return 0;
+}
+
+/* The digit drawn in grey found and normalised as nn-mnist predict would: 1 with the 784 bytes in
+ * out, 0 when not found as one digit, -1 when libnn fails. */
+static int normalize_digit(const uint8_t *grey, uint8_t *out)
+{
     nn_digits *d = NULL;
     nn_status st = nn_digits_find(&d, grey, CANVAS, CANVAS, CANVAS, NULL);
     int rc = st == NN_OK ? 0 : -1;
@@ -92,6 +98,38 @@ static int render_digit(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, int k
     return rc;
 }
 
+/* The ink of the digit drawn in grey, cropped, as a glyph of font f; 0 or -1 (memory). */
+static int add_glyph(nnm_glyph_set *set, const uint8_t *grey, int label, int font)
+{
+    int x0 = CANVAS, y0 = CANVAS, x1 = -1, y1 = -1;
+    for (int y = 0; y < CANVAS; y++)
+        for (int x = 0; x < CANVAS; x++)
+            if (grey[y * CANVAS + x] < 255) {
+                x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0, y1 = y > y1 ? y : y1;
+            }
+    if (x1 < 0) return 0;
+    nnm_glyph g = {NULL, x1 - x0 + 1, y1 - y0 + 1, label, font};
+    g.cov = malloc((size_t)g.w * (size_t)g.h);
+    nnm_glyph *grown = realloc(set->g, (size_t)(set->n + 1) * sizeof *grown);
+    if (grown) set->g = grown;
+    if (!g.cov || !grown) {
+        free(g.cov);
+        return -1;
+    }
+    for (int y = 0; y < g.h; y++)
+        for (int x = 0; x < g.w; x++) g.cov[y * g.w + x] = (uint8_t)(255 - grey[(y + y0) * CANVAS + x + x0]);
+    set->g[set->n++] = g;
+    return 0;
+}
+
+void nnm_glyph_set_free(nnm_glyph_set *set)
+{
+    for (int i = 0; set && i < set->n; i++) free(set->g[i].cov);
+    if (set) free(set->g);
+    if (set) memset(set, 0, sizeof *set);
+}
+
 static void note_missing(nnm_font_digits *info, const char *family, const char *why)
 {
     size_t len = strlen(info->missing);
@@ -99,8 +137,10 @@ static void note_missing(nnm_font_digits *info, const char *family, const char *
         snprintf(info->missing + len, sizeof info->missing - len, "%s%s%s", len ? ", " : "", family, why);
 }
 
-int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8_t **labels, nnm_font_digits *info,
-                     char *err, size_t errlen)
+/* The digits of the installed families: normalised into im and lb, and with set, also kept as
+ * glyphs. */
+static int render_families(const char *const *families, int n, uint8_t **images, uint8_t **labels,
+                           nnm_glyph_set *set, nnm_font_digits *info, char *err, size_t errlen)
 {
     memset(info, 0, sizeof *info);
     *images = *labels = NULL;
@@ -122,13 +162,18 @@ int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8
         cairo_set_font_size(cr, FONT_PX);
         int got = 0;
         for (int k = 0; k < 10 && rc == 0; k++) {
-            int r = render_digit(cr, surf, grey, k, im + info->glyphs * DIGIT_PIXELS);
+            int r = draw_digit(cr, surf, grey, k);
+            if (r == 0) r = normalize_digit(grey, im + info->glyphs * DIGIT_PIXELS);
             if (r < 0) {
                 snprintf(err, errlen, "--fonts: rendering %s's %d: %s", families[f], k,
                          cairo_status(cr) != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(cairo_status(cr))
                                                                   : nn_last_error());
                 rc = -1;
             } else if (r == 1) {
+                if (set && add_glyph(set, grey, k, info->fonts) != 0) {
+                    snprintf(err, errlen, "--fonts: out of memory");
+                    rc = -1;
+                }
                 lb[info->glyphs++] = (uint8_t)k;
                 got++;
             }
@@ -154,6 +199,28 @@ int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8
     *images = im;
     *labels = lb;
     return 0;
+}
+
+int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8_t **labels, nnm_font_digits *info,
+                     char *err, size_t errlen)
+{
+    return render_families(families, n, images, labels, NULL, info, err, errlen);
+}
+
+int nnm_fonts_glyphs(nnm_glyph_set *set, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof *set);
+    uint8_t *im, *lb;
+    nnm_font_digits info;
+    int rc = render_families(nnm_font_families, nnm_n_font_families, &im, &lb, set, &info, err, errlen);
+    if (rc == 0) {
+        free(im);
+        free(lb);
+        set->fonts = info.fonts;
+    } else {
+        nnm_glyph_set_free(set);
+    }
+    return rc;
 }
 
 /* Which glyph image j of `added` repeats: whole copies of all g glyphs in order, then the rest spread

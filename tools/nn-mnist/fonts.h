@@ -42,6 +42,27 @@ typedef struct nnm_font_digits {
 int nnm_fonts_render(const char *const *families, int n, uint8_t **images, uint8_t **labels, nnm_font_digits *info,
                      char *err, size_t errlen);
 
+/* A digit's ink as drawn (coverage 0..255, w x h, dense), cropped to its box: what train --pieces
+ * composes strings of. */
+typedef struct nnm_glyph {
+    uint8_t *cov;
+    int w, h;
+    int label, font;  /* the digit, and its font's number (0 .. fonts - 1) */
+} nnm_glyph;
+
+typedef struct nnm_glyph_set {
+    nnm_glyph *g;
+    int n, fonts;
+} nnm_glyph_set;
+
+/*
+ * The digits of nnm_font_families as installed, as drawn at 100 pixels (those nnm_fonts_render()
+ * keeps, font by font). 0; 1 with err when none is installed; -1 with err. Freed with
+ * nnm_glyph_set_free() (also after a failure, and on a zeroed set).
+ */
+int nnm_fonts_glyphs(nnm_glyph_set *set, char *err, size_t errlen);
+void nnm_glyph_set_free(nnm_glyph_set *set);
+
 /*
  * *out = the first n images of base (28 x 28) followed by round(share / (1 - share) n) (at least one)
  * of the rendered digits of nnm_font_families: share of *out. As many whole copies of every glyph as

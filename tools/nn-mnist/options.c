@@ -14,6 +14,7 @@
 
 #include "augment.h"
 #include "fonts.h"
+#include "pieces.h"
 #include "reject.h"
 #include "fsutil.h"
 
@@ -116,7 +117,7 @@ static int parse_values(const char *arg, double *out, int *n, int rates, const c
     return 0;
 }
 
-/* --reject's and --fonts' SHARE of the training images, from 0 to max. */
+/* --reject's, --fonts' and --pieces' SHARE of the training images, from 0 to max. */
 static int parse_share(const char *arg, double max, const char *what, float *out, char *err, size_t errlen)
 {
     char *end;
@@ -261,7 +262,8 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
     enum { O_ACT = 256, O_OPT, O_HIDDEN, O_EPOCHS, O_BATCH, O_LR, O_SEED, O_DATASET, O_DATA_DIR, O_MIRROR,
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
            O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE, O_SAVE, O_NO_AUGMENT, O_VALIDATION,
-           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT, O_FONTS, O_NO_FONTS };
+           O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT, O_FONTS, O_NO_FONTS,
+           O_PIECES, O_NO_PIECES };
     const int train = mode == NNM_PARSE_TRAIN, tune = mode == NNM_PARSE_TUNE;
     const char *cmd = train ? "train" : tune ? "tune" : "grid";
     nnm_cli_extra unused;
@@ -287,6 +289,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         {"save", required_argument, NULL, O_SAVE},       {"no-augment", no_argument, NULL, O_NO_AUGMENT},
         {"reject", required_argument, NULL, O_REJECT},   {"no-reject", no_argument, NULL, O_NO_REJECT},
         {"fonts", required_argument, NULL, O_FONTS},     {"no-fonts", no_argument, NULL, O_NO_FONTS},
+        {"pieces", required_argument, NULL, O_PIECES},   {"no-pieces", no_argument, NULL, O_NO_PIECES},
         /* the protocol */
         {"validation", required_argument, NULL, O_VALIDATION}, {"patience", required_argument, NULL, O_PATIENCE},
         {"seeds", required_argument, NULL, O_SEEDS},     {"shard", required_argument, NULL, O_SHARD},
@@ -402,6 +405,14 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         case O_NO_FONTS:
             c->fonts = 0;
             if (!train) other_cmd_only = "--no-fonts";
+            break;
+        case O_PIECES:
+            if (parse_share(optarg, NNM_PIECES_MAX, "--pieces", &c->pieces, err, errlen) != 0) return -1;
+            if (!train) other_cmd_only = "--pieces";
+            break;
+        case O_NO_PIECES:
+            c->pieces = 0;
+            if (!train) other_cmd_only = "--no-pieces";
             break;
         case O_SAVE:
             if (train) extra->save = optarg;

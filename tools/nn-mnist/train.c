@@ -114,15 +114,19 @@ int nnm_evaluate_examples(nn_model *m, const nn_dataset *ds, const uint32_t *idx
         goto done;
     }
     if (extra && evaluate_extra(m, ds, idx, n, classes, pred, err, errlen) != 0) goto done;
-    int64_t right = 0;
+    /* train --pieces' images of "not one digit" (label NNM_REJECT_CLASS) count in the loss, but the
+     * accuracy is the digits' read right, as the test set's is. */
+    int64_t right = 0, digits = 0;
     for (int64_t i = 0; i < n; i++) {
         int t = labels[idx ? (int64_t)idx[i] : i], p = pred[i];
+        if (t >= classes) continue;
+        digits++;
         right += t == p;
         if (confusion && t >= 0 && t < classes && p >= 0 && p < classes) confusion[t * classes + p]++;
         if (correct && t == p) correct[i / 8] |= (uint8_t)(1u << (i % 8));
     }
     *loss = (double)l;
-    *accuracy = (double)right / (double)n;
+    *accuracy = digits ? (double)right / (double)digits : 0.0;
     rc = 0;
 done:
     free(pred);
@@ -486,7 +490,7 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
     r->n_test = count_of(env->test, c->test_limit);
     r->features = nn_dataset_features(env->train);
     r->batch = c->batch_size;
-    r->classes = nn_dataset_classes(env->train);
+    r->classes = env->classes ? env->classes : nn_dataset_classes(env->train);
     if (nn_dataset_classes(env->test) > r->classes) r->classes = nn_dataset_classes(env->test);
     nn_dataset_image_size(env->train, &r->rows, &r->cols);
     nnm_config_settings_line(c, r->run->optimizer, r->run->activation, n_train + env->extra, r->n_test, r->settings,
@@ -615,7 +619,7 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
             memcpy(r->xa, r->xb, (size_t)(*b * r->features) * sizeof *r->xa);
         if (c->reject > 0) {
             /* The fonts' digits are always taught as digits (docs/predict.md, "The fonts' digits
-             * stay digits"). They follow MNIST's in the dataset. */
+             * stay digits"), and train --pieces' pieces as labelled. They follow MNIST's. */
             const int64_t base = nn_dataset_count(r->env->train) - r->env->extra;
             for (int64_t k = 0; r->keep && k < *b; k++) r->keep[k] = r->order[start + k] >= base;
             nnm_reject_batch(r->xa, r->yb, r->xb, *b, r->rows, r->cols, (double)c->reject, scratch, r->aug, r->keep);
@@ -843,7 +847,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
      * further starts from that rate. */
     if (c->lr_schedule != NNM_LR_CONSTANT) nn_optimizer_set_lr(nn_model_get_optimizer(r->m), (float)r->base_lr);
     char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], fonts[32], validation[32],
-        patience[16], best[16];
+        patience[16], best[16], pieces[32];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -858,6 +862,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     nnm_format_float(validation, sizeof validation, c->validation);
     snprintf(patience, sizeof patience, "%d", c->patience);
     snprintf(best, sizeof best, "%d", rec->best_epoch);
+    nnm_format_float(pieces, sizeof pieces, c->pieces);
     /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
     const char *keys[28] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
@@ -881,6 +886,8 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     META_IF(c->reject > 0, "reject", reject);
     META_IF(c->fonts > 0, "fonts", fonts);
     META_IF(r->env->extra > 0 && r->env->extra_what, "font_digits", r->env->extra_what);
+    META_IF(c->pieces > 0, "pieces", pieces);
+    META_IF(c->pieces > 0 && r->env->pieces_what, "pieces_added", r->env->pieces_what);
     META_IF(c->lr_schedule != NNM_LR_CONSTANT, "lr_schedule", nnm_lr_schedule_name(c->lr_schedule));
     META_IF(c->validation > 0, "validation", validation);
     META_IF(c->patience > 0, "patience", patience);

@@ -35,6 +35,9 @@ typedef struct nnm_train_env {
     int64_t extra;               /* the last `extra` images of train (train --fonts) are always trained on:
                                     outside --train-limit and the validation split */
     const char *extra_what;      /* what they are, for the model file ("5934 images of 449 glyphs ...") */
+    int classes;                 /* the datasets' classes, when the labels would say more (train --pieces'
+                                    "not one digit", an 11th); 0: from the datasets */
+    const char *pieces_what;     /* train --pieces' images among the extra ones, for the model file */
 } nnm_train_env;
 
 enum { NNM_TRAIN_DONE = 0, NNM_TRAIN_STOPPED = 1, NNM_TRAIN_FAILED = -1 };

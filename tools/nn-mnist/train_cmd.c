@@ -12,6 +12,7 @@
 #include "train_cmd.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,7 +29,9 @@
 #include "progress.h"
 #include "record.h"
 #include "fonts.h"
+#include "pieces.h"
 #include "reject.h"
+#include "split.h"
 
 #define DEFAULT_SAVE "models/digits.nnm"
 
@@ -48,7 +51,8 @@ static void usage(FILE *f)
             "with 'nn-mnist predict': Keras' MNIST convnet with a dense layer of 256 before its output\n"
             "(--arch reader), Adam, relu, training images shifted, rotated, scaled, slanted, thickened and\n"
             "thinned (--augment=handwriting), with the digits of 45 installed fonts beside MNIST's (--fonts),\n"
-            "and a cosine learning-rate schedule, 20 epochs of 128 images.\n"
+            "what is not one digit as an 11th class (--reject), the pieces its reader cuts from strings of\n"
+            "digits (--pieces), and a cosine learning-rate schedule, 20 epochs of 128 images.\n"
             "Interrupted, the same command resumes where it stopped; the file under --save is replaced only\n"
             "by a finished model.\n\n"
             "  --save FILE         where the model goes [" DEFAULT_SAVE "]\n"
@@ -74,6 +78,12 @@ static void usage(FILE *f)
             "                      print; none of bench-digits'): other writers' shapes than MNIST's,\n"
             "                      SHARE (0 to 0.5) of the images trained on [0.09 on mnist, else 0]\n"
             "  --no-fonts          MNIST's writers only\n"
+            "  --pieces SHARE      compose strings of the digits trained on, cut them as 'nn-mnist predict'\n"
+            "                      would, and teach the pieces that are one digit as that digit and the\n"
+            "                      others as not one (--reject's class): SHARE (0 to 0.5) of MNIST's\n"
+            "                      images of each kind, half as many from the fonts' strings [0.1 on mnist\n"
+            "                      with --reject, else 0]\n"
+            "  --no-pieces         whole digits only\n"
             "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
             "                      class: the epochs report on it and --patience stops on it [0: none]\n"
             "  --patience N        stop after N epochs without a lower validation loss, keeping the best\n"
@@ -125,10 +135,40 @@ static void set_recipe_defaults(nnm_config *c)
     c->augment = NNM_AUGMENT_HANDWRITING;
     c->reject = -1; /* the dataset's default, once it is known */
     c->fonts = -1;
+    c->pieces = -1;
     c->lr_schedule = NNM_LR_COSINE;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
     c->jobs = 1;
+}
+
+/* train --pieces: the reader's own pieces (pieces.h) after the fonts' digits, from strings of the
+ * MNIST digits trained on (never the validation split's) and of the fonts when they are trained on. */
+static int add_pieces(const nnm_config *c, nn_dataset **train, int64_t n_train, nnm_pieces_info *info, char *err,
+                      size_t errlen)
+{
+    uint32_t *fit = NULL, *val = NULL;
+    int64_t n_fit = n_train, n_val = 0;
+    if (c->validation > 0 &&
+        nnm_split_stratified(*train, n_train, c->validation, c->split_seed, &fit, &n_fit, &val, &n_val, err, errlen) != 0)
+        return -1;
+    nnm_glyph_set glyphs = {0};
+    int rc = c->fonts > 0 ? nnm_fonts_glyphs(&glyphs, err, errlen) : 1;
+    if (rc >= 0) {
+        if (!c->quiet) fprintf(stderr, "nn-mnist train: composing strings and cutting them as the reader would\n");
+        nn_dataset *with = NULL;
+        const int64_t per_kind = llround((double)c->pieces * (double)n_fit);
+        rc = nnm_pieces_dataset(&with, *train, fit, n_fit, per_kind > 0 ? per_kind : 1, rc == 0 ? &glyphs : NULL,
+                                c->seed ^ NNM_PIECES_SEED, info, err, errlen);
+        if (rc == 0) {
+            nn_dataset_free(*train);
+            *train = with;
+        }
+    }
+    nnm_glyph_set_free(&glyphs);
+    free(fit);
+    free(val);
+    return rc;
 }
 
 int nnm_cmd_train(int argc, char **argv)
@@ -147,6 +187,8 @@ int nnm_cmd_train(int argc, char **argv)
     /* Other writers' digits: a digit reader's, not a clothes classifier's. */
     const int fonts_by_default = c.fonts < 0;
     if (c.fonts < 0) c.fonts = !strcmp(c.dataset, "mnist") ? NNM_FONTS_DEFAULT : 0;
+    /* The reader's own pieces: those that are not one digit are taught as --reject's class. */
+    if (c.pieces < 0) c.pieces = !strcmp(c.dataset, "mnist") && c.reject > 0 ? NNM_PIECES_DEFAULT : 0;
     if (prc == 1) {
         usage(stdout);
         return 0;
@@ -205,18 +247,29 @@ int nnm_cmd_train(int argc, char **argv)
                 fprintf(stderr, "nn-mnist train: --fonts: not installed, left out: %s\n", fonts.missing);
         }
     }
+    nnm_pieces_info pieces = {0};
+    char pieces_note[160] = "";
+    if (c.pieces > 0 && add_pieces(&c, &train, n_train, &pieces, err, sizeof err) != 0) {
+        fprintf(stderr, "nn-mnist train: %s\n", err);
+        goto out;
+    }
+    if (c.pieces > 0)
+        snprintf(pieces_note, sizeof pieces_note, "%lld digits and %lld not one digit from %lld strings",
+                 (long long)pieces.digits, (long long)pieces.not_one, (long long)pieces.strings);
     if (!c.quiet) {
-        char reject[64] = "", augmented[64] = "", with_fonts[96] = "";
+        char reject[64] = "", augmented[64] = "", with_fonts[96] = "", with_pieces[96] = "";
         if (c.fonts > 0)
             snprintf(with_fonts, sizeof with_fonts, " and %lld of %d fonts' digits (%lld glyphs)",
                      (long long)fonts.added, fonts.fonts, (long long)fonts.glyphs);
         if (c.augment) snprintf(augmented, sizeof augmented, ", augmented (%s)", nnm_augment_name(c.augment));
         if (c.reject > 0) snprintf(reject, sizeof reject, ", %g not one digit", (double)c.reject);
-        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images%s, %d epochs, %d BLAS thread%s\n",
+        if (c.pieces > 0)
+            snprintf(with_pieces, sizeof with_pieces, " and %lld of its own pieces", (long long)pieces.added);
+        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images%s%s, %d epochs, %d BLAS thread%s\n",
                 nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
                 augmented,
                 reject, c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "", (long long)n_train, with_fonts,
-                c.epochs, c.threads, c.threads > 1 ? "s" : "");
+                with_pieces, c.epochs, c.threads, c.threads > 1 ? "s" : "");
     }
 
     struct sigaction sa;
@@ -232,7 +285,9 @@ int nnm_cmd_train(int argc, char **argv)
     snprintf(run.activation, sizeof run.activation, "%s", c.activations[0]);
     nnm_progress *progress = nnm_progress_create(1, c.quiet, 0);
     if (c.validation > 0) nnm_progress_set_heldout(progress, "val");
-    nnm_train_env env = {&c, train, test, progress, 0, &stop_requested, fonts.added, fonts_note};
+    nnm_train_env env = {&c, train, test, progress, 0, &stop_requested, fonts.added + pieces.added,
+                         fonts.added > 0 ? fonts_note : NULL,
+                         c.pieces > 0 ? NNM_CLASSES : 0, pieces_note};
     nnm_record rec;
     nnm_record_init(&rec);
     int trc = nnm_train_run(&env, &run, &rec, err, sizeof err);
