@@ -283,6 +283,43 @@ static int render_glyph(layer *l, const bd_glyph *g, float ht, float deg, int r)
     return 0;
 }
 
+/* Whether thinning the pen by a pixels took strokes away from the glyph rather than only making them
+ * thinner: some fonts' strokes are narrower than 2a, and a digit with a stroke gone (a 0 open at the
+ * top, a 6 left as a dot) is no longer the digit its label says. The thin glyph, thickened back by
+ * a + 1, must cover 90% of the plain glyph's ink. Of the glyphs drawn with a thin pen in 400 strings
+ * of each source (seed 1), 13 of the fonts' 194 and 2 of MNIST's 234 kept less (from 3%); most kept
+ * over 99%, what they lose being tips a thinner pen shortens. 1 if strokes were lost, 0 if not, -1
+ * out of memory. */
+static int lost_strokes(const layer *thin, const bd_glyph *g, float ht, float deg, int a)
+{
+    layer plain;
+    if (thin->bw == 0) return 1;
+    if (render_glyph(&plain, g, ht, deg, 0) != 0) return -1;
+    float *back = malloc((size_t)thin->w * (size_t)thin->h * sizeof *back);
+    if (!back) {
+        free(plain.cov);
+        return -1;
+    }
+    memcpy(back, thin->cov, (size_t)thin->w * (size_t)thin->h * sizeof *back);
+    if (morph(back, thin->w, thin->h, a + 1) != 0) {
+        free(back);
+        free(plain.cov);
+        return -1;
+    }
+    /* The thin layer's pad is a wider, the same glyph at the same centre. */
+    long ink = 0, kept = 0;
+    for (int v = 0; v < plain.h; v++)
+        for (int u = 0; u < plain.w; u++) {
+            if (plain.cov[v * plain.w + u] < 0.5f) continue;
+            ink++;
+            int x = u + a, y = v + a;
+            if (x < thin->w && y < thin->h && back[y * thin->w + x] >= 0.35f) kept++;
+        }
+    free(back);
+    free(plain.cov);
+    return kept < 0.9 * ink;
+}
+
 /* ---- noise fields ---- */
 
 /* Adds amp x smooth value noise of the given cell size (pixels) to f (w x h). */
@@ -380,9 +417,13 @@ static int layout(layer *ls, int *ox, int *oy, int *cw, int *ch, const bd_glyphs
     for (int i = 0; i < spec->len; i++) {
         const bd_glyph *g = &src->g[d->glyph[i]];
         if (render_glyph(&ls[i], g, h0 * d->hs[i], d->rot[i], r) != 0) return -1;
-        if (ls[i].bw == 0 && r < 0) { /* the thin pen wiped it out: a plain one */
-            free(ls[i].cov);
-            if (render_glyph(&ls[i], g, h0 * d->hs[i], d->rot[i], 0) != 0) return -1;
+        if (r < 0) {
+            int lost = lost_strokes(&ls[i], g, h0 * d->hs[i], d->rot[i], -r);
+            if (lost < 0) return -1;
+            if (lost) { /* the thin pen wiped out strokes of this glyph: a plain pen */
+                free(ls[i].cov);
+                if (render_glyph(&ls[i], g, h0 * d->hs[i], d->rot[i], 0) != 0) return -1;
+            }
         }
         if (i > 0) x += (int)lroundf(d->gap[i] * h0);
         ox[i] = x - ls[i].bx;
