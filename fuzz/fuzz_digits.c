@@ -1,5 +1,5 @@
-/* libFuzzer target for nn_digits_find(), nn_digits_pieces() and nn_digits_read() (include/nn/digits.h)
- * on arbitrary pixels.
+/* libFuzzer target for nn_digits_find(), nn_digits_pieces(), nn_digits_read() and
+ * nn_digits_read_ensemble() (include/nn/digits.h) on arbitrary pixels.
  *
  * Input layout:
  *   bytes 0, 1   width - 1, little-endian, modulo 512
@@ -141,6 +141,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (fabs(sum - 1.0) > 1e-3 || nn_digits_class(r, i) < 0 || nn_digits_class(r, i) > 9) abort();
         }
+        /* The same model twice, read together, is the model alone: the mean of equal probabilities
+         * is exact. */
+        nn_model *const twice[2] = {tiny_model(), tiny_model()};
+        nn_digits *e = NULL;
+        const nn_status se = nn_digits_read_ensemble(&e, twice, 2, px, w, h, stride, &o);
+        if (se == NN_OK) {
+            if (nn_digits_count(e) != nn_digits_count(r)) abort();
+            for (int64_t i = 0; i < nn_digits_count(r); i++) {
+                int64_t br[4], be[4];
+                nn_digits_box(r, i, &br[0], &br[1], &br[2], &br[3]);
+                nn_digits_box(e, i, &be[0], &be[1], &be[2], &be[3]);
+                if (memcmp(br, be, sizeof br) ||
+                    memcmp(nn_digits_probabilities(r, i), nn_digits_probabilities(e, i), 10 * sizeof(float)))
+                    abort();
+            }
+        } else if (e || se != NN_ERR_NO_MEMORY || !nn_last_error()[0]) {
+            abort(); /* what the model alone read, the pair reads too, memory allowing */
+        }
+        nn_digits_free(e);
     }
     nn_digits_free(r);
     nn_digits_free(a);

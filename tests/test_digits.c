@@ -885,12 +885,12 @@ static void test_digits__slanted_touching_split_along_path(void **state)
 /* A linear "ring detector" of 10 classes: class 0's logit is +10 on the normalised image `ring`
  * and -10 on `other`, the other classes' logits 0. Enough to tell a 0 from two 0s squeezed into
  * one 28 x 28, deterministic, and trained by nobody. */
-static nn_model *ring_model_of(const float *ring, const float *other, int classes)
+static nn_model *ring_model_loss(const float *ring, const float *other, int classes, nn_loss_kind loss)
 {
     nn_model *m;
     assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
     assert_int_equal(nn_model_add_dense(m, classes, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
-    assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
+    assert_int_equal(nn_model_compile(m, loss, NULL), NN_OK);
     float *p;
     size_t n;
     assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
@@ -912,6 +912,11 @@ static nn_model *ring_model_of(const float *ring, const float *other, int classe
         p[NN_DIGITS_PIXELS * classes + k] = -p[NN_DIGITS_PIXELS * classes];
     }
     return m;
+}
+
+static nn_model *ring_model_of(const float *ring, const float *other, int classes)
+{
+    return ring_model_loss(ring, other, classes, NN_LOSS_SOFTMAX_CROSS_ENTROPY);
 }
 
 static nn_model *ring_model(const float *ring, const float *other)
@@ -971,6 +976,136 @@ static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
     nn_model_free(m12);
     free(one.px);
     free(two.px);
+}
+
+static void assert_same_reading(nn_digits *a, nn_digits *b)
+{
+    assert_int_equal(nn_digits_count(a), nn_digits_count(b));
+    for (int64_t i = 0; i < nn_digits_count(a); i++) {
+        int64_t ba[4], bb[4];
+        box(a, i, ba);
+        box(b, i, bb);
+        assert_memory_equal(ba, bb, sizeof ba);
+        assert_memory_equal(nn_digits_image(a, i), nn_digits_image(b, i), NN_DIGITS_PIXELS * sizeof(float));
+        assert_memory_equal(nn_digits_probabilities(a, i), nn_digits_probabilities(b, i), 10 * sizeof(float));
+    }
+}
+
+/* nn_digits_read_ensemble() averages its models' probabilities: one model, or one model twice,
+ * reads bit for bit as nn_digits_read() (cuts, joins and three scales included); two different
+ * models give, glyph by glyph, the mean of what each gives alone; models of different classes,
+ * none, too many or a NULL one are refused. */
+static void test_digits__read_ensemble_averages(void **state)
+{
+    (void)state;
+    canvas one = canvas_new(160, 120, 230), two = canvas_new(160, 120, 230), apart = canvas_new(200, 120, 230);
+    slanted_ring(&one, 60, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&two, 60, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&two, 76, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&apart, 40, 30, 18, 50, 5, 0, 20);
+    slanted_ring(&apart, 110, 35, 30, 44, 4, 0.2, 20);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    nn_digits *d1 = find(&one, NULL), *d2 = find(&two, &o);
+    nn_model *m11 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11);
+    nn_model *soft = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11);
+    nn_model *m10 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 10);
+    /* Models of another loss give logits, which the reader puts through a softmax each. */
+    nn_model *raw = ring_model_loss(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11, NN_LOSS_MSE);
+    nn_model *raw_soft = ring_model_loss(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11, NN_LOSS_MSE);
+    nn_digits_free(d1);
+    nn_digits_free(d2);
+    /* A second opinion, less sure of everything: the same weights halved. */
+    float *p;
+    size_t n;
+    assert_int_equal(nn_model_params(soft, &p, &n), NN_OK);
+    for (size_t i = 0; i < n; i++) p[i] *= 0.5f;
+    assert_int_equal(nn_model_params(raw_soft, &p, &n), NN_OK);
+    for (size_t i = 0; i < n; i++) p[i] *= 0.5f;
+
+    nn_digits_options three = NN_DIGITS_OPTIONS_INIT;
+    three.scales = 3;
+    const nn_digits_options *settings[2] = {NULL, &three};
+    for (int k = 0; k < 2; k++) {
+        nn_digits *alone = NULL, *once = NULL, *twice = NULL;
+        nn_model *const pair[2] = {m11, m11};
+        assert_int_equal(nn_digits_read(&alone, m11, two.px, two.w, two.h, two.w, settings[k]), NN_OK);
+        assert_int_equal(nn_digits_count(alone), 2); /* cut in two by recognition */
+        assert_int_equal(nn_digits_read_ensemble(&once, pair, 1, two.px, two.w, two.h, two.w, settings[k]), NN_OK);
+        assert_int_equal(nn_digits_read_ensemble(&twice, pair, 2, two.px, two.w, two.h, two.w, settings[k]), NN_OK);
+        assert_same_reading(alone, once);
+        assert_same_reading(alone, twice);
+        nn_digits_free(alone);
+        nn_digits_free(once);
+        nn_digits_free(twice);
+    }
+
+    /* Glyphs fixed (no cuts, no joins): each glyph's probabilities are the mean of the models', for
+     * models that give probabilities and for models whose outputs go through a softmax. */
+    o.merge = 0;
+    nn_digits *a = NULL, *b = NULL, *e = NULL;
+    nn_model *const both[2] = {m11, soft}, *const raw_both[2] = {raw, raw_soft};
+    for (int k = 0; k < 2; k++) {
+        nn_model *const *pair = k ? raw_both : both;
+        assert_int_equal(nn_digits_read(&a, pair[0], apart.px, apart.w, apart.h, apart.w, &o), NN_OK);
+        assert_int_equal(nn_digits_read(&b, pair[1], apart.px, apart.w, apart.h, apart.w, &o), NN_OK);
+        assert_int_equal(nn_digits_read_ensemble(&e, pair, 2, apart.px, apart.w, apart.h, apart.w, &o), NN_OK);
+        assert_int_equal(nn_digits_count(e), 2);
+        assert_int_equal(nn_digits_count(a), 2);
+        assert_int_equal(nn_digits_count(b), 2);
+        int differ = 0;
+        for (int64_t i = 0; i < 2; i++) {
+            const float *pa = nn_digits_probabilities(a, i), *pb = nn_digits_probabilities(b, i),
+                        *pe = nn_digits_probabilities(e, i);
+            for (int c = 0; c < 10; c++) {
+                assert_true(pa[c] >= 0 && pa[c] <= 1); /* a softmax's, even from MSE's logits */
+                assert_float_equal(pe[c], 0.5f * (pa[c] + pb[c]), 1e-6f);
+                differ |= fabsf(pa[c] - pb[c]) > 1e-3f;
+            }
+            assert_memory_equal(nn_digits_image(a, i), nn_digits_image(e, i), NN_DIGITS_PIXELS * sizeof(float));
+        }
+        assert_true(differ); /* the two models do disagree */
+        nn_digits_free(a);
+        nn_digits_free(b);
+        nn_digits_free(e);
+    }
+
+    /* Refused, with nothing handed back. */
+    nn_model *const mixed[2] = {m11, m10}, *const with_null[2] = {m11, NULL};
+    nn_model *many[NN_DIGITS_MAX_MODELS + 1];
+    for (int i = 0; i <= NN_DIGITS_MAX_MODELS; i++) many[i] = m11;
+    struct {
+        nn_model *const *models;
+        int count;
+        nn_status want;
+        const char *says;
+    } bad[] = {
+        {mixed, 2, NN_ERR_SHAPE, "share their classes"},
+        {with_null, 2, NN_ERR_INVALID_ARGUMENT, "model 1 is NULL"},
+        {NULL, 1, NN_ERR_INVALID_ARGUMENT, "models is NULL"},
+        {both, 0, NN_ERR_INVALID_ARGUMENT, "0 models"},
+        {many, NN_DIGITS_MAX_MODELS + 1, NN_ERR_INVALID_ARGUMENT, "give 1 to 16"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nn_digits *d = (nn_digits *)&one;
+        assert_int_equal(nn_digits_read_ensemble(&d, bad[i].models, bad[i].count, one.px, one.w, one.h, one.w, NULL),
+                         bad[i].want);
+        assert_null(d);
+        assert_non_null(strstr(nn_last_error(), "nn_digits_read_ensemble"));
+        assert_non_null(strstr(nn_last_error(), bad[i].says));
+    }
+    assert_int_equal(nn_digits_read_ensemble(&e, many, NN_DIGITS_MAX_MODELS, one.px, one.w, one.h, one.w, NULL),
+                     NN_OK);
+    assert_int_equal(nn_digits_count(e), 1);
+    nn_digits_free(e);
+    nn_model_free(m11);
+    nn_model_free(soft);
+    nn_model_free(m10);
+    nn_model_free(raw);
+    nn_model_free(raw_soft);
+    free(one.px);
+    free(two.px);
+    free(apart.px);
 }
 
 /* nn_digits_read() cuts two touching or overlapping 0s where the model reads two 0s best, upright
@@ -1786,6 +1921,7 @@ int main(void)
         cmocka_unit_test(test_digits__pieces_are_what_read_chooses_from),
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
+        cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__scales_combined_by_region),
         cmocka_unit_test(test_digits__scales_more_digits_must_be_much_surer),

@@ -1087,13 +1087,34 @@ static nn_status run_digits(fx *f)
     return nn_digits_read(&f->digits, f->m, f->page, PAGE_W, PAGE_H, PAGE_W, &o);
 }
 
-static void verify_digits(fx *f, nn_status st)
+/* A reading's result after its run, then the same reading again, which must succeed. */
+static void verify_reading(fx *f, nn_status st, nn_status (*again)(fx *))
 {
     if (st != NN_OK && f->digits) problem("a result handed back after a failure");
     if (st == NN_OK && nn_digits_count(f->digits) < 1) problem("no digits read");
     nn_digits_free(f->digits);
     f->digits = NULL;
-    if (run_digits(f) != NN_OK) problem("reading again fails: %s", nn_last_error());
+    if (again(f) != NN_OK) problem("reading again fails: %s", nn_last_error());
+}
+
+static void verify_digits(fx *f, nn_status st)
+{
+    verify_reading(f, st, run_digits);
+}
+
+/* digits_read_ensemble: the same page read by two models at once (the same one twice: what is
+ * allocated does not depend on the weights). */
+static nn_status run_ensemble(fx *f)
+{
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.scales = 3;
+    nn_model *const two[2] = {f->m, f->m};
+    return nn_digits_read_ensemble(&f->digits, two, 2, f->page, PAGE_W, PAGE_H, PAGE_W, &o);
+}
+
+static void verify_ensemble(fx *f, nn_status st)
+{
+    verify_reading(f, st, run_ensemble);
 }
 
 /* digits_pieces: two rings touching on the same page, cut into their pieces. */
@@ -1252,6 +1273,8 @@ OP_TEST(test_faults__dataset, "dataset_create, subset", NULL, run_dataset, verif
 OP_TEST(test_faults__idx, "dataset_load_idx", NULL, run_idx, verify_dataset, 1, 0)
 OP_TEST(test_faults__idx_gz, "dataset_load_idx (gzip)", NULL, run_idx_gz, verify_dataset, 1, 0)
 OP_TEST(test_faults__digits_read, "digits_read (3 scales)", setup_digits, run_digits, verify_digits, 0, 0)
+OP_TEST(test_faults__digits_ensemble, "digits_read_ensemble (2 models, 3 scales)", setup_digits, run_ensemble,
+        verify_ensemble, 0, 0)
 OP_TEST(test_faults__digits_pieces, "digits_pieces", setup_pieces, run_pieces, verify_pieces, 0, 0)
 
 static void test_faults__save_replacing(void **state)
@@ -1370,6 +1393,7 @@ int main(void)
         cmocka_unit_test(test_faults__idx),
         cmocka_unit_test(test_faults__idx_gz),
         cmocka_unit_test(test_faults__digits_read),
+        cmocka_unit_test(test_faults__digits_ensemble),
         cmocka_unit_test(test_faults__digits_pieces),
         cmocka_unit_test(test_faults__checks_can_fail),
     };

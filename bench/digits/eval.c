@@ -57,7 +57,9 @@ typedef struct format {
 
 
 typedef struct ctx {
-    nn_model *model;
+    nn_model *model;  /* the first of models */
+    nn_model *models[NN_DIGITS_MAX_MODELS];
+    int n_models;     /* more than one: read together (nn_digits_read_ensemble()) */
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
     int32_t *cls;
@@ -73,7 +75,7 @@ static nn_status segment(ctx *c, nn_digits **d, const uint8_t *grey, int w, int 
 {
     nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
     o.scales = c->scales;
-    if (c->model && !c->geometric) return nn_digits_read(d, c->model, grey, w, h, w, &o);
+    if (c->model && !c->geometric) return nn_digits_read_ensemble(d, c->models, c->n_models, grey, w, h, w, &o);
     return nn_digits_find(d, grey, w, h, w, NULL);
 }
 
@@ -393,9 +395,11 @@ static int speed(ctx *c, const bd_glyphs *src, const run_opts *o, int images, in
         printf("speed_decode_jpeg%d %.3f ms\n", jpeg_q, 1e3 * bench_median(tj, runs));
 #endif
         printf("speed_segment %.3f ms%s\n", 1e3 * bench_median(ts, runs),
-               c->model && !c->geometric ? " (finding, cutting and classifying: nn_digits_read)" : "");
+               !c->model || c->geometric ? ""
+               : c->n_models > 1  ? " (finding, cutting and classifying: nn_digits_read_ensemble)"
+                                  : " (finding, cutting and classifying: nn_digits_read)");
         if (c->model) printf("speed_predict %.3f ms (after the segmentation)\n", 1e3 * pred);
-        if (c->model) printf("speed_model %.3f ms (the model alone on the digits found)\n", 1e3 * model);
+        if (c->model) printf("speed_model %.3f ms (the first model alone on the digits found)\n", 1e3 * model);
         printf("speed_total%s %.3f ms\n",
 #ifdef BD_HAVE_IMAGE
                "_png",
@@ -423,7 +427,8 @@ static void usage(FILE *f)
             "Compose digit-string images from MNIST's test digits and from installed fonts, store them as\n"
             "PNG and JPEG, read them back, find and classify the digits, and report accuracy and speed.\n\n"
             "  --model FILE        a saved classifier of 28x28 digits (input 784 or 28x28x1) [none:\n"
-            "                      segmentation figures only]\n"
+            "                      segmentation figures only]; given up to 16 times, the models read\n"
+            "                      together, their probabilities averaged (nn_digits_read_ensemble())\n"
             "  --data-dir DIR      folder holding t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)\n"
             "                      [$NN_DATA_DIR/mnist]\n"
             "  --sources LIST      mnist, fonts or both [mnist,fonts]\n"
@@ -484,7 +489,8 @@ static int load_mnist(nn_dataset **ds, const char *dir)
 
 int main(int argc, char **argv)
 {
-    const char *model_path = NULL, *data_dir = NULL, *sources = "mnist,fonts", *fonts_arg = NULL,
+    int n_models = 0;
+    const char *model_paths[NN_DIGITS_MAX_MODELS], *data_dir = NULL, *sources = "mnist,fonts", *fonts_arg = NULL,
                *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
     long seed = 1, speed_images = 40, repeats = 3, threads = 1, scales = 3, v;
     int geometric = 0;
@@ -508,7 +514,10 @@ int main(int argc, char **argv)
         const char *bad = NULL;
         char *end;
         switch (opt) {
-        case 'm': model_path = optarg; break;
+        case 'm':
+            if (n_models == NN_DIGITS_MAX_MODELS) bad = "--model (at most 16)";
+            else model_paths[n_models++] = optarg;
+            break;
         case 'd': data_dir = optarg; break;
         case 's': sources = optarg; break;
         case 'F': fonts_arg = optarg; break;
@@ -619,6 +628,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.geometric = geometric;
     c.scales = (int)scales;
+    c.n_models = n_models;
     int rc = 1;
     nn_dataset *test = NULL;
     bd_glyphs gs[MAX_SOURCES];
@@ -626,21 +636,35 @@ int main(int argc, char **argv)
     int nsrc = 0;
     FILE *truth = NULL;
     memset(gs, 0, sizeof gs);
-    if (model_path) {
-        if (nn_model_load(&c.model, model_path, NULL) != NN_OK) {
+    if (geometric && c.n_models > 1) {
+        fprintf(stderr, "bench-digits: --geometric classifies with one model; give one --model\n");
+        goto out;
+    }
+    for (int k = 0; k < c.n_models; k++) {
+        nn_model *m;
+        if (nn_model_load(&c.models[k], model_paths[k], NULL) != NN_OK) {
             fprintf(stderr, "bench-digits: %s\n", nn_last_error());
             goto out;
         }
+        m = c.models[k];
+        const int64_t classes = nn_model_output_features(m);
+        if (nn_model_input_features(m) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
+            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n",
+                    model_paths[k], (long long)nn_model_input_features(m), (long long)classes);
+            goto out;
+        }
+        if (classes != nn_model_output_features(c.models[0])) {
+            fprintf(stderr, "bench-digits: %s: %lld classes, the first --model %lld; models read together must share "
+                            "their classes\n", model_paths[k], (long long)classes,
+                    (long long)nn_model_output_features(c.models[0]));
+            goto out;
+        }
+    }
+    c.model = c.models[0];
+    if (c.model) {
         int64_t in[NN_MAX_EXAMPLE_RANK];
         c.rank = nn_model_input_shape(c.model, in);
         for (int k = 0; k < c.rank; k++) c.shape[k + 1] = in[k];
-        const int64_t classes = nn_model_output_features(c.model);
-        if (nn_model_input_features(c.model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
-            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n",
-                    model_path, (long long)nn_model_input_features(c.model),
-                    (long long)nn_model_output_features(c.model));
-            goto out;
-        }
     }
     char err[512], skipped[1024];
     if (use_mnist) {
@@ -688,7 +712,8 @@ int main(int argc, char **argv)
     }
 
     printf("libnn %s\nblas %s\nblas_threads %ld\nseed %ld\nmodel %s\n", nn_version(), nn_runtime_blas_name(), threads,
-           seed, model_path ? model_path : "none");
+           seed, n_models ? model_paths[0] : "none");
+    for (int k = 1; k < n_models; k++) printf("model %s (read together with the first)\n", model_paths[k]);
     if (c.model && !geometric) printf("scales %ld\n", scales);
     for (int s = 0; s < nsrc; s++)
         printf("%s_glyphs %d glyphs from %d %s\n", names[s], gs[s].n, gs[s].styles,
@@ -717,7 +742,7 @@ out:
     }
     for (int s = 0; s < nsrc; s++) bd_glyphs_free(&gs[s]);
     nn_dataset_free(test);
-    nn_model_free(c.model);
+    for (int k = 0; k < c.n_models; k++) nn_model_free(c.models[k]);
     free(c.cls);
     free(c.out);
     return rc;

@@ -1,8 +1,10 @@
 /* nn_digits_find() and nn_digits_read() (include/nn/digits.h): the steps in order, the options, and
- * the result. nn_digits_read() segments touching digits by recognition: docs/predict.md, step 6. */
+ * the result. nn_digits_read() segments touching digits by recognition: docs/predict.md, step 6;
+ * nn_digits_read_ensemble() does it with several models, their probabilities averaged. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,53 +296,110 @@ static double cut_cost(double strokes)
     return READ_CUT_STROKE * strokes + READ_CUT_MORE * fmax(0.0, strokes - READ_CUT_ONE);
 }
 
-typedef struct reader {
+/* One model of a reading: its input shape as a batch of n, and how its outputs become probabilities. */
+typedef struct member {
     nn_model *model;
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
-    int64_t outputs;        /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
-    int softmax_given;      /* nn_model_predict() gives probabilities */
-    float *out;             /* n x outputs, as the model gives them */
+    int softmax_given; /* nn_model_predict() gives probabilities */
+} member;
+
+typedef struct reader {
+    member m[NN_DIGITS_MAX_MODELS];
+    int count;
+    int64_t outputs; /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
+    float *out;      /* n x outputs, as a model gives them */
+    float *sum;      /* n x outputs, the members' probabilities added (more than one model) */
     int64_t out_cap;
 } reader;
 
-/* Probabilities of n images: the 10 digits' (n x 10) and, with an 11-output model, the rest, that
- * of not being one digit, in reject[i] (else 0). */
+/* The readers' models checked: each reads a 28 x 28 digit into the same 10 or 11 classes. */
+static nn_status reader_init(reader *r, nn_model *const *models, int count, const char *who)
+{
+    memset(r, 0, sizeof *r);
+    if (!models) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: models is NULL", who);
+    if (count < 1 || count > NN_DIGITS_MAX_MODELS)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: %d models; give 1 to %d", who, count, NN_DIGITS_MAX_MODELS);
+    for (int k = 0; k < count; k++) {
+        nn_model *model = models[k];
+        if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model %d is NULL", who, k);
+        member *m = &r->m[k];
+        m->model = model;
+        m->softmax_given = nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY;
+        m->rank = nn_model_input_shape(model, m->shape + 1);
+        int64_t in = 1;
+        for (int i = 1; i <= m->rank; i++) in *= m->shape[i];
+        const int64_t outputs = nn_model_output_features(model);
+        if (m->rank < 1 || in != NN_DIGITS_PIXELS || (outputs != 10 && outputs != 11)) {
+            char which[32] = "the model";
+            if (count > 1) snprintf(which, sizeof which, "model %d", k);
+            return nn__fail(NN_ERR_SHAPE, "%s: %s reads %lld values into %lld classes; a digit reader reads %d "
+                            "(28 x 28) into 10, or 11 whose last is \"not one digit\"", who, which,
+                            (long long)nn_model_input_features(model), (long long)outputs, NN_DIGITS_PIXELS);
+        }
+        if (k > 0 && outputs != r->outputs)
+            return nn__fail(NN_ERR_SHAPE, "%s: model %d has %lld classes and model 0 %lld; models read together "
+                            "must share their classes", who, k, (long long)outputs, (long long)r->outputs);
+        r->outputs = outputs;
+    }
+    r->count = count;
+    return NN_OK;
+}
+
+/* One member's outputs as probabilities, in place: another loss's outputs already a distribution are
+ * taken as they are, others through softmax. */
+static void to_probabilities(float *p, int64_t c, int softmax_given)
+{
+    if (softmax_given) return;
+    float mx = p[0];
+    double sum = 0;
+    int dist = 1;
+    for (int64_t k = 0; k < c; k++) {
+        dist &= p[k] >= 0 && p[k] <= 1;
+        sum += p[k];
+        if (p[k] > mx) mx = p[k];
+    }
+    if (!dist || fabs(sum - 1) >= 1e-3) {
+        sum = 0;
+        for (int64_t k = 0; k < c; k++) sum += exp((double)(p[k] - mx));
+        for (int64_t k = 0; k < c; k++) p[k] = (float)(exp((double)(p[k] - mx)) / sum);
+    }
+}
+
+/* Probabilities of n images: the 10 digits' (n x 10) and, with 11-output models, the rest, that of
+ * not being one digit, in reject[i] (else 0). Several models' probabilities are averaged. */
 static nn_status classify(reader *r, float *probs, float *reject, float *images, int64_t n)
 {
     if (n == 0) return NN_OK;
     const int64_t c = r->outputs;
     if (n > r->out_cap) {
         float *o = realloc(r->out, (size_t)n * (size_t)c * sizeof *o);
-        if (!o) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
-        r->out = o;
+        if (o) r->out = o;
+        float *s = r->count > 1 ? realloc(r->sum, (size_t)n * (size_t)c * sizeof *s) : NULL;
+        if (s) r->sum = s;
+        if (!o || (r->count > 1 && !s)) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
         r->out_cap = n;
     }
-    nn_tensor x, y;
-    r->shape[0] = n;
-    nn_status st = nn_tensor_view(&x, images, r->rank + 1, r->shape);
-    if (st == NN_OK) st = nn_tensor_view(&y, r->out, 2, (int64_t[]){n, c});
-    if (st == NN_OK) st = nn_model_predict(r->model, &y, &x);
-    if (st != NN_OK) return st;
+    for (int k = 0; k < r->count; k++) {
+        member *m = &r->m[k];
+        nn_tensor x, y;
+        m->shape[0] = n;
+        nn_status st = nn_tensor_view(&x, images, m->rank + 1, m->shape);
+        if (st == NN_OK) st = nn_tensor_view(&y, r->out, 2, (int64_t[]){n, c});
+        if (st == NN_OK) st = nn_model_predict(m->model, &y, &x);
+        if (st != NN_OK) return st;
+        for (int64_t i = 0; i < n; i++) to_probabilities(r->out + i * c, c, m->softmax_given);
+        if (r->count == 1) break;
+        for (int64_t i = 0; i < n * c; i++) r->sum[i] = k ? r->sum[i] + r->out[i] : r->out[i];
+    }
+    const float *p = r->out;
+    if (r->count > 1) {
+        for (int64_t i = 0; i < n * c; i++) r->sum[i] /= (float)r->count;
+        p = r->sum;
+    }
     for (int64_t i = 0; i < n; i++) {
-        float *p = r->out + i * c, mx = p[0];
-        /* Another loss: outputs already a distribution are taken as they are, others through softmax. */
-        if (!r->softmax_given) {
-            double sum = 0;
-            int dist = 1;
-            for (int k = 0; k < c; k++) {
-                dist &= p[k] >= 0 && p[k] <= 1;
-                sum += p[k];
-                if (p[k] > mx) mx = p[k];
-            }
-            if (!dist || fabs(sum - 1) >= 1e-3) {
-                sum = 0;
-                for (int k = 0; k < c; k++) sum += exp((double)(p[k] - mx));
-                for (int k = 0; k < c; k++) p[k] = (float)(exp((double)(p[k] - mx)) / sum);
-            }
-        }
-        memcpy(probs + i * 10, p, 10 * sizeof *p);
-        reject[i] = c > 10 ? p[10] : 0.0f;
+        memcpy(probs + i * 10, p + i * c, 10 * sizeof *probs);
+        reject[i] = c > 10 ? p[i * c + 10] : 0.0f;
     }
     return NN_OK;
 }
@@ -653,23 +712,17 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     return st;
 }
 
-/* One reading of the image at its size; H is the median digit height measured. */
-static nn_status read_image(nn_digits **out, double *H_out, nn_model *model, const uint8_t *pixels, int64_t width,
-                            int64_t height, int64_t stride, const nn_digits_options *opts)
+/* One reading of the image at its size with the models of `models` (reader_init()); H is the median
+ * digit height measured. */
+static nn_status read_image(nn_digits **out, double *H_out, const reader *models, const uint8_t *pixels,
+                            int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                            const char *who)
 {
-    const char *who = "nn_digits_read";
     *out = NULL;
     *H_out = 0;
-    reader r = {model, {0}, 0, nn_model_output_features(model),
-                nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL, 0};
-    r.rank = nn_model_input_shape(model, r.shape + 1);
-    int64_t in = 1;
-    for (int i = 1; i <= r.rank; i++) in *= r.shape[i];
-    if (r.rank < 1 || in != NN_DIGITS_PIXELS || (r.outputs != 10 && r.outputs != 11))
-        return nn__fail(NN_ERR_SHAPE, "%s: the model reads %lld values into %lld classes; a digit reader reads %d "
-                        "(28 x 28) into 10, or 11 whose last is \"not one digit\"", who,
-                        (long long)nn_model_input_features(model), (long long)nn_model_output_features(model),
-                        NN_DIGITS_PIXELS);
+    reader r = *models;
+    r.out = r.sum = NULL;
+    r.out_cap = 0;
     pipeline p;
     /* Touching digits are cut below, by what the model reads, rather than geometrically. */
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
@@ -717,6 +770,7 @@ static nn_status read_image(nn_digits **out, double *H_out, nn_model *model, con
     free(pprobs);
     free(preject);
     free(r.out);
+    free(r.sum);
     free(kp.images);
     free(kp.probs);
     pipeline_free(&p);
@@ -729,18 +783,20 @@ static nn_status read_image(nn_digits **out, double *H_out, nn_model *model, con
 /* ... and read only the box around the digits found at scale 1, grown by half a digit's height. */
 #define SCALED_MARGIN 0.5
 
-nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
-                         int64_t stride, const nn_digits_options *opts)
+static nn_status read_models(nn_digits **out, nn_model *const *models, int count, const uint8_t *pixels,
+                             int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                             const char *who)
 {
-    const char *who = "nn_digits_read";
     if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
     nn_digits_options o;
     nn_status st = nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
+    reader rm;
+    st = reader_init(&rm, models, count, who);
+    if (st != NN_OK) return st;
     double H = 0;
-    st = read_image(out, &H, model, pixels, width, height, stride, &o);
+    st = read_image(out, &H, &rm, pixels, width, height, stride, &o, who);
     if (st != NN_OK || o.scales <= 1 || nn_digits_count(*out) == 0) return st;
     /* An image without digits stays so: reading a blank page enlarged is work for nothing. */
     nn_digits *rd[NN__DIGITS_MAX_SCALES] = {*out};
@@ -767,7 +823,7 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
         if ((st = nn__vision_enlarge(&big, crop, cw, ch, stride, s)) != NN_OK) break;
         double Hs;
         nn_digits *d = NULL;
-        st = read_image(&d, &Hs, model, big, cw * s, ch * s, cw * s, &os);
+        st = read_image(&d, &Hs, &rm, big, cw * s, ch * s, cw * s, &os, who);
         free(big);
         /* The arguments passed at scale 1, so a refusal here is more than max_digits glyphs (specks
          * grown past min_size): that reading is left out. */
@@ -792,6 +848,22 @@ nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels
     for (int r = 0; r < k; r++) nn_digits_free(rd[r]);
     *out = c;
     return st;
+}
+
+nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,
+                         int64_t stride, const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_read";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model is NULL", who);
+    return read_models(out, &model, 1, pixels, width, height, stride, opts, who);
+}
+
+nn_status nn_digits_read_ensemble(nn_digits **out, nn_model *const *models, int count, const uint8_t *pixels,
+                                  int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts)
+{
+    return read_models(out, models, count, pixels, width, height, stride, opts, "nn_digits_read_ensemble");
 }
 
 nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,

@@ -166,6 +166,16 @@ def main():
     else:
         print("no MNIST in $NN_DATA_DIR/mnist: the MNIST part is skipped")
 
+    # 4b. The same model given twice reads together as it alone: the same figures.
+    one = ["--sources", "fonts", "--count", "4", "--speed-images", "0", "--seed", "5", "--jpeg-qualities", "90"]
+    rc1, out1, _ = run("--model", model, *one)
+    rc2, out2, err2 = run("--model", model, "--model", model, *one)
+    f1, f2 = figures(out1), figures(out2)
+    check(rc1 == 0 and rc2 == 0 and f1 == f2 and "read together with the first" in out2,
+          f"--model twice: the models read together, the same figures as one ({err2.strip()[-200:]})")
+    rc, out, err = run("--model", model, "--model", model, "--geometric", *one)
+    check(rc != 0 and "--geometric" in err, f"--geometric with two models is refused ({err.strip()})")
+
     # 5. Refusals.
     rc, out, err = run("--model", os.path.join(tmp, "nope.nnm"), "--sources", "fonts", "--count", "1")
     check(rc != 0 and "nope.nnm" in err, f"a missing model is refused, naming it ({err.strip()})")

@@ -389,6 +389,41 @@ def run_all(tmp):
     check(ok, f"--json with an 11-class model: each item's not_one_digit, with the digits' top3 at most 1 "
               f"(rc {rc}, first item {items[:1]}, {se.strip()[-200:]})")
 
+    # -- several --model read together (nn_digits_read_ensemble()): the same model twice reads as it
+    # alone, byte for byte; two models give each digit the mean of their probabilities; models of 10
+    # and 11 classes, or more than 16, are refused before any image.
+    rc1, so1, _ = run(["--model", cnn, "--json", two, paths[0]])
+    rc2, so2, se2 = run(["--model", cnn, "--model", cnn, "--json", two, paths[0]])
+    check(rc1 == 0 and rc2 == 0 and so1 == so2 and so1,
+          f"the same --model twice reads as it alone (rc {rc1} {rc2}: {se2.strip()[-200:]})")
+    rc, so, se = run(["--model", mlp, "--model", cnn] + paths)
+    got = lines_of(so)
+    check(rc == 0 and all(got.get(p) == text for p in paths),
+          f"two models together read every format ({so.strip()[:300]!r}, {se.strip()[-200:]!r})")
+    alone = {}
+    for m in (mlp, cnn):
+        rc, so, se = run(["--model", m, "--json", "--scales", "1", paths[0]])
+        alone[m] = {tuple(it["box"]): dict(it["top3"]) for it in json.loads(so)["items"]} if rc == 0 else {}
+    rc, so, se = run(["--model", mlp, "--model", cnn, "--json", "--scales", "1", paths[0]])
+    both = json.loads(so)["items"] if rc == 0 else []
+    means, spread = 0, 0.0
+    for it in both:
+        a, b = alone[mlp].get(tuple(it["box"])), alone[cnn].get(tuple(it["box"]))
+        shared = [(d, p) for d, p in it["top3"] if a and b and d in a and d in b]
+        means += bool(shared) and all(abs(p - (a[d] + b[d]) / 2) < 2e-3 for d, p in shared)
+        spread = max([spread] + [abs(a[d] - b[d]) for d, _ in shared])
+    check(len(both) == len(text) and means == len(text) and spread > 0.01,
+          f"two models together give each digit the mean of their probabilities ({means} of {len(both)} digits; "
+          f"the models alone differ by up to {spread:.4f})")
+    rc, so, se = run(["--model", mlp, "--model", m11, paths[0]])
+    check(rc == 1 and so == "" and "must share their classes" in se,
+          f"a 10-class and an 11-class model are not read together ({se.strip()!r})")
+    rc, so, se = run(["--model", mlp, "--model", os.path.join(tmp, "none.nnm"), paths[0]])
+    check(rc == 1 and so == "" and "none.nnm" in se,
+          f"a missing second --model is an error before any image, naming it ({se.strip()!r})")
+    rc, so, se = run(["--model", mlp] * 17 + [paths[0]])
+    check(rc == 2 and so == "" and "at most 16" in se, f"17 --model are refused ({se.strip()!r})")
+
     # -- '?' marks follow --min-confidence
     marked = {}
     for mc in ("0", "0.9999", "1"):

@@ -35,7 +35,10 @@ static void usage(FILE *f)
             "the other files are still read, and the exit status is then 1.\n\n"
             "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the last 'not one\n"
             "                        digit', as train makes), input 784 or (28, 28, 1)\n"
-            "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "']\n"
+            "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "'];\n"
+            "                        given again (up to 16), the models read together, their\n"
+            "                        probabilities averaged: models trained with different --seed err\n"
+            "                        on different digits, so together they misread fewer\n"
             "  --json                one JSON object per line per image instead: file, digits, text (as\n"
             "                        the plain output), lines, width, height, and items, each with digit,\n"
             "                        probability, box [x, y, w, h], line and top3 [[digit, probability],\n"
@@ -92,7 +95,8 @@ static void json_error(const char *file, const char *msg)
 }
 
 typedef struct predictor {
-    nn_model *model;
+    nn_model *models[NN_DIGITS_MAX_MODELS];
+    int n_models;
     int json;
     double min_conf;
     int scales; /* nn_digits_options.scales */
@@ -113,7 +117,7 @@ static int predict_one(predictor *pr, const char *path)
     nn_digits *d = NULL;
     nn_digits_options opts = NN_DIGITS_OPTIONS_INIT;
     opts.scales = pr->scales;
-    if (nn_digits_read(&d, pr->model, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
+    if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
         snprintf(err, sizeof err, "%s: %s", path, nn_last_error());
         fprintf(stderr, "nn-mnist predict: %s\n", err);
         if (pr->json) json_error(path, err);
@@ -166,7 +170,7 @@ static int predict_one(predictor *pr, const char *path)
                 json_object_array_add(t3, pair);
             }
             json_object_object_add(it, "top3", t3);
-            if (nn_model_output_features(pr->model) > 10) { /* the 11th class: what the 10 leave */
+            if (nn_model_output_features(pr->models[0]) > 10) { /* the 11th class: what the 10 leave */
                 double sum = 0;
                 for (int k = 0; k < 10; k++) sum += row[k];
                 json_object_object_add(it, "not_one_digit", json_prob(sum < 1 ? 1 - sum : 0));
@@ -224,6 +228,7 @@ fail:
     return -1;
 }
 
+/* Loads the next of the models; each must read as the first does. */
 static int load_model(predictor *pr, const char *path, int is_default)
 {
     struct stat st;
@@ -236,15 +241,24 @@ static int load_model(predictor *pr, const char *path, int is_default)
                     path, path);
         return -1;
     }
-    if (nn_model_load(&pr->model, path, NULL) != NN_OK) {
+    nn_model *m = NULL;
+    if (nn_model_load(&m, path, NULL) != NN_OK) {
         fprintf(stderr, "nn-mnist predict: %s\n", nn_last_error());
         return -1;
     }
-    const int64_t classes = nn_model_output_features(pr->model);
-    if (nn_model_input_features(pr->model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
+    pr->models[pr->n_models++] = m;
+    const int64_t classes = nn_model_output_features(m);
+    if (nn_model_input_features(m) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
         fprintf(stderr, "nn-mnist predict: %s reads %lld values into %lld classes; a digit reader reads 784 (28x28) "
-                        "into 10, or 11 (the last: not one digit)\n", path, (long long)nn_model_input_features(pr->model),
-                (long long)nn_model_output_features(pr->model));
+                        "into 10, or 11 (the last: not one digit)\n", path, (long long)nn_model_input_features(m),
+                (long long)classes);
+        return -1;
+    }
+    const int64_t first = nn_model_output_features(pr->models[0]);
+    if (classes != first) {
+        fprintf(stderr, "nn-mnist predict: %s has %lld classes and the first --model %lld; models read together "
+                        "must share their classes (train both with --reject, or both without)\n", path,
+                (long long)classes, (long long)first);
         return -1;
     }
     return 0;
@@ -264,12 +278,24 @@ int nnm_cmd_predict(int argc, char **argv)
     memset(&pr, 0, sizeof pr);
     pr.min_conf = 0.5;
     pr.scales = 3;
-    const char *model = NULL;
+    const char *model[NN_DIGITS_MAX_MODELS];
+    int n_model = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case O_MODEL: model = optarg; break;
+        case O_MODEL:
+            if (!*optarg) {
+                fprintf(stderr, "nn-mnist predict: --model wants a file name\n");
+                return 2;
+            }
+            if (n_model == NN_DIGITS_MAX_MODELS) {
+                fprintf(stderr, "nn-mnist predict: more than %d --model; read with at most %d models\n",
+                        NN_DIGITS_MAX_MODELS, NN_DIGITS_MAX_MODELS);
+                return 2;
+            }
+            model[n_model++] = optarg;
+            break;
         case O_JSON: pr.json = 1; break;
         case O_DEBUG_DIR: pr.debug_dir = optarg; break;
         case O_MIN_CONF: {
@@ -302,23 +328,21 @@ int nnm_cmd_predict(int argc, char **argv)
         fprintf(stderr, "nn-mnist predict: no image given (see nn-mnist predict --help)\n");
         return 2;
     }
-    if (model && !*model) {
-        fprintf(stderr, "nn-mnist predict: --model wants a file name\n");
-        return 2;
-    }
     char err[1024];
     if (pr.debug_dir && nnm_mkdirs(pr.debug_dir, err, sizeof err) != 0) {
         fprintf(stderr, "nn-mnist predict: --debug-dir: %s\n", err);
         return 1;
     }
-    if (load_model(&pr, model ? model : DEFAULT_MODEL, model == NULL) != 0) {
-        nn_model_free(pr.model);
+    int failed = 0;
+    if (n_model == 0) failed = load_model(&pr, DEFAULT_MODEL, 1) != 0;
+    for (int k = 0; k < n_model && !failed; k++) failed = load_model(&pr, model[k], 0) != 0;
+    if (failed) {
+        for (int k = 0; k < pr.n_models; k++) nn_model_free(pr.models[k]);
         return 1;
     }
-    int failed = 0;
     for (int i = optind; i < argc; i++) failed += predict_one(&pr, argv[i]) != 0;
     nnm_debug_names_free(&pr.names);
-    nn_model_free(pr.model);
+    for (int k = 0; k < pr.n_models; k++) nn_model_free(pr.models[k]);
     if (failed) fprintf(stderr, "nn-mnist predict: %d of %d images failed\n", failed, argc - optind);
     return failed ? 1 : 0;
 }
