@@ -738,6 +738,34 @@ static void test_digits__polarity_under_a_shadow(void **state)
     free(c.px);
 }
 
+/* A soft shadow over a small image's upper two thirds, the lit paper below it, and five digits in
+ * the shade (MNIST string 142 of bench-digits' seed 4, drawn): over the whole image Otsu's
+ * threshold parts shade from light, so the runs that should measure the stroke measured the lit
+ * band, a tile grew past the image, one flat tile could not see the light vary, and the lit band
+ * passed for light ink on a dark ground, one glyph the image's width. */
+static void test_digits__lit_band_below_a_shadow(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(140, 80, 0), mask = canvas_new(140, 80, 0);
+    const int64_t xs[5] = {10, 36, 62, 88, 114};
+    for (int k = 0; k < 5; k++) ring(&mask, xs[k], 10, 18, 32, 3, 1);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) {
+            double t = ((double)y - 46) / 12; /* 0 in the shade, 1 in the light */
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            const double paper = 140 + 95 * t * t * (3 - 2 * t);
+            c.px[y * c.w + x] = (uint8_t)lround(paper * (mask.px[y * c.w + x] ? 0.45 : 1));
+        }
+    noise(&c, 3, 11);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_polarity_used(d), NN_DIGITS_POLARITY_DARK_ON_LIGHT);
+    assert_int_equal(nn_digits_count(d), 5);
+    for (int64_t i = 0; i < 5; i++) assert_true(box_near(d, i, xs[i], 10, 18, 32, 1, 2));
+    nn_digits_free(d);
+    free(mask.px);
+    free(c.px);
+}
+
 /* A blurred 0 whose top and bottom are faint (a pen running dry): at the threshold it is two arcs
  * side by side, which no merging joins (they are not one above the other); through the faint ink
  * they link into one digit. */
@@ -1914,6 +1942,7 @@ int main(void)
         cmocka_unit_test(test_digits__shadow_edge_in_small_image),
         cmocka_unit_test(test_digits__shadow_band_in_small_image),
         cmocka_unit_test(test_digits__polarity_under_a_shadow),
+        cmocka_unit_test(test_digits__lit_band_below_a_shadow),
         cmocka_unit_test(test_digits__faint_stretch_links_pieces),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),

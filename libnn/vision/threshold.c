@@ -292,9 +292,13 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
                 }
             }
         }
+        /* A median run over a quarter of the shorter side is no stroke: Otsu parted shade from
+         * light (a shadow over most of a small image), and tiles that size would leave one flat
+         * tile, blind to the light's change, under which the lit paper passes for light ink. */
+        const int64_t shorter = w < h ? w : h;
         for (int64_t acc = 0, len = 1; len <= 256 && nruns > 0; len++)
             if ((acc += runs[len]) * 2 >= nruns) {
-                if (tile < 2 * len) tile = 2 * len;
+                if (tile < 2 * len && 4 * len <= shorter) tile = 2 * len;
                 break;
             }
     }
