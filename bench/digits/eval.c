@@ -14,6 +14,8 @@
  *   - segmentation errors: true digits missed (nothing found there), split (two or more found boxes
  *     inside it, one of which may be its match), merged (a found box covering it and another), cut wrong (found, but the box is off),
  *     and spurious found boxes (mostly outside every true digit).
+ *   - with several fonts, each font's digit and 5-digit string accuracy (one font can hold most of
+ *     the errors).
  * Then the speed of one 5-digit 640 x 200 PNG, model loaded once: decode, segment, predict and the
  * whole, each the median over --speed-images x --repeats runs, one thread.
  * One figure per line, "name value unit", as bench/bench.c prints.
@@ -175,6 +177,11 @@ static int write_file(const char *path, const uint8_t *data, size_t size, char *
     return 0;
 }
 
+/* One font's share of a format's figures. */
+typedef struct by_font {
+    long digits, right, strings5, strings5_right;
+} by_font;
+
 typedef struct run_opts {
     int count, samples, len_lo, len_hi, mixed;
     const char *samples_dir;
@@ -183,7 +190,7 @@ typedef struct run_opts {
 
 /* One source: --count strings through every format. 0, or -1 after a message. */
 static int run_source(ctx *c, const char *name, const bd_glyphs *src, const format *fmts, int nfmt,
-                      const run_opts *o, uint64_t seed, bd_tally *t, FILE *truth)
+                      const run_opts *o, uint64_t seed, bd_tally *t, by_font (*bf)[BD_MAX_STYLES + 1], FILE *truth)
 {
     char err[512];
     nn_rng *rng;
@@ -203,6 +210,8 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
             bd_bytes enc;
             uint8_t *grey = NULL;
             bd_tally *tf = &t[f];
+            by_font *ff = &bf[f][s.style];
+            const long right_before = tf->right;
             tf->images++;
             tf->strings[s.n]++;
             if (encode(&enc, &s, &fmts[f], err, sizeof err) != 0) {
@@ -262,9 +271,15 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                     free(fb);
                     return nomem();
                 }
-                if (c->model && strcmp(text, s.text) == 0) tf->strings_right[s.n]++;
+                if (c->model && strcmp(text, s.text) == 0) {
+                    tf->strings_right[s.n]++;
+                    ff->strings5_right += s.n == 5;
+                }
                 free(fb);
             }
+            ff->digits += s.n;
+            ff->right += tf->right - right_before;
+            ff->strings5 += s.n == 5;
             nn_digits_free(d);
             free(grey);
             bd_bytes_free(&enc);
@@ -310,6 +325,25 @@ static void report(const char *src, const format *fmt, const bd_tally *t, int ha
     printf("%s_cut_wrong %ld digits\n", p, t->cut);
     printf("%s_spurious %ld boxes\n", p, t->spurious);
     if (t->failures) printf("%s_failures %ld images\n", p, t->failures);
+}
+
+/* Each font's digit and 5-digit string accuracy, where a source has several: one font can hold most
+ * of the errors (an outline font's hollow strokes). Names keep letters and digits, the rest as '_'. */
+static void report_fonts(const char *src, const format *fmt, const bd_glyphs *gs, const by_font *bf)
+{
+    for (int k = 1; gs->styles > 1 && k <= gs->styles; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s", gs->style_name[k - 1]);
+        for (char *q = name; *q; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))) *q = '_';
+        const by_font *b = &bf[k];
+        if (!b->digits) continue;
+        printf("%s_%s_digit_accuracy_%s %.2f %% (%ld digits)\n", src, fmt->name, name, pct(b->right, b->digits),
+               b->digits);
+        if (b->strings5)
+            printf("%s_%s_string_accuracy_len5_%s %.2f %% (%ld strings)\n", src, fmt->name, name,
+                   pct(b->strings5_right, b->strings5), b->strings5);
+    }
 }
 
 /* Speed on 5-digit 640 x 200 images: decode (PNG and the lowest JPEG quality), segment, predict. */
@@ -720,11 +754,17 @@ int main(int argc, char **argv)
                strcmp(names[s], "fonts") == 0 ? "fonts" : "writers' test set");
     for (int s = 0; s < nsrc; s++) {
         bd_tally t[MAX_FORMATS];
+        by_font bf[MAX_FORMATS][BD_MAX_STYLES + 1];
         memset(t, 0, sizeof t);
-        /* Each source its own stream, so adding a source does not change the other's images. */
-        if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + (uint64_t)s, t, truth) != 0)
+        memset(bf, 0, sizeof bf);
+        /* Each source its own stream, so that leaving a source out does not change the other's images. */
+        const uint64_t stream = strcmp(names[s], "fonts") == 0;
+        if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + stream, t, bf, truth) != 0)
             goto out;
-        for (int f = 0; f < nfmt; f++) report(names[s], &fmts[f], &t[f], c.model != NULL);
+        for (int f = 0; f < nfmt; f++) {
+            report(names[s], &fmts[f], &t[f], c.model != NULL);
+            if (c.model) report_fonts(names[s], &fmts[f], &gs[s], bf[f]);
+        }
     }
     if (speed_images > 0 &&
         speed(&c, &gs[0], &o, (int)speed_images, (int)repeats, nfmt > 2 ? fmts[nfmt - 1].quality : 75,

@@ -155,7 +155,7 @@ int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, cha
 {
     memset(out, 0, sizeof *out);
     if (skippedlen) skipped[0] = 0;
-    for (int f = 0; f < n; f++) {
+    for (int f = 0; f < n && out->styles < BD_MAX_STYLES; f++) {
         int before = out->n;
         int rc = render_font(out, families[f], out->styles + 1);
         if (rc < 0) {
@@ -164,6 +164,7 @@ int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, cha
             return -1;
         }
         if (rc == 0 && out->n - before == 10) {
+            snprintf(out->style_name[out->styles], sizeof out->style_name[0], "%s", families[f]);
             out->styles++;
         } else {
             for (int i = before; i < out->n; i++) free(out->g[i].cov);
@@ -475,6 +476,7 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
     /* Every draw is made here, in a fixed order, so that refitting a fixed canvas draws nothing. */
     d.h0 = expf(uni(rng, logf(spec->hmin), logf(spec->hmax)));
     int style = src->styles > 1 ? 1 + (int)nn_rng_below(rng, (uint64_t)src->styles) : 0;
+    out->style = style;
     for (int i = 0; i < spec->len; i++) {
         int label = (int)nn_rng_below(rng, 10);
         /* A font string keeps one font (one writer); MNIST's digits are each another writer. */

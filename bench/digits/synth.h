@@ -16,6 +16,7 @@
 #include <nn/nn.h>
 
 #define BD_MAX_LEN 8
+#define BD_MAX_STYLES 64 /* fonts in one set */
 
 /* A glyph's ink coverage, 0..1, cropped to its ink. */
 typedef struct bd_glyph {
@@ -28,6 +29,7 @@ typedef struct bd_glyphs {
     bd_glyph *g;
     int n;
     int styles;           /* number of fonts (1 for MNIST) */
+    char style_name[BD_MAX_STYLES][64]; /* fonts: style s + 1's fontconfig pattern */
     int *by_label[10];    /* glyph numbers of each label */
     int count[10];
 } bd_glyphs;
@@ -36,8 +38,8 @@ typedef struct bd_glyphs {
 int bd_glyphs_from_mnist(bd_glyphs *out, const nn_dataset *test, char *err, size_t errlen);
 
 /* The digits 0-9 of each fontconfig pattern in families ("DejaVu Sans", "Comic Neue:bold") that is
- * installed; those not installed are skipped (names in skipped, comma-separated). 0, or -1 with err
- * when none is. */
+ * installed, at most BD_MAX_STYLES of them; those not installed are skipped (names in skipped,
+ * comma-separated). 0, or -1 with err when none is. */
 int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, char *skipped, size_t skippedlen,
                          char *err, size_t errlen);
 
@@ -55,6 +57,7 @@ typedef struct bd_sample {
     bd_box box[BD_MAX_LEN];  /* each digit's ink box (coverage >= 0.35) */
     char text[BD_MAX_LEN + 1];
     int light_on_dark;
+    int style;               /* the font that drew it (1..styles), 0 for MNIST's writers */
 } bd_sample;
 
 typedef struct bd_spec {
