@@ -24,7 +24,8 @@ static void match(run *r, const bd_box *truth, int n, const bd_box *found, const
     memset(r, 0, sizeof *r);
     FILE *f = tmpfile();
     assert_non_null(f);
-    assert_int_equal(bd_match(&r->t, truth, n, found, cls, nf, f, "img"), 0);
+    assert_int_equal(bd_match(&r->t, truth, n, found, cls, NULL, nf, f, "img"), 0);
+    assert_int_equal(r->t.sure + r->t.sure_right, 0); /* no sure list: nothing counted sure */
     rewind(f);
     size_t got = fread(r->errors, 1, sizeof r->errors - 1, f);
     r->errors[got] = 0;
@@ -36,6 +37,36 @@ static int lines(const char *s)
     int n = 0;
     for (; *s; s++) n += *s == '\n';
     return n;
+}
+
+/* Sure boxes: counted whatever they cover; right only when they are a true digit's reading. */
+static void sure_counted(void **state)
+{
+    (void)state;
+    bd_tally t;
+    memset(&t, 0, sizeof t);
+    /* The 3 read right and surely, the 7 read as 1 surely, a speck far away read surely. */
+    const bd_box found[3] = {{10, 10, 20, 40, 0}, {40, 10, 20, 40, 0}, {200, 10, 20, 40, 0}};
+    assert_int_equal(bd_match(&t, two, 2, found, (const int[]){3, 1, 5}, (const unsigned char[]){1, 1, 1}, 3,
+                              NULL, "img"),
+                     0);
+    assert_int_equal(t.sure, 3);
+    assert_int_equal(t.sure_right, 1);
+    /* Both read right, the 7 doubtfully. */
+    memset(&t, 0, sizeof t);
+    assert_int_equal(
+        bd_match(&t, two, 2, found, (const int[]){3, 7}, (const unsigned char[]){1, 0}, 2, NULL, "img"), 0);
+    assert_int_equal(t.right, 2);
+    assert_int_equal(t.sure, 1);
+    assert_int_equal(t.sure_right, 1);
+    /* The 3 paired and read right, but a piece of it read as another digit: split, not right. */
+    memset(&t, 0, sizeof t);
+    const bd_box split[3] = {{10, 10, 20, 40, 0}, {12, 30, 6, 10, 0}, {40, 10, 20, 40, 0}};
+    const unsigned char all_sure[3] = {1, 1, 1};
+    assert_int_equal(bd_match(&t, two, 2, split, (const int[]){3, 1, 7}, all_sure, 3, NULL, "img"), 0);
+    assert_int_equal(t.split, 1);
+    assert_int_equal(t.sure, 3);
+    assert_int_equal(t.sure_right, 1);
 }
 
 static void both_right(void **state)
@@ -122,9 +153,9 @@ static void too_many_digits_refused(void **state)
     for (int i = 0; i <= BD_MAX_LEN; i++) many[i] = (bd_box){10 + 30 * i, 10, 20, 40, 1};
     bd_tally t;
     memset(&t, 0, sizeof t);
-    assert_int_equal(bd_match(&t, many, BD_MAX_LEN + 1, many, NULL, BD_MAX_LEN + 1, NULL, "img"), -1);
+    assert_int_equal(bd_match(&t, many, BD_MAX_LEN + 1, many, NULL, NULL, BD_MAX_LEN + 1, NULL, "img"), -1);
     assert_int_equal(t.digits, 0);
-    assert_int_equal(bd_match(&t, many, BD_MAX_LEN, many, NULL, BD_MAX_LEN, NULL, "img"), 0);
+    assert_int_equal(bd_match(&t, many, BD_MAX_LEN, many, NULL, NULL, BD_MAX_LEN, NULL, "img"), 0);
     assert_int_equal(t.matched, BD_MAX_LEN);
 }
 
@@ -214,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_right),
+        cmocka_unit_test(sure_counted),
         cmocka_unit_test(misread_listed),
         cmocka_unit_test(extra_piece_is_split),
         cmocka_unit_test(shared_piece_counted_once),

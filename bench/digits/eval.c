@@ -15,7 +15,9 @@
  *     inside it, one of which may be its match), merged (a found box covering it and another), cut wrong (found, but the box is off),
  *     and spurious found boxes (mostly outside every true digit).
  *   - with several fonts, each font's digit and 5-digit string accuracy (one font can hold most of
- *     the errors).
+ *     the errors);
+ *   - what a reader that trusts only the digits read surely (`nn-mnist predict` prints the others
+ *     with '?') keeps, and how many of those are right: found digits and 5-digit strings.
  * Then the speed of one 5-digit 640 x 200 PNG, model loaded once: decode, segment, predict and the
  * whole, each the median over --speed-images x --repeats runs, one thread.
  * One figure per line, "name value unit", as bench/bench.c prints.
@@ -65,6 +67,8 @@ typedef struct ctx {
     int64_t shape[NN_MAX_EXAMPLE_RANK + 1];
     int rank;
     int32_t *cls;
+    float *prob;     /* the probability of each class read, cls_cap */
+    double min_conf; /* under it a digit is doubtful, as `nn-mnist predict --min-confidence` marks it */
     float *out;     /* the model's outputs, cls_cap x outputs */
     int64_t cls_cap;
     int geometric; /* nn_digits_find(), then classify, rather than nn_digits_read() */
@@ -92,13 +96,18 @@ static int classify_digits(ctx *c, nn_digits *d, int model_only)
     if (n > c->cls_cap) {
         int32_t *p = realloc(c->cls, (size_t)n * sizeof *p);
         if (p) c->cls = p;
+        float *pr = realloc(c->prob, (size_t)n * sizeof *pr);
+        if (pr) c->prob = pr;
         float *o = realloc(c->out, (size_t)(n * k) * sizeof *o);
         if (o) c->out = o;
-        if (!p || !o) return -1;
+        if (!p || !pr || !o) return -1;
         c->cls_cap = n;
     }
     if (!model_only && nn_digits_probabilities(d, 0)) { /* read already */
-        for (int64_t i = 0; i < n; i++) c->cls[i] = nn_digits_class(d, i);
+        for (int64_t i = 0; i < n; i++) {
+            c->cls[i] = nn_digits_class(d, i);
+            c->prob[i] = nn_digits_probabilities(d, i)[c->cls[i]];
+        }
         return 0;
     }
     nn_tensor x, y;
@@ -112,6 +121,7 @@ static int classify_digits(ctx *c, nn_digits *d, int model_only)
         for (int j = 1; j < 10; j++)
             if (row[j] > row[best]) best = j;
         c->cls[i] = best;
+        c->prob[i] = row[best];
     }
     return 0;
 }
@@ -188,12 +198,56 @@ typedef struct run_opts {
     bd_spec spec;
 } run_opts;
 
+/* Tallies one image read into d: its digits against the truth, its string, and what a reader that
+ * trusts only sure digits keeps (--geometric gives the model's raw outputs, not probabilities: no
+ * sure figures). 0, or -1 out of memory. */
+static int tally_read(const ctx *c, bd_tally *tf, by_font *ff, const bd_sample *s, const nn_digits *d,
+                      const char *where)
+{
+    const int64_t n = nn_digits_count(d);
+    const int judged = c->model && !c->geometric;
+    bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
+    unsigned char *sure = malloc((size_t)(n ? n : 1));
+    char text[64];
+    int tl = 0, all_sure = n > 0;
+    if (!fb || !sure) {
+        free(fb);
+        free(sure);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x, y, w, h;
+        nn_digits_box(d, i, &x, &y, &w, &h);
+        fb[i] = (bd_box){(int)x, (int)y, (int)w, (int)h, c->model ? c->cls[i] : -1};
+        sure[i] = judged && c->prob[i] >= c->min_conf;
+        all_sure &= sure[i];
+        if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
+    }
+    text[tl] = 0;
+    const int rc = bd_match(tf, s->box, s->n, fb, c->model ? c->cls : NULL, judged ? sure : NULL, (int)n,
+                            c->errors, where);
+    free(fb);
+    free(sure);
+    if (rc != 0) return -1;
+    const int exact = c->model && strcmp(text, s->text) == 0;
+    if (exact) {
+        tf->strings_right[s->n]++;
+        ff->strings5_right += s->n == 5;
+    }
+    if (judged && all_sure) {
+        tf->sure_strings[s->n]++;
+        tf->sure_strings_right[s->n] += exact;
+    }
+    return 0;
+}
+
 /* One source: --count strings through every format. 0, or -1 after a message. */
 static int run_source(ctx *c, const char *name, const bd_glyphs *src, const format *fmts, int nfmt,
                       const run_opts *o, uint64_t seed, bd_tally *t, by_font (*bf)[BD_MAX_STYLES + 1], FILE *truth)
 {
     char err[512];
     nn_rng *rng;
+    int bad = 0; /* -1 after a message: out of memory */
     if (nn_rng_create(&rng, seed) != NN_OK) return -1;
     for (int k = 0; k < o->count; k++) {
         bd_spec spec = o->spec;
@@ -245,37 +299,14 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                 /* A decoder failure on our own file is a bug to see, not a figure to average. */
                 fprintf(stderr, "bench-digits: %s-%03d: %s\n", name, k, err);
                 tf->failures++;
-                if (bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where) != 0) return nomem();
+                if (bd_match(tf, s.box, s.n, NULL, NULL, NULL, 0, c->errors, where) != 0) bad = nomem();
             } else if (segment(c, &d, grey, s.width, s.height) != NN_OK ||
                        classify(c, d) != 0) {
                 fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
                 tf->failures++;
-                if (bd_match(tf, s.box, s.n, NULL, NULL, 0, c->errors, where) != 0) return nomem();
-            } else {
-                int64_t n = nn_digits_count(d);
-                bd_box *fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
-                char text[64];
-                int tl = 0;
-                if (!fb) {
-                    fprintf(stderr, "bench-digits: out of memory\n");
-                    return -1;
-                }
-                for (int64_t i = 0; i < n; i++) {
-                    int64_t x, y, w, h;
-                    nn_digits_box(d, i, &x, &y, &w, &h);
-                    fb[i] = (bd_box){(int)x, (int)y, (int)w, (int)h, c->model ? c->cls[i] : -1};
-                    if (tl < (int)sizeof text - 1) text[tl++] = c->model ? (char)('0' + c->cls[i]) : '?';
-                }
-                text[tl] = 0;
-                if (bd_match(tf, s.box, s.n, fb, c->model ? c->cls : NULL, (int)n, c->errors, where) != 0) {
-                    free(fb);
-                    return nomem();
-                }
-                if (c->model && strcmp(text, s.text) == 0) {
-                    tf->strings_right[s.n]++;
-                    ff->strings5_right += s.n == 5;
-                }
-                free(fb);
+                if (bd_match(tf, s.box, s.n, NULL, NULL, NULL, 0, c->errors, where) != 0) bad = nomem();
+            } else if (tally_read(c, tf, ff, &s, d, where) != 0) {
+                bad = nomem();
             }
             ff->digits += s.n;
             ff->right += tf->right - right_before;
@@ -283,16 +314,18 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
             nn_digits_free(d);
             free(grey);
             bd_bytes_free(&enc);
+            if (bad) break;
         }
         bd_sample_free(&s);
+        if (bad) break;
     }
     nn_rng_free(rng);
-    return 0;
+    return bad;
 }
 
 static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
 
-static void report(const char *src, const format *fmt, const bd_tally *t, int have_model)
+static void report(const char *src, const format *fmt, const bd_tally *t, int have_model, int judged)
 {
     char p[64];
     snprintf(p, sizeof p, "%s_%s", src, fmt->name);
@@ -317,6 +350,20 @@ static void report(const char *src, const format *fmt, const bd_tally *t, int ha
             if (t->strings[l])
                 printf("%s_string_accuracy_len%d %.2f %% (%ld strings)\n", p, l, pct(t->strings_right[l], t->strings[l]),
                        t->strings[l]);
+        /* What a reader that trusts only the digits printed without '?' gets: how many it keeps,
+         * and how many of those are right. */
+        if (judged) {
+            printf("%s_sure_digits %.2f %% (%ld of %ld found)\n", p, pct(t->sure, t->found), t->sure,
+                   t->found);
+            printf("%s_sure_digit_accuracy %.2f %% (%ld right)\n", p, pct(t->sure_right, t->sure),
+                   t->sure_right);
+        }
+        if (judged && t->strings[5]) {
+            printf("%s_sure_strings_len5 %.2f %% (%ld of %ld)\n", p, pct(t->sure_strings[5], t->strings[5]),
+                   t->sure_strings[5], t->strings[5]);
+            printf("%s_sure_string_accuracy_len5 %.2f %% (%ld right)\n", p,
+                   pct(t->sure_strings_right[5], t->sure_strings[5]), t->sure_strings_right[5]);
+        }
     }
     printf("%s_segmented_alone %.2f %%\n", p, pct(t->matched, t->digits));
     printf("%s_missed %ld digits\n", p, t->missed);
@@ -329,13 +376,28 @@ static void report(const char *src, const format *fmt, const bd_tally *t, int ha
 
 /* Each font's digit and 5-digit string accuracy, where a source has several: one font can hold most
  * of the errors (an outline font's hollow strokes). Names keep letters and digits, the rest as '_'. */
+/* A font's pattern as part of a figure's name: letters and digits kept, the rest '_'. */
+static void figure_name(char *out, size_t cap, const char *pattern)
+{
+    snprintf(out, cap, "%s", pattern);
+    for (char *q = out; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))) *q = '_';
+}
+
 static void report_fonts(const char *src, const format *fmt, const bd_glyphs *gs, const by_font *bf)
 {
     for (int k = 1; gs->styles > 1 && k <= gs->styles; k++) {
-        char name[64];
-        snprintf(name, sizeof name, "%s", gs->style_name[k - 1]);
-        for (char *q = name; *q; q++)
-            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))) *q = '_';
+        char name[80], other[80];
+        figure_name(name, sizeof name, gs->style_name[k - 1]);
+        /* Two patterns that read alike ("DejaVu Sans:oblique", "DejaVu Sans oblique") keep apart. */
+        for (int j = 1; j < k; j++) {
+            figure_name(other, sizeof other, gs->style_name[j - 1]);
+            if (strcmp(name, other) == 0) {
+                size_t len = strlen(name);
+                snprintf(name + len, sizeof name - len, "_%d", k);
+                break;
+            }
+        }
         const by_font *b = &bf[k];
         if (!b->digits) continue;
         printf("%s_%s_digit_accuracy_%s %.2f %% (%ld digits)\n", src, fmt->name, name, pct(b->right, b->digits),
@@ -491,6 +553,8 @@ static void usage(FILE *f)
             "  --scales N          nn_digits_read() reads each image at 1 to N times its size, region by\n"
             "                      region as nn-mnist predict keeps them (1 to 4) [3, as nn-mnist\n"
             "                      predict]\n"
+            "  --min-confidence P  a digit read with a probability under P is doubtful, as nn-mnist\n"
+            "                      predict marks it with '?'; the sure_ figures count the others [0.5]\n"
             "  --help              this text\n");
 }
 
@@ -528,6 +592,7 @@ int main(int argc, char **argv)
                *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
     long seed = 1, speed_images = 40, repeats = 3, threads = 1, scales = 3, v;
     int geometric = 0;
+    double min_conf = 0.5;
     const char *errors_path = NULL;
     run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0}};
     static const struct option longs[] = {
@@ -541,7 +606,8 @@ int main(int argc, char **argv)
         {"speed-images", required_argument, NULL, 'I'}, {"repeats", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
         {"geometric", no_argument, NULL, 'G'},         {"errors", required_argument, NULL, 'e'},
-        {"scales", required_argument, NULL, 'x'},      {NULL, 0, NULL, 0},
+        {"scales", required_argument, NULL, 'x'},      {"min-confidence", required_argument, NULL, 'C'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -559,11 +625,15 @@ int main(int argc, char **argv)
         case 'l': lengths = optarg; break;
         case 'H': heights = optarg; break;
         case 't':
-        case 'i': {
+        case 'i':
+        case 'C': {
+            errno = 0;
             double p = strtod(optarg, &end);
-            if (end == optarg || *end || !(p >= 0 && p <= 1)) bad = opt == 't' ? "--touch" : "--inverse";
+            if (errno || end == optarg || *end || !(p >= 0 && p <= 1))
+                bad = opt == 't' ? "--touch" : opt == 'i' ? "--inverse" : "--min-confidence";
             else if (opt == 't') o.spec.touch = (float)p;
-            else o.spec.inverse = (float)p;
+            else if (opt == 'i') o.spec.inverse = (float)p;
+            else min_conf = p;
             break;
         }
         case 'c': o.spec.clean = 1; break;
@@ -662,6 +732,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.geometric = geometric;
     c.scales = (int)scales;
+    c.min_conf = min_conf;
     c.n_models = n_models;
     int rc = 1;
     nn_dataset *test = NULL;
@@ -762,7 +833,7 @@ int main(int argc, char **argv)
         if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + stream, t, bf, truth) != 0)
             goto out;
         for (int f = 0; f < nfmt; f++) {
-            report(names[s], &fmts[f], &t[f], c.model != NULL);
+            report(names[s], &fmts[f], &t[f], c.model != NULL, c.model && !geometric);
             if (c.model) report_fonts(names[s], &fmts[f], &gs[s], bf[f]);
         }
     }
@@ -784,6 +855,7 @@ out:
     nn_dataset_free(test);
     for (int k = 0; k < c.n_models; k++) nn_model_free(c.models[k]);
     free(c.cls);
+    free(c.prob);
     free(c.out);
     return rc;
 }

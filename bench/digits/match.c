@@ -40,8 +40,8 @@ int bd_near(const bd_box *truth, int n, int i)
  * (not counting pieces that belong to a paired digit), missed when no found box covers a fifth of
  * it, and cut wrong otherwise.
  */
-int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int *cls, int nf, FILE *errors,
-             const char *where)
+int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int *cls,
+             const unsigned char *sure, int nf, FILE *errors, const char *where)
 {
     if (n < 0 || n > BD_MAX_LEN || nf < 0) return -1;
     int tm[BD_MAX_LEN], extra[BD_MAX_LEN] = {0}, *fm = calloc((size_t)(nf ? nf : 1), sizeof *fm);
@@ -78,6 +78,7 @@ int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int
     }
     t->digits += n;
     t->found += nf;
+    for (int j = 0; sure && j < nf; j++) t->sure += sure[j] != 0;
     for (int j = 0; j < nf; j++) {
         if (fm[j] >= 0) continue;
         long in = 0, most = 0;
@@ -104,6 +105,7 @@ int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int
             if (cls && cls[tm[i]] == b->label) {
                 t->right++;
                 t->touching_right += near;
+                t->sure_right += sure && sure[tm[i]];
             } else if (cls && errors)
                 fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
             continue;

@@ -155,8 +155,14 @@ int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, cha
 {
     memset(out, 0, sizeof *out);
     if (skippedlen) skipped[0] = 0;
-    for (int f = 0; f < n && out->styles < BD_MAX_STYLES; f++) {
+    for (int f = 0; f < n; f++) {
         int before = out->n;
+        if (out->styles == BD_MAX_STYLES) {
+            size_t len = strlen(skipped);
+            snprintf(skipped + len, skippedlen - len, "%s%s (over %d fonts)", len ? ", " : "", families[f],
+                     BD_MAX_STYLES);
+            continue;
+        }
         int rc = render_font(out, families[f], out->styles + 1);
         if (rc < 0) {
             snprintf(err, errlen, "fonts: out of memory rendering %s", families[f]);

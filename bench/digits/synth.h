@@ -38,8 +38,8 @@ typedef struct bd_glyphs {
 int bd_glyphs_from_mnist(bd_glyphs *out, const nn_dataset *test, char *err, size_t errlen);
 
 /* The digits 0-9 of each fontconfig pattern in families ("DejaVu Sans", "Comic Neue:bold") that is
- * installed, at most BD_MAX_STYLES of them; those not installed are skipped (names in skipped,
- * comma-separated). 0, or -1 with err when none is. */
+ * installed, at most BD_MAX_STYLES of them; those not installed, and any past BD_MAX_STYLES, are
+ * skipped (names in skipped, comma-separated). 0, or -1 with err when none is. */
 int bd_glyphs_from_fonts(bd_glyphs *out, const char *const *families, int n, char *skipped, size_t skippedlen,
                          char *err, size_t errlen);
 

@@ -186,6 +186,44 @@ def main():
     else:
         print("no MNIST in $NN_DATA_DIR/mnist: the MNIST part is skipped")
 
+    # 4a. Trusting only sure digits: with --min-confidence 0 every digit found is sure and the sure
+    # ones read right are the digits read right; a higher threshold keeps no more, and of what it
+    # keeps no more is right than is kept.
+    one = ["--model", model, "--sources", "fonts", "--count", "5", "--speed-images", "0", "--seed", "6",
+           "--jpeg-qualities", "90"]
+
+    def counts(out):
+        """name -> the first number in brackets."""
+        d = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[3].startswith("("):
+                d[parts[0]] = int(parts[3].lstrip("("))
+        return d
+
+    runs = {}
+    for conf in ("0", "0.5", "1"):
+        rc, out, err = run(*one, "--min-confidence", conf)
+        check(rc == 0, f"--min-confidence {conf} runs ({err.strip()[-200:]})")
+        runs[conf] = (figures(out), counts(out))
+    for fmt in ("raw", "png", "jpeg90"):
+        p = f"fonts_{fmt}_"
+        f0, c0 = runs["0"]
+        right = round(f0.get(p + "digits", 0) * f0.get(p + "digit_accuracy", 0) / 100)
+        check(f0.get(p + "sure_digits") == 100.0 and c0.get(p + "sure_digit_accuracy") == right,
+              f"{p}: with --min-confidence 0 every found digit is sure, and the sure right are the {right} right")
+        kept = [runs[k][1].get(p + "sure_digits", -1) for k in ("0", "0.5", "1")]
+        check(kept[0] >= kept[1] >= kept[2] >= 0,
+              f"{p}: a higher --min-confidence keeps no more digits ({kept})")
+        for conf in ("0", "0.5", "1"):
+            f, c = runs[conf]
+            sure, sure_right = c.get(p + "sure_digits", -1), c.get(p + "sure_digit_accuracy", -1)
+            strings = c.get(p + "sure_strings_len5", -1)
+            strings_right = c.get(p + "sure_string_accuracy_len5", -1)
+            fives = c.get(p + "string_accuracy_len5", -1)
+            check(0 <= sure_right <= sure and 0 <= strings_right <= strings <= fives,
+                  f"{p} at {conf}: sure right {sure_right} <= sure {sure}, strings {strings_right} <= {strings}")
+
     # 4b. The same model given twice reads together as it alone: the same figures.
     one = ["--sources", "fonts", "--count", "4", "--speed-images", "0", "--seed", "5", "--jpeg-qualities", "90"]
     rc1, out1, _ = run("--model", model, *one)
@@ -205,7 +243,8 @@ def main():
                        "--errors", os.path.join(tmp, "no", "such", "errors.tsv"))
     check(rc != 0 and "errors.tsv" in err, f"an --errors file that cannot be written is refused ({err.strip()})")
     for bad in (["--lengths", "9"], ["--lengths", "0-3"], ["--heights", "5-10"], ["--touch", "2"],
-                ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"]):
+                ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"],
+                ["--min-confidence", "2"]):
         rc, out, err = run("--sources", "fonts", *bad)
         check(rc == 2 and err.strip() != "", f"{' '.join(bad)} is refused with a message (rc {rc})")
 
