@@ -536,6 +536,11 @@ static void usage(FILE *f)
             "  --touch P           probability that two neighbours touch or overlap [0.2]\n"
             "  --inverse P         probability of light ink on a dark ground [0.15]\n"
             "  --clean             black on white, upright, apart, no texture, light, blur or noise\n"
+            "  --without LIST      leave out these distortions, comma-separated: size, rotation, pen,\n"
+            "                      colour, inverse, paper, grain, gradient, shadow, specks, blur,\n"
+            "                      noise, or none; the images are drawn so that two runs with the same\n"
+            "                      seed and different lists pair image by image (not with a run\n"
+            "                      without --without)\n"
             "  --jpeg-qualities L  JPEG qualities, comma-separated [90,75,50]\n"
             "  --seed N            seed of everything drawn [1]\n"
             "  --write-samples DIR write the first --samples images of each source in each format there,\n"
@@ -568,6 +573,21 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* --without's names into bits; 0, or -1 for a name not known. */
+static int parse_without(const char *list, unsigned *bits)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *bits = 0;
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+        while (k < BD_WITHOUT_COUNT && strcmp(tok, bd_without_names[k]) != 0) k++;
+        if (k < BD_WITHOUT_COUNT) *bits |= 1u << k;
+        else if (strcmp(tok, "none") != 0) return -1;
+    }
+    return 0;
+}
+
 static int load_mnist(nn_dataset **ds, const char *dir)
 {
     char img[4096], lab[4096];
@@ -594,7 +614,7 @@ int main(int argc, char **argv)
     int geometric = 0;
     double min_conf = 0.5;
     const char *errors_path = NULL;
-    run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0}};
+    run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0, 0, 0}};
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},       {"data-dir", required_argument, NULL, 'd'},
         {"sources", required_argument, NULL, 's'},     {"fonts", required_argument, NULL, 'F'},
@@ -607,7 +627,7 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
         {"geometric", no_argument, NULL, 'G'},         {"errors", required_argument, NULL, 'e'},
         {"scales", required_argument, NULL, 'x'},      {"min-confidence", required_argument, NULL, 'C'},
-        {NULL, 0, NULL, 0},
+        {"without", required_argument, NULL, 'W'},     {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -637,6 +657,10 @@ int main(int argc, char **argv)
             break;
         }
         case 'c': o.spec.clean = 1; break;
+        case 'W':
+            if (parse_without(optarg, &o.spec.without)) bad = "--without";
+            o.spec.paired = 1;
+            break;
         case 'q': qualities = optarg; break;
         case 'S': if (parse_int(optarg, 0, 2147483647, &seed)) bad = "--seed"; break;
         case 'w': o.samples_dir = optarg; break;

@@ -473,12 +473,28 @@ static int layout(layer *ls, int *ox, int *oy, int *cw, int *ch, const bd_glyphs
     return 0;
 }
 
+const char *const bd_without_names[BD_WITHOUT_COUNT] = {
+    "size", "rotation", "pen", "colour", "inverse", "paper", "grain", "gradient", "shadow", "specks", "blur", "noise",
+};
+
 int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng *rng, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const int clean = spec->clean;
+    const unsigned left_out = spec->without;
     draw d;
     memset(&d, 0, sizeof d);
+    /* Paired: a seed per stage whose draws depend on the canvas's size (which the size, rotation and
+     * pen change), drawn first; otherwise one stream, as every run before --without. */
+    uint64_t seeds[4] = {0, 0, 0, 0};
+    nn_rng *own = NULL;
+    if (spec->paired) {
+        for (int i = 0; i < 4; i++) seeds[i] = nn_rng_u64(rng);
+        if (nn_rng_create(&own, seeds[0]) != NN_OK) {
+            snprintf(err, errlen, "compose: out of memory");
+            return -1;
+        }
+    }
     /* Every draw is made here, in a fixed order, so that refitting a fixed canvas draws nothing. */
     d.h0 = expf(uni(rng, logf(spec->hmin), logf(spec->hmax)));
     int style = src->styles > 1 ? 1 + (int)nn_rng_below(rng, (uint64_t)src->styles) : 0;
@@ -494,10 +510,13 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
         d.hs[i] = clean ? 1.0f : uni(rng, 0.92f, 1.08f);
         d.rot[i] = clean ? 0.0f : uni(rng, -10, 10);
         d.dy[i] = clean ? 0.0f : uni(rng, -0.06f, 0.06f);
+        if (left_out & BD_WITHOUT_SIZE) d.hs[i] = 1.0f, d.dy[i] = 0.0f;
+        if (left_out & BD_WITHOUT_ROTATION) d.rot[i] = 0.0f;
         d.gap[i] = clean ? uni(rng, 0.3f, 0.6f)
                          : chance(rng, spec->touch) ? uni(rng, -0.15f, 0.02f) : uni(rng, 0.08f, 0.5f);
     }
     d.pen = clean || chance(rng, 0.4f) ? 0.0f : uni(rng, -0.025f, 0.045f);
+    if (left_out & BD_WITHOUT_PEN) d.pen = 0.0f;
     for (int i = 0; i < 4; i++) d.margin[i] = uni(rng, 0.25f, 1.0f);
     d.slack_x = uni(rng, 0.1f, 0.9f);
     d.slack_y = uni(rng, 0.2f, 0.8f);
@@ -582,12 +601,22 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
             fade = fmaxf(0, fade - 0.1f);
         }
     }
+    if (!clean && (left_out & BD_WITHOUT_INVERSE) && out->light_on_dark) {
+        out->light_on_dark = 0;
+        for (int c = 0; c < 3; c++) paper[c] = 255 - paper[c], ink[c] = 255 - ink[c];
+    }
+    if (!clean && (left_out & BD_WITHOUT_COLOUR)) {
+        for (int c = 0; c < 3; c++) paper[c] = out->light_on_dark ? 0 : 255, ink[c] = out->light_on_dark ? 255 : 0;
+    }
     for (size_t i = 0; i < np; i++) light[i] = 1;
     if (!clean) {
         float texture = uni(rng, 0, 18), fine = uni(rng, 0, 10), grainy = chance(rng, 0.4f) ? uni(rng, 0.1f, 0.35f) : 0;
+        if (left_out & BD_WITHOUT_PAPER) texture = fine = 0;
+        if (own) nn_rng_seed(rng = own, seeds[0]);
         if (value_noise(grain, W, H, uni(rng, 30, 90), texture, rng) != 0 ||
             value_noise(grain, W, H, uni(rng, 1.5f, 4), fine, rng) != 0)
             goto oom;
+        if (own) nn_rng_seed(own, seeds[1]);
         /* The ink's own grain (pencil, a dry pen): coverage thinned by a fine noise. */
         if (grainy > 0) {
             float *g2 = calloc(np, sizeof *g2);
@@ -595,12 +624,15 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
                 free(g2);
                 goto oom;
             }
-            for (size_t i = 0; i < np; i++) cov[i] *= 1 - grainy * 0.5f * (1 + g2[i]);
+            if (!(left_out & BD_WITHOUT_GRAIN))
+                for (size_t i = 0; i < np; i++) cov[i] *= 1 - grainy * 0.5f * (1 + g2[i]);
             free(g2);
         }
+        if (own) nn_rng_seed(own, seeds[2]);
         /* Uneven light: a gradient in some direction, and sometimes a soft shadow. */
         if (chance(rng, 0.6f)) {
             float a = uni(rng, 0, (float)(2 * PI)), g = uni(rng, 0.05f, 0.3f);
+            if (left_out & BD_WITHOUT_GRADIENT) g = 0;
             float ca = cosf(a), sa = sinf(a), half = 0.5f * (fabsf(ca) * W + fabsf(sa) * H);
             for (int y = 0; y < H; y++)
                 for (int x = 0; x < W; x++)
@@ -608,6 +640,7 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
         }
         if (chance(rng, 0.3f)) {
             float a = uni(rng, 0, (float)(2 * PI)), depth = uni(rng, 0.2f, 0.45f);
+            if (left_out & BD_WITHOUT_SHADOW) depth = 0;
             float soft = uni(rng, 0.15f, 0.5f) * (float)(W > H ? W : H), off = uni(rng, -0.3f, 0.3f);
             float ca = cosf(a), sa = sinf(a), half = 0.5f * (fabsf(ca) * W + fabsf(sa) * H);
             for (int y = 0; y < H; y++)
@@ -629,6 +662,7 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
             int n = (int)nn_rng_below(rng, 13);
             for (int s = 0; s < n; s++) {
                 float sx = uni(rng, 0, (float)W), sy = uni(rng, 0, (float)H), sr = uni(rng, 0.6f, 1.5f);
+                if (left_out & BD_WITHOUT_SPECKS) continue;
                 for (int y = (int)(sy - 2); y <= (int)(sy + 2); y++)
                     for (int x = (int)(sx - 2); x <= (int)(sx + 2); x++) {
                         if (x < 0 || y < 0 || x >= W || y >= H) continue;
@@ -640,10 +674,12 @@ int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng
         }
         if (chance(rng, 0.5f)) {
             float sigma = uni(rng, 0.3f, fmaxf(0.6f, 0.025f * d.h0 * k));
-            for (int c = 0; c < 3; c++)
+            for (int c = 0; c < 3 && !(left_out & BD_WITHOUT_BLUR); c++)
                 if (gauss_blur(plane[c], W, H, sigma) != 0) goto oom;
         }
+        if (own) nn_rng_seed(own, seeds[3]);
         float sigma = uni(rng, 0, 8);
+        if (left_out & BD_WITHOUT_NOISE) sigma = 0;
         for (size_t i = 0; i < np; i++) {
             float lum = sigma * (float)nn_rng_normal(rng); /* sensor noise: mostly luminance */
             for (int c = 0; c < 3; c++) plane[c][i] += lum;
@@ -660,6 +696,7 @@ fail:
     bd_sample_free(out);
 done:
     for (int i = 0; i < spec->len; i++) free(ls[i].cov);
+    nn_rng_free(own);
     free(cov);
     free(grain);
     free(light);

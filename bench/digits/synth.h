@@ -67,7 +67,30 @@ typedef struct bd_spec {
     float touch;        /* probability that a gap is touching or overlapping */
     float inverse;      /* probability of light ink on a dark ground */
     int clean;          /* non-zero: black on white, no rotation, distortion or noise */
+    unsigned without;   /* BD_WITHOUT_* bits: distortions drawn but not applied */
+    int paired;         /* non-zero: the draws whose number depends on the image's size come from
+                         * streams of their own, so that an image drawn without a distortion
+                         * differs from the full one by that alone (--without) */
 } bd_spec;
+
+/* The distortions --without can leave out, one bit each; bd_without_names[i] names bit i. Their
+ * random draws are made all the same, so an image differs from the full one by that distortion alone. */
+enum {
+    BD_WITHOUT_SIZE = 1u << 0,     /* each digit's height (+-8%) and baseline jitter */
+    BD_WITHOUT_ROTATION = 1u << 1, /* +-10 degrees per digit */
+    BD_WITHOUT_PEN = 1u << 2,      /* a thicker or thinner pen */
+    BD_WITHOUT_COLOUR = 1u << 3,   /* tinted paper, coloured and faded ink: black on white instead */
+    BD_WITHOUT_INVERSE = 1u << 4,  /* light ink on a dark ground: drawn the other way round */
+    BD_WITHOUT_PAPER = 1u << 5,    /* the paper's texture */
+    BD_WITHOUT_GRAIN = 1u << 6,    /* the ink's grain */
+    BD_WITHOUT_GRADIENT = 1u << 7, /* a gradient of light */
+    BD_WITHOUT_SHADOW = 1u << 8,   /* a soft shadow */
+    BD_WITHOUT_SPECKS = 1u << 9,
+    BD_WITHOUT_BLUR = 1u << 10,
+    BD_WITHOUT_NOISE = 1u << 11, /* the sensor's noise */
+    BD_WITHOUT_COUNT = 12
+};
+extern const char *const bd_without_names[BD_WITHOUT_COUNT];
 
 /* 0, or -1 with err (out of memory). */
 int bd_compose(bd_sample *out, const bd_glyphs *src, const bd_spec *spec, nn_rng *rng, char *err, size_t errlen);

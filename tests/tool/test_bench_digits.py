@@ -234,6 +234,27 @@ def main():
     rc, out, err = run("--model", model, "--model", model, "--geometric", *one)
     check(rc != 0 and "--geometric" in err, f"--geometric with two models is refused ({err.strip()})")
 
+    # 4c. --without: the images pair. Leaving out what only paints (light, noise, blur...) keeps every
+    # string and box and changes the pixels; leaving out the rotation keeps the strings only.
+    def sample_run(name, without):
+        d = os.path.join(tmp, name)
+        rc, out, err = run("--sources", "fonts", "--count", "6", "--speed-images", "0", "--seed", "9",
+                           "--jpeg-qualities", "90", "--write-samples", d, "--samples", "6", "--without", without)
+        check(rc == 0, f"--without {without} runs ({err.strip()[-200:]})")
+        rows = [r.split("\t") for r in open(os.path.join(d, "truth.tsv")).read().splitlines()
+                if r.split("\t")[0].endswith(".png")]
+        pixels = [open(os.path.join(d, r[0]), "rb").read() for r in rows]
+        return rows, pixels
+
+    full_rows, full_px = sample_run("w-none", "none")
+    painted = "colour,paper,grain,gradient,shadow,specks,blur,noise"
+    rows, px = sample_run("w-paint", painted)
+    check(rows == full_rows and len(rows) == 6, "--without " + painted + ": the same strings and boxes")
+    check(sum(a != b for a, b in zip(px, full_px)) >= 5, "--without " + painted + ": other pixels")
+    rows, _ = sample_run("w-rot", "rotation")
+    check([r[1] for r in rows] == [r[1] for r in full_rows] and rows != full_rows,
+          "--without rotation: the same strings, other boxes")
+
     # 5. Refusals.
     rc, out, err = run("--model", os.path.join(tmp, "nope.nnm"), "--sources", "fonts", "--count", "1")
     check(rc != 0 and "nope.nnm" in err, f"a missing model is refused, naming it ({err.strip()})")
@@ -244,7 +265,7 @@ def main():
     check(rc != 0 and "errors.tsv" in err, f"an --errors file that cannot be written is refused ({err.strip()})")
     for bad in (["--lengths", "9"], ["--lengths", "0-3"], ["--heights", "5-10"], ["--touch", "2"],
                 ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"],
-                ["--min-confidence", "2"]):
+                ["--min-confidence", "2"], ["--without", "blur,paint"]):
         rc, out, err = run("--sources", "fonts", *bad)
         check(rc == 2 and err.strip() != "", f"{' '.join(bad)} is refused with a message (rc {rc})")
 
