@@ -1371,6 +1371,62 @@ static void glyph_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, 
     free(ink);
 }
 
+/* Two rings joined by a short bar, 78 x 60: a model of 11 classes reads the whole surely as a 1 (its
+ * template), and each ring, cut off at the bar, as a 9 with probability 0.67. A 1 this wide is most
+ * unlikely by its shape (step 6's prior), and the two 9s would win; but the model reads the glyph as
+ * one digit at 0.999 and as not one at 0.00005, and such a glyph loses at most e^1 to its shape:
+ * it stays one. */
+static void test_digits__read_sure_glyph_not_cut_for_its_shape(void **state)
+{
+    (void)state;
+    canvas whole = canvas_new(200, 120, 230), alone = canvas_new(200, 120, 230);
+    ring(&whole, 50, 30, 34, 60, 6, 20);
+    ring(&whole, 94, 30, 34, 60, 6, 20);
+    rect(&whole, 82, 57, 14, 6, 20);
+    ring(&alone, 50, 30, 34, 60, 6, 20);
+    rect(&alone, 82, 57, 6, 6, 20);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.split = 0;
+    o.scales = 1;
+    nn_digits *dw = find(&whole, &o), *da = find(&alone, &o);
+    assert_int_equal(nn_digits_count(dw), 1);
+    assert_int_equal(nn_digits_count(da), 1);
+    int64_t b[4];
+    box(dw, 0, b);
+    assert_true(b[2] >= 76 && b[3] >= 58 && b[2] > 1.2 * b[3]);
+    /* The ring detector's class 0 moved to class 1; no 11th class of its own; a 9 at logit 3. */
+    nn_model *m = ring_model_of(nn_digits_image(dw, 0), nn_digits_image(da, 0), 11);
+    nn_digits_free(dw);
+    nn_digits_free(da);
+    float *p;
+    size_t n;
+    assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
+    for (int i = 0; i <= NN_DIGITS_PIXELS; i++) {
+        p[i * 11 + 1] = p[i * 11];
+        p[i * 11] = 0;
+        p[i * 11 + 10] = 0;
+    }
+    p[NN_DIGITS_PIXELS * 11 + 9] = 3;
+
+    o.split = 1;
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, whole.px, whole.w, whole.h, whole.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_int_equal(nn_digits_class(d, 0), 1);
+    assert_true(nn_digits_probabilities(d, 0)[1] > 0.99f);
+    nn_digits_free(d);
+    /* Read less surely (the 1 at logit 10 - 6), its shape counts in full, and the 9s win. */
+    p[NN_DIGITS_PIXELS * 11 + 1] -= 6;
+    assert_int_equal(nn_digits_read(&d, m, whole.px, whole.w, whole.h, whole.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    assert_int_equal(nn_digits_class(d, 0), 9);
+    assert_int_equal(nn_digits_class(d, 1), 9);
+    nn_digits_free(d);
+    nn_model_free(m);
+    free(whole.px);
+    free(alone.px);
+}
+
 /* The cut paths nn_digits_read() tries (8 at most). */
 static void read_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, int h, double H)
 {
@@ -1952,6 +2008,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
+        cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),
         cmocka_unit_test(test_digits__scales_combined_by_region),
         cmocka_unit_test(test_digits__scales_more_digits_must_be_much_surer),
         cmocka_unit_test(test_digits__read_at_scales_same_on_clear_digits),

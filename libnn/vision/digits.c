@@ -258,6 +258,11 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  too little from a fragment to try one */
 #define READ_REJECT_GATE 0.5  /* a glyph an 11-output model reads as more likely not one digit than
                                  one is tried however narrow */
+#define READ_SURE_ONE 0.99    /* a glyph an 11-output model reads as one digit with this probability,
+                                 and as not one digit with at most 1 - this, ... */
+#define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
+                                 the 11th class has seen digits side by side and says there is one
+                                 (a wide 9 was cut into a 0 and a 1 for its aspect alone) */
 
 static double sq(double v) { return v * v; }
 
@@ -494,8 +499,8 @@ static nn_status lattice(pipeline *p, const nn__glyph *gl, nn__cuts *k, nn__glyp
 /* Glyph gi read as 1 to READ_MAX_CUTS + 1 digits: cut paths between them, every piece between two
  * paths classified in one batch, and the partition of highest score kept (dynamic programming over
  * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces. */
-static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float *images, float *probs,
-                            float *reject, kept *kp)
+static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float reject1, float *images,
+                            float *probs, float *reject, kept *kp)
 {
     nn__glyphs *gs = &p->glyphs;
     const nn__glyph gl = gs->g[gi];
@@ -511,6 +516,12 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
         return st;
     }
     const int K = k.n;
+    double whole = piece_score(prob1, gl.x1 - gl.x0, gl.y1 - gl.y0, H);
+    if (r->outputs > 10 && reject1 <= 1 - READ_SURE_ONE) {
+        float top = 0;
+        for (int c = 0; c < 10; c++) top = prob1[c] > top ? prob1[c] : top;
+        if (top >= READ_SURE_ONE) whole = fmax(whole, log((double)top) - READ_SURE_SHAPE);
+    }
     /* best[j]: the best reading of the glyph up to path j; from[j] the path before. */
     double best[READ_MAX_CUTS + 2];
     int from[READ_MAX_CUTS + 2];
@@ -523,7 +534,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
             if (best[i] == -DBL_MAX) continue;
             double s;
             if (i == 0 && j == K + 1) {
-                s = piece_score(prob1, gl.x1 - gl.x0, gl.y1 - gl.y0, H);
+                s = whole;
             } else {
                 const int q = idx[i][j];
                 if (q < 0) continue;
@@ -749,7 +760,7 @@ static nn_status read_image(nn_digits **out, double *H_out, const reader *models
         /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
          * not one (two digits touching can be no wider than one: a 1 against an 8). */
         if (may_hold_several(g, H) || reject[i] > READ_REJECT_GATE)
-            st = read_glyph(&p, &r, i, probs + i * 10, pimages, pprobs, preject, &kp);
+            st = read_glyph(&p, &r, i, probs + i * 10, reject[i], pimages, pprobs, preject, &kp);
     }
     if (st == NN_OK) {
         int64_t m = 0;
