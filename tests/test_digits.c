@@ -269,16 +269,21 @@ static void test_digits__inverted_polarity_same_result(void **state)
     free(c.px);
 }
 
-static int five_rings_found(const nn_digits *d)
+/* Five rings 34 x 50 at x = 30, 102, ...: each found alone, at most `taller` pixels taller than drawn
+ * (a ring keeps the stretch of a line under its stroke) or 2 pixels off. */
+static int five_rings_taller(const nn_digits *d, int64_t taller)
 {
     if (nn_digits_count(d) != 5) return 0;
     for (int64_t i = 0; i < 5; i++) {
         int64_t b[4];
         box(d, i, b);
-        if (llabs(b[0] - (30 + 72 * i)) > 1 || llabs(b[2] - 34) > 2 || llabs(b[3] - 50) > 2) return 0;
+        if (llabs(b[0] - (30 + 72 * i)) > 1 || llabs(b[2] - 34) > 2 || b[3] < 48 || b[3] > 50 + taller)
+            return 0;
     }
     return 1;
 }
+
+static int five_rings_found(const nn_digits *d) { return five_rings_taller(d, 2); }
 
 /* Light from the left: paper from 70 to 245, ink at 45% of the paper's level. At the right, the ink
  * (112) is brighter than the paper at the left: no single threshold separates them. */
@@ -795,6 +800,141 @@ static void test_digits__faint_stretch_links_pieces(void **state)
     nn_digits_free(d);
     free(mask.px);
     free(c.px);
+}
+
+/* The rules step alone, on an ink map drawn directly: what it clears and what it keeps. */
+static void test_digits__rules_cleared_strokes_kept(void **state)
+{
+    (void)state;
+    enum { W = 200, H = 64 };
+    uint8_t *px = calloc(W * H, 1);
+    assert_non_null(px);
+    nn__ink ink = {px, 128, 0, 0, 1, 0, W, H};
+#define INK(x0, y0, w, h, v)                                                                       \
+    for (int y = (y0); y < (y0) + (h); y++)                                                                \
+        for (int x = (x0); x < (x0) + (w); x++) px[y * W + x] = (v)
+    INK(10, 30, 180, 3, 200);  /* a line 3 thick, 60 times as long */
+    INK(10, 29, 180, 1, 90);   /* its anti-aliased edges, under the threshold */
+    INK(10, 33, 180, 1, 90);
+    INK(100, 4, 6, 56, 200);   /* an upright stroke crossing it */
+    INK(30, 10, 40, 5, 200);   /* a 7's bar, 8 times as long as thick */
+    INK(60, 15, 5, 16, 200);   /* its stem, resting on the line */
+    INK(150, 2, 4, 58, 200);   /* an upright stroke 14 times as long as thick (a line's 16 upright) */
+    INK(176, 0, 1, 64, 200);   /* a squared page's upright lines, 1 pixel wide, 10 apart */
+    INK(186, 0, 1, 64, 200);
+    INK(196, 0, 1, 64, 200);
+    INK(20, 36, 1, 24, 200);   /* an upright line alone, as thin and long, short of the edge: kept */
+#undef INK
+    int64_t cleared;
+    assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
+    assert_true(cleared > 0);
+    for (int x = 10; x < 190; x++) {
+        const int crossed = (x >= 100 && x < 106) || (x >= 60 && x < 65) || (x >= 150 && x < 154) || x == 20;
+        for (int y = 29; y <= 33; y++)
+            if (!crossed) assert_int_equal(px[y * W + x], 0);
+    }
+    for (int y = 4; y < 60; y++)
+        for (int x = 100; x < 106; x++) assert_int_equal(px[y * W + x], 200); /* the crossing stroke, whole */
+    for (int y = 2; y < 60; y++)
+        for (int x = 150; x < 154; x++) assert_int_equal(px[y * W + x], 200);
+    for (int y = 10; y < 31; y++) {
+        for (int x = 30; x < 70; x++)
+            if (y < 15) assert_int_equal(px[y * W + x], 200);
+        for (int x = 60; x < 65; x++) assert_int_equal(px[y * W + x], 200); /* the stem reaches the line */
+    }
+    for (int y = 0; y < H; y++)
+        for (int x = 176; x <= 196; x += 10)
+            if (y < 29 || y > 33) assert_int_equal(px[y * W + x], 0);
+    for (int y = 36; y < 60; y++) assert_int_equal(px[y * W + 20], 200);
+    /* Without a lying line, an upright one is a stroke however thin: the stem of a 4 in a fine pen. */
+    memset(px, 0, W * H);
+    for (int y = 2; y < 62; y++) px[y * W + 50] = px[y * W + 51] = 200; /* 30 times as long as thick */
+    assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
+    assert_int_equal(cleared, 0);
+    for (int y = 2; y < 62; y++) assert_true(px[y * W + 50] == 200 && px[y * W + 51] == 200);
+    free(px);
+}
+
+/* Five rings standing on a line of the same ink, as on ruled paper or underlined: the line joins
+ * them into one blob unless the rules step takes it out (`rules`, on by default). */
+static void test_digits__underline_taken_out(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(400, 120, 225);
+    for (int i = 0; i < 5; i++) ring(&c, 30 + 72 * i, 35, 34, 50, 6, 25);
+    rect(&c, 5, 83, 390, 4, 25); /* over the rings' lowest two rows */
+    rect(&c, 5, 20, 390, 2, 25); /* the paper's line above, through nothing */
+    noise(&c, 6, 13);
+    nn_digits *d = find(&c, NULL);
+    assert_true(five_rings_found(d));
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.rules = 0;
+    d = find(&c, &o);
+    assert_false(five_rings_found(d));
+    nn_digits_free(d);
+    /* The page tilted by 3 degrees, a line 2 pixels thick: its rows' runs are 38 pixels long, too short
+     * for a line, but it is followed from row to row and goes as well. */
+    canvas t = canvas_new(400, 120, 225);
+    for (int i = 0; i < 5; i++) ring(&t, 30 + 72 * i, 35, 34, 50, 6, 25);
+    for (int64_t x = 5; x < 395; x++) rect(&t, x, 70 + (int64_t)lrint(0.0524 * (double)x), 1, 2, 25);
+    noise(&t, 6, 13);
+    d = find(&t, NULL);
+    assert_true(five_rings_taller(d, 4));
+    nn_digits_free(d);
+    d = find(&t, &o);
+    assert_false(five_rings_taller(d, 4));
+    nn_digits_free(d);
+    free(t.px);
+    free(c.px);
+}
+
+/* An underline that touches nothing opens the search for upright lines, but the upright stroke of a
+ * 1 drawn with a fine pen (2 pixels by 52) is a digit: its neighbours are other digits, at other
+ * distances, and it ends short of the image's edge. */
+static void test_digits__fine_one_beside_an_underline_kept(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(260, 84, 225);
+    ring(&c, 20, 12, 34, 52, 6, 25);
+    rect(&c, 90, 12, 2, 52, 25);
+    ring(&c, 130, 12, 34, 52, 6, 25);
+    ring(&c, 190, 12, 34, 52, 6, 25);
+    rect(&c, 5, 70, 250, 3, 25);
+    noise(&c, 4, 21);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 4);
+    int64_t b[4];
+    box(d, 1, b);
+    assert_true(b[0] >= 88 && b[0] <= 90 && b[3] >= 50);
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* The digits of draw_scene on ruled paper, a line through their middles as well: found as on plain
+ * paper, each box within a pixel or two of its own. */
+static void test_digits__ruled_paper_same_digits(void **state)
+{
+    (void)state;
+    canvas plain = canvas_new(240, 110, 225), ruled = canvas_new(240, 110, 225);
+    draw_scene(&plain);
+    for (int y = 12; y < 110; y += 21) rect(&ruled, 0, y, 240, 2, 120);
+    draw_scene(&ruled);
+    noise(&plain, 5, 5);
+    noise(&ruled, 5, 5);
+    nn_digits *a = find(&plain, NULL), *b = find(&ruled, NULL);
+    assert_int_equal(nn_digits_count(a), 4);
+    assert_int_equal(nn_digits_count(b), 4);
+    for (int64_t i = 0; i < 4; i++) {
+        int64_t ba[4], bb[4];
+        box(a, i, ba);
+        box(b, i, bb);
+        for (int k = 0; k < 4; k++) assert_true(llabs(ba[k] - bb[k]) <= 2);
+    }
+    nn_digits_free(a);
+    nn_digits_free(b);
+    free(plain.px);
+    free(ruled.px);
 }
 
 /* Real MNIST test digits, 3x larger, dark on light with noise, in a page: found in order, and each
@@ -2000,6 +2140,10 @@ int main(void)
         cmocka_unit_test(test_digits__polarity_under_a_shadow),
         cmocka_unit_test(test_digits__lit_band_below_a_shadow),
         cmocka_unit_test(test_digits__faint_stretch_links_pieces),
+        cmocka_unit_test(test_digits__rules_cleared_strokes_kept),
+        cmocka_unit_test(test_digits__underline_taken_out),
+        cmocka_unit_test(test_digits__ruled_paper_same_digits),
+        cmocka_unit_test(test_digits__fine_one_beside_an_underline_kept),
         cmocka_unit_test(test_digits__mnist_digits_in_a_page),
         cmocka_unit_test(test_digits__slanted_touching_split_along_path),
         cmocka_unit_test(test_digits__read_splits_touching_by_recognition),

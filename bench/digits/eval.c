@@ -73,6 +73,7 @@ typedef struct ctx {
     int64_t cls_cap;
     int geometric; /* nn_digits_find(), then classify, rather than nn_digits_read() */
     int scales;    /* nn_digits_options.scales of nn_digits_read() */
+    int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     FILE *errors;  /* --errors: one line per wrong digit, or NULL */
 } ctx;
 
@@ -81,8 +82,9 @@ static nn_status segment(ctx *c, nn_digits **d, const uint8_t *grey, int w, int 
 {
     nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
     o.scales = c->scales;
+    o.rules = !c->keep_lines;
     if (c->model && !c->geometric) return nn_digits_read_ensemble(d, c->models, c->n_models, grey, w, h, w, &o);
-    return nn_digits_find(d, grey, w, h, w, NULL);
+    return nn_digits_find(d, grey, w, h, w, &o);
 }
 
 /* The classes of d's digits: those nn_digits_read() chose, or the model's on the images (always
@@ -187,10 +189,18 @@ static int write_file(const char *path, const uint8_t *data, size_t size, char *
     return 0;
 }
 
-/* One font's share of a format's figures. */
+/* One font's (or one paper's) share of a format's figures. */
 typedef struct by_font {
     long digits, right, strings5, strings5_right;
 } by_font;
+
+static void add_read(by_font *b, int n, long right, int exact)
+{
+    b->digits += n;
+    b->right += right;
+    b->strings5 += n == 5;
+    b->strings5_right += n == 5 && exact;
+}
 
 typedef struct run_opts {
     int count, samples, len_lo, len_hi, mixed;
@@ -201,7 +211,7 @@ typedef struct run_opts {
 /* Tallies one image read into d: its digits against the truth, its string, and what a reader that
  * trusts only sure digits keeps (--geometric gives the model's raw outputs, not probabilities: no
  * sure figures). 0, or -1 out of memory. */
-static int tally_read(const ctx *c, bd_tally *tf, by_font *ff, const bd_sample *s, const nn_digits *d,
+static int tally_read(const ctx *c, bd_tally *tf, int *exact_out, const bd_sample *s, const nn_digits *d,
                       const char *where)
 {
     const int64_t n = nn_digits_count(d);
@@ -230,10 +240,8 @@ static int tally_read(const ctx *c, bd_tally *tf, by_font *ff, const bd_sample *
     free(sure);
     if (rc != 0) return -1;
     const int exact = c->model && strcmp(text, s->text) == 0;
-    if (exact) {
-        tf->strings_right[s->n]++;
-        ff->strings5_right += s->n == 5;
-    }
+    *exact_out = exact;
+    if (exact) tf->strings_right[s->n]++;
     if (judged && all_sure) {
         tf->sure_strings[s->n]++;
         tf->sure_strings_right[s->n] += exact;
@@ -243,7 +251,8 @@ static int tally_read(const ctx *c, bd_tally *tf, by_font *ff, const bd_sample *
 
 /* One source: --count strings through every format. 0, or -1 after a message. */
 static int run_source(ctx *c, const char *name, const bd_glyphs *src, const format *fmts, int nfmt,
-                      const run_opts *o, uint64_t seed, bd_tally *t, by_font (*bf)[BD_MAX_STYLES + 1], FILE *truth)
+                      const run_opts *o, uint64_t seed, bd_tally *t, by_font (*bf)[BD_MAX_STYLES + 1],
+                      by_font (*bk)[BD_RULED_COUNT], FILE *truth)
 {
     char err[512];
     nn_rng *rng;
@@ -264,8 +273,9 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
             bd_bytes enc;
             uint8_t *grey = NULL;
             bd_tally *tf = &t[f];
-            by_font *ff = &bf[f][s.style];
+            by_font *ff = &bf[f][s.style], *fk = &bk[f][s.ruled];
             const long right_before = tf->right;
+            int exact = 0;
             tf->images++;
             tf->strings[s.n]++;
             if (encode(&enc, &s, &fmts[f], err, sizeof err) != 0) {
@@ -305,12 +315,11 @@ static int run_source(ctx *c, const char *name, const bd_glyphs *src, const form
                 fprintf(stderr, "bench-digits: %s-%03d %s: %s\n", name, k, fmts[f].name, nn_last_error());
                 tf->failures++;
                 if (bd_match(tf, s.box, s.n, NULL, NULL, NULL, 0, c->errors, where) != 0) bad = nomem();
-            } else if (tally_read(c, tf, ff, &s, d, where) != 0) {
+            } else if (tally_read(c, tf, &exact, &s, d, where) != 0) {
                 bad = nomem();
             }
-            ff->digits += s.n;
-            ff->right += tf->right - right_before;
-            ff->strings5 += s.n == 5;
+            add_read(ff, s.n, tf->right - right_before, exact);
+            add_read(fk, s.n, tf->right - right_before, exact);
             nn_digits_free(d);
             free(grey);
             bd_bytes_free(&enc);
@@ -404,6 +413,20 @@ static void report_fonts(const char *src, const format *fmt, const bd_glyphs *gs
                b->digits);
         if (b->strings5)
             printf("%s_%s_string_accuracy_len5_%s %.2f %% (%ld strings)\n", src, fmt->name, name,
+                   pct(b->strings5_right, b->strings5), b->strings5);
+    }
+}
+
+/* Each paper's share of a format's figures, with --rules: mnist_png_digit_accuracy_squared. */
+static void report_ruled(const char *src, const format *fmt, const by_font *bk)
+{
+    for (int k = 0; k < BD_RULED_COUNT; k++) {
+        const by_font *b = &bk[k];
+        if (!b->digits) continue;
+        printf("%s_%s_digit_accuracy_%s %.2f %% (%ld digits)\n", src, fmt->name, bd_ruled_names[k],
+               pct(b->right, b->digits), b->digits);
+        if (b->strings5)
+            printf("%s_%s_string_accuracy_len5_%s %.2f %% (%ld strings)\n", src, fmt->name, bd_ruled_names[k],
                    pct(b->strings5_right, b->strings5), b->strings5);
     }
 }
@@ -535,6 +558,10 @@ static void usage(FILE *f)
             "  --heights A-B       digit heights in pixels, drawn log-uniformly [16-120]\n"
             "  --touch P           probability that two neighbours touch or overlap [0.2]\n"
             "  --inverse P         probability of light ink on a dark ground [0.15]\n"
+            "  --rules P           probability of ruled paper: underlined in the ink, a page's pale\n"
+            "                      lines or squares, tilted up to 1.5 degrees; the images are\n"
+            "                      otherwise those of --rules 0 [0]\n"
+            "  --keep-lines        read with nn_digits_options.rules 0: ruled lines left in the ink\n"
             "  --clean             black on white, upright, apart, no texture, light, blur or noise\n"
             "  --without LIST      leave out these distortions, comma-separated: size, rotation, pen,\n"
             "                      colour, inverse, paper, grain, gradient, shadow, specks, blur,\n"
@@ -611,10 +638,10 @@ int main(int argc, char **argv)
     const char *model_paths[NN_DIGITS_MAX_MODELS], *data_dir = NULL, *sources = "mnist,fonts", *fonts_arg = NULL,
                *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
     long seed = 1, speed_images = 40, repeats = 3, threads = 1, scales = 3, v;
-    int geometric = 0;
+    int geometric = 0, keep_lines = 0;
     double min_conf = 0.5;
     const char *errors_path = NULL;
-    run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0, 0, 0}};
+    run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0, 0, 0, 0}};
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},       {"data-dir", required_argument, NULL, 'd'},
         {"sources", required_argument, NULL, 's'},     {"fonts", required_argument, NULL, 'F'},
@@ -627,7 +654,8 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
         {"geometric", no_argument, NULL, 'G'},         {"errors", required_argument, NULL, 'e'},
         {"scales", required_argument, NULL, 'x'},      {"min-confidence", required_argument, NULL, 'C'},
-        {"without", required_argument, NULL, 'W'},     {NULL, 0, NULL, 0},
+        {"without", required_argument, NULL, 'W'},     {"rules", required_argument, NULL, 'R'},
+        {"keep-lines", no_argument, NULL, 'K'},        {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -646,12 +674,17 @@ int main(int argc, char **argv)
         case 'H': heights = optarg; break;
         case 't':
         case 'i':
+        case 'R':
         case 'C': {
             errno = 0;
             double p = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(p >= 0 && p <= 1))
-                bad = opt == 't' ? "--touch" : opt == 'i' ? "--inverse" : "--min-confidence";
+                bad = opt == 't'   ? "--touch"
+                      : opt == 'i' ? "--inverse"
+                      : opt == 'R' ? "--rules"
+                                   : "--min-confidence";
             else if (opt == 't') o.spec.touch = (float)p;
+            else if (opt == 'R') o.spec.rules = (float)p;
             else if (opt == 'i') o.spec.inverse = (float)p;
             else min_conf = p;
             break;
@@ -669,6 +702,7 @@ int main(int argc, char **argv)
         case 'r': if (parse_int(optarg, 1, 1000, &repeats)) bad = "--repeats"; break;
         case 'T': if (parse_int(optarg, 1, 256, &threads)) bad = "--threads"; break;
         case 'G': geometric = 1; break;
+        case 'K': keep_lines = 1; break;
         case 'x': if (parse_int(optarg, 1, 4, &scales)) bad = "--scales"; break;
         case 'e': errors_path = optarg; break;
         case 'h': usage(stdout); return 0;
@@ -756,6 +790,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.geometric = geometric;
     c.scales = (int)scales;
+    c.keep_lines = keep_lines;
     c.min_conf = min_conf;
     c.n_models = n_models;
     int rc = 1;
@@ -844,21 +879,26 @@ int main(int argc, char **argv)
            seed, n_models ? model_paths[0] : "none");
     for (int k = 1; k < n_models; k++) printf("model %s (read together with the first)\n", model_paths[k]);
     if (c.model && !geometric) printf("scales %ld\n", scales);
+    if (o.spec.rules > 0) printf("rules %.2f\n", (double)o.spec.rules);
+    if (keep_lines) printf("keep_lines 1\n");
     for (int s = 0; s < nsrc; s++)
         printf("%s_glyphs %d glyphs from %d %s\n", names[s], gs[s].n, gs[s].styles,
                strcmp(names[s], "fonts") == 0 ? "fonts" : "writers' test set");
     for (int s = 0; s < nsrc; s++) {
         bd_tally t[MAX_FORMATS];
-        by_font bf[MAX_FORMATS][BD_MAX_STYLES + 1];
+        by_font bf[MAX_FORMATS][BD_MAX_STYLES + 1], bk[MAX_FORMATS][BD_RULED_COUNT];
         memset(t, 0, sizeof t);
         memset(bf, 0, sizeof bf);
+        memset(bk, 0, sizeof bk);
         /* Each source its own stream, so that leaving a source out does not change the other's images. */
         const uint64_t stream = strcmp(names[s], "fonts") == 0;
-        if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + stream, t, bf, truth) != 0)
+        if (run_source(&c, names[s], &gs[s], fmts, nfmt, &o, (uint64_t)seed * 2 + stream, t, bf, bk, truth) !=
+            0)
             goto out;
         for (int f = 0; f < nfmt; f++) {
             report(names[s], &fmts[f], &t[f], c.model != NULL, c.model && !geometric);
             if (c.model) report_fonts(names[s], &fmts[f], &gs[s], bf[f]);
+            if (c.model && o.spec.rules > 0) report_ruled(names[s], &fmts[f], bk[f]);
         }
     }
     if (speed_images > 0 &&

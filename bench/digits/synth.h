@@ -58,7 +58,12 @@ typedef struct bd_sample {
     char text[BD_MAX_LEN + 1];
     int light_on_dark;
     int style;               /* the font that drew it (1..styles), 0 for MNIST's writers */
+    int ruled;               /* BD_RULED_*: the paper it is written on (bd_spec.rules) */
 } bd_sample;
+
+/* The paper of a sample (bd_sample.ruled); bd_ruled_names[k] names kind k. */
+enum { BD_RULED_PLAIN, BD_RULED_UNDERLINED, BD_RULED_LINES, BD_RULED_SQUARED, BD_RULED_COUNT };
+extern const char *const bd_ruled_names[BD_RULED_COUNT];
 
 typedef struct bd_spec {
     int len;            /* digits, 1..BD_MAX_LEN */
@@ -68,6 +73,9 @@ typedef struct bd_spec {
     float inverse;      /* probability of light ink on a dark ground */
     int clean;          /* non-zero: black on white, no rotation, distortion or noise */
     unsigned without;   /* BD_WITHOUT_* bits: distortions drawn but not applied */
+    float rules;        /* probability that the string is written on ruled paper: underlined in its
+                         * ink, on a page's printed lines, or on squared paper (drawn from a stream
+                         * of the image's own, so that the images are otherwise those of rules 0) */
     int paired;         /* non-zero: the draws whose number depends on the image's size come from
                          * streams of their own, so that an image drawn without a distortion
                          * differs from the full one by that alone (--without) */

@@ -62,8 +62,8 @@ typedef enum nn_digits_threshold {
                                           (uneven light, shadows), then Otsu on what remains */
 } nn_digits_threshold;
 
-/** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`). */
-#define NN_DIGITS_OPTIONS_VERSION 2
+/** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`; 3: `rules`). */
+#define NN_DIGITS_OPTIONS_VERSION 3
 
 /** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
  *  so that one setting serves digits of 16 and of 200 pixels. */
@@ -98,11 +98,21 @@ typedef struct nn_digits_options {
                                         Default 1; 1 to 4 (nn_digits_find() checks the range and
                                         reads once). @since 0.3 (unreleased: in the tree after
                                         0.2.0, options version 2) */
+    int rules;                     /**< non-zero (default): ruled lines (an underline, the lines of
+                                        ruled or squared paper: straight runs of ink at least 24
+                                        times as long as thick, tilted by 6 degrees at most; upright
+                                        ones only on a squared page) are taken out of the ink before
+                                        the digits are found, except where a stroke crosses them
+                                        (docs/predict.md, step 3); 0 keeps them (a line then joins
+                                        the digits it touches into one blob). Callers of options
+                                        versions 1 and 2 get the default. @since 0.3 (unreleased,
+                                        options version 3) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
-    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f, 4096, 1}
+    {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f,      \
+     4096, 1, 1}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use

@@ -13,8 +13,9 @@
 #include "nn/tensor.h"
 #include "vision.h"
 
-/* Options version 1 ended before `scales`. */
-static const size_t digits_options_sizes[] = {offsetof(nn_digits_options, scales), sizeof(nn_digits_options)};
+/* Options version 1 ended before `scales`, version 2 before `rules`. */
+static const size_t digits_options_sizes[] = {offsetof(nn_digits_options, scales),
+                                              offsetof(nn_digits_options, rules), sizeof(nn_digits_options)};
 static const nn_digits_options digits_defaults = NN_DIGITS_OPTIONS_INIT;
 
 nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version)
@@ -102,6 +103,8 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
     nn__gray g = {pixels, width, height, stride};
     p->w = width;
     st = nn__vision_ink(&p->ink, &g, (int)o->polarity, (int)o->threshold);
+    int64_t cleared;
+    if (st == NN_OK && o->rules) st = nn__vision_rules(&p->ink, &cleared);
     if (st == NN_OK) st = nn__vision_components(&p->comps, &p->ink, width, height);
     if (st == NN_OK)
         st = nn__vision_segment(&p->glyphs, &p->comps, width, o->min_size, o->merge, split < 0 ? o->split : split,

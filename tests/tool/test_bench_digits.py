@@ -9,7 +9,8 @@
    PNG and JPEG files and a truth.tsv whose boxes lie in the images; --errors lists as many digits
    of each kind as the figures count; the speed lines are positive.
 3. The same seed gives the same figures and the same sample bytes; another seed other images.
-4. With MNIST's test set in $NN_DATA_DIR/mnist, clean MNIST strings are segmented (nearly) perfectly.
+4. With MNIST's test set in $NN_DATA_DIR/mnist, clean MNIST strings are segmented (nearly) perfectly;
+   --without and --rules draw the same strings, paired image by image.
 5. A missing model, a missing MNIST folder, an --errors file that cannot be written and bad options
    are refused with a message.
 
@@ -255,6 +256,35 @@ def main():
     check([r[1] for r in rows] == [r[1] for r in full_rows] and rows != full_rows,
           "--without rotation: the same strings, other boxes")
 
+    # 4d. --rules: the same strings and boxes as without, on ruled paper (other pixels); each paper's
+    # figures add up to the format's digits; without --rules, none. --keep-lines reads them as well.
+    def ruled_run(name, *extra):
+        d = os.path.join(tmp, name)
+        rc, out, err = run("--model", model, "--sources", "fonts", "--count", "8", "--speed-images", "0",
+                           "--seed", "11", "--jpeg-qualities", "90", "--write-samples", d, "--samples", "8", *extra)
+        check(rc == 0, f"{name} runs ({err.strip()[-200:]})")
+        rows = [r.split("\t") for r in open(os.path.join(d, "truth.tsv")).read().splitlines()
+                if r.split("\t")[0].endswith(".png")]
+        return rows, [open(os.path.join(d, r[0]), "rb").read() for r in rows], figures(out)
+
+    plain_rows, plain_px, plain_f = ruled_run("r-0")
+    rows, px, f = ruled_run("r-1", "--rules", "1")
+    check(rows == plain_rows and len(rows) == 8, "--rules 1: the same strings and boxes as --rules 0")
+    check(all(a != b for a, b in zip(px, plain_px)), "--rules 1: every image on ruled paper, other pixels")
+    papers = ("plain", "underlined", "ruled", "squared")
+    kinds = [k for k in papers if f"fonts_png_digit_accuracy_{k}" in f]
+    counts = {}
+    for line in run("--model", model, "--sources", "fonts", "--count", "8", "--speed-images", "0", "--seed", "11",
+                    "--jpeg-qualities", "90", "--rules", "1")[1].splitlines():
+        for k in papers:
+            if line.startswith(f"fonts_png_digit_accuracy_{k} "):
+                counts[k] = int(line.split("(")[1].split()[0])
+    check("plain" not in kinds and len(kinds) >= 2 and sum(counts.values()) == f.get("fonts_png_digits"),
+          f"--rules 1: the papers' digits add up to the format's ({counts}, {f.get('fonts_png_digits')})")
+    check(not any(k.endswith(papers[1:]) for k in plain_f), "--rules 0: no paper's figures")
+    rows, _, kf = ruled_run("r-keep", "--rules", "1", "--keep-lines")
+    check(rows == plain_rows and "fonts_png_digit_accuracy" in kf, "--keep-lines reads the same images")
+
     # 5. Refusals.
     rc, out, err = run("--model", os.path.join(tmp, "nope.nnm"), "--sources", "fonts", "--count", "1")
     check(rc != 0 and "nope.nnm" in err, f"a missing model is refused, naming it ({err.strip()})")
@@ -265,7 +295,7 @@ def main():
     check(rc != 0 and "errors.tsv" in err, f"an --errors file that cannot be written is refused ({err.strip()})")
     for bad in (["--lengths", "9"], ["--lengths", "0-3"], ["--heights", "5-10"], ["--touch", "2"],
                 ["--sources", "paint"], ["--jpeg-qualities", "0"], ["--count", "x"], ["extra"],
-                ["--min-confidence", "2"], ["--without", "blur,paint"]):
+                ["--min-confidence", "2"], ["--without", "blur,paint"], ["--rules", "1.5"]):
         rc, out, err = run("--sources", "fonts", *bad)
         check(rc == 2 and err.strip() != "", f"{' '.join(bad)} is refused with a message (rc {rc})")
 

@@ -10,7 +10,8 @@ NN_DATA_DIR/mnist present, a page of real MNIST test digits is also read with an
 MNIST training digits.
 
 Checks: the strings read from each format, two text lines, a photo-like JPEG (uneven light, tint,
-noise, blur), stdin, --json fields, the '?' marks and --min-confidence, an image without digits,
+noise, blur), an underlined string on a ruled page (and --keep-lines), stdin, --json fields, the '?'
+marks and --min-confidence, an image without digits,
 per-file errors (text file, truncated PNG and JPEG, missing path, a folder) with the other files
 still read and exit 1, the missing default model's message, the default model used from
 models/digits.nnm, and --debug-dir's files.
@@ -440,6 +441,21 @@ def run_all(tmp):
     for bad in ("2", "-0.1", "x", ""):
         rc, so, se = run(["--model", mlp, "--min-confidence", bad, paths[0]])
         check(rc == 2 and "min-confidence" in se, f"--min-confidence {bad!r} is refused with exit 2 (rc {rc})")
+
+    # -- ruled lines (nn_digits_options.rules, step 3 of docs/predict.md): underlined, the line over
+    # the digits' lowest rows, and a page's line above them, the digits read as without the lines;
+    # --keep-lines leaves them in, and the underline joins the digits into one blob.
+    text_r = "4096"
+    wr, hr, covr = page([text_r], rnd, height_px=(50, 50))
+    for y in list(range(79, 82)) + [12, 13]:
+        for x in range(8, wr - 8):
+            covr[y * wr + x] = 1.0
+    ruled = write(os.path.join(imgs, "ruled.png"), png_bytes(wr, hr, 0, 8, rows_of(grey_of(covr), wr, hr, 1)))
+    rc, so, se = run(["--model", mlp, ruled])
+    check(rc == 0 and so == f"{ruled}: {text_r}\n", f"underlined on a ruled page, {text_r} reads as without the lines "
+          f"(got {so.strip()!r})")
+    rc, so, se = run(["--model", mlp, "--keep-lines", ruled])
+    check(rc == 0 and so != f"{ruled}: {text_r}\n", f"--keep-lines: the underline joins the digits (got {so.strip()!r})")
 
     # -- an image without digits
     blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))
