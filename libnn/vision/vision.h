@@ -30,8 +30,8 @@ typedef struct nn__ink {
 
 nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method);
 
-/* rules.c: ruled lines (an underline, ruled or squared paper, a form's frame) cleared from ink->ink
- * where no stroke crosses them; *cleared: the positions cleared along the lines. */
+/* rules.c: ruled lines (an underline, ruled or squared paper) cleared from ink->ink where no stroke
+ * crosses them; *cleared: the positions cleared along the lines. */
 nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared);
 
 /* components.c: 8-connected components of the ink as horizontal runs. */
