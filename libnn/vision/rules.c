@@ -83,7 +83,16 @@ static int64_t beyond(const view *v, int64_t r, int64_t i, int64_t from, int dir
     return q >= 0 && q < v->nr && d < reach && k < reach ? d : -1;
 }
 
-static int64_t median_small(int64_t *a, int n);
+static int64_t median_small(int64_t *a, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: n is RULE_SAMPLES */
+        for (int j = i; j > 0 && a[j - 1] > a[j]; j--) {
+            int64_t t = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = t;
+        }
+    return a[n / 2];
+}
 
 /* The distance most places along a line share, give or take TWIN_SLACK (-1 at the other places),
  * when TWIN_SHARE of them do; else -1. */
@@ -100,16 +109,6 @@ static int64_t common_distance(const int64_t *d)
     return same >= TWIN_SHARE * RULE_SAMPLES ? mid : -1;
 }
 
-static int64_t median_small(int64_t *a, int n)
-{
-    for (int i = 1; i < n; i++) /* insertion sort: n is RULE_SAMPLES */
-        for (int j = i; j > 0 && a[j - 1] > a[j]; j--) {
-            int64_t t = a[j];
-            a[j] = a[j - 1];
-            a[j - 1] = t;
-        }
-    return a[n / 2];
-}
 
 /* Clears pixels (r, i) from r0 to r1 inclusive, and beyond them the line's anti-aliased edge: up to
  * `halo` pixels on each side under the threshold, as long as they fade away from the line (a stroke's
