@@ -802,6 +802,11 @@ static void test_digits__faint_stretch_links_pieces(void **state)
     free(c.px);
 }
 
+/* A rectangle of ink strength v in the ink map px, W wide (of the test drawing it). */
+#define INK(x0, y0, w, h, v)                                                                       \
+    for (int y = (y0); y < (y0) + (h); y++)                                                                \
+        for (int x = (x0); x < (x0) + (w); x++) px[y * W + x] = (v)
+
 /* The rules step alone, on an ink map drawn directly: what it clears and what it keeps. */
 static void test_digits__rules_cleared_strokes_kept(void **state)
 {
@@ -810,9 +815,6 @@ static void test_digits__rules_cleared_strokes_kept(void **state)
     uint8_t *px = calloc(W * H, 1);
     assert_non_null(px);
     nn__ink ink = {px, 128, 0, 0, 1, 0, W, H};
-#define INK(x0, y0, w, h, v)                                                                       \
-    for (int y = (y0); y < (y0) + (h); y++)                                                                \
-        for (int x = (x0); x < (x0) + (w); x++) px[y * W + x] = (v)
     INK(10, 30, 180, 3, 200);  /* a line 3 thick, 60 times as long */
     INK(10, 29, 180, 1, 90);   /* its anti-aliased edges, under the threshold */
     INK(10, 33, 180, 1, 90);
@@ -824,7 +826,6 @@ static void test_digits__rules_cleared_strokes_kept(void **state)
     INK(186, 0, 1, 64, 200);
     INK(196, 0, 1, 64, 200);
     INK(20, 36, 1, 24, 200);   /* an upright line alone, as thin and long, short of the edge: kept */
-#undef INK
     int64_t cleared;
     assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
     assert_true(cleared > 0);
@@ -852,6 +853,45 @@ static void test_digits__rules_cleared_strokes_kept(void **state)
     assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
     assert_int_equal(cleared, 0);
     for (int y = 2; y < 62; y++) assert_true(px[y * W + 50] == 200 && px[y * W + 51] == 200);
+    free(px);
+}
+
+/* A squared page printed paler than the pen: a stroke lying along one of its lines, as thick as it,
+ * and one standing along an upright line are the pen's, stronger than the line by far, and stay;
+ * the lines go everywhere else, beside a crossing stroke too. */
+static void test_digits__pale_lines_strokes_along_kept(void **state)
+{
+    (void)state;
+    enum { W = 200, H = 64 };
+    uint8_t *px = calloc(W * H, 1);
+    assert_non_null(px);
+    nn__ink ink = {px, 64, 0, 0, 1, 0, W, H};
+    INK(0, 20, W, 2, 80); /* the page's lines, 2 thick, 24 and 40 apart */
+    INK(0, 44, W, 2, 80);
+    for (int c = 40; c < W; c += 40) INK(c, 0, 2, H, 80);
+    INK(50, 20, 25, 2, 200); /* a stroke along a lying line, */
+    INK(80, 25, 2, 15, 200); /* one along an upright line, */
+    INK(100, 10, 4, 40, 200); /* one crossing both lying lines */
+#undef INK
+    int64_t cleared;
+    assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
+    assert_true(cleared > 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const int stroke = (y >= 20 && y < 22 && x >= 50 && x < 75) || (x >= 80 && x < 82 && y >= 25 && y < 40) ||
+                               (x >= 100 && x < 104 && y >= 10 && y < 50);
+            if (stroke)
+                assert_int_equal(px[y * W + x], 200);
+            else
+                assert_int_equal(px[y * W + x], 0);
+        }
+    /* A line about the threshold, broken every 4 pixels by the paper's noise into dashes too short
+     * to be lines, is followed by the mean of 5 pixels along it. */
+    memset(px, 0, W * H);
+    for (int x = 12; x < 185; x++) px[30 * W + x] = px[31 * W + x] = x % 4 == 2 ? 40 : 80;
+    assert_int_equal(nn__vision_rules(&ink, &cleared), NN_OK);
+    assert_true(cleared > 0);
+    for (int k = 0; k < W * H; k++) assert_int_equal(px[k], 0);
     free(px);
 }
 
@@ -2141,6 +2181,7 @@ int main(void)
         cmocka_unit_test(test_digits__lit_band_below_a_shadow),
         cmocka_unit_test(test_digits__faint_stretch_links_pieces),
         cmocka_unit_test(test_digits__rules_cleared_strokes_kept),
+        cmocka_unit_test(test_digits__pale_lines_strokes_along_kept),
         cmocka_unit_test(test_digits__underline_taken_out),
         cmocka_unit_test(test_digits__ruled_paper_same_digits),
         cmocka_unit_test(test_digits__fine_one_beside_an_underline_kept),

@@ -136,8 +136,9 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * @param opts       NULL for the defaults
  * @return NN_OK; NN_ERR_INVALID_ARGUMENT (NULL, a size out of range, stride < width, an image over
  *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found); NN_ERR_NO_MEMORY.
- *         The memory used is about 1 byte per pixel, plus 16 bytes per horizontal run of ink, plus
- *         6.3 KiB per digit found while it runs (3.2 KiB of which the result keeps).
+ *         The memory used is about 1 byte per pixel (2 while ruled lines are looked for), plus 16
+ *         bytes per horizontal run of ink, plus 6.3 KiB per digit found while it runs (3.2 KiB of
+ *         which the result keeps).
  * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,

@@ -8,7 +8,9 @@
  * alone, and there the line stays: the digit keeps its stroke whole, with the line's width of it.
  * The edges of an outlined stroke (an outline font's bar) are as long and thin, but each runs beside
  * its twin, the stroke's other edge, at the same distance all along: such a line is kept, unless the
- * lines go on at that spacing (a squared page). */
+ * lines go on at that spacing (a squared page). A page's printed lines are paler than the pen, often
+ * about the threshold, where the paper's noise breaks them into dashes: they are followed by the
+ * mean of a few pixels along them, and a stroke lying along one keeps its own, stronger pixels. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@
 #define TRACE_MAX    (1 << 20) /* a line is followed 1,048,576 pixels at most at a time, */
 #define TRACE_WORK   16        /* following runs costs at most 16 steps per pixel */
 #define RULE_SAMPLES 15        /* its thickness the median of 15 places along it; */
+#define RULE_SPAN    2         /* over half the image, the 4th thinnest of them (a page's line, */
+#define RULE_THIN    3         /* with strokes lying along much of it); */
 #define RULE_KEEP    1.5       /* where the ink across is over 1.5 times that, a stroke crosses: kept */
 #define TWIN_REACH   6 /* ink within 6 thicknesses beside it (a ruled page's lines lie 20 and more apart), */
 #define TWIN_SLACK   2 /* at the same distance give or take 2 pixels, */
@@ -43,21 +47,74 @@
 typedef struct view {
     uint8_t *ink;
     int64_t nr, nc, rs, cs;
-    int on; /* ink[] at or above this is ink for the runs (the faint level, which
+    int on;      /* ink[] at or above this is ink for the runs (the faint level, which
                              bridges a line's noisy gaps) */
+    int pen;     /* the strokes' ink: the 99th percentile of ink[] where it is ink */
+    uint8_t *sm; /* ink[] averaged along the rows over 2 SMOOTH + 1 positions, as ink[] is laid out */
 } view;
 
-static int on_at(const view *v, int64_t r, int64_t i) { return v->ink[r * v->rs + i * v->cs] >= v->on; }
+#define SMOOTH 2 /* the mean of 5 pixels along a line (3 and 7 read worse; docs/predict.md) */
+
+static int on_at(const view *v, int64_t r, int64_t i)
+{
+    return v->ink[r * v->rs + i * v->cs] >= v->on || v->sm[r * v->rs + i * v->cs] >= v->on;
+}
+
+/* A pale line's pixels lie about the threshold, and the paper's noise breaks it into dashes; along
+ * the line, the mean of a few is steadier. Computed in the image's own order, whichever way the
+ * view's rows run, and without bounds tests inside, so that it vectorises. */
+static int mean_at(const uint8_t *ink, int64_t w, int64_t h, int64_t x, int64_t y, int horizontal)
+{
+    int sum = 0, n = 0;
+    for (int q = -SMOOTH; q <= SMOOTH; q++) {
+        const int64_t xx = horizontal ? x + q : x, yy = horizontal ? y : y + q;
+        if (xx >= 0 && xx < w && yy >= 0 && yy < h) sum += ink[yy * w + xx], n++;
+    }
+    return (sum + n / 2) / n;
+}
+
+static void smooth_along(const view *v)
+{
+    const int horizontal = v->cs == 1;
+    const int64_t w = horizontal ? v->nc : v->nr, h = horizontal ? v->nr : v->nc;
+    const uint8_t *ink = v->ink;
+    uint8_t *sm = v->sm;
+    for (int64_t y = 0; y < h; y++) {
+        const int inner_row = horizontal || (y >= SMOOTH && y + SMOOTH < h);
+        const int64_t x0 = horizontal ? SMOOTH : 0, x1 = horizontal ? w - SMOOTH : w;
+        if (!inner_row || x0 >= x1) {
+            for (int64_t x = 0; x < w; x++) sm[y * w + x] = (uint8_t)mean_at(ink, w, h, x, y, horizontal);
+            continue;
+        }
+        for (int64_t x = 0; x < x0; x++) sm[y * w + x] = (uint8_t)mean_at(ink, w, h, x, y, horizontal);
+        const int64_t step = horizontal ? 1 : w;
+        for (int64_t x = x0; x < x1; x++) {
+            const uint8_t *c = ink + y * w + x;
+            int sum = 0;
+            for (int q = -SMOOTH; q <= SMOOTH; q++) sum += c[q * step];
+            sm[y * w + x] = (uint8_t)((sum + (2 * SMOOTH + 1) / 2) / (2 * SMOOTH + 1));
+        }
+        for (int64_t x = x1; x < w; x++) sm[y * w + x] = (uint8_t)mean_at(ink, w, h, x, y, horizontal);
+    }
+}
+
+static int raw_at(const view *v, int64_t r, int64_t i) { return v->ink[r * v->rs + i * v->cs] >= v->on; }
 
 /* Ink across the row at (r, i): how far it reaches before r (*up) and after it (*down), each
- * counted up to cap. */
-static void across(const view *v, int64_t r, int64_t i, int64_t cap, int64_t *up, int64_t *down)
+ * counted up to cap, ink told by on. */
+static void across_by(const view *v, int64_t r, int64_t i, int64_t cap, int64_t *up, int64_t *down,
+                      int (*on)(const view *, int64_t, int64_t))
 {
     int64_t u = 0, d = 0;
-    while (u < cap && r - u - 1 >= 0 && on_at(v, r - u - 1, i)) u++;
-    while (d < cap && r + d + 1 < v->nr && on_at(v, r + d + 1, i)) d++;
+    while (u < cap && r - u - 1 >= 0 && on(v, r - u - 1, i)) u++;
+    while (d < cap && r + d + 1 < v->nr && on(v, r + d + 1, i)) d++;
     *up = u;
     *down = d;
+}
+
+static void across(const view *v, int64_t r, int64_t i, int64_t cap, int64_t *up, int64_t *down)
+{
+    across_by(v, r, i, cap, up, down, on_at);
 }
 
 /* Paper between the ink across at (r, i), from r - up to r + down, and the next ink on that side
@@ -109,13 +166,25 @@ static int64_t common_distance(const int64_t *d)
     return same >= TWIN_SHARE * RULE_SAMPLES ? mid : -1;
 }
 
-
 /* Clears pixels (r, i) from r0 to r1 inclusive, and beyond them the line's anti-aliased edge: up to
  * `halo` pixels on each side under the threshold, as long as they fade away from the line (a stroke's
- * own faint edge beyond a gap of paper is not the line's). */
-static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64_t halo, int level)
+ * own faint edge beyond a gap of paper is not the line's). Pixels at `dark` or above are a stroke's
+ * over a pale line, and stay. */
+static int dark_at(const view *v, int64_t r, int64_t i, int dark)
 {
-    for (int64_t r = r0; r <= r1; r++) v->ink[r * v->rs + i * v->cs] = 0;
+    return r >= 0 && r < v->nr && i >= 0 && i < v->nc && v->ink[r * v->rs + i * v->cs] >= dark;
+}
+
+static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64_t halo, int level, int dark)
+{
+    for (int64_t r = r0; r <= r1; r++) {
+        uint8_t *p = &v->ink[r * v->rs + i * v->cs];
+        /* A stroke's pixel has another along the line; the paper's noise seldom does. */
+        int along = 0;
+        for (int64_t q = r - 1; *p >= dark && q <= r + 1; q++)
+            along |= dark_at(v, q, i - 1, dark) || dark_at(v, q, i + 1, dark);
+        if (!along) *p = 0, v->sm[r * v->rs + i * v->cs] = 0;
+    }
     for (int dir = -1; dir <= 1; dir += 2) {
         int prev = level;
         for (int64_t k = 1; k <= halo; k++) {
@@ -125,6 +194,7 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
             if (*p >= prev) break;
             prev = *p;
             *p = 0;
+            v->sm[r * v->rs + i * v->cs] = 0;
         }
     }
 }
@@ -145,7 +215,8 @@ static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, in
     }
     int64_t sorted[RULE_SAMPLES];
     memcpy(sorted, t, sizeof t);
-    const int64_t thick = median_small(sorted, RULE_SAMPLES);
+    const int64_t middle = median_small(sorted, RULE_SAMPLES);
+    const int64_t thick = RULE_SPAN * len >= v->nc ? sorted[RULE_THIN] : middle;
     *thick_out = thick;
     if (thick * ratio > len) return 0;
     /* An outline's edge: its twin beside it at the same distance all along, and no third line as far
@@ -177,18 +248,43 @@ static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, in
     return spaced_side || twin_side || a <= EDGE || a + len >= v->nc - EDGE;
 }
 
+/* The strongest ink across the run at (r, i), from r - up to r + down, by its means along the row
+ * (a noisy pale line's pixels stray far from its level). */
+static int peak_across(const view *v, int64_t r, int64_t i, int64_t up, int64_t down)
+{
+    int peak = 0;
+    for (int64_t q = r - up; q <= r + down; q++)
+        if (v->sm[q * v->rs + i * v->cs] > peak) peak = v->sm[q * v->rs + i * v->cs];
+    return peak;
+}
+
 /* Clears the line along row (len positions from a, thick) wherever the ink across is the line's
- * alone; returns the positions cleared. One walk per position. */
+ * alone; returns the positions cleared. One walk per position, and RULE_SAMPLES more.
+ * Where the pen is at least twice as strong as the line (a page's printed lines), a stroke lying
+ * along the line keeps its own pixels: those a third of the way from the line's strength to the
+ * pen's. A stroke along an underline in the ink's own colour cannot be told from it and goes. */
 static int64_t clear_line(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int level)
 {
     const int64_t keep = (int64_t)(RULE_KEEP * (double)thick) + 1; /* the ink across reaching it is more */
+    int64_t peaks[RULE_SAMPLES];
+    for (int s = 0; s < RULE_SAMPLES; s++) {
+        const int64_t k = (2 * s + 1) * len / (2 * RULE_SAMPLES);
+        int64_t u, dn;
+        across(v, row[k], a + k, keep, &u, &dn);
+        peaks[s] = peak_across(v, row[k], a + k, u, dn);
+    }
+    const int64_t line = median_small(peaks, RULE_SAMPLES);
+    const int64_t d = line + (v->pen - line) / 3;
+    const int dark = 2 * line > v->pen ? 256 : (int)(d > level ? d : level); /* 256: none */
     int64_t cleared = 0;
     for (int64_t k = 0; k < len; k++) {
         if (!on_at(v, row[k], a + k)) continue; /* cleared with an earlier row of the same line */
+        /* Crossed where the pixels themselves say so: the means along the row widen a thin stroke. */
         int64_t u, dn;
-        across(v, row[k], a + k, keep, &u, &dn);
+        across_by(v, row[k], a + k, keep, &u, &dn, raw_at);
         if ((double)(1 + u + dn) > RULE_KEEP * (double)thick) continue;
-        clear_across(v, a + k, row[k] - u, row[k] + dn, thick, level);
+        across(v, row[k], a + k, keep, &u, &dn);
+        clear_across(v, a + k, row[k] - u, row[k] + dn, thick, level, dark);
         cleared++;
     }
     return cleared;
@@ -290,6 +386,18 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
     return cleared;
 }
 
+/* The strokes' ink strength: the 99th percentile of the ink's pixels, most of which are strokes'
+ * (a page's lines are paler; the strongest 1% may be specks or noise). */
+static int pen_level(const nn__ink *ink)
+{
+    int64_t hist[256] = {0}, n = 0;
+    for (int64_t k = 0; k < ink->w * ink->h; k++) hist[ink->ink[k]]++;
+    for (int k = ink->level; k < 256; k++) n += hist[k];
+    int pen = 255;
+    for (int64_t above = 0; pen > ink->level && (above + hist[pen]) * 100 <= n; pen--) above += hist[pen];
+    return pen;
+}
+
 nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
 {
     *cleared = 0;
@@ -298,8 +406,15 @@ nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
     int32_t *row = malloc((size_t)cap * sizeof *row);
     if (!row) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
     const int on = ink->weak > 0 && ink->weak < ink->level ? ink->weak : ink->level;
-    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on};
-    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on};
+    const int pen = pen_level(ink);
+    uint8_t *sm = malloc((size_t)(ink->w * ink->h));
+    if (!sm) {
+        free(row);
+        return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
+    }
+    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, pen, sm};
+    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, pen, sm};
+    smooth_along(&rows);
     *cleared = rules_view(&rows, RULE_RATIO, 0, 0, ink->level, row, cap);
     /* Upright lines only on a squared page: where lying lines were found, and each beside another at
      * the same distance all along, or running to the image's edge. The stem of a 4 in a fine pen, 3
@@ -309,14 +424,17 @@ nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
      * the digits (measured against a page's equally spaced lines only, or no test at all: MNIST's
      * digits on squared paper 77.7% and 89.1%, this test 88.7%; docs/predict.md, step 3). */
     if (*cleared > 0) {
+        smooth_along(&cols);
         const int64_t up = rules_view(&cols, UPRIGHT_RATIO, (ink->h + UPRIGHT_SHARE - 1) / UPRIGHT_SHARE, 1,
                                       ink->level, row, cap);
         if (up < 0) {
+            free(sm);
             free(row);
             return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
         }
         *cleared += up;
     }
+    free(sm);
     free(row);
     return NN_OK;
 }
