@@ -60,9 +60,7 @@ static int on_at(const view *v, int64_t r, int64_t i)
     return v->ink[r * v->rs + i * v->cs] >= v->on || v->sm[r * v->rs + i * v->cs] >= v->on;
 }
 
-/* A pale line's pixels lie about the threshold, and the paper's noise breaks it into dashes; along
- * the line, the mean of a few is steadier. Computed in the image's own order, whichever way the
- * view's rows run, and without bounds tests inside, so that it vectorises. */
+/* The mean of 2 SMOOTH + 1 pixels along the view's rows at image pixel (x, y), those inside it. */
 static int mean_at(const uint8_t *ink, int64_t w, int64_t h, int64_t x, int64_t y, int horizontal)
 {
     int sum = 0, n = 0;
@@ -73,6 +71,9 @@ static int mean_at(const uint8_t *ink, int64_t w, int64_t h, int64_t x, int64_t 
     return (sum + n / 2) / n;
 }
 
+/* A pale line's pixels lie about the threshold, and the paper's noise breaks it into dashes; along
+ * the line, the mean of a few is steadier. Computed in the image's own order, whichever way the
+ * view's rows run, and without bounds tests inside, so that it vectorises. */
 static void smooth_along(const view *v)
 {
     const int horizontal = v->cs == 1;
@@ -273,7 +274,10 @@ static int64_t clear_line(const view *v, const int32_t *row, int64_t a, int64_t 
         across(v, row[k], a + k, keep, &u, &dn);
         peaks[s] = peak_across(v, row[k], a + k, u, dn);
     }
-    const int64_t line = median_small(peaks, RULE_SAMPLES);
+    /* A page's line is measured at its thinner places (is_line()): here too, where strokes lie along
+     * much of it. */
+    const int64_t middle = median_small(peaks, RULE_SAMPLES);
+    const int64_t line = RULE_SPAN * len >= v->nc ? peaks[RULE_THIN] : middle;
     const int64_t d = line + (v->pen - line) / 3;
     const int dark = 2 * line > v->pen ? 256 : (int)(d > level ? d : level); /* 256: none */
     int64_t cleared = 0;
@@ -283,7 +287,10 @@ static int64_t clear_line(const view *v, const int32_t *row, int64_t a, int64_t 
         int64_t u, dn;
         across_by(v, row[k], a + k, keep, &u, &dn, raw_at);
         if ((double)(1 + u + dn) > RULE_KEEP * (double)thick) continue;
-        across(v, row[k], a + k, keep, &u, &dn);
+        /* The line's noisy gaps by the means too, unless they bridge paper to a stroke beside it. */
+        int64_t su, sd;
+        across(v, row[k], a + k, keep, &su, &sd);
+        if ((double)(1 + su + sd) <= RULE_KEEP * (double)thick) u = su, dn = sd;
         clear_across(v, a + k, row[k] - u, row[k] + dn, thick, level, dark);
         cleared++;
     }
