@@ -49,7 +49,7 @@ typedef struct view {
     int64_t nr, nc, rs, cs;
     int on;      /* ink[] at or above this is ink for the runs (the faint level, which
                              bridges a line's noisy gaps) */
-    int pen;     /* the strokes' ink: the 99th percentile of ink[] where it is ink */
+    int *pen;    /* the strokes' ink (pen_level()), -1 until a line is cleared */
     uint8_t *sm; /* ink[] averaged along the rows over 2 SMOOTH + 1 positions, as ink[] is laid out */
 } view;
 
@@ -152,6 +152,15 @@ static int64_t median_small(int64_t *a, int n)
     return a[n / 2];
 }
 
+/* What a line's RULE_SAMPLES places say of it (sorted in place): their median, or for a run spanning
+ * RULE_SPAN-th of the view or more (a page's line, strokes lying along much of it) the (RULE_THIN + 1)th
+ * smallest. */
+static int64_t line_measure(const view *v, int64_t len, int64_t *a)
+{
+    const int64_t middle = median_small(a, RULE_SAMPLES);
+    return RULE_SPAN * len >= v->nc ? a[RULE_THIN] : middle;
+}
+
 /* The distance most places along a line share, give or take TWIN_SLACK (-1 at the other places),
  * when TWIN_SHARE of them do; else -1. */
 static int64_t common_distance(const int64_t *d)
@@ -216,8 +225,7 @@ static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, in
     }
     int64_t sorted[RULE_SAMPLES];
     memcpy(sorted, t, sizeof t);
-    const int64_t middle = median_small(sorted, RULE_SAMPLES);
-    const int64_t thick = RULE_SPAN * len >= v->nc ? sorted[RULE_THIN] : middle;
+    const int64_t thick = line_measure(v, len, sorted);
     *thick_out = thick;
     if (thick * ratio > len) return 0;
     /* An outline's edge: its twin beside it at the same distance all along, and no third line as far
@@ -259,6 +267,18 @@ static int peak_across(const view *v, int64_t r, int64_t i, int64_t up, int64_t 
     return peak;
 }
 
+/* The strokes' ink strength: the 99th percentile of the ink's pixels at the threshold or above, most
+ * of which are strokes' (a page's lines are paler; the strongest 1% may be specks or noise). */
+static int pen_level(const uint8_t *ink, int64_t n_px, int level)
+{
+    int64_t hist[256] = {0}, n = 0;
+    for (int64_t k = 0; k < n_px; k++) hist[ink[k]]++;
+    for (int k = level; k < 256; k++) n += hist[k];
+    int pen = 255;
+    for (int64_t above = 0; pen > level && (above + hist[pen]) * 100 <= n; pen--) above += hist[pen];
+    return pen;
+}
+
 /* Clears the line along row (len positions from a, thick) wherever the ink across is the line's
  * alone; returns the positions cleared. One walk per position, and RULE_SAMPLES more.
  * Where the pen is at least twice as strong as the line (a page's printed lines), a stroke lying
@@ -274,12 +294,11 @@ static int64_t clear_line(const view *v, const int32_t *row, int64_t a, int64_t 
         across(v, row[k], a + k, keep, &u, &dn);
         peaks[s] = peak_across(v, row[k], a + k, u, dn);
     }
-    /* A page's line is measured at its thinner places (is_line()): here too, where strokes lie along
-     * much of it. */
-    const int64_t middle = median_small(peaks, RULE_SAMPLES);
-    const int64_t line = RULE_SPAN * len >= v->nc ? peaks[RULE_THIN] : middle;
-    const int64_t d = line + (v->pen - line) / 3;
-    const int dark = 2 * line > v->pen ? 256 : (int)(d > level ? d : level); /* 256: none */
+    const int64_t line = line_measure(v, len, peaks); /* a page's line at its weaker places, as is_line() */
+    if (*v->pen < 0) *v->pen = pen_level(v->ink, v->nr * v->nc, level);
+    const int pen = *v->pen;
+    const int64_t d = line + (pen - line) / 3;
+    const int dark = 2 * line > pen ? 256 : (int)(d > level ? d : level); /* 256: none */
     int64_t cleared = 0;
     for (int64_t k = 0; k < len; k++) {
         if (!on_at(v, row[k], a + k)) continue; /* cleared with an earlier row of the same line */
@@ -393,18 +412,6 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
     return cleared;
 }
 
-/* The strokes' ink strength: the 99th percentile of the ink's pixels, most of which are strokes'
- * (a page's lines are paler; the strongest 1% may be specks or noise). */
-static int pen_level(const nn__ink *ink)
-{
-    int64_t hist[256] = {0}, n = 0;
-    for (int64_t k = 0; k < ink->w * ink->h; k++) hist[ink->ink[k]]++;
-    for (int k = ink->level; k < 256; k++) n += hist[k];
-    int pen = 255;
-    for (int64_t above = 0; pen > ink->level && (above + hist[pen]) * 100 <= n; pen--) above += hist[pen];
-    return pen;
-}
-
 nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
 {
     *cleared = 0;
@@ -413,14 +420,14 @@ nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
     int32_t *row = malloc((size_t)cap * sizeof *row);
     if (!row) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
     const int on = ink->weak > 0 && ink->weak < ink->level ? ink->weak : ink->level;
-    const int pen = pen_level(ink);
+    int pen = -1;
     uint8_t *sm = malloc((size_t)(ink->w * ink->h));
     if (!sm) {
         free(row);
         return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
     }
-    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, pen, sm};
-    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, pen, sm};
+    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, &pen, sm};
+    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm};
     smooth_along(&rows);
     *cleared = rules_view(&rows, RULE_RATIO, 0, 0, ink->level, row, cap);
     /* Upright lines only on a squared page: where lying lines were found, and each beside another at
