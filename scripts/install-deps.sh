@@ -15,8 +15,8 @@ packages=(
   # `pkg-config --static --libs nn` names -lgfortran (from openblas.pc), whose .so lives here
   libgfortran-12-dev
   libcairo2-dev fonts-dejavu-core fontconfig
-  # nn-mnist predict: PNG, JPEG and JSON
-  libpng-dev libjpeg62-turbo-dev libjson-c-dev
+  # nn-mnist predict: PNG, JPEG, their EXIF orientation, and JSON
+  libpng-dev libjpeg62-turbo-dev libexif-dev libjson-c-dev
   # bench/digits renders digits of other "writers" than MNIST's: handwriting-like fonts
   fonts-comic-neue fonts-humor-sans fonts-dkg-handwriting fonts-breip fonts-femkeklaver
   # nn-mnist train --fonts: the digits of other fonts than bench/digits' beside MNIST's (fonts.c)

@@ -10,8 +10,9 @@ NN_DATA_DIR/mnist present, a page of real MNIST test digits is also read with an
 MNIST training digits.
 
 Checks: the strings read from each format, two text lines, a photo-like JPEG (uneven light, tint,
-noise, blur), an underlined string on a ruled page (and --keep-lines), stdin, --json fields, the '?'
-marks and --min-confidence, an image without digits,
+noise, blur), JPEG and PNG stored turned with an EXIF orientation (and --ignore-orientation), an
+underlined string on a ruled page (and --keep-lines), stdin, --json fields, the '?' marks and
+--min-confidence, an image without digits,
 per-file errors (text file, truncated PNG and JPEG, missing path, a folder) with the other files
 still read and exit 1, the missing default model's message, the default model used from
 models/digits.nnm, and --debug-dir's files.
@@ -132,9 +133,7 @@ def grey_of(cov, paper=235, ink=25):
 
 def png_bytes(width, height, color_type, depth, rows, palette=None, trns=None, interlace=False):
     """A PNG of raw rows (each without its filter byte), filter 0; interlace=True writes Adam7."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
+    chunk = png_chunk
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
     bpp = max(1, channels * depth // 8)
     raw = bytearray()
@@ -156,6 +155,30 @@ def png_bytes(width, height, color_type, depth, rows, palette=None, trns=None, i
     if trns is not None:
         out += chunk(b"tRNS", trns)
     return out + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b"")
+
+
+def png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def exif_tiff(orientation, big):
+    """TIFF's header and IFD0 holding only the Orientation tag (0x0112, SHORT), as EXIF stores it."""
+    e = ">" if big else "<"
+    return ((b"MM" if big else b"II") + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", 1)
+            + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(e + "I", 0))
+
+
+def stored_for(grey, width, height, orientation):
+    """The pixels a camera stores for an upright page shown with the given EXIF orientation (3: turned
+    half way, 6: to be turned clockwise, 8: counter-clockwise): (stored width, stored height, bytes)."""
+    sw, sh = (height, width) if orientation in (6, 8) else (width, height)
+    out = bytearray(sw * sh)
+    for y in range(height):
+        for x in range(width):
+            # The shown pixel (x, y) is stored at (sx, sy): EXIF's table, 0th row and column.
+            sx, sy = {3: (sw - 1 - x, sh - 1 - y), 6: (y, sh - 1 - x), 8: (sw - 1 - y, x)}[orientation]
+            out[sy * sw + sx] = grey[y * width + x]
+    return sw, sh, bytes(out)
 
 
 def rows_of(data, width, height, bpp):
@@ -456,6 +479,39 @@ def run_all(tmp):
           f"(got {so.strip()!r})")
     rc, so, se = run(["--model", mlp, "--keep-lines", ruled])
     check(rc == 0 and so != f"{ruled}: {text_r}\n", f"--keep-lines: the underline joins the digits (got {so.strip()!r})")
+
+    # -- EXIF orientation: a phone stores a portrait photo on its side and records how to turn it
+    # (APP1 in a JPEG, eXIf in a PNG); the image is read as a viewer shows it, the boxes and sizes in
+    # that image, unless --ignore-orientation.
+    text_o = "2718"
+    wo, ho, covo = page([text_o], rnd, height_px=(50, 50))
+    go = grey_of(covo)
+    for o, fmt, big in ((6, "jpg", True), (8, "png", False), (3, "png", True)):
+        sw, sh, stored = stored_for(go, wo, ho, o)
+        tiff = exif_tiff(o, big)
+        if fmt == "png":
+            data = png_bytes(sw, sh, 0, 8, rows_of(stored, sw, sh, 1))
+            data = data[:33] + png_chunk(b"eXIf", tiff) + data[33:]  # after IHDR
+            turned = write(os.path.join(imgs, f"turned{o}.png"), data)
+        else:
+            turned = os.path.join(imgs, f"turned{o}.jpg")
+            if not write_jpeg(turned, sw, sh, stored, 1, 95):
+                continue
+            with open(turned, "rb") as f:
+                j = f.read()
+            app1 = b"Exif\0\0" + tiff
+            write(turned, j[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + j[2:])
+        rc, so, se = run(["--model", mlp, "--json", turned])
+        o_ = json.loads(so) if rc == 0 and so else {}
+        check(o_.get("digits") == text_o and o_.get("orientation") == o and (o_.get("width"), o_.get("height")) == (wo, ho),
+              f"{fmt} stored turned, EXIF orientation {o}: read upright as {text_o}, {wo} x {ho} "
+              f"(got {o_.get('digits')!r}, orientation {o_.get('orientation')}, {o_.get('width')} x {o_.get('height')}; "
+              f"{se.strip()[-200:]!r})")
+        rc, so, se = run(["--model", mlp, "--json", "--ignore-orientation", turned])
+        o_ = json.loads(so) if rc == 0 and so else {}
+        check(o_.get("orientation") == 1 and (o_.get("width"), o_.get("height")) == (sw, sh) and o_.get("digits") != text_o,
+              f"--ignore-orientation: {fmt} of orientation {o} read as stored, {sw} x {sh} "
+              f"(got {o_.get('digits')!r}, {o_.get('width')} x {o_.get('height')})")
 
     # -- an image without digits
     blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))

@@ -1,4 +1,5 @@
-/* Image files to 8-bit grey (image.h): PNG through libpng, JPEG through libjpeg-turbo, PGM by hand. */
+/* Image files to 8-bit grey (image.h): PNG through libpng, JPEG through libjpeg-turbo, PGM by hand;
+ * their EXIF orientation through libexif. */
 #define _POSIX_C_SOURCE 200809L
 #include "image.h"
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <libexif/exif-data.h>
 /* jerror.h defines the message codes only when asked to: the warnings below are told apart by code. */
 #include <jerror.h>
 #include <png.h>
@@ -46,6 +48,79 @@ static int too_large(int64_t w, int64_t h, int64_t max_pixels)
 static uint8_t *alloc_pixels(int64_t w, int64_t h, int channels)
 {
     return malloc((size_t)w * (size_t)h * (size_t)channels);
+}
+
+/* ---- EXIF orientation ---- */
+
+static const uint8_t exif_header[6] = {'E', 'x', 'i', 'f', 0, 0};
+
+/* The orientation an EXIF block records ("Exif\0\0", then TIFF's header and directories, as in a
+ * JPEG's APP1); 1 when it records none, or one libexif cannot read, or a value outside 1..8: a
+ * damaged tag leaves the pixels as stored rather than failing an image that decodes. */
+static int exif_orientation(const uint8_t *data, size_t size)
+{
+    if (size <= sizeof exif_header || size > 0xffffffffu || memcmp(data, exif_header, sizeof exif_header) != 0)
+        return 1;
+    ExifData *ed = exif_data_new();
+    if (!ed) return 1;
+    /* What the file says, nothing more: following the specification would add the entries it misses. */
+    exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+    exif_data_load_data(ed, data, (unsigned int)size);
+    int orientation = 1;
+    ExifEntry *e = ed->ifd[EXIF_IFD_0] ? exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION) : NULL;
+    if (e && e->format == EXIF_FORMAT_SHORT && e->components >= 1 && e->data && e->size >= 2) {
+        const int v = exif_get_short(e->data, exif_data_get_byte_order(ed));
+        if (v >= 1 && v <= 8) orientation = v;
+    }
+    exif_data_unref(ed);
+    return orientation;
+}
+
+/* PNG's eXIf chunk holds the TIFF part alone, without the header a JPEG's APP1 puts before it. */
+static int exif_orientation_tiff(const uint8_t *tiff, size_t size)
+{
+    if (size == 0 || size > 0xffffffffu - sizeof exif_header) return 1;
+    uint8_t *block = malloc(size + sizeof exif_header);
+    if (!block) return 1;
+    memcpy(block, exif_header, sizeof exif_header);
+    memcpy(block + sizeof exif_header, tiff, size);
+    const int orientation = exif_orientation(block, size + sizeof exif_header);
+    free(block);
+    return orientation;
+}
+
+int nnm_image_orient(nnm_image *im, char *err, size_t errlen)
+{
+    const int o = im->orientation;
+    if (o < 2 || o > 8) {
+        im->orientation = 1;
+        return 0;
+    }
+    /* Where the shown pixel (x, y) is stored: x0 + dxx x + dxy y, y0 + dyx x + dyy y, with x0 and y0
+     * at the stored image's far edge (w - 1, h - 1) where flagged. */
+    static const signed char map[9][6] = {
+        /* x0? dxx dxy y0? dyx dyy */
+        {0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 1},  {1, -1, 0, 0, 0, 1},  {1, -1, 0, 1, 0, -1}, {0, 1, 0, 1, 0, -1},
+        {0, 0, 1, 0, 1, 0}, {0, 0, 1, 1, -1, 0}, {1, 0, -1, 1, -1, 0}, {1, 0, -1, 0, 1, 0},
+    };
+    const signed char *m = map[o];
+    const int64_t w = im->width, h = im->height;
+    const int64_t ow = o >= 5 ? h : w, oh = o >= 5 ? w : h;
+    uint8_t *px = alloc_pixels(ow, oh, 1);
+    if (!px) return fail(err, errlen, "out of memory");
+    const int64_t start = (m[3] ? h - 1 : 0) * w + (m[0] ? w - 1 : 0);
+    const int64_t step_x = m[4] * w + m[1], step_y = m[5] * w + m[2];
+    for (int64_t y = 0; y < oh; y++) {
+        const uint8_t *src = im->px + start + y * step_y;
+        uint8_t *row = px + y * ow;
+        for (int64_t x = 0; x < ow; x++) row[x] = src[x * step_x];
+    }
+    free(im->px);
+    im->px = px;
+    im->width = ow;
+    im->height = oh;
+    im->orientation = 1;
+    return 0;
 }
 
 /* ---- PNG ---- */
@@ -137,8 +212,15 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     if (!px || !buf || !rows) png_error(png, "out of memory");
     for (int64_t y = 0; y < h; y++) rows[y] = buf + (size_t)y * (size_t)w * (size_t)channels;
     png_read_image(png, rows);
-    /* Reading to IEND makes a file cut after its last pixel an error too, as any other cut is. */
-    png_read_end(png, NULL);
+    /* Reading to IEND makes a file cut after its last pixel an error too, as any other cut is; and
+     * an eXIf chunk may come after the pixels. */
+    png_read_end(png, info);
+    int orientation = 1;
+#ifdef PNG_eXIf_SUPPORTED
+    png_uint_32 exif_len = 0;
+    png_bytep exif = NULL;
+    if (png_get_eXIf_1(png, info, &exif_len, &exif)) orientation = exif_orientation_tiff(exif, exif_len);
+#endif
     if (channels == 2) { /* grey + alpha over white paper, as a viewer shows it */
         for (size_t i = 0, n = (size_t)w * (size_t)h; i < n; i++) {
             unsigned g = buf[2 * i], a = buf[2 * i + 1];
@@ -151,6 +233,7 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     out->width = w;
     out->height = h;
     out->px = px;
+    out->orientation = orientation;
     return 0;
 }
 
@@ -202,7 +285,15 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff); /* EXIF (and XMP) live in APP1 */
     jpeg_read_header(&cinfo, TRUE);
+    int orientation = 1;
+    for (jpeg_saved_marker_ptr mk = cinfo.marker_list; mk; mk = mk->next)
+        if (mk->marker == JPEG_APP0 + 1 && mk->data_length > sizeof exif_header &&
+            memcmp(mk->data, exif_header, sizeof exif_header) == 0) {
+            orientation = exif_orientation(mk->data, mk->data_length);
+            break;
+        }
     const int64_t w = cinfo.image_width, h = cinfo.image_height;
     if (too_large(w, h, max_pixels)) {
         jpeg_destroy_decompress(&cinfo);
@@ -233,6 +324,7 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
     out->width = w;
     out->height = h;
     out->px = px;
+    out->orientation = orientation;
     return 0;
 }
 
@@ -285,6 +377,7 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_
     out->width = w;
     out->height = h;
     out->px = px;
+    out->orientation = 1;
     return 0;
 }
 

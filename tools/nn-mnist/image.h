@@ -2,12 +2,15 @@
  * Reading image files into 8-bit grey for nn_digits_find(): PNG (libpng) and JPEG (libjpeg-turbo),
  * grey or colour, 8 or 16 bits, palette, alpha (composited on white, as a viewer shows it), and
  * binary PGM (P5). The format is told by the file's first bytes, never by its name, so a JPEG named
- * .png or an image on stdin reads the same. The library stays free of image formats: this is the
- * tool's (and the bench's) code.
+ * .png or an image on stdin reads the same. The EXIF orientation a camera records (JPEG's APP1,
+ * PNG's eXIf chunk; libexif reads it) is reported, and nnm_image_orient() turns the pixels as a
+ * viewer shows them. The library stays free of image formats: this is the tool's (and the bench's)
+ * code.
  *
  *   nnm_image im;
  *   char err[512];
  *   if (nnm_image_read("photo.jpg", &im, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); ... }
+ *   if (nnm_image_orient(&im, err, sizeof err) != 0) { ... }  // upright, as a viewer shows it
  *   nn_digits_find(&d, im.px, im.width, im.height, im.width, NULL);
  *   nnm_image_free(&im);
  */
@@ -25,6 +28,11 @@
 typedef struct nnm_image {
     int64_t width, height; /* stride == width */
     uint8_t *px;           /* width x height grey bytes, 0 black .. 255 white; malloc'ed */
+    /* The EXIF orientation the file records for its pixels, 1 to 8 (TIFF's tag 0x0112: 1 upright,
+     * 3 upside down, 6 and 8 a quarter turn, 2, 4, 5 and 7 mirrored); 1 when it records none or a
+     * value outside 1..8, and for PGM. Phones store a portrait photo's pixels on their side with 6
+     * or 8, and every viewer turns them. */
+    int orientation;
 } nnm_image;
 
 /* Reads the image at path ("-" reads stdin to its end). 0 with *out filled, or -1 with err saying
@@ -47,6 +55,11 @@ int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int
  * err, the bare reason ("out of memory"). */
 int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *px, int64_t width, int64_t height,
                               int64_t stride, char *err, size_t errlen);
+
+/* Turns im's pixels by its orientation, so that they lie as a viewer shows them (width and height
+ * swapped by a quarter turn), and sets orientation to 1. 0, or -1 with err ("out of memory") and im
+ * unchanged. Needs width x height bytes more while it runs. */
+int nnm_image_orient(nnm_image *im, char *err, size_t errlen);
 
 void nnm_image_free(nnm_image *im);
 

@@ -40,16 +40,20 @@ static void usage(FILE *f)
             "                        probabilities averaged: models trained with different --seed err\n"
             "                        on different digits, so together they misread fewer\n"
             "  --json                one JSON object per line per image instead: file, digits, text (as\n"
-            "                        the plain output), lines, width, height, and items, each with digit,\n"
-            "                        probability, box [x, y, w, h], line and top3 [[digit, probability],\n"
-            "                        ...] (and not_one_digit with an 11-class model); a file that cannot\n"
-            "                        be read gives {\"file\", \"error\"}\n"
+            "                        the plain output), lines, width, height, orientation (the EXIF\n"
+            "                        orientation applied, 1 to 8; 1 when none or --ignore-orientation),\n"
+            "                        and items, each with digit, probability, box [x, y, w, h], line and\n"
+            "                        top3 [[digit, probability], ...] (and not_one_digit with an 11-class\n"
+            "                        model); a file that cannot be read gives {\"file\", \"error\"}\n"
             "  --min-confidence P    probability under which a digit is marked with '?' [0.5]\n"
             "  --scales N            read each image at 1 to N times its size and keep, region by region,\n"
             "                        the reading of fewest digits (unless an 11-class model reads them as\n"
             "                        not one digit), and of those the one surest of its least sure digit\n"
             "                        (1 to 4; each scale adds its size squared to the work: 1 is\n"
             "                        fastest) [3]\n"
+            "  --ignore-orientation  read the pixels as the file stores them: by default an image whose EXIF\n"
+            "                        orientation says it is turned or mirrored (a phone's portrait photo)\n"
+            "                        is read as a viewer shows it, and the boxes are in that image\n"
             "  --keep-lines          leave ruled lines in the ink: by default an underline and the lines\n"
             "                        of a ruled or squared page (straight runs of ink 24 times as long\n"
             "                        as thick, tilted by 6 degrees at most) are taken out, except where\n"
@@ -105,6 +109,7 @@ typedef struct predictor {
     double min_conf;
     int scales; /* nn_digits_options.scales */
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
+    int ignore_orientation; /* --ignore-orientation: the pixels as stored */
     const char *debug_dir;
     nnm_debug_names names;
 } predictor;
@@ -117,6 +122,17 @@ static int predict_one(predictor *pr, const char *path)
     if (nnm_image_read(path, &im, err, sizeof err) != 0) {
         fprintf(stderr, "nn-mnist predict: %s\n", err);
         if (pr->json) json_error(path, err);
+        return -1;
+    }
+    /* A phone stores a portrait photo on its side and records how to turn it: read it as it is seen. */
+    const int orientation = pr->ignore_orientation ? 1 : im.orientation;
+    if (pr->ignore_orientation) im.orientation = 1;
+    if (nnm_image_orient(&im, err, sizeof err) != 0) {
+        char msg[1100];
+        snprintf(msg, sizeof msg, "%s: %s", path, err);
+        fprintf(stderr, "nn-mnist predict: %s\n", msg);
+        if (pr->json) json_error(path, msg);
+        nnm_image_free(&im);
         return -1;
     }
     nn_digits *d = NULL;
@@ -194,6 +210,7 @@ static int predict_one(predictor *pr, const char *path)
         json_object_object_add(o, "lines", json_object_new_int64(nn_digits_line_count(d)));
         json_object_object_add(o, "width", json_object_new_int64(im.width));
         json_object_object_add(o, "height", json_object_new_int64(im.height));
+        json_object_object_add(o, "orientation", json_object_new_int(orientation));
         json_object_object_add(o, "items", items);
         print_json(o);
         free(plain);
@@ -272,13 +289,14 @@ static int load_model(predictor *pr, const char *path, int is_default)
 
 int nnm_cmd_predict(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF, O_SCALES, O_KEEP_LINES };
+    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF, O_SCALES, O_KEEP_LINES, O_IGNORE_ORIENTATION };
     static const struct option longopts[] = {{"model", required_argument, NULL, O_MODEL},
                                               {"json", no_argument, NULL, O_JSON},
                                               {"debug-dir", required_argument, NULL, O_DEBUG_DIR},
                                               {"min-confidence", required_argument, NULL, O_MIN_CONF},
                                               {"scales", required_argument, NULL, O_SCALES},
                                               {"keep-lines", no_argument, NULL, O_KEEP_LINES},
+                                              {"ignore-orientation", no_argument, NULL, O_IGNORE_ORIENTATION},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     predictor pr;
@@ -305,6 +323,7 @@ int nnm_cmd_predict(int argc, char **argv)
             break;
         case O_JSON: pr.json = 1; break;
         case O_KEEP_LINES: pr.keep_lines = 1; break;
+        case O_IGNORE_ORIENTATION: pr.ignore_orientation = 1; break;
         case O_DEBUG_DIR: pr.debug_dir = optarg; break;
         case O_MIN_CONF: {
             char *end;
