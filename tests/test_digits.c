@@ -2169,6 +2169,79 @@ static void test_digits__read_bad_arguments_refused(void **state)
     free(c.px);
 }
 
+/* Rings (0s) 34 x 50 whose centres lie 72 pixels apart along a line falling by `deg` degrees (rising
+ * where negative), from (60, y0): each ring is drawn upright, as a digit written level on tilted
+ * paper is not, but the line is what the step measures. */
+static canvas tilted_rings(double deg, double y0, double cx[5], double cy[5])
+{
+    canvas c = canvas_new(520, 340, 230);
+    const double a = deg * 3.14159265358979323846 / 180.0;
+    for (int i = 0; i < 5; i++) {
+        cx[i] = 60 + 72 * i * cos(a);
+        cy[i] = y0 + 72 * i * sin(a);
+        ring(&c, (int64_t)lround(cx[i] - 17), (int64_t)lround(cy[i] - 25), 34, 50, 6, 30);
+    }
+    return c;
+}
+
+/* Step 10: a line of digits tilted by 25 degrees is read as one line, in order, each box around its
+ * digit in the image as given; read as it lies, it falls apart into lines of one or two. A line
+ * tilted by 3 degrees is left as it lies. */
+static void test_digits__tilted_line_turned_level(void **state)
+{
+    (void)state;
+    double cx[5], cy[5];
+    for (int sign = -1; sign <= 1; sign += 2) {
+        canvas c = tilted_rings(25.0 * sign, sign > 0 ? 60 : 280, cx, cy);
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), 5);
+        assert_int_equal(nn_digits_line_count(d), 1);
+        for (int64_t i = 0; i < 5; i++) {
+            int64_t b[4];
+            box(d, i, b);
+            /* The box around the turned box: centred on the ring, at least as large as it. */
+            const double bx = (double)b[0] + b[2] / 2.0, by = (double)b[1] + b[3] / 2.0;
+            if (fabs(bx - cx[i]) > 4 || fabs(by - cy[i]) > 4 || b[2] < 33 || b[3] < 49 || b[2] > 70 ||
+                b[3] > 70)
+                fail_msg("tilt %d, digit %lld: box %lld %lld %lld %lld, ring centred at %.1f %.1f", 25 * sign,
+                         (long long)i, (long long)b[0], (long long)b[1], (long long)b[2], (long long)b[3],
+                         cx[i], cy[i]);
+        }
+        nn_digits_free(d);
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.deskew = 0;
+        d = find(&c, &o);
+        assert_true(nn_digits_line_count(d) >= 2);
+        nn_digits_free(d);
+        /* A program built with options version 3 (no `deskew`) gets the default. */
+        nn_digits_options *v3 = malloc(offsetof(nn_digits_options, deskew));
+        assert_non_null(v3);
+        assert_int_equal(nn_digits_options_init(v3, 3), NN_OK);
+        d = find(&c, v3);
+        assert_int_equal(nn_digits_line_count(d), 1);
+        nn_digits_free(d);
+        free(v3);
+        free(c.px);
+    }
+    /* 3 degrees: the reading of the image as it lies, box for box. */
+    canvas c = tilted_rings(3.0, 60, cx, cy);
+    nn_digits_options off = NN_DIGITS_OPTIONS_INIT;
+    off.deskew = 0;
+    nn_digits *on = find(&c, NULL), *as_is = find(&c, &off);
+    assert_int_equal(nn_digits_count(on), 5);
+    assert_int_equal(nn_digits_count(as_is), 5);
+    for (int64_t i = 0; i < 5; i++) {
+        int64_t a[4], b[4];
+        box(on, i, a);
+        box(as_is, i, b);
+        assert_memory_equal(a, b, sizeof a);
+        assert_int_equal(b[2], 34);
+    }
+    nn_digits_free(on);
+    nn_digits_free(as_is);
+    free(c.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2178,6 +2251,7 @@ int main(void)
         cmocka_unit_test(test_digits__inverted_polarity_same_result),
         cmocka_unit_test(test_digits__gradient_background),
         cmocka_unit_test(test_digits__reading_order),
+        cmocka_unit_test(test_digits__tilted_line_turned_level),
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),

@@ -62,8 +62,9 @@ typedef enum nn_digits_threshold {
                                           (uneven light, shadows), then Otsu on what remains */
 } nn_digits_threshold;
 
-/** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`; 3: `rules`). */
-#define NN_DIGITS_OPTIONS_VERSION 3
+/** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`; 3: `rules`; 4:
+ *  `deskew`). */
+#define NN_DIGITS_OPTIONS_VERSION 4
 
 /** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
  *  so that one setting serves digits of 16 and of 200 pixels. */
@@ -107,12 +108,20 @@ typedef struct nn_digits_options {
                                         the digits it touches into one blob). Callers of options
                                         versions 1 and 2 get the default. @since 0.3 (unreleased,
                                         options version 3) */
+    int deskew;                    /**< non-zero (default): text lines tilted by 6 to 40 degrees (a
+                                        photo taken at an angle), as the boxes of a first reading
+                                        measure them where at least three digits line up, are
+                                        turned level and read again; the boxes returned are then
+                                        those around each digit's turned box, in the image as given
+                                        (docs/predict.md, step 10). 0 reads the image as it lies.
+                                        Callers of options versions 1 to 3 get the default. @since
+                                        0.3 (unreleased, options version 4) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
     {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f,      \
-     4096, 1, 1}
+     4096, 1, 1, 1}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
@@ -138,7 +147,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found); NN_ERR_NO_MEMORY.
  *         The memory used is about 1 byte per pixel (2 while ruled lines are looked for), plus 16
  *         bytes per horizontal run of ink, plus 6.3 KiB per digit found while it runs (3.2 KiB of
- *         which the result keeps).
+ *         which the result keeps); where a tilted line is turned level (`deskew`), the turned part
+ *         (up to twice the part around the digits) is read as a second image, after the first.
  * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,

@@ -13,9 +13,10 @@
 #include "nn/tensor.h"
 #include "vision.h"
 
-/* Options version 1 ended before `scales`, version 2 before `rules`. */
+/* Options version 1 ended before `scales`, version 2 before `rules`, version 3 before `deskew`. */
 static const size_t digits_options_sizes[] = {offsetof(nn_digits_options, scales),
-                                              offsetof(nn_digits_options, rules), sizeof(nn_digits_options)};
+                                              offsetof(nn_digits_options, rules),
+                                              offsetof(nn_digits_options, deskew), sizeof(nn_digits_options)};
 static const nn_digits_options digits_defaults = NN_DIGITS_OPTIONS_INIT;
 
 nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version)
@@ -211,12 +212,17 @@ static nn_status make_result(nn_digits **out, pipeline *p, const float *images, 
     return NN_OK;
 }
 
-nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
-                         const nn_digits_options *opts)
+/* One way of reading the image as it lies, for deskewed(): ctx is what it reads with. */
+typedef nn_status (*level_fn)(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
+                              int64_t height, int64_t stride, const nn_digits_options *opts, const char *who);
+static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels,
+                          int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                          const char *who);
+
+static nn_status find_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
 {
-    const char *who = "nn_digits_find";
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
-    *out = NULL;
+    (void)ctx;
     pipeline p;
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, -1, who);
     float *images = NULL;
@@ -227,6 +233,19 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
     free(images);
     pipeline_free(&p);
     return st;
+}
+
+nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,
+                         int64_t stride, const nn_digits_options *opts)
+{
+    const char *who = "nn_digits_find";
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_digits_options o;
+    nn_status st =
+        nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
+    if (st != NN_OK) return st;
+    return deskewed(out, find_level, NULL, pixels, width, height, stride, &o, who);
 }
 
 /* ---- Recognition-based segmentation (nn_digits_read). ---- */
@@ -797,20 +816,14 @@ static nn_status read_image(nn_digits **out, double *H_out, const reader *models
 /* ... and read only the box around the digits found at scale 1, grown by half a digit's height. */
 #define SCALED_MARGIN 0.5
 
-static nn_status read_models(nn_digits **out, nn_model *const *models, int count, const uint8_t *pixels,
-                             int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
-                             const char *who)
+/* The image as it lies, at 1 to o.scales times its size (ctx: the reader). */
+static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
 {
-    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
-    *out = NULL;
-    nn_digits_options o;
-    nn_status st = nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
-    if (st != NN_OK) return st;
-    reader rm;
-    st = reader_init(&rm, models, count, who);
-    if (st != NN_OK) return st;
+    const reader rm = *(const reader *)ctx;
+    const nn_digits_options o = *opts;
     double H = 0;
-    st = read_image(out, &H, &rm, pixels, width, height, stride, &o, who);
+    nn_status st = read_image(out, &H, &rm, pixels, width, height, stride, &o, who);
     if (st != NN_OK || o.scales <= 1 || nn_digits_count(*out) == 0) return st;
     /* An image without digits stays so: reading a blank page enlarged is work for nothing. */
     nn_digits *rd[NN__DIGITS_MAX_SCALES] = {*out};
@@ -862,6 +875,128 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
     for (int r = 0; r < k; r++) nn_digits_free(rd[r]);
     *out = c;
     return st;
+}
+
+static nn_status read_models(nn_digits **out, nn_model *const *models, int count, const uint8_t *pixels,
+                             int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                             const char *who)
+{
+    if (!out) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    nn_digits_options o;
+    nn_status st =
+        nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
+    if (st != NN_OK) return st;
+    reader rm;
+    st = reader_init(&rm, models, count, who);
+    if (st != NN_OK) return st;
+    return deskewed(out, read_level, &rm, pixels, width, height, stride, &o, who);
+}
+
+/* ---- Tilted lines (step 10, deskew.c) ---- */
+
+/* Lines tilted by less than this are read as they lie: the model has learnt digits turned by up to
+ * 10 degrees or so, and the reading order follows a line that falls by a third of a digit's height
+ * over a string. */
+#define DESKEW_MIN_DEG 6.0
+/* Past this a "line" is as likely a column. */
+#define DESKEW_MAX_DEG 40.0
+/* Pairs of glyphs that must agree on the tilt: three digits in a line at least. */
+#define DESKEW_SUPPORT 2
+/* Around the digits found, this much of H is turned with them. */
+#define DESKEW_MARGIN 1.0
+
+static int by_int64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether reading d's image turned level is worth it, and how to turn it. */
+static int deskew_plan(nn__turn *t, const nn_digits *d, int64_t width, int64_t height)
+{
+    if (d->count < 3) return 0;
+    const int64_t n = d->count < 256 ? d->count : 256;
+    int64_t hs[256];
+    for (int64_t i = 0; i < n; i++) hs[i] = d->boxes[i * 5 + 3];
+    qsort(hs, (size_t)n, sizeof *hs, by_int64);
+    const double H = (double)hs[n / 2], deg = 3.14159265358979323846 / 180.0;
+    int support = 0;
+    const double angle = nn__vision_skew(d->boxes, d->count, H, &support);
+    if (support < DESKEW_SUPPORT || fabs(angle) < DESKEW_MIN_DEG * deg || fabs(angle) > DESKEW_MAX_DEG * deg)
+        return 0;
+    int64_t x0 = width, y0 = height, x1 = 0, y1 = 0;
+    for (int64_t i = 0; i < d->count; i++) {
+        const int64_t *b = d->boxes + i * 5;
+        x0 = b[0] < x0 ? b[0] : x0, y0 = b[1] < y0 ? b[1] : y0;
+        x1 = b[0] + b[2] > x1 ? b[0] + b[2] : x1, y1 = b[1] + b[3] > y1 ? b[1] + b[3] : y1;
+    }
+    const int64_t margin = (int64_t)ceil(DESKEW_MARGIN * H) + 2;
+    x0 = x0 > margin ? x0 - margin : 0, y0 = y0 > margin ? y0 - margin : 0;
+    x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
+    nn__vision_turn_plan(t, angle, x0, y0, x1, y1);
+    return t->out_w <= NN_DIGITS_MAX_PIXELS / t->out_h;
+}
+
+/* How surely a reading with probabilities reads its digits: the mean log-probability of the class
+ * each is read as (from 1e-4 up). */
+static double sureness(const nn_digits *d)
+{
+    double sum = 0;
+    for (int64_t i = 0; i < d->count; i++) {
+        float best = 0;
+        for (int c = 0; c < 10; c++) best = d->probs[i * 10 + c] > best ? d->probs[i * 10 + c] : best;
+        sum += log(best > 1e-4f ? (double)best : 1e-4);
+    }
+    return d->count ? sum / (double)d->count : log(1e-4);
+}
+
+/* The image read as it lies; then, where its lines are tilted, the part around the digits turned
+ * level and read again, in place of the first reading. */
+static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels,
+                          int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                          const char *who)
+{
+    nn_status st = level(out, ctx, pixels, width, height, stride, opts, who);
+    nn__turn t;
+    if (st != NN_OK || !opts->deskew || !deskew_plan(&t, *out, width, height)) return st;
+    uint8_t *turned = NULL;
+    if ((st = nn__vision_turn(&turned, pixels, width, height, stride, &t, who)) != NN_OK) {
+        nn_digits_free(*out);
+        *out = NULL;
+        return st;
+    }
+    /* The turned part is mostly ink: its polarity is the image's, not decided again. */
+    nn_digits_options o = *opts;
+    o.polarity = (*out)->polarity;
+    nn_digits *d = NULL;
+    st = level(&d, ctx, turned, t.out_w, t.out_h, t.out_w, &o, who);
+    free(turned);
+    /* The arguments passed as the image lay, so a refusal is more than max_digits glyphs (the edge
+     * repeated into streaks of specks): the first reading stands. */
+    if (st == NN_ERR_INVALID_ARGUMENT) {
+        st = NN_OK;
+        nn_clear_error();
+    }
+    if (st != NN_OK) {
+        nn_digits_free(*out);
+        *out = NULL;
+        return st;
+    }
+    if (!d || d->count == 0) {
+        nn_digits_free(d);
+        return NN_OK;
+    }
+    /* With a model, the turned reading must be read at least as surely: a broken digit's pieces can
+     * line up at a slant in level text, and turning it then only leans the digits over. */
+    if (d->probs && sureness(d) < sureness(*out) && d->count >= (*out)->count && d->lines >= (*out)->lines) {
+        nn_digits_free(d);
+        return NN_OK;
+    }
+    nn__digits_unturn_boxes(d, &t, width, height);
+    nn_digits_free(*out);
+    *out = d;
+    return NN_OK;
 }
 
 nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,

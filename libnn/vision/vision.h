@@ -154,4 +154,26 @@ void nn__digits_shrink_boxes(nn_digits *d, int s, int64_t x0, int64_t y0, int64_
  * pixels) into one, region by region; H orders the result's lines. rd is left as it was. */
 nn_status nn__digits_combine(nn_digits **out, nn_digits *const *rd, int k, double H);
 
+/* deskew.c: text lines tilted as a photo held at an angle tilts them (docs/predict.md, step 10). */
+/* The tilt of the text lines (radians, positive where a line falls to the right in the image's
+ * rows, which run down) from the boxes of a reading (x, y, w, h, line; n of them) with median
+ * digit height H: the angle most pairs of neighbouring glyphs agree on (a peak nearer level within
+ * 5% of the highest wins); *support counts them. 0 with *support 0 for fewer than 3 glyphs. */
+double nn__vision_skew(const int64_t *boxes, int64_t n, double H, int *support);
+/* A part of an image turned level: the source rectangle's centre (cx, cy), the angle, and the turned
+ * image's size and centre (pixel-edge coordinates). */
+typedef struct nn__turn {
+    double angle, cx, cy, out_cx, out_cy;
+    int64_t out_w, out_h;
+} nn__turn;
+/* The turn of the rectangle [x0, x1) x [y0, y1) by -angle, large enough to hold all of it. */
+void nn__vision_turn_plan(nn__turn *t, double angle, int64_t x0, int64_t y0, int64_t x1, int64_t y1);
+/* px (w x h, stride) turned as t plans into *out (t->out_w x t->out_h, dense; the caller frees),
+ * bilinearly, the image's edge repeated beyond it. */
+nn_status nn__vision_turn(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride,
+                          const nn__turn *t, const char *who);
+/* Boxes of a reading of the turned image brought back: each the box around the turned one, within
+ * the w x h image. */
+void nn__digits_unturn_boxes(nn_digits *d, const nn__turn *t, int64_t w, int64_t h);
+
 #endif /* NN_VISION_H */

@@ -10,9 +10,9 @@ NN_DATA_DIR/mnist present, a page of real MNIST test digits is also read with an
 MNIST training digits.
 
 Checks: the strings read from each format, two text lines, a photo-like JPEG (uneven light, tint,
-noise, blur), JPEG and PNG stored turned with an EXIF orientation (and --ignore-orientation), an
-underlined string on a ruled page (and --keep-lines), stdin, --json fields, the '?' marks and
---min-confidence, an image without digits,
+noise, blur), JPEG and PNG stored turned with an EXIF orientation (and --ignore-orientation), a line
+tilted by 30 degrees (and --no-deskew), an underlined string on a ruled page (and --keep-lines),
+stdin, --json fields, the '?' marks and --min-confidence, an image without digits,
 per-file errors (text file, truncated PNG and JPEG, missing path, a folder) with the other files
 still read and exit 1, the missing default model's message, the default model used from
 models/digits.nnm, and --debug-dir's files.
@@ -179,6 +179,28 @@ def stored_for(grey, width, height, orientation):
             sx, sy = {3: (sw - 1 - x, sh - 1 - y), 6: (y, sh - 1 - x), 8: (sw - 1 - y, x)}[orientation]
             out[sy * sw + sx] = grey[y * width + x]
     return sw, sh, bytes(out)
+
+
+def turned_by(grey, width, height, degrees, paper=235):
+    """The page turned by `degrees` (its lines falling to the right), on a canvas large enough to hold
+    it, bilinearly, paper where nothing of it falls: (width, height, bytes)."""
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    tw, th = int(math.ceil(width * c + height * s)), int(math.ceil(width * s + height * c))
+    out = bytearray(tw * th)
+    for y in range(th):
+        for x in range(tw):
+            qx, qy = x + 0.5 - tw / 2, y + 0.5 - th / 2
+            u, v = width / 2 + c * qx + s * qy - 0.5, height / 2 - s * qx + c * qy - 0.5
+            if not (0 <= u <= width - 1 and 0 <= v <= height - 1):
+                out[y * tw + x] = paper
+                continue
+            x0, y0 = min(int(u), width - 2), min(int(v), height - 2)
+            fx, fy = u - x0, v - y0
+            p = [grey[(y0 + j) * width + x0 + i] for j in (0, 1) for i in (0, 1)]
+            top, bottom = p[0] + (p[1] - p[0]) * fx, p[2] + (p[3] - p[2]) * fx
+            out[y * tw + x] = int(top + (bottom - top) * fy + 0.5)
+    return tw, th, bytes(out)
 
 
 def rows_of(data, width, height, bpp):
@@ -512,6 +534,26 @@ def run_all(tmp):
         check(o_.get("orientation") == 1 and (o_.get("width"), o_.get("height")) == (sw, sh) and o_.get("digits") != text_o,
               f"--ignore-orientation: {fmt} of orientation {o} read as stored, {sw} x {sh} "
               f"(got {o_.get('digits')!r}, {o_.get('width')} x {o_.get('height')})")
+
+    # -- a photo taken at an angle: the line of digits tilted by 30 degrees is turned level and read
+    # as one line (step 10), its boxes around the digits in the image as given; --no-deskew reads it
+    # as it lies, and it falls apart into several lines.
+    text_t = "314159"
+    wt, ht, covt = page([text_t], rnd, height_px=(50, 50))
+    tw, th, tilted = turned_by(grey_of(covt), wt, ht, 30.0)
+    tilted_png = write(os.path.join(imgs, "tilted.png"), png_bytes(tw, th, 0, 8, rows_of(tilted, tw, th, 1)))
+    rc, so, se = run(["--model", mlp, "--json", tilted_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    boxes_in = all(0 <= it["box"][0] and it["box"][0] + it["box"][2] <= tw and 0 <= it["box"][1]
+                   and it["box"][1] + it["box"][3] <= th for it in o_.get("items", []))
+    falling = [it["box"][1] for it in o_.get("items", [])]
+    check(o_.get("digits") == text_t and o_.get("lines") == 1 and boxes_in and falling == sorted(falling),
+          f"a line tilted by 30 degrees reads {text_t} on one line, its boxes falling left to right within the "
+          f"image (got {o_.get('digits')!r}, {o_.get('lines')} lines, boxes {[it['box'] for it in o_.get('items', [])]})")
+    rc, so, se = run(["--model", mlp, "--json", "--no-deskew", tilted_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    check(rc == 0 and o_.get("lines", 0) >= 2, f"--no-deskew: the tilted line is read as it lies, in several lines "
+          f"(got {o_.get('digits')!r}, {o_.get('lines')} lines)")
 
     # -- an image without digits
     blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))

@@ -54,6 +54,9 @@ static void usage(FILE *f)
             "  --ignore-orientation  read the pixels as the file stores them: by default an image whose EXIF\n"
             "                        orientation says it is turned or mirrored (a phone's portrait photo)\n"
             "                        is read as a viewer shows it, and the boxes are in that image\n"
+            "  --no-deskew           read tilted lines as they lie: by default text lines tilted by 6 to 40\n"
+            "                        degrees (a photo taken at an angle), where three digits or more line\n"
+            "                        up, are turned level and read again, the boxes brought back\n"
             "  --keep-lines          leave ruled lines in the ink: by default an underline and the lines\n"
             "                        of a ruled or squared page (straight runs of ink 24 times as long\n"
             "                        as thick, tilted by 6 degrees at most) are taken out, except where\n"
@@ -110,6 +113,7 @@ typedef struct predictor {
     int scales; /* nn_digits_options.scales */
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     int ignore_orientation; /* --ignore-orientation: the pixels as stored */
+    int no_deskew;          /* --no-deskew: nn_digits_options.deskew = 0 */
     const char *debug_dir;
     nnm_debug_names names;
 } predictor;
@@ -139,6 +143,7 @@ static int predict_one(predictor *pr, const char *path)
     nn_digits_options opts = NN_DIGITS_OPTIONS_INIT;
     opts.scales = pr->scales;
     opts.rules = !pr->keep_lines;
+    opts.deskew = !pr->no_deskew;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
         snprintf(err, sizeof err, "%s: %s", path, nn_last_error());
         fprintf(stderr, "nn-mnist predict: %s\n", err);
@@ -289,7 +294,7 @@ static int load_model(predictor *pr, const char *path, int is_default)
 
 int nnm_cmd_predict(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF, O_SCALES, O_KEEP_LINES, O_IGNORE_ORIENTATION };
+    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF, O_SCALES, O_KEEP_LINES, O_IGNORE_ORIENTATION, O_NO_DESKEW };
     static const struct option longopts[] = {{"model", required_argument, NULL, O_MODEL},
                                               {"json", no_argument, NULL, O_JSON},
                                               {"debug-dir", required_argument, NULL, O_DEBUG_DIR},
@@ -297,6 +302,7 @@ int nnm_cmd_predict(int argc, char **argv)
                                               {"scales", required_argument, NULL, O_SCALES},
                                               {"keep-lines", no_argument, NULL, O_KEEP_LINES},
                                               {"ignore-orientation", no_argument, NULL, O_IGNORE_ORIENTATION},
+                                              {"no-deskew", no_argument, NULL, O_NO_DESKEW},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     predictor pr;
@@ -324,6 +330,7 @@ int nnm_cmd_predict(int argc, char **argv)
         case O_JSON: pr.json = 1; break;
         case O_KEEP_LINES: pr.keep_lines = 1; break;
         case O_IGNORE_ORIENTATION: pr.ignore_orientation = 1; break;
+        case O_NO_DESKEW: pr.no_deskew = 1; break;
         case O_DEBUG_DIR: pr.debug_dir = optarg; break;
         case O_MIN_CONF: {
             char *end;
