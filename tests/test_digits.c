@@ -2185,8 +2185,9 @@ static canvas tilted_rings(double deg, double y0, double cx[5], double cy[5])
 }
 
 /* Step 10: a line of digits tilted by 25 degrees is read as one line, in order, each box around its
- * digit in the image as given; read as it lies, it falls apart into lines of one or two. A line
- * tilted by 3 degrees is left as it lies. */
+ * digit in the image as given; read as it lies, it falls apart into lines of one or two. So is one
+ * cut tight to its ink, and a page of three lines tilted by 30 degrees either way. Lines tilted by 3
+ * degrees, and lines of two digits, are left as they lie. */
 static void test_digits__tilted_line_turned_level(void **state)
 {
     (void)state;
@@ -2221,6 +2222,67 @@ static void test_digits__tilted_line_turned_level(void **state)
         assert_int_equal(nn_digits_line_count(d), 1);
         nn_digits_free(d);
         free(v3);
+        free(c.px);
+    }
+    /* Cut tight to the ink, the first and last rings on the image's edges, on noisy paper: what lies
+     * beyond the image must be paper once turned, not the edge's ink or noise repeated into streaks. */
+    for (int k = 0; k < 4; k++) {
+        const double deg = (k & 1 ? -1 : 1) * (k < 2 ? 16.0 : 20.0);
+        canvas big = tilted_rings(deg, deg > 0 ? 60 : 280, cx, cy);
+        const int64_t x0 = (int64_t)lround(cx[0] - 17), x1 = (int64_t)lround(cx[4] - 17) + 34,
+                      y0 = (int64_t)lround(fmin(cy[0], cy[4]) - 25),
+                      y1 = (int64_t)lround(fmax(cy[0], cy[4]) - 25) + 50;
+        canvas c = canvas_new(x1 - x0, y1 - y0, 230);
+        for (int64_t y = 0; y < c.h; y++) memcpy(c.px + y * c.w, big.px + (y + y0) * big.w + x0, (size_t)c.w);
+        /* A photo's paper is noisy: its edge repeated as it is would run into streaks of noise. */
+        noise(&c, 12, 7 + (uint32_t)k);
+        nn_digits *d = find(&c, NULL);
+        if (nn_digits_count(d) != 5 || nn_digits_line_count(d) != 1)
+            fail_msg("cut tight at %g degrees: %lld digits in %lld lines", deg, (long long)nn_digits_count(d),
+                     (long long)nn_digits_line_count(d));
+        nn_digits_free(d);
+        free(c.px);
+        free(big.px);
+    }
+    /* A page of six lines of eight, tilted by 30 degrees either way: glyphs of neighbouring lines
+     * pair up at a slant too, some nearly level, but the page's lines are what it is turned by. */
+    for (int sign = -1; sign <= 1; sign += 2) {
+        const double a = 30.0 * sign * 3.14159265358979323846 / 180.0;
+        canvas c = canvas_new(1000, 1000, 230);
+        for (int line = 0; line < 6; line++)
+            for (int i = 0; i < 8; i++) {
+                const double x = 300 + 60 * i * cos(a) - 80 * line * sin(a),
+                             y = 330 + 60 * i * sin(a) + 80 * line * cos(a);
+                ring(&c, (int64_t)lround(x - 17), (int64_t)lround(y - 25), 34, 50, 6, 30);
+            }
+        nn_digits *d = find(&c, NULL);
+        if (nn_digits_count(d) != 48 || nn_digits_line_count(d) != 6)
+            fail_msg("a page tilted by %d degrees: %lld digits in %lld lines", 30 * sign,
+                     (long long)nn_digits_count(d), (long long)nn_digits_line_count(d));
+        for (int64_t i = 0; i < 48; i++) assert_int_equal(nn_digits_line(d, i), i / 8);
+        nn_digits_free(d);
+        free(c.px);
+    }
+    /* Two lines of two digits, both tilted by 20 degrees: no line of three, read as they lie. */
+    {
+        canvas c = canvas_new(400, 300, 230);
+        const double a = 20.0 * 3.14159265358979323846 / 180.0;
+        for (int line = 0; line < 2; line++)
+            for (int i = 0; i < 2; i++)
+                ring(&c, (int64_t)lround(60 + 72 * i * cos(a)),
+                     (int64_t)lround(40 + 150 * line + 72 * i * sin(a)), 34, 50, 6, 30);
+        nn_digits_options off = NN_DIGITS_OPTIONS_INIT;
+        off.deskew = 0;
+        nn_digits *on = find(&c, NULL), *as_is = find(&c, &off);
+        assert_int_equal(nn_digits_count(on), nn_digits_count(as_is));
+        for (int64_t i = 0; i < nn_digits_count(on); i++) {
+            int64_t p[4], q[4];
+            box(on, i, p);
+            box(as_is, i, q);
+            assert_memory_equal(p, q, sizeof p);
+        }
+        nn_digits_free(on);
+        nn_digits_free(as_is);
         free(c.px);
     }
     /* 3 degrees: the reading of the image as it lies, box for box. */

@@ -120,8 +120,8 @@ static membuf png_with(int w, int h, const uint8_t *tiff, size_t tiff_len, int a
     for (int x = 0; x < w; x++) row[x] = x < w / 2 ? 20 : 230;
     for (int y = 0; y < h; y++) png_write_row(png, row);
     png_write_end(png, end);
+    png_destroy_info_struct(png, &end);
     png_destroy_write_struct(&png, &info);
-    png_destroy_info_struct(NULL, &end);
     free(row);
     return m;
 }
@@ -287,9 +287,25 @@ static void test_png_exif_orientation(void **state)
     nnm_image im = decoded(png_with(32, 16, NULL, 0, 0));
     assert_int_equal(im.orientation, 1);
     nnm_image_free(&im);
+    /* An eXIf chunk whose header claims 17 MiB, in a file of a few hundred bytes: refused as cut
+     * before libpng sees it (it would allocate the claimed size first; the fuzz target runs with a
+     * malloc limit that tells). */
+    membuf m = png_with(32, 16, NULL, 0, 0);
+    const size_t ihdr_end = 8 + 25;
+    unsigned char *big = malloc(m.len + 12);
+    assert_non_null(big);
+    memcpy(big, m.data, ihdr_end);
+    const unsigned char claim[12] = {0x01, 0x10, 0x00, 0x00, 'e', 'X', 'I', 'f', 'M', 'M', 0, 42};
+    memcpy(big + ihdr_end, claim, sizeof claim);
+    memcpy(big + ihdr_end + sizeof claim, m.data + ihdr_end, m.len - ihdr_end);
+    char err[256] = "";
+    assert_int_equal(nnm_image_decode(big, m.len + 12, "claims.png", &im, err, sizeof err), -1);
+    if (strcmp(err, "claims.png: truncated PNG") != 0) fail_msg("a 17 MiB eXIf chunk: %s", err);
+    assert_null(im.px);
+    free(big);
+    free(m.data);
     /* A PGM has no such tag. */
     const char pgm[] = "P5 2 1 255\n\x10\x20";
-    char err[128];
     assert_int_equal(nnm_image_decode((const uint8_t *)pgm, sizeof pgm - 1, "pgm", &im, err, sizeof err), 0);
     assert_int_equal(im.orientation, 1);
     nnm_image_free(&im);

@@ -15,61 +15,99 @@
 #define SKEW_CENTRE_SPREAD 0.12
 #define SKEW_STEP_DEG      0.25
 #define SKEW_HALF_BINS     180 /* 45 degrees either way */
-#define SKEW_NEAR_LEVEL    0.95
+/* A level peak (under NN__DESKEW_MIN_DEG) within 5% of the highest wins: two lines of a page, one
+ * level and one tilted by a writer's hand, say nothing for turning the page. */
+#define SKEW_NEAR_LEVEL 0.95
 /* Glyphs from half to twice the median height take part: specks, fragments and merged lines not. */
 #define SKEW_MIN_HEIGHT 0.5
 #define SKEW_MAX_HEIGHT 2.0
+/* The first glyphs are plenty: a page of hundreds of digits tells its tilt from any few lines. */
+#define SKEW_MAX_GLYPHS 256
 
-double nn__vision_skew(const int64_t *boxes, int64_t n, double H, int *support)
+typedef struct vote {
+    double angle, spread;
+    int left, right; /* the glyphs, left one first */
+} vote;
+
+nn_status nn__vision_skew(double *angle, int *lined, const int64_t *boxes, int64_t n, double H)
 {
-    *support = 0;
-    if (n < 3 || !(H > 0)) return 0;
-    /* The first glyphs are plenty: a page of hundreds of digits tells its tilt from any few lines. */
-    const int64_t m = n < 256 ? n : 256;
-    const double pi = 3.14159265358979323846, deg = pi / 180.0;
+    *angle = 0;
+    *lined = 0;
+    if (n < 3 || !(H > 0)) return NN_OK;
+    const int m = n < SKEW_MAX_GLYPHS ? (int)n : SKEW_MAX_GLYPHS;
+    const double deg = 3.14159265358979323846 / 180.0;
     enum { BINS = 2 * SKEW_HALF_BINS + 1 };
     double score[BINS] = {0};
-    double *ang = malloc((size_t)(m * (m - 1) / 2) * 2 * sizeof *ang);
-    if (!ang) return 0; /* no tilt measured: the reading stands as it is */
-    int64_t pairs = 0;
-    for (int64_t i = 0; i < m; i++) {
+    vote *v = malloc((size_t)m * (size_t)(m - 1) / 2 * sizeof *v);
+    unsigned char *side = calloc((size_t)m, 1);
+    if (!v || !side) {
+        free(v);
+        free(side);
+        return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory measuring the tilt of %d glyphs", m);
+    }
+    int64_t votes = 0;
+    for (int i = 0; i < m; i++) {
         const int64_t *a = boxes + i * 5;
         if (a[3] < SKEW_MIN_HEIGHT * H || a[3] > SKEW_MAX_HEIGHT * H) continue;
-        for (int64_t j = 0; j < m; j++) {
+        for (int j = 0; j < m; j++) {
             const int64_t *b = boxes + j * 5;
             if (j == i || b[3] < SKEW_MIN_HEIGHT * H || b[3] > SKEW_MAX_HEIGHT * H) continue;
             const double dx = (double)(b[0] - a[0]) + 0.5 * (double)(b[2] - a[2]),
                          dy = (double)(b[1] - a[1]) + 0.5 * (double)(b[3] - a[3]);
             const double r = hypot(dx, dy);
             if (dx <= 0 || r > SKEW_REACH * H || fabs(dy) > dx) continue;
-            ang[2 * pairs] = atan2(dy, dx);
-            ang[2 * pairs + 1] = atan2(SKEW_CENTRE_SPREAD * H, r);
-            pairs++;
+            v[votes++] = (vote){atan2(dy, dx), atan2(SKEW_CENTRE_SPREAD * H, r), i, j};
         }
     }
     for (int k = 0; k < BINS; k++) {
         const double t = (k - SKEW_HALF_BINS) * SKEW_STEP_DEG * deg;
-        for (int64_t p = 0; p < pairs; p++) {
-            const double z = (t - ang[2 * p]) / ang[2 * p + 1];
+        for (int64_t p = 0; p < votes; p++) {
+            const double z = (t - v[p].angle) / v[p].spread;
             if (z * z < 16) score[k] += exp(-0.5 * z * z);
         }
     }
-    /* The highest peak; but a peak nearer level within 5% of it wins: two lines of a page, one level
-     * and one tilted by a writer's hand, say nothing for turning the page. */
-    double top = 0;
-    for (int k = 0; k < BINS; k++) top = score[k] > top ? score[k] : top;
     int best = SKEW_HALF_BINS;
-    for (int k = 0; k < BINS; k++) {
-        const int peak = (k == 0 || score[k] >= score[k - 1]) && (k == BINS - 1 || score[k] >= score[k + 1]);
-        if (peak && score[k] >= SKEW_NEAR_LEVEL * top && top > 0 &&
-            (score[best] < SKEW_NEAR_LEVEL * top || abs(k - SKEW_HALF_BINS) < abs(best - SKEW_HALF_BINS)))
+    for (int k = 0; k < BINS; k++) best = score[k] > score[best] ? k : best;
+    const int level = (int)(NN__DESKEW_MIN_DEG / SKEW_STEP_DEG);
+    for (int k = SKEW_HALF_BINS - level + 1; k < SKEW_HALF_BINS + level; k++) {
+        const int peak = score[k] >= score[k - 1] && score[k] >= score[k + 1];
+        if (peak && score[k] > 0 && score[k] >= SKEW_NEAR_LEVEL * score[best] &&
+            (abs(best - SKEW_HALF_BINS) >= level || abs(k - SKEW_HALF_BINS) < abs(best - SKEW_HALF_BINS)))
             best = k;
     }
     const double t = (best - SKEW_HALF_BINS) * SKEW_STEP_DEG * deg;
-    /* How many pairs agree with it, each within its own spread. */
-    for (int64_t p = 0; p < pairs; p++) *support += fabs(t - ang[2 * p]) <= ang[2 * p + 1];
-    free(ang);
-    return t;
+    /* Three glyphs in one line at least: one with a neighbour agreeing with the tilt on each side,
+     * each within its pair's spread (two lines of two digits each are no line). */
+    for (int64_t p = 0; p < votes; p++)
+        if (fabs(t - v[p].angle) <= v[p].spread) {
+            side[v[p].left] |= 2; /* it has a neighbour on its right */
+            side[v[p].right] |= 1;
+        }
+    for (int i = 0; i < m; i++) *lined += side[i] == 3;
+    free(v);
+    free(side);
+    *angle = t;
+    return NN_OK;
+}
+
+/* out[i]: how far towards ink a pixel beyond the edge may go, from the n pixels px[k * step] within
+ * `reach` of i: their median less twice their spread (1.5 times the interquartile range, and 2
+ * levels), or more for light ink. Paper noise lies within it; a stroke the border cuts lies beyond. */
+static void edge_limits(uint8_t *out, const uint8_t *px, int64_t n, int64_t step, int64_t reach,
+                        int dark_on_light)
+{
+    int64_t hist[256] = {0}, count = 0, lo = 0, hi = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t a = i > reach ? i - reach : 0, b = n - i > reach + 1 ? i + reach + 1 : n;
+        for (; hi < b; hi++, count++) hist[px[hi * step]]++;
+        for (; lo < a; lo++, count--) hist[px[lo * step]]--;
+        int64_t seen = 0;
+        int q[3] = {0, 0, 0}, v = 0, k = 0;
+        for (; v < 256 && k < 3; v++)
+            for (seen += hist[v]; k < 3 && seen * 4 >= count * (k + 1); k++) q[k] = v;
+        const int spread = (3 * (q[2] - q[0])) / 2 + 2, lim = dark_on_light ? q[1] - spread : q[1] + spread;
+        out[i] = (uint8_t)(lim < 0 ? 0 : lim > 255 ? 255 : lim);
+    }
 }
 
 nn_status nn__vision_turn(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride,
@@ -77,36 +115,68 @@ nn_status nn__vision_turn(uint8_t **out, const uint8_t *px, int64_t w, int64_t h
 {
     *out = NULL;
     const int64_t W = t->out_w, Hh = t->out_h;
-    uint8_t *o = malloc((size_t)(W * Hh));
-    if (!o)
+    uint8_t *o = malloc((size_t)(W * Hh)), *edge = malloc((size_t)(2 * (w + h)));
+    if (!o || !edge) {
+        free(o);
+        free(edge);
         return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory turning a %lld x %lld part of the image level",
                         who, (long long)W, (long long)Hh);
+    }
+    /* Beyond the image its edge repeats: paper goes on as it lies there (a gradient, a shadow, its
+     * texture), but a stroke the border cuts would run on as a streak joining the digits, so what
+     * repeats is held to within the paper's spread along the edge. */
+    uint8_t *top = edge, *bottom = top + w, *left = bottom + w, *right = left + h;
+    edge_limits(top, px, w, 1, t->reach, t->dark_on_light);
+    edge_limits(bottom, px + (h - 1) * stride, w, 1, t->reach, t->dark_on_light);
+    edge_limits(left, px, h, stride, t->reach, t->dark_on_light);
+    edge_limits(right, px + w - 1, h, stride, t->reach, t->dark_on_light);
+    /* A corner's pixel repeats into both edges' regions beyond it: one limit for both, the looser,
+     * or a seam runs where they meet. */
+    uint8_t *corner[4][2] = {{&top[0], &left[0]},
+                             {&top[w - 1], &right[0]},
+                             {&bottom[0], &left[h - 1]},
+                             {&bottom[w - 1], &right[h - 1]}};
+    for (int k = 0; k < 4; k++) {
+        const uint8_t a = *corner[k][0], b = *corner[k][1],
+                      loose = t->dark_on_light ? (a < b ? a : b) : (a > b ? a : b);
+        *corner[k][0] = *corner[k][1] = loose;
+    }
     const double c = cos(t->angle), s = sin(t->angle);
     for (int64_t Y = 0; Y < Hh; Y++) {
         const double qy = (double)Y + 0.5 - t->out_cy;
         for (int64_t X = 0; X < W; X++) {
             const double qx = (double)X + 0.5 - t->out_cx;
-            /* Pixel centres: the source point in the image's pixel-centre coordinates, clamped to
-             * its edge (what lies beyond the image repeats its edge, as scales.c's enlarging does). */
+            /* Pixel centres: the source point in the image's pixel-centre coordinates. */
             double u = t->cx + c * qx - s * qy - 0.5, v = t->cy + s * qx + c * qy - 0.5;
+            const int out_x = u < -0.5 || u > (double)w - 0.5, out_y = v < -0.5 || v > (double)h - 0.5;
             u = u < 0 ? 0 : u > (double)(w - 1) ? (double)(w - 1) : u;
             v = v < 0 ? 0 : v > (double)(h - 1) ? (double)(h - 1) : v;
             const int64_t x0 = (int64_t)u, y0 = (int64_t)v, x1 = x0 + 1 < w ? x0 + 1 : x0,
                           y1 = y0 + 1 < h ? y0 + 1 : y0;
             const double fx = u - (double)x0, fy = v - (double)y0;
             const uint8_t *r0 = px + y0 * stride, *r1 = px + y1 * stride;
-            const double top = r0[x0] + (r0[x1] - r0[x0]) * fx, bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
-            o[Y * W + X] = (uint8_t)lround(top + (bottom - top) * fy);
+            const double t0 = r0[x0] + (r0[x1] - r0[x0]) * fx, t1 = r1[x0] + (r1[x1] - r1[x0]) * fx;
+            long g = lround(t0 + (t1 - t0) * fy);
+            if (out_x || out_y) {
+                const int64_t xi = (int64_t)lround(u), yi = (int64_t)lround(v);
+                const long lim = out_x ? (u < 1 ? left : right)[yi] : (v < 1 ? top : bottom)[xi];
+                g = t->dark_on_light ? (g > lim ? g : lim) : (g < lim ? g : lim);
+            }
+            o[Y * W + X] = (uint8_t)g;
         }
     }
+    free(edge);
     *out = o;
     return NN_OK;
 }
 
-void nn__vision_turn_plan(nn__turn *t, double angle, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+void nn__vision_turn_plan(nn__turn *t, double angle, int64_t x0, int64_t y0, int64_t x1, int64_t y1,
+                          int64_t reach, int dark_on_light)
 {
     const double c = fabs(cos(angle)), s = fabs(sin(angle)), cw = (double)(x1 - x0), ch = (double)(y1 - y0);
     t->angle = angle;
+    t->reach = reach;
+    t->dark_on_light = dark_on_light;
     t->cx = 0.5 * (double)(x0 + x1);
     t->cy = 0.5 * (double)(y0 + y1);
     t->out_w = (int64_t)ceil(cw * c + ch * s);

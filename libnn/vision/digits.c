@@ -895,16 +895,15 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
 
 /* ---- Tilted lines (step 10, deskew.c) ---- */
 
-/* Lines tilted by less than this are read as they lie: the model has learnt digits turned by up to
- * 10 degrees or so, and the reading order follows a line that falls by a third of a digit's height
- * over a string. */
-#define DESKEW_MIN_DEG 6.0
-/* Past this a "line" is as likely a column. */
+/* Lines tilted by less than NN__DESKEW_MIN_DEG (vision.h) are read as they lie: the model has learnt
+ * digits turned by up to 10 degrees or so, and the reading order follows a line that falls by a
+ * third of a digit's height over a string. Past this a "line" is as likely a column. */
 #define DESKEW_MAX_DEG 40.0
-/* Pairs of glyphs that must agree on the tilt: three digits in a line at least. */
-#define DESKEW_SUPPORT 2
 /* Around the digits found, this much of H is turned with them. */
 #define DESKEW_MARGIN 1.0
+/* Beyond the image, the paper's spread along its edge over 2 H either way: a digit the border cuts
+ * is about H wide, so paper is most of the window. */
+#define DESKEW_EDGE_REACH 2.0
 
 static int by_int64(const void *a, const void *b)
 {
@@ -912,19 +911,22 @@ static int by_int64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Whether reading d's image turned level is worth it, and how to turn it. */
-static int deskew_plan(nn__turn *t, const nn_digits *d, int64_t width, int64_t height)
+/* Whether reading d's image turned level is worth it (*go), and how to turn it. */
+static nn_status deskew_plan(int *go, nn__turn *t, const nn_digits *d, int64_t width, int64_t height)
 {
-    if (d->count < 3) return 0;
+    *go = 0;
+    if (d->count < 3) return NN_OK;
     const int64_t n = d->count < 256 ? d->count : 256;
     int64_t hs[256];
     for (int64_t i = 0; i < n; i++) hs[i] = d->boxes[i * 5 + 3];
     qsort(hs, (size_t)n, sizeof *hs, by_int64);
     const double H = (double)hs[n / 2], deg = 3.14159265358979323846 / 180.0;
-    int support = 0;
-    const double angle = nn__vision_skew(d->boxes, d->count, H, &support);
-    if (support < DESKEW_SUPPORT || fabs(angle) < DESKEW_MIN_DEG * deg || fabs(angle) > DESKEW_MAX_DEG * deg)
-        return 0;
+    double angle = 0;
+    int lined = 0;
+    nn_status st = nn__vision_skew(&angle, &lined, d->boxes, d->count, H);
+    if (st != NN_OK || lined < 1 || fabs(angle) < NN__DESKEW_MIN_DEG * deg ||
+        fabs(angle) > DESKEW_MAX_DEG * deg)
+        return st;
     int64_t x0 = width, y0 = height, x1 = 0, y1 = 0;
     for (int64_t i = 0; i < d->count; i++) {
         const int64_t *b = d->boxes + i * 5;
@@ -934,8 +936,10 @@ static int deskew_plan(nn__turn *t, const nn_digits *d, int64_t width, int64_t h
     const int64_t margin = (int64_t)ceil(DESKEW_MARGIN * H) + 2;
     x0 = x0 > margin ? x0 - margin : 0, y0 = y0 > margin ? y0 - margin : 0;
     x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
-    nn__vision_turn_plan(t, angle, x0, y0, x1, y1);
-    return t->out_w <= NN_DIGITS_MAX_PIXELS / t->out_h;
+    nn__vision_turn_plan(t, angle, x0, y0, x1, y1, (int64_t)ceil(DESKEW_EDGE_REACH * H),
+                         d->polarity != NN_DIGITS_POLARITY_LIGHT_ON_DARK);
+    *go = t->out_w <= NN_DIGITS_MAX_PIXELS / t->out_h;
+    return NN_OK;
 }
 
 /* How surely a reading with probabilities reads its digits: the mean log-probability of the class
@@ -959,21 +963,24 @@ static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, cons
 {
     nn_status st = level(out, ctx, pixels, width, height, stride, opts, who);
     nn__turn t;
-    if (st != NN_OK || !opts->deskew || !deskew_plan(&t, *out, width, height)) return st;
+    int go = 0;
+    if (st != NN_OK || !opts->deskew) return st;
     uint8_t *turned = NULL;
-    if ((st = nn__vision_turn(&turned, pixels, width, height, stride, &t, who)) != NN_OK) {
+    if ((st = deskew_plan(&go, &t, *out, width, height)) != NN_OK ||
+        (go && (st = nn__vision_turn(&turned, pixels, width, height, stride, &t, who)) != NN_OK)) {
         nn_digits_free(*out);
         *out = NULL;
         return st;
     }
+    if (!go) return NN_OK;
     /* The turned part is mostly ink: its polarity is the image's, not decided again. */
     nn_digits_options o = *opts;
     o.polarity = (*out)->polarity;
     nn_digits *d = NULL;
     st = level(&d, ctx, turned, t.out_w, t.out_h, t.out_w, &o, who);
     free(turned);
-    /* The arguments passed as the image lay, so a refusal is more than max_digits glyphs (the edge
-     * repeated into streaks of specks): the first reading stands. */
+    /* The arguments passed as the image lay, so a refusal is more than max_digits glyphs (the
+     * image's edge repeated into specks): the first reading stands. */
     if (st == NN_ERR_INVALID_ARGUMENT) {
         st = NN_OK;
         nn_clear_error();

@@ -155,21 +155,27 @@ void nn__digits_shrink_boxes(nn_digits *d, int s, int64_t x0, int64_t y0, int64_
 nn_status nn__digits_combine(nn_digits **out, nn_digits *const *rd, int k, double H);
 
 /* deskew.c: text lines tilted as a photo held at an angle tilts them (docs/predict.md, step 10). */
-/* The tilt of the text lines (radians, positive where a line falls to the right in the image's
- * rows, which run down) from the boxes of a reading (x, y, w, h, line; n of them) with median
- * digit height H: the angle most pairs of neighbouring glyphs agree on (a peak nearer level within
- * 5% of the highest wins); *support counts them. 0 with *support 0 for fewer than 3 glyphs. */
-double nn__vision_skew(const int64_t *boxes, int64_t n, double H, int *support);
+/* Lines tilted by less than this many degrees are read as they lie. */
+#define NN__DESKEW_MIN_DEG 6.0
+/* The tilt of the text lines (*angle, radians, positive where a line falls to the right in the
+ * image's rows, which run down) from the boxes of a reading (x, y, w, h, line; n of them) with
+ * median digit height H: the angle most pairs of neighbouring glyphs agree on, a level one winning
+ * within 5%; *lined counts the glyphs with a neighbour agreeing on each side (the middle ones of
+ * lines of three or more). 0 and 0 for fewer than 3 glyphs. NN_OK or NN_ERR_NO_MEMORY. */
+nn_status nn__vision_skew(double *angle, int *lined, const int64_t *boxes, int64_t n, double H);
 /* A part of an image turned level: the source rectangle's centre (cx, cy), the angle, and the turned
- * image's size and centre (pixel-edge coordinates). */
+ * image's size and centre (pixel-edge coordinates). Beyond the image its edge repeats, held within
+ * the paper's spread along the edge over `reach` pixels, on the ink's side (dark_on_light or not). */
 typedef struct nn__turn {
     double angle, cx, cy, out_cx, out_cy;
-    int64_t out_w, out_h;
+    int64_t out_w, out_h, reach;
+    int dark_on_light;
 } nn__turn;
 /* The turn of the rectangle [x0, x1) x [y0, y1) by -angle, large enough to hold all of it. */
-void nn__vision_turn_plan(nn__turn *t, double angle, int64_t x0, int64_t y0, int64_t x1, int64_t y1);
+void nn__vision_turn_plan(nn__turn *t, double angle, int64_t x0, int64_t y0, int64_t x1, int64_t y1,
+                          int64_t reach, int dark_on_light);
 /* px (w x h, stride) turned as t plans into *out (t->out_w x t->out_h, dense; the caller frees),
- * bilinearly, the image's edge repeated beyond it. */
+ * bilinearly; beyond the image its nearest edge repeats, a stroke the border cuts held to paper. */
 nn_status nn__vision_turn(uint8_t **out, const uint8_t *px, int64_t w, int64_t h, int64_t stride,
                           const nn__turn *t, const char *who);
 /* Boxes of a reading of the turned image brought back: each the box around the turned one, within

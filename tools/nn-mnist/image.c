@@ -157,9 +157,26 @@ static void png_on_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
+/* Whether every chunk the file's headers announce (up to IEND) lies within its bytes. libpng
+ * allocates an ancillary chunk (eXIf, a colour profile) at the length its header claims before it
+ * reads it, so a file of a few bytes could make it allocate 2 GiB before it finds the file cut. */
+static int png_chunks_within(const uint8_t *data, size_t size)
+{
+    size_t pos = 8;
+    while (size - pos >= 12) {
+        const size_t len = (size_t)data[pos] << 24 | (size_t)data[pos + 1] << 16 |
+                           (size_t)data[pos + 2] << 8 | data[pos + 3];
+        if (len > size - pos - 12) return 0;
+        if (memcmp(data + pos + 4, "IEND", 4) == 0) return 1;
+        pos += 12 + len;
+    }
+    return 0;
+}
+
 static int decode_png(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
                       char *err, size_t errlen)
 {
+    if (!png_chunks_within(data, size)) return fail(err, errlen, "%s: truncated PNG", name);
     png_src src = {data, size, 0, 0, ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
