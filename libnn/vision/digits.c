@@ -816,6 +816,20 @@ static nn_status read_image(nn_digits **out, double *H_out, const reader *models
 /* ... and read only the box around the digits found at scale 1, grown by half a digit's height. */
 #define SCALED_MARGIN 0.5
 
+/* The box [x0, x1) x [y0, y1) around d's digits, grown by margin pixels within the image. */
+static void around_digits(const nn_digits *d, int64_t margin, int64_t width, int64_t height, int64_t *x0,
+                          int64_t *y0, int64_t *x1, int64_t *y1)
+{
+    int64_t a = width, b = height, c = 0, e = 0;
+    for (int64_t i = 0; i < d->count; i++) {
+        const int64_t *r = d->boxes + i * 5;
+        a = r[0] < a ? r[0] : a, b = r[1] < b ? r[1] : b;
+        c = r[0] + r[2] > c ? r[0] + r[2] : c, e = r[1] + r[3] > e ? r[1] + r[3] : e;
+    }
+    *x0 = a > margin ? a - margin : 0, *y0 = b > margin ? b - margin : 0;
+    *x1 = width - c > margin ? c + margin : width, *y1 = height - e > margin ? e + margin : height;
+}
+
 /* The image as it lies, at 1 to o.scales times its size (ctx: the reader). */
 static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
                             int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
@@ -830,15 +844,8 @@ static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pix
     int k = 1;
     /* Only the part of the image around the digits found is read again: a region is kept only
      * where the image as given has digits (scales.c), and a photo's text is a small part of it. */
-    int64_t x0 = width, y0 = height, x1 = 0, y1 = 0;
-    for (int64_t i = 0; i < rd[0]->count; i++) {
-        const int64_t *b = rd[0]->boxes + i * 5;
-        x0 = b[0] < x0 ? b[0] : x0, y0 = b[1] < y0 ? b[1] : y0;
-        x1 = b[0] + b[2] > x1 ? b[0] + b[2] : x1, y1 = b[1] + b[3] > y1 ? b[1] + b[3] : y1;
-    }
-    const int64_t margin = (int64_t)ceil(SCALED_MARGIN * H) + 2;
-    x0 = x0 > margin ? x0 - margin : 0, y0 = y0 > margin ? y0 - margin : 0;
-    x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
+    int64_t x0, y0, x1, y1;
+    around_digits(rd[0], (int64_t)ceil(SCALED_MARGIN * H) + 2, width, height, &x0, &y0, &x1, &y1);
     const int64_t cw = x1 - x0, ch = y1 - y0;
     const uint8_t *crop = pixels + y0 * stride + x0;
     /* The crop is mostly ink: its polarity is the image's, not decided again. */
@@ -927,15 +934,8 @@ static nn_status deskew_plan(int *go, nn__turn *t, const nn_digits *d, int64_t w
     if (st != NN_OK || lined < 1 || fabs(angle) < NN__DESKEW_MIN_DEG * deg ||
         fabs(angle) > DESKEW_MAX_DEG * deg)
         return st;
-    int64_t x0 = width, y0 = height, x1 = 0, y1 = 0;
-    for (int64_t i = 0; i < d->count; i++) {
-        const int64_t *b = d->boxes + i * 5;
-        x0 = b[0] < x0 ? b[0] : x0, y0 = b[1] < y0 ? b[1] : y0;
-        x1 = b[0] + b[2] > x1 ? b[0] + b[2] : x1, y1 = b[1] + b[3] > y1 ? b[1] + b[3] : y1;
-    }
-    const int64_t margin = (int64_t)ceil(DESKEW_MARGIN * H) + 2;
-    x0 = x0 > margin ? x0 - margin : 0, y0 = y0 > margin ? y0 - margin : 0;
-    x1 = width - x1 > margin ? x1 + margin : width, y1 = height - y1 > margin ? y1 + margin : height;
+    int64_t x0, y0, x1, y1;
+    around_digits(d, (int64_t)ceil(DESKEW_MARGIN * H) + 2, width, height, &x0, &y0, &x1, &y1);
     nn__vision_turn_plan(t, angle, x0, y0, x1, y1, (int64_t)ceil(DESKEW_EDGE_REACH * H),
                          d->polarity != NN_DIGITS_POLARITY_LIGHT_ON_DARK);
     *go = t->out_w <= NN_DIGITS_MAX_PIXELS / t->out_h;
