@@ -1549,7 +1549,7 @@ static void glyph_cuts(nn__cuts *k, int32_t box[4], const uint8_t *bits, int w, 
     nn__components comps;
     nn__glyphs gs;
     assert_int_equal(nn__vision_components(&comps, &in, w, h), NN_OK);
-    assert_int_equal(nn__vision_segment(&gs, &comps, w, 4, 1, 0, 1.3), NN_OK);
+    assert_int_equal(nn__vision_segment(&gs, &comps, w, h, 4, 1, 0, 1.3), NN_OK);
     assert_int_equal(gs.n, 1);
     const nn__glyph *gl = &gs.g[0];
     const int32_t m = margin >= 0 ? margin : (int32_t)ceil(0.1 * H); /* as nn_digits_read() */
@@ -2304,6 +2304,162 @@ static void test_digits__tilted_line_turned_level(void **state)
     free(c.px);
 }
 
+/* Glyphs (nn__vision_segment()) of a canvas whose ink is where it is darker than 128. */
+static void segment_canvas(const canvas *c, nn__glyphs *gs, nn__components *comps, uint8_t **ink)
+{
+    *ink = malloc((size_t)(c->w * c->h));
+    assert_non_null(*ink);
+    for (int64_t i = 0; i < c->w * c->h; i++) (*ink)[i] = c->px[i] < 128 ? 200 : 0;
+    nn__ink in = {
+        .ink = *ink, .level = 100, .paper = 0, .dark_on_light = 1, .adaptive = 0, .w = c->w, .h = c->h};
+    assert_int_equal(nn__vision_components(comps, &in, c->w, c->h), NN_OK);
+    assert_int_equal(nn__vision_segment(gs, comps, c->w, c->h, 4, 1, 1, 1.3), NN_OK);
+}
+
+static void segment_free(nn__glyphs *gs, nn__components *comps, uint8_t *ink)
+{
+    free(gs->g);
+    free(gs->frag);
+    free(gs->cuts);
+    nn__vision_components_free(comps);
+    free(ink);
+}
+
+/* A photo of a sheet that takes in the table beside it: the table is darker than the paper, so ink,
+ * one blob along the image's edge with more ink than the digits. It is not writing, and must not
+ * make H its own height (the digits were then dropped as specks, and the strip read as a 1). A digit
+ * cropped tightly, touching the edge along its own length only, stays; so does a bar that is all
+ * the image holds. */
+static void test_digits__dark_edge_beyond_the_paper(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(600, 450, 225);
+        for (int i = 0; i < 5; i++) ring(&c, 150 + 60 * i, 200, 34, 50, 3, 30);
+        if (k == 0) rect(&c, 0, 0, 40, c.h, 60);        /* the table at the left */
+        if (k == 1) rect(&c, 0, c.h - 60, c.w, 60, 60); /* below */
+        if (k == 2) rect(&c, 0, 0, 40, c.h, 60), rect(&c, 0, c.h - 60, c.w, 60, 60); /* both */
+        nn__glyphs gs;
+        nn__components comps;
+        uint8_t *ink;
+        segment_canvas(&c, &gs, &comps, &ink);
+        assert_true(fabs(gs.height - 50) <= 1);
+        assert_int_equal(gs.n, 5);
+        for (int64_t i = 0; i < gs.n; i++) assert_true(gs.g[i].x0 >= 150 && gs.g[i].y1 - gs.g[i].y0 == 50);
+        segment_free(&gs, &comps, ink);
+        free(c.px);
+    }
+    /* A bar the whole height of a tight crop, beside rings as high: a 1, kept. */
+    canvas c = canvas_new(400, 50, 225);
+    rect(&c, 0, 0, 8, 50, 30);
+    for (int i = 1; i < 5; i++) ring(&c, 30 + 72 * i, 0, 34, 50, 3, 30);
+    nn__glyphs gs;
+    nn__components comps;
+    uint8_t *ink;
+    segment_canvas(&c, &gs, &comps, &ink);
+    assert_int_equal(gs.n, 5);
+    segment_free(&gs, &comps, ink);
+    free(c.px);
+    /* Nothing but the bar: it is all there is to read. */
+    c = canvas_new(20, 60, 225);
+    rect(&c, 0, 0, 10, 60, 30);
+    segment_canvas(&c, &gs, &comps, &ink);
+    assert_int_equal(gs.n, 1);
+    segment_free(&gs, &comps, ink);
+    free(c.px);
+}
+
+/* Paper with a smooth grain (noise blurred over a few pixels, as a phone's noise reduction leaves
+ * it), which the difference of neighbours hardly sees: blank, it has no digits (it was thresholded
+ * into thousands of specks, then refused for max_digits); with a few digits in a large image, they
+ * are found and the grain is not. */
+static void grainy(canvas *c, uint32_t seed)
+{
+    noise(c, 180, seed);
+    blur(c, 2);
+    blur(c, 2);
+    noise(c, 3, seed + 1);
+}
+
+static void test_digits__grainy_paper(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(900, 700, 200);
+    grainy(&c, 5);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 0);
+    nn_digits_free(d);
+    free(c.px);
+    c = canvas_new(900, 700, 200);
+    for (int i = 0; i < 5; i++) ring(&c, 300 + 72 * i, 320, 34, 50, 6, 40);
+    grainy(&c, 5);
+    d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 5);
+    for (int64_t i = 0; i < 5; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(llabs(b[0] - (300 + 72 * i)) <= 3 && llabs(b[1] - 320) <= 3 && b[3] >= 45 && b[3] <= 55);
+    }
+    nn_digits_free(d);
+    free(c.px);
+    /* The same under a vignette (uneven light): the grain's tail on both sides of the paper is
+     * heavier than the few digits' ink, unless the polarity is judged beyond the grain. */
+    c = canvas_new(3000, 2000, 212);
+    for (int i = 0; i < 5; i++) ring(&c, 1300 + 72 * i, 870, 40, 60, 6, 45);
+    grainy(&c, 7);
+    for (int64_t y = 0; y < c.h; y++)
+        for (int64_t x = 0; x < c.w; x++) {
+            const double dx = (double)x / (double)c.w - 0.4, dy = (double)y / (double)c.h - 0.45,
+                         r = fmin(sqrt(dx * dx + dy * dy) / 0.7, 1);
+            c.px[y * c.w + x] = (uint8_t)lrint(c.px[y * c.w + x] * (1 - 0.45 * r * r));
+        }
+    d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 5);
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* The ruled lines step (nn__vision_rules()) on ink drawn directly: strength 200 on 0. */
+static void rules_on(canvas *c, int64_t *cleared)
+{
+    nn__ink in = {
+        .ink = c->px, .level = 100, .weak = 100, .paper = 0, .dark_on_light = 1, .w = c->w, .h = c->h};
+    assert_int_equal(nn__vision_rules(&in, cleared), NN_OK);
+}
+
+/* A form's row of equal boxes, a digit inside each: the boxes' top and bottom rules are taken out as
+ * lines, and their sides too, since each ends at a rule at both ends (they are no squared page's:
+ * the next side is further than half their length, and they stop short of the image's edge). They
+ * were read as 1s. A fine pen's 1 standing on an underline, as thin and as tall, rests on one line
+ * only, and stays. */
+static void test_digits__form_boxes_taken_out(void **state)
+{
+    (void)state;
+    for (int thick = 1; thick <= 3; thick++) {
+        canvas c = canvas_new(550, 200, 0);
+        rect(&c, 49, 49, 5 * 90 + thick, thick, 200);
+        rect(&c, 49, 149, 5 * 90 + thick, thick, 200);
+        for (int i = 0; i <= 5; i++) rect(&c, 49 + 90 * i, 49, thick, 100 + thick, 200);
+        for (int i = 0; i < 5; i++) ring(&c, 72 + 90 * i, 66, 44, 66, 7, 200);
+        int64_t cleared;
+        rules_on(&c, &cleared);
+        assert_true(cleared > 0);
+        for (int i = 0; i <= 5; i++)
+            for (int64_t y = 60; y < 140; y++) assert_int_equal(c.px[y * c.w + 49 + 90 * i], 0);
+        for (int i = 0; i < 5; i++) assert_int_equal(c.px[99 * c.w + 72 + 90 * i + 2], 200); /* the rings */
+        free(c.px);
+    }
+    canvas c = canvas_new(550, 200, 0);
+    rect(&c, 20, 149, 500, 2, 200);
+    rect(&c, 60, 49, 3, 100, 200); /* a 1 on the line, 100 high */
+    for (int i = 1; i < 5; i++) ring(&c, 72 + 90 * i, 83, 44, 66, 7, 200);
+    int64_t cleared;
+    rules_on(&c, &cleared);
+    assert_true(cleared > 0);
+    for (int64_t y = 60; y < 140; y++) assert_int_equal(c.px[y * c.w + 61], 200);
+    free(c.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2314,6 +2470,9 @@ int main(void)
         cmocka_unit_test(test_digits__gradient_background),
         cmocka_unit_test(test_digits__reading_order),
         cmocka_unit_test(test_digits__tilted_line_turned_level),
+        cmocka_unit_test(test_digits__dark_edge_beyond_the_paper),
+        cmocka_unit_test(test_digits__grainy_paper),
+        cmocka_unit_test(test_digits__form_boxes_taken_out),
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),

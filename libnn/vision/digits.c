@@ -108,8 +108,8 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
     if (st == NN_OK && o->rules) st = nn__vision_rules(&p->ink, &cleared);
     if (st == NN_OK) st = nn__vision_components(&p->comps, &p->ink, width, height);
     if (st == NN_OK)
-        st = nn__vision_segment(&p->glyphs, &p->comps, width, o->min_size, o->merge, split < 0 ? o->split : split,
-                                (double)o->split_ratio);
+        st = nn__vision_segment(&p->glyphs, &p->comps, width, height, o->min_size, o->merge,
+                                split < 0 ? o->split : split, (double)o->split_ratio);
     if (st == NN_OK && p->glyphs.n > o->max_digits)
         st = nn__fail(NN_ERR_INVALID_ARGUMENT,
                       "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "

@@ -42,6 +42,16 @@
     2 /* an upright line of a squared page runs to within 2 pixels of the edge, or
                              has such a neighbour */
 
+/* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1), thick. */
+typedef struct chord {
+    int64_t x0, y0, x1, y1, thick;
+} chord;
+
+typedef struct chords {
+    chord *c;
+    int64_t n, cap;
+} chords;
+
 /* The ink seen along rows (r) of positions (i): pixel (r, i) is ink[r * rs + i * cs]; for vertical
  * lines, the image's columns are the rows. */
 typedef struct view {
@@ -51,9 +61,12 @@ typedef struct view {
                              bridges a line's noisy gaps) */
     int *pen;    /* the strokes' ink (pen_level()), -1 until a line is cleared */
     uint8_t *sm; /* ink[] averaged along the rows over 2 SMOOTH + 1 positions, as ink[] is laid out */
+    const chords *lying; /* upright lines: the lying lines taken out before */
+    int64_t page_len;    /* upright lines: the least length of a squared page's */
 } view;
 
-#define SMOOTH 2 /* the mean of 5 pixels along a line (3 and 7 read worse; docs/predict.md) */
+/* The mean of 5 pixels along a line (3 and 7 read worse; docs/predict-log.md, "Pale lines"). */
+#define SMOOTH 2
 
 static int on_at(const view *v, int64_t r, int64_t i)
 {
@@ -209,10 +222,34 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
     }
 }
 
+/* Whether the upright run (positions a to a + len - 1 its rows, row[] its columns, thick) ends at
+ * a lying line at both ends: a side of a form's box, between its top and bottom rules. */
+static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick)
+{
+    int ends = 0;
+    for (int end = 0; end < 2; end++) {
+        const int64_t y = end ? a + len - 1 : a, x = end ? row[len - 1] : row[0];
+        for (int64_t k = 0; k < v->lying->n; k++) {
+            const chord *c = &v->lying->c[k];
+            const int64_t reach = c->thick + thick + EDGE;
+            if (x < c->x0 - reach || x > c->x1 + reach) continue;
+            const double at = c->x1 > c->x0 ? (double)(x - c->x0) / (double)(c->x1 - c->x0) : 0;
+            const double cy = (double)c->y0 + fmin(fmax(at, 0), 1) * (double)(c->y1 - c->y0);
+            if (fabs((double)y - cy) <= (double)reach) {
+                ends++;
+                break;
+            }
+        }
+    }
+    return ends == 2;
+}
+
 /* Whether the run of ink from position a, row[k] its row at position a + k (k < len), is a line:
- * long and thin (its thickness into *thick) and no outline's edge; with page, only when it looks like
- * a squared page's line: another beside it at the same distance all along, or running to the edge
- * of the image. Work: RULE_SAMPLES walks of at most len / ratio (len / 2 with page). */
+ * long and thin (its thickness into *thick) and no outline's edge; with page (upright lines), only
+ * when it looks like a squared page's line, at least page_len long: another beside it at the same
+ * distance all along, or running to the edge of the image; or like a side of a form's box, ending at
+ * a lying line at both ends, whatever its length. Work: RULE_SAMPLES walks of at most len / ratio
+ * (len / 2 with page). */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
                    int64_t *thick_out)
 {
@@ -228,6 +265,8 @@ static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, in
     const int64_t thick = line_measure(v, len, sorted);
     *thick_out = thick;
     if (thick * ratio > len) return 0;
+    if (page && framed(v, row, a, len, thick)) return 1;
+    if (page && len < v->page_len) return 0;
     /* An outline's edge: its twin beside it at the same distance all along, and no third line as far
      * again (nor one as far on the other side), which a squared page would have. With page, a line
      * beside it at the same distance, as far as half its length away, is what is looked for. */
@@ -370,7 +409,7 @@ typedef struct found_line {
  * cleared only once all are found, since each is known by its neighbours. row has room for cap
  * entries. Returns the positions cleared, or -1 out of memory. */
 static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, int level, int32_t *row,
-                          int64_t cap)
+                          int64_t cap, chords *taken)
 {
     int64_t cleared = 0, nfound = 0, found_cap = 0;
     found_line *found = NULL;
@@ -389,7 +428,21 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                 int64_t thick;
                 if (!len || !is_line(v, row, i, len, ratio, page, level, &thick)) continue;
                 if (!page) {
-                    cleared += clear_line(v, row, i, len, thick, level);
+                    const int64_t c = clear_line(v, row, i, len, thick, level);
+                    cleared += c;
+                    if (c > 0 && taken) {
+                        if (taken->n == taken->cap) {
+                            const int64_t nc = taken->cap ? 2 * taken->cap : 16;
+                            chord *p = realloc(taken->c, (size_t)nc * sizeof *p);
+                            if (!p) {
+                                free(found);
+                                return -1;
+                            }
+                            taken->c = p;
+                            taken->cap = nc;
+                        }
+                        taken->c[taken->n++] = (chord){i, row[0], i + len - 1, row[len - 1], thick};
+                    }
                     continue;
                 }
                 if (nfound == found_cap) {
@@ -426,29 +479,29 @@ nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
         free(row);
         return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
     }
-    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, &pen, sm};
-    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm};
+    chords lying = {NULL, 0, 0};
+    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, &pen, sm, NULL, 0};
+    const int64_t page_len = (ink->h + UPRIGHT_SHARE - 1) / UPRIGHT_SHARE;
+    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm, &lying, page_len};
     smooth_along(&rows);
-    *cleared = rules_view(&rows, RULE_RATIO, 0, 0, ink->level, row, cap);
-    /* Upright lines only on a squared page: where lying lines were found, and each beside another at
-     * the same distance all along, or running to the image's edge. The stem of a 4 in a fine pen, 3
-     * pixels by 100, is as thin and straight as a line, but its neighbours are other digits' strokes
-     * and it ends short of the edge. Such lines are looked for more eagerly than lying ones: the
-     * squares of a small image read enlarged (step 9) are thickened by the enlarging and cut short by
-     * the digits (measured against a page's equally spaced lines only, or no test at all: MNIST's
-     * digits on squared paper 77.7% and 89.1%, this test 88.7%; docs/predict.md, step 3). */
-    if (*cleared > 0) {
+    int64_t found = rules_view(&rows, RULE_RATIO, 0, 0, ink->level, row, cap, &lying);
+    /* Upright lines only where lying lines were found: a squared page's, each beside another at the
+     * same distance all along or running to the image's edge, and a form's boxes' sides, which end
+     * at a lying line at both ends. The stem of a 4 in a fine pen, 3 pixels by 100, is as thin and
+     * straight as a line, but its neighbours are other digits' strokes, it ends short of the edge,
+     * and at most one of its ends rests on a line. Such lines are looked for more eagerly than lying
+     * ones: the squares of a small image read enlarged (step 9) are thickened by the enlarging and
+     * cut short by the digits (measured against a page's equally spaced lines only, or no test at
+     * all: MNIST's digits on squared paper 77.7% and 89.1%, this test 88.7%; docs/predict.md, step 3). */
+    if (found > 0) {
         smooth_along(&cols);
-        const int64_t up = rules_view(&cols, UPRIGHT_RATIO, (ink->h + UPRIGHT_SHARE - 1) / UPRIGHT_SHARE, 1,
-                                      ink->level, row, cap);
-        if (up < 0) {
-            free(sm);
-            free(row);
-            return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
-        }
-        *cleared += up;
+        const int64_t up = rules_view(&cols, UPRIGHT_RATIO, RULE_MIN, 1, ink->level, row, cap, NULL);
+        found = up < 0 ? up : found + up;
     }
+    free(lying.c);
     free(sm);
     free(row);
+    if (found < 0) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
+    *cleared = found;
     return NN_OK;
 }

@@ -14,6 +14,8 @@
 #define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment) */
 #define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
 #define LINE_THIN 0.5
+#define EDGE_SUSPECT 0.25    /* ink along a quarter of an image's edge or more: left out of H's
+                                first measure; along more than LINE_LENGTH H of it, dropped */
 #define MERGE_OVERLAP 0.4    /* pieces sharing 40% of the narrower's columns ... */
 #define MERGE_SIDE 0.5       /* ... one above the other (sharing at most half the lower's rows) ... */
 #define MERGE_GAP 0.3        /* ... at most 0.3 H apart vertically ... */
@@ -118,10 +120,32 @@ static nn_status push_fragment(nn__glyphs *gs, const nn__glyph *gl)
     return append(&gs->frag, &gs->nfrag, &gs->frag_cap, gl);
 }
 
+/* How far component i's ink lies along the image's border: the most pixels it has on one edge, and
+ * that as a share of the edge's length. */
+static int64_t edge_contact(const nn__components *c, int64_t i, int64_t w, int64_t h, double *share)
+{
+    const nn__comp *cp = &c->comps[i];
+    *share = 0;
+    if (cp->x0 > 0 && cp->y0 > 0 && cp->x1 < w && cp->y1 < h) return 0;
+    int64_t top = 0, bottom = 0, left = 0, right = 0;
+    for (int32_t k = 0; k < cp->count; k++) {
+        const nn__run *r = &c->runs[c->order[cp->first + k]];
+        if (r->y == 0) top += r->x1 - r->x0;
+        if (r->y == h - 1) bottom += r->x1 - r->x0;
+        left += r->x0 == 0;
+        right += r->x1 == w;
+    }
+    int64_t across = top > bottom ? top : bottom, down = left > right ? left : right;
+    double sa = (double)across / (double)w, sd = (double)down / (double)h;
+    *share = sa > sd ? sa : sd;
+    return across > down ? across : down;
+}
+
 /* H: the height below and above which half the ink's area lies, over groups of components (each
- * component alone before merging) that are not horizontal lines (wider than 8 times their height).
- * 0 when there are none, -1 when out of memory. */
-static double median_height(const nn__components *c)
+ * component alone before merging) that are not horizontal lines (wider than 8 times their height)
+ * and, with skip_edges, do not lie along a quarter of an edge of the image or more. 0 when there
+ * are none, -1 when out of memory. */
+static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges)
 {
     sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
     if (!keys) return -1;
@@ -130,20 +154,23 @@ static double median_height(const nn__components *c)
     for (int64_t i = 0; i < c->ncomps; i++) {
         const nn__comp *cp = &c->comps[i];
         if (cp->group != i || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
+        double share = 0;
+        if (skip_edges) edge_contact(c, i, w, h, &share);
+        if (share >= EDGE_SUSPECT) continue;
         keys[m++] = (sort_key){(double)(cp->y1 - cp->y0), 0, i};
         total += (double)cp->area;
     }
-    double h = 0, acc = 0;
+    double median = 0, acc = 0;
     qsort(keys, (size_t)m, sizeof *keys, cmp_key);
     for (int64_t j = 0; j < m; j++) {
         acc += (double)c->comps[keys[j].i].area;
         if (acc >= total / 2) {
-            h = keys[j].k1;
+            median = keys[j].k1;
             break;
         }
     }
     free(keys);
-    return h;
+    return median;
 }
 
 static int mergeable(const nn__comp *a, const nn__comp *b, double H)
@@ -323,17 +350,28 @@ done:
     return st;
 }
 
-nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
-                             double split_ratio)
+nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
+                             int merge, int split, double split_ratio)
 {
-    (void)w;
     memset(out, 0, sizeof *out);
     /* Specks, absolutely. */
     for (int64_t i = 0; i < c->ncomps; i++) {
         nn__comp *cp = &c->comps[i];
         if (cp->x1 - cp->x0 < min_size && cp->y1 - cp->y0 < min_size) cp->group = -1;
     }
-    double H = median_height(c);
+    /* What lies beyond the paper: a photo of a sheet often takes in the table or desk beside it, darker
+     * than the paper and so ink, one blob far larger than the digits, which would make H its own height
+     * and the digits specks. Measured without the ink along the image's edge, H tells it from a
+     * digit cropped tightly (which may touch an edge too, but along no more than its own size). Where
+     * nothing else is left, the ink along the edge is all there is to read. */
+    double H0 = median_height(c, w, h, 1);
+    if (H0 < 0) return oom();
+    for (int64_t i = 0; i < c->ncomps && H0 > 0; i++) {
+        double share;
+        if (c->comps[i].group == i && (double)edge_contact(c, i, w, h, &share) > LINE_LENGTH * H0)
+            c->comps[i].group = -1;
+    }
+    double H = median_height(c, w, h, 0);
     if (H < 0) return oom();
     out->height = H;
     if (H == 0) return NN_OK;
@@ -355,7 +393,7 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int 
      * is measured again on what the first round merged. */
     if (merge && st == NN_OK) {
         st = merge_pieces(c, H);
-        double H2 = st == NN_OK ? median_height(c) : 0;
+        double H2 = st == NN_OK ? median_height(c, w, h, 0) : 0;
         if (H2 < 0) st = oom();
         if (st == NN_OK && H2 > H) {
             H = H2;

@@ -19,6 +19,16 @@ enum { STROKE_ROWS = 4 };
 /* Paper-side quantile of a tile: a tile may hold up to 70% ink before its estimate falls on ink. */
 #define PAPER_QUANTILE 0.7
 
+/* Grain: paper's texture as a phone's noise reduction leaves it, smooth over a pixel or two, which the
+ * difference of neighbours (sigma) hardly sees. Measured between pixels this far apart, where it is
+ * no longer correlated, it says how far the polarity's ink must lie beyond the paper, and how far
+ * ink must stand out of it at all (ink_level()): a blank sheet of such paper was thresholded into
+ * thousands of specks, and a few digits in a large photo of it were read as light ink on dark.
+ * The mean ink of blank grainy sheets stood 1.7 to 2.8 grains out, faint digits on the benchmark's
+ * noisy paper 3.2 and more: the threshold lies between. */
+enum { GRAIN = 4 };
+#define GRAIN_STANDS_OUT 3.0
+
 /* Smallest v with at least q * total values <= v. */
 static int quantile(const int64_t *hist, int64_t total, double q)
 {
@@ -210,23 +220,36 @@ static int levels_vary(const float *lv, int nt, const int64_t *global, double si
 /* The lowest ink strength that stands out of the paper's noise: three sigmas above typical paper. */
 static int noise_floor(int paper, double sigma) { return paper + (int)ceil(3 * sigma) + 1; }
 
-/* Threshold: Otsu on the ink strength (histogram ch of n pixels), never within the paper's noise.
- * Ink must stand out from the paper by at least 10 levels and 4 sigmas, or the image has none (256).
- * *paper receives the strength of typical paper. */
-static int ink_level(const int64_t *ch, int64_t n, double sigma, int *paper)
+/* Threshold: Otsu on the ink strength (histogram ch of n pixels), never within the paper's noise
+ * (sigma). A few digits in a large photo are too little ink for Otsu, which then parts the paper's
+ * own spread, below the noise floor; above the floor lie the noise's tail and the ink. Otsu on those
+ * alone parts them when they are two: the lower within 4 grains of the paper (the noise's tail, not
+ * ink with a darker speck above it), and their means 4 sigmas apart (the tail of the noise alone,
+ * cut in two, is not); else the floor is the threshold. Ink must stand out from the paper by at least 10
+ * levels, 4 sigmas and 3 grains, or the image has none (256): the tail of a blank sheet's
+ * grain, which the neighbours' difference (sigma) hardly sees, is no ink. *paper receives the
+ * strength of typical paper. */
+static int ink_level(const int64_t *ch, int64_t n, double sigma, double grain, int *paper)
 {
     *paper = quantile(ch, n, 0.5);
     double m0 = 0, m1 = 0;
     int level = otsu(ch, &m0, &m1);
     const int floor_level = noise_floor(*paper, sigma);
-    if (level < floor_level) level = floor_level;
+    if (level < floor_level && floor_level <= 255) {
+        int64_t tail[256] = {0};
+        memcpy(tail + floor_level, ch + floor_level, (size_t)(256 - floor_level) * sizeof *tail);
+        m0 = m1 = 0;
+        const int split = otsu(tail, &m0, &m1);
+        level = split > floor_level && m1 - m0 >= 4 * sigma && m0 - *paper <= 4 * grain ? split : floor_level;
+    }
     int64_t above = 0;
     double above_sum = 0;
     for (int v = level < 256 ? level : 256; v < 256; v++) {
         above += ch[v];
         above_sum += (double)v * (double)ch[v];
     }
-    if (level > 255 || above == 0 || above_sum / (double)above - *paper < fmax(10, 4 * sigma)) level = 256;
+    const double stands_out = fmax(10, fmax(4 * sigma, GRAIN_STANDS_OUT * grain));
+    if (level > 255 || above == 0 || above_sum / (double)above - *paper < stands_out) level = 256;
     return level;
 }
 
@@ -304,7 +327,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     }
     const int nx = (int)((w + tile - 1) / tile), ny = (int)((h + tile - 1) / tile), nt = nx * ny;
 
-    int64_t *hist = calloc((size_t)(nt + 2) * 256, sizeof *hist); /* tiles, then global, then |dx| */
+    int64_t *hist = calloc((size_t)(nt + 3) * 256, sizeof *hist); /* tiles, global, |dx|, then the grain's */
     float *val = malloc((size_t)nt * 3 * sizeof *val);
     int32_t *ix = malloc((size_t)w * sizeof *ix), *iy = malloc((size_t)h * sizeof *iy);
     float *fx = malloc((size_t)w * sizeof *fx), *fy = malloc((size_t)h * sizeof *fy);
@@ -315,7 +338,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
         st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for a %lld x %lld image", who, (long long)w, (long long)h);
         goto done;
     }
-    int64_t *global = hist + (int64_t)nt * 256, *dxh = global + 256;
+    int64_t *global = hist + (int64_t)nt * 256, *dxh = global + 256, *grainh = dxh + 256;
     for (int64_t y = 0; y < h; y++) {
         const uint8_t *p = g->px + y * g->stride;
         int64_t *trow = hist + (y / tile) * nx * 256;
@@ -324,6 +347,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
             for (int64_t x = x0; x < x0 + tile && x < w; x++) th[p[x]]++;
         }
         for (int64_t x = 1; x < w; x++) dxh[abs((int)p[x] - (int)p[x - 1])]++;
+        for (int64_t x = GRAIN; x < w; x++) grainh[abs((int)p[x] - (int)p[x - GRAIN])]++;
     }
     for (int t = 0; t < nt; t++)
         for (int v = 0; v < 256; v++) global[v] += hist[(int64_t)t * 256 + v];
@@ -334,6 +358,11 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
     if (w > 1) {
         int med = quantile(dxh, (w - 1) * h, 0.5);
         if (med / 0.954 > sigma) sigma = med / 0.954;
+    }
+    double grain = sigma;
+    if (w > GRAIN) {
+        int med = quantile(grainh, (w - GRAIN) * h, 0.5);
+        if (med / 0.954 > grain) grain = med / 0.954;
     }
 
     /* Median and paper-side quantiles per tile, and the same for the whole image. */
@@ -368,7 +397,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
         const int uneven = levels_vary(med, nt, global, sigma);
         const int64_t shorter = w < h ? w : h, k0 = (shorter / 8 > 5 ? shorter / 8 : 5) | 1;
         double side[2] = {0, 0}; /* below, above */
-        const double margin = 3 * sigma;
+        const double margin = 3 * grain;
         for (int pass = 0; pass < (uneven ? 2 : 1); pass++) {
             /* pass 0: below (and, on even light, above); pass 1: above */
             if (uneven && closing(ink, g, pass == 0, (int)k0) != NN_OK) {
@@ -478,7 +507,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
                 ch[v]++;
             }
         }
-        level = ink_level(ch, counted, sigma, &paper);
+        level = ink_level(ch, counted, sigma, grain, &paper);
     }
 
     out->ink = ink;

@@ -88,8 +88,8 @@ typedef struct nn__glyphs {
 } nn__glyphs;
 
 /* The glyphs come out in no particular order: nn__vision_order() puts them in reading order. */
-nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int min_size, int merge, int split,
-                             double split_ratio);
+nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
+                             int merge, int split, double split_ratio);
 
 /* segment.c: joins group b's components to group a's (b's list appended; a's head entry holds the
  * union's box and area, as merging does), and undoes it. */

@@ -487,6 +487,14 @@ def run_all(tmp):
         rc, so, se = run(["--model", mlp, "--min-confidence", bad, paths[0]])
         check(rc == 2 and "min-confidence" in se, f"--min-confidence {bad!r} is refused with exit 2 (rc {rc})")
 
+    # -- more digits than --max-digits: an error for that file, named by the option, not the API
+    rc, so, se = run(["--model", mlp, "--max-digits", "2", paths[0]])
+    check(rc == 1 and "more than --max-digits (2)" in se and "nn_digits" not in se and "max_digits" not in se,
+          f"--max-digits 2 on an image of more digits: exit 1 and a message naming the option (rc {rc}, {se!r})")
+    for bad in ("0", "x", "2000000"):
+        rc, so, se = run(["--model", mlp, "--max-digits", bad, paths[0]])
+        check(rc == 2 and "max-digits" in se, f"--max-digits {bad!r} is refused with exit 2 (rc {rc})")
+
     # -- ruled lines (nn_digits_options.rules, step 3 of docs/predict.md): underlined, the line over
     # the digits' lowest rows, and a page's line above them, the digits read as without the lines;
     # --keep-lines leaves them in, and the underline joins the digits into one blob.
@@ -554,6 +562,26 @@ def run_all(tmp):
     o_ = json.loads(so) if rc == 0 and so else {}
     check(rc == 0 and o_.get("lines", 0) >= 2, f"--no-deskew: the tilted line is read as it lies, in several lines "
           f"(got {o_.get('digits')!r}, {o_.get('lines')} lines)")
+
+    # -- a photo that takes in the dark table beside the sheet: a strip along the image's edge with
+    # more ink than the digits is no digit, and the digits are read as without it (they were dropped
+    # as specks beside it, and the strip read as a 1)
+    text_e = "30571"
+    we, he, cove = page([text_e], rnd, height_px=(45, 45))
+    ge, W, H = grey_of(cove), 600, 450
+    ox, oy = (W - we) // 2, (H - he) // 2
+    edge = bytearray([235] * (W * H))
+    for y in range(he):
+        edge[(oy + y) * W + ox:(oy + y) * W + ox + we] = ge[y * we:(y + 1) * we]
+    for y in range(H):
+        edge[y * W:y * W + 40] = bytes([70] * 40)
+    edge_png = write(os.path.join(imgs, "table-edge.png"),
+                     png_bytes(W, H, 0, 8, [bytes(edge[y * W:(y + 1) * W]) for y in range(H)]))
+    rc, so, se = run(["--model", mlp, "--json", edge_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    check(o_.get("digits") == text_e and all(it["box"][0] >= ox - 2 for it in o_.get("items", [])),
+          f"a dark strip along the image's edge is no digit: {text_e} read beside it "
+          f"(got {o_.get('digits')!r}, boxes {[it['box'] for it in o_.get('items', [])]})")
 
     # -- an image without digits
     blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))

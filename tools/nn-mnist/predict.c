@@ -61,6 +61,9 @@ static void usage(FILE *f)
             "                        of a ruled or squared page (straight runs of ink 24 times as long\n"
             "                        as thick, tilted by 6 degrees at most) are taken out, except where\n"
             "                        a stroke crosses them, so that they do not join the digits\n"
+            "  --max-digits N        an image in which more digits than this are found is an error (a\n"
+            "                        texture of specks makes thousands; a page of handwriting hundreds)\n"
+            "                        [4096]\n"
             "  --debug-dir DIR       write, per image, each digit as the model saw it (NAME-digit-000.png,\n"
             "                        28x28, white on black) and the image with the boxes and predictions\n"
             "                        drawn (NAME-annotated.png); NAME is the file's name, 'stdin' for -\n"
@@ -114,9 +117,24 @@ typedef struct predictor {
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     int ignore_orientation; /* --ignore-orientation: the pixels as stored */
     int no_deskew;          /* --no-deskew: nn_digits_options.deskew = 0 */
+    int max_digits;         /* --max-digits: nn_digits_options.max_digits */
     const char *debug_dir;
     nnm_debug_names names;
 } predictor;
+
+/* The library's message as this command's user reads it: without the name of the function that
+ * failed, and with its option's name where it names max_digits. */
+static const char *for_the_user(const char *msg)
+{
+    static const char prefix[] = "nn_digits_read_ensemble: ", name[] = "max_digits";
+    static char out[1024];
+    if (strncmp(msg, prefix, sizeof prefix - 1) == 0) msg += sizeof prefix - 1;
+    size_t n = 0;
+    for (const char *at; n < sizeof out && (at = strstr(msg, name)) != NULL; msg = at + sizeof name - 1)
+        n += (size_t)snprintf(out + n, sizeof out - n, "%.*s--max-digits", (int)(at - msg), msg);
+    if (n < sizeof out) snprintf(out + n, sizeof out - n, "%s", msg);
+    return out;
+}
 
 /* Reads one image and prints its line; 0, or -1 after reporting the error. */
 static int predict_one(predictor *pr, const char *path)
@@ -144,8 +162,9 @@ static int predict_one(predictor *pr, const char *path)
     opts.scales = pr->scales;
     opts.rules = !pr->keep_lines;
     opts.deskew = !pr->no_deskew;
+    opts.max_digits = pr->max_digits;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
-        snprintf(err, sizeof err, "%s: %s", path, nn_last_error());
+        snprintf(err, sizeof err, "%s: %s", path, for_the_user(nn_last_error()));
         fprintf(stderr, "nn-mnist predict: %s\n", err);
         if (pr->json) json_error(path, err);
         nnm_image_free(&im);
@@ -294,7 +313,17 @@ static int load_model(predictor *pr, const char *path, int is_default)
 
 int nnm_cmd_predict(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_JSON, O_DEBUG_DIR, O_MIN_CONF, O_SCALES, O_KEEP_LINES, O_IGNORE_ORIENTATION, O_NO_DESKEW };
+    enum {
+        O_MODEL = 256,
+        O_JSON,
+        O_DEBUG_DIR,
+        O_MIN_CONF,
+        O_SCALES,
+        O_KEEP_LINES,
+        O_IGNORE_ORIENTATION,
+        O_NO_DESKEW,
+        O_MAX_DIGITS
+    };
     static const struct option longopts[] = {{"model", required_argument, NULL, O_MODEL},
                                               {"json", no_argument, NULL, O_JSON},
                                               {"debug-dir", required_argument, NULL, O_DEBUG_DIR},
@@ -303,12 +332,15 @@ int nnm_cmd_predict(int argc, char **argv)
                                               {"keep-lines", no_argument, NULL, O_KEEP_LINES},
                                               {"ignore-orientation", no_argument, NULL, O_IGNORE_ORIENTATION},
                                               {"no-deskew", no_argument, NULL, O_NO_DESKEW},
+                                              {"max-digits", required_argument, NULL, O_MAX_DIGITS},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     predictor pr;
     memset(&pr, 0, sizeof pr);
     pr.min_conf = 0.5;
     pr.scales = 3;
+    const nn_digits_options defaults = NN_DIGITS_OPTIONS_INIT;
+    pr.max_digits = defaults.max_digits;
     const char *model[NN_DIGITS_MAX_MODELS];
     int n_model = 0;
     int ch;
@@ -352,6 +384,18 @@ int nnm_cmd_predict(int argc, char **argv)
                 return 2;
             }
             pr.scales = (int)v;
+            break;
+        }
+        case O_MAX_DIGITS: {
+            char *end;
+            errno = 0;
+            const long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > 1000000) {
+                fprintf(stderr, "nn-mnist predict: --max-digits wants a whole number from 1 to 1000000, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            pr.max_digits = (int)v;
             break;
         }
         case 'h': usage(stdout); return 0;
