@@ -214,7 +214,7 @@ NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t 
  * Models trained alike from different seeds err on different digits, so that together they misread
  * fewer: two default models of `nn-mnist train` (seeds 42 and 43) read about a fifth of a point
  * more of the synthetic benchmark's digits than either alone, and a point more of its 5-digit
- * strings (docs/predict.md, "Two models read together"). Each model costs its inference on every
+ * strings (docs/predict-log.md, "Two models read together"). Each model costs its inference on every
  * image classified; finding, cutting and normalising are done once. With one model it is
  * nn_digits_read(), bit for bit.
  * @param models, count  1 to NN_DIGITS_MAX_MODELS models, each as nn_digits_read()'s @p model, all
@@ -241,7 +241,7 @@ NN_API nn_status nn_digits_read_ensemble(nn_digits **out, nn_model *const *model
  * normalised as a digit is, each with its box: the right digits of touching ones and the wrong
  * parts both. A recogniser trained on its segmenter's hypotheses (LeCun, Bottou, Bengio and Haffner
  * 1998) learns which is which: `nn-mnist train` labels them by their boxes against strings it
- * composes (docs/predict.md, "The reader's own pieces"). A blob nn_digits_read() would try only
+ * composes (docs/predict-log.md, "The reader's own pieces"). A blob nn_digits_read() would try only
  * because an 11-output model reads it as not one digit is not cut here. nn_digits_find() gives the
  * blobs themselves.
  *

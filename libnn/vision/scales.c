@@ -18,7 +18,7 @@
  * at its own size. That the pieces are surer is not enough: they must be about 50 times surer. The
  * best of ten probabilities summing to 1 is at least 0.1 (log -2.3), so in effect the fewest digits
  * win, unless an 11-class model gives their ten classes little (a blob it reads as not one digit).
- * Chosen on bench-digits' seeds 1 and 2 among 0.5, 1, 2, 4 and no limit (docs/predict.md, "Fewest
+ * Chosen on bench-digits' seeds 1 and 2 among 0.5, 1, 2, 4 and no limit (docs/predict-log.md, "Fewest
  * digits per region"). */
 #define COMBINE_MORE_DIGITS 4.0
 

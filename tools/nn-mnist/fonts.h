@@ -2,11 +2,12 @@
  * `nn-mnist train --fonts SHARE`: digits of other writers than MNIST's. MNIST holds 60,000 digits of
  * about 500 writers, all of one look (American census staff and students, one pen, one scanner); a
  * reader trained on them alone misreads printed and other people's digits that it finds perfectly
- * (docs/predict.md: 96.9% of the benchmark's font digits found alone, 91% read right). So the ten
- * digits of the installed fonts of a fixed list (handwriting, script and print families, none of
- * those bench-digits measures with) are rendered, brought into MNIST's form as nn-mnist predict
- * brings a digit it finds (nn_digits_find()), and added to the training images, each glyph repeated
- * so that they make about SHARE of them. The training's augmentation then varies every copy.
+ * (docs/predict-log.md, "Digits of other writers": 96.9% of the benchmark's font digits found
+ * alone, 91% read right). So the ten digits of the installed fonts of a fixed list (handwriting,
+ * script and print families, none of those bench-digits measures with) are rendered, brought into
+ * MNIST's form as nn-mnist predict brings a digit it finds (nn_digits_find()), and added to the
+ * training images, each glyph repeated so that they make about SHARE of them. The training's
+ * augmentation then varies every copy.
  */
 #ifndef NNM_FONTS_H
 #define NNM_FONTS_H
@@ -17,7 +18,7 @@
 #include <nn/nn.h>
 
 #define NNM_FONTS_MAX 0.5       /* --fonts is at most half of the training images */
-#define NNM_FONTS_DEFAULT 0.09f /* train's on mnist (docs/predict.md, "Digits of other writers") */
+#define NNM_FONTS_DEFAULT 0.09f /* train's on mnist (docs/predict-log.md, "Digits of other writers") */
 
 /* The families nnm_fonts_dataset() renders (fontconfig patterns), and how many. */
 extern const char *const nnm_font_families[];

@@ -11,7 +11,7 @@
  * by default), half as many from the fonts'. They are added to the
  * training images as the fonts' digits are: always trained on, never replaced by --reject's shapes.
  * Training a recogniser on its segmenter's hypotheses: LeCun, Bottou, Bengio and Haffner 1998.
- * docs/predict.md, "The reader's own pieces".
+ * docs/predict-log.md, "The reader's own pieces".
  */
 #ifndef NNM_PIECES_H
 #define NNM_PIECES_H
@@ -25,7 +25,7 @@
 
 #define NNM_PIECES_DEFAULT                                                                                   \
     0.1f /* train's on mnist (6,000 of each kind from MNIST's 60,000):
-                                   docs/predict.md, "The reader's own pieces" */
+                                   docs/predict-log.md, "The reader's own pieces" */
 #define NNM_PIECES_MAX     0.5
 #define NNM_PIECES_SEED    UINT64_C(0x7069656365) /* "piece": the strings' draws, from the run's --seed */
 #define NNM_PIECES_MAX_LEN 8                      /* digits in a composed string, at most */

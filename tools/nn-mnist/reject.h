@@ -18,7 +18,7 @@
 #define NNM_REJECT_CLASS 10      /* the model's eleventh output: not one digit */
 #define NNM_REJECT_MAX 0.5       /* --reject is at most half of the training images */
 #define NNM_REJECT_DEFAULT 0.25f /* train's: 94.6% of the benchmark's MNIST digits against 92.9% without,
-                                    0.15 gave 93.6% (docs/predict.md) */
+                                    0.15 gave 93.6% (docs/predict-log.md) */
 #define NNM_REJECT_TMP (2 * 20 * 20) /* floats nnm_reject_normalize() needs in tmp */
 #define NNM_REJECT_SCRATCH(rows, cols) (3 * (rows) * (cols) + NNM_REJECT_TMP) /* nnm_reject_batch()'s */
 

@@ -618,7 +618,7 @@ static nn_status train_step(run_ctx *r, int epoch, int64_t s, float *loss, int64
         else
             memcpy(r->xa, r->xb, (size_t)(*b * r->features) * sizeof *r->xa);
         if (c->reject > 0) {
-            /* The fonts' digits are always taught as digits (docs/predict.md, "The fonts' digits
+            /* The fonts' digits are always taught as digits (docs/predict-log.md, "The fonts' digits
              * stay digits"), and train --pieces' pieces as labelled. They follow MNIST's. */
             const int64_t base = nn_dataset_count(r->env->train) - r->env->extra;
             for (int64_t k = 0; r->keep && k < *b; k++) r->keep[k] = r->order[start + k] >= base;
