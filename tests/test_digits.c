@@ -2360,6 +2360,19 @@ static void test_digits__dark_edge_beyond_the_paper(void **state)
     assert_int_equal(gs.n, 5);
     segment_free(&gs, &comps, ink);
     free(c.px);
+    /* A tight crop of a 7 and a 1, each along an edge, beside a dot: too little away from the edges
+     * to measure H on, and both stay. */
+    c = canvas_new(120, 100, 225);
+    rect(&c, 0, 0, 60, 10, 30);    /* the 7's bar along the top */
+    rect(&c, 45, 10, 10, 90, 30);  /* its stem to the bottom */
+    rect(&c, 110, 0, 10, 100, 30); /* a 1 along the right */
+    rect(&c, 80, 60, 8, 8, 30);    /* a dot */
+    segment_canvas(&c, &gs, &comps, &ink);
+    int big = 0;
+    for (int64_t i = 0; i < gs.n; i++) big += gs.g[i].y1 - gs.g[i].y0 == 100;
+    assert_int_equal(big, 2);
+    segment_free(&gs, &comps, ink);
+    free(c.px);
     /* Nothing but the bar: it is all there is to read. */
     c = canvas_new(20, 60, 225);
     rect(&c, 0, 0, 10, 60, 30);
@@ -2400,6 +2413,14 @@ static void test_digits__grainy_paper(void **state)
         box(d, i, b);
         assert_true(llabs(b[0] - (300 + 72 * i)) <= 3 && llabs(b[1] - 320) <= 3 && b[3] >= 45 && b[3] <= 55);
     }
+    nn_digits_free(d);
+    free(c.px);
+    /* Upright strokes every 8 pixels, a tight crop of 1s: most pixels 4 apart along a row straddle a
+     * stroke's edge, which is no grain (along the columns they do not). */
+    c = canvas_new(52, 40, 230);
+    for (int i = 0; i < 6; i++) rect(&c, 4 + 8 * i, 4, 3, 32, 20);
+    d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 6);
     nn_digits_free(d);
     free(c.px);
     /* The same under a vignette (uneven light): the grain's tail on both sides of the paper is
@@ -2449,11 +2470,33 @@ static void test_digits__form_boxes_taken_out(void **state)
         for (int i = 0; i < 5; i++) assert_int_equal(c.px[99 * c.w + 72 + 90 * i + 2], 200); /* the rings */
         free(c.px);
     }
+    /* A 1 touching both rules of its box, and 1s filling a ruled page's lines 52 apart: no row of
+     * equally spaced sides, so they stay. */
+    canvas b = canvas_new(550, 200, 0);
+    rect(&b, 49, 49, 5 * 90 + 3, 3, 200);
+    rect(&b, 49, 149, 5 * 90 + 3, 3, 200);
+    for (int i = 0; i <= 5; i++) rect(&b, 49 + 90 * i, 49, 3, 103, 200);
+    rect(&b, 49 + 90 + 44, 49, 3, 103, 200); /* the 1, in the second box */
+    for (int i = 2; i < 5; i++) ring(&b, 72 + 90 * i, 66, 44, 66, 7, 200);
+    int64_t cleared;
+    rules_on(&b, &cleared);
+    for (int64_t y = 60; y < 140; y++) assert_int_equal(b.px[y * b.w + 49 + 90 + 45], 200);
+    for (int i = 0; i <= 5; i++) assert_int_equal(b.px[99 * b.w + 49 + 90 * i + 1], 0);
+    free(b.px);
+    b = canvas_new(300, 200, 0);
+    for (int k = 0; k < 3; k++) rect(&b, 0, 30 + 52 * k, 300, 2, 200);
+    rect(&b, 60, 82, 3, 52, 200);
+    rect(&b, 200, 82, 3, 52, 200);
+    ring(&b, 120, 84, 34, 48, 5, 200);
+    rules_on(&b, &cleared);
+    assert_true(cleared > 0);
+    for (int64_t y = 90; y < 126; y++) assert_true(b.px[y * b.w + 61] == 200 && b.px[y * b.w + 201] == 200);
+    free(b.px);
+
     canvas c = canvas_new(550, 200, 0);
     rect(&c, 20, 149, 500, 2, 200);
     rect(&c, 60, 49, 3, 100, 200); /* a 1 on the line, 100 high */
     for (int i = 1; i < 5; i++) ring(&c, 72 + 90 * i, 83, 44, 66, 7, 200);
-    int64_t cleared;
     rules_on(&c, &cleared);
     assert_true(cleared > 0);
     for (int64_t y = 60; y < 140; y++) assert_int_equal(c.px[y * c.w + 61], 200);

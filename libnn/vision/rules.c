@@ -41,10 +41,13 @@
 #define EDGE                                                                                                 \
     2 /* an upright line of a squared page runs to within 2 pixels of the edge, or
                              has such a neighbour */
+#define BOX_SIDES 256 /* a row of boxes is judged when its two lines hold fewer sides than this */
 
-/* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1), thick. */
+/* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1) along the
+ * line's middle, where it is thick across. */
 typedef struct chord {
-    int64_t x0, y0, x1, y1, thick;
+    int64_t x0, x1, thick;
+    double y0, y1;
 } chord;
 
 typedef struct chords {
@@ -222,26 +225,80 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
     }
 }
 
-/* Whether the upright run (positions a to a + len - 1 its rows, row[] its columns, thick) ends at
- * a lying line at both ends: a side of a form's box, between its top and bottom rules. */
-static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick)
+/* Whether the upright run (positions a to a + len - 1 its rows, row[] its columns, thick) ends in
+ * a lying line at each end, two lines: a side of a form's box, from its top rule into its bottom
+ * one. Its ends must lie within the lines (give or take the SMOOTH pixels by which the means along
+ * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
+ * Whether it is one of a row of sides is rows_of_boxes()' to say. The lines' heights at its ends
+ * into at_y. */
+static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[2])
 {
-    int ends = 0;
+    int64_t on[2] = {-1, -1};
     for (int end = 0; end < 2; end++) {
         const int64_t y = end ? a + len - 1 : a, x = end ? row[len - 1] : row[0];
-        for (int64_t k = 0; k < v->lying->n; k++) {
+        for (int64_t k = 0; k < v->lying->n && on[end] < 0; k++) {
             const chord *c = &v->lying->c[k];
-            const int64_t reach = c->thick + thick + EDGE;
-            if (x < c->x0 - reach || x > c->x1 + reach) continue;
+            if (x < c->x0 - thick - EDGE || x > c->x1 + thick + EDGE) continue;
             const double at = c->x1 > c->x0 ? (double)(x - c->x0) / (double)(c->x1 - c->x0) : 0;
-            const double cy = (double)c->y0 + fmin(fmax(at, 0), 1) * (double)(c->y1 - c->y0);
-            if (fabs((double)y - cy) <= (double)reach) {
-                ends++;
-                break;
-            }
+            const double cy = c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
+            if (fabs((double)y - cy) <= 0.5 * (double)c->thick + 1 + SMOOTH) on[end] = k, at_y[end] = cy;
         }
     }
-    return ends == 2;
+    if (on[0] < 0 || on[1] < 0) return 0;
+    const chord *top = &v->lying->c[on[0]], *bottom = &v->lying->c[on[1]];
+    return fabs(0.5 * (top->y0 + top->y1) - 0.5 * (bottom->y0 + bottom->y1)) > 0.5 * (double)len;
+}
+
+/* A line found on a page, cleared once all are found: (r, i) where it begins, its thickness, and
+ * for a box's side (framed()) where the two lying lines it ends in lie (else top < 0). */
+typedef struct found_line {
+    int64_t r, i, thick;
+    double top, bottom;
+    int dropped; /* a box's side in no row of boxes */
+} found_line;
+
+static int by_r(const void *pa, const void *pb)
+{
+    const found_line *a = pa, *b = pb;
+    return (a->r > b->r) - (a->r < b->r);
+}
+
+static int by_int64(const void *pa, const void *pb)
+{
+    const int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* A form's boxes come in rows: a side is one only between two lines that hold three sides or more,
+ * and with another side at the row's spacing (the median of the gaps between neighbouring sides,
+ * within 2 pixels). A 1 that touches both of a ruled page's lines, or both rules of its box, lies
+ * nearer its neighbours than that (unless 1s fill most of the boxes). A side 2 or 3 pixels thick is
+ * found as 2 or 3 runs side by side: those within its thickness plus one are one side. Sides in no
+ * row are marked dropped, and are not cleared. */
+static void rows_of_boxes(found_line *f, int64_t n)
+{
+    qsort(f, (size_t)n, sizeof *f, by_r);
+    for (int64_t k = 0; k < n; k++) {
+        if (f[k].top < 0) continue;
+        int64_t side[BOX_SIDES], gap[BOX_SIDES], ns = 0;
+        for (int64_t j = 0; j < n && ns < BOX_SIDES; j++) {
+            if (f[j].top < 0 || fabs(f[j].top - f[k].top) > EDGE || fabs(f[j].bottom - f[k].bottom) > EDGE)
+                continue;
+            if (ns > 0 && f[j].r - side[ns - 1] <= f[j].thick + 1) continue; /* the same side */
+            side[ns++] = f[j].r;
+        }
+        if (ns >= BOX_SIDES) continue; /* more than a form holds: not judged */
+        int in_row = 0;
+        if (ns >= 3) {
+            for (int64_t s = 1; s < ns; s++) gap[s - 1] = side[s] - side[s - 1];
+            qsort(gap, (size_t)(ns - 1), sizeof *gap, by_int64);
+            const int64_t spacing = gap[(ns - 1) / 2];
+            for (int64_t s = 0; s < ns && spacing > 2 * f[k].thick + 2; s++)
+                for (int64_t o = 0; o < ns && llabs(side[s] - f[k].r) <= f[k].thick + 1; o++)
+                    in_row |= o != s && llabs(llabs(side[o] - side[s]) - spacing) <= EDGE;
+        }
+        f[k].dropped = !in_row;
+    }
 }
 
 /* Whether the run of ink from position a, row[k] its row at position a + k (k < len), is a line:
@@ -251,8 +308,9 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
  * a lying line at both ends, whatever its length. Work: RULE_SAMPLES walks of at most len / ratio
  * (len / 2 with page). */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
-                   int64_t *thick_out)
+                   int64_t *thick_out, double frame[2])
 {
+    frame[0] = frame[1] = -1;
     const int64_t cap = len / ratio + 1;
     int64_t t[RULE_SAMPLES], up[RULE_SAMPLES], down[RULE_SAMPLES], at[RULE_SAMPLES];
     for (int s = 0; s < RULE_SAMPLES; s++) {
@@ -265,7 +323,7 @@ static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, in
     const int64_t thick = line_measure(v, len, sorted);
     *thick_out = thick;
     if (thick * ratio > len) return 0;
-    if (page && framed(v, row, a, len, thick)) return 1;
+    if (page && framed(v, row, a, len, thick, frame)) return 1;
     if (page && len < v->page_len) return 0;
     /* An outline's edge: its twin beside it at the same distance all along, and no third line as far
      * again (nor one as far on the other side), which a squared page would have. With page, a line
@@ -398,11 +456,6 @@ static int64_t follow(const view *v, int64_t r, int64_t i, int32_t *row, int64_t
     return len >= RULE_MIN && len >= min_len ? len : 0;
 }
 
-/* A line found on a page, cleared once all are found: (r, i) where it begins, its thickness. */
-typedef struct found_line {
-    int64_t r, i, thick;
-} found_line;
-
 /* Every run is followed (follow()): first those that begin where no ink precedes them, in their row
  * or the rows beside, so that a line is followed whole from its end rather than from a stroke that
  * joins it; then the rest (a line's stretch beyond a digit that crosses it). With page, the lines are
@@ -426,8 +479,17 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     continue;
                 const int64_t len = follow(v, r, i, row, cap, min_len, &work);
                 int64_t thick;
-                if (!len || !is_line(v, row, i, len, ratio, page, level, &thick)) continue;
+                double frame[2];
+                if (!len || !is_line(v, row, i, len, ratio, page, level, &thick, frame)) continue;
                 if (!page) {
+                    /* The run was followed along one of the line's rows: its middle, from the ink
+                     * across it, at the thinnest of three places (a stroke may cross at one). */
+                    double mid = 0;
+                    for (int64_t s = 1, best = INT64_MAX; s <= 3; s++) {
+                        int64_t u, d;
+                        across(v, row[s * len / 4], i + s * len / 4, TRACE_THICK, &u, &d);
+                        if (u + d < best) best = u + d, mid = 0.5 * (double)(d - u);
+                    }
                     const int64_t c = clear_line(v, row, i, len, thick, level);
                     cleared += c;
                     if (c > 0 && taken) {
@@ -441,7 +503,8 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                             taken->c = p;
                             taken->cap = nc;
                         }
-                        taken->c[taken->n++] = (chord){i, row[0], i + len - 1, row[len - 1], thick};
+                        taken->c[taken->n++] =
+                            (chord){i, i + len - 1, thick, row[0] + mid, row[len - 1] + mid};
                     }
                     continue;
                 }
@@ -454,9 +517,11 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     }
                     found = f;
                 }
-                found[nfound++] = (found_line){r, i, thick};
+                found[nfound++] = (found_line){r, i, thick, frame[0], frame[1], 0};
             }
+    rows_of_boxes(found, nfound);
     for (int64_t k = 0; k < nfound; k++) {
+        if (found[k].dropped) continue;
         int64_t unbounded = INT64_MAX;
         const int64_t len = follow(v, found[k].r, found[k].i, row, cap, min_len, &unbounded);
         if (len) cleared += clear_line(v, row, found[k].i, len, found[k].thick, level);

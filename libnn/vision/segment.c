@@ -121,7 +121,7 @@ static nn_status push_fragment(nn__glyphs *gs, const nn__glyph *gl)
 }
 
 /* How far component i's ink lies along the image's border: the most pixels it has on one edge, and
- * that as a share of the edge's length. */
+ * that as a share of that edge's length. */
 static int64_t edge_contact(const nn__components *c, int64_t i, int64_t w, int64_t h, double *share)
 {
     const nn__comp *cp = &c->comps[i];
@@ -135,9 +135,8 @@ static int64_t edge_contact(const nn__components *c, int64_t i, int64_t w, int64
         left += r->x0 == 0;
         right += r->x1 == w;
     }
-    int64_t across = top > bottom ? top : bottom, down = left > right ? left : right;
-    double sa = (double)across / (double)w, sd = (double)down / (double)h;
-    *share = sa > sd ? sa : sd;
+    const int64_t across = top > bottom ? top : bottom, down = left > right ? left : right;
+    *share = across > down ? (double)across / (double)w : (double)down / (double)h;
     return across > down ? across : down;
 }
 
@@ -362,13 +361,24 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
     /* What lies beyond the paper: a photo of a sheet often takes in the table or desk beside it, darker
      * than the paper and so ink, one blob far larger than the digits, which would make H its own height
      * and the digits specks. Measured without the ink along the image's edge, H tells it from a
-     * digit cropped tightly (which may touch an edge too, but along no more than its own size). Where
-     * nothing else is left, the ink along the edge is all there is to read. */
+     * digit cropped tightly (which may touch an edge too, but along no more than its own size). It is
+     * trusted only when at least two blobs away from the edge are as high as half of it: in a tight
+     * crop every digit may touch an edge, and a dot beside them (a decimal point, dust) would be H
+     * alone, and the digits dropped. Where nothing else is left, the ink along the edge is all there
+     * is to read. */
     double H0 = median_height(c, w, h, 1);
     if (H0 < 0) return oom();
-    for (int64_t i = 0; i < c->ncomps && H0 > 0; i++) {
+    int64_t inside = 0;
+    for (int64_t i = 0; i < c->ncomps && H0 > 0 && inside < 2; i++) {
         double share;
-        if (c->comps[i].group == i && (double)edge_contact(c, i, w, h, &share) > LINE_LENGTH * H0)
+        if (c->comps[i].group == i && edge_contact(c, i, w, h, &share) == 0 &&
+            (double)(c->comps[i].y1 - c->comps[i].y0) >= 0.5 * H0)
+            inside++;
+    }
+    for (int64_t i = 0; i < c->ncomps && inside >= 2; i++) {
+        double share;
+        if (c->comps[i].group == i && (double)edge_contact(c, i, w, h, &share) > LINE_LENGTH * H0 &&
+            share >= EDGE_SUSPECT)
             c->comps[i].group = -1;
     }
     double H = median_height(c, w, h, 0);
