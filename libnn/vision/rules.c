@@ -277,6 +277,7 @@ static int by_int64(const void *pa, const void *pb)
  * row are marked dropped, and are not cleared. */
 static void rows_of_boxes(found_line *f, int64_t n)
 {
+    if (n < 1) return; /* f may be NULL, which qsort() must not be given */
     qsort(f, (size_t)n, sizeof *f, by_r);
     for (int64_t k = 0; k < n; k++) {
         if (f[k].top < 0) continue;
