@@ -907,6 +907,14 @@ static void test_digits__pale_lines_strokes_along_kept(void **state)
     free(px);
 }
 
+/* The ruled lines step (nn__vision_rules()) on ink drawn directly: strength 200 on 0. */
+static void rules_on(canvas *c, int64_t *cleared)
+{
+    nn__ink in = {
+        .ink = c->px, .level = 100, .weak = 100, .paper = 0, .dark_on_light = 1, .w = c->w, .h = c->h};
+    assert_int_equal(nn__vision_rules(&in, cleared), NN_OK);
+}
+
 /* Five rings standing on a line of the same ink, as on ruled paper or underlined: the line joins
  * them into one blob unless the rules step takes it out (`rules`, on by default). */
 static void test_digits__underline_taken_out(void **state)
@@ -934,6 +942,16 @@ static void test_digits__underline_taken_out(void **state)
     d = find(&t, NULL);
     assert_true(five_rings_taller(d, 4));
     nn_digits_free(d);
+    /* The rules step itself clears it between the rings. */
+    canvas ink = canvas_new(400, 120, 0);
+    for (int64_t k = 0; k < 400 * 120; k++) ink.px[k] = t.px[k] < 128 ? 200 : 0;
+    int64_t cleared;
+    rules_on(&ink, &cleared);
+    for (int i = 0; i + 1 < 5; i++) {
+        const int64_t x = 30 + 72 * i + 53, y = 70 + (int64_t)lrint(0.0524 * (double)x);
+        assert_true(ink.px[y * 400 + x] < 100 && ink.px[(y + 1) * 400 + x] < 100);
+    }
+    free(ink.px);
     d = find(&t, &o);
     assert_false(five_rings_taller(d, 4));
     nn_digits_free(d);
@@ -2440,12 +2458,94 @@ static void test_digits__grainy_paper(void **state)
     free(c.px);
 }
 
-/* The ruled lines step (nn__vision_rules()) on ink drawn directly: strength 200 on 0. */
-static void rules_on(canvas *c, int64_t *cleared)
+
+/* A straight line from (x0, y0) to (x1, y1), t pixels thick, of value v. */
+static void line(canvas *c, double x0, double y0, double x1, double y1, double t, uint8_t v)
 {
-    nn__ink in = {
-        .ink = c->px, .level = 100, .weak = 100, .paper = 0, .dark_on_light = 1, .w = c->w, .h = c->h};
-    assert_int_equal(nn__vision_rules(&in, cleared), NN_OK);
+    const double len = hypot(x1 - x0, y1 - y0);
+    for (int64_t y = 0; y < c->h; y++)
+        for (int64_t x = 0; x < c->w; x++) {
+            const double px = x + 0.5 - x0, py = y + 0.5 - y0;
+            const double along = (px * (x1 - x0) + py * (y1 - y0)) / len;
+            const double across = fabs(px * (y1 - y0) - py * (x1 - x0)) / len;
+            if (along >= 0 && along <= len && across <= t / 2) c->px[y * c->w + x] = v;
+        }
+}
+
+/* Five rings 34 x 50 (stroke 5) from x = 40, 60 apart, at y = 55 in a 360 x 160 canvas: each found
+ * where drawn. */
+static canvas five_rings_canvas(void)
+{
+    canvas c = canvas_new(360, 160, 225);
+    for (int i = 0; i < 5; i++) ring(&c, 40 + 60 * i, 55, 34, 50, 5, 30);
+    return c;
+}
+
+static void expect_five_rings(const canvas *c)
+{
+    nn_digits *d = find(c, NULL);
+    assert_int_equal(nn_digits_count(d), 5);
+    for (int64_t i = 0; i < 5; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(llabs(b[0] + b[2] / 2 - (57 + 60 * i)) <= 4 && llabs(b[1] + b[3] / 2 - 80) <= 4);
+        assert_true(b[3] >= 46 && b[3] <= 58);
+    }
+    nn_digits_free(d);
+}
+
+/* A crease, a fold or a pen line from edge to edge joins the digits it crosses into one blob
+ * longer than a digit, which was dropped as a line, digits and all (the number read short, with
+ * nothing marked). The line is thinner than the strokes: it is taken out, and the digits stay. */
+static void test_digits__thin_line_across_digits_taken_out(void **state)
+{
+    (void)state;
+    /* One line at 35 degrees from upright through the second and third rings, 1 and 2 pixels
+     * thick; two lines meeting below the digits; a shallow one, 60 degrees from upright. */
+    const double lines[4][5] = {
+        {120, 0, 232, 160, 1}, {120, 0, 232, 160, 2}, {200, 0, 300, 160, 1}, {20, 0, 297, 160, 1}};
+    for (int k = 0; k < 4; k++) {
+        canvas c = five_rings_canvas();
+        line(&c, lines[k][0], lines[k][1], lines[k][2], lines[k][3], lines[k][4], 120);
+        if (k == 2) line(&c, 330, 0, 300, 160, 1, 120);
+        expect_five_rings(&c);
+        free(c.px);
+    }
+    /* A line beside the digits is still no digit, nor are its pieces. */
+    canvas c = five_rings_canvas();
+    line(&c, 330, 0, 359, 160, 1, 120);
+    expect_five_rings(&c);
+    free(c.px);
+}
+
+/* The table in a corner of a photo of a sheet turned a little: a solid wedge along the image's
+ * edge, shorter than the strips dropped as what lies beyond the paper, was read as a sure 1 before
+ * the number. A 1 cropped tightly, flush along the edge, keeps its width and stays. */
+static void test_digits__table_wedge_in_a_corner(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        canvas c = five_rings_canvas();
+        for (int64_t y = 0; y < c.h; y++)
+            for (int64_t x = 0; x < c.w; x++) {
+                /* 20 x 100 in the bottom left corner; 18 x 60 in the top left; 60 x 16 along the
+                 * top at the right. */
+                const int in = k == 0 ? x < 20.0 * (y - 60) / 100.0
+                               : k == 1 ? x < 18.0 * (60 - y) / 60.0
+                                        : y < 16.0 * (x - 300) / 60.0;
+                if (in) c.px[y * c.w + x] = 60;
+            }
+
+        expect_five_rings(&c);
+        free(c.px);
+    }
+    canvas c = canvas_new(300, 50, 225);
+    rect(&c, 0, 0, 8, 50, 30);
+    for (int i = 1; i < 5; i++) ring(&c, 50 * i, 0, 34, 50, 5, 30);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 5);
+    nn_digits_free(d);
+    free(c.px);
 }
 
 /* A form's row of equal boxes, a digit inside each: the boxes' top and bottom rules are taken out as
@@ -2516,6 +2616,8 @@ int main(void)
         cmocka_unit_test(test_digits__dark_edge_beyond_the_paper),
         cmocka_unit_test(test_digits__grainy_paper),
         cmocka_unit_test(test_digits__form_boxes_taken_out),
+        cmocka_unit_test(test_digits__thin_line_across_digits_taken_out),
+        cmocka_unit_test(test_digits__table_wedge_in_a_corner),
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),

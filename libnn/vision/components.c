@@ -164,6 +164,7 @@ nn_status nn__vision_components(nn__components *out, const nn__ink *ink, int64_t
     out->runs = runs;
     out->nruns = n;
     out->order = order;
+    out->norder = n;
     out->comps = comps;
     out->ncomps = ncomps;
     return NN_OK;

@@ -345,7 +345,7 @@ void nn__vision_piece(nn__glyph *piece, nn__components *pc, const nn__glyph *gl,
             n++;
         }
     }
-    pc->nruns = n;
+    pc->nruns = pc->norder = n;
     pc->ncomps = 1;
     *cp = (nn__comp){INT32_MAX, INT32_MAX, -1, -1, 0, 0, (int32_t)n, 0, -1};
     for (int64_t i = 0; i < n; i++) {

@@ -14,6 +14,8 @@
 #define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment) */
 #define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
 #define LINE_THIN 0.5
+#define CROSSING_CLIPPED 1.5 /* a blob from edge to edge longer than 1.5 H may be a thin line across
+                                digits, cut short by the image (nn__vision_strip_thin()) */
 #define EDGE_SUSPECT 0.25    /* ink along a quarter of an image's edge or more: left out of H's
                                 first measure; along more than LINE_LENGTH H of it, dropped */
 #define MERGE_OVERLAP 0.4    /* pieces sharing 40% of the narrower's columns ... */
@@ -140,11 +142,74 @@ static int64_t edge_contact(const nn__components *c, int64_t i, int64_t w, int64
     return across > down ? across : down;
 }
 
+/* A wedge of what lies beyond the paper: a photo of a sheet turned a little, or taken at a slant,
+ * shows the table in a corner or along an edge as a triangle, which is solid ink and read as a sure
+ * 1 (and shorter along the edge than the strips dropped below). Component i is one when it lies
+ * flush along an image edge (touching it along SLIVER_FLUSH of its own extent there), fills
+ * SLIVER_FILL of its box or more, and tapers away along the edge: its depth from the edge at one
+ * end a SLIVER_TAPER part of that at the other at most. A digit cropped tightly and flush along an
+ * edge (a 1, the bar of a 7) keeps its width, or fills little of its box. */
+#define SLIVER_FLUSH 0.9
+#define SLIVER_FILL 0.4
+#define SLIVER_TAPER 0.4
+#define SLIVER_MIN 8 /* pixels along the edge, at least */
+
+static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int *oom_hit)
+{
+    const nn__comp *cp = &c->comps[i];
+    const int32_t bw = cp->x1 - cp->x0, bh = cp->y1 - cp->y0;
+    *oom_hit = 0;
+    if (cp->x0 > 0 && cp->y0 > 0 && cp->x1 < w && cp->y1 < h) return 0;
+    if ((double)cp->area < SLIVER_FILL * (double)bw * (double)bh) return 0;
+    uint8_t *bits = calloc((size_t)bw * (size_t)bh, 1);
+    int32_t *depth = malloc((size_t)(bw > bh ? bw : bh) * sizeof *depth);
+    if (!bits || !depth) {
+        free(bits);
+        free(depth);
+        *oom_hit = 1;
+        return 0;
+    }
+    for (int32_t k = 0; k < cp->count; k++) {
+        const nn__run *r = &c->runs[c->order[cp->first + k]];
+        memset(bits + (size_t)(r->y - cp->y0) * (size_t)bw + (size_t)(r->x0 - cp->x0), 1,
+               (size_t)(r->x1 - r->x0));
+    }
+    int found = 0;
+    /* Edges: left, right, top, bottom; along the left and right edges position p is a row. */
+    const int touches[4] = {cp->x0 == 0, cp->x1 == w, cp->y0 == 0, cp->y1 == h};
+    for (int e = 0; e < 4 && !found; e++) {
+        if (!touches[e]) continue;
+        const int rows = e < 2;
+        const int32_t len = rows ? bh : bw, deep = rows ? bw : bh;
+        if (len < SLIVER_MIN) continue;
+        int32_t contact = 0;
+        for (int32_t p = 0; p < len; p++) {
+            int32_t d = 0;
+            for (; d < deep; d++) {
+                const int32_t q = (e == 0 || e == 2) ? d : deep - 1 - d;
+                const size_t at =
+                    rows ? (size_t)p * (size_t)bw + (size_t)q : (size_t)q * (size_t)bw + (size_t)p;
+                if (!bits[at]) break;
+            }
+            depth[p] = d;
+            contact += d > 0;
+        }
+        if ((double)contact < SLIVER_FLUSH * len) continue;
+        const int32_t quarter = len / 4 > 0 ? len / 4 : 1;
+        double first = 0, last = 0;
+        for (int32_t p = 0; p < quarter; p++) first += depth[p], last += depth[len - 1 - p];
+        found = (first < last ? first : last) <= SLIVER_TAPER * (first > last ? first : last);
+    }
+    free(bits);
+    free(depth);
+    return found;
+}
+
 /* H: the height below and above which half the ink's area lies, over groups of components (each
  * component alone before merging) that are not horizontal lines (wider than 8 times their height)
  * and, with skip_edges, do not lie along a quarter of an edge of the image or more. 0 when there
  * are none, -1 when out of memory. */
-static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges)
+static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges, int64_t skip)
 {
     sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
     if (!keys) return -1;
@@ -152,7 +217,7 @@ static double median_height(const nn__components *c, int64_t w, int64_t h, int s
     double total = 0;
     for (int64_t i = 0; i < c->ncomps; i++) {
         const nn__comp *cp = &c->comps[i];
-        if (cp->group != i || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
+        if (cp->group != i || i == skip || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
         double share = 0;
         if (skip_edges) edge_contact(c, i, w, h, &share);
         if (share >= EDGE_SUSPECT) continue;
@@ -353,10 +418,14 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
                              int merge, int split, double split_ratio)
 {
     memset(out, 0, sizeof *out);
-    /* Specks, absolutely. */
+    /* Specks, absolutely; and wedges of what lies beyond the paper. */
     for (int64_t i = 0; i < c->ncomps; i++) {
         nn__comp *cp = &c->comps[i];
+        int failed = 0;
         if (cp->x1 - cp->x0 < min_size && cp->y1 - cp->y0 < min_size) cp->group = -1;
+        else if (sliver(c, i, w, h, &failed))
+            cp->group = -1;
+        if (failed) return oom();
     }
     /* What lies beyond the paper: a photo of a sheet often takes in the table or desk beside it, darker
      * than the paper and so ink, one blob far larger than the digits, which would make H its own height
@@ -366,7 +435,7 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
      * crop every digit may touch an edge, and a dot beside them (a decimal point, dust) would be H
      * alone, and the digits dropped. Where nothing else is left, the ink along the edge is all there
      * is to read. */
-    double H0 = median_height(c, w, h, 1);
+    double H0 = median_height(c, w, h, 1, -1);
     if (H0 < 0) return oom();
     int64_t inside = 0;
     for (int64_t i = 0; i < c->ncomps && H0 > 0 && inside < 2; i++) {
@@ -381,12 +450,43 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
             share >= EDGE_SUSPECT)
             c->comps[i].group = -1;
     }
-    double H = median_height(c, w, h, 0);
+    double H = median_height(c, w, h, 0, -1);
     if (H < 0) return oom();
     out->height = H;
     if (H == 0) return NN_OK;
-    /* Specks and lines, relative to H; the larger specks kept aside as fragments. */
+    /* A blob longer than a digit may be a thin line crossing digits: the line is taken out. A long
+     * line holds more ink than a few digits, and H may then be its own height: when the blob of
+     * most ink is that long beside the height measured without it, that height is the digits'. */
     nn_status st = NN_OK;
+    int64_t largest = -1;
+    for (int64_t i = 0; i < c->ncomps; i++)
+        if (c->comps[i].group == i && (largest < 0 || c->comps[i].area > c->comps[largest].area)) largest = i;
+    double Hs = largest >= 0 ? median_height(c, w, h, 0, largest) : 0;
+    if (Hs < 0) return oom();
+    if (Hs == 0 || Hs > H ||
+        (c->comps[largest].y1 - c->comps[largest].y0 <= LINE_LENGTH * Hs &&
+         c->comps[largest].x1 - c->comps[largest].x0 <= LINE_LENGTH * Hs))
+        Hs = H;
+    int stripped = 0;
+    for (int64_t i = 0, n0 = c->ncomps; i < n0 && st == NN_OK; i++) {
+        const nn__comp *cp = &c->comps[i];
+        const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
+        int done = 0;
+        /* A line running off the image at both ends is long whatever the image's size: the larger
+         * scales read only the box around the digits (docs/predict.md, step 9). */
+        const int across = (cp->y0 == 0 && cp->y1 == h && ch > CROSSING_CLIPPED * Hs) ||
+                           (cp->x0 == 0 && cp->x1 == w && cw > CROSSING_CLIPPED * Hs && ch >= LINE_THIN * Hs);
+        const int long_blob = ch > LINE_LENGTH * Hs || (cw > LINE_LENGTH * Hs && ch >= LINE_THIN * Hs);
+        if (cp->group == i && (long_blob || across)) st = nn__vision_strip_thin(c, i, Hs, &done);
+        stripped |= done;
+    }
+    if (st == NN_OK && stripped) {
+        H = median_height(c, w, h, 0, -1);
+        if (H < 0) return oom();
+        out->height = H;
+        if (H == 0) return NN_OK;
+    }
+    /* Specks and lines, relative to H; the larger specks kept aside as fragments. */
     for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         nn__comp *cp = &c->comps[i];
         const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
@@ -403,7 +503,7 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
      * is measured again on what the first round merged. */
     if (merge && st == NN_OK) {
         st = merge_pieces(c, H);
-        double H2 = st == NN_OK ? median_height(c, w, h, 0) : 0;
+        double H2 = st == NN_OK ? median_height(c, w, h, 0, -1) : 0;
         if (H2 < 0) st = oom();
         if (st == NN_OK && H2 > H) {
             H = H2;

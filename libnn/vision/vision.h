@@ -53,6 +53,7 @@ typedef struct nn__components {
     nn__run *runs;
     int64_t nruns;
     int32_t *order;         /* run numbers sorted by component, each component's in image order */
+    int64_t norder;         /* entries of order */
     nn__comp *comps;
     int64_t ncomps;
 } nn__components;
@@ -86,6 +87,11 @@ typedef struct nn__glyphs {
     int32_t *cuts;          /* the cut paths the glyphs refer to */
     int64_t ncuts, cuts_cap;
 } nn__glyphs;
+
+/* crossing.c: component i (one component, not a group) with the pixels of a thin line across it
+ * taken out, when it holds one: what is left is appended as components of their own, i is dropped
+ * (group -1), and *stripped set. */
+nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *stripped);
 
 /* The glyphs come out in no particular order: nn__vision_order() puts them in reading order. */
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,

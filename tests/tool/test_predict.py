@@ -583,6 +583,49 @@ def run_all(tmp):
           f"a dark strip along the image's edge is no digit: {text_e} read beside it "
           f"(got {o_.get('digits')!r}, boxes {[it['box'] for it in o_.get('items', [])]})")
 
+    # -- a photo of a folded sheet turned a little: a crease from edge to edge through the digits
+    # (it joined them into a blob taller than a digit, dropped as a line with the digits it crossed)
+    # and the table in a corner (a wedge, read as a sure 1 before the number)
+    creased = bytearray([235] * (W * H))
+    for y in range(he):
+        creased[(oy + y) * W + ox:(oy + y) * W + ox + we] = ge[y * we:(y + 1) * we]
+    mid = ox + we // 2
+    for y in range(H):
+        x = mid - int((y - H / 2) * 0.7)
+        for x in (x, x + 1):
+            if 0 <= x < W:
+                creased[y * W + x] = min(creased[y * W + x], 120)
+        for x in range(int(24 * (y - 300) / 150) if y > 300 else 0):
+            creased[y * W + x] = 60
+    creased_png = write(os.path.join(imgs, "creased.png"),
+                        png_bytes(W, H, 0, 8, [bytes(creased[y * W:(y + 1) * W]) for y in range(H)]))
+    rc, so, se = run(["--model", mlp, "--json", creased_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    check(o_.get("digits") == text_e, f"a crease through the digits and the table in a corner: {text_e} read "
+          f"(got {o_.get('digits')!r}, boxes {[it['box'] for it in o_.get('items', [])]})")
+
+    # -- file names with bytes that are not UTF-8 (a Latin-1 name) and with a newline: --json is still
+    # UTF-8 (each invalid byte as U+FFFD), and the plain output still one line per image
+    odd = [os.path.join(os.fsencode(imgs), b"lat\xe9.png"), os.path.join(os.fsencode(imgs), b"new\nline.png")]
+    for o in odd:
+        shutil.copy(creased_png, o)
+    missing = os.path.join(os.fsencode(imgs), b"gone\xe9.png")
+    p = subprocess.run([BIN, "predict", "--model", mlp, "--json"] + odd + [missing], capture_output=True,
+                       env=gf.tool_env(), timeout=300)
+    try:
+        objs = [json.loads(line.decode("utf-8")) for line in p.stdout.splitlines()]
+    except (UnicodeDecodeError, ValueError) as e:
+        objs = [repr(e)]
+    check(p.returncode == 1 and len(objs) == 3 and objs[0].get("file", "").endswith("lat\ufffd.png")
+          and objs[0].get("digits") == text_e and objs[1].get("file", "").endswith("new\nline.png")
+          and objs[2].get("file", "").endswith("gone\ufffd.png") and "error" in objs[2],
+          f"--json is UTF-8 whatever the file names' bytes (got {objs!r:.400})")
+    p = subprocess.run([BIN, "predict", "--model", mlp] + odd, capture_output=True, env=gf.tool_env(), timeout=300)
+    out = p.stdout.splitlines()
+    check(p.returncode == 0 and len(out) == 2 and out[0].endswith(b"lat\xe9.png: " + text_e.encode())
+          and out[1].endswith(b"new\\nline.png: " + text_e.encode()),
+          f"a newline in a file name is written \\n: one line per image (got {out!r})")
+
     # -- an image without digits
     blank = write(os.path.join(imgs, "blank.png"), png_bytes(200, 100, 0, 8, [bytes([230] * 200)] * 100))
     rc, so, se = run(["--model", mlp, blank])

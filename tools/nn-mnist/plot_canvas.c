@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "plot_internal.h"
 #include "tmpname.h"
 
@@ -310,31 +311,6 @@ void nnm_plot__rotated_size(cairo_t *cr, const char *text, double angle, double 
     *h = fabs(tw * sin(a)) + fabs(th * cos(a));
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0) lo = 0xa0;
-        if (c == 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0) lo = 0x90;
-        if (c == 0xf4) hi = 0x8f;
-    } else
-        return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-    return n;
-}
-
 void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap)
 {
     if (!text) text = "";
@@ -344,7 +320,7 @@ void nnm_plot__shorten(const char *text, size_t max_bytes, char *out, size_t cap
     size_t o = 0, limit = cap - 1 < max_bytes ? cap - 1 : max_bytes;
     int cut = 0;
     while (*s) {
-        size_t n = utf8_seq(s);
+        size_t n = nnm_utf8_sequence(s);
         if (o + (n ? n : 1) > limit) {
             cut = 1;
             break;

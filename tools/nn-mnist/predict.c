@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "predict.h"
 
+#include "names.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -18,6 +20,7 @@
 
 #include "fsutil.h"
 #include "image.h"
+#include "names.h"
 #include "predict_internal.h"
 
 #define DEFAULT_MODEL "models/digits.nnm"
@@ -32,7 +35,9 @@ static void usage(FILE *f)
             "the lines separated by a space, top to bottom. A digit the model gives less than the\n"
             "--min-confidence probability is followed by '?' (e.g. 'postcode.jpg: 750?08'). An image without\n"
             "digits prints 'FILE: ' and is not an error. A file that cannot be read is reported on stderr,\n"
-            "the other files are still read, and the exit status is then 1.\n\n"
+            "the other files are still read, and the exit status is then 1. A control character in a\n"
+            "file's name is written as a C escape ('\\n'), and a backslash as two, so that each image\n"
+            "stays one line.\n\n"
             "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the last 'not one\n"
             "                        digit', as train makes), input 784 or (28, 28, 1)\n"
             "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "'];\n"
@@ -44,7 +49,8 @@ static void usage(FILE *f)
             "                        orientation applied, 1 to 8; 1 when none or --ignore-orientation),\n"
             "                        and items, each with digit, probability, box [x, y, w, h], line and\n"
             "                        top3 [[digit, probability], ...] (and not_one_digit with an 11-class\n"
-            "                        model); a file that cannot be read gives {\"file\", \"error\"}\n"
+            "                        model); a file that cannot be read gives {\"file\", \"error\"};\n"
+            "                        a byte of a file's name that is not UTF-8 is U+FFFD there\n"
             "  --min-confidence P    probability under which a digit is marked with '?' [0.5]\n"
             "  --scales N            read each image at 1 to N times its size and keep, region by region,\n"
             "                        the reading of fewest digits (unless an 11-class model reads them as\n"
@@ -100,11 +106,20 @@ static void print_json(json_object *o)
     json_object_put(o);
 }
 
+/* A string of the JSON output: UTF-8, whatever bytes a file's name (or a message naming it) holds. */
+static json_object *json_text(const char *s)
+{
+    char *v = nnm_utf8_valid(s);
+    json_object *o = json_object_new_string(v ? v : "");
+    free(v);
+    return o;
+}
+
 static void json_error(const char *file, const char *msg)
 {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "file", json_object_new_string(file));
-    json_object_object_add(o, "error", json_object_new_string(msg));
+    json_object_object_add(o, "file", json_text(file));
+    json_object_object_add(o, "error", json_text(msg));
     print_json(o);
 }
 
@@ -228,7 +243,7 @@ static int predict_one(predictor *pr, const char *path)
     if (pr->json) {
         if (plain) plain[plen] = '\0';
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "file", json_object_new_string(path));
+        json_object_object_add(o, "file", json_text(path));
         json_object_object_add(o, "digits", json_object_new_string(plain ? plain : ""));
         json_object_object_add(o, "text", json_object_new_string(text));
         json_object_object_add(o, "lines", json_object_new_int64(nn_digits_line_count(d)));
@@ -239,7 +254,8 @@ static int predict_one(predictor *pr, const char *path)
         print_json(o);
         free(plain);
     } else {
-        printf("%s: %s\n", path, text);
+        nnm_print_name(stdout, path);
+        printf(": %s\n", text);
     }
     fflush(stdout);
     int rc = 0;
