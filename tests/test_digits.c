@@ -2548,11 +2548,85 @@ static void test_digits__table_wedge_in_a_corner(void **state)
     free(c.px);
 }
 
+/* A single box (a cheque's amount, a form's one field): its two sides were read as 1s beside the
+ * digits, being no row of three. A side at the two lines' same ends is a box's corner, and goes; a
+ * 1 touching both rules inside the box does not lie at their ends, and stays. */
+static void test_digits__single_box_sides_taken_out(void **state)
+{
+    (void)state;
+    for (int thick = 1; thick <= 3; thick++) {
+        canvas c = canvas_new(400, 150, 0);
+        rect(&c, 40, 30, 320, thick, 200);
+        rect(&c, 40, 110, 320, thick, 200);
+        rect(&c, 40, 30, thick, 80 + thick, 200);
+        rect(&c, 360 - thick, 30, thick, 80 + thick, 200);
+        for (int i = 0; i < 4; i++) ring(&c, 80 + 60 * i, 45, 34, 50, 6, 200);
+        rect(&c, 330, 30, 3, 80 + thick, 200); /* a 1 from rule to rule, inside the box */
+        int64_t cleared;
+        rules_on(&c, &cleared);
+        for (int64_t y = 40; y < 100; y++) {
+            assert_int_equal(c.px[y * c.w + 40], 0);
+            assert_int_equal(c.px[y * c.w + 359], 0);
+            assert_int_equal(c.px[y * c.w + 331], 200);
+        }
+        for (int i = 0; i < 4; i++) assert_int_equal(c.px[70 * c.w + 80 + 60 * i + 2], 200); /* the rings */
+        free(c.px);
+    }
+}
+
 /* A form's row of equal boxes, a digit inside each: the boxes' top and bottom rules are taken out as
  * lines, and their sides too, since each ends at a rule at both ends (they are no squared page's:
  * the next side is further than half their length, and they stop short of the image's edge). They
  * were read as 1s. A fine pen's 1 standing on an underline, as thin and as tall, rests on one line
  * only, and stays. */
+/* Lines written close together (1.1 H apart): a digit touching the one below it made one blob two
+ * lines high, read as one digit, and the two lines ran together. It is cut between the lines, along
+ * the boundary that parts the fewest strokes. A tall digit within one line whose neighbours sit
+ * higher and lower (a wavering line) is not cut: their rows overlap more than two lines' do. */
+static void test_digits__touching_line_below_cut(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(460, 220, 225);
+    for (int i = 0; i < 5; i++) {
+        ring(&c, 60 + 70 * i, 40, 34, 50, 4, 30);
+        ring(&c, 60 + 70 * i, 95, 34, 50, 4, 30);
+    }
+    rect(&c, 60 + 15, 86, 4, 12, 30);      /* the first pair joined by a stroke */
+    rect(&c, 60 + 140 + 6, 88, 22, 8, 30); /* the third by a bar across the gap */
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 10);
+    assert_int_equal(nn_digits_line_count(d), 2);
+    for (int64_t i = 0; i < 10; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_int_equal(nn_digits_line(d, i), i / 5);
+        assert_true(llabs(b[0] - (60 + 70 * (i % 5))) <= 2);
+        assert_true(llabs(b[1] - (i < 5 ? 40 : 95)) <= 6 && b[3] >= 44 && b[3] <= 56);
+    }
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* One line: a digit 1.7 H high between a neighbour level with its top and one level with its
+ * bottom (a wavering line) is not cut. */
+static void test_digits__tall_digit_in_a_wavering_line_kept(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(400, 300, 225);
+    ring(&c, 60, 100, 34, 50, 4, 30);
+    ring(&c, 130, 100, 34, 85, 4, 30);
+    ring(&c, 200, 135, 34, 50, 4, 30);
+    ring(&c, 270, 135, 34, 50, 4, 30);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 4);
+    assert_int_equal(nn_digits_line_count(d), 1);
+    int64_t b[4];
+    box(d, 1, b);
+    assert_true(b[1] <= 100 && b[1] + b[3] >= 185);
+    nn_digits_free(d);
+    free(c.px);
+}
+
 static void test_digits__form_boxes_taken_out(void **state)
 {
     (void)state;
@@ -2616,8 +2690,11 @@ int main(void)
         cmocka_unit_test(test_digits__dark_edge_beyond_the_paper),
         cmocka_unit_test(test_digits__grainy_paper),
         cmocka_unit_test(test_digits__form_boxes_taken_out),
+        cmocka_unit_test(test_digits__single_box_sides_taken_out),
         cmocka_unit_test(test_digits__thin_line_across_digits_taken_out),
         cmocka_unit_test(test_digits__table_wedge_in_a_corner),
+        cmocka_unit_test(test_digits__touching_line_below_cut),
+        cmocka_unit_test(test_digits__tall_digit_in_a_wavering_line_kept),
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),

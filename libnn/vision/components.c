@@ -107,6 +107,7 @@ void nn__vision_components_free(nn__components *c)
     free(c->runs);
     free(c->order);
     free(c->comps);
+    free(c->bridges);
     memset(c, 0, sizeof *c);
 }
 

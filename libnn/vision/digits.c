@@ -624,7 +624,8 @@ static double box_gap(const nn__glyph *a, const nn__glyph *b)
     return gx > gy ? gx : gy;
 }
 
-/* Adds the try of a and b joined when the union is no larger than a digit can be. */
+/* Adds the try of a and b joined when the union is no larger than a digit can be (any size when
+ * H is 0). */
 static void add_try(join_try *t, int64_t *n, int64_t g, int64_t other, const nn__glyph *a, const nn__glyph *b,
                     double H)
 {
@@ -636,7 +637,7 @@ static void add_try(join_try *t, int64_t *n, int64_t g, int64_t other, const nn_
     j.cx0 = a->cx0 < b->cx0 ? a->cx0 : b->cx0;
     j.cx1 = a->cx1 > b->cx1 ? a->cx1 : b->cx1;
     j.area = a->area + b->area;
-    if (j.x1 - j.x0 > READ_JOIN_WIDTH * H || j.y1 - j.y0 > READ_JOIN_HEIGHT * H) return;
+    if (H > 0 && (j.x1 - j.x0 > READ_JOIN_WIDTH * H || j.y1 - j.y0 > READ_JOIN_HEIGHT * H)) return;
     t[(*n)++] = (join_try){g, other, j, 0};
 }
 
@@ -661,7 +662,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     if (gs->n == 0) return NN_OK;
     /* At most READ_JOIN_FRAGMENTS fragment tries per glyph and one pair try: memory follows the
      * digits (max_digits bounds it), never the specks of a texture. */
-    join_try *t = malloc((size_t)gs->n * (READ_JOIN_FRAGMENTS + 1) * sizeof *t);
+    join_try *t = malloc((size_t)gs->n * (READ_JOIN_FRAGMENTS + 2) * sizeof *t);
     float *ti = NULL, *tp = NULL, *tr = NULL;
     char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
     double *score = malloc((size_t)gs->n * sizeof *score);
@@ -697,6 +698,20 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         if (a->line == b->line && gx <= READ_JOIN_GAP * H && score[g] + score[g + 1] <= -READ_JOIN_MARGIN &&
             uncut(a, &p->comps) && uncut(b, &p->comps))
             add_try(t, &n, g, g + 1, a, b, H);
+    }
+    /* A blob two lines high that segment.c cut between the lines, when neither part reads well:
+     * the cut may have parted one tall digit among small or broken ones. */
+    for (int64_t b = 0; b < p->comps.nbridges && st == NN_OK; b++) {
+        const int32_t up = p->comps.comps[p->comps.bridges[2 * b]].group,
+                      down = p->comps.comps[p->comps.bridges[2 * b + 1]].group;
+        int64_t ga = -1, gb = -1;
+        for (int64_t g = 0; g < gs->n && up >= 0 && down >= 0 && up != down; g++) {
+            if (gs->g[g].area == 0 || !uncut(&gs->g[g], &p->comps)) continue;
+            if (gs->g[g].group == up) ga = g;
+            if (gs->g[g].group == down) gb = g;
+        }
+        if (ga >= 0 && gb >= 0 && score[ga] + score[gb] <= -READ_JOIN_MARGIN)
+            add_try(t, &n, ga, gb, &gs->g[ga], &gs->g[gb], 0);
     }
     if (st == NN_OK && n > 0) {
         ti = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *ti);

@@ -231,21 +231,26 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
  * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
  * Whether it is one of a row of sides is rows_of_boxes()' to say. The lines' heights at its ends
  * into at_y. */
-static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[2])
+static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[3])
 {
-    int64_t on[2] = {-1, -1};
+    int64_t on[2] = {-1, -1}, x[2] = {row[0], row[len - 1]};
     for (int end = 0; end < 2; end++) {
-        const int64_t y = end ? a + len - 1 : a, x = end ? row[len - 1] : row[0];
+        const int64_t y = end ? a + len - 1 : a;
         for (int64_t k = 0; k < v->lying->n && on[end] < 0; k++) {
             const chord *c = &v->lying->c[k];
-            if (x < c->x0 - thick - EDGE || x > c->x1 + thick + EDGE) continue;
-            const double at = c->x1 > c->x0 ? (double)(x - c->x0) / (double)(c->x1 - c->x0) : 0;
+            if (x[end] < c->x0 - thick - EDGE || x[end] > c->x1 + thick + EDGE) continue;
+            const double at = c->x1 > c->x0 ? (double)(x[end] - c->x0) / (double)(c->x1 - c->x0) : 0;
             const double cy = c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
             if (fabs((double)y - cy) <= 0.5 * (double)c->thick + 1 + SMOOTH) on[end] = k, at_y[end] = cy;
         }
     }
     if (on[0] < 0 || on[1] < 0) return 0;
     const chord *top = &v->lying->c[on[0]], *bottom = &v->lying->c[on[1]];
+    /* At the two lines' same ends: a corner of a single box (a cheque's amount, a form's one
+     * field), whose sides were read as 1s beside the digits. */
+    const int64_t reach = thick + EDGE + 1;
+    at_y[2] = (llabs(x[0] - top->x0) <= reach && llabs(x[1] - bottom->x0) <= reach) ||
+              (llabs(x[0] - top->x1) <= reach && llabs(x[1] - bottom->x1) <= reach);
     return fabs(0.5 * (top->y0 + top->y1) - 0.5 * (bottom->y0 + bottom->y1)) > 0.5 * (double)len;
 }
 
@@ -254,7 +259,8 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
 typedef struct found_line {
     int64_t r, i, thick;
     double top, bottom;
-    int dropped; /* a box's side in no row of boxes */
+    int corner;  /* a box's side at the two lines' ends */
+    int dropped; /* a box's side in no row of boxes, nor a corner */
 } found_line;
 
 static int by_r(const void *pa, const void *pb)
@@ -270,9 +276,11 @@ static int by_int64(const void *pa, const void *pb)
 }
 
 /* A form's boxes come in rows: a side is one only between two lines that hold three sides or more,
- * and with another side at the row's spacing (the median of the gaps between neighbouring sides,
- * within 2 pixels). A 1 that touches both of a ruled page's lines, or both rules of its box, lies
- * nearer its neighbours than that (unless 1s fill most of the boxes). A side 2 or 3 pixels thick is
+ * two of the gaps between neighbouring sides at the row's spacing (their median, within 2 pixels),
+ * and with another side at that spacing. A 1 that touches both of a ruled page's lines, or both
+ * rules of its box, lies nearer its neighbours than that (unless 1s fill most of the boxes, or a
+ * 1 stands in the middle of a single box). A side at the two lines' ends (framed()) is a box's
+ * corner, and one whatever the rest. A side 2 or 3 pixels thick is
  * found as 2 or 3 runs side by side: those within its thickness plus one are one side. Sides in no
  * row are marked dropped, and are not cleared. */
 static void rows_of_boxes(found_line *f, int64_t n)
@@ -294,11 +302,15 @@ static void rows_of_boxes(found_line *f, int64_t n)
             for (int64_t s = 1; s < ns; s++) gap[s - 1] = side[s] - side[s - 1];
             qsort(gap, (size_t)(ns - 1), sizeof *gap, by_int64);
             const int64_t spacing = gap[(ns - 1) / 2];
-            for (int64_t s = 0; s < ns && spacing > 2 * f[k].thick + 2; s++)
+            /* Two gaps at least at the spacing: of three sides, one is always at the larger gap from
+             * another, and a 1 in a single box would make a row of two. */
+            int64_t at_spacing = 0;
+            for (int64_t g = 0; g < ns - 1; g++) at_spacing += llabs(gap[g] - spacing) <= EDGE;
+            for (int64_t s = 0; s < ns && spacing > 2 * f[k].thick + 2 && at_spacing >= 2; s++)
                 for (int64_t o = 0; o < ns && llabs(side[s] - f[k].r) <= f[k].thick + 1; o++)
                     in_row |= o != s && llabs(llabs(side[o] - side[s]) - spacing) <= EDGE;
         }
-        f[k].dropped = !in_row;
+        f[k].dropped = !in_row && !f[k].corner;
     }
 }
 
@@ -309,9 +321,10 @@ static void rows_of_boxes(found_line *f, int64_t n)
  * a lying line at both ends, whatever its length. Work: RULE_SAMPLES walks of at most len / ratio
  * (len / 2 with page). */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
-                   int64_t *thick_out, double frame[2])
+                   int64_t *thick_out, double frame[3])
 {
     frame[0] = frame[1] = -1;
+    frame[2] = 0;
     const int64_t cap = len / ratio + 1;
     int64_t t[RULE_SAMPLES], up[RULE_SAMPLES], down[RULE_SAMPLES], at[RULE_SAMPLES];
     for (int s = 0; s < RULE_SAMPLES; s++) {
@@ -480,7 +493,7 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     continue;
                 const int64_t len = follow(v, r, i, row, cap, min_len, &work);
                 int64_t thick;
-                double frame[2];
+                double frame[3];
                 if (!len || !is_line(v, row, i, len, ratio, page, level, &thick, frame)) continue;
                 if (!page) {
                     /* The run was followed along one of the line's rows: its middle, from the ink
@@ -518,7 +531,7 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     }
                     found = f;
                 }
-                found[nfound++] = (found_line){r, i, thick, frame[0], frame[1], 0};
+                found[nfound++] = (found_line){r, i, thick, frame[0], frame[1], frame[2] > 0, 0};
             }
     rows_of_boxes(found, nfound);
     for (int64_t k = 0; k < nfound; k++) {

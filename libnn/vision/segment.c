@@ -3,6 +3,7 @@
  * lines of text found and the glyphs put in reading order. Every size is relative to H, the median
  * height of the ink weighted by its area, so that specks (small area) and a few lines do not move
  * it. docs/predict.md, steps 4 to 7. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,17 @@
                                 line's last glyph, */
 #define LINE_SMALL 0.6       /* or, lower than 0.6 H, any of it (a piece left over does not make a
                                 line of its own) */
+#define BRIDGE_HEIGHT 1.6    /* a blob 1.6 H high or more, between a digit of the line above and one
+                                of the line below ... */
+#define BRIDGE_NEIGHBOUR_MIN 0.7 /* ... (blobs 0.7 to 1.3 H high: whole digits, not the pieces of a
+                                    broken one, ... */
+#define BRIDGE_NEIGHBOUR 1.3
+#define BRIDGE_REACH 2.5     /* ... at most 2.5 H away along the line, ... */
+#define BRIDGE_SHARE 0.3     /* ... sharing 0.3 H of its rows or more, ... */
+#define BRIDGE_BANDS 0.2     /* ... the two overlapping by at most 0.2 H) ... */
+#define BRIDGE_SEARCH 0.3    /* ... is cut along the row of least ink within 0.3 H of the lines' middle */
+#define BRIDGE_WIDTH 0.4     /* it is 0.4 H wide at least, */
+#define BRIDGE_PART 0.6      /* leaving at least 0.6 H on either side */
 
 typedef struct sort_key {
     double k1, k2;
@@ -278,6 +290,192 @@ void nn__vision_unjoin(nn__components *c, const nn__join *u)
     ca->area = u->area;
 }
 
+/* Component i's box and area from its runs. */
+static void comp_measure(nn__components *c, int64_t i)
+{
+    nn__comp *cp = &c->comps[i];
+    cp->x0 = cp->y0 = INT32_MAX;
+    cp->x1 = cp->y1 = -1;
+    cp->area = 0;
+    for (int32_t r = 0; r < cp->count; r++) {
+        const nn__run *run = &c->runs[c->order[cp->first + r]];
+        if (run->x0 < cp->x0) cp->x0 = run->x0;
+        if (run->x1 > cp->x1) cp->x1 = run->x1;
+        if (run->y < cp->y0) cp->y0 = run->y;
+        if (run->y + 1 > cp->y1) cp->y1 = run->y + 1;
+        cp->area += run->x1 - run->x0;
+    }
+}
+
+/* The neighbour of component i nearest along the line, among the digit-sized blobs that share at
+ * least BRIDGE_SHARE H of its rows and lie in its upper half (above > 0) or lower half: -1 if none. */
+static int64_t bridge_neighbour(const nn__components *c, int64_t i, double H, int above)
+{
+    const nn__comp *a = &c->comps[i];
+    const double mid = (a->y0 + a->y1) / 2.0;
+    int64_t best = -1;
+    double best_gap = BRIDGE_REACH * H;
+    for (int64_t j = 0; j < c->ncomps; j++) {
+        const nn__comp *b = &c->comps[j];
+        const double bh = b->y1 - b->y0, bc = (b->y0 + b->y1) / 2.0;
+        if (j == i || b->group != j || bh < BRIDGE_NEIGHBOUR_MIN * H || bh > BRIDGE_NEIGHBOUR * H) continue;
+        if (above ? bc >= mid || b->y1 < a->y0 + BRIDGE_SHARE * H || b->y1 > a->y1 - BRIDGE_PART * H
+                  : bc <= mid || b->y0 > a->y1 - BRIDGE_SHARE * H || b->y0 < a->y0 + BRIDGE_PART * H)
+            continue;
+        const double gap = (double)((a->x0 > b->x0 ? a->x0 : b->x0) - (a->x1 < b->x1 ? a->x1 : b->x1));
+        if (gap <= best_gap) {
+            best_gap = gap;
+            best = j;
+        }
+    }
+    return best;
+}
+
+/* The boundary between the two parts of component a: top[x - a->x0] is the first row of the lower
+ * part in column x. It is the cut path of touching digits side by side (cuts.c), found in the
+ * component turned on its side, starting between rows lo and hi: so it parts the fewest strokes,
+ * and passes between a digit and the one it touches below even where their rows overlap (the bar
+ * of a 7 inside the bottom of a 0 above it). *found is 0 when no path parts it. */
+static nn_status bridge_seam(int32_t *top, int *found, const nn__components *c, const nn__comp *a, int32_t lo,
+                             int32_t hi, double H)
+{
+    const int32_t W = a->x1 - a->x0, R = a->y1 - a->y0;
+    *found = 0;
+    /* Turned: row x of the turned image is column a->x0 + x, its column y row a->y0 + y. */
+    uint8_t *turned = calloc((size_t)W * (size_t)R, 1);
+    if (!turned) return oom();
+    for (int32_t r = 0; r < a->count; r++) {
+        const nn__run *run = &c->runs[c->order[a->first + r]];
+        for (int32_t x = run->x0; x < run->x1; x++) turned[(size_t)(x - a->x0) * R + (run->y - a->y0)] = 255;
+    }
+    const nn__ink ink = {.ink = turned, .level = 1, .w = R, .h = W};
+    nn__components tc;
+    nn_status st = nn__vision_components(&tc, &ink, R, W);
+    free(turned);
+    if (st != NN_OK) return st;
+    nn__cuts k = {0};
+    /* Pieces linked through faint ink (threshold.c) are one component without touching. */
+    for (int64_t j = 1; j < tc.ncomps; j++) {
+        nn__join undo;
+        nn__vision_join(&tc, 0, (int32_t)j, &undo);
+    }
+    if (tc.ncomps > 0) {
+        const nn__comp *t = &tc.comps[0];
+        const nn__glyph gl = {0, t->x0, t->x1, t->x0, t->y0, t->x1, t->y1, t->area, 0, 0, 0, 0};
+        st = nn__vision_cuts(&k, &gl, &tc, NULL, H, lo - a->y0, hi - a->y0, 1);
+        if (st == NN_OK && k.n == 1 && k.h == W) {
+            for (int32_t x = 0; x < W; x++) top[x] = a->y0 + k.x[x];
+            *found = 1;
+        }
+    }
+    nn__vision_cuts_free(&k);
+    nn__vision_components_free(&tc);
+    return st;
+}
+
+/* Component i cut along top[] (bridge_seam()): the pieces of its runs below the boundary become
+ * component ncomps (appended), in image order; a run the boundary crosses is cut, its further
+ * pieces appended to the runs. Both parts' run lists go to the end of order. */
+static nn_status cut_component(nn__components *c, int64_t i, const int32_t *top)
+{
+    const nn__comp a = c->comps[i];
+    /* A run is cut at most where the boundary crosses its row, once per column. */
+    int64_t extra = 0;
+    for (int32_t r = 0; r < a.count; r++) {
+        const nn__run *run = &c->runs[c->order[a.first + r]];
+        for (int32_t x = run->x0 + 1; x < run->x1; x++)
+            extra += (run->y < top[x - 1 - a.x0]) != (run->y < top[x - a.x0]);
+    }
+    nn__run *runs = realloc(c->runs, (size_t)(c->nruns + extra) * sizeof *runs);
+    if (!runs) return oom();
+    c->runs = runs;
+    int32_t *order = realloc(c->order, (size_t)(c->norder + a.count + extra) * sizeof *order);
+    if (!order) return oom();
+    c->order = order;
+    nn__comp *comps = realloc(c->comps, (size_t)(c->ncomps + 1) * sizeof *comps);
+    if (!comps) return oom();
+    c->comps = comps;
+    const int64_t b = c->ncomps++;
+    /* Two passes over the old list: the upper part's pieces, then the lower part's. */
+    int32_t *list = c->order + c->norder;
+    int32_t count[2] = {0, 0};
+    for (int part = 0; part < 2; part++)
+        for (int32_t r = 0; r < a.count; r++) {
+            const int32_t ri = c->order[a.first + r];
+            const nn__run run = c->runs[ri];
+            for (int32_t x = run.x0; x < run.x1;) {
+                const int lower = run.y >= top[x - a.x0];
+                int32_t e = x + 1;
+                while (e < run.x1 && (run.y >= top[e - a.x0]) == lower) e++;
+                if (lower == part) {
+                    /* The run's first piece keeps its number; the others are new. */
+                    const int32_t at = x == run.x0 ? ri : (int32_t)c->nruns++;
+                    c->runs[at] = (nn__run){x, e, run.y, part ? (int32_t)b : (int32_t)i};
+                    list[count[0] + count[1]] = at;
+                    count[part]++;
+                }
+                x = e;
+            }
+        }
+    c->comps[i].first = (int32_t)c->norder;
+    c->comps[i].count = count[0];
+    c->comps[b] = (nn__comp){0, 0, 0, 0, 0, (int32_t)c->norder + count[0], count[1], (int32_t)b, -1};
+    c->norder += count[0] + count[1];
+    comp_measure(c, i);
+    comp_measure(c, b);
+    return NN_OK;
+}
+
+/* Lines written close together: a digit touching one of the line below makes one blob two lines
+ * high, which the reader would take for one digit (a 0 above a 7 reads as a 9) and which pulls
+ * the two lines into one. A blob that high, with a digit of the line above beside its upper half
+ * and one of the line below beside its lower half, is cut in two along the boundary of bridge_seam()
+ * near the middle between the two lines. A digit this tall within one line, with its neighbours
+ * higher and lower, does not qualify: their rows overlap more than two lines' do. *changed says
+ * whether any blob was cut. */
+static nn_status split_across_lines(nn__components *c, double H, int *changed)
+{
+    *changed = 0;
+    const int64_t n = c->ncomps;
+    nn_status st = NN_OK;
+    for (int64_t i = 0; i < n && st == NN_OK; i++) {
+        const nn__comp a = c->comps[i];
+        if (a.group != i || a.next >= 0 || (double)(a.y1 - a.y0) < BRIDGE_HEIGHT * H) continue;
+        const int64_t up = bridge_neighbour(c, i, H, 1), down = bridge_neighbour(c, i, H, 0);
+        if (up < 0 || down < 0) continue;
+        const nn__comp *u = &c->comps[up], *d = &c->comps[down];
+        if ((double)(u->y1 - d->y0) > BRIDGE_BANDS * H) continue;
+        /* Two digits high beside its neighbours too, and as wide as a digit: where strokes break
+         * into pieces (a thin pen, faint ink), H is the pieces' height, and a whole digit, a long 1
+         * most of all, is as high as two of them. */
+        const int32_t nh = u->y1 - u->y0 > d->y1 - d->y0 ? u->y1 - u->y0 : d->y1 - d->y0;
+        if (a.y1 - a.y0 < BRIDGE_HEIGHT * nh || (double)(a.x1 - a.x0) < BRIDGE_WIDTH * H) continue;
+        const double target = (u->y1 + d->y0) / 2.0;
+        const int32_t lo = (int32_t)ceil(fmax(target - BRIDGE_SEARCH * H, a.y0 + BRIDGE_PART * H));
+        const int32_t hi = (int32_t)floor(fmin(target + BRIDGE_SEARCH * H, a.y1 - BRIDGE_PART * H));
+        if (lo > hi) continue;
+        int32_t *top = malloc((size_t)(a.x1 - a.x0) * sizeof *top);
+        if (!top) return oom();
+        int found = 0;
+        st = bridge_seam(top, &found, c, &a, lo, hi, H);
+        if (st == NN_OK && found) {
+            int32_t *pairs = realloc(c->bridges, (size_t)(c->nbridges + 1) * 2 * sizeof *pairs);
+            if (!pairs) {
+                st = oom();
+            } else {
+                c->bridges = pairs;
+                pairs[c->nbridges * 2] = (int32_t)i;
+                pairs[c->nbridges * 2 + 1] = (int32_t)c->ncomps; /* the lower part, appended next */
+                c->nbridges++;
+            }
+        }
+        if (st == NN_OK && found) st = cut_component(c, i, top);
+        free(top);
+        *changed |= found;
+    }
+    return st;
+}
+
 /* Merge broken digits: the group's box and area live in its first component's entry. */
 static nn_status merge_pieces(nn__components *c, double H)
 {
@@ -509,6 +707,15 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
             H = H2;
             st = merge_pieces(c, H);
         }
+        out->height = H;
+    }
+    /* After merging, so that the neighbours a blob two lines high is measured against are whole
+     * digits, not the pieces of broken ones. */
+    int bridged = 0;
+    if (st == NN_OK) st = split_across_lines(c, H, &bridged);
+    if (st == NN_OK && bridged) {
+        H = median_height(c, w, h, 0, -1);
+        if (H < 0) return oom();
         out->height = H;
     }
     if (st != NN_OK) return st;

@@ -55,6 +55,11 @@ typedef struct nn__components {
     int32_t *order;         /* run numbers sorted by component, each component's in image order */
     int64_t norder;         /* entries of order */
     nn__comp *comps;
+    /* Blobs two lines high cut in two between the lines (segment.c): the upper part's and the
+     * lower part's components, in pairs, for a reader to join again when it reads them better as
+     * one digit. */
+    int32_t *bridges;
+    int64_t nbridges;
     int64_t ncomps;
 } nn__components;
 
