@@ -10,7 +10,10 @@
 
 #define OUTSIDE_MIN 0.6  /* a line runs on beyond the digits' band of H rows by 0.6 H at least (the
                             blob of two digits touching, a tail sticking out, does not; a faint
-                            line may link the blob through rows without ink, threshold.c); */
+                            line may link the blob through rows without ink, threshold.c), */
+#define BOTH_SIDES 0.2   /* by 0.2 H at least on each side (a pen line thickened at its end is
+                            no digit), */
+#define DIGITS_INK 2.0   /* and the band holds twice the ink per row of the rows outside it; */
 #define THIN_MAX 0.08    /* the line (the thinnest ink of the rows outside the blob's thickest band
                             of H, in most of those rows) is at most 0.08 H thick, a stroke being 0.1
                             to 0.2 H; */
@@ -28,6 +31,12 @@ static nn_status oom(void)
 static int by_u16(const void *a, const void *b)
 {
     const uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int by_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -103,23 +112,23 @@ nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *str
     const int32_t w = a.x1 - a.x0, h = a.y1 - a.y0;
     if (a.next >= 0 || w <= 0 || h <= 0) return NN_OK;
     const size_t n = (size_t)w * (size_t)h;
-    uint8_t *bits = calloc(n, 1);
-    uint16_t *thin = malloc(n * sizeof *thin);
-    /* Per row: its ink. */
-    int64_t *ink_in_row = calloc((size_t)h, sizeof *ink_in_row);
+    uint8_t *bits = NULL;
+    uint16_t *thin = NULL;
+    /* Per row: its ink; and the rows outside the band, as their ink and then their thickness. */
+    int64_t *ink_in_row = calloc((size_t)h, sizeof *ink_in_row),
+            *outside = malloc((size_t)h * sizeof *outside);
     uint16_t *thick = malloc((size_t)h * sizeof *thick);
     nn__components tc = {0};
-    nn_status st = bits && thin && ink_in_row && thick ? NN_OK : oom();
+    nn_status st = ink_in_row && outside && thick ? NN_OK : oom();
     if (st != NN_OK) goto done;
     for (int32_t r = 0; r < a.count; r++) {
         const nn__run *run = &c->runs[c->order[a.first + r]];
-        memset(bits + (size_t)(run->y - a.y0) * (size_t)w + (size_t)(run->x0 - a.x0), 1,
-               (size_t)(run->x1 - run->x0));
         ink_in_row[run->y - a.y0] += run->x1 - run->x0;
     }
-    thickness(bits, w, h, thin);
     /* The band of H rows holding the most ink is where the digits are; what lies outside it is the
-     * line, mostly. Its thickness: over those rows, the median of each row's thickest ink. */
+     * line, mostly, and a line across the digits runs on at both sides of them. Where the band
+     * holds no more ink per row than the rest, it is a line alone (or a texture of lines, which
+     * would cost the thickness below for nothing). */
     const int32_t band = H < h ? (int32_t)H : h;
     int64_t sum = 0, best = -1;
     int32_t at = 0;
@@ -127,7 +136,30 @@ nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *str
         sum += ink_in_row[y] - (y >= band ? ink_in_row[y - band] : 0);
         if (y >= band - 1 && sum > best) best = sum, at = y - band + 1;
     }
+    if ((double)at < BOTH_SIDES * H || (double)(h - at - band) < BOTH_SIDES * H ||
+        (double)(h - band) < OUTSIDE_MIN * H)
+        goto done;
     int32_t m = 0;
+    for (int32_t y = 0; y < h; y++)
+        if ((y < at || y >= at + band) && ink_in_row[y] > 0) outside[m++] = ink_in_row[y];
+    if (m < 3) goto done;
+    qsort(outside, (size_t)m, sizeof *outside, by_i64);
+    if ((double)best < DIGITS_INK * (double)band * (double)outside[m / 2]) goto done;
+
+    bits = calloc(n, 1);
+    thin = malloc(n * sizeof *thin);
+    if (!bits || !thin) {
+        st = oom();
+        goto done;
+    }
+    for (int32_t r = 0; r < a.count; r++) {
+        const nn__run *run = &c->runs[c->order[a.first + r]];
+        memset(bits + (size_t)(run->y - a.y0) * (size_t)w + (size_t)(run->x0 - a.x0), 1,
+               (size_t)(run->x1 - run->x0));
+    }
+    thickness(bits, w, h, thin);
+    /* The line's thickness: over the rows outside the band, the median of each row's thickest ink. */
+    m = 0;
     for (int32_t y = 0; y < h; y++) {
         if ((y >= at && y < at + band) || ink_in_row[y] == 0) continue;
         uint16_t t = 0;
@@ -137,7 +169,6 @@ nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *str
         }
         thick[m++] = t;
     }
-    if (m < 3 || (double)(h - band) < OUTSIDE_MIN * H) goto done;
     qsort(thick, (size_t)m, sizeof *thick, by_u16);
     const uint16_t T = thick[m / 2];
     if ((double)T > THIN_MAX * H) goto done;
@@ -174,6 +205,7 @@ done:
     free(bits);
     free(thin);
     free(ink_in_row);
+    free(outside);
     free(thick);
     return st;
 }

@@ -158,12 +158,15 @@ static int64_t edge_contact(const nn__components *c, int64_t i, int64_t w, int64
  * shows the table in a corner or along an edge as a triangle, which is solid ink and read as a sure
  * 1 (and shorter along the edge than the strips dropped below). Component i is one when it lies
  * flush along an image edge (touching it along SLIVER_FLUSH of its own extent there), fills
- * SLIVER_FILL of its box or more, and tapers away along the edge: its depth from the edge at one
- * end a SLIVER_TAPER part of that at the other at most. A digit cropped tightly and flush along an
- * edge (a 1, the bar of a 7) keeps its width, or fills little of its box. */
+ * SLIVER_FILL of its box or more, is solid from the edge (SLIVER_SOLID of its ink reached from the
+ * edge without crossing paper), and tapers away along the edge: its depth from the edge at one end
+ * a SLIVER_TAPER part of that at the other at most. A digit cropped tightly and flush along an edge
+ * keeps its width (a 1), or has paper between the edge and some of its strokes (a marker's 7, whose
+ * bar lies along the edge and fills much of its box). */
 #define SLIVER_FLUSH 0.9
 #define SLIVER_FILL 0.4
 #define SLIVER_TAPER 0.4
+#define SLIVER_SOLID 0.95 /* of its ink reached straight from the edge: a 7's stem lies beyond paper */
 #define SLIVER_MIN 8 /* pixels along the edge, at least */
 
 static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int *oom_hit)
@@ -195,6 +198,7 @@ static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int 
         const int32_t len = rows ? bh : bw, deep = rows ? bw : bh;
         if (len < SLIVER_MIN) continue;
         int32_t contact = 0;
+        int64_t reached = 0;
         for (int32_t p = 0; p < len; p++) {
             int32_t d = 0;
             for (; d < deep; d++) {
@@ -205,8 +209,10 @@ static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int 
             }
             depth[p] = d;
             contact += d > 0;
+            reached += d;
         }
-        if ((double)contact < SLIVER_FLUSH * len) continue;
+        if ((double)contact < SLIVER_FLUSH * len || (double)reached < SLIVER_SOLID * (double)cp->area)
+            continue;
         const int32_t quarter = len / 4 > 0 ? len / 4 : 1;
         double first = 0, last = 0;
         for (int32_t p = 0; p < quarter; p++) first += depth[p], last += depth[len - 1 - p];

@@ -5,8 +5,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "predict.h"
 
-#include "names.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -37,7 +35,7 @@ static void usage(FILE *f)
             "digits prints 'FILE: ' and is not an error. A file that cannot be read is reported on stderr,\n"
             "the other files are still read, and the exit status is then 1. A control character in a\n"
             "file's name is written as a C escape ('\\n'), and a backslash as two, so that each image\n"
-            "stays one line.\n\n"
+            "and each message stays one line.\n\n"
             "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the last 'not one\n"
             "                        digit', as train makes), input 784 or (28, 28, 1)\n"
             "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "'];\n"
@@ -151,13 +149,21 @@ static const char *for_the_user(const char *msg)
     return out;
 }
 
+/* A message about one file on stderr, one line whatever its name holds (names.h). */
+static void report(const char *msg)
+{
+    fputs("nn-mnist predict: ", stderr);
+    nnm_print_name(stderr, msg);
+    fputc('\n', stderr);
+}
+
 /* Reads one image and prints its line; 0, or -1 after reporting the error. */
 static int predict_one(predictor *pr, const char *path)
 {
     char err[1024];
     nnm_image im;
     if (nnm_image_read(path, &im, err, sizeof err) != 0) {
-        fprintf(stderr, "nn-mnist predict: %s\n", err);
+        report(err);
         if (pr->json) json_error(path, err);
         return -1;
     }
@@ -167,7 +173,7 @@ static int predict_one(predictor *pr, const char *path)
     if (nnm_image_orient(&im, err, sizeof err) != 0) {
         char msg[1100];
         snprintf(msg, sizeof msg, "%s: %s", path, err);
-        fprintf(stderr, "nn-mnist predict: %s\n", msg);
+        report(msg);
         if (pr->json) json_error(path, msg);
         nnm_image_free(&im);
         return -1;
@@ -180,7 +186,7 @@ static int predict_one(predictor *pr, const char *path)
     opts.max_digits = pr->max_digits;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
         snprintf(err, sizeof err, "%s: %s", path, for_the_user(nn_last_error()));
-        fprintf(stderr, "nn-mnist predict: %s\n", err);
+        report(err);
         if (pr->json) json_error(path, err);
         nnm_image_free(&im);
         return -1;
@@ -272,7 +278,7 @@ static int predict_one(predictor *pr, const char *path)
             rc = nnm_debug_write(&pr->names, pr->debug_dir, path, &im, d, it, pr->min_conf, err, sizeof err);
         }
         free(it);
-        if (rc != 0) fprintf(stderr, "nn-mnist predict: %s\n", err);
+        if (rc != 0) report(err);
     }
     free(text);
     free(top);
@@ -281,7 +287,7 @@ static int predict_one(predictor *pr, const char *path)
     nnm_image_free(&im);
     return rc;
 fail:
-    fprintf(stderr, "nn-mnist predict: %s\n", err);
+    report(err);
     if (pr->json) json_error(path, err);
     free(text);
     free(top);
