@@ -40,12 +40,9 @@ static int by_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The components of src, each moved by (ox, oy), appended to c as components of their own; the
- * first appended is *first. */
-static nn_status append_components(nn__components *c, const nn__components *src, int32_t ox, int32_t oy,
-                                   int64_t *first)
+/* The components of src, each moved by (ox, oy), appended to c as components of their own. */
+static nn_status append_components(nn__components *c, const nn__components *src, int32_t ox, int32_t oy)
 {
-    *first = c->ncomps;
     if (src->ncomps == 0) return NN_OK;
     nn__run *runs = realloc(c->runs, (size_t)(c->nruns + src->nruns) * sizeof *runs);
     if (!runs) return oom();
@@ -194,8 +191,7 @@ nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *str
     if ((double)kept < KEPT_MIN * (double)a.area) goto done;
     const nn__ink ink = {.ink = bits, .level = 1, .w = w, .h = h};
     st = nn__vision_components(&tc, &ink, w, h);
-    int64_t first;
-    if (st == NN_OK) st = append_components(c, &tc, a.x0, a.y0, &first);
+    if (st == NN_OK) st = append_components(c, &tc, a.x0, a.y0);
     if (st == NN_OK) {
         c->comps[i].group = -1;
         *stripped = 1;
