@@ -660,9 +660,11 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     nn__glyphs *gs = &p->glyphs;
     const double H = gs->height;
     if (gs->n == 0) return NN_OK;
-    /* At most READ_JOIN_FRAGMENTS fragment tries per glyph and one pair try: memory follows the
-     * digits (max_digits bounds it), never the specks of a texture. */
-    join_try *t = malloc((size_t)gs->n * (READ_JOIN_FRAGMENTS + 2) * sizeof *t);
+    /* At most READ_JOIN_FRAGMENTS fragment tries per glyph, one pair try and one try of the parts of
+     * a blob cut between two lines: memory follows the digits (max_digits bounds it), never the
+     * specks of a texture. */
+    const int64_t cap = gs->n * (READ_JOIN_FRAGMENTS + 2);
+    join_try *t = malloc((size_t)cap * sizeof *t);
     float *ti = NULL, *tp = NULL, *tr = NULL;
     char *used = calloc((size_t)(gs->n + gs->nfrag), 1);
     double *score = malloc((size_t)gs->n * sizeof *score);
@@ -710,7 +712,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
             if (gs->g[g].group == up) ga = g;
             if (gs->g[g].group == down) gb = g;
         }
-        if (ga >= 0 && gb >= 0 && score[ga] + score[gb] <= -READ_JOIN_MARGIN)
+        if (ga >= 0 && gb >= 0 && score[ga] + score[gb] <= -READ_JOIN_MARGIN && n < cap)
             add_try(t, &n, ga, gb, &gs->g[ga], &gs->g[gb], 0);
     }
     if (st == NN_OK && n > 0) {
