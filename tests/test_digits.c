@@ -1516,22 +1516,30 @@ static void test_digits__pieces_are_what_read_chooses_from(void **state)
 
 /* A model that reads every image alike: 11 outputs, "1" with probability 0.35, "not one digit" 0.6,
  * the other nine digits 0.05 together. */
-static nn_model *constant_one_model(void)
+/* A model of `classes` outputs whose logits are `logits` whatever it reads. */
+static nn_model *constant_logits_model(int classes, const float *logits)
 {
     nn_model *m;
     assert_int_equal(nn_model_create(&m, NN_DIGITS_PIXELS), NN_OK);
-    assert_int_equal(nn_model_add_dense(m, 11, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    assert_int_equal(nn_model_add_dense(m, classes, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
     assert_int_equal(nn_model_compile(m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL), NN_OK);
     float *p;
     size_t n;
     assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
+    assert_int_equal(n, (size_t)(NN_DIGITS_PIXELS * classes + classes));
     memset(p, 0, n * sizeof *p);
+    memcpy(p + NN_DIGITS_PIXELS * classes, logits, (size_t)classes * sizeof *logits);
+    return m;
+}
+
+static nn_model *constant_one_model(void)
+{
     /* Logits 0 for the nine other digits, log(63) for the 1, log(108) for the 11th: a softmax total
      * of 180. */
-    assert_int_equal(n, (size_t)(NN_DIGITS_PIXELS * 11 + 11));
-    p[NN_DIGITS_PIXELS * 11 + 1] = (float)log(63.0);
-    p[NN_DIGITS_PIXELS * 11 + 10] = (float)log(108.0);
-    return m;
+    float logits[11] = {0};
+    logits[1] = (float)log(63.0);
+    logits[10] = (float)log(108.0);
+    return constant_logits_model(11, logits);
 }
 
 /* A path down through a 0 parts two strokes, its top and bottom; touching digits meet in one. A
@@ -2522,6 +2530,54 @@ static void test_digits__thin_line_across_digits_taken_out(void **state)
     }
 }
 
+/* A title three times the size of the digits under it made H its own height, and the two lines of
+ * small digits, lower than a digit may be, were dropped, or each pair one above the other stacked
+ * into one glyph (10 glyphs where 16 are drawn). They are read on their own; a row of solid dots,
+ * or of small blobs in the digits' rows, is still no digits. */
+static void test_digits__small_lines_under_a_title(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(560, 330, 230);
+    for (int i = 0; i < 4; i++) ring(&c, 40 + 130 * i, 20, 90, 120, 12, 25);
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < 6; i++) ring(&c, 40 + 45 * i, 180 + 63 * l, 26, 35, 4, 25);
+    for (int i = 0; i < 5; i++) rect(&c, 340 + 36 * i, 290, 18, 20, 25);
+    const float surely_0[10] = {10.0f};
+    nn_model *m = constant_logits_model(10, surely_0);
+    for (int k = 0; k < 2; k++) {
+        nn_digits *d = NULL;
+        if (k == 0)
+            d = find(&c, NULL);
+        else
+            assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), 16);
+        assert_int_equal(nn_digits_line_count(d), 3);
+        for (int64_t i = 0; i < 16; i++) {
+            const int64_t line = i < 4 ? 0 : i < 10 ? 1 : 2, at = i < 4 ? i : (i - 4) % 6;
+            int64_t b[4];
+            box(d, i, b);
+            assert_int_equal(nn_digits_line(d, i), line);
+            if (line == 0)
+                assert_true(labs(b[0] - (40 + 130 * at)) <= 2 && labs(b[3] - 120) <= 2);
+            else
+                assert_true(labs(b[0] - (40 + 45 * at)) <= 2 && labs(b[1] - (180 + 63 * (line - 1))) <= 2 &&
+                            labs(b[3] - 35) <= 2);
+        }
+        nn_digits_free(d);
+    }
+    nn_model_free(m);
+    free(c.px);
+    /* Small blobs in the rows of the digits (a printed label before them, the pieces of a broken
+     * digit) are no line of their own: they stay out. */
+    c = canvas_new(560, 160, 230);
+    for (int i = 0; i < 4; i++) ring(&c, 20 + 40 * i, 105, 26, 35, 4, 25);
+    for (int i = 0; i < 3; i++) ring(&c, 200 + 120 * i, 20, 90, 120, 12, 25);
+    nn_digits *d = find(&c, NULL);
+    assert_int_equal(nn_digits_count(d), 3);
+    nn_digits_free(d);
+    free(c.px);
+}
+
 /* The table in a corner of a photo of a sheet turned a little: a solid wedge along the image's
  * edge, shorter than the strips dropped as what lies beyond the paper, was read as a sure 1 before
  * the number. A 1 cropped tightly, flush along the edge, keeps its width and stays. */
@@ -2707,6 +2763,7 @@ int main(void)
         cmocka_unit_test(test_digits__single_box_sides_taken_out),
         cmocka_unit_test(test_digits__thin_line_across_digits_taken_out),
         cmocka_unit_test(test_digits__table_wedge_in_a_corner),
+        cmocka_unit_test(test_digits__small_lines_under_a_title),
         cmocka_unit_test(test_digits__touching_line_below_cut),
         cmocka_unit_test(test_digits__tall_digit_in_a_wavering_line_kept),
         cmocka_unit_test(test_digits__bad_arguments_refused),

@@ -212,17 +212,177 @@ static nn_status make_result(nn_digits **out, pipeline *p, const float *images, 
     return NN_OK;
 }
 
-/* One way of reading the image as it lies, for deskewed(): ctx is what it reads with. */
+/* One way of reading the image as it lies, for deskewed(): ctx (a level_ctx) is what it reads with. */
 typedef nn_status (*level_fn)(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
                               int64_t height, int64_t stride, const nn_digits_options *opts, const char *who);
 static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels,
                           int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
                           const char *who);
 
+typedef struct reader reader;
+typedef struct level_ctx {
+    const reader *r; /* the models (NULL: finding only) */
+    int nested;      /* reading a line of smaller digits set aside: none is set aside again */
+} level_ctx;
+
+/* ---- Lines of smaller digits (docs/predict.md, step 4) ---- */
+
+/* Around a line of smaller digits that segment.c set aside, this much of their height is read with
+ * them. */
+#define SMALL_MARGIN 0.5
+
+/* The part of the image to read again for the smaller digits gs set aside: [x0, x1) x [y0, y1). */
+typedef struct small_part {
+    int64_t x0, y0, x1, y1;
+} small_part;
+
+static small_part small_part_of(const nn__glyphs *gs, int64_t width, int64_t height)
+{
+    small_part sp = {0, 0, 0, 0};
+    if (gs->small_height <= 0) return sp;
+    const int64_t m = (int64_t)ceil(SMALL_MARGIN * gs->small_height);
+    sp.x0 = gs->small[0] > m ? gs->small[0] - m : 0, sp.y0 = gs->small[1] > m ? gs->small[1] - m : 0;
+    sp.x1 = width - gs->small[2] > m ? gs->small[2] + m : width;
+    sp.y1 = height - gs->small[3] > m ? gs->small[3] + m : height;
+    return sp;
+}
+
+/* An item of two readings joined: its line's rank and left edge, then which it was. */
+typedef struct joined_item {
+    int64_t line, x, i;
+} joined_item;
+
+static int by_line_then_x(const void *pa, const void *pb)
+{
+    const joined_item *a = pa, *b = pb;
+    if (a->line != b->line) return a->line < b->line ? -1 : 1;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int by_centre(const void *pa, const void *pb)
+{
+    const double *a = pa, *b = pb; /* centre, then the line's number */
+    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* Readings a and b of one image (b's lines apart from a's) as one: every line in order of its mean
+ * centre, top to bottom, each left to right. Takes both. */
+static nn_status join_readings(nn_digits **out, nn_digits *a, nn_digits *b, const char *who)
+{
+    const int64_t n = a->count + b->count, lines = a->lines + b->lines, nl = lines ? lines : 1, ni = n ? n : 1;
+    nn_digits *d = calloc(1, sizeof *d);
+    double *centre = calloc((size_t)nl * 3, sizeof *centre); /* per line: centre, number, count */
+    int64_t *rank = malloc((size_t)nl * sizeof *rank);
+    joined_item *item = malloc((size_t)ni * sizeof *item);
+    nn_status st = NN_OK;
+    if (!d || !centre || !rank || !item || !(d->images = malloc((size_t)ni * NN_DIGITS_PIXELS * sizeof *d->images)) ||
+        !(d->boxes = malloc((size_t)ni * 5 * sizeof *d->boxes)) ||
+        (a->probs && !(d->probs = malloc((size_t)ni * 10 * sizeof *d->probs))))
+        st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    /* Item i < a->count is a's, the rest b's, whose lines are numbered after a's. */
+#define JOINED_BOX(i) ((i) < a->count ? a->boxes + (i) * 5 : b->boxes + ((i) - a->count) * 5)
+#define JOINED_LINE(i) (JOINED_BOX(i)[4] + ((i) < a->count ? 0 : a->lines))
+    for (int64_t i = 0; i < n && st == NN_OK; i++) {
+        const int64_t *bx = JOINED_BOX(i), l = JOINED_LINE(i);
+        centre[3 * l] += (double)bx[1] + 0.5 * (double)bx[3];
+        centre[3 * l + 2]++;
+    }
+    if (st == NN_OK) {
+        for (int64_t l = 0; l < lines; l++) {
+            centre[3 * l] = centre[3 * l + 2] > 0 ? centre[3 * l] / centre[3 * l + 2] : 0;
+            centre[3 * l + 1] = (double)l;
+        }
+        qsort(centre, (size_t)lines, 3 * sizeof *centre, by_centre);
+        for (int64_t r = 0; r < lines; r++) rank[(int64_t)centre[3 * r + 1]] = r;
+        for (int64_t i = 0; i < n; i++) item[i] = (joined_item){rank[JOINED_LINE(i)], JOINED_BOX(i)[0], i};
+        qsort(item, (size_t)n, sizeof *item, by_line_then_x);
+        for (int64_t j = 0; j < n; j++) {
+            const int64_t i = item[j].i, k = i < a->count ? i : i - a->count;
+            const nn_digits *src = i < a->count ? a : b;
+            memcpy(d->images + j * NN_DIGITS_PIXELS, src->images + k * NN_DIGITS_PIXELS,
+                   NN_DIGITS_PIXELS * sizeof *d->images);
+            if (d->probs) memcpy(d->probs + j * 10, src->probs + k * 10, 10 * sizeof *d->probs);
+            memcpy(d->boxes + j * 5, src->boxes + k * 5, 4 * sizeof *d->boxes);
+            d->boxes[j * 5 + 4] = item[j].line;
+        }
+        d->count = n;
+        d->lines = lines;
+        d->polarity = a->polarity;
+        d->threshold = a->threshold;
+    }
+#undef JOINED_BOX
+#undef JOINED_LINE
+    free(centre);
+    free(rank);
+    free(item);
+    nn_digits_free(a);
+    nn_digits_free(b);
+    if (st != NN_OK) {
+        nn_digits_free(d);
+        d = NULL;
+    }
+    *out = d;
+    return st;
+}
+
+/* The part sp of the image read again with level(), the digits of *out within it painted as paper
+ * first, and what it reads added to *out. */
+static nn_status read_small(nn_digits **out, level_fn level, const level_ctx *ctx, const uint8_t *pixels,
+                            int64_t stride, const nn_digits_options *opts, const small_part *sp, const char *who)
+{
+    const int64_t w = sp->x1 - sp->x0, h = sp->y1 - sp->y0;
+    uint8_t *part = malloc((size_t)(w * h));
+    if (!part) return nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+    int64_t hist[256] = {0};
+    for (int64_t y = 0; y < h; y++) {
+        memcpy(part + y * w, pixels + (sp->y0 + y) * stride + sp->x0, (size_t)w);
+        for (int64_t x = 0; x < w; x++) hist[part[y * w + x]]++;
+    }
+    /* Mostly paper: its median is the paper's level, whichever the polarity. */
+    int paper = 0;
+    int64_t below = hist[0];
+    while (2 * below < w * h) below += hist[++paper];
+    for (int64_t i = 0; i < (*out)->count; i++) {
+        const int64_t *b = (*out)->boxes + i * 5;
+        const int64_t x0 = b[0] > sp->x0 ? b[0] : sp->x0, y0 = b[1] > sp->y0 ? b[1] : sp->y0;
+        const int64_t x1 = b[0] + b[2] < sp->x1 ? b[0] + b[2] : sp->x1;
+        const int64_t y1 = b[1] + b[3] < sp->y1 ? b[1] + b[3] : sp->y1;
+        for (int64_t y = y0; y < y1 && x1 > x0; y++)
+            memset(part + (y - sp->y0) * w + (x0 - sp->x0), paper, (size_t)(x1 - x0));
+    }
+    nn_digits_options o = *opts;
+    o.polarity = (*out)->polarity;
+    const level_ctx nested = {ctx->r, 1};
+    nn_digits *d = NULL;
+    nn_status st = level(&d, &nested, part, w, h, w, &o, who);
+    free(part);
+    /* The arguments passed for the whole image, so a refusal is more than max_digits glyphs: the
+     * first reading stands. */
+    if (st == NN_ERR_INVALID_ARGUMENT) {
+        nn_clear_error();
+        nn_digits_free(d);
+        return NN_OK;
+    }
+    if (st != NN_OK || !d || d->count == 0) {
+        nn_digits_free(d);
+        return st;
+    }
+    for (int64_t i = 0; i < d->count; i++) d->boxes[i * 5] += sp->x0, d->boxes[i * 5 + 1] += sp->y0;
+    if ((*out)->count + d->count > o.max_digits) {
+        nn_digits_free(d);
+        return NN_OK;
+    }
+    nn_digits *a = *out;
+    *out = NULL;
+    return join_readings(out, a, d, who);
+}
+
 static nn_status find_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
                             int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
 {
-    (void)ctx;
+    const level_ctx *lc = ctx;
     pipeline p;
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, -1, who);
     float *images = NULL;
@@ -230,8 +390,15 @@ static nn_status find_level(nn_digits **out, const void *ctx, const uint8_t *pix
         st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory for %lld digits", who, (long long)p.glyphs.n);
     if (st == NN_OK) st = normalize_all(&p, images);
     if (st == NN_OK) st = make_result(out, &p, images, NULL, NULL, NULL, who);
+    const small_part sp = small_part_of(&p.glyphs, width, height);
     free(images);
     pipeline_free(&p);
+    if (st == NN_OK && !lc->nested && sp.x1 > sp.x0)
+        st = read_small(out, find_level, lc, pixels, stride, opts, &sp, who);
+    if (st != NN_OK) {
+        nn_digits_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -245,7 +412,8 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
     nn_status st =
         nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
-    return deskewed(out, find_level, NULL, pixels, width, height, stride, &o, who);
+    const level_ctx ctx = {NULL, 0};
+    return deskewed(out, find_level, &ctx, pixels, width, height, stride, &o, who);
 }
 
 /* ---- Recognition-based segmentation (nn_digits_read). ---- */
@@ -763,10 +931,10 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
 }
 
 /* One reading of the image at its size with the models of `models` (reader_init()); H is the median
- * digit height measured. */
-static nn_status read_image(nn_digits **out, double *H_out, const reader *models, const uint8_t *pixels,
-                            int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
-                            const char *who)
+ * digit height measured, and sp (when given) where a line of smaller digits was set aside. */
+static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, const reader *models,
+                            const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
+                            const nn_digits_options *opts, const char *who)
 {
     *out = NULL;
     *H_out = 0;
@@ -813,6 +981,7 @@ static nn_status read_image(nn_digits **out, double *H_out, const reader *models
     if (st == NN_OK) st = nn__vision_order(&p.glyphs, H);
     if (st == NN_OK) st = make_result(out, &p, images, probs, kp.images, kp.probs, who);
     *H_out = H;
+    if (sp) *sp = small_part_of(&p.glyphs, width, height);
     free(images);
     free(probs);
     free(reject);
@@ -847,14 +1016,16 @@ static void around_digits(const nn_digits *d, int64_t margin, int64_t width, int
     *x1 = width - c > margin ? c + margin : width, *y1 = height - e > margin ? e + margin : height;
 }
 
-/* The image as it lies, at 1 to o.scales times its size (ctx: the reader). */
-static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
-                            int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
+/* The image as it lies, at 1 to o.scales times its size; sp: where scale 1 set a line of smaller
+ * digits aside. */
+static nn_status read_scales(nn_digits **out, small_part *sp, const reader *models, const uint8_t *pixels,
+                             int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
+                             const char *who)
 {
-    const reader rm = *(const reader *)ctx;
+    const reader rm = *models;
     const nn_digits_options o = *opts;
     double H = 0;
-    nn_status st = read_image(out, &H, &rm, pixels, width, height, stride, &o, who);
+    nn_status st = read_image(out, &H, sp, &rm, pixels, width, height, stride, &o, who);
     if (st != NN_OK || o.scales <= 1 || nn_digits_count(*out) == 0) return st;
     /* An image without digits stays so: reading a blank page enlarged is work for nothing. */
     nn_digits *rd[NN__DIGITS_MAX_SCALES] = {*out};
@@ -874,7 +1045,7 @@ static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pix
         if ((st = nn__vision_enlarge(&big, crop, cw, ch, stride, s)) != NN_OK) break;
         double Hs;
         nn_digits *d = NULL;
-        st = read_image(&d, &Hs, &rm, big, cw * s, ch * s, cw * s, &os, who);
+        st = read_image(&d, &Hs, NULL, &rm, big, cw * s, ch * s, cw * s, &os, who);
         free(big);
         /* The arguments passed at scale 1, so a refusal here is more than max_digits glyphs (specks
          * grown past min_size): that reading is left out. */
@@ -901,6 +1072,23 @@ static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pix
     return st;
 }
 
+/* The image as it lies, at every scale, and a line of smaller digits set aside read on its own
+ * (ctx: a level_ctx with the reader). */
+static nn_status read_level(nn_digits **out, const void *ctx, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
+{
+    const level_ctx *lc = ctx;
+    small_part sp = {0, 0, 0, 0};
+    nn_status st = read_scales(out, &sp, lc->r, pixels, width, height, stride, opts, who);
+    if (st == NN_OK && !lc->nested && sp.x1 > sp.x0)
+        st = read_small(out, read_level, lc, pixels, stride, opts, &sp, who);
+    if (st != NN_OK) {
+        nn_digits_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 static nn_status read_models(nn_digits **out, nn_model *const *models, int count, const uint8_t *pixels,
                              int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
                              const char *who)
@@ -914,7 +1102,8 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
     reader rm;
     st = reader_init(&rm, models, count, who);
     if (st != NN_OK) return st;
-    return deskewed(out, read_level, &rm, pixels, width, height, stride, &o, who);
+    const level_ctx ctx = {&rm, 0};
+    return deskewed(out, read_level, &ctx, pixels, width, height, stride, &o, who);
 }
 
 /* ---- Tilted lines (step 10, deskew.c) ---- */

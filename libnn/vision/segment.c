@@ -41,6 +41,17 @@
 #define BRIDGE_SEARCH 0.3    /* ... is cut along the row of least ink within 0.3 H of the lines' middle */
 #define BRIDGE_WIDTH 0.4     /* it is 0.4 H wide at least, */
 #define BRIDGE_PART 0.6      /* leaving at least 0.6 H on either side */
+#define SMALL_MIN 0.15       /* blobs lower than a digit (MIN_HEIGHT H) but 0.15 H high or more, */
+#define SMALL_MIN_PX 10      /* and 10 pixels, */
+#define SMALL_WIDE 2.5       /* at most 2.5 times as wide as high, */
+#define SMALL_APART 0.25     /* in rows of their own (sharing less than a quarter of their rows with
+                                any digit: no piece of a digit of H's size, no label beside one), */
+#define SMALL_SAME 1.6       /* in a row of blobs within a factor 1.6 of each other's height, */
+#define SMALL_GAP 1.5        /* at most 1.5 times the higher one's height apart, */
+#define SMALL_COUNT 3        /* three or more, */
+#define SMALL_FILL 0.6       /* strokes rather than solid dots (half of them fill at most 0.6 of
+                                their box), are a line of smaller digits (digits.c reads it again) */
+#define SMALL_MAX 4096       /* past this many blobs of either size, the image is a texture */
 
 typedef struct sort_key {
     double k1, k2;
@@ -618,6 +629,92 @@ done:
     return st;
 }
 
+/* Whether digit d shares a quarter of blob s's rows or more. */
+static int beside_digit(const nn__comp *d, const nn__comp *s)
+{
+    const int32_t shared = (d->y1 < s->y1 ? d->y1 : s->y1) - (d->y0 > s->y0 ? d->y0 : s->y0);
+    return shared >= SMALL_APART * (s->y1 - s->y0);
+}
+
+/* Lines of digits written smaller than H allows (a title above them, three times their size, makes H
+ * its own height): blobs lower than a digit that stand in a row of their own are set aside for a
+ * reading of their own (out->small), and every blob lower than a digit within their box dropped
+ * from this one, where merging by H would stack the digits of two such lines into one. */
+static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int min_size)
+{
+    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
+    int64_t *chain = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *chain);
+    if (!keys || !chain) {
+        free(keys);
+        free(chain);
+        return oom();
+    }
+    const double low = SMALL_MIN * H > SMALL_MIN_PX ? SMALL_MIN * H : SMALL_MIN_PX;
+    int64_t m = 0, digits = 0;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        const nn__comp *cp = &c->comps[i];
+        if (cp->group == i && (double)(cp->y1 - cp->y0) >= MIN_HEIGHT * H) chain[digits++] = i;
+    }
+    for (int64_t i = 0; i < c->ncomps && m <= SMALL_MAX; i++) {
+        const nn__comp *cp = &c->comps[i];
+        const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
+        if (cp->group != i || ch >= MIN_HEIGHT * H || ch < low || ch < min_size || cw > SMALL_WIDE * ch) continue;
+        int near = 0;
+        for (int64_t j = 0; j < digits && !near; j++) near = beside_digit(&c->comps[chain[j]], cp);
+        if (!near) keys[m++] = (sort_key){cp->x0, cp->y0, i};
+    }
+    if (m > SMALL_MAX || digits > SMALL_MAX) m = 0; /* a texture, refused later for its count */
+    qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+    /* Rows left to right: each blob continues the row whose last blob shares half the lower's rows,
+     * is of a like height and near enough; chain[k] is the next blob of k's row, -1 at its end, and
+     * keys[k].k2 marks a blob taken (1) or the first of a row (2). */
+    for (int64_t k = 0; k < m; k++) chain[k] = -1, keys[k].k2 = 0;
+    int32_t bx0 = INT32_MAX, by0 = INT32_MAX, bx1 = -1, by1 = -1;
+    double hsum = 0;
+    int64_t hcount = 0;
+    for (int64_t k = 0; k < m; k++) {
+        if (keys[k].k2 != 0) continue;
+        keys[k].k2 = 2;
+        int64_t last = k, n = 1, thin = 0;
+        for (int64_t q = k + 1; q < m; q++) {
+            const nn__comp *a = &c->comps[keys[last].i], *b = &c->comps[keys[q].i];
+            const double ha = a->y1 - a->y0, hb = b->y1 - b->y0, hi = ha > hb ? ha : hb, lo = ha < hb ? ha : hb;
+            const double shared = (double)((a->y1 < b->y1 ? a->y1 : b->y1) - (a->y0 > b->y0 ? a->y0 : b->y0));
+            if (b->x0 - a->x1 > SMALL_GAP * SMALL_SAME * ha) break; /* and every later one */
+            if (keys[q].k2 != 0 || shared < 0.5 * lo || hi > SMALL_SAME * lo || b->x0 - a->x1 > SMALL_GAP * hi)
+                continue;
+            chain[last] = q;
+            keys[q].k2 = 1;
+            last = q;
+            n++;
+        }
+        for (int64_t q = k; q >= 0; q = chain[q]) {
+            const nn__comp *a = &c->comps[keys[q].i];
+            thin += (double)a->area <= SMALL_FILL * (double)(a->x1 - a->x0) * (double)(a->y1 - a->y0);
+        }
+        if (n < SMALL_COUNT || 2 * thin < n) continue;
+        for (int64_t q = k; q >= 0; q = chain[q]) {
+            const nn__comp *a = &c->comps[keys[q].i];
+            bx0 = a->x0 < bx0 ? a->x0 : bx0, by0 = a->y0 < by0 ? a->y0 : by0;
+            bx1 = a->x1 > bx1 ? a->x1 : bx1, by1 = a->y1 > by1 ? a->y1 : by1;
+            hsum += a->y1 - a->y0;
+            hcount++;
+        }
+    }
+    free(keys);
+    free(chain);
+    if (hcount == 0) return NN_OK;
+    out->small_height = hsum / (double)hcount;
+    out->small[0] = bx0, out->small[1] = by0, out->small[2] = bx1, out->small[3] = by1;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        nn__comp *cp = &c->comps[i];
+        if (cp->group == i && (double)(cp->y1 - cp->y0) < MIN_HEIGHT * H && cp->x0 >= bx0 && cp->x1 <= bx1 &&
+            cp->y0 >= by0 && cp->y1 <= by1)
+            cp->group = -1;
+    }
+    return NN_OK;
+}
+
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
                              int merge, int split, double split_ratio)
 {
@@ -690,6 +787,7 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
         out->height = H;
         if (H == 0) return NN_OK;
     }
+    if (st == NN_OK) st = small_lines(out, c, H, min_size);
     /* Specks and lines, relative to H; the larger specks kept aside as fragments. */
     for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         nn__comp *cp = &c->comps[i];

@@ -89,6 +89,10 @@ typedef struct nn__glyphs {
     int64_t nfrag, frag_cap;
     int64_t lines;
     double height;          /* H, the median digit height the sizes are relative to */
+    /* A line of digits lower than H allows, left out of these glyphs for a reading of its own: the
+     * box around all such lines, and their mean height (0: none). */
+    int32_t small[4];
+    double small_height;
     int32_t *cuts;          /* the cut paths the glyphs refer to */
     int64_t ncuts, cuts_cap;
 } nn__glyphs;
