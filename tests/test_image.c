@@ -61,8 +61,10 @@ typedef struct membuf {
     size_t len;
 } membuf;
 
-/* A w x h grey JPEG, dark (20) where x < w / 2 and light (230) elsewhere, with an APP1 of `app1`. */
-static membuf jpeg_with(int w, int h, const uint8_t *app1, size_t app1_len)
+/* A w x h JPEG of `components` values a pixel in colour space cs, every row `row`; with an APP1 of
+ * `app1`, and Adobe's marker only where `adobe` says. */
+static membuf jpeg_of(int w, int h, int components, J_COLOR_SPACE cs, const uint8_t *row, const uint8_t *app1,
+                      size_t app1_len, int adobe)
 {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr jerr;
@@ -73,23 +75,47 @@ static membuf jpeg_with(int w, int h, const uint8_t *app1, size_t app1_len)
     jpeg_mem_dest(&c, &out, &len);
     c.image_width = (JDIMENSION)w;
     c.image_height = (JDIMENSION)h;
-    c.input_components = 1;
-    c.in_color_space = JCS_GRAYSCALE;
+    c.input_components = components;
+    c.in_color_space = cs;
     jpeg_set_defaults(&c);
+    c.write_Adobe_marker = adobe ? TRUE : FALSE;
     jpeg_set_quality(&c, 95, TRUE);
     jpeg_start_compress(&c, TRUE);
     if (app1) jpeg_write_marker(&c, JPEG_APP0 + 1, app1, (unsigned)app1_len);
-    uint8_t *row = malloc((size_t)w);
-    assert_non_null(row);
-    for (int x = 0; x < w; x++) row[x] = x < w / 2 ? 20 : 230;
     while (c.next_scanline < c.image_height) {
-        JSAMPROW r = row;
+        JSAMPROW r = (JSAMPROW)row;
         jpeg_write_scanlines(&c, &r, 1);
     }
     jpeg_finish_compress(&c);
     jpeg_destroy_compress(&c);
-    free(row);
     return (membuf){out, len};
+}
+
+/* A w x h grey JPEG, dark (20) where x < w / 2 and light (230) elsewhere, with an APP1 of `app1`. */
+static membuf jpeg_with(int w, int h, const uint8_t *app1, size_t app1_len)
+{
+    uint8_t *row = malloc((size_t)w);
+    assert_non_null(row);
+    for (int x = 0; x < w; x++) row[x] = x < w / 2 ? 20 : 230;
+    membuf m = jpeg_of(w, h, 1, JCS_GRAYSCALE, row, app1, app1_len, 0);
+    free(row);
+    return m;
+}
+
+/* The same picture as a CMYK JPEG: the dark half black ink (K), the rest paper with a little of the
+ * three colours' inks. Adobe's applications store every ink inverted and say so with their marker;
+ * without it, as it is. */
+static membuf jpeg_cmyk(int w, int h, int adobe)
+{
+    uint8_t *row = malloc((size_t)w * 4);
+    assert_non_null(row);
+    for (int x = 0; x < w; x++) {
+        const uint8_t ink[4] = {25, 25, 25, x < w / 2 ? 230 : 0};
+        for (int k = 0; k < 4; k++) row[4 * x + k] = (uint8_t)(adobe ? 255 - ink[k] : ink[k]);
+    }
+    membuf m = jpeg_of(w, h, 4, JCS_CMYK, row, NULL, 0, adobe);
+    free(row);
+    return m;
 }
 
 static void png_put(png_structp png, png_bytep d, png_size_t n)
@@ -232,6 +258,23 @@ static void test_jpeg_exif_orientation(void **state)
     nnm_image_free(&im);
 }
 
+/* A CMYK JPEG (a print workflow's) is read as grey: the black half dark, the paper with a little
+ * of each colour's ink light (255 less 10% at each colour: 230). It was refused. */
+static void test_jpeg_cmyk_as_grey(void **state)
+{
+    (void)state;
+    for (int adobe = 0; adobe < 2; adobe++) {
+        nnm_image im = decoded(jpeg_cmyk(32, 16, adobe));
+        assert_int_equal(im.width, 32);
+        assert_int_equal(im.height, 16);
+        for (int y = 0; y < 16; y += 5) {
+            assert_true(abs(im.px[y * 32 + 4] - 23) <= 6);
+            assert_true(abs(im.px[y * 32 + 27] - 230) <= 6);
+        }
+        nnm_image_free(&im);
+    }
+}
+
 /* A block without a usable orientation leaves the pixels as stored, and the image still decodes. */
 static void test_jpeg_exif_without_orientation(void **state)
 {
@@ -316,7 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orient_every_value),    cmocka_unit_test(test_orient_rows_and_columns),
         cmocka_unit_test(test_jpeg_exif_orientation), cmocka_unit_test(test_jpeg_exif_without_orientation),
-        cmocka_unit_test(test_png_exif_orientation),
+        cmocka_unit_test(test_png_exif_orientation),  cmocka_unit_test(test_jpeg_cmyk_as_grey),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,9 +293,10 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
     cinfo.err = jpeg_std_error(&e.mgr);
     e.mgr.error_exit = jpeg_on_error;
     e.mgr.emit_message = jpeg_on_message;
-    uint8_t *volatile px = NULL;
+    uint8_t *volatile px = NULL, *volatile inks = NULL;
     if (setjmp(e.jb)) {
         free(px);
+        free(inks);
         jpeg_destroy_decompress(&cinfo);
         if (e.truncated) return fail(err, errlen, "%s: truncated JPEG", name);
         return fail(err, errlen, "%s: corrupt JPEG (%s)", name, e.msg);
@@ -317,27 +318,40 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
         return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
                     (long long)h, (long long)max_pixels);
     }
-    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
-        jpeg_destroy_decompress(&cinfo);
-        return fail(err, errlen, "%s: CMYK JPEG is not supported (convert it to RGB or grey)", name);
-    }
-    cinfo.out_color_space = JCS_GRAYSCALE; /* from YCbCr this is the Y plane: no colour conversion */
+    /* A print workflow's JPEG holds four inks, which libjpeg gives as they are (YCCK turned to CMYK):
+     * made grey here, with the weights of JPEG's own luma. */
+    const int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE; /* from YCbCr, grey is the Y plane */
     jpeg_start_decompress(&cinfo);
-    if (cinfo.output_components != 1 || (int64_t)cinfo.output_width != w || (int64_t)cinfo.output_height != h) {
+    if (cinfo.output_components != (cmyk ? 4 : 1) || (int64_t)cinfo.output_width != w ||
+        (int64_t)cinfo.output_height != h) {
         snprintf(e.msg, sizeof e.msg, "unexpected output layout");
         longjmp(e.jb, 1);
     }
     px = alloc_pixels(w, h, 1);
-    if (!px) {
+    if (cmyk) inks = malloc((size_t)w * 4);
+    if (!px || (cmyk && !inks)) {
         snprintf(e.msg, sizeof e.msg, "out of memory");
         longjmp(e.jb, 1);
     }
+    /* Adobe's applications, which write nearly every CMYK JPEG (and their marker with it), store each
+     * ink inverted: 255 is none. */
+    const unsigned none = cinfo.saw_Adobe_marker ? 255 : 0;
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = px + (size_t)cinfo.output_scanline * (size_t)w;
+        uint8_t *dst = px + (size_t)cinfo.output_scanline * (size_t)w;
+        JSAMPROW row = cmyk ? inks : dst;
         jpeg_read_scanlines(&cinfo, &row, 1);
+        for (int64_t x = 0; cmyk && x < w; x++) {
+            const uint8_t *q = inks + 4 * x;
+            /* Each colour's light: what its ink and the black leave of it. */
+            const unsigned k = (unsigned)q[3] ^ none ^ 255, r = ((unsigned)q[0] ^ none ^ 255) * k,
+                           g = ((unsigned)q[1] ^ none ^ 255) * k, b = ((unsigned)q[2] ^ none ^ 255) * k;
+            dst[x] = (uint8_t)((299 * r + 587 * g + 114 * b + 127500) / 255000);
+        }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
+    free(inks);
     out->width = w;
     out->height = h;
     out->px = px;
