@@ -1067,17 +1067,23 @@ static void ring_page(fx *f, int n, int step)
         }
 }
 
-static void setup_digits(fx *f)
+/* A one-layer reader of 28 x 28 digits into f->m; its parameters to *p (n of them). */
+static void digits_model(fx *f, float **p, size_t *n)
 {
-    ring_page(f, 3, 30);
     OK(nn_model_create(&f->m, NN_DIGITS_PIXELS));
     OK(nn_model_add_dense(f->m, 10, nn_activation_make(NN_ACT_LINEAR)));
     OK(nn_model_compile(f->m, NN_LOSS_SOFTMAX_CROSS_ENTROPY, NULL));
+    OK(nn_model_params(f->m, p, n));
+    OK(nn_model_reserve(f->m, 64));
+}
+
+static void setup_digits(fx *f)
+{
+    ring_page(f, 3, 30);
     float *p;
     size_t n;
-    OK(nn_model_params(f->m, &p, &n));
+    digits_model(f, &p, &n);
     for (size_t i = 0; i < n; i++) p[i] = (float)((int)(i % 7) - 3) * 0.01f;
-    OK(nn_model_reserve(f->m, 64));
 }
 
 static nn_status run_digits(fx *f)
@@ -1136,6 +1142,61 @@ static void verify_pieces(fx *f, nn_status st)
     f->digits = NULL;
     if (run_pieces(f) != NN_OK) problem("cutting again fails: %s", nn_last_error());
 }
+
+/* Two large rings over two lines of three small ones (a title over a form's digits): the small lines
+ * are read on their own, a second reading joined to the first. The model reads every glyph as a 0,
+ * surely, so that the second reading is kept. */
+enum { SMALL_W = 150, SMALL_H = 120 };
+
+static void setup_small_lines(fx *f)
+{
+    f->page = malloc(SMALL_W * SMALL_H);
+    assert_non_null(f->page);
+    const double ring[8][4] = {{30, 25, 15, 24}, {75, 25, 15, 24}, {16, 70, 6, 9},  {36, 70, 6, 9},
+                               {56, 70, 6, 9},   {16, 100, 6, 9},  {36, 100, 6, 9}, {56, 100, 6, 9}};
+    for (int y = 0; y < SMALL_H; y++)
+        for (int x = 0; x < SMALL_W; x++) {
+            int ink = 0;
+            for (int k = 0; k < 8; k++) {
+                const double dx = (x + 0.5 - ring[k][0]) / ring[k][2], dy = (y + 0.5 - ring[k][1]) / ring[k][3],
+                             r = dx * dx + dy * dy;
+                ink |= r <= 1 && r >= 0.45;
+            }
+            f->page[y * SMALL_W + x] = ink ? 30 : 220;
+        }
+    float *p;
+    size_t n;
+    digits_model(f, &p, &n);
+    memset(p, 0, n * sizeof *p);
+    p[NN_DIGITS_PIXELS * 10] = 10.0f;
+}
+
+static nn_status run_small_lines_read(fx *f)
+{
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.scales = 3;
+    return nn_digits_read(&f->digits, f->m, f->page, SMALL_W, SMALL_H, SMALL_W, &o);
+}
+
+static nn_status run_small_lines_find(fx *f)
+{
+    return nn_digits_find(&f->digits, f->page, SMALL_W, SMALL_H, SMALL_W, NULL);
+}
+
+/* Every ring found when nothing failed, and again after. */
+static void verify_small_lines(fx *f, nn_status st, nn_status (*again)(fx *))
+{
+    if (st != NN_OK && f->digits) problem("a result handed back after a failure");
+    if (st == NN_OK && nn_digits_count(f->digits) != 8)
+        problem("%lld digits, not 8", (long long)nn_digits_count(f->digits));
+    nn_digits_free(f->digits);
+    f->digits = NULL;
+    if (again(f) != NN_OK) problem("reading again fails: %s", nn_last_error());
+    if (nn_digits_count(f->digits) != 8) problem("again, %lld digits, not 8", (long long)nn_digits_count(f->digits));
+}
+
+static void verify_small_lines_read(fx *f, nn_status st) { verify_small_lines(f, st, run_small_lines_read); }
+static void verify_small_lines_find(fx *f, nn_status st) { verify_small_lines(f, st, run_small_lines_find); }
 
 /* ---------------------------------------------------------------- the loops */
 
@@ -1276,6 +1337,10 @@ OP_TEST(test_faults__digits_read, "digits_read (3 scales)", setup_digits, run_di
 OP_TEST(test_faults__digits_ensemble, "digits_read_ensemble (2 models, 3 scales)", setup_digits, run_ensemble,
         verify_ensemble, 0, 0)
 OP_TEST(test_faults__digits_pieces, "digits_pieces", setup_pieces, run_pieces, verify_pieces, 0, 0)
+OP_TEST(test_faults__small_lines_find, "digits_find (small lines)", setup_small_lines, run_small_lines_find,
+        verify_small_lines_find, 0, 0)
+OP_TEST(test_faults__small_lines_read, "digits_read (small lines, 3 scales)", setup_small_lines,
+        run_small_lines_read, verify_small_lines_read, 0, 0)
 
 static void test_faults__save_replacing(void **state)
 {
@@ -1393,6 +1458,8 @@ int main(void)
         cmocka_unit_test(test_faults__idx),
         cmocka_unit_test(test_faults__idx_gz),
         cmocka_unit_test(test_faults__digits_read),
+        cmocka_unit_test(test_faults__small_lines_find),
+        cmocka_unit_test(test_faults__small_lines_read),
         cmocka_unit_test(test_faults__digits_ensemble),
         cmocka_unit_test(test_faults__digits_pieces),
         cmocka_unit_test(test_faults__checks_can_fail),

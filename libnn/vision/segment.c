@@ -50,7 +50,10 @@
 #define SMALL_GAP 1.5        /* at most 1.5 times the higher one's height apart, */
 #define SMALL_COUNT 3        /* three or more, */
 #define SMALL_FILL 0.6       /* strokes rather than solid dots (half of them fill at most 0.6 of
-                                their box), are a line of smaller digits (digits.c reads it again) */
+                                their box), are a line of smaller digits (digits.c reads it again), */
+#define SMALL_STACK 0.5      /* unless a third of them have a blob (not a line) above or below within
+                                half their height that merging would join them to (the pieces of
+                                digits broken across) */
 #define SMALL_MAX 4096       /* past this many blobs of either size, the image is a texture */
 
 typedef struct sort_key {
@@ -640,30 +643,57 @@ static int beside_digit(const nn__comp *d, const nn__comp *s)
  * its own height): blobs lower than a digit that stand in a row of their own are set aside for a
  * reading of their own (out->small), and every blob lower than a digit within their box dropped
  * from this one, where merging by H would stack the digits of two such lines into one. */
+/* Whether blob b lies above or below blob a, sharing 40% of the narrower's columns and at most half
+ * the lower's rows, within SMALL_STACK of a's height, the two together no higher than merging
+ * allows (MERGE_HEIGHT H): as the pieces of a digit broken across. */
+static int stacked(const nn__comp *a, const nn__comp *b, double H)
+{
+    const double wa = a->x1 - a->x0, wb = b->x1 - b->x0, ha = a->y1 - a->y0, hb = b->y1 - b->y0;
+    const double cols = (double)((a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0));
+    const double gap = (double)((a->y0 > b->y0 ? a->y0 : b->y0) - (a->y1 < b->y1 ? a->y1 : b->y1));
+    const double height = (double)((a->y1 > b->y1 ? a->y1 : b->y1) - (a->y0 < b->y0 ? a->y0 : b->y0));
+    return cols >= MERGE_OVERLAP * (wa < wb ? wa : wb) && -gap <= MERGE_SIDE * (ha < hb ? ha : hb) &&
+           gap <= SMALL_STACK * ha && height <= MERGE_HEIGHT * H;
+}
+
 static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int min_size)
 {
-    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
-    int64_t *chain = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *chain);
-    if (!keys || !chain) {
+    const size_t nc = (size_t)(c->ncomps ? c->ncomps : 1);
+    sort_key *keys = malloc(nc * sizeof *keys);
+    /* The blobs digit-sized, then those lower (at the other end), and the rows' links. */
+    int64_t *chain = malloc(nc * sizeof *chain), *blobs = malloc(nc * sizeof *blobs);
+    if (!keys || !chain || !blobs) {
         free(keys);
         free(chain);
+        free(blobs);
         return oom();
     }
     const double low = SMALL_MIN * H > SMALL_MIN_PX ? SMALL_MIN * H : SMALL_MIN_PX;
-    int64_t m = 0, digits = 0;
+    int64_t m = 0, digits = 0, lows = 0;
     for (int64_t i = 0; i < c->ncomps; i++) {
         const nn__comp *cp = &c->comps[i];
-        if (cp->group == i && (double)(cp->y1 - cp->y0) >= MIN_HEIGHT * H) chain[digits++] = i;
+        if (cp->group != i) continue;
+        const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
+        if (ch >= MIN_HEIGHT * H) {
+            /* a line (a rule, a table's side) is no digit beside the blobs it crosses */
+            if (ch <= LINE_LENGTH * H && !(cw > LINE_LENGTH * H && ch < LINE_THIN * H)) blobs[digits++] = i;
+        } else if (cp->x1 - cp->x0 >= min_size || cp->y1 - cp->y0 >= min_size)
+            blobs[nc - 1 - lows++] = i;
     }
-    for (int64_t i = 0; i < c->ncomps && m <= SMALL_MAX; i++) {
+    /* Past SMALL_MAX blobs of either size the image is a texture, refused later for its count: the
+     * comparisons below grow with their product. */
+    int64_t candidates = 0;
+    for (int64_t i = 0; i < c->ncomps && digits <= SMALL_MAX && lows <= 4 * SMALL_MAX && candidates <= SMALL_MAX;
+         i++) {
         const nn__comp *cp = &c->comps[i];
         const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
         if (cp->group != i || ch >= MIN_HEIGHT * H || ch < low || ch < min_size || cw > SMALL_WIDE * ch) continue;
+        candidates++;
         int near = 0;
-        for (int64_t j = 0; j < digits && !near; j++) near = beside_digit(&c->comps[chain[j]], cp);
+        for (int64_t j = 0; j < digits && !near; j++) near = beside_digit(&c->comps[blobs[j]], cp);
         if (!near) keys[m++] = (sort_key){cp->x0, cp->y0, i};
     }
-    if (m > SMALL_MAX || digits > SMALL_MAX) m = 0; /* a texture, refused later for its count */
+    if (candidates > SMALL_MAX || digits > SMALL_MAX || lows > 4 * SMALL_MAX) m = 0;
     qsort(keys, (size_t)m, sizeof *keys, cmp_key);
     /* Rows left to right: each blob continues the row whose last blob shares half the lower's rows,
      * is of a like height and near enough; chain[k] is the next blob of k's row, -1 at its end, and
@@ -675,7 +705,7 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
     for (int64_t k = 0; k < m; k++) {
         if (keys[k].k2 != 0) continue;
         keys[k].k2 = 2;
-        int64_t last = k, n = 1, thin = 0;
+        int64_t last = k, n = 1, thin = 0, pieces = 0;
         for (int64_t q = k + 1; q < m; q++) {
             const nn__comp *a = &c->comps[keys[last].i], *b = &c->comps[keys[q].i];
             const double ha = a->y1 - a->y0, hb = b->y1 - b->y0, hi = ha > hb ? ha : hb, lo = ha < hb ? ha : hb;
@@ -688,11 +718,17 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
             last = q;
             n++;
         }
-        for (int64_t q = k; q >= 0; q = chain[q]) {
+        for (int64_t q = k; q >= 0 && n >= SMALL_COUNT; q = chain[q]) {
             const nn__comp *a = &c->comps[keys[q].i];
             thin += (double)a->area <= SMALL_FILL * (double)(a->x1 - a->x0) * (double)(a->y1 - a->y0);
+            /* Its other piece may be lower than a digit too, or not (a break near the top). */
+            int piece = 0;
+            for (int64_t j = 0; j < digits && !piece; j++) piece = stacked(a, &c->comps[blobs[j]], H);
+            for (int64_t j = 0; j < lows && !piece; j++)
+                piece = blobs[nc - 1 - j] != keys[q].i && stacked(a, &c->comps[blobs[nc - 1 - j]], H);
+            pieces += piece;
         }
-        if (n < SMALL_COUNT || 2 * thin < n) continue;
+        if (n < SMALL_COUNT || 2 * thin < n || 3 * pieces >= n) continue;
         for (int64_t q = k; q >= 0; q = chain[q]) {
             const nn__comp *a = &c->comps[keys[q].i];
             bx0 = a->x0 < bx0 ? a->x0 : bx0, by0 = a->y0 < by0 ? a->y0 : by0;
@@ -703,6 +739,7 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
     }
     free(keys);
     free(chain);
+    free(blobs);
     if (hcount == 0) return NN_OK;
     out->small_height = hsum / (double)hcount;
     out->small[0] = bx0, out->small[1] = by0, out->small[2] = bx1, out->small[3] = by1;
