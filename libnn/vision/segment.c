@@ -639,10 +639,6 @@ static int beside_digit(const nn__comp *d, const nn__comp *s)
     return shared >= SMALL_APART * (s->y1 - s->y0);
 }
 
-/* Lines of digits written smaller than H allows (a title above them, three times their size, makes H
- * its own height): blobs lower than a digit that stand in a row of their own are set aside for a
- * reading of their own (out->small), and every blob lower than a digit within their box dropped
- * from this one, where merging by H would stack the digits of two such lines into one. */
 /* Whether blob b lies above or below blob a, sharing 40% of the narrower's columns and at most half
  * the lower's rows, within SMALL_STACK of a's height, the two together no higher than merging
  * allows (MERGE_HEIGHT H): as the pieces of a digit broken across. */
@@ -656,6 +652,10 @@ static int stacked(const nn__comp *a, const nn__comp *b, double H)
            gap <= SMALL_STACK * ha && height <= MERGE_HEIGHT * H;
 }
 
+/* Lines of digits written smaller than H allows (a title above them, three times their size, makes H
+ * its own height): blobs lower than a digit that stand in a row of their own are set aside for a
+ * reading of their own (out->small), and every blob lower than a digit within their box dropped
+ * from this one, where merging by H would stack the digits of two such lines into one. */
 static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int min_size)
 {
     const size_t nc = (size_t)(c->ncomps ? c->ncomps : 1);
