@@ -252,37 +252,17 @@ static small_part small_part_of(const nn__glyphs *gs, int64_t width, int64_t hei
     return sp;
 }
 
-/* An item of two readings joined: its line's rank and twice its centre, then which it was. */
-typedef struct joined_item {
-    int64_t line, x, i;
-} joined_item;
-
-static int by_line_then_x(const void *pa, const void *pb)
-{
-    const joined_item *a = pa, *b = pb;
-    if (a->line != b->line) return a->line < b->line ? -1 : 1;
-    if (a->x != b->x) return a->x < b->x ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
-static int by_centre(const void *pa, const void *pb)
-{
-    const double *a = pa, *b = pb; /* centre, then the line's number */
-    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
-}
-
 /* Readings a and b of one image (b's lines apart from a's) as one: every line in order of its mean
  * centre, top to bottom, each left to right by the digits' centres. Takes both. */
 static nn_status join_readings(nn_digits **out, nn_digits *a, nn_digits *b, const char *who)
 {
     const int64_t n = a->count + b->count, lines = a->lines + b->lines, nl = lines ? lines : 1, ni = n ? n : 1;
     nn_digits *d = calloc(1, sizeof *d);
-    double *centre = calloc((size_t)nl * 3, sizeof *centre); /* per line: centre, number, count */
+    double *centre = calloc((size_t)nl * 2, sizeof *centre); /* per line: the centres' sum, and count */
     int64_t *rank = malloc((size_t)nl * sizeof *rank);
-    joined_item *item = malloc((size_t)ni * sizeof *item);
+    nn__sort_key *key = malloc((size_t)(ni > nl ? ni : nl) * sizeof *key);
     nn_status st = NN_OK;
-    if (!d || !centre || !rank || !item || !(d->images = malloc((size_t)ni * NN_DIGITS_PIXELS * sizeof *d->images)) ||
+    if (!d || !centre || !rank || !key || !(d->images = malloc((size_t)ni * NN_DIGITS_PIXELS * sizeof *d->images)) ||
         !(d->boxes = malloc((size_t)ni * 5 * sizeof *d->boxes)) ||
         (a->probs && !(d->probs = malloc((size_t)ni * 10 * sizeof *d->probs))))
         st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
@@ -291,27 +271,25 @@ static nn_status join_readings(nn_digits **out, nn_digits *a, nn_digits *b, cons
 #define JOINED_LINE(i) (JOINED_BOX(i)[4] + ((i) < a->count ? 0 : a->lines))
     for (int64_t i = 0; i < n && st == NN_OK; i++) {
         const int64_t *bx = JOINED_BOX(i), l = JOINED_LINE(i);
-        centre[3 * l] += (double)bx[1] + 0.5 * (double)bx[3];
-        centre[3 * l + 2]++;
+        centre[2 * l] += (double)bx[1] + 0.5 * (double)bx[3];
+        centre[2 * l + 1]++;
     }
     if (st == NN_OK) {
-        for (int64_t l = 0; l < lines; l++) {
-            centre[3 * l] = centre[3 * l + 2] > 0 ? centre[3 * l] / centre[3 * l + 2] : 0;
-            centre[3 * l + 1] = (double)l;
-        }
-        qsort(centre, (size_t)lines, 3 * sizeof *centre, by_centre);
-        for (int64_t r = 0; r < lines; r++) rank[(int64_t)centre[3 * r + 1]] = r;
+        for (int64_t l = 0; l < lines; l++)
+            key[l] = (nn__sort_key){centre[2 * l + 1] > 0 ? centre[2 * l] / centre[2 * l + 1] : 0, 0, l};
+        qsort(key, (size_t)lines, sizeof *key, nn__sort_key_cmp);
+        for (int64_t r = 0; r < lines; r++) rank[key[r].i] = r;
         for (int64_t i = 0; i < n; i++) /* by centre, as nn__vision_order() orders a line */
-            item[i] = (joined_item){rank[JOINED_LINE(i)], 2 * JOINED_BOX(i)[0] + JOINED_BOX(i)[2], i};
-        qsort(item, (size_t)n, sizeof *item, by_line_then_x);
+            key[i] = (nn__sort_key){(double)rank[JOINED_LINE(i)], (double)(2 * JOINED_BOX(i)[0] + JOINED_BOX(i)[2]), i};
+        qsort(key, (size_t)n, sizeof *key, nn__sort_key_cmp);
         for (int64_t j = 0; j < n; j++) {
-            const int64_t i = item[j].i, k = i < a->count ? i : i - a->count;
+            const int64_t i = key[j].i, k = i < a->count ? i : i - a->count;
             const nn_digits *src = i < a->count ? a : b;
             memcpy(d->images + j * NN_DIGITS_PIXELS, src->images + k * NN_DIGITS_PIXELS,
                    NN_DIGITS_PIXELS * sizeof *d->images);
             if (d->probs) memcpy(d->probs + j * 10, src->probs + k * 10, 10 * sizeof *d->probs);
             memcpy(d->boxes + j * 5, src->boxes + k * 5, 4 * sizeof *d->boxes);
-            d->boxes[j * 5 + 4] = item[j].line;
+            d->boxes[j * 5 + 4] = (int64_t)key[j].k1;
         }
         d->count = n;
         d->lines = lines;
@@ -322,7 +300,7 @@ static nn_status join_readings(nn_digits **out, nn_digits *a, nn_digits *b, cons
 #undef JOINED_LINE
     free(centre);
     free(rank);
-    free(item);
+    free(key);
     nn_digits_free(a);
     nn_digits_free(b);
     if (st != NN_OK) {

@@ -56,14 +56,9 @@
                                 digits broken across) */
 #define SMALL_MAX 4096       /* past this many blobs of either size, the image is a texture */
 
-typedef struct sort_key {
-    double k1, k2;
-    int64_t i;
-} sort_key;
-
-static int cmp_key(const void *pa, const void *pb)
+int nn__sort_key_cmp(const void *pa, const void *pb)
 {
-    const sort_key *a = pa, *b = pb;
+    const nn__sort_key *a = pa, *b = pb;
     if (a->k1 != b->k1) return a->k1 < b->k1 ? -1 : 1;
     if (a->k2 != b->k2) return a->k2 < b->k2 ? -1 : 1;
     return (a->i > b->i) - (a->i < b->i);
@@ -243,7 +238,7 @@ static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int 
  * are none, -1 when out of memory. */
 static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges, int64_t skip)
 {
-    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
+    nn__sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
     if (!keys) return -1;
     int64_t m = 0;
     double total = 0;
@@ -253,11 +248,11 @@ static double median_height(const nn__components *c, int64_t w, int64_t h, int s
         double share = 0;
         if (skip_edges) edge_contact(c, i, w, h, &share);
         if (share >= EDGE_SUSPECT) continue;
-        keys[m++] = (sort_key){(double)(cp->y1 - cp->y0), 0, i};
+        keys[m++] = (nn__sort_key){(double)(cp->y1 - cp->y0), 0, i};
         total += (double)cp->area;
     }
     double median = 0, acc = 0;
-    qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+    qsort(keys, (size_t)m, sizeof *keys, nn__sort_key_cmp);
     for (int64_t j = 0; j < m; j++) {
         acc += (double)c->comps[keys[j].i].area;
         if (acc >= total / 2) {
@@ -499,14 +494,14 @@ static nn_status split_across_lines(nn__components *c, double H, int *changed)
 /* Merge broken digits: the group's box and area live in its first component's entry. */
 static nn_status merge_pieces(nn__components *c, double H)
 {
-    sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
+    nn__sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
     if (!keys) return oom();
     for (int changed = 1; changed;) {
         changed = 0;
         int64_t m = 0;
         for (int64_t i = 0; i < c->ncomps; i++)
-            if (c->comps[i].group == i) keys[m++] = (sort_key){c->comps[i].x0, c->comps[i].y0, i};
-        qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+            if (c->comps[i].group == i) keys[m++] = (nn__sort_key){c->comps[i].x0, c->comps[i].y0, i};
+        qsort(keys, (size_t)m, sizeof *keys, nn__sort_key_cmp);
         for (int64_t p = 0; p < m; p++) {
             nn__comp *a = &c->comps[keys[p].i];
             if (a->group != keys[p].i) continue;
@@ -564,7 +559,7 @@ nn_status nn__vision_order(nn__glyphs *gs, double H)
 {
     const int64_t n = gs->n;
     if (n == 0) return NN_OK;
-    sort_key *keys = malloc((size_t)n * sizeof *keys);
+    nn__sort_key *keys = malloc((size_t)n * sizeof *keys);
     int64_t *last = malloc((size_t)n * sizeof *last);
     double *ysum = calloc((size_t)n, sizeof *ysum);
     int64_t *cnt = calloc((size_t)n, sizeof *cnt), *rank = malloc((size_t)n * sizeof *rank);
@@ -575,8 +570,8 @@ nn_status nn__vision_order(nn__glyphs *gs, double H)
         goto done;
     }
     for (int64_t i = 0; i < n; i++)
-        keys[i] = (sort_key){(double)gs->g[i].x0 + gs->g[i].x1, (double)gs->g[i].y0 + gs->g[i].y1, i};
-    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+        keys[i] = (nn__sort_key){(double)gs->g[i].x0 + gs->g[i].x1, (double)gs->g[i].y0 + gs->g[i].y1, i};
+    qsort(keys, (size_t)n, sizeof *keys, nn__sort_key_cmp);
     int64_t lines = 0;
     for (int64_t k = 0; k < n; k++) {
         nn__glyph *g = &gs->g[keys[k].i];
@@ -611,14 +606,14 @@ nn_status nn__vision_order(nn__glyphs *gs, double H)
         ysum[best] += (g->y0 + g->y1) / 2.0;
         cnt[best]++;
     }
-    for (int64_t l = 0; l < lines; l++) keys[l] = (sort_key){ysum[l] / (double)cnt[l], 0, l};
-    qsort(keys, (size_t)lines, sizeof *keys, cmp_key);
+    for (int64_t l = 0; l < lines; l++) keys[l] = (nn__sort_key){ysum[l] / (double)cnt[l], 0, l};
+    qsort(keys, (size_t)lines, sizeof *keys, nn__sort_key_cmp);
     for (int64_t l = 0; l < lines; l++) rank[keys[l].i] = l;
     for (int64_t i = 0; i < n; i++) {
         gs->g[i].line = rank[gs->g[i].line];
-        keys[i] = (sort_key){(double)gs->g[i].line, (double)gs->g[i].x0 + gs->g[i].x1, i};
+        keys[i] = (nn__sort_key){(double)gs->g[i].line, (double)gs->g[i].x0 + gs->g[i].x1, i};
     }
-    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+    qsort(keys, (size_t)n, sizeof *keys, nn__sort_key_cmp);
     for (int64_t i = 0; i < n; i++) sorted[i] = gs->g[keys[i].i];
     memcpy(gs->g, sorted, (size_t)n * sizeof *sorted);
     gs->lines = lines;
@@ -639,17 +634,12 @@ static int beside_digit(const nn__comp *d, const nn__comp *s)
     return shared >= SMALL_APART * (s->y1 - s->y0);
 }
 
-/* Whether blob b lies above or below blob a, sharing 40% of the narrower's columns and at most half
- * the lower's rows, within SMALL_STACK of a's height, the two together no higher than merging
- * allows (MERGE_HEIGHT H): as the pieces of a digit broken across. */
+/* Whether merging would join blob b, above or below blob a, to it, b lying within SMALL_STACK of a's
+ * height: as the pieces of a digit broken across. */
 static int stacked(const nn__comp *a, const nn__comp *b, double H)
 {
-    const double wa = a->x1 - a->x0, wb = b->x1 - b->x0, ha = a->y1 - a->y0, hb = b->y1 - b->y0;
-    const double cols = (double)((a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0));
     const double gap = (double)((a->y0 > b->y0 ? a->y0 : b->y0) - (a->y1 < b->y1 ? a->y1 : b->y1));
-    const double height = (double)((a->y1 > b->y1 ? a->y1 : b->y1) - (a->y0 < b->y0 ? a->y0 : b->y0));
-    return cols >= MERGE_OVERLAP * (wa < wb ? wa : wb) && -gap <= MERGE_SIDE * (ha < hb ? ha : hb) &&
-           gap <= SMALL_STACK * ha && height <= MERGE_HEIGHT * H;
+    return mergeable(a, b, H) && gap <= SMALL_STACK * (a->y1 - a->y0);
 }
 
 /* Lines of digits written smaller than H allows (a title above them, three times their size, makes H
@@ -659,7 +649,7 @@ static int stacked(const nn__comp *a, const nn__comp *b, double H)
 static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int min_size)
 {
     const size_t nc = (size_t)(c->ncomps ? c->ncomps : 1);
-    sort_key *keys = malloc(nc * sizeof *keys);
+    nn__sort_key *keys = malloc(nc * sizeof *keys);
     /* The blobs digit-sized, then those lower (at the other end), and the rows' links. */
     int64_t *chain = malloc(nc * sizeof *chain), *blobs = malloc(nc * sizeof *blobs);
     if (!keys || !chain || !blobs) {
@@ -691,10 +681,10 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
         candidates++;
         int near = 0;
         for (int64_t j = 0; j < digits && !near; j++) near = beside_digit(&c->comps[blobs[j]], cp);
-        if (!near) keys[m++] = (sort_key){cp->x0, cp->y0, i};
+        if (!near) keys[m++] = (nn__sort_key){cp->x0, cp->y0, i};
     }
     if (candidates > SMALL_MAX || digits > SMALL_MAX || lows > 4 * SMALL_MAX) m = 0;
-    qsort(keys, (size_t)m, sizeof *keys, cmp_key);
+    qsort(keys, (size_t)m, sizeof *keys, nn__sort_key_cmp);
     /* Rows left to right: each blob continues the row whose last blob shares half the lower's rows,
      * is of a like height and near enough; chain[k] is the next blob of k's row, -1 at its end, and
      * keys[k].k2 marks a blob taken (1) or the first of a row (2). */

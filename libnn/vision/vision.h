@@ -102,6 +102,14 @@ typedef struct nn__glyphs {
  * (group -1), and *stripped set. */
 nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *stripped);
 
+/* segment.c: a key to sort by with qsort() and nn__sort_key_cmp(): k1, then k2, then i (each key's
+ * own index: the order is total). */
+typedef struct nn__sort_key {
+    double k1, k2;
+    int64_t i;
+} nn__sort_key;
+int nn__sort_key_cmp(const void *a, const void *b);
+
 /* The glyphs come out in no particular order: nn__vision_order() puts them in reading order. */
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
                              int merge, int split, double split_ratio);
