@@ -2618,6 +2618,173 @@ static void test_digits__small_lines_under_a_title(void **state)
     free(c.px);
 }
 
+/* The part of the circle about (cx, cy) of radius r, t wide, within half of cy and on the left of
+ * cx (side -1: a '(') or its right (side 1: a ')'). */
+static void arc(canvas *c, double cx, double cy, double r, double half, int side, double t, uint8_t v)
+{
+    for (int64_t y = 0; y < c->h; y++)
+        for (int64_t x = 0; x < c->w; x++) {
+            const double ex = x + 0.5 - cx, ey = y + 0.5 - cy;
+            if (fabs(sqrt(ex * ex + ey * ey) - r) <= t / 2 && fabs(ey) <= half && ex * side > 0)
+                c->px[y * c->w + x] = v;
+        }
+}
+
+/* The slashes of a date and the parentheses around a phone number's area code were read as 1s (a
+ * slash is a 1 leaning over): drawn through the line's band, above and below its digits, as thin
+ * strokes leaning or bowed, they are no digits. A digit as tall but upright and straight (a 1
+ * written large), one that is no thin stroke (a large 0), and a slash no taller than the digits
+ * stay. */
+static void test_digits__slashes_and_parentheses_dropped(void **state)
+{
+    (void)state;
+    const float surely_0[10] = {10.0f};
+    nn_model *m = constant_logits_model(10, surely_0);
+    for (int k = 0; k < 2; k++) {
+        canvas c = canvas_new(720, 150, 230);
+        int64_t want[7];
+        if (k == 0) { /* 00/00 (000) */
+            const int64_t xs[7] = {20, 75, 175, 230, 335, 390, 445};
+            for (int i = 0; i < 7; i++) ring(&c, xs[i], 40, 40, 60, 7, 25), want[i] = xs[i];
+            line(&c, 130, 112, 160, 28, 7, 25);
+            arc(&c, 373.5, 70, 70, 42, -1, 7, 25);
+            arc(&c, 443.5, 70, 70, 42, 1, 7, 25);
+        } else { /* a 1 written large, a 0 written large, a slash of the digits' height */
+            const int64_t xs[4] = {20, 75, 300, 420};
+            for (int i = 0; i < 4; i++) ring(&c, xs[i], 40, 40, 60, 7, 25);
+            rect(&c, 140, 28, 8, 84, 25);
+            ring(&c, 190, 28, 50, 84, 7, 25);
+            line(&c, 360, 98, 380, 42, 7, 25);
+            const int64_t all[7] = {20, 75, 140, 190, 300, 360, 420};
+            memcpy(want, all, sizeof want);
+        }
+        for (int r = 0; r < 2; r++) {
+            nn_digits *d = NULL;
+            if (r == 0)
+                d = find(&c, NULL);
+            else
+                assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+            assert_int_equal(nn_digits_count(d), 7);
+            assert_int_equal(nn_digits_line_count(d), 1);
+            for (int64_t i = 0; i < 7; i++) {
+                int64_t b[4];
+                box(d, i, b);
+                assert_true(labs(b[0] - want[i]) <= 4);
+            }
+            nn_digits_free(d);
+        }
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
+/* What find() gives for c: n digits, the left edge of digit i at x0[i] (within 2 pixels). */
+static void expect_lefts(const canvas *c, int64_t n, const int64_t *x0)
+{
+    nn_digits *d = find(c, NULL);
+    assert_int_equal(nn_digits_count(d), n);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(labs(b[0] - x0[i]) <= 2);
+    }
+    nn_digits_free(d);
+}
+
+/* Digits 200 pixels high in a pen 3 pixels wide (a fine liner, a close photo): the bar of a 7, 40
+ * times as long as thick, was taken out as a ruled line, and a 1 holding less ink than 0.02 H^2 was
+ * dropped as a speck. A line as long as the digits' row under them still goes. */
+static void test_digits__fine_pen_strokes_kept(void **state)
+{
+    (void)state;
+    for (int under = 0; under < 2; under++) {
+        canvas c = canvas_new(600, 300, 230);
+        line(&c, 40, 50, 160, 50, 3, 25); /* a 7 */
+        line(&c, 158, 50, 80, 250, 3, 25);
+        line(&c, 260, 50, 240, 250, 3, 25); /* a 1 */
+        ring(&c, 330, 50, 120, 200, 3, 25); /* a 0 */
+        if (under) line(&c, 10, 252, 590, 252, 3, 25);
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), 3);
+        const int64_t x0[3] = {40, 240, 330}, w[3] = {120, 20, 120};
+        for (int64_t i = 0; i < 3; i++) {
+            int64_t b[4];
+            box(d, i, b);
+            assert_true(labs(b[0] - x0[i]) <= 4 && labs(b[2] - w[i]) <= 6 && b[3] >= 190 && b[3] <= 206);
+        }
+        nn_digits_free(d);
+        free(c.px);
+    }
+}
+
+/* A stamp on an envelope, a solid patch three times the digits' height, holds more ink than they
+ * do: H was its height and the digits, too low, were dropped (nothing read). Solid patches do not
+ * count for H, and one higher than a digit is none. */
+static void test_digits__solid_patch_not_a_digit(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        canvas c = canvas_new(900, 520, 230);
+        for (int i = 0; i < 2; i++) ring(&c, 300 + 50 * i, 300, 30, 40, 5, 25);
+        rect(&c, 700, 60, 100, k ? 70 : 120, 40);
+        expect_lefts(&c, 2, (const int64_t[]){300, 350});
+        free(c.px);
+    }
+}
+
+/* A ring drawn around digits (a circled answer) held more ink than they and made H its height: the
+ * digits inside were dropped and the ring read as a 0. It is no digit; a ring beside the digits
+ * that holds none is one (a 0), and so is a 0 beside a ring holding a digit, and an outline 8. */
+static void test_digits__ring_around_digits_not_a_digit(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(600, 200, 230);
+    ring(&c, 20, 20, 220, 160, 4, 25);
+    ring(&c, 80, 70, 40, 60, 6, 25);
+    ring(&c, 140, 70, 40, 60, 6, 25);
+    ring(&c, 300, 70, 40, 60, 6, 25);
+    ring(&c, 380, 60, 70, 80, 4, 25);
+    expect_lefts(&c, 4, (const int64_t[]){80, 140, 300, 380});
+    free(c.px);
+    /* An outline font's 8: its outline holds the outlines of its holes as a ring holds digits, but
+     * pinches at the waist; it stays, the whole 8's height. */
+    c = canvas_new(300, 220, 230);
+    for (int i = 0; i < 2; i++) ring(&c, 40 + 90 * i, 20, 60, 84, 4, 25), ring(&c, 40 + 90 * i, 98, 60, 84, 4, 25);
+    for (int i = 0; i < 2; i++) ring(&c, 54 + 90 * i, 34, 32, 56, 4, 25), ring(&c, 54 + 90 * i, 112, 32, 56, 4, 25);
+    nn_digits *d = find(&c, NULL);
+    int tall = 0;
+    for (int64_t i = 0; i < nn_digits_count(d); i++) {
+        int64_t b[4];
+        box(d, i, b);
+        tall += labs(b[1] - 20) <= 2 && labs(b[3] - 162) <= 4;
+    }
+    assert_int_equal(tall, 2);
+    nn_digits_free(d);
+    free(c.px);
+}
+
+/* A barcode beside a number was read as a line of sure 1s. Its bars are solid, upright, level to a
+ * pixel and close together; written 1s (tops a few pixels apart) and printed ones (further apart)
+ * stay, however many. */
+static void test_digits__barcode_not_ones(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(900, 200, 230);
+        for (int i = 0; i < 2; i++) ring(&c, 40 + 50 * i, 60, 30, 50, 5, 25);
+        int64_t x = 200;
+        for (int i = 0; i < (k == 0 ? 24 : 12); i++) {
+            const int64_t bw = k == 0 ? 2 + (i * 7) % 5 : 8, top = k == 1 ? 40 + (i * 5) % 9 : 40;
+            rect(&c, x, top, bw, 80, 25);
+            x += bw + (k == 2 ? 30 : 3 + (i * 3) % 4);
+        }
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), k == 0 ? 2 : 14);
+        nn_digits_free(d);
+        free(c.px);
+    }
+}
+
 /* The table in a corner of a photo of a sheet turned a little: a solid wedge along the image's
  * edge, shorter than the strips dropped as what lies beyond the paper, was read as a sure 1 before
  * the number. A 1 cropped tightly, flush along the edge, keeps its width and stays. */
@@ -2804,6 +2971,11 @@ int main(void)
         cmocka_unit_test(test_digits__thin_line_across_digits_taken_out),
         cmocka_unit_test(test_digits__table_wedge_in_a_corner),
         cmocka_unit_test(test_digits__small_lines_under_a_title),
+        cmocka_unit_test(test_digits__slashes_and_parentheses_dropped),
+        cmocka_unit_test(test_digits__fine_pen_strokes_kept),
+        cmocka_unit_test(test_digits__solid_patch_not_a_digit),
+        cmocka_unit_test(test_digits__ring_around_digits_not_a_digit),
+        cmocka_unit_test(test_digits__barcode_not_ones),
         cmocka_unit_test(test_digits__touching_line_below_cut),
         cmocka_unit_test(test_digits__tall_digit_in_a_wavering_line_kept),
         cmocka_unit_test(test_digits__bad_arguments_refused),

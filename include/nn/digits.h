@@ -138,6 +138,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * without ink (a blank page, a uniform colour, pure noise) is not an error: the call succeeds with
  * nn_digits_count() == 0, and the caller decides what that means. Text drawn in outline (hollow
  * strokes) is filled before normalising when most of its glyphs are so drawn (docs/predict.md, step 8).
+ * What is no digit is left out: specks, lines, a ring around digits, a barcode, a solid patch higher
+ * than the digits (step 4), and slashes and parentheses taller than the digits beside them (step 11).
  * @param[out] out   the result, which the caller frees with nn_digits_free(); NULL on failure
  * @param pixels     @p height rows of @p width bytes, @p stride bytes apart
  * @param width, height  1 or more each, at most NN_DIGITS_MAX_PIXELS together

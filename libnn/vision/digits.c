@@ -78,6 +78,11 @@ static void pipeline_free(pipeline *p)
     free(p->piece.order);
 }
 
+/* A lying line up to this many H long may be a digit's stroke (the bar of a 7, the base of a 2, in a
+ * pen fine enough to be 24 times thinner): the ruled-line step takes out only longer ones when such a
+ * line was taken (step 3). */
+#define RULE_DIGIT 1.2
+
 /* Arguments checked, then the image to glyphs in reading order (split: whether to cut wide ones
  * geometrically; -1: as the options say). */
 static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
@@ -103,13 +108,24 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
     const nn_digits_options *o = &p->o;
     nn__gray g = {pixels, width, height, stride};
     p->w = width;
-    st = nn__vision_ink(&p->ink, &g, (int)o->polarity, (int)o->threshold);
-    int64_t cleared;
-    if (st == NN_OK && o->rules) st = nn__vision_rules(&p->ink, &cleared);
-    if (st == NN_OK) st = nn__vision_components(&p->comps, &p->ink, width, height);
-    if (st == NN_OK)
-        st = nn__vision_segment(&p->glyphs, &p->comps, width, height, o->min_size, o->merge,
-                                split < 0 ? o->split : split, (double)o->split_ratio);
+    int64_t min_rule = 0, cleared = 0, shortest = INT64_MAX;
+    for (int pass = 0; pass < 2 && st == NN_OK; pass++) {
+        st = nn__vision_ink(&p->ink, &g, (int)o->polarity, (int)o->threshold);
+        if (st == NN_OK && o->rules) st = nn__vision_rules_longer(&p->ink, min_rule, &cleared, &shortest);
+        if (st == NN_OK) st = nn__vision_components(&p->comps, &p->ink, width, height);
+        if (st == NN_OK)
+            st = nn__vision_segment(&p->glyphs, &p->comps, width, height, o->min_size, o->merge,
+                                    split < 0 ? o->split : split, (double)o->split_ratio);
+        /* A line no longer than a digit is wide was a stroke of a fine pen (step 3): the image is
+         * read again with such lines left in the ink, now that H tells their length. */
+        const double H = p->glyphs.height;
+        if (st != NN_OK || pass > 0 || cleared == 0 || !(H > 0) || (double)shortest >= RULE_DIGIT * H) break;
+        pipeline_free(p);
+        memset(&p->ink, 0, sizeof p->ink);
+        memset(&p->comps, 0, sizeof p->comps);
+        memset(&p->glyphs, 0, sizeof p->glyphs);
+        min_rule = (int64_t)ceil(RULE_DIGIT * H);
+    }
     if (st == NN_OK && p->glyphs.n > o->max_digits)
         st = nn__fail(NN_ERR_INVALID_ARGUMENT,
                       "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "
@@ -330,6 +346,25 @@ static void keep_items(nn_digits *d, const unsigned char *keep)
     d->lines = lines;
 }
 
+/* The reading *out (status st) without the slashes and parentheses between its digits (step 11). */
+static nn_status without_separators(nn_digits **out, nn_status st, const char *who)
+{
+    if (st != NN_OK || !*out || (*out)->count < 3) return st;
+    nn_digits *d = *out;
+    unsigned char *keep = malloc((size_t)d->count);
+    int64_t *scratch = malloc((size_t)d->count * 2 * sizeof *scratch);
+    if (!keep || !scratch) {
+        st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
+        nn_digits_free(d);
+        *out = NULL;
+    } else if (nn__digits_separators(keep, d, scratch) > 0) {
+        keep_items(d, keep);
+    }
+    free(keep);
+    free(scratch);
+    return st;
+}
+
 /* Which of the second reading's items stand: none that touches an edge of the part inside the image
  * (the stub of a table's rule or of a larger digit, cut short there), and with a model, only lines
  * read surely enough (SMALL_SURE). */
@@ -452,7 +487,7 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
         nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     const level_ctx ctx = {NULL, 0};
-    return deskewed(out, find_level, &ctx, pixels, width, height, stride, &o, who);
+    return without_separators(out, deskewed(out, find_level, &ctx, pixels, width, height, stride, &o, who), who);
 }
 
 /* ---- Recognition-based segmentation (nn_digits_read). ---- */
@@ -1142,7 +1177,7 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
     st = reader_init(&rm, models, count, who);
     if (st != NN_OK) return st;
     const level_ctx ctx = {&rm, 0};
-    return deskewed(out, read_level, &ctx, pixels, width, height, stride, &o, who);
+    return without_separators(out, deskewed(out, read_level, &ctx, pixels, width, height, stride, &o, who), who);
 }
 
 /* ---- Tilted lines (step 10, deskew.c) ---- */

@@ -546,7 +546,13 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
 
 nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
 {
+    return nn__vision_rules_longer(ink, 0, cleared, NULL);
+}
+
+nn_status nn__vision_rules_longer(nn__ink *ink, int64_t min_len, int64_t *cleared, int64_t *shortest)
+{
     *cleared = 0;
+    if (shortest) *shortest = INT64_MAX;
     if (ink->level > 255) return NN_OK;
     const int64_t longer = ink->w > ink->h ? ink->w : ink->h, cap = longer < TRACE_MAX ? longer : TRACE_MAX;
     int32_t *row = malloc((size_t)cap * sizeof *row);
@@ -563,7 +569,9 @@ nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared)
     const int64_t page_len = (ink->h + UPRIGHT_SHARE - 1) / UPRIGHT_SHARE;
     const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm, &lying, page_len};
     smooth_along(&rows);
-    int64_t found = rules_view(&rows, RULE_RATIO, 0, 0, ink->level, row, cap, &lying);
+    int64_t found = rules_view(&rows, RULE_RATIO, min_len, 0, ink->level, row, cap, &lying);
+    for (int64_t k = 0; shortest && k < lying.n; k++)
+        if (lying.c[k].x1 - lying.c[k].x0 + 1 < *shortest) *shortest = lying.c[k].x1 - lying.c[k].x0 + 1;
     /* Upright lines only where lying lines were found: a squared page's, each beside another at the
      * same distance all along or running to the image's edge, and a form's boxes' sides, which end
      * at a lying line at both ends. The stem of a 4 in a fine pen, 3 pixels by 100, is as thin and

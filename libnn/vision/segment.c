@@ -12,9 +12,31 @@
 
 /* Relative to H. */
 #define SPECK_AREA 0.02      /* area below 0.02 H^2: a speck, */
-#define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment) */
+#define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment); */
+#define PEN_TYPICAL 0.1      /* both for a pen 0.1 H wide, and less for a finer one */
 #define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
 #define LINE_THIN 0.5
+#define BARCODE_PX 12        /* a barcode's bars (barcodes()): 12 pixels high or more, */
+#define BARCODE_THIN 0.25    /* at most a quarter as wide, */
+#define BARCODE_FILL 0.8     /* solid, */
+#define BARCODE_GAP 0.3      /* each at most 0.3 of its height from the next, */
+#define BARCODE_LEVEL 0.03   /* their tops level within 3% of it (or 2 pixels), */
+#define BARCODE_SAME 1.25    /* their heights within a quarter (a code's guard bars are longer), */
+#define BARCODE_BARS 8       /* 8 or more; */
+#define BARCODE_LOOK 64      /* the next 64 bars from the left are looked at for each (a hatching's
+                                bars one above another would make it quadratic) */
+#define RING_PX 16           /* a ring around digits (rings()): 16 pixels high or more, */
+#define RING_FILL 0.3        /* its ink at most 30% of its box, */
+#define RING_INNER 0.3       /* around a blob 0.3 of its height or more; */
+#define RING_TRIED 16        /* the 16 largest such blobs tried, */
+#define RING_NEAR 0.7        /* and 85% of its ink 0.7 to 1.1 times the size of the ellipse in its box
+                                from its centre */
+#define RING_FAR 1.1
+#define RING_ON 0.85
+#define SOLID_PX 20          /* a solid patch (solid()): 20 pixels high or more, */
+#define SOLID_FILL 0.7       /* filling 70% of its box, */
+#define SOLID_RUN 0.5        /* in runs half its height long; */
+#define SOLID_DROP 1.2       /* higher than 1.2 H, it is no digit */
 #define CROSSING_CLIPPED 1.5 /* a blob from edge to edge longer than 1.5 H may be a thin line across
                                 digits, cut short by the image (nn__vision_strip_thin()) */
 #define EDGE_SUSPECT 0.25    /* ink along a quarter of an image's edge or more: left out of H's
@@ -236,20 +258,34 @@ static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int 
  * component alone before merging) that are not horizontal lines (wider than 8 times their height)
  * and, with skip_edges, do not lie along a quarter of an edge of the image or more. 0 when there
  * are none, -1 when out of memory. */
+/* Whether a blob is a solid patch rather than strokes (a stamp, a logo, a blacked-out box): at least
+ * SOLID_PX high, filling SOLID_FILL of its box, with runs of ink as long as half its height. */
+static int solid(const nn__comp *cp)
+{
+    const double bw = cp->x1 - cp->x0, bh = cp->y1 - cp->y0;
+    return bh >= SOLID_PX && cp->count > 0 && (double)cp->area >= SOLID_FILL * bw * bh &&
+           (double)cp->area / (double)cp->count >= SOLID_RUN * bh;
+}
+
 static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges, int64_t skip)
 {
     nn__sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
     if (!keys) return -1;
     int64_t m = 0;
     double total = 0;
-    for (int64_t i = 0; i < c->ncomps; i++) {
-        const nn__comp *cp = &c->comps[i];
-        if (cp->group != i || i == skip || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
-        double share = 0;
-        if (skip_edges) edge_contact(c, i, w, h, &share);
-        if (share >= EDGE_SUSPECT) continue;
-        keys[m++] = (nn__sort_key){(double)(cp->y1 - cp->y0), 0, i};
-        total += (double)cp->area;
+    /* Solid patches hold much ink and no writing: left out while two blobs of strokes remain. */
+    for (int with_solid = 0; with_solid < 2 && m < 2; with_solid++) {
+        m = 0, total = 0;
+        for (int64_t i = 0; i < c->ncomps; i++) {
+            const nn__comp *cp = &c->comps[i];
+            if (cp->group != i || i == skip || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
+            if (!with_solid && solid(cp)) continue;
+            double share = 0;
+            if (skip_edges) edge_contact(c, i, w, h, &share);
+            if (share >= EDGE_SUSPECT) continue;
+            keys[m++] = (nn__sort_key){(double)(cp->y1 - cp->y0), 0, i};
+            total += (double)cp->area;
+        }
     }
     double median = 0, acc = 0;
     qsort(keys, (size_t)m, sizeof *keys, nn__sort_key_cmp);
@@ -262,6 +298,37 @@ static double median_height(const nn__components *c, int64_t w, int64_t h, int s
     }
     free(keys);
     return median;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pen's width over PEN_TYPICAL H, at most 1, into *share: the median of the blobs' ink per run
+ * (a stroke's width across, where the strokes stand upright or slant) among those as high as a digit.
+ * The speck areas are for a pen a tenth of H wide; a fine pen's 1, 3 pixels by 200, holds less ink
+ * than a speck may, and the flag of its 5 less than a fragment. */
+static nn_status pen_of(const nn__components *c, double H, double *share)
+{
+    *share = 1;
+    double *w = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *w);
+    if (!w) return oom();
+    int64_t m = 0;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        const nn__comp *cp = &c->comps[i];
+        if (cp->group == i && cp->count > 0 && (double)(cp->y1 - cp->y0) >= MIN_HEIGHT * H &&
+            (double)(cp->y1 - cp->y0) <= LINE_LENGTH * H)
+            w[m++] = (double)cp->area / (double)cp->count;
+    }
+    if (m > 0) {
+        qsort(w, (size_t)m, sizeof *w, by_double);
+        const double pen = w[m / 2] / (PEN_TYPICAL * H);
+        if (pen < 1) *share = pen;
+    }
+    free(w);
+    return NN_OK;
 }
 
 static int mergeable(const nn__comp *a, const nn__comp *b, double H)
@@ -742,6 +809,123 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
     return NN_OK;
 }
 
+/* A ring drawn around digits (a circled answer, a number ringed on a form) would be read as a 0, and
+ * holding more ink than they, make H its own height and the digits inside too low to be digits. A
+ * blob is such a ring when it is hollow (its ink at most RING_FILL of its box) and its box holds
+ * a blob at least RING_INNER of its height whole, away from its edges, with its ink on all four
+ * sides of it, along the ellipse in its box; the largest RING_TRIED hollow
+ * blobs are looked at, each against every blob. A 0 written twice over, its inner loop apart, loses
+ * its outer loop and still reads 0. */
+/* Whether r's ink lies on all four sides of box b: on b's middle row left and right of it, on its
+ * middle column above and below (two strokes meeting below the digits, a V, hold a digit in their box
+ * but not within them). */
+static int encloses(const nn__components *c, const nn__comp *r, const nn__comp *b)
+{
+    const int32_t my = (b->y0 + b->y1) / 2, mx = (b->x0 + b->x1) / 2;
+    int sides = 0;
+    for (int32_t k = 0; k < r->count && sides != 15; k++) {
+        const nn__run *run = &c->runs[c->order[r->first + k]];
+        if (run->y == my) sides |= (run->x0 < b->x0) | (run->x1 > b->x1) << 1;
+        if (run->x0 <= mx && mx < run->x1) sides |= (run->y < b->y0) << 2 | (run->y >= b->y1) << 3;
+    }
+    return sides == 15;
+}
+
+/* Whether r's ink lies along the ellipse its box holds: RING_ON of it between RING_NEAR and RING_FAR
+ * times the ellipse's size from its centre. An outline font's 8 or 6 holds its holes' outlines as a
+ * ring holds digits, but its own outline pinches at the waist or curls into the hook. */
+static int elliptic(const nn__components *c, const nn__comp *r)
+{
+    const double cx = 0.5 * (r->x0 + r->x1), cy = 0.5 * (r->y0 + r->y1), a = 0.5 * (r->x1 - r->x0),
+                 b = 0.5 * (r->y1 - r->y0);
+    int64_t on = 0;
+    for (int32_t k = 0; k < r->count; k++) {
+        const nn__run *run = &c->runs[c->order[r->first + k]];
+        const double dy = (run->y + 0.5 - cy) / b;
+        for (int32_t x = run->x0; x < run->x1; x++) {
+            const double dx = (x + 0.5 - cx) / a, d2 = dx * dx + dy * dy;
+            on += d2 >= RING_NEAR * RING_NEAR && d2 <= RING_FAR * RING_FAR;
+        }
+    }
+    return (double)on >= RING_ON * (double)r->area;
+}
+
+static void rings(nn__components *c)
+{
+    int64_t cand[RING_TRIED], nc = 0;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        const nn__comp *cp = &c->comps[i];
+        const double bw = cp->x1 - cp->x0, bh = cp->y1 - cp->y0;
+        if (cp->group != i || bh < RING_PX || (double)cp->area > RING_FILL * bw * bh) continue;
+        int64_t at = nc < RING_TRIED ? nc++ : RING_TRIED;
+        const double box = bw * bh;
+        while (at > 0) { /* by box area, largest first; equal ones in index order */
+            const nn__comp *q = &c->comps[cand[at - 1]];
+            if ((double)(q->x1 - q->x0) * (double)(q->y1 - q->y0) >= box) break;
+            if (at < RING_TRIED) cand[at] = cand[at - 1];
+            at--;
+        }
+        if (at < RING_TRIED) cand[at] = i;
+    }
+    for (int64_t k = 0; k < nc; k++) {
+        nn__comp *r = &c->comps[cand[k]];
+        const int32_t m = (r->y1 - r->y0) / 16 + 1; /* inside by more than the ring's own stroke, roughly */
+        for (int64_t i = 0; i < c->ncomps; i++) {
+            const nn__comp *cp = &c->comps[i];
+            if (cp->group != i || i == cand[k] || cp->x0 < r->x0 + m || cp->x1 > r->x1 - m || cp->y0 < r->y0 + m ||
+                cp->y1 > r->y1 - m || (double)(cp->y1 - cp->y0) < RING_INNER * (double)(r->y1 - r->y0) ||
+                !encloses(c, r, cp) || !elliptic(c, r))
+                continue;
+            r->group = -1;
+            break;
+        }
+    }
+}
+
+/* A barcode is a row of solid upright bars, their tops level to a pixel or two and each close to the
+ * next: read, it is a line of sure 1s. Such a row of BARCODE_BARS or more is dropped. A row of
+ * written 1s is neither so level nor so close, and a printed 1 has its flag. */
+static nn_status barcodes(nn__components *c)
+{
+    nn__sort_key *bars = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *bars);
+    int64_t *chain = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *chain);
+    if (!bars || !chain) {
+        free(bars);
+        free(chain);
+        return oom();
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < c->ncomps; i++) {
+        const nn__comp *cp = &c->comps[i];
+        const double bw = cp->x1 - cp->x0, bh = cp->y1 - cp->y0;
+        if (cp->group == i && bh >= BARCODE_PX && bw <= BARCODE_THIN * bh &&
+            (double)cp->area >= BARCODE_FILL * bw * bh)
+            bars[n++] = (nn__sort_key){(double)cp->x0, 0, i};
+    }
+    qsort(bars, (size_t)n, sizeof *bars, nn__sort_key_cmp);
+    for (int64_t a = 0; a < n; a++) {
+        const nn__comp *first = &c->comps[bars[a].i];
+        if (first->group < 0) continue;
+        int64_t len = 0;
+        chain[len++] = bars[a].i;
+        for (int64_t b = a + 1; b < n && b <= a + BARCODE_LOOK; b++) {
+            const nn__comp *cur = &c->comps[chain[len - 1]], *q = &c->comps[bars[b].i];
+            const double hc = cur->y1 - cur->y0, hq = q->y1 - q->y0;
+            if ((double)(q->x0 - cur->x1) > BARCODE_GAP * hc) break;
+            if (q->group < 0 || q->x0 < cur->x1 || q->y1 <= cur->y0 || q->y0 >= cur->y1) continue; /* not beside */
+            if (fabs((double)(q->y0 - cur->y0)) > fmax(2.0, BARCODE_LEVEL * hc) || hq > BARCODE_SAME * hc ||
+                hc > BARCODE_SAME * hq)
+                break;
+            chain[len++] = bars[b].i;
+        }
+        if (len >= BARCODE_BARS)
+            for (int64_t k = 0; k < len; k++) c->comps[chain[k]].group = -1;
+    }
+    free(bars);
+    free(chain);
+    return NN_OK;
+}
+
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
                              int merge, int split, double split_ratio)
 {
@@ -755,6 +939,8 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
             cp->group = -1;
         if (failed) return oom();
     }
+    rings(c);
+    if (barcodes(c) != NN_OK) return oom();
     /* What lies beyond the paper: a photo of a sheet often takes in the table or desk beside it, darker
      * than the paper and so ink, one blob far larger than the digits, which would make H its own height
      * and the digits specks. Measured without the ink along the image's edge, H tells it from a
@@ -815,16 +1001,19 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
         if (H == 0) return NN_OK;
     }
     if (st == NN_OK) st = small_lines(out, c, H, min_size);
-    /* Specks and lines, relative to H; the larger specks kept aside as fragments. */
+    /* Specks and lines, relative to H and the pen; the larger specks kept aside as fragments. */
+    double pen_share = 1;
+    if (st == NN_OK) st = pen_of(c, H, &pen_share);
+    const double speck = SPECK_AREA * pen_share * H * H, fragment = FRAGMENT_AREA * pen_share * H * H;
     for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         nn__comp *cp = &c->comps[i];
         const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
         if (cp->group != i) continue;
-        if ((double)cp->area < SPECK_AREA * H * H && (double)cp->area >= FRAGMENT_AREA * H * H) {
+        if ((double)cp->area < speck && (double)cp->area >= fragment) {
             nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0, 0, 0, 0};
             st = push_fragment(out, &gl);
         }
-        if ((double)cp->area < SPECK_AREA * H * H || ch > LINE_LENGTH * H ||
+        if ((double)cp->area < speck || ch > LINE_LENGTH * H || (solid(cp) && ch > SOLID_DROP * H) ||
             (cw > LINE_LENGTH * H && ch < LINE_THIN * H))
             cp->group = -1;
     }

@@ -33,6 +33,9 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
 /* rules.c: ruled lines (an underline, ruled or squared paper) cleared from ink->ink where no stroke
  * crosses them; *cleared: the positions cleared along the lines. */
 nn_status nn__vision_rules(nn__ink *ink, int64_t *cleared);
+/* The same, leaving lying lines shorter than min_len pixels; *shortest (when not NULL): the length of the
+ * shortest lying line taken out, INT64_MAX when none. */
+nn_status nn__vision_rules_longer(nn__ink *ink, int64_t min_len, int64_t *cleared, int64_t *shortest);
 
 /* components.c: 8-connected components of the ink as horizontal runs. */
 typedef struct nn__run {
@@ -204,5 +207,10 @@ nn_status nn__vision_turn(uint8_t **out, const uint8_t *px, int64_t w, int64_t h
 /* Boxes of a reading of the turned image brought back: each the box around the turned one, within
  * the w x h image. */
 void nn__digits_unturn_boxes(nn_digits *d, const nn__turn *t, int64_t w, int64_t h);
+
+/* separators.c: the slashes and parentheses between a line's digits (docs/predict.md, step 11):
+ * keep[i] = 0 for those of d's items, 1 for the rest; how many are not kept is returned. scratch
+ * holds 2 x d->count. */
+int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *scratch);
 
 #endif /* NN_VISION_H */

@@ -1,0 +1,110 @@
+/* The slashes of a date and the parentheses of a phone number, told from the digits beside them
+ * (docs/predict.md, step 11). In isolation a slash is a 1 leaning over, and a model of digits reads
+ * it as one surely; beside digits it stands out by its height: drawn through the line's band, above
+ * and below the digits. A digit written larger than its neighbours is as tall, so the shape decides
+ * too: a single thin stroke, leaning or bowed, which no other digit is. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "vision.h"
+
+#define SEP_MIN_ITEMS 3 /* a line of at least 3 items: the band is the median item's */
+#define SEP_TALL 1.2    /* a separator is at least 1.2 times the band's height, */
+#define SEP_OUT 0.05    /* and reaches beyond it above and below by 0.05 of it; */
+#define SEP_THIN 8.0    /* its ink one thin stroke: lengthwise, at least 8 times the variance across, */
+#define SEP_LEAN 15.0   /* leaning by 15 degrees or more from upright (a slash), */
+#define SEP_BOW 0.06    /* or bowed by 0.06 of its length (a parenthesis): an upright straight stroke
+                           is a 1 */
+
+static int by_value(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
+ * axis over the variance across), the axis's lean from upright in degrees, and how far the middle
+ * third of its length lies from the line through its outer thirds, over its length. */
+typedef struct stroke_shape {
+    double thin, lean, bow;
+} stroke_shape;
+
+static stroke_shape shape_of(const float *img)
+{
+    const int side = 28;
+    stroke_shape sh = {0, 0, 0};
+    double s = 0, sx = 0, sy = 0;
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            const double v = img[y * side + x];
+            s += v, sx += v * x, sy += v * y;
+        }
+    if (!(s > 0)) return sh;
+    const double mx = sx / s, my = sy / s;
+    double cxx = 0, cyy = 0, cxy = 0;
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            const double v = img[y * side + x], dx = x - mx, dy = y - my;
+            cxx += v * dx * dx, cyy += v * dy * dy, cxy += v * dx * dy;
+        }
+    const double half = 0.5 * (cxx + cyy), disc = sqrt(0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+    const double l1 = half + disc, l2 = half - disc;
+    sh.thin = l2 > 0 ? l1 / l2 : INFINITY;
+    const double phi = 0.5 * atan2(2 * cxy, cxx - cyy); /* the axis's angle from the rows, -90..90 degrees */
+    sh.lean = 90.0 - fabs(phi) * 180.0 / 3.14159265358979323846;
+    const double ux = cos(phi), uy = sin(phi);
+    /* Length: where the ink lies along the axis (pixels above a third of full ink). */
+    double t0 = INFINITY, t1 = -INFINITY;
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            if (img[y * side + x] < 1.0f / 3.0f) continue;
+            const double t = (x - mx) * ux + (y - my) * uy;
+            t0 = t < t0 ? t : t0, t1 = t > t1 ? t : t1;
+        }
+    const double len = t1 - t0;
+    if (!(len > 0)) return sh;
+    double mid = 0, wmid = 0, ends = 0, wends = 0;
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            const double v = img[y * side + x];
+            if (v <= 0) continue;
+            const double t = (x - mx) * ux + (y - my) * uy - 0.5 * (t0 + t1), q = (y - my) * ux - (x - mx) * uy;
+            if (fabs(t) < len / 6) mid += v * q, wmid += v;
+            else if (fabs(t) > len / 3) ends += v * q, wends += v;
+        }
+    if (wmid > 0 && wends > 0) sh.bow = fabs(mid / wmid - ends / wends) / len;
+    return sh;
+}
+
+int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *scratch)
+{
+    int64_t dropped = 0;
+    for (int64_t a = 0; a < d->count; a++) keep[a] = 1;
+    for (int64_t a = 0, b; a < d->count; a = b) {
+        for (b = a; b < d->count && d->boxes[b * 5 + 4] == d->boxes[a * 5 + 4]; b++) {
+        }
+        const int64_t n = b - a;
+        if (n < SEP_MIN_ITEMS) continue;
+        int64_t *tops = scratch, *bottoms = scratch + n;
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t *bx = d->boxes + (a + i) * 5;
+            tops[i] = bx[1], bottoms[i] = bx[1] + bx[3];
+        }
+        qsort(tops, (size_t)n, sizeof *tops, by_value);
+        qsort(bottoms, (size_t)n, sizeof *bottoms, by_value);
+        const double top = (double)tops[n / 2], bottom = (double)bottoms[n / 2], band = bottom - top;
+        if (!(band > 0)) continue;
+        for (int64_t i = a; i < b; i++) {
+            const int64_t *bx = d->boxes + i * 5;
+            if ((double)bx[3] < SEP_TALL * band || (double)bx[1] > top - SEP_OUT * band ||
+                (double)(bx[1] + bx[3]) < bottom + SEP_OUT * band)
+                continue;
+            const stroke_shape sh = shape_of(d->images + i * NN_DIGITS_PIXELS);
+            if (sh.thin >= SEP_THIN && (sh.lean >= SEP_LEAN || sh.bow >= SEP_BOW)) {
+                keep[i] = 0;
+                dropped++;
+            }
+        }
+    }
+    return dropped;
+}
