@@ -21,6 +21,8 @@
  * compresses to about 100 MB, and nothing sensible is larger. */
 #define FILE_MAX_BYTES (512LL << 20)
 
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
