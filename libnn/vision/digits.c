@@ -82,6 +82,9 @@ static void pipeline_free(pipeline *p)
  * pen fine enough to be 24 times thinner): the ruled-line step takes out only longer ones when such a
  * line was taken (step 3). */
 #define RULE_DIGIT 1.2
+/* ... where the digits' pen is this fine (a stroke no longer than RULE_DIGIT H is then 24 times as
+ * long as thick): the short sides of a form's boxes around digits in a thicker pen stay lines. */
+#define RULE_FINE 0.05
 
 /* Arguments checked, then the image to glyphs in reading order (split: whether to cut wide ones
  * geometrically; -1: as the options say). */
@@ -119,7 +122,9 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
         /* A line no longer than a digit is wide was a stroke of a fine pen (step 3): the image is
          * read again with such lines left in the ink, now that H tells their length. */
         const double H = p->glyphs.height;
-        if (st != NN_OK || pass > 0 || cleared == 0 || !(H > 0) || (double)shortest >= RULE_DIGIT * H) break;
+        if (st != NN_OK || pass > 0 || cleared == 0 || !(H > 0) || (double)shortest >= RULE_DIGIT * H ||
+            !(p->glyphs.pen > 0 && p->glyphs.pen <= RULE_FINE * H))
+            break;
         pipeline_free(p);
         memset(&p->ink, 0, sizeof p->ink);
         memset(&p->comps, 0, sizeof p->comps);

@@ -13,21 +13,24 @@
 /* Relative to H. */
 #define SPECK_AREA 0.02      /* area below 0.02 H^2: a speck, */
 #define FRAGMENT_AREA 0.005  /* but from 0.005 H^2 one that may be part of a digit (a fragment); */
-#define PEN_TYPICAL 0.1      /* both for a pen 0.1 H wide, and less for a finer one */
+#define PEN_TYPICAL 0.1      /* both for a pen 0.1 H wide, and less for a finer one, */
+#define PEN_SAME 0.7         /* for blobs drawn at least 0.7 as wide as it */
+#define PEN_BINS 1024        /* runs counted by length up to this (a pen wider is no fine one) */
 #define LINE_LENGTH 2.5      /* taller than 2.5 H, or wider with a height below LINE_THIN H: a line */
 #define LINE_THIN 0.5
 #define BARCODE_PX 12        /* a barcode's bars (barcodes()): 12 pixels high or more, */
 #define BARCODE_THIN 0.25    /* at most a quarter as wide, */
 #define BARCODE_FILL 0.8     /* solid, */
-#define BARCODE_GAP 0.3      /* each at most 0.3 of its height from the next, */
+#define BARCODE_GAP 0.2      /* each at most 0.2 of its height from the next, */
 #define BARCODE_LEVEL 0.03   /* their tops level within 3% of it (or 2 pixels), */
 #define BARCODE_SAME 1.25    /* their heights within a quarter (a code's guard bars are longer), */
-#define BARCODE_BARS 8       /* 8 or more; */
+#define BARCODE_BARS 8       /* 8 or more, */
+#define BARCODE_WIDTHS 1.5   /* the widest 1.5 times the narrowest or more; */
 #define BARCODE_LOOK 64      /* the next 64 bars from the left are looked at for each (a hatching's
                                 bars one above another would make it quadratic) */
 #define RING_PX 16           /* a ring around digits (rings()): 16 pixels high or more, */
 #define RING_FILL 0.3        /* its ink at most 30% of its box, */
-#define RING_INNER 0.3       /* around a blob 0.3 of its height or more; */
+#define RING_INNER 0.45      /* around a blob 0.45 of its height or more (a dot in a 0 is none); */
 #define RING_TRIED 16        /* the 16 largest such blobs tried, */
 #define RING_NEAR 0.7        /* and 85% of its ink 0.7 to 1.1 times the size of the ellipse in its box
                                 from its centre */
@@ -36,7 +39,9 @@
 #define SOLID_PX 20          /* a solid patch (solid()): 20 pixels high or more, */
 #define SOLID_FILL 0.7       /* filling 70% of its box, */
 #define SOLID_RUN 0.5        /* in runs half its height long; */
-#define SOLID_DROP 1.2       /* higher than 1.2 H, it is no digit */
+#define SOLID_DROP 1.5       /* higher than 1.5 H, it is no digit (a bold digit written larger is), */
+#define SOLID_FLAT_DROP 1.2  /* nor higher than 1.2 H when it fills 90% of its box (a printed patch, */
+#define SOLID_FLAT 0.9       /* a logo; a blotted digit has its notches) */
 #define CROSSING_CLIPPED 1.5 /* a blob from edge to edge longer than 1.5 H may be a thin line across
                                 digits, cut short by the image (nn__vision_strip_thin()) */
 #define EDGE_SUSPECT 0.25    /* ink along a quarter of an image's edge or more: left out of H's
@@ -273,18 +278,21 @@ static double median_height(const nn__components *c, int64_t w, int64_t h, int s
     if (!keys) return -1;
     int64_t m = 0;
     double total = 0;
-    /* Solid patches hold much ink and no writing: left out while two blobs of strokes remain. */
-    for (int with_solid = 0; with_solid < 2 && m < 2; with_solid++) {
+    /* Solid patches hold much ink and no writing: left out while two blobs of strokes as high as a
+     * patch may be remain (not dust: digits all drawn solid, in a heavy marker, stay H's). */
+    for (int with_solid = 0, strokes = 0; with_solid < 2 && strokes < 2; with_solid++) {
         m = 0, total = 0;
         for (int64_t i = 0; i < c->ncomps; i++) {
             const nn__comp *cp = &c->comps[i];
             if (cp->group != i || i == skip || (cp->x1 - cp->x0) > 8 * (cp->y1 - cp->y0)) continue;
-            if (!with_solid && solid(cp)) continue;
+            const int patch = solid(cp);
+            if (!with_solid && patch) continue;
             double share = 0;
             if (skip_edges) edge_contact(c, i, w, h, &share);
             if (share >= EDGE_SUSPECT) continue;
             keys[m++] = (nn__sort_key){(double)(cp->y1 - cp->y0), 0, i};
             total += (double)cp->area;
+            strokes += !patch && cp->y1 - cp->y0 >= SOLID_PX;
         }
     }
     double median = 0, acc = 0;
@@ -300,34 +308,35 @@ static double median_height(const nn__components *c, int64_t w, int64_t h, int s
     return median;
 }
 
-static int by_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The pen's width over PEN_TYPICAL H, at most 1, into *share: the median of the blobs' ink per run
- * (a stroke's width across, where the strokes stand upright or slant) among those as high as a digit.
- * The speck areas are for a pen a tenth of H wide; a fine pen's 1, 3 pixels by 200, holds less ink
- * than a speck may, and the flag of its 5 less than a fragment. */
-static nn_status pen_of(const nn__components *c, double H, double *share)
+/* The pen's width in pixels into *pen_px and over PEN_TYPICAL H, at most 1, into *share: the median
+ * length of the runs of ink of the blobs as high as a digit (a stroke's width across, where strokes
+ * stand upright or slant; a 7's bar, a few long runs, moves it little). The speck areas are for a pen
+ * a tenth of H wide; a fine pen's 1, 3 pixels by 200, holds less ink than a speck may, and the flag
+ * of its 5 less than a fragment. */
+static nn_status pen_of(const nn__components *c, double H, double *share, double *pen_px)
 {
     *share = 1;
-    double *w = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *w);
-    if (!w) return oom();
-    int64_t m = 0;
+    *pen_px = 0;
+    int64_t *count = calloc(PEN_BINS + 1, sizeof *count), total = 0;
+    if (!count) return oom();
     for (int64_t i = 0; i < c->ncomps; i++) {
         const nn__comp *cp = &c->comps[i];
-        if (cp->group == i && cp->count > 0 && (double)(cp->y1 - cp->y0) >= MIN_HEIGHT * H &&
-            (double)(cp->y1 - cp->y0) <= LINE_LENGTH * H)
-            w[m++] = (double)cp->area / (double)cp->count;
+        if (cp->group != i || (double)(cp->y1 - cp->y0) < MIN_HEIGHT * H || (double)(cp->y1 - cp->y0) > LINE_LENGTH * H)
+            continue;
+        for (int32_t k = 0; k < cp->count; k++) {
+            const nn__run *r = &c->runs[c->order[cp->first + k]];
+            count[r->x1 - r->x0 < PEN_BINS ? r->x1 - r->x0 : PEN_BINS]++;
+            total++;
+        }
     }
-    if (m > 0) {
-        qsort(w, (size_t)m, sizeof *w, by_double);
-        const double pen = w[m / 2] / (PEN_TYPICAL * H);
-        if (pen < 1) *share = pen;
-    }
-    free(w);
+    for (int64_t len = 0, seen = 0; total > 0 && len <= PEN_BINS; len++)
+        if ((seen += count[len]) * 2 >= total) {
+            *pen_px = (double)len;
+            break;
+        }
+    free(count);
+    const double pen = *pen_px / (PEN_TYPICAL * H);
+    if (*pen_px > 0 && pen < 1) *share = pen;
     return NN_OK;
 }
 
@@ -870,21 +879,24 @@ static void rings(nn__components *c)
     for (int64_t k = 0; k < nc; k++) {
         nn__comp *r = &c->comps[cand[k]];
         const int32_t m = (r->y1 - r->y0) / 16 + 1; /* inside by more than the ring's own stroke, roughly */
+        int shape = -1;                            /* elliptic(), once asked */
         for (int64_t i = 0; i < c->ncomps; i++) {
             const nn__comp *cp = &c->comps[i];
             if (cp->group != i || i == cand[k] || cp->x0 < r->x0 + m || cp->x1 > r->x1 - m || cp->y0 < r->y0 + m ||
                 cp->y1 > r->y1 - m || (double)(cp->y1 - cp->y0) < RING_INNER * (double)(r->y1 - r->y0) ||
-                !encloses(c, r, cp) || !elliptic(c, r))
+                !encloses(c, r, cp))
                 continue;
-            r->group = -1;
+            if (shape < 0) shape = elliptic(c, r);
+            if (shape) r->group = -1;
             break;
         }
     }
 }
 
-/* A barcode is a row of solid upright bars, their tops level to a pixel or two and each close to the
- * next: read, it is a line of sure 1s. Such a row of BARCODE_BARS or more is dropped. A row of
- * written 1s is neither so level nor so close, and a printed 1 has its flag. */
+/* A barcode is a row of solid upright bars of several widths, their tops level to a pixel or two and
+ * each close to the next: read, it is a line of sure 1s. Such a row of BARCODE_BARS or more is
+ * dropped. A row of written 1s is neither so level nor so close, nor of such different widths, and
+ * a printed 1 has its flag. */
 static nn_status barcodes(nn__components *c)
 {
     nn__sort_key *bars = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *bars);
@@ -918,7 +930,12 @@ static nn_status barcodes(nn__components *c)
                 break;
             chain[len++] = bars[b].i;
         }
-        if (len >= BARCODE_BARS)
+        int32_t narrow = INT32_MAX, wide = 0; /* a code's bars are of several widths; a row of 1s, of one */
+        for (int64_t k = 0; k < len; k++) {
+            const int32_t bw = c->comps[chain[k]].x1 - c->comps[chain[k]].x0;
+            narrow = bw < narrow ? bw : narrow, wide = bw > wide ? bw : wide;
+        }
+        if (len >= BARCODE_BARS && (double)wide >= BARCODE_WIDTHS * (double)narrow)
             for (int64_t k = 0; k < len; k++) c->comps[chain[k]].group = -1;
     }
     free(bars);
@@ -940,7 +957,8 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
         if (failed) return oom();
     }
     rings(c);
-    if (barcodes(c) != NN_OK) return oom();
+    nn_status bst = barcodes(c);
+    if (bst != NN_OK) return bst;
     /* What lies beyond the paper: a photo of a sheet often takes in the table or desk beside it, darker
      * than the paper and so ink, one blob far larger than the digits, which would make H its own height
      * and the digits specks. Measured without the ink along the image's edge, H tells it from a
@@ -1002,18 +1020,22 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
     }
     if (st == NN_OK) st = small_lines(out, c, H, min_size);
     /* Specks and lines, relative to H and the pen; the larger specks kept aside as fragments. */
-    double pen_share = 1;
-    if (st == NN_OK) st = pen_of(c, H, &pen_share);
-    const double speck = SPECK_AREA * pen_share * H * H, fragment = FRAGMENT_AREA * pen_share * H * H;
+    double pen_share = 1, pen = 0;
+    if (st == NN_OK) st = pen_of(c, H, &pen_share, &pen);
+    out->pen = pen;
     for (int64_t i = 0; i < c->ncomps && st == NN_OK; i++) {
         nn__comp *cp = &c->comps[i];
         const double cw = cp->x1 - cp->x0, ch = cp->y1 - cp->y0;
         if (cp->group != i) continue;
+        /* Scaled for blobs of the text's pen only: a hair or fibre thinner than it stays a speck. */
+        const double k = cp->count > 0 && (double)cp->area / (double)cp->count >= PEN_SAME * pen ? pen_share : 1;
+        const double speck = SPECK_AREA * k * H * H, fragment = FRAGMENT_AREA * k * H * H;
         if ((double)cp->area < speck && (double)cp->area >= fragment) {
             nn__glyph gl = {(int32_t)i, cp->x0, cp->x1, cp->x0, cp->y0, cp->x1, cp->y1, cp->area, 0, 0, 0, 0};
             st = push_fragment(out, &gl);
         }
-        if ((double)cp->area < speck || ch > LINE_LENGTH * H || (solid(cp) && ch > SOLID_DROP * H) ||
+        const int patch = solid(cp) && (ch > SOLID_DROP * H || (ch > SOLID_FLAT_DROP * H && (double)cp->area >= SOLID_FLAT * cw * ch));
+        if ((double)cp->area < speck || ch > LINE_LENGTH * H || patch ||
             (cw > LINE_LENGTH * H && ch < LINE_THIN * H))
             cp->group = -1;
     }

@@ -9,10 +9,11 @@
 #include "vision.h"
 
 #define SEP_MIN_ITEMS 3 /* a line of at least 3 items: the band is the median item's */
-#define SEP_TALL 1.2    /* a separator is at least 1.2 times the band's height, */
-#define SEP_OUT 0.05    /* and reaches beyond it above and below by 0.05 of it; */
+#define SEP_TALL 1.35   /* a separator is at least 1.35 times the band's height, */
+#define SEP_OUT 0.12    /* and reaches beyond it above and below by 0.12 of it; */
 #define SEP_THIN 8.0    /* its ink one thin stroke: lengthwise, at least 8 times the variance across, */
-#define SEP_LEAN 15.0   /* leaning by 15 degrees or more from upright (a slash), */
+#define SEP_LEAN 22.0   /* leaning by 22 degrees or more from upright (a slash; most written 1s
+                           lean less, and one written larger rises above the line more than below), */
 #define SEP_BOW 0.06    /* or bowed by 0.06 of its length (a parenthesis): an upright straight stroke
                            is a 1 */
 

@@ -92,6 +92,7 @@ typedef struct nn__glyphs {
     int64_t nfrag, frag_cap;
     int64_t lines;
     double height;          /* H, the median digit height the sizes are relative to */
+    double pen;             /* the pen's width in pixels (segment.c, pen_of()); 0 when not measured */
     /* A line of digits lower than H allows, left out of these glyphs for a reading of its own: the
      * box around all such lines, and their mean height (0: none). */
     int32_t small[4];
