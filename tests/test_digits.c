@@ -2717,6 +2717,26 @@ static void test_digits__fine_pen_strokes_kept(void **state)
     }
 }
 
+/* A form's separate boxes, each a little wider than the digit in it, drawn in a pen finer than the
+ * digits': their sides are lines no longer than 1.2 H, as a fine pen's 7 bar is, but the digits'
+ * pen is no fine one, so the image is not read again with them left in (the boxes then joined the
+ * digits and read as 1s). */
+static void test_digits__form_boxes_around_ordinary_digits(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(500, 160, 230);
+    for (int i = 0; i < 4; i++) {
+        const int64_t x = 20 + 110 * i;
+        rect(&c, x, 30, 70, 2, 25);
+        rect(&c, x, 118, 70, 2, 25);
+        rect(&c, x, 30, 2, 90, 25);
+        rect(&c, x + 68, 30, 2, 90, 25);
+        ring(&c, x + 15, 40, 40, 70, 7, 25);
+    }
+    expect_lefts(&c, 4, (const int64_t[]){35, 145, 255, 365});
+    free(c.px);
+}
+
 /* A stamp on an envelope, a solid patch three times the digits' height, holds more ink than they
  * do: H was its height and the digits, too low, were dropped (nothing read). Solid patches do not
  * count for H, and one higher than a digit is none. */
@@ -2976,6 +2996,7 @@ int main(void)
         cmocka_unit_test(test_digits__small_lines_under_a_title),
         cmocka_unit_test(test_digits__slashes_and_parentheses_dropped),
         cmocka_unit_test(test_digits__fine_pen_strokes_kept),
+        cmocka_unit_test(test_digits__form_boxes_around_ordinary_digits),
         cmocka_unit_test(test_digits__solid_patch_not_a_digit),
         cmocka_unit_test(test_digits__ring_around_digits_not_a_digit),
         cmocka_unit_test(test_digits__barcode_not_ones),
