@@ -259,10 +259,6 @@ static int sliver(const nn__components *c, int64_t i, int64_t w, int64_t h, int 
     return found;
 }
 
-/* H: the height below and above which half the ink's area lies, over groups of components (each
- * component alone before merging) that are not horizontal lines (wider than 8 times their height)
- * and, with skip_edges, do not lie along a quarter of an edge of the image or more. 0 when there
- * are none, -1 when out of memory. */
 /* Whether a blob is a solid patch rather than strokes (a stamp, a logo, a blacked-out box): at least
  * SOLID_PX high, filling SOLID_FILL of its box, with runs of ink as long as half its height. */
 static int solid(const nn__comp *cp)
@@ -272,6 +268,10 @@ static int solid(const nn__comp *cp)
            (double)cp->area / (double)cp->count >= SOLID_RUN * bh;
 }
 
+/* H: the height below and above which half the ink's area lies, over groups of components (each
+ * component alone before merging) that are not horizontal lines (wider than 8 times their height)
+ * and, with skip_edges, do not lie along a quarter of an edge of the image or more. 0 when there
+ * are none, -1 when out of memory. */
 static double median_height(const nn__components *c, int64_t w, int64_t h, int skip_edges, int64_t skip)
 {
     nn__sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
@@ -818,13 +818,6 @@ static nn_status small_lines(nn__glyphs *out, nn__components *c, double H, int m
     return NN_OK;
 }
 
-/* A ring drawn around digits (a circled answer, a number ringed on a form) would be read as a 0, and
- * holding more ink than they, make H its own height and the digits inside too low to be digits. A
- * blob is such a ring when it is hollow (its ink at most RING_FILL of its box) and its box holds
- * a blob at least RING_INNER of its height whole, away from its edges, with its ink on all four
- * sides of it, along the ellipse in its box; the largest RING_TRIED hollow
- * blobs are looked at, each against every blob. A 0 written twice over, its inner loop apart, loses
- * its outer loop and still reads 0. */
 /* Whether r's ink lies on all four sides of box b: on b's middle row left and right of it, on its
  * middle column above and below (two strokes meeting below the digits, a V, hold a digit in their box
  * but not within them). */
@@ -859,6 +852,13 @@ static int elliptic(const nn__components *c, const nn__comp *r)
     return (double)on >= RING_ON * (double)r->area;
 }
 
+/* A ring drawn around digits (a circled answer, a number ringed on a form) would be read as a 0, and
+ * holding more ink than they, make H its own height and the digits inside too low to be digits. A
+ * blob is such a ring when it is hollow (its ink at most RING_FILL of its box) and its box holds a
+ * blob at least RING_INNER of its height whole, away from its edges, with its ink on all four sides
+ * of it, along the ellipse in its box; the largest RING_TRIED hollow blobs are looked at, each
+ * against every blob. A 0 written twice over, its inner loop apart, loses its outer loop and still
+ * reads 0. */
 static void rings(nn__components *c)
 {
     int64_t cand[RING_TRIED], nc = 0;
@@ -900,12 +900,8 @@ static void rings(nn__components *c)
 static nn_status barcodes(nn__components *c)
 {
     nn__sort_key *bars = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *bars);
-    int64_t *chain = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *chain);
-    if (!bars || !chain) {
-        free(bars);
-        free(chain);
-        return oom();
-    }
+    int64_t chain[BARCODE_LOOK + 1];
+    if (!bars) return oom();
     int64_t n = 0;
     for (int64_t i = 0; i < c->ncomps; i++) {
         const nn__comp *cp = &c->comps[i];
@@ -939,7 +935,6 @@ static nn_status barcodes(nn__components *c)
             for (int64_t k = 0; k < len; k++) c->comps[chain[k]].group = -1;
     }
     free(bars);
-    free(chain);
     return NN_OK;
 }
 
