@@ -34,12 +34,6 @@ static int by_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int by_i64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The components of src, each moved by (ox, oy), appended to c as components of their own. */
 static nn_status append_components(nn__components *c, const nn__components *src, int32_t ox, int32_t oy)
 {
@@ -140,7 +134,7 @@ nn_status nn__vision_strip_thin(nn__components *c, int64_t i, double H, int *str
     for (int32_t y = 0; y < h; y++)
         if ((y < at || y >= at + band) && ink_in_row[y] > 0) outside[m++] = ink_in_row[y];
     if (m < 3) goto done;
-    qsort(outside, (size_t)m, sizeof *outside, by_i64);
+    qsort(outside, (size_t)m, sizeof *outside, nn__int64_cmp);
     if ((double)best < DIGITS_INK * (double)band * (double)outside[m / 2]) goto done;
 
     bits = calloc(n, 1);

@@ -1197,12 +1197,6 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
  * is about H wide, so paper is most of the window. */
 #define DESKEW_EDGE_REACH 2.0
 
-static int by_int64(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Whether reading d's image turned level is worth it (*go), and how to turn it. */
 static nn_status deskew_plan(int *go, nn__turn *t, const nn_digits *d, int64_t width, int64_t height)
 {
@@ -1211,7 +1205,7 @@ static nn_status deskew_plan(int *go, nn__turn *t, const nn_digits *d, int64_t w
     const int64_t n = d->count < 256 ? d->count : 256;
     int64_t hs[256];
     for (int64_t i = 0; i < n; i++) hs[i] = d->boxes[i * 5 + 3];
-    qsort(hs, (size_t)n, sizeof *hs, by_int64);
+    qsort(hs, (size_t)n, sizeof *hs, nn__int64_cmp);
     const double H = (double)hs[n / 2], deg = 3.14159265358979323846 / 180.0;
     double angle = 0;
     int lined = 0;

@@ -269,12 +269,6 @@ static int by_r(const void *pa, const void *pb)
     return (a->r > b->r) - (a->r < b->r);
 }
 
-static int by_int64(const void *pa, const void *pb)
-{
-    const int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    return (a > b) - (a < b);
-}
-
 /* A form's boxes come in rows: a side is one only between two lines that hold three sides or more,
  * two of the gaps between neighbouring sides at the row's spacing (their median, within 2 pixels),
  * and with another side at that spacing. A 1 that touches both of a ruled page's lines, or both
@@ -300,7 +294,7 @@ static void rows_of_boxes(found_line *f, int64_t n)
         int in_row = 0;
         if (ns >= 3) {
             for (int64_t s = 1; s < ns; s++) gap[s - 1] = side[s] - side[s - 1];
-            qsort(gap, (size_t)(ns - 1), sizeof *gap, by_int64);
+            qsort(gap, (size_t)(ns - 1), sizeof *gap, nn__int64_cmp);
             const int64_t spacing = gap[(ns - 1) / 2];
             /* Two gaps at least at the spacing: of three sides, one is always at the larger gap from
              * another, and a 1 in a single box would make a row of two. */

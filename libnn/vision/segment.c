@@ -83,6 +83,12 @@
                                 digits broken across) */
 #define SMALL_MAX 4096       /* past this many blobs of either size, the image is a texture */
 
+int nn__int64_cmp(const void *pa, const void *pb)
+{
+    const int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
 int nn__sort_key_cmp(const void *pa, const void *pb)
 {
     const nn__sort_key *a = pa, *b = pb;

@@ -17,12 +17,6 @@
 #define SEP_BOW 0.06    /* or bowed by 0.06 of its length (a parenthesis): an upright straight stroke
                            is a 1 */
 
-static int by_value(const void *a, const void *b)
-{
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
  * axis over the variance across), the axis's lean from upright in degrees, and how far the middle
  * third of its length lies from the line through its outer thirds, over its length. */
@@ -91,8 +85,8 @@ int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *
             const int64_t *bx = d->boxes + (a + i) * 5;
             tops[i] = bx[1], bottoms[i] = bx[1] + bx[3];
         }
-        qsort(tops, (size_t)n, sizeof *tops, by_value);
-        qsort(bottoms, (size_t)n, sizeof *bottoms, by_value);
+        qsort(tops, (size_t)n, sizeof *tops, nn__int64_cmp);
+        qsort(bottoms, (size_t)n, sizeof *bottoms, nn__int64_cmp);
         const double top = (double)tops[n / 2], bottom = (double)bottoms[n / 2], band = bottom - top;
         if (!(band > 0)) continue;
         for (int64_t i = a; i < b; i++) {

@@ -113,6 +113,8 @@ typedef struct nn__sort_key {
     int64_t i;
 } nn__sort_key;
 int nn__sort_key_cmp(const void *a, const void *b);
+/* qsort() comparator of int64_t, ascending. */
+int nn__int64_cmp(const void *a, const void *b);
 
 /* The glyphs come out in no particular order: nn__vision_order() puts them in reading order. */
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
