@@ -2977,6 +2977,70 @@ static void test_digits__form_boxes_taken_out(void **state)
     free(c.px);
 }
 
+/* A form's boxes printed in a line thicker than a 24th of their length (a comb field of 70-pixel
+ * boxes in a 5-pixel rule, or separate boxes as long): the separate boxes' rules were too short to
+ * be lines, and the sides of both too thick, and every side was read as a 1 (`18131017121` for
+ * `83072`). A short lying run is a box's rule when sides go the same way from both its ends to
+ * another such run, and a side framed by two rules counts from 6 times as long as thick. The
+ * same boxes with a 1 touching both rules: it stays. */
+static void test_digits__thick_form_boxes_taken_out(void **state)
+{
+    (void)state;
+    for (int gap = 0; gap <= 20; gap += 20) {
+        canvas c = canvas_new(500, 140, 230);
+        for (int i = 0; i < 5; i++) {
+            const int64_t x = 20 + (70 + gap) * i;
+            rect(&c, x, 30, 75, 5, 25);
+            rect(&c, x, 95, 75, 5, 25);
+            rect(&c, x, 30, 5, 70, 25);
+            rect(&c, x + 70, 30, 5, 70, 25);
+            if (i != 3)
+                ring(&c, x + 18, 37, 40, 56, 7, 25);
+            else
+                rect(&c, x + 26, 30, 5, 70, 25); /* a 1 from rule to rule, off the box's middle */
+        }
+        const int64_t g = gap;
+        expect_lefts(
+            &c, 5, (const int64_t[]){38, 38 + 70 + g, 38 + 140 + 2 * g, 46 + 210 + 3 * g, 38 + 280 + 4 * g});
+        free(c.px);
+    }
+}
+
+/* A comb field of 4 or 8 boxes: its rules' middles were measured at their quarters, where its
+ * sides stand, so the rules were placed in the middle of the sides, which rested on no rule and
+ * were read as 1s (`11111` for an empty comb of four; 3, 5, 6 or 7 boxes were fine). */
+static void test_digits__comb_of_four_or_eight_boxes(void **state)
+{
+    (void)state;
+    for (int n = 3; n <= 8; n++) {
+        canvas c = canvas_new(40 + 90 * n, 160, 230);
+        rect(&c, 20, 20, 90 * n + 1, 1, 25);
+        rect(&c, 20, 130, 90 * n + 1, 1, 25);
+        for (int i = 0; i <= n; i++) rect(&c, 20 + 90 * i, 20, 1, 111, 25);
+        int64_t lefts[8];
+        for (int i = 0; i < n; i++) ring(&c, 43 + 90 * i, 44, 44, 62, 6, 25), lefts[i] = 43 + 90 * i;
+        expect_lefts(&c, n, lefts);
+        free(c.px);
+    }
+}
+
+/* An open comb field: a line with short ticks every 60 pixels, a digit written between each two.
+ * Where a tick stands the line stayed, with the tick on it, and the ticks made a line of small 1s
+ * under the digits. Ticks standing at equal spacing, alike and short, go with the line; a 1 resting
+ * on it, as tall as the digits, stays. */
+static void test_digits__open_comb_ticks_taken_out(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(420, 140, 230);
+    rect(&c, 20, 100, 361, 3, 25);
+    for (int i = 0; i <= 6; i++) rect(&c, 20 + 60 * i, 76, 3, 24, 25); /* half the digits' height */
+    for (int i = 0; i < 6; i++)
+        if (i != 4) ring(&c, 34 + 60 * i, 44, 32, 50, 5, 25);
+    rect(&c, 20 + 60 * 4 + 28, 44, 4, 56, 25); /* a 1 resting on the line */
+    expect_lefts(&c, 6, (const int64_t[]){34, 94, 154, 214, 288, 334});
+    free(c.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2997,6 +3061,9 @@ int main(void)
         cmocka_unit_test(test_digits__slashes_and_parentheses_dropped),
         cmocka_unit_test(test_digits__fine_pen_strokes_kept),
         cmocka_unit_test(test_digits__form_boxes_around_ordinary_digits),
+        cmocka_unit_test(test_digits__thick_form_boxes_taken_out),
+        cmocka_unit_test(test_digits__comb_of_four_or_eight_boxes),
+        cmocka_unit_test(test_digits__open_comb_ticks_taken_out),
         cmocka_unit_test(test_digits__solid_patch_not_a_digit),
         cmocka_unit_test(test_digits__ring_around_digits_not_a_digit),
         cmocka_unit_test(test_digits__barcode_not_ones),

@@ -24,6 +24,9 @@
                              scan, 2 pixels by 40, is 20 times), */
 #define UPRIGHT_RATIO 16 /* upright, once lying lines are found: 16 times, over a third of the height, */
 #define UPRIGHT_SHARE 3
+#define FRAMED_RATIO                                                                                         \
+    6 /* or 6 times, as a side of a form's box (framed() and rows_of_boxes() decide): a
+                           3-pixel side of a 70-pixel box measures 5 at the faint level, 15 times */
 #define RULE_BEND                                                                                            \
     2.0                        /* and straight: within 2 pixels of the chord between its ends (1.5 for a
                              line 1 pixel thick), */
@@ -41,6 +44,12 @@
 #define EDGE                                                                                                 \
     2 /* an upright line of a squared page runs to within 2 pixels of the edge, or
                              has such a neighbour */
+#define BOX_DEEP   0.6  /* a box is at least 0.6 times as high as wide, */
+#define BOX_TALL   3    /* and at most 3 times; */
+#define BOX_FULL   0.9  /* its far line holds ink at 90% of the places along it, */
+#define BOX_THIN   0.6  /* as thin as the near one at 60%; */
+#define BOX_ALIKE  0.15 /* boxes of a row: as long within 15%; */
+#define BOX_MIDDLE 0.15 /* a box's digit: ink 15% of its size in from its sides */
 #define BOX_SIDES 256 /* a row of boxes is judged when its two lines hold fewer sides than this */
 
 /* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1) along the
@@ -231,7 +240,11 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
  * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
  * Whether it is one of a row of sides is rows_of_boxes()' to say. The lines' heights at its ends
  * into at_y. */
-static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[3])
+/* Whether a lying line runs to the edge of an image `width` wide: a page's, not a form's. */
+static int page_wide(const chord *c, int64_t width) { return c->x0 <= EDGE || c->x1 >= width - 1 - EDGE; }
+
+static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[5],
+                  int relaxed)
 {
     int64_t on[2] = {-1, -1}, x[2] = {row[0], row[len - 1]};
     for (int end = 0; end < 2; end++) {
@@ -249,9 +262,186 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
     /* At the two lines' same ends: a corner of a single box (a cheque's amount, a form's one
      * field), whose sides were read as 1s beside the digits. */
     const int64_t reach = thick + EDGE + 1;
+    /* The reach of the top line, for rows_of_boxes(); a page's line reaches everywhere. */
+    const int wide = page_wide(top, v->nr);
+    at_y[3] = wide ? -1e9 : (double)top->x0, at_y[4] = wide ? 1e9 : (double)top->x1;
     at_y[2] = (llabs(x[0] - top->x0) <= reach && llabs(x[1] - bottom->x0) <= reach) ||
               (llabs(x[0] - top->x1) <= reach && llabs(x[1] - bottom->x1) <= reach);
-    return fabs(0.5 * (top->y0 + top->y1) - 0.5 * (bottom->y0 + bottom->y1)) > 0.5 * (double)len;
+    const double gap = at_y[1] - at_y[0];
+    if (!(fabs(gap) > 0.5 * (double)len)) return 0;
+    /* A stroke as thick as a digit's (relaxed: under UPRIGHT_RATIO) is a side only between the two
+     * lines of a box, printed as they are: no thicker than they (RULE_KEEP), and no third line at
+     * the same spacing (a ruled or squared page, whose lines are paler and thinner than the pen;
+     * a digit's stem standing from one of them to the next is no side). Whether a line runs to the
+     * image's edge says less: a larger scale reads the box around the digits, to which a form's
+     * lines run. */
+    const int64_t lines = top->thick > bottom->thick ? top->thick : bottom->thick;
+    if (relaxed && (double)thick > RULE_KEEP * (double)lines + 1) return 0;
+    for (int64_t k = 0; relaxed && k < v->lying->n; k++) {
+        const chord *c = &v->lying->c[k];
+        if (x[0] < c->x0 - thick - EDGE || x[0] > c->x1 + thick + EDGE) continue;
+        const double at = c->x1 > c->x0 ? (double)(x[0] - c->x0) / (double)(c->x1 - c->x0) : 0;
+        const double cy = c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
+        if (fabs(cy - (at_y[0] - gap)) <= (double)(thick + EDGE + SMOOTH) ||
+            fabs(cy - (at_y[1] + gap)) <= (double)(thick + EDGE + SMOOTH))
+            return 0;
+    }
+    return 1;
+}
+
+/* Ink from (r, i) on in direction dir (+1 down the view's rows, -1 up), counted up to cap. */
+static int64_t reach_from(const view *v, int64_t r, int64_t i, int dir, int64_t cap)
+{
+    int64_t d = 0;
+    while (d < cap && r + dir * (d + 1) >= 0 && r + dir * (d + 1) < v->nr && on_at(v, r + dir * (d + 1), i))
+        d++;
+    return d;
+}
+
+static int taken_at(const chords *taken, int64_t x0, int64_t x1, double y, int64_t slack)
+{
+    for (int64_t k = 0; taken && k < taken->n; k++) {
+        const chord *c = &taken->c[k];
+        if (c->x0 <= x0 + slack && c->x1 >= x1 - slack && fabs(0.5 * (c->y0 + c->y1) - y) <= (double)slack)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the side at a run's end (end 0: its first position, 1: its last) goes straight on from
+ * it for deep rows in direction dir, as thick as the run: its outer edge keeps within EDGE pixels
+ * and a tilt of RULE_SLOPE, and its ink across is within RULE_KEEP times the run's thickness either
+ * way at most rows. The side of a loop (a 9's, two digits' tops touching) bends away, and a digit's
+ * stroke across a box's sides (a 0 wider than its box) is no thicker than they. */
+static int straight_side(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int dir,
+                         int end, int64_t deep)
+{
+    const int64_t k0 = end ? len - 1 : 0, inward = end ? -1 : 1, from = a + k0 - inward * EDGE;
+    const int64_t wide = (int64_t)(RULE_KEEP * (double)thick) + 1,
+                  narrow = (int64_t)((double)thick / RULE_KEEP) - 1;
+    int64_t lo = INT64_MAX, hi = INT64_MIN, rows = 0, alike = 0;
+    for (int64_t d = thick; d <= deep - thick; d++) {
+        const int64_t r = row[k0] + dir * d;
+        if (r < 0 || r >= v->nr) return 0;
+        int64_t e = 0, w = 0;
+        const int64_t far = thick + 2 * EDGE;
+        /* The pixels themselves: the means along the view's rows widen an upright side. */
+        while (e <= far &&
+               (from + inward * e < 0 || from + inward * e >= v->nc || !raw_at(v, r, from + inward * e)))
+            e++;
+        while (w <= wide && from + inward * (e + w) >= 0 && from + inward * (e + w) < v->nc &&
+               raw_at(v, r, from + inward * (e + w)))
+            w++;
+        lo = e < lo ? e : lo;
+        hi = e > hi ? e : hi;
+        rows++;
+        alike += w >= narrow && w <= wide;
+    }
+    return rows == 0 ||
+           ((double)(hi - lo) <= EDGE + RULE_SLOPE * (double)deep && alike >= BOX_THIN * (double)rows);
+}
+
+/* Whether the middle of a box (its line len from a, row[] its rows, thick, its sides going deep in
+ * direction dir) holds ink: at least as many pixels as half its depth, BOX_MIDDLE of its width and
+ * of its depth, and its lines' thickness, in from its sides (the wavering sides of a 0 drawn square
+ * come that far in; a digit in a box stands in its middle). */
+static int holds_ink(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int dir,
+                     int64_t deep)
+{
+    const int64_t in_k = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)len),
+                  in_d = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)deep);
+    int64_t ink = 0;
+    for (int64_t k = in_k; k < len - in_k; k++)
+        for (int64_t d = in_d; d <= deep - in_d; d++) {
+            const int64_t r = row[k] + dir * d;
+            if (r >= 0 && r < v->nr) ink += raw_at(v, r, a + k);
+        }
+    return 2 * ink >= deep;
+}
+
+/* Whether another box as large stands beside this one at its level: on the left, its line taken
+ * out already (lines are followed left to right); on the right, a run of ink along the same row as
+ * long within BOX_ALIKE, with sides going the same way at least BOX_ALIKE as deep at both ends. */
+static int beside_box(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int dir,
+                      int64_t deep, const chords *taken)
+{
+    const int64_t slack = thick + EDGE, most = (int64_t)(BOX_ALIKE * (double)len) + EDGE;
+    for (int64_t k = 0; taken && k < taken->n; k++) {
+        const chord *c = &taken->c[k];
+        const double y = 0.5 * (c->y0 + c->y1), mid = 0.5 * (double)(row[0] + row[len - 1]);
+        if (fabs(y - mid) <= (double)slack && c->x1 < a && c->x1 >= a - len - slack &&
+            llabs((c->x1 - c->x0 + 1) - len) <= most)
+            return 1;
+    }
+    const int64_t r = row[len - 1];
+    int64_t b = a + len;
+    while (b < v->nc && b < a + 2 * len && !on_at(v, r, b)) b++;
+    if (b >= v->nc || b >= a + 2 * len) return 0;
+    int64_t e = b;
+    while (e < v->nc && on_at(v, r, e)) e++;
+    if (llabs((e - b) - len) > most) return 0;
+    const int64_t want = (int64_t)((1.0 - BOX_ALIKE) * (double)deep), cap = BOX_TALL * len;
+    return reach_from(v, r, b, dir, cap) >= want && reach_from(v, r, e - 1, dir, cap) >= want;
+}
+
+/* Whether a lying run too short for a line by its own shape (len from a, row[] its rows, thick) is
+ * the top or bottom of a box drawn around a digit: at both its ends, its corners, an upright side
+ * goes the same way and not the other, straight (straight_side()) for BOX_DEEP to BOX_TALL of its
+ * length, and where they stop a lying run as long joins them, at BOX_FULL of the places along it
+ * and as thin at BOX_THIN; the box holds a digit in its middle (holds_ink()) or stands beside
+ * another as large (beside_box()). Or the sides end at a line taken out already (taken), the box's
+ * other line. A form's separate boxes are no longer than a digit is wide, and their lines no
+ * thinner than a digit's strokes: their sides were read as 1s. */
+static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick,
+                 const chords *taken)
+{
+    const int64_t cap = BOX_TALL * len, slack = thick + EDGE;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        int64_t deep[2] = {0, 0}, back = 0;
+        for (int end = 0; end < 2; end++) {
+            const int64_t k0 = end ? len - 1 : 0, inward = end ? -1 : 1;
+            for (int64_t k = 0; k <= thick && k < len; k++) { /* the side's columns, its edge first */
+                const int64_t d = reach_from(v, row[k0 + inward * k], a + k0 + inward * k, dir, cap);
+                const int64_t b = reach_from(v, row[k0 + inward * k], a + k0 + inward * k, -dir, cap);
+                if (d > deep[end]) deep[end] = d;
+                if (b > back) back = b;
+            }
+        }
+        /* The sides begin at the run, its corners: a stroke lying across a box from side to side (a
+         * wide 2's base) has the sides going on beyond it. */
+        if (back > slack || deep[0] < BOX_DEEP * (double)len || deep[1] < BOX_DEEP * (double)len ||
+            llabs(deep[0] - deep[1]) > slack || deep[0] >= cap || deep[1] >= cap ||
+            !straight_side(v, row, a, len, thick, dir, 0, deep[0]) ||
+            !straight_side(v, row, a, len, thick, dir, 1, deep[1]))
+            continue;
+        /* The far line: ink within its thickness of where the sides stop nearly all along, and as
+         * thin as this one at most places (a digit in the box may rest on it). */
+        int64_t on = 0, thin = 0;
+        const int64_t keep = (int64_t)(RULE_KEEP * (double)thick) + 1;
+        for (int64_t k = 0; k < len; k++) {
+            const int64_t far = row[k] + dir * (deep[0] + (deep[1] - deep[0]) * k / (len > 1 ? len - 1 : 1));
+            for (int64_t q = far - slack; q <= far + slack; q++)
+                if (q >= 0 && q < v->nr && on_at(v, q, a + k)) {
+                    int64_t u, d;
+                    across(v, q, a + k, keep, &u, &d);
+                    on++;
+                    thin += 1 + u + d <= keep;
+                    break;
+                }
+        }
+        /* Or taken out already: the box's other line, found first. */
+        const double far_mid =
+            0.5 * (double)(row[0] + row[len - 1]) + dir * 0.5 * (double)(deep[0] + deep[1]);
+        if (taken_at(taken, a, a + len - 1, far_mid, slack)) return 1;
+        /* A rectangle that holds nothing, alone, is a 0 drawn square: a box holds a digit, or
+         * stands in a row of boxes like it. */
+        const int64_t depth = deep[0] < deep[1] ? deep[0] : deep[1];
+        if (on >= BOX_FULL * (double)len && thin >= BOX_THIN * (double)len &&
+            (holds_ink(v, row, a, len, thick, dir, depth) ||
+             beside_box(v, row, a, len, thick, dir, depth, taken)))
+            return 1;
+    }
+    return 0;
 }
 
 /* A line found on a page, cleared once all are found: (r, i) where it begins, its thickness, and
@@ -259,6 +449,7 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
 typedef struct found_line {
     int64_t r, i, thick;
     double top, bottom;
+    int64_t x0, x1; /* the top line's ends */
     int corner;  /* a box's side at the two lines' ends */
     int dropped; /* a box's side in no row of boxes, nor a corner */
 } found_line;
@@ -269,7 +460,9 @@ static int by_r(const void *pa, const void *pb)
     return (a->r > b->r) - (a->r < b->r);
 }
 
-/* A form's boxes come in rows: a side is one only between two lines that hold three sides or more,
+/* A form's boxes come in rows: a side is one only between two lines that hold three sides or more
+ * within the reach of its top line (a row of separate boxes, each its own, would mix the boxes'
+ * widths with the gaps between them),
  * two of the gaps between neighbouring sides at the row's spacing (their median, within 2 pixels),
  * and with another side at that spacing. A 1 that touches both of a ruled page's lines, or both
  * rules of its box, lies nearer its neighbours than that (unless 1s fill most of the boxes, or a
@@ -285,7 +478,8 @@ static void rows_of_boxes(found_line *f, int64_t n)
         if (f[k].top < 0) continue;
         int64_t side[BOX_SIDES], gap[BOX_SIDES], ns = 0;
         for (int64_t j = 0; j < n && ns < BOX_SIDES; j++) {
-            if (f[j].top < 0 || fabs(f[j].top - f[k].top) > EDGE || fabs(f[j].bottom - f[k].bottom) > EDGE)
+            if (f[j].top < 0 || fabs(f[j].top - f[k].top) > EDGE || fabs(f[j].bottom - f[k].bottom) > EDGE ||
+                f[j].r < f[k].x0 - f[k].thick - EDGE || f[j].r > f[k].x1 + f[k].thick + EDGE)
                 continue;
             if (ns > 0 && f[j].r - side[ns - 1] <= f[j].thick + 1) continue; /* the same side */
             side[ns++] = f[j].r;
@@ -309,29 +503,40 @@ static void rows_of_boxes(found_line *f, int64_t n)
 }
 
 /* Whether the run of ink from position a, row[k] its row at position a + k (k < len), is a line:
- * long and thin (its thickness into *thick) and no outline's edge; with page (upright lines), only
+ * long and thin (its thickness into *thick) and no outline's edge, or a box's line (boxed(), from
+ * FRAMED_RATIO times as long as thick; taken: the lying lines taken out so far); with page (upright lines), only
  * when it looks like a squared page's line, at least page_len long: another beside it at the same
  * distance all along, or running to the edge of the image; or like a side of a form's box, ending at
- * a lying line at both ends, whatever its length. Work: RULE_SAMPLES walks of at most len / ratio
- * (len / 2 with page). */
+ * a lying line at both ends, from FRAMED_RATIO times as long as thick. Work: RULE_SAMPLES walks of at
+ * most len / FRAMED_RATIO (len / 2 with page). */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
-                   int64_t *thick_out, double frame[3])
+                   const chords *taken, int64_t *thick_out, double frame[5])
 {
     frame[0] = frame[1] = -1;
     frame[2] = 0;
-    const int64_t cap = len / ratio + 1;
+    frame[3] = -1e9, frame[4] = 1e9; /* the top line's reach: everywhere, unless framed() finds it */
     int64_t t[RULE_SAMPLES], up[RULE_SAMPLES], down[RULE_SAMPLES], at[RULE_SAMPLES];
-    for (int s = 0; s < RULE_SAMPLES; s++) {
-        at[s] = (2 * s + 1) * len / (2 * RULE_SAMPLES);
-        across(v, row[at[s]], a + at[s], cap, &up[s], &down[s]);
-        t[s] = 1 + up[s] + down[s];
+    /* Measured once as a line (walks of len / ratio), and only if too thick for one, as a box's
+     * (walks of len / FRAMED_RATIO): what is a line by its own shape is measured as it always was. */
+    for (int box = 0; box < 2; box++) {
+        const int64_t cap = len / (box ? 2 * FRAMED_RATIO : ratio) + 1;
+        for (int s = 0; s < RULE_SAMPLES; s++) {
+            at[s] = (2 * s + 1) * len / (2 * RULE_SAMPLES);
+            across(v, row[at[s]], a + at[s], cap, &up[s], &down[s]);
+            t[s] = 1 + up[s] + down[s];
+        }
+        int64_t sorted[RULE_SAMPLES];
+        memcpy(sorted, t, sizeof t);
+        const int64_t thick = line_measure(v, len, sorted);
+        *thick_out = thick;
+        if (!box && thick * ratio <= len) break;
+        if (box) {
+            if (thick * FRAMED_RATIO > len) return 0;
+            return page ? framed(v, row, a, len, thick, frame, 1) : boxed(v, row, a, len, thick, taken);
+        }
     }
-    int64_t sorted[RULE_SAMPLES];
-    memcpy(sorted, t, sizeof t);
-    const int64_t thick = line_measure(v, len, sorted);
-    *thick_out = thick;
-    if (thick * ratio > len) return 0;
-    if (page && framed(v, row, a, len, thick, frame)) return 1;
+    const int64_t thick = *thick_out;
+    if (page && framed(v, row, a, len, thick, frame, 0)) return 1;
     if (page && len < v->page_len) return 0;
     /* An outline's edge: its twin beside it at the same distance all along, and no third line as far
      * again (nor one as far on the other side), which a squared page would have. With page, a line
@@ -464,6 +669,143 @@ static int64_t follow(const view *v, int64_t r, int64_t i, int32_t *row, int64_t
     return len >= RULE_MIN && len >= min_len ? len : 0;
 }
 
+/* An open comb field: a line with short ticks standing on it at equal spacing, between which the
+ * digits are written. Where a tick stands the ink across is thicker than the line, so there the line
+ * stays (clear_line()), with the tick on it: a row of short bars, read as a line of small 1s under
+ * the digits (`508669624 1111111111`). After the line is cleared, the stretches left on it that rise
+ * to one side only (a tick), no wider than TICK_WIDE of the line's thickness, and as high as the
+ * median of them within TICK_SAME, are ticks when at least TICK_MIN of them stand at their median
+ * spacing from a neighbour (within EDGE pixels and TICK_SPREAD of it) and are at most
+ * TICK_HIGH of the least spacing high; they are cleared. A digit
+ * resting on the line is wider, or higher, or stands between the ticks. Returns the pixels cleared. */
+enum { TICK_MIN = 4, TICK_CAP = 128 }; /* ticks looked at on one line, at most */
+#define TICK_WIDE   3.0
+#define TICK_OUT    1.5 /* a tick rises 1.5 times the line's thickness beyond it at least */
+#define TICK_SAME   0.25
+#define TICK_HIGH   0.6  /* at most 0.6 times their spacing high */
+#define TICK_SPREAD 0.05 /* their spacing within 5% and EDGE pixels */
+
+typedef struct tick {
+    int64_t k0, k1, reach, hi; /* positions [k0, k1) along the line, its height beyond the line and
+                                  beyond the row followed, up its column */
+    int64_t along;             /* its height beyond the line, followed where it steps aside */
+    int dir;
+} tick;
+
+static int tick_cmp(const void *pa, const void *pb)
+{
+    const tick *a = pa, *b = pb;
+    return (a->reach > b->reach) - (a->reach < b->reach);
+}
+
+/* Ink from (r, i) on in direction dir, counted up to cap, stepping a position aside where it
+ * ends ahead but goes on beside, at most once per ten rows (the side of a tilted comb leaves its
+ * column after a few rows). */
+static int64_t reach_along(const view *v, int64_t r, int64_t i, int dir, int64_t cap)
+{
+    int64_t d = 0, steps = 0;
+    while (d < cap) {
+        const int64_t q = r + dir * (d + 1);
+        if (q < 0 || q >= v->nr) break;
+        if (!raw_at(v, q, i)) {
+            if (++steps > RULE_SLOPE * (double)d + 1) break; /* tilted by 6 degrees at most, as lines */
+            if (i > 0 && raw_at(v, q, i - 1))
+                i--;
+            else if (i + 1 < v->nc && raw_at(v, q, i + 1))
+                i++;
+            else
+                break;
+        }
+        d++;
+    }
+    return d;
+}
+
+static int64_t clear_ticks(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick)
+{
+    tick t[TICK_CAP];
+    int64_t n = 0;
+    const int64_t wide = (int64_t)(TICK_WIDE * (double)thick) + 2, cap = TRACE_THICK * 4;
+    for (int64_t k = 0; k < len && n < TICK_CAP;) {
+        if (!raw_at(v, row[k], a + k)) {
+            k++;
+            continue;
+        }
+        const int64_t k0 = k;
+        while (k < len && raw_at(v, row[k], a + k)) k++;
+        const int64_t m = (k0 + k) / 2;
+        const int64_t up = reach_from(v, row[m], a + m, -1, cap), down = reach_from(v, row[m], a + m, 1, cap);
+        const int64_t lo = up < down ? up : down, hi = up < down ? down : up;
+        const int dir = up > down ? -1 : 1;
+        /* Beyond the line's far edge (the row followed lies somewhere within the line). */
+        const int64_t beyond = hi + lo + 1 - thick;
+        if (k - k0 <= wide && lo <= thick && (double)beyond >= TICK_OUT * (double)thick && beyond >= 4 &&
+            hi < cap)
+            t[n++] = (tick){k0, k, beyond, hi, reach_along(v, row[m], a + m, dir, cap) + lo + 1 - thick, dir};
+    }
+    if (n < TICK_MIN) return 0;
+    tick by_reach[TICK_CAP];
+    memcpy(by_reach, t, (size_t)n * sizeof *t);
+    qsort(by_reach, (size_t)n, sizeof *t, tick_cmp);
+    const double reach = (double)by_reach[n / 2].reach;
+    int64_t keep[TICK_CAP], m = 0, gap[TICK_CAP];
+    for (int64_t j = 0; j < n; j++)
+        if (fabs((double)t[j].reach - reach) <= TICK_SAME * reach && t[j].dir == by_reach[n / 2].dir)
+            keep[m++] = j;
+    if (m < TICK_MIN) return 0;
+    for (int64_t j = 1; j < m; j++) gap[j - 1] = t[keep[j]].k0 - t[keep[j - 1]].k0;
+    int64_t sorted[TICK_CAP];
+    memcpy(sorted, gap, (size_t)(m - 1) * sizeof *gap);
+    qsort(sorted, (size_t)(m - 1), sizeof *sorted, nn__int64_cmp);
+    const double spacing = (double)sorted[(m - 1) / 2], slack = EDGE + TICK_SPREAD * spacing;
+    int64_t regular = 0;
+    unsigned char on_row[TICK_CAP] = {0};
+    for (int64_t j = 0; j + 1 < m; j++)
+        if (fabs((double)gap[j] - spacing) <= slack) on_row[j] = on_row[j + 1] = 1;
+    for (int64_t j = 0; j < m; j++) regular += on_row[j];
+    /* Ticks are short beside their spacing, the least of it (some may be missing); a comb's box
+     * sides are as tall (rows_of_boxes()), and a tilted comb's leave their column after a few rows. */
+    int64_t tallest = 0;
+    for (int64_t j = 0; j < m; j++)
+        if (on_row[j] && t[keep[j]].along > tallest) tallest = t[keep[j]].along;
+    if (regular < TICK_MIN || !(spacing > (double)wide) || (double)tallest > TICK_HIGH * (double)sorted[0])
+        return 0;
+    int64_t cleared = 0;
+    for (int64_t j = 0; j < m; j++) {
+        if (!on_row[j]) continue;
+        const tick *tk = &t[keep[j]];
+        for (int64_t k = tk->k0; k < tk->k1; k++)
+            for (int64_t q = 0; q <= tk->hi + 1; q++) {
+                const int64_t r = row[k] + tk->dir * q, i = a + k;
+                if (r < 0 || r >= v->nr) break;
+                uint8_t *p = &v->ink[r * v->rs + i * v->cs];
+                if (!*p && q > thick) break;
+                *p = 0, v->sm[r * v->rs + i * v->cs] = 0;
+                cleared++;
+            }
+    }
+    return cleared;
+}
+
+/* Where the middle of a line lies at its two ends (*y0 at position a, *y1 at a + len - 1): the row
+ * followed, moved to the middle of the ink across the line where it is thinnest of RULE_SAMPLES
+ * places along it (a stroke may cross at some). Three places were once asked, at its quarters: a
+ * comb field of 4, 8 or 12 boxes has a side at each, and its rules were put in the middle of its
+ * sides, which then rested on no rule and were read as 1s. (The middle measured near each end, for
+ * a tilted line whose row followed drifts across it, read tilted combs better but squared paper
+ * worse: digits' strokes then ended on its lines.) */
+static void line_chord(const view *v, const int32_t *row, int64_t a, int64_t len, double *y0, double *y1)
+{
+    double mid = 0;
+    for (int64_t s = 0, best = INT64_MAX; s < RULE_SAMPLES; s++) {
+        const int64_t k = (2 * s + 1) * len / (2 * RULE_SAMPLES);
+        int64_t u, d;
+        across(v, row[k], a + k, TRACE_THICK, &u, &d);
+        if (u + d < best) best = u + d, mid = 0.5 * (double)(d - u);
+    }
+    *y0 = (double)row[0] + mid, *y1 = (double)row[len - 1] + mid;
+}
+
 /* Every run is followed (follow()): first those that begin where no ink precedes them, in their row
  * or the rows beside, so that a line is followed whole from its end rather than from a stroke that
  * joins it; then the rest (a line's stretch beyond a digit that crosses it). With page, the lines are
@@ -487,19 +829,14 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     continue;
                 const int64_t len = follow(v, r, i, row, cap, min_len, &work);
                 int64_t thick;
-                double frame[3];
-                if (!len || !is_line(v, row, i, len, ratio, page, level, &thick, frame)) continue;
+                double frame[5];
+                if (!len || !is_line(v, row, i, len, ratio, page, level, taken, &thick, frame)) continue;
                 if (!page) {
-                    /* The run was followed along one of the line's rows: its middle, from the ink
-                     * across it, at the thinnest of three places (a stroke may cross at one). */
-                    double mid = 0;
-                    for (int64_t s = 1, best = INT64_MAX; s <= 3; s++) {
-                        int64_t u, d;
-                        across(v, row[s * len / 4], i + s * len / 4, TRACE_THICK, &u, &d);
-                        if (u + d < best) best = u + d, mid = 0.5 * (double)(d - u);
-                    }
+                    double y0, y1;
+                    line_chord(v, row, i, len, &y0, &y1);
                     const int64_t c = clear_line(v, row, i, len, thick, level);
                     cleared += c;
+                    if (c > 0) cleared += clear_ticks(v, row, i, len, thick);
                     if (c > 0 && taken) {
                         if (taken->n == taken->cap) {
                             const int64_t nc = taken->cap ? 2 * taken->cap : 16;
@@ -511,8 +848,7 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                             taken->c = p;
                             taken->cap = nc;
                         }
-                        taken->c[taken->n++] =
-                            (chord){i, i + len - 1, thick, row[0] + mid, row[len - 1] + mid};
+                        taken->c[taken->n++] = (chord){i, i + len - 1, thick, y0, y1};
                     }
                     continue;
                 }
@@ -525,7 +861,8 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     }
                     found = f;
                 }
-                found[nfound++] = (found_line){r, i, thick, frame[0], frame[1], frame[2] > 0, 0};
+                found[nfound++] = (found_line){
+                    r, i, thick, frame[0], frame[1], (int64_t)frame[3], (int64_t)frame[4], frame[2] > 0, 0};
             }
     rows_of_boxes(found, nfound);
     for (int64_t k = 0; k < nfound; k++) {
