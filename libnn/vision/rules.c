@@ -75,6 +75,7 @@ typedef struct view {
     uint8_t *sm; /* ink[] averaged along the rows over 2 SMOOTH + 1 positions, as ink[] is laid out */
     const chords *lying; /* upright lines: the lying lines taken out before */
     int64_t page_len;    /* upright lines: the least length of a squared page's */
+    int64_t *box_work;   /* what boxed() may still spend, in pixels looked at */
 } view;
 
 /* The mean of 5 pixels along a line (3 and 7 read worse; docs/predict-log.md, "Pale lines"). */
@@ -335,6 +336,7 @@ static int straight_side(const view *v, const int32_t *row, int64_t a, int64_t l
         lo = e < lo ? e : lo;
         hi = e > hi ? e : hi;
         rows++;
+        *v->box_work -= e + w + 2;
         alike += w >= narrow && w <= wide;
     }
     return rows == 0 ||
@@ -351,6 +353,7 @@ static int holds_ink(const view *v, const int32_t *row, int64_t a, int64_t len, 
     const int64_t in_k = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)len),
                   in_d = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)deep);
     int64_t ink = 0;
+    if (len > 2 * in_k && deep >= 2 * in_d) *v->box_work -= (len - 2 * in_k) * (deep - 2 * in_d + 1);
     for (int64_t k = in_k; k < len - in_k; k++)
         for (int64_t d = in_d; d <= deep - in_d; d++) {
             const int64_t r = row[k] + dir * d;
@@ -361,7 +364,7 @@ static int holds_ink(const view *v, const int32_t *row, int64_t a, int64_t len, 
 
 /* Whether another box as large stands beside this one at its level: on the left, its line taken
  * out already (lines are followed left to right); on the right, a run of ink along the same row as
- * long within BOX_ALIKE, with sides going the same way at least BOX_ALIKE as deep at both ends. */
+ * long within BOX_ALIKE, with sides going the same way, as deep within BOX_ALIKE, at both ends. */
 static int beside_box(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int dir,
                       int64_t deep, const chords *taken)
 {
@@ -396,6 +399,7 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
                  const chords *taken)
 {
     const int64_t cap = BOX_TALL * len, slack = thick + EDGE;
+    if (*v->box_work <= 0) return 0;
     for (int dir = -1; dir <= 1; dir += 2) {
         int64_t deep[2] = {0, 0}, back = 0;
         for (int end = 0; end < 2; end++) {
@@ -405,6 +409,7 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
                 const int64_t b = reach_from(v, row[k0 + inward * k], a + k0 + inward * k, -dir, cap);
                 if (d > deep[end]) deep[end] = d;
                 if (b > back) back = b;
+                *v->box_work -= d + b + 2;
             }
         }
         /* The sides begin at the run, its corners: a stroke lying across a box from side to side (a
@@ -424,6 +429,7 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
                 if (q >= 0 && q < v->nr && on_at(v, q, a + k)) {
                     int64_t u, d;
                     across(v, q, a + k, keep, &u, &d);
+                    *v->box_work -= q - (far - slack) + u + d + 2;
                     on++;
                     thin += 1 + u + d <= keep;
                     break;
@@ -896,9 +902,12 @@ nn_status nn__vision_rules_longer(nn__ink *ink, int64_t min_len, int64_t *cleare
         return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory looking for ruled lines");
     }
     chords lying = {NULL, 0, 0};
-    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, &pen, sm, NULL, 0};
+    /* The boxes' tests are bounded as following is: a thick square frame, each row of its bars a
+     * run of its own, cost the cube of its size (0.7 s at 1000 pixels, 81 s at 4000). */
+    int64_t box_work = TRACE_WORK * ink->w * ink->h;
+    const view rows = {ink->ink, ink->h, ink->w, ink->w, 1, on, &pen, sm, NULL, 0, &box_work};
     const int64_t page_len = (ink->h + UPRIGHT_SHARE - 1) / UPRIGHT_SHARE;
-    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm, &lying, page_len};
+    const view cols = {ink->ink, ink->w, ink->h, 1, ink->w, on, &pen, sm, &lying, page_len, &box_work};
     smooth_along(&rows);
     int64_t found = rules_view(&rows, RULE_RATIO, min_len, 0, ink->level, row, cap, &lying);
     for (int64_t k = 0; shortest && k < lying.n; k++)
