@@ -438,6 +438,7 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
         /* Or taken out already: the box's other line, found first. */
         const double far_mid =
             0.5 * (double)(row[0] + row[len - 1]) + dir * 0.5 * (double)(deep[0] + deep[1]);
+        *v->box_work -= taken ? 2 * taken->n : 0; /* taken_at() and beside_box() look at each */
         if (taken_at(taken, a, a + len - 1, far_mid, slack)) return 1;
         /* A rectangle that holds nothing, alone, is a 0 drawn square: a box holds a digit, or
          * stands in a row of boxes like it. */
@@ -514,7 +515,7 @@ static void rows_of_boxes(found_line *f, int64_t n)
  * when it looks like a squared page's line, at least page_len long: another beside it at the same
  * distance all along, or running to the edge of the image; or like a side of a form's box, ending at
  * a lying line at both ends, from FRAMED_RATIO times as long as thick. Work: RULE_SAMPLES walks of at
- * most len / FRAMED_RATIO (len / 2 with page). */
+ * most len / FRAMED_RATIO (len / 2 with page), and boxed()'s, charged to v->box_work. */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
                    const chords *taken, int64_t *thick_out, double frame[5])
 {
