@@ -290,15 +290,6 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
     return 1;
 }
 
-/* Ink from (r, i) on in direction dir (+1 down the view's rows, -1 up), counted up to cap. */
-static int64_t reach_from(const view *v, int64_t r, int64_t i, int dir, int64_t cap)
-{
-    int64_t d = 0;
-    while (d < cap && r + dir * (d + 1) >= 0 && r + dir * (d + 1) < v->nr && on_at(v, r + dir * (d + 1), i))
-        d++;
-    return d;
-}
-
 static int taken_at(const chords *taken, int64_t x0, int64_t x1, double y, int64_t slack)
 {
     for (int64_t k = 0; taken && k < taken->n; k++) {
@@ -384,7 +375,10 @@ static int beside_box(const view *v, const int32_t *row, int64_t a, int64_t len,
     while (e < v->nc && on_at(v, r, e)) e++;
     if (llabs((e - b) - len) > most) return 0;
     const int64_t want = (int64_t)((1.0 - BOX_ALIKE) * (double)deep), cap = BOX_TALL * len;
-    return reach_from(v, r, b, dir, cap) >= want && reach_from(v, r, e - 1, dir, cap) >= want;
+    int64_t u0, d0, u1, d1;
+    across(v, r, b, cap, &u0, &d0);
+    across(v, r, e - 1, cap, &u1, &d1);
+    return (dir < 0 ? u0 : d0) >= want && (dir < 0 ? u1 : d1) >= want;
 }
 
 /* Whether a lying run too short for a line by its own shape (len from a, row[] its rows, thick) is
@@ -405,8 +399,9 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
         for (int end = 0; end < 2; end++) {
             const int64_t k0 = end ? len - 1 : 0, inward = end ? -1 : 1;
             for (int64_t k = 0; k <= thick && k < len; k++) { /* the side's columns, its edge first */
-                const int64_t d = reach_from(v, row[k0 + inward * k], a + k0 + inward * k, dir, cap);
-                const int64_t b = reach_from(v, row[k0 + inward * k], a + k0 + inward * k, -dir, cap);
+                int64_t up, down;
+                across(v, row[k0 + inward * k], a + k0 + inward * k, cap, &up, &down);
+                const int64_t d = dir < 0 ? up : down, b = dir < 0 ? down : up;
                 if (d > deep[end]) deep[end] = d;
                 if (b > back) back = b;
                 *v->box_work -= d + b + 2;
@@ -741,7 +736,8 @@ static int64_t clear_ticks(const view *v, const int32_t *row, int64_t a, int64_t
         const int64_t k0 = k;
         while (k < len && raw_at(v, row[k], a + k)) k++;
         const int64_t m = (k0 + k) / 2;
-        const int64_t up = reach_from(v, row[m], a + m, -1, cap), down = reach_from(v, row[m], a + m, 1, cap);
+        int64_t up, down;
+        across(v, row[m], a + m, cap, &up, &down);
         const int64_t lo = up < down ? up : down, hi = up < down ? down : up;
         const int dir = up > down ? -1 : 1;
         /* Beyond the line's far edge (the row followed lies somewhere within the line). */
