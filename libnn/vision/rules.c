@@ -241,6 +241,13 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
  * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
  * Whether it is one of a row of sides is rows_of_boxes()' to say. The lines' heights at its ends
  * into at_y. */
+/* The height of a lying line at column x (flat beyond its ends). */
+static double chord_y_at(const chord *c, int64_t x)
+{
+    const double at = c->x1 > c->x0 ? (double)(x - c->x0) / (double)(c->x1 - c->x0) : 0;
+    return c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
+}
+
 /* Whether a lying line runs to the edge of an image `width` wide: a page's, not a form's. */
 static int page_wide(const chord *c, int64_t width) { return c->x0 <= EDGE || c->x1 >= width - 1 - EDGE; }
 
@@ -253,8 +260,7 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
         for (int64_t k = 0; k < v->lying->n && on[end] < 0; k++) {
             const chord *c = &v->lying->c[k];
             if (x[end] < c->x0 - thick - EDGE || x[end] > c->x1 + thick + EDGE) continue;
-            const double at = c->x1 > c->x0 ? (double)(x[end] - c->x0) / (double)(c->x1 - c->x0) : 0;
-            const double cy = c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
+            const double cy = chord_y_at(c, x[end]);
             if (fabs((double)y - cy) <= 0.5 * (double)c->thick + 1 + SMOOTH) on[end] = k, at_y[end] = cy;
         }
     }
@@ -281,8 +287,7 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
     for (int64_t k = 0; relaxed && k < v->lying->n; k++) {
         const chord *c = &v->lying->c[k];
         if (x[0] < c->x0 - thick - EDGE || x[0] > c->x1 + thick + EDGE) continue;
-        const double at = c->x1 > c->x0 ? (double)(x[0] - c->x0) / (double)(c->x1 - c->x0) : 0;
-        const double cy = c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
+        const double cy = chord_y_at(c, x[0]);
         if (fabs(cy - (at_y[0] - gap)) <= (double)(thick + EDGE + SMOOTH) ||
             fabs(cy - (at_y[1] + gap)) <= (double)(thick + EDGE + SMOOTH))
             return 0;
