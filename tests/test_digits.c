@@ -3024,6 +3024,42 @@ static void test_digits__comb_of_four_or_eight_boxes(void **state)
     }
 }
 
+/* A comb field on a tilted page. At 2 degrees a 3-pixel rule is followed in straight pieces with
+ * gaps between them, and the sides' rows were judged by the height of their ends: no row held three,
+ * a side ending in a gap rested on no rule, and the sides were read as 1s (`2158101316` for
+ * `258036`). At 3 degrees the stretch past the last piece is too short to be followed, the last
+ * side rested on no rule, and the gaps' stretches joined the digits above them. A thick rule tilted
+ * by less than its thickness over its length is followed along one row, and its middle was put
+ * there, 2 pixels off at its right end: the sides there rested on no rule. Tilted either way, thin
+ * and thick. */
+/* Point (u, v) of a comb drawn from (30, 70), turned by angle a. */
+static double comb_x(double u, double v, double a) { return 30 + u * cos(a) - v * sin(a); }
+static double comb_y(double u, double v, double a) { return 70 + u * sin(a) + v * cos(a); }
+
+static void test_digits__tilted_comb_sides_taken_out(void **state)
+{
+    (void)state;
+    const double tilts[][2] = {{2, 3}, {-2, 3}, {-3, 3}, {3, 1}, {0.7, 5}, {-0.7, 5}};
+    for (size_t t = 0; t < sizeof tilts / sizeof *tilts; t++) {
+        const double a = tilts[t][0] * acos(-1.0) / 180, th = tilts[t][1];
+        canvas c = canvas_new(560, 230, 230);
+        for (int v = 0; v <= 90; v += 90)
+            line(&c, comb_x(0, v, a), comb_y(0, v, a), comb_x(480, v, a), comb_y(480, v, a), th, 25);
+        for (int i = 0; i <= 6; i++)
+            line(&c, comb_x(80 * i, 0, a), comb_y(80 * i, 0, a), comb_x(80 * i, 90, a), comb_y(80 * i, 90, a),
+                 th, 25);
+        int64_t lefts[6];
+        for (int i = 0; i < 6; i++) {
+            const int64_t x = (int64_t)lround(comb_x(80 * i + 40, 45, a)),
+                          y = (int64_t)lround(comb_y(80 * i + 40, 45, a));
+            ring(&c, x - 20, y - 30, 40, 60, 6, 25);
+            lefts[i] = x - 20;
+        }
+        expect_lefts(&c, 6, lefts);
+        free(c.px);
+    }
+}
+
 /* An open comb field: a line with short ticks every 60 pixels, a digit written between each two.
  * Where a tick stands the line stayed, with the tick on it, and the ticks made a line of small 1s
  * under the digits. Ticks standing at equal spacing, alike and short, go with the line; a 1 resting
@@ -3039,6 +3075,34 @@ static void test_digits__open_comb_ticks_taken_out(void **state)
     rect(&c, 20 + 60 * 4 + 28, 44, 4, 56, 25); /* a 1 resting on the line */
     expect_lefts(&c, 6, (const int64_t[]){34, 94, 154, 214, 288, 334});
     free(c.px);
+    /* Tilted by 2.5 degrees either way, the line in pieces, a 7's foot on it between two ticks:
+     * the ticks of the pieces' gaps, and of pieces with fewer than 4, stayed as 1s. */
+    for (int sign = -1; sign <= 1; sign += 2) {
+        const double a = sign * 2.5 * acos(-1.0) / 180;
+        canvas t = canvas_new(560, 200, 230);
+        line(&t, comb_x(-2, 40, a), comb_y(-2, 40, a), comb_x(482, 40, a), comb_y(482, 40, a), 5, 25);
+        for (int i = 0; i <= 8; i++)
+            line(&t, comb_x(60 * i, 40, a), comb_y(60 * i, 40, a), comb_x(60 * i, 16, a),
+                 comb_y(60 * i, 16, a), 4, 25);
+        int64_t lefts[8];
+        for (int i = 0; i < 8; i++) {
+            const int64_t x = (int64_t)lround(comb_x(60 * i + 30, -2, a)),
+                          y = (int64_t)lround(comb_y(60 * i + 30, -2, a));
+            lefts[i] = x - 16;
+            if (i == 5) { /* a 7 as high as the rings, its foot on the line */
+                const double bar = -10, u = 60 * i;
+                line(&t, comb_x(u + 14, bar, a), comb_y(u + 14, bar, a), comb_x(u + 46, bar, a),
+                     comb_y(u + 46, bar, a), 5, 25);
+                line(&t, comb_x(u + 46, bar, a), comb_y(u + 46, bar, a), comb_x(u + 28, 40, a),
+                     comb_y(u + 28, 40, a), 5, 25);
+                lefts[i] = (int64_t)lround(fmin(comb_x(u + 14, bar, a), comb_x(u + 28, 40, a))) - 2;
+                continue;
+            }
+            ring(&t, x - 16, y - 25, 32, 50, 5, 25);
+        }
+        expect_lefts(&t, 8, lefts);
+        free(t.px);
+    }
 }
 
 int main(void)
@@ -3064,6 +3128,7 @@ int main(void)
         cmocka_unit_test(test_digits__thick_form_boxes_taken_out),
         cmocka_unit_test(test_digits__comb_of_four_or_eight_boxes),
         cmocka_unit_test(test_digits__open_comb_ticks_taken_out),
+        cmocka_unit_test(test_digits__tilted_comb_sides_taken_out),
         cmocka_unit_test(test_digits__solid_patch_not_a_digit),
         cmocka_unit_test(test_digits__ring_around_digits_not_a_digit),
         cmocka_unit_test(test_digits__barcode_not_ones),

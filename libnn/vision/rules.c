@@ -53,10 +53,13 @@
 #define BOX_SIDES 256 /* a row of boxes is judged when its two lines hold fewer sides than this */
 
 /* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1) along the
- * line's middle, where it is thick across. */
+ * line's middle, where it is thick across. A tilted line is followed in straight pieces, with gaps
+ * between them where a piece was too short for a line: once all are found, the pieces of one line
+ * are c[first] to c[last] (join_pieces()), left to right. */
 typedef struct chord {
     int64_t x0, x1, thick;
     double y0, y1;
+    int64_t first, last;
 } chord;
 
 typedef struct chords {
@@ -235,12 +238,15 @@ static void clear_across(const view *v, int64_t i, int64_t r0, int64_t r1, int64
     }
 }
 
-/* Whether the upright run (positions a to a + len - 1 its rows, row[] its columns, thick) ends in
- * a lying line at each end, two lines: a side of a form's box, from its top rule into its bottom
- * one. Its ends must lie within the lines (give or take the SMOOTH pixels by which the means along
- * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
- * Whether it is one of a row of sides is rows_of_boxes()' to say. The lines' heights at its ends
- * into at_y. */
+/* Where an upright run ends in lying lines (framed()): the lines' heights at its ends (top < 0:
+ * not framed), their first pieces (which line), the top line's reach (everywhere for a page's
+ * line), and whether the run stands at both lines' ends, a corner. */
+typedef struct side_frame {
+    double top, bottom;
+    int64_t top_line, bottom_line, x0, x1;
+    int corner;
+} side_frame;
+
 /* The height of a lying line at column x (flat beyond its ends). */
 static double chord_y_at(const chord *c, int64_t x)
 {
@@ -248,32 +254,164 @@ static double chord_y_at(const chord *c, int64_t x)
     return c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
 }
 
-/* Whether a lying line runs to the edge of an image `width` wide: a page's, not a form's. */
-static int page_wide(const chord *c, int64_t width) { return c->x0 <= EDGE || c->x1 >= width - 1 - EDGE; }
-
-static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, double at_y[5],
-                  int relaxed)
+/* The height of the line of pieces c[first] to c[last] at column x, and its thickness there: a
+ * piece's own chord where one holds x, the straight way between two pieces' ends in a gap between
+ * them, flat beyond the line's ends. The piece looked at first is *from (first, or what an earlier
+ * call for a column left of x left there), and the piece found is left there. */
+static double line_y_at(const chord *c, int64_t first, int64_t last, int64_t x, int64_t *thick, int64_t *from)
 {
-    int64_t on[2] = {-1, -1}, x[2] = {row[0], row[len - 1]};
-    for (int end = 0; end < 2; end++) {
-        const int64_t y = end ? a + len - 1 : a;
-        for (int64_t k = 0; k < v->lying->n && on[end] < 0; k++) {
-            const chord *c = &v->lying->c[k];
-            if (x[end] < c->x0 - thick - EDGE || x[end] > c->x1 + thick + EDGE) continue;
-            const double cy = chord_y_at(c, x[end]);
-            if (fabs((double)y - cy) <= 0.5 * (double)c->thick + 1 + SMOOTH) on[end] = k, at_y[end] = cy;
+    int64_t k = *from;
+    while (k < last && x > c[k].x1) k++;
+    *from = k;
+    if (x >= c[k].x0 || k == first) {
+        *thick = c[k].thick;
+        return chord_y_at(&c[k], x);
+    }
+    const chord *p = &c[k - 1], *q = &c[k]; /* p->x1 < x < q->x0 */
+    *thick = p->thick > q->thick ? p->thick : q->thick;
+    return p->y1 + (q->y0 - p->y1) * (double)(x - p->x1) / (double)(q->x0 - p->x1);
+}
+
+/* Whether chord b (b->x0 >= a->x0) goes on from a as one straight line (v: the lying lines' view):
+ * it ends beyond a, the gap between them (or their overlap, up to half) is no longer than the
+ * shorter, their near ends lie on the chord from a's far end to b's, within half their thickness
+ * and 1 + SMOOTH pixels, as a side's end must lie on a line (framed()), and ink bridges the gap at
+ * BOX_FULL of its places. A tilted line's pieces, followed along its staircase, have their ends up
+ * to 3 pixels off their common chord in a 3-pixel line tilted by 2 degrees, and the line goes on
+ * between them; a row of separate boxes has paper between its boxes' lines. */
+static int goes_on(const view *v, const chord *a, const chord *b, int64_t *work)
+{
+    const int64_t la = a->x1 - a->x0 + 1, lb = b->x1 - b->x0 + 1, shorter = la < lb ? la : lb,
+                  gap = b->x0 - a->x1;
+    if (b->x1 <= a->x1 || gap > shorter || -2 * gap > shorter) return 0;
+    const double slope = (b->y1 - a->y0) / (double)(b->x1 - a->x0),
+                 tol = 0.5 * (double)(a->thick > b->thick ? a->thick : b->thick) + 1 + SMOOTH;
+    if (fabs(a->y0 + slope * (double)(a->x1 - a->x0) - a->y1) > tol ||
+        fabs(a->y0 + slope * (double)(b->x0 - a->x0) - b->y0) > tol)
+        return 0;
+    const int64_t half = (a->thick > b->thick ? a->thick : b->thick) / 2 + 1;
+    int64_t inked = 0;
+    for (int64_t x = a->x1 + 1; x < b->x0; x++) {
+        const int64_t y = (int64_t)lround(a->y1 + (b->y0 - a->y1) * (double)(x - a->x1) / (double)gap);
+        int found = 0;
+        for (int64_t r = y - half; r <= y + half && !found; r++)
+            found = r >= 0 && r < v->nr && on_at(v, r, x);
+        inked += found;
+        *work -= 2 * half + 1;
+    }
+    return gap <= 1 || (double)inked >= BOX_FULL * (double)(gap - 1);
+}
+
+static int64_t root_of(int64_t *parent, int64_t k)
+{
+    while (parent[k] != k) k = parent[k] = parent[parent[k]];
+    return k;
+}
+
+typedef struct piece_key {
+    int64_t line, x0, k; /* the line's first piece found, the piece's left end, its index */
+} piece_key;
+
+static int by_line_then_x(const void *pa, const void *pb)
+{
+    const piece_key *a = pa, *b = pb;
+    if (a->line != b->line) return (a->line > b->line) - (a->line < b->line);
+    if (a->x0 != b->x0) return (a->x0 > b->x0) - (a->x0 < b->x0);
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* The lying lines' pieces (in view v) joined into lines (goes_on()), each line's pieces put side
+ * by side, left to right, c[first] to c[last]; the lines in the order their first pieces were
+ * found, so that lines in one piece keep theirs. Pairs are compared while *work lasts (a page of dashes has many
+ * pieces at one height). Returns 0, or -1 out of memory. */
+static int join_pieces(const view *v, chords *lines, int64_t *work)
+{
+    const int64_t n = lines->n;
+    if (n == 0) return 0;
+    int64_t *parent = malloc((size_t)n * sizeof *parent);
+    piece_key *key = malloc((size_t)n * sizeof *key);
+    chord *sorted = malloc((size_t)n * sizeof *sorted);
+    if (!parent || !key || !sorted) {
+        free(parent), free(key), free(sorted);
+        return -1;
+    }
+    for (int64_t k = 0; k < n; k++) parent[k] = k, key[k] = (piece_key){0, lines->c[k].x0, k};
+    qsort(key, (size_t)n, sizeof *key, by_line_then_x);
+    for (int64_t p = 0; p < n && 0 < *work; p++) {
+        const chord *a = &lines->c[key[p].k];
+        for (int64_t q = p + 1; q < n && 0 < *work && key[q].x0 <= a->x1 + (a->x1 - a->x0 + 1); q++) {
+            (*work)--;
+            if (goes_on(v, a, &lines->c[key[q].k], work)) {
+                const int64_t ra = root_of(parent, key[p].k), rb = root_of(parent, key[q].k);
+                parent[ra > rb ? ra : rb] = ra < rb ? ra : rb; /* the first found stands for the line */
+            }
         }
     }
+    for (int64_t k = 0; k < n; k++) key[k] = (piece_key){root_of(parent, k), lines->c[k].x0, k};
+    qsort(key, (size_t)n, sizeof *key, by_line_then_x);
+    for (int64_t k = 0, first = 0; k < n; k++) {
+        if (k > 0 && key[k].line != key[k - 1].line) first = k;
+        sorted[k] = lines->c[key[k].k];
+        sorted[k].first = first;
+    }
+    for (int64_t k = n - 1, last = n - 1; k >= 0; k--) {
+        if (k < n - 1 && sorted[k + 1].first != sorted[k].first) last = k;
+        sorted[k].last = last;
+    }
+    memcpy(lines->c, sorted, (size_t)n * sizeof *sorted);
+    free(parent), free(key), free(sorted);
+    return 0;
+}
+
+/* The right end of the line of pieces c[first] to c[last] (pieces may overlap). */
+static int64_t line_x1(const chord *c, int64_t first, int64_t last)
+{
+    int64_t x1 = c[first].x1;
+    for (int64_t k = first + 1; k <= last; k++) x1 = c[k].x1 > x1 ? c[k].x1 : x1;
+    return x1;
+}
+
+/* Whether a lying line from x0 to x1 runs to the edge of an image `width` wide: a page's, not a
+ * form's. */
+static int page_wide(int64_t x0, int64_t x1, int64_t width) { return x0 <= EDGE || x1 >= width - 1 - EDGE; }
+
+/* Whether the upright run (positions a to a + len - 1 its rows, row[] its columns, thick) ends in
+ * a lying line at each end, two lines: a side of a form's box, from its top rule into its bottom
+ * one. Its ends must lie within the lines (give or take the SMOOTH pixels by which the means along
+ * the column reach past the ink), not near them: a 1 crossing a ruled page's line is no side.
+ * Whether it is one of a row of sides is rows_of_boxes()' to say. Where it ends into *f. */
+static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, side_frame *f,
+                  int relaxed)
+{
+    double at_y[2] = {-1, -1};
+    const chord *c = v->lying->c;
+    const int64_t n = v->lying->n;
+    int64_t on[2] = {-1, -1}, x[2] = {row[0], row[len - 1]}, line_thick[2] = {0, 0};
+    for (int end = 0; end < 2; end++) {
+        const int64_t y = end ? a + len - 1 : a;
+        for (int64_t k = 0; k < n && on[end] < 0; k = c[k].last + 1) {
+            if (x[end] < c[k].x0 - thick - EDGE || x[end] > line_x1(c, k, c[k].last) + thick + EDGE) continue;
+            int64_t t, from = k;
+            const double cy = line_y_at(c, k, c[k].last, x[end], &t, &from);
+            if (fabs((double)y - cy) <= 0.5 * (double)t + 1 + SMOOTH)
+                on[end] = k, at_y[end] = cy, line_thick[end] = t;
+        }
+    }
+    /* The heights as far as found, even if the run is no side: one whose end alone rests on a
+     * line is judged with its like by rows_of_boxes(). */
+    f->top = at_y[0], f->bottom = at_y[1];
     if (on[0] < 0 || on[1] < 0) return 0;
-    const chord *top = &v->lying->c[on[0]], *bottom = &v->lying->c[on[1]];
+    const int64_t top0 = c[on[0]].x0, top1 = line_x1(c, on[0], c[on[0]].last), bottom0 = c[on[1]].x0,
+                  bottom1 = line_x1(c, on[1], c[on[1]].last);
     /* At the two lines' same ends: a corner of a single box (a cheque's amount, a form's one
      * field), whose sides were read as 1s beside the digits. */
     const int64_t reach = thick + EDGE + 1;
     /* The reach of the top line, for rows_of_boxes(); a page's line reaches everywhere. */
-    const int wide = page_wide(top, v->nr);
-    at_y[3] = wide ? -1e9 : (double)top->x0, at_y[4] = wide ? 1e9 : (double)top->x1;
-    at_y[2] = (llabs(x[0] - top->x0) <= reach && llabs(x[1] - bottom->x0) <= reach) ||
-              (llabs(x[0] - top->x1) <= reach && llabs(x[1] - bottom->x1) <= reach);
+    const int wide = page_wide(top0, top1, v->nr);
+    f->top_line = on[0], f->bottom_line = on[1];
+    f->x0 = wide ? INT64_MIN / 2 : top0, f->x1 = wide ? INT64_MAX / 2 : top1;
+    f->corner = (llabs(x[0] - top0) <= reach && llabs(x[1] - bottom0) <= reach) ||
+                (llabs(x[0] - top1) <= reach && llabs(x[1] - bottom1) <= reach);
     const double gap = at_y[1] - at_y[0];
     if (!(fabs(gap) > 0.5 * (double)len)) return 0;
     /* A stroke as thick as a digit's (relaxed: under UPRIGHT_RATIO) is a side only between the two
@@ -282,12 +420,12 @@ static int framed(const view *v, const int32_t *row, int64_t a, int64_t len, int
      * a digit's stem standing from one of them to the next is no side). Whether a line runs to the
      * image's edge says less: a larger scale reads the box around the digits, to which a form's
      * lines run. */
-    const int64_t lines = top->thick > bottom->thick ? top->thick : bottom->thick;
+    const int64_t lines = line_thick[0] > line_thick[1] ? line_thick[0] : line_thick[1];
     if (relaxed && (double)thick > RULE_KEEP * (double)lines + 1) return 0;
-    for (int64_t k = 0; relaxed && k < v->lying->n; k++) {
-        const chord *c = &v->lying->c[k];
-        if (x[0] < c->x0 - thick - EDGE || x[0] > c->x1 + thick + EDGE) continue;
-        const double cy = chord_y_at(c, x[0]);
+    for (int64_t k = 0; relaxed && k < n; k = c[k].last + 1) {
+        if (x[0] < c[k].x0 - thick - EDGE || x[0] > line_x1(c, k, c[k].last) + thick + EDGE) continue;
+        int64_t t, from = k;
+        const double cy = line_y_at(c, k, c[k].last, x[0], &t, &from);
         if (fabs(cy - (at_y[0] - gap)) <= (double)(thick + EDGE + SMOOTH) ||
             fabs(cy - (at_y[1] + gap)) <= (double)(thick + EDGE + SMOOTH))
             return 0;
@@ -452,12 +590,10 @@ static int boxed(const view *v, const int32_t *row, int64_t a, int64_t len, int6
 }
 
 /* A line found on a page, cleared once all are found: (r, i) where it begins, its thickness, and
- * for a box's side (framed()) where the two lying lines it ends in lie (else top < 0). */
+ * for a box's side, where it ends (framed()). */
 typedef struct found_line {
     int64_t r, i, thick;
-    double top, bottom;
-    int64_t x0, x1; /* the top line's ends */
-    int corner;  /* a box's side at the two lines' ends */
+    side_frame f;
     int dropped; /* a box's side in no row of boxes, nor a corner */
 } found_line;
 
@@ -469,27 +605,35 @@ static int by_r(const void *pa, const void *pb)
 
 /* A form's boxes come in rows: a side is one only between two lines that hold three sides or more
  * within the reach of its top line (a row of separate boxes, each its own, would mix the boxes'
- * widths with the gaps between them),
- * two of the gaps between neighbouring sides at the row's spacing (their median, within 2 pixels),
- * and with another side at that spacing. A 1 that touches both of a ruled page's lines, or both
- * rules of its box, lies nearer its neighbours than that (unless 1s fill most of the boxes, or a
- * 1 stands in the middle of a single box). A side at the two lines' ends (framed()) is a box's
- * corner, and one whatever the rest. A side 2 or 3 pixels thick is
- * found as 2 or 3 runs side by side: those within its thickness plus one are one side. Sides in no
- * row are marked dropped, and are not cleared. */
+ * widths with the gaps between them), two of the gaps between neighbouring sides at the row's
+ * spacing (their median, within 2 pixels), and with another side at that spacing. The two lines are
+ * the same lines (their pieces joined, join_pieces()) or lie at the same heights within 2 pixels:
+ * on a tilted page a comb's sides end higher one after another. A 1 that touches both of a ruled
+ * page's lines, or both rules of its box, lies nearer its neighbours than that (unless 1s fill most
+ * of the boxes, or a 1 stands in the middle of a single box). A side at the two lines' ends
+ * (framed()) is a box's corner, and one whatever the rest. A side 2 or 3 pixels thick is found as 2
+ * or 3 runs side by side: those within its thickness plus one of the first are one side, and a run
+ * is judged with the side it is one of (a thick 1 a few pixels left of a side was judged as that
+ * side). Sides in no row are marked dropped, and are not cleared. */
 static void rows_of_boxes(found_line *f, int64_t n)
 {
     if (n < 1) return; /* f may be NULL, which qsort() must not be given */
     qsort(f, (size_t)n, sizeof *f, by_r);
     for (int64_t k = 0; k < n; k++) {
-        if (f[k].top < 0) continue;
-        int64_t side[BOX_SIDES], gap[BOX_SIDES], ns = 0;
+        const side_frame *fk = &f[k].f;
+        if (fk->top < 0) continue;
+        int64_t side[BOX_SIDES], gap[BOX_SIDES], ns = 0, mine = -1; /* mine: the side f[k] is of */
         for (int64_t j = 0; j < n && ns < BOX_SIDES; j++) {
-            if (f[j].top < 0 || fabs(f[j].top - f[k].top) > EDGE || fabs(f[j].bottom - f[k].bottom) > EDGE ||
-                f[j].r < f[k].x0 - f[k].thick - EDGE || f[j].r > f[k].x1 + f[k].thick + EDGE)
+            const side_frame *fj = &f[j].f;
+            const int same_lines = fk->top_line >= 0 && fk->bottom_line >= 0 &&
+                                   fj->top_line == fk->top_line && fj->bottom_line == fk->bottom_line,
+                      same_heights = fabs(fj->top - fk->top) <= EDGE && fabs(fj->bottom - fk->bottom) <= EDGE;
+            if (fj->top < 0 || !(same_lines || same_heights) || f[j].r < fk->x0 - f[k].thick - EDGE ||
+                f[j].r > fk->x1 + f[k].thick + EDGE)
                 continue;
-            if (ns > 0 && f[j].r - side[ns - 1] <= f[j].thick + 1) continue; /* the same side */
-            side[ns++] = f[j].r;
+            const int same_side = ns > 0 && f[j].r - side[ns - 1] <= f[j].thick + 1;
+            if (j == k) mine = same_side ? ns - 1 : ns;
+            if (!same_side) side[ns++] = f[j].r;
         }
         if (ns >= BOX_SIDES) continue; /* more than a form holds: not judged */
         int in_row = 0;
@@ -501,11 +645,10 @@ static void rows_of_boxes(found_line *f, int64_t n)
              * another, and a 1 in a single box would make a row of two. */
             int64_t at_spacing = 0;
             for (int64_t g = 0; g < ns - 1; g++) at_spacing += llabs(gap[g] - spacing) <= EDGE;
-            for (int64_t s = 0; s < ns && spacing > 2 * f[k].thick + 2 && at_spacing >= 2; s++)
-                for (int64_t o = 0; o < ns && llabs(side[s] - f[k].r) <= f[k].thick + 1; o++)
-                    in_row |= o != s && llabs(llabs(side[o] - side[s]) - spacing) <= EDGE;
+            for (int64_t o = 0; o < ns && mine >= 0 && spacing > 2 * f[k].thick + 2 && at_spacing >= 2; o++)
+                in_row |= o != mine && llabs(llabs(side[o] - side[mine]) - spacing) <= EDGE;
         }
-        f[k].dropped = !in_row && !f[k].corner;
+        f[k].dropped = !in_row && !fk->corner;
     }
 }
 
@@ -517,11 +660,9 @@ static void rows_of_boxes(found_line *f, int64_t n)
  * a lying line at both ends, from FRAMED_RATIO times as long as thick. Work: RULE_SAMPLES walks of at
  * most len / FRAMED_RATIO (len / 2 with page), and boxed()'s, charged to v->box_work. */
 static int is_line(const view *v, const int32_t *row, int64_t a, int64_t len, int ratio, int page, int level,
-                   const chords *taken, int64_t *thick_out, double frame[5])
+                   const chords *taken, int64_t *thick_out, side_frame *frame)
 {
-    frame[0] = frame[1] = -1;
-    frame[2] = 0;
-    frame[3] = -1e9, frame[4] = 1e9; /* the top line's reach: everywhere, unless framed() finds it */
+    *frame = (side_frame){-1, -1, -1, -1, INT64_MIN / 2, INT64_MAX / 2, 0};
     int64_t t[RULE_SAMPLES], up[RULE_SAMPLES], down[RULE_SAMPLES], at[RULE_SAMPLES];
     /* Measured once as a line (walks of len / ratio), and only if too thick for one, as a box's
      * (walks of len / FRAMED_RATIO): what is a line by its own shape is measured as it always was. */
@@ -682,9 +823,10 @@ static int64_t follow(const view *v, int64_t r, int64_t i, int32_t *row, int64_t
  * the digits (`508669624 1111111111`). After the line is cleared, the stretches left on it that rise
  * to one side only (a tick), no wider than TICK_WIDE of the line's thickness, and as high as the
  * median of them within TICK_SAME, are ticks when at least TICK_MIN of them stand at their median
- * spacing from a neighbour (within EDGE pixels and TICK_SPREAD of it) and are at most
- * TICK_HIGH of the least spacing high; they are cleared. A digit
- * resting on the line is wider, or higher, or stands between the ticks. Returns the pixels cleared. */
+ * spacing from another (within EDGE pixels and TICK_SPREAD of it) and are at most TICK_HIGH of the
+ * least spacing between them high; they are cleared. A digit resting on the line is wider, or
+ * higher, or stands between the ticks (its foot, as short as a tick, is at no spacing from one).
+ * Returns the pixels cleared. */
 enum { TICK_MIN = 4, TICK_CAP = 128 }; /* ticks looked at on one line, at most */
 #define TICK_WIDE   3.0
 #define TICK_OUT    1.5 /* a tick rises 1.5 times the line's thickness beyond it at least */
@@ -768,15 +910,23 @@ static int64_t clear_ticks(const view *v, const int32_t *row, int64_t a, int64_t
     const double spacing = (double)sorted[(m - 1) / 2], slack = EDGE + TICK_SPREAD * spacing;
     int64_t regular = 0;
     unsigned char on_row[TICK_CAP] = {0};
-    for (int64_t j = 0; j + 1 < m; j++)
-        if (fabs((double)gap[j] - spacing) <= slack) on_row[j] = on_row[j + 1] = 1;
+    /* At the spacing from any other, not only the next: a digit's foot on the line between two
+     * ticks (a tilted line's stretches are looked at again whole, clear_joins()) is no tick, and
+     * breaks no row. */
+    for (int64_t j = 0; j < m; j++)
+        for (int64_t o = j + 1; o < m; o++)
+            if (fabs((double)(t[keep[o]].k0 - t[keep[j]].k0) - spacing) <= slack) on_row[j] = on_row[o] = 1;
     for (int64_t j = 0; j < m; j++) regular += on_row[j];
     /* Ticks are short beside their spacing, the least of it (some may be missing); a comb's box
      * sides are as tall (rows_of_boxes()), and a tilted comb's leave their column after a few rows. */
-    int64_t tallest = 0;
-    for (int64_t j = 0; j < m; j++)
-        if (on_row[j] && t[keep[j]].along > tallest) tallest = t[keep[j]].along;
-    if (regular < TICK_MIN || !(spacing > (double)wide) || (double)tallest > TICK_HIGH * (double)sorted[0])
+    int64_t tallest = 0, least = INT64_MAX;
+    for (int64_t j = 0, prev = -1; j < m; j++) {
+        if (!on_row[j]) continue;
+        if (t[keep[j]].along > tallest) tallest = t[keep[j]].along;
+        if (prev >= 0 && t[keep[j]].k0 - t[keep[prev]].k0 < least) least = t[keep[j]].k0 - t[keep[prev]].k0;
+        prev = j;
+    }
+    if (regular < TICK_MIN || !(spacing > (double)wide) || (double)tallest > TICK_HIGH * (double)least)
         return 0;
     int64_t cleared = 0;
     for (int64_t j = 0; j < m; j++) {
@@ -795,23 +945,57 @@ static int64_t clear_ticks(const view *v, const int32_t *row, int64_t a, int64_t
     return cleared;
 }
 
-/* Where the middle of a line lies at its two ends (*y0 at position a, *y1 at a + len - 1): the row
- * followed, moved to the middle of the ink across the line where it is thinnest of RULE_SAMPLES
- * places along it (a stroke may cross at some). Three places were once asked, at its quarters: a
- * comb field of 4, 8 or 12 boxes has a side at each, and its rules were put in the middle of its
- * sides, which then rested on no rule and were read as 1s. (The middle measured near each end, for
- * a tilted line whose row followed drifts across it, read tilted combs better but squared paper
- * worse: digits' strokes then ended on its lines.) */
+static int double_cmp(const void *pa, const void *pb)
+{
+    const double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The median of a[0..n-1] (n >= 1), sorting a. */
+static double median_double(double *a, int n)
+{
+    qsort(a, (size_t)n, sizeof *a, double_cmp);
+    return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+}
+
+/* Where the middle of a line lies at its two ends (*y0 at position a, *y1 at a + len - 1): the
+ * straight line through the middles of the ink across it at those of RULE_SAMPLES places along it
+ * where it is thinnest, within a pixel (a stroke may cross at some), when over half are; else the
+ * row followed, moved to the middle at the thinnest place. Three places were once asked,
+ * at its quarters: a comb field of 4, 8 or 12 boxes has a side at each, and its rules were put in
+ * the middle of its sides, which then rested on no rule and were read as 1s. Then the row followed,
+ * moved to the middle at the thinnest place: a thick line tilted by less than its thickness over
+ * its length is followed along one row, and its middle was put up to half its thickness off at its
+ * ends. (The middle measured near each end alone read tilted combs better but squared paper worse:
+ * digits' strokes then ended on its lines.) */
 static void line_chord(const view *v, const int32_t *row, int64_t a, int64_t len, double *y0, double *y1)
 {
+    int64_t u[RULE_SAMPLES], d[RULE_SAMPLES], best = INT64_MAX;
     double mid = 0;
-    for (int64_t s = 0, best = INT64_MAX; s < RULE_SAMPLES; s++) {
+    for (int64_t s = 0; s < RULE_SAMPLES; s++) {
         const int64_t k = (2 * s + 1) * len / (2 * RULE_SAMPLES);
-        int64_t u, d;
-        across(v, row[k], a + k, TRACE_THICK, &u, &d);
-        if (u + d < best) best = u + d, mid = 0.5 * (double)(d - u);
+        across(v, row[k], a + k, TRACE_THICK, &u[s], &d[s]);
+        if (u[s] + d[s] < best) best = u[s] + d[s], mid = 0.5 * (double)(d[s] - u[s]);
     }
-    *y0 = (double)row[0] + mid, *y1 = (double)row[len - 1] + mid;
+    *y0 = (double)row[0] + mid, *y1 = (double)row[len - 1] + mid; /* where too few places agree */
+    double x[RULE_SAMPLES], y[RULE_SAMPLES], slopes[RULE_SAMPLES * (RULE_SAMPLES - 1) / 2], at[RULE_SAMPLES];
+    int n = 0, ns = 0;
+    for (int64_t s = 0; s < RULE_SAMPLES; s++) {
+        if (u[s] + d[s] > best + 1) continue;
+        const int64_t k = (2 * s + 1) * len / (2 * RULE_SAMPLES);
+        x[n] = (double)k, y[n++] = (double)row[k] + 0.5 * (double)(d[s] - u[s]);
+    }
+    /* Over half the places, and the median of the slopes between every two of them and of the
+     * heights it gives at position a (Theil and Sen): a pale line on a squared page, thin at 3
+     * places of 15 only (1 pixel, 2 or 3 elsewhere), had its left end put 2 pixels off by a
+     * least-squares line through those 3. */
+    if (2 * n <= RULE_SAMPLES) return;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) slopes[ns++] = (y[j] - y[i]) / (x[j] - x[i]);
+    const double slope = median_double(slopes, ns);
+    for (int i = 0; i < n; i++) at[i] = y[i] - slope * x[i];
+    const double at0 = median_double(at, n);
+    *y0 = at0, *y1 = at0 + slope * (double)(len - 1);
 }
 
 /* Every run is followed (follow()): first those that begin where no ink precedes them, in their row
@@ -837,8 +1021,8 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     continue;
                 const int64_t len = follow(v, r, i, row, cap, min_len, &work);
                 int64_t thick;
-                double frame[5];
-                if (!len || !is_line(v, row, i, len, ratio, page, level, taken, &thick, frame)) continue;
+                side_frame frame;
+                if (!len || !is_line(v, row, i, len, ratio, page, level, taken, &thick, &frame)) continue;
                 if (!page) {
                     double y0, y1;
                     line_chord(v, row, i, len, &y0, &y1);
@@ -856,7 +1040,8 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                             taken->c = p;
                             taken->cap = nc;
                         }
-                        taken->c[taken->n++] = (chord){i, i + len - 1, thick, y0, y1};
+                        taken->c[taken->n] = (chord){i, i + len - 1, thick, y0, y1, taken->n, taken->n};
+                        taken->n++;
                     }
                     continue;
                 }
@@ -869,8 +1054,7 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
                     }
                     found = f;
                 }
-                found[nfound++] = (found_line){
-                    r, i, thick, frame[0], frame[1], (int64_t)frame[3], (int64_t)frame[4], frame[2] > 0, 0};
+                found[nfound++] = (found_line){r, i, thick, frame, 0};
             }
     rows_of_boxes(found, nfound);
     for (int64_t k = 0; k < nfound; k++) {
@@ -880,6 +1064,89 @@ static int64_t rules_view(const view *v, int ratio, int64_t min_len, int page, i
         if (len) cleared += clear_line(v, row, found[k].i, len, found[k].thick, level);
     }
     free(found);
+    return cleared;
+}
+
+/* The ink row nearest to height y at position x within half (the line's middle there, placed by
+ * its chord), or -1 where there is none. */
+static int64_t ink_near(const view *v, int64_t x, double y, int64_t half)
+{
+    const int64_t mid = (int64_t)lround(y);
+    for (int64_t d = 0; d <= half; d++)
+        for (int side = 0; side < 2; side++) {
+            const int64_t r = side ? mid + d : mid - d;
+            if (r >= 0 && r < v->nr && raw_at(v, r, x)) return r;
+        }
+    return -1;
+}
+
+/* A tilted line's stretches that none of its pieces holds, once they are joined (join_pieces()):
+ * the gaps between its pieces, and past its ends as far as its ink goes on along its end pieces'
+ * chords (at most as far as a line too short to be one, RULE_RATIO times as long as thick). They are
+ * taken out as its pieces were (clear_line()), and the end pieces' chords carried to where the line
+ * ends. Left, a gap's stretch of line joined a digit above or below it as a broken piece of it, and a
+ * comb's last side, standing on the stretch past the last piece, rested on no line. Lines in one
+ * piece stay as followed. row has room for cap entries. Returns the positions cleared. */
+static int64_t clear_joins(const view *v, chords *lines, int32_t *row, int64_t cap, int level)
+{
+    int64_t cleared = 0;
+    chord *c = lines->c;
+    for (int64_t k = 0; k < lines->n; k = c[k].last + 1) {
+        const int64_t first = k, last = c[k].last;
+        if (last == first) continue;
+        int64_t thick = 0, e = first;
+        for (int64_t q = first; q <= last; q++) {
+            thick = c[q].thick > thick ? c[q].thick : thick;
+            e = c[q].x1 > c[e].x1 ? q : e;
+        }
+        const int64_t half = thick / 2 + 1;
+        /* The gaps: from the furthest end reached so far to the next piece's start (pieces go by
+         * their starts), along the straight way between. */
+        for (int64_t q = first + 1, reach = first; q <= last; q++) {
+            const chord *p = &c[reach], *next = &c[q];
+            for (int64_t x = p->x1 + 1, run = 0; x <= next->x0; x++) {
+                const int64_t r = x == next->x0 ? -1
+                                                : ink_near(v, x,
+                                                           p->y1 + (next->y0 - p->y1) * (double)(x - p->x1) /
+                                                                       (double)(next->x0 - p->x1),
+                                                           half);
+                if (r >= 0 && run < cap) row[run++] = (int32_t)r;
+                if ((r < 0 || run == cap) && run > 0)
+                    cleared += clear_line(v, row, x - run + (r >= 0), run, thick, level), run = 0;
+            }
+            reach = next->x1 > p->x1 ? q : reach;
+        }
+        /* Past the ends, along the end pieces' chords. */
+        for (int end = 0; end < 2; end++) {
+            chord *p = end ? &c[e] : &c[first];
+            if (p->x1 <= p->x0) continue;
+            const double slope = (p->y1 - p->y0) / (double)(p->x1 - p->x0);
+            const int64_t dir = end ? 1 : -1, from = end ? p->x1 : p->x0;
+            const int64_t most = RULE_RATIO * p->thick < cap ? RULE_RATIO * p->thick : cap;
+            int64_t n = 0;
+            while (n < most && from + dir * (n + 1) >= 0 && from + dir * (n + 1) < v->nc) {
+                const int64_t x = from + dir * (n + 1),
+                              r = ink_near(v, x, p->y0 + slope * (double)(x - p->x0), half);
+                if (r < 0) break;
+                row[end ? n : most - 1 - n] = (int32_t)r; /* in order of position */
+                n++;
+            }
+            if (n == 0) continue;
+            const int32_t *in_order = end ? row : row + most - n;
+            cleared += clear_line(v, in_order, end ? from + 1 : from - n, n, thick, level);
+            const double y_end = p->y0 + slope * (double)(from + dir * n - p->x0);
+            if (end)
+                p->x1 += n, p->y1 = y_end;
+            else
+                p->x0 -= n, p->y0 = y_end;
+        }
+        /* An open comb's ticks along the whole line: those standing in its gaps, and on pieces
+         * with too few of their own to be told (clear_ticks() after each piece). */
+        const int64_t x0 = c[first].x0, len = c[e].x1 - x0 + 1 < cap ? c[e].x1 - x0 + 1 : cap;
+        for (int64_t x = x0, from = first, t; x < x0 + len; x++)
+            row[x - x0] = (int32_t)lround(line_y_at(c, first, last, x, &t, &from));
+        cleared += clear_ticks(v, row, x0, len, thick);
+    }
     return cleared;
 }
 
@@ -922,6 +1189,8 @@ nn_status nn__vision_rules_longer(nn__ink *ink, int64_t min_len, int64_t *cleare
      * ones: the squares of a small image read enlarged (step 9) are thickened by the enlarging and
      * cut short by the digits (measured against a page's equally spaced lines only, or no test at
      * all: MNIST's digits on squared paper 77.7% and 89.1%, this test 88.7%; docs/predict.md, step 3). */
+    if (found > 0 && join_pieces(&rows, &lying, &box_work) < 0) found = -1;
+    if (found > 0) found += clear_joins(&rows, &lying, row, cap, ink->level);
     if (found > 0) {
         smooth_along(&cols);
         const int64_t up = rules_view(&cols, UPRIGHT_RATIO, RULE_MIN, 1, ink->level, row, cap, NULL);
