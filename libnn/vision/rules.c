@@ -312,6 +312,27 @@ typedef struct piece_key {
     int64_t line, x0, k; /* the line's first piece found, the piece's left end, its index */
 } piece_key;
 
+typedef struct piece_at {
+    int64_t band, x0, k; /* the band of rows its left end lies in, its left end, its index */
+} piece_at;
+
+static int by_band_then_x(const void *pa, const void *pb)
+{
+    const piece_at *a = pa, *b = pb;
+    if (a->band != b->band) return (a->band > b->band) - (a->band < b->band);
+    if (a->x0 != b->x0) return (a->x0 > b->x0) - (a->x0 < b->x0);
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+enum { JOIN_BAND = 16, JOIN_BANDS = 1 << 16 }; /* pieces are looked up by bands of rows this high */
+
+/* The band of rows holding height y, in bands `band` rows high, n of them. */
+static int64_t band_of(double y, int64_t band, int64_t n)
+{
+    const double b = floor(y / (double)band);
+    return b < 0 ? 0 : b >= (double)n ? n - 1 : (int64_t)b;
+}
+
 static int by_line_then_x(const void *pa, const void *pb)
 {
     const piece_key *a = pa, *b = pb;
@@ -322,27 +343,61 @@ static int by_line_then_x(const void *pa, const void *pb)
 
 /* The lying lines' pieces (in view v) joined into lines (goes_on()), each line's pieces put side
  * by side, left to right, c[first] to c[last]; the lines in the order their first pieces were
- * found, so that lines in one piece keep theirs. Pairs are compared while *work lasts (a page of dashes has many
- * pieces at one height). Returns 0, or -1 out of memory. */
+ * found, so that lines in one piece keep theirs. A piece b that goes on from a starts at most
+ * 3 tol + its thickness + 1 + RULE_SLOPE times a's length above or below a's right end (tol as in
+ * goes_on(); a's ends at most RULE_SLOPE of its length and its thickness apart across, the gap at
+ * most a's length), and at most a's length beyond it: only pieces starting there are compared, looked up by bands of rows and, within a
+ * band, by where they start (a page of dashes has thousands of pieces under each other and beside
+ * each other; comparing all those in reach across or along the page took most of a reading's
+ * time). Pairs are compared while *work lasts. Returns 0, or -1 out of memory. */
 static int join_pieces(const view *v, chords *lines, int64_t *work)
 {
     const int64_t n = lines->n;
     if (n == 0) return 0;
-    int64_t *parent = malloc((size_t)n * sizeof *parent);
+    const int64_t band = v->nr / JOIN_BANDS + 1 > JOIN_BAND ? v->nr / JOIN_BANDS + 1 : JOIN_BAND,
+                  bands = v->nr / band + 1;
+    int64_t *parent = malloc((size_t)n * sizeof *parent),
+            *start = malloc((size_t)(bands + 1) * sizeof *start);
     piece_key *key = malloc((size_t)n * sizeof *key);
+    piece_at *at = malloc((size_t)n * sizeof *at);
     chord *sorted = malloc((size_t)n * sizeof *sorted);
-    if (!parent || !key || !sorted) {
-        free(parent), free(key), free(sorted);
+    if (!parent || !start || !key || !at || !sorted) {
+        free(parent), free(start), free(key), free(at), free(sorted);
         return -1;
     }
-    for (int64_t k = 0; k < n; k++) parent[k] = k, key[k] = (piece_key){0, lines->c[k].x0, k};
-    qsort(key, (size_t)n, sizeof *key, by_line_then_x);
-    for (int64_t p = 0; p < n && 0 < *work; p++) {
-        const chord *a = &lines->c[key[p].k];
-        for (int64_t q = p + 1; q < n && 0 < *work && key[q].x0 <= a->x1 + (a->x1 - a->x0 + 1); q++) {
-            (*work)--;
-            if (goes_on(v, a, &lines->c[key[q].k], work)) {
-                const int64_t ra = root_of(parent, key[p].k), rb = root_of(parent, key[q].k);
+    const chord *c = lines->c;
+    int64_t thickest = 0;
+    for (int64_t k = 0; k < n; k++) {
+        parent[k] = k, at[k] = (piece_at){band_of(c[k].y0, band, bands), c[k].x0, k};
+        thickest = c[k].thick > thickest ? c[k].thick : thickest;
+    }
+    qsort(at, (size_t)n, sizeof *at, by_band_then_x);
+    for (int64_t b = 0, q = 0; b <= bands; b++) {
+        while (q < n && at[q].band < b) q++;
+        start[b] = q; /* at[start[b]] to at[start[b + 1] - 1] start in band b */
+    }
+    const double tol = 0.5 * (double)thickest + 1 + SMOOTH;
+    for (int64_t k = 0; k < n && 0 < *work; k++) {
+        const chord *a = &c[k];
+        const int64_t la = a->x1 - a->x0 + 1;
+        const double near = 3 * tol + (double)thickest + 1 + RULE_SLOPE * (double)la;
+        const int64_t b1 = band_of(a->y1 + near, band, bands);
+        for (int64_t b = band_of(a->y1 - near, band, bands); b <= b1 && 0 < *work; b++) {
+            int64_t lo = start[b], hi = start[b + 1]; /* the first starting at a->x0 or beyond */
+            while (lo < hi) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (at[mid].x0 < a->x0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (int64_t q = lo; q < start[b + 1] && at[q].x0 <= a->x1 + la && 0 < *work; q++) {
+                const int64_t j = at[q].k;
+                const chord *p = &c[j];
+                (*work)--;
+                if ((p->x0 == a->x0 && j <= k) || fabs(p->y0 - a->y1) > near || !goes_on(v, a, p, work))
+                    continue;
+                const int64_t ra = root_of(parent, k), rb = root_of(parent, j);
                 parent[ra > rb ? ra : rb] = ra < rb ? ra : rb; /* the first found stands for the line */
             }
         }
@@ -359,7 +414,7 @@ static int join_pieces(const view *v, chords *lines, int64_t *work)
         sorted[k].last = last;
     }
     memcpy(lines->c, sorted, (size_t)n * sizeof *sorted);
-    free(parent), free(key), free(sorted);
+    free(parent), free(start), free(key), free(at), free(sorted);
     return 0;
 }
 
@@ -870,18 +925,25 @@ static int64_t reach_along(const view *v, int64_t r, int64_t i, int dir, int64_t
     return d;
 }
 
+/* Whether row[k] at position a + k is ink: a joined line's row, placed by its chords, may lie a
+ * pixel or two beyond the image (clear_joins()). */
+static int row_ink(const view *v, const int32_t *row, int64_t a, int64_t k)
+{
+    return row[k] >= 0 && row[k] < v->nr && raw_at(v, row[k], a + k);
+}
+
 static int64_t clear_ticks(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick)
 {
     tick t[TICK_CAP];
     int64_t n = 0;
     const int64_t wide = (int64_t)(TICK_WIDE * (double)thick) + 2, cap = TRACE_THICK * 4;
     for (int64_t k = 0; k < len && n < TICK_CAP;) {
-        if (!raw_at(v, row[k], a + k)) {
+        if (!row_ink(v, row, a, k)) {
             k++;
             continue;
         }
         const int64_t k0 = k;
-        while (k < len && raw_at(v, row[k], a + k)) k++;
+        while (k < len && row_ink(v, row, a, k)) k++;
         const int64_t m = (k0 + k) / 2;
         int64_t up, down;
         across(v, row[m], a + m, cap, &up, &down);
@@ -990,6 +1052,12 @@ static void line_chord(const view *v, const int32_t *row, int64_t a, int64_t len
      * places of 15 only (1 pixel, 2 or 3 elsewhere), had its left end put 2 pixels off by a
      * least-squares line through those 3. */
     if (2 * n <= RULE_SAMPLES) return;
+    int level = 1; /* a line followed along one row, its middle there all along: nothing to sort */
+    for (int i = 1; i < n; i++) level &= y[i] == y[0];
+    if (level) {
+        *y0 = *y1 = y[0];
+        return;
+    }
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++) slopes[ns++] = (y[j] - y[i]) / (x[j] - x[i]);
     const double slope = median_double(slopes, ns);
