@@ -254,6 +254,13 @@ static double chord_y_at(const chord *c, int64_t x)
     return c->y0 + fmin(fmax(at, 0), 1) * (c->y1 - c->y0);
 }
 
+/* The height at column x of the straight way from piece p's right end to piece q's left end, across
+ * the gap between them (p->x1 < x < q->x0). */
+static double between(const chord *p, const chord *q, int64_t x)
+{
+    return p->y1 + (q->y0 - p->y1) * (double)(x - p->x1) / (double)(q->x0 - p->x1);
+}
+
 /* The height of the line of pieces c[first] to c[last] at column x, and its thickness there: a
  * piece's own chord where one holds x, the straight way between two pieces' ends in a gap between
  * them, flat beyond the line's ends. The piece looked at first is *from (first, or what an earlier
@@ -269,7 +276,7 @@ static double line_y_at(const chord *c, int64_t first, int64_t last, int64_t x, 
     }
     const chord *p = &c[k - 1], *q = &c[k]; /* p->x1 < x < q->x0 */
     *thick = p->thick > q->thick ? p->thick : q->thick;
-    return p->y1 + (q->y0 - p->y1) * (double)(x - p->x1) / (double)(q->x0 - p->x1);
+    return between(p, q, x);
 }
 
 /* Whether chord b (b->x0 >= a->x0) goes on from a as one straight line (v: the lying lines' view):
@@ -292,7 +299,7 @@ static int goes_on(const view *v, const chord *a, const chord *b, int64_t *work)
     const int64_t half = (a->thick > b->thick ? a->thick : b->thick) / 2 + 1;
     int64_t inked = 0;
     for (int64_t x = a->x1 + 1; x < b->x0; x++) {
-        const int64_t y = (int64_t)lround(a->y1 + (b->y0 - a->y1) * (double)(x - a->x1) / (double)gap);
+        const int64_t y = (int64_t)lround(between(a, b, x));
         int found = 0;
         for (int64_t r = y - half; r <= y + half && !found; r++)
             found = r >= 0 && r < v->nr && on_at(v, r, x);
@@ -1173,11 +1180,7 @@ static int64_t clear_joins(const view *v, chords *lines, int32_t *row, int64_t c
         for (int64_t q = first + 1, reach = first; q <= last; q++) {
             const chord *p = &c[reach], *next = &c[q];
             for (int64_t x = p->x1 + 1, run = 0; x <= next->x0; x++) {
-                const int64_t r = x == next->x0 ? -1
-                                                : ink_near(v, x,
-                                                           p->y1 + (next->y0 - p->y1) * (double)(x - p->x1) /
-                                                                       (double)(next->x0 - p->x1),
-                                                           half);
+                const int64_t r = x == next->x0 ? -1 : ink_near(v, x, between(p, next, x), half);
                 if (r >= 0 && run < cap) row[run++] = (int32_t)r;
                 if ((r < 0 || run == cap) && run > 0)
                     cleared += clear_line(v, row, x - run + (r >= 0), run, thick, level), run = 0;
