@@ -117,10 +117,11 @@ int main(int argc, char **argv)
     CHECK(nn_model_load(&model, argv[1], NULL));
     int64_t in_shape[NN_MAX_EXAMPLE_RANK], shape[NN_MAX_EXAMPLE_RANK + 1] = {n};
     const int rank = nn_model_input_shape(model, in_shape);
-    /* 10 classes, or 11 from `nn-mnist train`, whose last is "not one digit" (docs/predict.md). */
+    /* 10 classes, or 12 from `nn-mnist train`: the 11th "not one digit", the 12th text (11 with
+     * --no-letters; docs/predict.md). Only the ten digits are looked at below. */
     const int64_t classes = nn_model_output_features(model);
-    if (nn_model_input_features(model) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
-        fprintf(stderr, "%s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n", argv[1],
+    if (nn_model_input_features(model) != NN_DIGITS_PIXELS || classes < 10 || classes > 12) {
+        fprintf(stderr, "%s: the model reads %lld values into %lld classes, not 784 into 10 to 12\n", argv[1],
                 (long long)nn_model_input_features(model), (long long)classes);
         return 1;
     }

@@ -1164,7 +1164,7 @@ static nn_model *ring_model(const float *ring, const float *other)
 
 /* Two narrow rings touching are no wider than they are high: a 10-class model is not asked about
  * cuts and reads one glyph, an 11-class one that reads the pair as "not one digit" has it cut into
- * two 0s, whose probabilities leave out the 11th class's. A 12-class model is refused. */
+ * two 0s, whose probabilities leave out the 11th class's. A 13-class model is refused. */
 static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
 {
     (void)state;
@@ -1179,7 +1179,7 @@ static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
     assert_int_equal(nn_digits_count(d2), 1);
     nn_model *m10 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 10);
     nn_model *m11 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 11);
-    nn_model *m12 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 12);
+    nn_model *m13 = ring_model_of(nn_digits_image(d1, 0), nn_digits_image(d2, 0), 13);
     nn_digits_free(d1);
     nn_digits_free(d2);
 
@@ -1207,13 +1207,86 @@ static void test_digits__read_reject_class_cuts_narrow_pairs(void **state)
     assert_int_equal(nn_digits_class(d, 0), 0);
     nn_digits_free(d);
     d = (nn_digits *)&one;
-    assert_int_equal(nn_digits_read(&d, m12, one.px, one.w, one.h, one.w, NULL), NN_ERR_SHAPE);
+    assert_int_equal(nn_digits_read(&d, m13, one.px, one.w, one.h, one.w, NULL), NN_ERR_SHAPE);
     assert_null(d);
     nn_model_free(m10);
     nn_model_free(m11);
-    nn_model_free(m12);
+    nn_model_free(m13);
     free(one.px);
     free(two.px);
+}
+
+/* A stroke of thickness t from (x0, y0) to (x1, y1). */
+static void stroke(canvas *c, double x0, double y0, double x1, double y1, double t, uint8_t v)
+{
+    const double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
+    for (int64_t y = 0; y < c->h; y++)
+        for (int64_t x = 0; x < c->w; x++) {
+            double u = ((x + 0.5 - x0) * dx + (y + 0.5 - y0) * dy) / len2;
+            u = u < 0 ? 0 : u > 1 ? 1 : u;
+            const double ex = x + 0.5 - (x0 + u * dx), ey = y + 0.5 - (y0 + u * dy);
+            if (ex * ex + ey * ey <= t * t / 4) c->px[y * c->w + x] = v;
+        }
+}
+
+/* A 12-class model's last class is text: here a "+" (its logit +10 on the normalised +, -10 on a
+ * ring), class 0 a ring (+10 on it, -10 on the +), the rest 0. The + is left out; an x beside it,
+ * which the model reads as no digit surely (no logit above 0), goes with it as a word; the rings, a
+ * word apart, stay 0s; skip_text = 0 reads all four. */
+static void test_digits__read_text_class_leaves_words_out(void **state)
+{
+    (void)state;
+    canvas ring = canvas_new(100, 100, 230), plus = canvas_new(100, 100, 230), c = canvas_new(460, 120, 230);
+    slanted_ring(&ring, 32, 20, 36, 60, 6, 0, 20);
+    stroke(&plus, 30, 50, 70, 50, 6, 20);
+    stroke(&plus, 50, 25, 50, 75, 6, 20);
+    slanted_ring(&c, 20, 30, 36, 60, 6, 0, 20);
+    stroke(&c, 160, 60, 200, 60, 6, 20); /* the + */
+    stroke(&c, 180, 35, 180, 85, 6, 20);
+    stroke(&c, 212, 38, 244, 82, 6, 20); /* the x, 12 pixels from it */
+    stroke(&c, 244, 38, 212, 82, 6, 20);
+    slanted_ring(&c, 380, 30, 36, 60, 6, 0, 20);
+    nn_digits *dr = find(&ring, NULL), *dp = find(&plus, NULL);
+    assert_int_equal(nn_digits_count(dr), 1);
+    assert_int_equal(nn_digits_count(dp), 1);
+    nn_model *m = ring_model_of(nn_digits_image(dr, 0), nn_digits_image(dp, 0), 12);
+    nn_model *mp = ring_model_of(nn_digits_image(dp, 0), nn_digits_image(dr, 0), 10);
+    nn_digits_free(dr);
+    nn_digits_free(dp);
+    float *p, *pp;
+    size_t n;
+    assert_int_equal(nn_model_params(m, &p, &n), NN_OK);
+    assert_int_equal(nn_model_params(mp, &pp, &n), NN_OK);
+    for (int i = 0; i <= NN_DIGITS_PIXELS; i++) { /* weights, then the bias */
+        p[i * 12 + 10] = 0;                       /* "not one digit": logit 0 */
+        p[i * 12 + 11] = pp[i * 10 + 0];          /* text: mp's "+" */
+    }
+    nn_model_free(mp);
+
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    int64_t a[4], b[4];
+    box(d, 0, a);
+    box(d, 1, b);
+    assert_true(a[0] < 60 && b[0] > 370);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    assert_int_equal(nn_digits_class(d, 1), 0);
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.skip_text = 0;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 4);
+    nn_digits_free(d);
+    /* Options of version 4 (before skip_text) get the default. */
+    o.version = 4;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    nn_digits_free(d);
+    nn_model_free(m);
+    free(ring.px);
+    free(plus.px);
+    free(c.px);
 }
 
 static void assert_same_reading(nn_digits *a, nn_digits *b)
@@ -3159,6 +3232,7 @@ int main(void)
         cmocka_unit_test(test_digits__pieces_are_what_read_chooses_from),
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
+        cmocka_unit_test(test_digits__read_text_class_leaves_words_out),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),

@@ -190,6 +190,78 @@ static void test_fonts__dataset_adds_the_share_after_the_base_images(void **stat
     check_dataset(40, 40, 0.01);       /* 0.4 of an image rounds to none: one at least */
 }
 
+/* A font's letters and signs for --letters: in MNIST's form as its digits are, the same bytes every
+ * time, and none of them the image of one of its digits. */
+static void test_fonts__letters_in_mnists_form_and_no_digit(void **state)
+{
+    (void)state;
+    const char *const families[] = {"DejaVu Sans"};
+    uint8_t *im = NULL, *lb = NULL, *lt = NULL, *lt2 = NULL;
+    nnm_font_digits digits;
+    nnm_font_letters info, again;
+    char err[256] = "";
+    int rc = nnm_fonts_render(families, 1, &im, &lb, &digits, err, sizeof err);
+    if (rc == 1) skip(); /* no DejaVu Sans here */
+    assert_int_equal(rc, 0);
+    assert_int_equal(nnm_fonts_letters(families, 1, &lt, &info, err, sizeof err), 0);
+    /* 36 letters and signs; DejaVu Sans has them all, and a few (":", "%", "=") may not be found as
+     * one glyph. */
+    assert_int_equal(info.fonts, 1);
+    assert_true(info.glyphs >= 30 && info.glyphs <= 36);
+    for (int64_t k = 0; k < info.glyphs; k++) {
+        double cx, cy;
+        int w, h;
+        form(lt + k * P, &cx, &cy, &w, &h);
+        assert_true(w <= 21 && h <= 21 && (w >= 19 || h >= 19));
+        assert_true(fabs(cx - 14) < 2.5 && fabs(cy - 14) < 2.5);
+        for (int64_t d = 0; d < digits.glyphs; d++) assert_true(memcmp(lt + k * P, im + d * P, P) != 0);
+    }
+    assert_int_equal(nnm_fonts_letters(families, 1, &lt2, &again, err, sizeof err), 0);
+    assert_int_equal(again.glyphs, info.glyphs);
+    assert_memory_equal(lt, lt2, (size_t)info.glyphs * P);
+    const char *const none[] = {"No Such Family 4711"};
+    uint8_t *nothing = (uint8_t *)"";
+    assert_int_equal(nnm_fonts_letters(none, 1, &nothing, &again, err, sizeof err), 1);
+    assert_null(nothing);
+    assert_non_null(strstr(err, "--no-letters"));
+    free(im);
+    free(lb);
+    free(lt);
+    free(lt2);
+}
+
+/* --letters' dataset: every base image first, then the share asked for of the letters, each in
+ * turn, all labelled text (NNM_TEXT_CLASS). */
+static void test_fonts__letters_dataset_adds_text_after_every_image(void **state)
+{
+    (void)state;
+    nn_dataset *base = base_set(500), *with = NULL;
+    nnm_font_letters info;
+    char err[256] = "";
+    int rc = nnm_letters_dataset(&with, base, 400, 0.2, NNM_TEXT_CLASS, &info, err, sizeof err);
+    if (rc == 1) {
+        nn_dataset_free(base);
+        skip(); /* the list's fonts are not on this machine */
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(info.added, 100); /* 0.2 of 400 + 100 */
+    assert_int_equal(nn_dataset_count(with), 600);
+    assert_memory_equal(nn_dataset_images(with), nn_dataset_images(base), (size_t)500 * P);
+    assert_memory_equal(nn_dataset_labels(with), nn_dataset_labels(base), 500);
+    uint8_t *lt = NULL;
+    nnm_font_letters again;
+    assert_int_equal(nnm_fonts_letters(nnm_font_families, nnm_n_font_families, &lt, &again, err, sizeof err),
+                     0);
+    assert_int_equal(again.glyphs, info.glyphs);
+    for (int64_t j = 0; j < info.added; j++) {
+        assert_int_equal(nn_dataset_labels(with)[500 + j], NNM_TEXT_CLASS);
+        assert_memory_equal(nn_dataset_images(with) + (500 + j) * P, lt + j % info.glyphs * P, P);
+    }
+    free(lt);
+    nn_dataset_free(with);
+    nn_dataset_free(base);
+}
+
 /* cairo and fontconfig keep font caches for the process's life; LeakSanitizer would report them. */
 static int group_teardown(void **state)
 {
@@ -205,6 +277,8 @@ int main(void)
         cmocka_unit_test(test_fonts__a_fonts_ten_digits_in_mnists_form),
         cmocka_unit_test(test_fonts__a_family_not_installed_is_left_out_not_substituted),
         cmocka_unit_test(test_fonts__dataset_adds_the_share_after_the_base_images),
+        cmocka_unit_test(test_fonts__letters_in_mnists_form_and_no_digit),
+        cmocka_unit_test(test_fonts__letters_dataset_adds_text_after_every_image),
     };
     return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

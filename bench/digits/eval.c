@@ -75,6 +75,7 @@ typedef struct ctx {
     int scales;    /* nn_digits_options.scales of nn_digits_read() */
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     int no_deskew;  /* --no-deskew: nn_digits_options.deskew = 0 */
+    int keep_text;  /* --keep-text: nn_digits_options.skip_text = 0 */
     FILE *errors;  /* --errors: one line per wrong digit, or NULL */
 } ctx;
 
@@ -84,6 +85,7 @@ static nn_status segment(ctx *c, nn_digits **d, const uint8_t *grey, int w, int 
     nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
     o.scales = c->scales;
     o.rules = !c->keep_lines;
+    o.skip_text = !c->keep_text;
     o.deskew = !c->no_deskew;
     if (c->model && !c->geometric) return nn_digits_read_ensemble(d, c->models, c->n_models, grey, w, h, w, &o);
     return nn_digits_find(d, grey, w, h, w, &o);
@@ -565,6 +567,8 @@ static void usage(FILE *f)
             "                      otherwise those of --rules 0 [0]\n"
             "  --keep-lines        read with nn_digits_options.rules 0: ruled lines left in the ink\n"
             "  --no-deskew         read with nn_digits_options.deskew 0: tilted lines read as they lie\n"
+            "  --keep-text         read with nn_digits_options.skip_text 0: a 12-class model's text read\n"
+            "                      as digits too\n"
             "  --clean             black on white, upright, apart, no texture, light, blur or noise\n"
             "  --without LIST      leave out these distortions, comma-separated: size, rotation, pen,\n"
             "                      colour, inverse, paper, grain, gradient, shadow, specks, blur,\n"
@@ -641,7 +645,7 @@ int main(int argc, char **argv)
     const char *model_paths[NN_DIGITS_MAX_MODELS], *data_dir = NULL, *sources = "mnist,fonts", *fonts_arg = NULL,
                *lengths = "mixed", *heights = "16-120", *qualities = "90,75,50";
     long seed = 1, speed_images = 40, repeats = 3, threads = 1, scales = 3, v;
-    int geometric = 0, keep_lines = 0, no_deskew = 0;
+    int geometric = 0, keep_lines = 0, no_deskew = 0, keep_text = 0;
     double min_conf = 0.5;
     const char *errors_path = NULL;
     run_opts o = {400, 12, 1, BD_MAX_LEN, 1, NULL, {5, 16, 120, 0, 0, 0.2f, 0.15f, 0, 0, 0, 0}};
@@ -659,6 +663,7 @@ int main(int argc, char **argv)
         {"scales", required_argument, NULL, 'x'},      {"min-confidence", required_argument, NULL, 'C'},
         {"without", required_argument, NULL, 'W'},     {"rules", required_argument, NULL, 'R'},
         {"keep-lines", no_argument, NULL, 'K'},        {"no-deskew", no_argument, NULL, 'D'},
+        {"keep-text", no_argument, NULL, 'X'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -707,6 +712,7 @@ int main(int argc, char **argv)
         case 'T': if (parse_int(optarg, 1, 256, &threads)) bad = "--threads"; break;
         case 'G': geometric = 1; break;
         case 'K': keep_lines = 1; break;
+        case 'X': keep_text = 1; break;
         case 'D': no_deskew = 1; break;
         case 'x': if (parse_int(optarg, 1, 4, &scales)) bad = "--scales"; break;
         case 'e': errors_path = optarg; break;
@@ -796,6 +802,7 @@ int main(int argc, char **argv)
     c.geometric = geometric;
     c.scales = (int)scales;
     c.keep_lines = keep_lines;
+    c.keep_text = keep_text;
     c.no_deskew = no_deskew;
     c.min_conf = min_conf;
     c.n_models = n_models;
@@ -818,7 +825,7 @@ int main(int argc, char **argv)
         }
         m = c.models[k];
         const int64_t classes = nn_model_output_features(m);
-        if (nn_model_input_features(m) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
+        if (nn_model_input_features(m) != NN_DIGITS_PIXELS || classes < 10 || classes > 12) {
             fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n",
                     model_paths[k], (long long)nn_model_input_features(m), (long long)classes);
             goto out;
@@ -887,6 +894,7 @@ int main(int argc, char **argv)
     if (c.model && !geometric) printf("scales %ld\n", scales);
     if (o.spec.rules > 0) printf("rules %.2f\n", (double)o.spec.rules);
     if (keep_lines) printf("keep_lines 1\n");
+    if (keep_text) printf("keep_text 1\n");
     if (no_deskew) printf("deskew 0\n");
     for (int s = 0; s < nsrc; s++)
         printf("%s_glyphs %d glyphs from %d %s\n", names[s], gs[s].n, gs[s].styles,

@@ -63,8 +63,8 @@ typedef enum nn_digits_threshold {
 } nn_digits_threshold;
 
 /** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`; 3: `rules`; 4:
- *  `deskew`). */
-#define NN_DIGITS_OPTIONS_VERSION 4
+ *  `deskew`; 5: `skip_text`). */
+#define NN_DIGITS_OPTIONS_VERSION 5
 
 /** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
  *  so that one setting serves digits of 16 and of 200 pixels. */
@@ -116,12 +116,22 @@ typedef struct nn_digits_options {
                                         (docs/predict.md, step 10). 0 reads the image as it lies.
                                         Callers of options versions 1 to 3 get the default. @since
                                         0.3 (unreleased, options version 4) */
+    int skip_text;                 /**< nn_digits_read() with a model of 12 outputs (the last: text,
+                                        a letter or a sign; `nn-mnist train --letters`): non-zero
+                                        (default) leaves out a glyph read as text with a probability
+                                        of 0.9 or more, and every glyph of its word (glyphs of a
+                                        line at most 1.2 times the lower one's height apart) when
+                                        the word's other glyphs read as digits at a mean probability
+                                        under 0.85: a printed label, a name or a street beside the
+                                        digits (docs/predict.md, step 7). 0 reads every glyph as a
+                                        digit. Callers of options versions 1 to 4 get the default.
+                                        @since 0.3 (unreleased, options version 5) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
     {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f,      \
-     4096, 1, 1, 1}
+     4096, 1, 1, 1, 1}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
@@ -190,6 +200,9 @@ typedef struct nn_model nn_model;
  *                   of one: `nn-mnist train --reject`): then a glyph read as more likely not one
  *                   digit than one is tried for cuts however narrow, and every reading scores only the
  *                   digits' probabilities, so that a blob of two touching digits loses to its pieces.
+ *                   It may have a 12th after it, "text" (a letter or a sign: `nn-mnist train
+ *                   --letters`): the two count together as not one digit, and with `skip_text` (the
+ *                   default) text and the words that hold it are left out.
  *                   It is used as nn_model_predict() uses it: one thread at a time.
  * @param pixels, width, height, stride, opts  as nn_digits_find(); `split` = 0 reads each blob as
  *                   one digit
@@ -220,8 +233,8 @@ NN_API nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t 
  * image classified; finding, cutting and normalising are done once. With one model it is
  * nn_digits_read(), bit for bit.
  * @param models, count  1 to NN_DIGITS_MAX_MODELS models, each as nn_digits_read()'s @p model, all
- *                   with the same number of outputs (10, or 11 with "not one digit"); the same
- *                   model may be given twice (it then weighs twice)
+ *                   with the same number of outputs (10, 11 with "not one digit", 12 with text);
+ *                   the same model may be given twice (it then weighs twice)
  * @return as nn_digits_read(); NN_ERR_INVALID_ARGUMENT for NULL @p models, a NULL model or
  *         @p count out of range, NN_ERR_SHAPE for a model of another input size or for models of
  *         different numbers of outputs. Memory as nn_digits_read(), plus 4 bytes per output of
@@ -261,8 +274,8 @@ NN_API nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_
                                   int64_t stride, const nn_digits_options *opts);
 
 /**
- * @brief The 10 class probabilities of digit @p i, from nn_digits_read(). With a model of 11 outputs
- *        they sum to 1 less the probability that the glyph is not one digit.
+ * @brief The 10 class probabilities of digit @p i, from nn_digits_read(). With a model of 11 or 12
+ *        outputs they sum to 1 less the probability that the glyph is not one digit, or text.
  * @return a pointer borrowed from @p d, valid until nn_digits_free(); NULL when @p i is out of range
  *         or @p d came from nn_digits_find().
  * @since 0.2

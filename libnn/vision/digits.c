@@ -13,10 +13,11 @@
 #include "nn/tensor.h"
 #include "vision.h"
 
-/* Options version 1 ended before `scales`, version 2 before `rules`, version 3 before `deskew`. */
-static const size_t digits_options_sizes[] = {offsetof(nn_digits_options, scales),
-                                              offsetof(nn_digits_options, rules),
-                                              offsetof(nn_digits_options, deskew), sizeof(nn_digits_options)};
+/* Options version 1 ended before `scales`, version 2 before `rules`, version 3 before `deskew`,
+ * version 4 before `skip_text`. */
+static const size_t digits_options_sizes[] = {
+    offsetof(nn_digits_options, scales), offsetof(nn_digits_options, rules),
+    offsetof(nn_digits_options, deskew), offsetof(nn_digits_options, skip_text), sizeof(nn_digits_options)};
 static const nn_digits_options digits_defaults = NN_DIGITS_OPTIONS_INIT;
 
 nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version)
@@ -529,6 +530,9 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  one is tried however narrow */
 #define READ_SURE_ONE 0.99    /* a glyph an 11-output model reads as one digit with this probability,
                                  and as not one digit with at most 1 - this, ... */
+#define READ_TEXT_SURE   0.9  /* a glyph a 12-output model reads as text this surely is left out, */
+#define READ_WORD_GAP    1.2  /* and so is its word (glyphs at most 1.2 times the lower's height apart) */
+#define READ_WORD_DIGITS 0.85 /* when its other glyphs read as digits at a mean probability under this */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
                                  the 11th class has seen digits side by side and says there is one
                                  (a wide 9 was cut into a 0 and a 1 for its aspect alone) */
@@ -581,7 +585,8 @@ typedef struct member {
 typedef struct reader {
     member m[NN_DIGITS_MAX_MODELS];
     int count;
-    int64_t outputs; /* 10, or 11 when the last class is "not one digit" (nn-mnist train --reject) */
+    int64_t outputs; /* 10; 11 when the last class is "not one digit" (nn-mnist train --reject); 12
+                        when a class of text follows it (--letters) */
     float *out;      /* n x outputs, as a model gives them */
     float *sum;      /* n x outputs, the members' probabilities added (more than one model) */
     int64_t out_cap;
@@ -604,12 +609,14 @@ static nn_status reader_init(reader *r, nn_model *const *models, int count, cons
         int64_t in = 1;
         for (int i = 1; i <= m->rank; i++) in *= m->shape[i];
         const int64_t outputs = nn_model_output_features(model);
-        if (m->rank < 1 || in != NN_DIGITS_PIXELS || (outputs != 10 && outputs != 11)) {
+        if (m->rank < 1 || in != NN_DIGITS_PIXELS || outputs < 10 || outputs > 12) {
             char which[32] = "the model";
             if (count > 1) snprintf(which, sizeof which, "model %d", k);
-            return nn__fail(NN_ERR_SHAPE, "%s: %s reads %lld values into %lld classes; a digit reader reads %d "
-                            "(28 x 28) into 10, or 11 whose last is \"not one digit\"", who, which,
-                            (long long)nn_model_input_features(model), (long long)outputs, NN_DIGITS_PIXELS);
+            return nn__fail(NN_ERR_SHAPE,
+                            "%s: %s reads %lld values into %lld classes; a digit reader reads %d "
+                            "(28 x 28) into 10, 11 whose last is \"not one digit\", or 12 whose last is text",
+                            who, which, (long long)nn_model_input_features(model), (long long)outputs,
+                            NN_DIGITS_PIXELS);
         }
         if (k > 0 && outputs != r->outputs)
             return nn__fail(NN_ERR_SHAPE, "%s: model %d has %lld classes and model 0 %lld; models read together "
@@ -640,9 +647,10 @@ static void to_probabilities(float *p, int64_t c, int softmax_given)
     }
 }
 
-/* Probabilities of n images: the 10 digits' (n x 10) and, with 11-output models, the rest, that of
- * not being one digit, in reject[i] (else 0). Several models' probabilities are averaged. */
-static nn_status classify(reader *r, float *probs, float *reject, float *images, int64_t n)
+/* Probabilities of n images: the 10 digits' (n x 10) and, with 11- and 12-output models, the rest,
+ * that of not being one digit, in reject[i] (else 0); with 12, of that the text's in text[i] (else 0;
+ * text may be NULL). Several models' probabilities are averaged. */
+static nn_status classify(reader *r, float *probs, float *reject, float *text, float *images, int64_t n)
 {
     if (n == 0) return NN_OK;
     const int64_t c = r->outputs;
@@ -673,7 +681,8 @@ static nn_status classify(reader *r, float *probs, float *reject, float *images,
     }
     for (int64_t i = 0; i < n; i++) {
         memcpy(probs + i * 10, p + i * c, 10 * sizeof *probs);
-        reject[i] = c > 10 ? p[i * c + 10] : 0.0f;
+        reject[i] = c > 10 ? p[i * c + 10] + (c > 11 ? p[i * c + 11] : 0.0f) : 0.0f;
+        if (text) text[i] = c > 11 ? p[i * c + 11] : 0.0f;
     }
     return NN_OK;
 }
@@ -694,11 +703,11 @@ static nn_status push_glyph(nn__glyphs *gs, const nn__glyph *gl)
 /* Kept pieces' images and probabilities (none when prob is NULL: nn_digits_pieces()), grown as
  * digits are found. */
 typedef struct kept {
-    float *images, *probs;
+    float *images, *probs, *text; /* text: the probability of being text, with 12-output models */
     int64_t n, cap;
 } kept;
 
-static nn_status keep(kept *k, const float *img, const float *prob)
+static nn_status keep(kept *k, const float *img, const float *prob, float text)
 {
     if (k->n == k->cap) {
         int64_t cap = k->cap ? 2 * k->cap : 16;
@@ -706,11 +715,14 @@ static nn_status keep(kept *k, const float *img, const float *prob)
         if (a) k->images = a;
         float *b = prob ? realloc(k->probs, (size_t)cap * 10 * sizeof *b) : NULL;
         if (b) k->probs = b;
-        if (!a || (prob && !b)) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
+        float *c = prob ? realloc(k->text, (size_t)cap * sizeof *c) : NULL;
+        if (c) k->text = c;
+        if (!a || (prob && (!b || !c))) return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
         k->cap = cap;
     }
     memcpy(k->images + k->n * NN_DIGITS_PIXELS, img, NN_DIGITS_PIXELS * sizeof *img);
     if (prob) memcpy(k->probs + k->n * 10, prob, 10 * sizeof *prob);
+    if (prob) k->text[k->n] = text;
     k->n++;
     return NN_OK;
 }
@@ -768,8 +780,8 @@ static nn_status lattice(pipeline *p, const nn__glyph *gl, nn__cuts *k, nn__glyp
 /* Glyph gi read as 1 to READ_MAX_CUTS + 1 digits: cut paths between them, every piece between two
  * paths classified in one batch, and the partition of highest score kept (dynamic programming over
  * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces. */
-static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float reject1, float *images,
-                            float *probs, float *reject, kept *kp)
+static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float reject1,
+                            float *images, float *probs, float *reject, float *text, kept *kp)
 {
     nn__glyphs *gs = &p->glyphs;
     const nn__glyph gl = gs->g[gi];
@@ -779,7 +791,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
     int idx[READ_MAX_CUTS + 2][READ_MAX_CUTS + 2];
     int np = 0;
     nn_status st = lattice(p, &gl, &k, pg, idx, images, &np);
-    if (st == NN_OK && k.n > 0) st = classify(r, probs, reject, images, np);
+    if (st == NN_OK && k.n > 0) st = classify(r, probs, reject, text, images, np);
     if (st != NN_OK || k.n == 0) {
         nn__vision_cuts_free(&k);
         return st;
@@ -840,7 +852,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
         g.y1 = pg[q].y1;
         g.area = pg[q].area;
         g.tag = -1 - kp->n;
-        st = keep(kp, images + (int64_t)q * NN_DIGITS_PIXELS, probs + q * 10);
+        st = keep(kp, images + (int64_t)q * NN_DIGITS_PIXELS, probs + q * 10, text[q]);
         if (st == NN_OK) st = push_glyph(gs, &g);
         right_cut = left_cut;
         j = i;
@@ -902,7 +914,7 @@ static int by_gain(const void *a, const void *b)
  * than the two apart by READ_JOIN_MARGIN, and an 11-output model does not read it as not one digit.
  * Best joins first, each glyph and fragment in one join at most. images, probs and reject rows are
  * the glyphs' (tag = index); a joined glyph takes the join's, its partner is emptied (area 0). */
-static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, float *reject)
+static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, float *reject, float *text)
 {
     nn__glyphs *gs = &p->glyphs;
     const double H = gs->height;
@@ -976,7 +988,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
                                   (double)p->o.stroke_width, p->fill, NULL);
         nn__vision_unjoin(&p->comps, &undo);
     }
-    if (st == NN_OK) st = classify(r, tp, tr, ti, n);
+    if (st == NN_OK) st = classify(r, tp, tr, NULL, ti, n);
     for (int64_t k = 0; k < n && st == NN_OK; k++) {
         const nn__glyph *j = &t[k].joined;
         double gain = piece_score(tp + k * 10, j->x1 - j->x0, j->y1 - j->y0, H) - score[t[k].g];
@@ -998,6 +1010,7 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
         memcpy(images + g * NN_DIGITS_PIXELS, ti + row * NN_DIGITS_PIXELS, NN_DIGITS_PIXELS * sizeof *images);
         memcpy(probs + g * 10, tp + row * 10, 10 * sizeof *probs);
         reject[g] = tr[row];
+        text[g] = 0;
         if (o >= 0) gs->g[o].area = 0;
     }
     free(t);
@@ -1006,6 +1019,64 @@ static nn_status rejoin(pipeline *p, reader *r, float *images, float *probs, flo
     free(tr);
     free(used);
     free(score);
+    return st;
+}
+
+/* The glyphs nn__vision_order() would keep, in their order: those emptied (area 0) taken out. */
+static void compact(nn__glyphs *gs)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < gs->n; i++)
+        if (gs->g[i].area > 0) gs->g[m++] = gs->g[i];
+    gs->n = m;
+}
+
+/* Glyph i's probabilities: its row of probs/text (tag >= 0) or of the pieces kept (-1 - tag). */
+static const float *probs_of(const nn__glyph *g, const float *probs, const kept *kp)
+{
+    return g->tag >= 0 ? probs + g->tag * 10 : kp->probs + (-1 - g->tag) * 10;
+}
+
+static double text_of(const nn__glyph *g, const float *text, const kept *kp)
+{
+    return g->tag >= 0 ? text[g->tag] : kp->text[-1 - g->tag];
+}
+
+/* Text among the digits, by a 12-output model's last class (a letter or a sign: nn-mnist train
+ * --letters): a glyph read as text surely is left out, and so is every glyph of a word (glyphs of one
+ * line, each at most READ_WORD_GAP times the lower one's height from the next) that holds one and
+ * whose other glyphs read as digits only doubtfully: a printed label, a name or a street, whose
+ * letters that look like digits (o, l, S, B) the model cannot tell from them one by one. Digits
+ * written beside a label are a word of their own, read surely. Leaves the glyphs compacted and
+ * ordered. docs/predict.md, step 7. */
+static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text, const kept *kp, double H)
+{
+    compact(gs);
+    nn_status st = nn__vision_order(gs, H);
+    nn__glyph *g = gs->g;
+    for (int64_t a = 0; st == NN_OK && a < gs->n;) {
+        int64_t b = a + 1;
+        while (b < gs->n && g[b].line == g[a].line &&
+               g[b].x0 - g[b - 1].x1 <= READ_WORD_GAP * fmin(g[b].y1 - g[b].y0, g[b - 1].y1 - g[b - 1].y0))
+            b++;
+        int64_t sure = 0;
+        double digits = 0;
+        for (int64_t i = a; i < b; i++) {
+            if (text_of(&g[i], text, kp) >= READ_TEXT_SURE) {
+                sure++;
+                continue;
+            }
+            const float *pr = probs_of(&g[i], probs, kp);
+            float top = 0;
+            for (int k = 0; k < 10; k++) top = pr[k] > top ? pr[k] : top;
+            digits += top;
+        }
+        const int64_t others = b - a - sure;
+        const int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;
+        for (int64_t i = a; i < b; i++)
+            if (word || text_of(&g[i], text, kp) >= READ_TEXT_SURE) g[i].area = 0;
+        a = b;
+    }
     return st;
 }
 
@@ -1024,7 +1095,8 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
     /* Touching digits are cut below, by what the model reads, rather than geometrically. */
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
     float *images = NULL, *probs = NULL, *reject = NULL, *pimages = NULL, *pprobs = NULL, *preject = NULL;
-    kept kp = {NULL, NULL, 0, 0};
+    float *text = NULL, *ptext = NULL;
+    kept kp = {NULL, NULL, NULL, 0, 0};
     const int64_t n = p.glyphs.n;
     if (st == NN_OK && n > 0) {
         images = malloc((size_t)n * NN_DIGITS_PIXELS * sizeof *images);
@@ -1033,12 +1105,14 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
         pimages = malloc((size_t)MAXP * NN_DIGITS_PIXELS * sizeof *pimages);
         pprobs = malloc((size_t)MAXP * 10 * sizeof *pprobs);
         preject = malloc((size_t)MAXP * sizeof *preject);
-        if (!images || !probs || !reject || !pimages || !pprobs || !preject)
+        text = malloc((size_t)n * sizeof *text);
+        ptext = malloc((size_t)MAXP * sizeof *ptext);
+        if (!images || !probs || !reject || !pimages || !pprobs || !preject || !text || !ptext)
             st = nn__fail(NN_ERR_NO_MEMORY, "%s: out of memory", who);
     }
     if (st == NN_OK) st = normalize_all(&p, images);
-    if (st == NN_OK) st = classify(&r, probs, reject, images, n);
-    if (st == NN_OK && p.o.merge) st = rejoin(&p, &r, images, probs, reject);
+    if (st == NN_OK) st = classify(&r, probs, reject, text, images, n);
+    if (st == NN_OK && p.o.merge) st = rejoin(&p, &r, images, probs, reject, text);
     const double H = p.glyphs.height;
     for (int64_t i = 0; i < n && st == NN_OK && p.o.split; i++) {
         const nn__glyph *g = &p.glyphs.g[i];
@@ -1046,13 +1120,12 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
         /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
          * not one (two digits touching can be no wider than one: a 1 against an 8). */
         if (may_hold_several(g, H) || reject[i] > READ_REJECT_GATE)
-            st = read_glyph(&p, &r, i, probs + i * 10, reject[i], pimages, pprobs, preject, &kp);
+            st = read_glyph(&p, &r, i, probs + i * 10, reject[i], pimages, pprobs, preject, ptext, &kp);
     }
+    if (st == NN_OK && r.outputs > 11 && p.o.skip_text) st = drop_text(&p.glyphs, probs, text, &kp, H);
     if (st == NN_OK) {
-        int64_t m = 0;
-        for (int64_t i = 0; i < p.glyphs.n; i++)
-            if (p.glyphs.g[i].area > 0) p.glyphs.g[m++] = p.glyphs.g[i];
-        p.glyphs.n = m;
+        compact(&p.glyphs);
+        const int64_t m = p.glyphs.n;
         if (m > p.o.max_digits)
             st = nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: found %lld digits, more than max_digits (%d)", who,
                           (long long)m, p.o.max_digits);
@@ -1067,10 +1140,13 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
     free(pimages);
     free(pprobs);
     free(preject);
+    free(text);
+    free(ptext);
     free(r.out);
     free(r.sum);
     free(kp.images);
     free(kp.probs);
+    free(kp.text);
     pipeline_free(&p);
     return st;
 }
@@ -1311,7 +1387,7 @@ nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width
     /* The glyphs nn_digits_read() starts from: none cut geometrically. */
     nn_status st = find_glyphs(&p, pixels, width, height, stride, opts, 0, who);
     float *images = NULL, *pimages = NULL;
-    kept kp = {NULL, NULL, 0, 0};
+    kept kp = {NULL, NULL, NULL, 0, 0};
     nn__glyphs pieces = {0};
     const int64_t n = p.glyphs.n;
     if (st == NN_OK && n > 0) {
@@ -1338,7 +1414,7 @@ nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width
             g.y1 = pg[q].y1;
             g.area = pg[q].area;
             g.tag = -1 - kp.n;
-            st = keep(&kp, pimages + (int64_t)q * NN_DIGITS_PIXELS, NULL);
+            st = keep(&kp, pimages + (int64_t)q * NN_DIGITS_PIXELS, NULL, 0);
             if (st == NN_OK) st = push_glyph(&pieces, &g);
         }
         nn__vision_cuts_free(&k);
@@ -1366,6 +1442,7 @@ nn_status nn_digits_pieces(nn_digits **out, const uint8_t *pixels, int64_t width
     free(pimages);
     free(kp.images);
     free(kp.probs);
+    free(kp.text);
     pipeline_free(&p);
     return st;
 }

@@ -420,7 +420,7 @@ def run_all(tmp):
     m11 = os.path.join(tmp, "m11.nnm")
     rc, so, se = gf.run(BIN, ["train", "--arch", "conv8x3,pool2,flatten", "--epochs", "2", "--train-limit", "3000",
                               "--test-limit", "500", "--data-dir", data, "--no-download", "--quiet", "--threads", "1",
-                              "--save", m11], timeout=600)
+                              "--no-letters", "--save", m11], timeout=600)
     check(rc == 0 and os.path.exists(m11), f"train makes an 11-class model (rc {rc}: {se.strip()[-300:]})")
     rc, so, se = run(["--model", m11, "--json", two])
     try:
@@ -434,6 +434,34 @@ def run_all(tmp):
         ok &= 0 <= p <= 1 and sum(q for _, q in it["top3"]) + p <= 1.0001
     check(ok, f"--json with an 11-class model: each item's not_one_digit, with the digits' top3 at most 1 "
               f"(rc {rc}, first item {items[:1]}, {se.strip()[-200:]})")
+
+    # -- a 12-class model, as `nn-mnist train` makes by default (--letters: text, fonts.h): read, its
+    # text left out unless --keep-text, and not read together with an 11-class one.
+    m12 = os.path.join(tmp, "m12.nnm")
+    rc, so, se = gf.run(BIN, ["train", "--arch", "conv8x3,pool2,flatten", "--epochs", "1", "--train-limit", "2000",
+                              "--test-limit", "200", "--data-dir", data, "--no-download", "--quiet", "--threads", "1",
+                              "--save", m12], timeout=600)
+    rc2, info, _ = gf.run(BIN, ["info", m12])
+    if rc == 0 and "letters=" not in info:
+        print("SKIP: the 12-class checks (the fonts of --letters are not installed)")
+    else:
+        check(rc == 0 and "(None, 12)" in info, f"train makes a 12-class model (rc {rc}: {se.strip()[-300:]})")
+        rc, so, se = run(["--model", m12, "--json", two])
+        rck, sok, sek = run(["--model", m12, "--keep-text", "--json", two])
+        ok = rc == 0 and rck == 0
+        for out in (so, sok):
+            try:
+                items = json.loads(out).get("items", [])
+            except ValueError:
+                items, ok = [], False
+            for it in items:
+                p = it.get("not_one_digit", -1)
+                ok &= 0 <= p <= 1 and sum(q for _, q in it["top3"]) + p <= 1.0001
+        check(ok, f"a 12-class model reads, with and without --keep-text (rc {rc} {rck}: {se.strip()[-200:]} "
+                  f"{sek.strip()[-200:]})")
+        rc, so, se = run(["--model", m11, "--model", m12, paths[0]])
+        check(rc == 1 and so == "" and "must share their classes" in se,
+              f"an 11-class and a 12-class model are not read together ({se.strip()!r})")
 
     # -- several --model read together (nn_digits_read_ensemble()): the same model twice reads as it
     # alone, byte for byte; two models give each digit the mean of their probabilities; models of 10

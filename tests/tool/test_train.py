@@ -59,9 +59,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and "adam" in info and "relu" in info, "info reads the model: adam, relu")
     check("augment=2" in info and "lr_schedule=cosine" in info,
           "the recipe (handwriting augmentation, cosine schedule) is in the settings")
-    # --reject (reject.h): an 11th class, "not one digit", by default; --no-reject keeps 10.
-    check("reject=0.25" in info and "(None, 11)" in info,
-          "the recipe's model has the 11th class, not one digit (reject=0.25, 11 outputs)")
+    # --reject (reject.h): an 11th class, "not one digit", by default, and --letters' text a 12th;
+    # --no-reject keeps 10.
+    check("reject=0.25" in info and "letters=0.05" in info and "(None, 12)" in info,
+          "the recipe's model has the 11th class, not one digit, and the 12th, text (reject=0.25, letters=0.05, "
+          "12 outputs)")
     # Scored as a reader uses it, the most probable digit: eval agrees with what train printed.
     rc, ev, err = run(["eval", model, "--data-dir", data, "--no-download"], tmp)
     check(rc == 0 and ("Test accuracy: %.4f" % acc) in ev, "eval scores the 11-class model as train did (%.4f): %s"
@@ -127,6 +129,28 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(["train", "--save", "bad.nnm", "--pieces", "0.1", "--no-reject"] + mlp, tmp)
     check(rc == 2 and "--pieces teaches" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
           "--pieces without --reject's class is refused (rc %d: %s)" % (rc, err.strip()))
+    # --letters (fonts.h): the fonts' letters and signs as text, a 12th class, with --reject on mnist by
+    # default, recorded in the file; off with --no-letters (11 classes), --no-reject or fashion.
+    rc, info, _ = run(["info", model], tmp)
+    m = re.search(r"letters_added\W+(\d+) images of (\d+) letters and signs from (\d+) fonts", info)
+    check(m is not None and int(m.group(1)) == 32 and int(m.group(2)) >= 20 and int(m.group(3)) >= 1,
+          "the recipe adds 32 letters and signs to 600 images (0.05 of 632): %s" % info[-400:])
+    rc, out, err = run(["train", "--save", "noletters.nnm", "--no-letters"] + loud_mlp, tmp)
+    rc2, info, _ = run(["info", "noletters.nnm"], tmp)
+    check(rc == 0 and rc2 == 0 and "letters=" not in info and "letters_added" not in info and "(None, 11)" in info
+          and "letters and signs" not in err,
+          "--no-letters keeps the 11 classes (rc %d: %s)" % (rc, err[-300:]))
+    for name in ("ten.nnm", "fashion.nnm"):
+        rc2, info, _ = run(["info", name], tmp)
+        check(rc2 == 0 and "letters=" not in info, "%s (no 11th class) has no text class" % name)
+    rc, out, err = run(["train", "--save", "bad.nnm", "--letters", "0.3"] + mlp, tmp)
+    check(rc == 2 and "--letters must be a share" in err, "--letters over 0.2 is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["train", "--save", "bad.nnm", "--letters", "0.1", "--no-reject"] + mlp, tmp)
+    check(rc == 2 and "--letters teaches" in err and not os.path.exists(os.path.join(tmp, "bad.nnm")),
+          "--letters without --reject's class is refused (rc %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(["grid", "--letters", "0.1"] + mlp, tmp)
+    check(rc == 2 and "--letters is not an option of nn-mnist grid" in err,
+          "grid refuses --letters (rc %d: %s)" % (rc, err.strip()))
     rc, out, err = run(["grid", "--pieces", "0.1"] + mlp, tmp)
     check(rc == 2 and "--pieces is not an option of nn-mnist grid" in err,
           "grid refuses --pieces (rc %d: %s)" % (rc, err.strip()))
@@ -159,12 +183,12 @@ with tempfile.TemporaryDirectory() as tmp:
     check("(None, 28, 28, 1)" in info or "28, 28, 1" in info, "the default model reads 28 x 28 x 1 images")
     # The reader's network: Keras' convnet with a dense layer of 256 before the output; --arch cnn is
     # the convnet alone.
-    check(re.search(r"dense\s+relu\s+1600 -> 256\b", info) is not None and "(None, 11)" in info,
+    check(re.search(r"dense\s+relu\s+1600 -> 256\b", info) is not None and "(None, 12)" in info,
           "the default network has a hidden dense layer of 256 after the convolutions: %s" % info[-600:])
     rc, out, err = run(["train", "--save", "keras.nnm", "--arch", "cnn", "--epochs", "1", "--train-limit", "128"]
                        + common, tmp)
     rc2, info, _ = run(["info", "keras.nnm"], tmp)
-    check(rc == 0 and rc2 == 0 and "1600 -> 256" not in info and re.search(r"dense\s+linear\s+1600 -> 11\b", info),
+    check(rc == 0 and rc2 == 0 and "1600 -> 256" not in info and re.search(r"dense\s+linear\s+1600 -> 12\b", info),
           "--arch cnn trains Keras' convnet alone (rc %d: %s)" % (rc, (err + info)[-400:]))
     # Unless told, the recipe trains 20 epochs of 128 (the grid's CNN keeps Keras' 12 of 32).
     loud = [a for a in common if a != "--quiet"]

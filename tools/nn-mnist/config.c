@@ -218,7 +218,18 @@ int nnm_config_validate(const nnm_config *c, char *err, size_t errlen)
                               "use it with --reject, or --no-pieces");
         return -1;
     }
-    const int classes = NNM_CLASSES + (c->reject > 0); /* train --reject's "not one digit" */
+    if (!(c->letters >= 0 && c->letters <= NNM_LETTERS_MAX)) {
+        snprintf(err, errlen, "--letters must be from 0 to %g, got %g", NNM_LETTERS_MAX, (double)c->letters);
+        return -1;
+    }
+    if (c->letters > 0 && !(c->reject > 0)) {
+        snprintf(err, errlen,
+                 "--letters teaches text as a 12th class after --reject's 11th: use it with "
+                 "--reject, or --no-letters");
+        return -1;
+    }
+    /* train --reject's "not one digit", and --letters' text */
+    const int classes = NNM_CLASSES + (c->reject > 0) + (c->letters > 0);
     /* Both datasets are 28 x 28 images of 10 classes (datasets.h checks the files), so the size of
      * the network is known before the data are loaded: refuse one that cannot be trained now, not
      * after minutes of downloading, or with an allocation failure half-way through a grid. */
@@ -301,6 +312,8 @@ void nnm_config_settings_line(const nnm_config *c, const char *optimizer, const 
     if (c->fonts > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " fonts=%s", rate);
     nnm_format_float(rate, sizeof rate, c->pieces);
     if (c->pieces > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " pieces=%s", rate);
+    nnm_format_float(rate, sizeof rate, c->letters);
+    if (c->letters > 0 && r < sizeof reg) r += (size_t)snprintf(reg + r, sizeof reg - r, " letters=%s", rate);
     if (c->lr_schedule != NNM_LR_CONSTANT && r < sizeof reg)
         r += (size_t)snprintf(reg + r, sizeof reg - r, " lr_schedule=%s", nnm_lr_schedule_name(c->lr_schedule));
     /* And the protocol: the split decides which images train, the patience when training stops. */

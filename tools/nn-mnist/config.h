@@ -63,6 +63,9 @@ typedef struct nnm_config {
     float pieces;             /* train --pieces: the reader's own pieces taught (pieces.h), of each kind
                                  from MNIST's strings this share of MNIST's images trained on; 0: none;
                                  -1 until the dataset gives its default */
+    float letters;            /* train --letters: share of training images that are installed fonts'
+                                 letters and signs, taught as text, a twelfth class after --reject's
+                                 (fonts.h); 0: none; -1 until the dataset gives its default */
     int lr_schedule;          /* --lr-schedule: NNM_LR_CONSTANT or NNM_LR_COSINE */
     /* The protocol (docs/study.md). 0 and 0: the original study (no split, the best model picked on the
      * test set). */

@@ -59,15 +59,21 @@ static FcPattern *match_family(const char *pattern)
 
 enum { CANVAS = 200, FONT_PX = 100, DIGIT_PIXELS = 28 * 28 };
 
-/* Digit k of the face, dark on white and centred on a CANVAS x CANVAS grey image. 0, or -1 when
- * cairo fails. */
-static int draw_digit(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, int k)
+/* Character ch of the face (a code point below 0x10000), dark on white and centred on a CANVAS x
+ * CANVAS grey image. 0, or -1 when cairo fails. */
+static int draw_char(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, uint32_t ch)
 {
     cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
     cairo_paint(cr);
     cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
     cairo_set_source_rgba(cr, 0, 0, 0, 1);
-    const char text[2] = {(char)('0' + k), 0};
+    char text[4] = {(char)ch, 0, 0, 0}; /* UTF-8 */
+    if (ch >= 0x800) {
+        text[0] = (char)(0xe0 | ch >> 12), text[1] = (char)(0x80 | (ch >> 6 & 0x3f)),
+        text[2] = (char)(0x80 | (ch & 0x3f));
+    } else if (ch >= 0x80) {
+        text[0] = (char)(0xc0 | ch >> 6), text[1] = (char)(0x80 | (ch & 0x3f));
+    }
     cairo_text_extents_t e;
     cairo_text_extents(cr, text, &e);
     /* Centred by its ink, so that a script font's swash stays on the canvas. */
@@ -162,7 +168,7 @@ static int render_families(const char *const *families, int n, uint8_t **images,
         cairo_set_font_size(cr, FONT_PX);
         int got = 0;
         for (int k = 0; k < 10 && rc == 0; k++) {
-            int r = draw_digit(cr, surf, grey, k);
+            int r = draw_char(cr, surf, grey, (uint32_t)('0' + k));
             if (r == 0) r = normalize_digit(grey, im + info->glyphs * DIGIT_PIXELS);
             if (r < 0) {
                 snprintf(err, errlen, "--fonts: rendering %s's %d: %s", families[f], k,
@@ -223,6 +229,138 @@ int nnm_fonts_glyphs(nnm_glyph_set *set, char *err, size_t errlen)
     return rc;
 }
 
+/* base holds images of 784 pixels (28 x 28), at least n of them; else -1 with err. */
+static int check_base(const nn_dataset *base, int64_t n, const char *who, char *err, size_t errlen)
+{
+    int64_t rows = 0, cols = 0;
+    nn_dataset_image_size(base, &rows, &cols);
+    if (n < 0 || n > nn_dataset_count(base)) {
+        snprintf(err, errlen, "%s: %lld images asked of a dataset of %lld", who, (long long)n,
+                 (long long)nn_dataset_count(base));
+        return -1;
+    }
+    if (rows * cols != DIGIT_PIXELS) {
+        snprintf(err, errlen, "%s adds 28 x 28 glyphs to datasets of 28 x 28 images, not %lld x %lld", who,
+                 (long long)rows, (long long)cols);
+        return -1;
+    }
+    return 0;
+}
+
+/* *out = the first `first` images of base, then image pick[j] of src for j < added, labelled
+ * src_labels[pick[j]] (or `label` when src_labels is NULL). 0, or -1 with err. */
+static int appended(nn_dataset **out, const nn_dataset *base, int64_t first, const uint8_t *src,
+                    const uint8_t *src_labels, uint8_t label, const int64_t *pick, int64_t added, const char *who,
+                    char *err, size_t errlen)
+{
+    const int64_t total = first + added;
+    uint8_t *images = malloc((size_t)total * DIGIT_PIXELS), *labels = malloc((size_t)total);
+    int rc = -1;
+    if (!images || !labels) {
+        snprintf(err, errlen, "%s: out of memory", who);
+    } else {
+        memcpy(images, nn_dataset_images(base), (size_t)first * DIGIT_PIXELS);
+        memcpy(labels, nn_dataset_labels(base), (size_t)first);
+        for (int64_t j = 0; j < added; j++) {
+            memcpy(images + (first + j) * DIGIT_PIXELS, src + pick[j] * DIGIT_PIXELS, DIGIT_PIXELS);
+            labels[first + j] = src_labels ? src_labels[pick[j]] : label;
+        }
+        int64_t rows = 0, cols = 0;
+        nn_dataset_image_size(base, &rows, &cols);
+        if (nn_dataset_create(out, total, rows, cols, images, labels) == NN_OK) rc = 0;
+        else snprintf(err, errlen, "%s: %s", who, nn_last_error());
+    }
+    free(images);
+    free(labels);
+    return rc;
+}
+
+/* Letters and signs that a label, an address or a date written beside digits holds, and that look
+ * like no digit in any hand: those that can (O, I, l, S, Z, B, b, G, g, q, C, U, y, T, f, t, +, !,
+ * ?) are left out, lest a digit so written be taught as not one. */
+static const uint32_t letters[] = {'A', 'E', 'F', 'H', 'K', 'L', 'M', 'N', 'P', 'R', 'V',
+                                   'W', 'X', 'a', 'd', 'e', 'h', 'k', 'm', 'n', 'p', 'v',
+                                   'w', 'x', '#', '$', '%', '&', '*', '=', '@', ':', 0x20ac /* euro */,
+                                   '/', '(', ')'};
+
+static int has_char(FcPattern *match, uint32_t ch)
+{
+    FcCharSet *chars = NULL;
+    return FcPatternGetCharSet(match, FC_CHARSET, 0, &chars) == FcResultMatch && FcCharSetHasChar(chars, ch);
+}
+
+int nnm_fonts_letters(const char *const *families, int n, uint8_t **images, nnm_font_letters *info, char *err,
+                      size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    *images = NULL;
+    const int per_font = (int)(sizeof letters / sizeof *letters);
+    uint8_t *im = malloc(((size_t)n * (size_t)per_font + 1) * DIGIT_PIXELS),
+            *grey = malloc((size_t)CANVAS * CANVAS);
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_A8, CANVAS, CANVAS);
+    int rc = im && grey && cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS ? 0 : -1;
+    if (rc) snprintf(err, errlen, "--letters: out of memory");
+    for (int f = 0; f < n && rc == 0; f++) {
+        FcPattern *match = match_family(families[f]);
+        if (!match) continue;
+        cairo_font_face_t *face = cairo_ft_font_face_create_for_pattern(match);
+        cairo_t *cr = cairo_create(surf);
+        cairo_set_font_face(cr, face);
+        cairo_set_font_size(cr, FONT_PX);
+        int got = 0;
+        for (int k = 0; k < per_font && rc == 0; k++) {
+            if (!has_char(match, letters[k])) continue;
+            int r = draw_char(cr, surf, grey, letters[k]);
+            if (r == 0) r = normalize_digit(grey, im + info->glyphs * DIGIT_PIXELS);
+            if (r < 0) {
+                snprintf(err, errlen, "--letters: rendering %s's U+%04X: %s", families[f],
+                         (unsigned)letters[k],
+                         cairo_status(cr) != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(cairo_status(cr))
+                                                                  : nn_last_error());
+                rc = -1;
+            }
+            if (r == 1) info->glyphs++, got++;
+        }
+        info->fonts += got > 0;
+        cairo_destroy(cr);
+        cairo_font_face_destroy(face);
+        FcPatternDestroy(match);
+    }
+    cairo_surface_destroy(surf);
+    free(grey);
+    if (rc == 0 && info->glyphs == 0) {
+        snprintf(err, errlen,
+                 "--letters: none of the %d fonts it renders is installed (scripts/install-deps.sh installs "
+                 "them; fc-list lists what is): install them, or train without with --no-letters",
+                 n);
+        rc = 1;
+    }
+    if (rc != 0) free(im);
+    else *images = im;
+    return rc;
+}
+
+int nnm_letters_dataset(nn_dataset **out, const nn_dataset *base, int64_t n, double share, uint8_t label,
+                        nnm_font_letters *info, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (check_base(base, n, "--letters", err, errlen) != 0) return -1;
+    uint8_t *lim;
+    int rc = nnm_fonts_letters(nnm_font_families, nnm_n_font_families, &lim, info, err, errlen);
+    if (rc != 0) return rc;
+    const int64_t want = llround(share / (1.0 - share) * (double)n);
+    info->added = want > 0 ? want : 1;
+    int64_t *pick = malloc((size_t)info->added * sizeof *pick);
+    for (int64_t j = 0; pick && j < info->added; j++) pick[j] = j % info->glyphs;
+    rc = pick ? appended(out, base, nn_dataset_count(base), lim, NULL, label, pick, info->added, "--letters", err,
+                         errlen)
+              : -1;
+    if (!pick) snprintf(err, errlen, "--letters: out of memory");
+    free(pick);
+    free(lim);
+    return rc;
+}
+
 /* Which glyph image j of `added` repeats: whole copies of all g glyphs in order, then the rest spread
  * over the digits first and the fonts second (glyphs are stored font by font, 0 to 9 in each, so a
  * plain stride would take a few digits only: every 45th glyph of 450 is a 0 or a 5). */
@@ -246,42 +384,17 @@ int nnm_fonts_dataset(nn_dataset **out, const nn_dataset *base, int64_t n, doubl
                       char *err, size_t errlen)
 {
     *out = NULL;
-    int64_t rows = 0, cols = 0;
-    nn_dataset_image_size(base, &rows, &cols);
-    if (n < 0 || n > nn_dataset_count(base)) {
-        snprintf(err, errlen, "--fonts: %lld images asked of a dataset of %lld", (long long)n,
-                 (long long)nn_dataset_count(base));
-        return -1;
-    }
-    if (rows * cols != DIGIT_PIXELS) {
-        snprintf(err, errlen, "--fonts adds 28 x 28 digits to datasets of 28 x 28 images, not %lld x %lld",
-                 (long long)rows, (long long)cols);
-        return -1;
-    }
+    if (check_base(base, n, "--fonts", err, errlen) != 0) return -1;
     uint8_t *fim, *flb;
     int rc = nnm_fonts_render(nnm_font_families, nnm_n_font_families, &fim, &flb, info, err, errlen);
     if (rc != 0) return rc;
-    const int64_t g = info->glyphs;
     const int64_t want = llround(share / (1.0 - share) * (double)n);
     info->added = want > 0 ? want : 1;
-    const int64_t total = n + info->added;
-    uint8_t *images = malloc((size_t)total * DIGIT_PIXELS), *labels = malloc((size_t)total);
-    rc = -1;
-    if (!images || !labels) {
-        snprintf(err, errlen, "--fonts: out of memory");
-    } else {
-        memcpy(images, nn_dataset_images(base), (size_t)n * DIGIT_PIXELS);
-        memcpy(labels, nn_dataset_labels(base), (size_t)n);
-        for (int64_t j = 0; j < info->added; j++) {
-            const int64_t k = glyph_of(j, info->added, g, flb);
-            memcpy(images + (n + j) * DIGIT_PIXELS, fim + k * DIGIT_PIXELS, DIGIT_PIXELS);
-            labels[n + j] = flb[k];
-        }
-        if (nn_dataset_create(out, total, rows, cols, images, labels) == NN_OK) rc = 0;
-        else snprintf(err, errlen, "--fonts: %s", nn_last_error());
-    }
-    free(images);
-    free(labels);
+    int64_t *pick = malloc((size_t)info->added * sizeof *pick);
+    for (int64_t j = 0; pick && j < info->added; j++) pick[j] = glyph_of(j, info->added, info->glyphs, flb);
+    rc = pick ? appended(out, base, n, fim, flb, 0, pick, info->added, "--fonts", err, errlen) : -1;
+    if (!pick) snprintf(err, errlen, "--fonts: out of memory");
+    free(pick);
     free(fim);
     free(flb);
     return rc;

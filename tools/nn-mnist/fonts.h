@@ -74,4 +74,34 @@ void nnm_glyph_set_free(nnm_glyph_set *set);
 int nnm_fonts_dataset(nn_dataset **out, const nn_dataset *base, int64_t n, double share, nnm_font_digits *info,
                       char *err, size_t errlen);
 
+/*
+ * `nn-mnist train --letters SHARE`: text, a twelfth class. A printed label ("Postcode:", "Amount"), a
+ * name or a street beside the digits is read as digits by a model that knows only digits and "not
+ * one digit" (docs/predict-log.md, "Labels and names beside the digits"). So the letters and signs
+ * of the same fonts that look like no digit in any hand are rendered and normalised as the fonts'
+ * digits are, and taught as text, after --reject's class (its "not one digit" is the reader's cue to
+ * cut a glyph; text is its cue to leave one out: nn_digits_options.skip_text).
+ */
+#define NNM_LETTERS_MAX     0.2   /* --letters is at most a fifth of the training images */
+#define NNM_LETTERS_DEFAULT 0.05f /* train's on mnist with --reject (docs/predict-log.md, as above) */
+#define NNM_TEXT_CLASS      11    /* the model's twelfth output, after NNM_REJECT_CLASS */
+
+typedef struct nnm_font_letters {
+    int fonts;      /* families of the list found installed with at least one of them */
+    int64_t glyphs; /* distinct images rendered (those found as exactly one glyph) */
+    int64_t added;  /* images added */
+} nnm_font_letters;
+
+/* The letters and signs of families[0..n) that each font has, normalised as nn_digits_find()
+ * normalises a glyph found alone: *images (info->glyphs x 784 bytes), malloc'd. 0; 1 with err when
+ * none is installed; -1 with err. */
+int nnm_fonts_letters(const char *const *families, int n, uint8_t **images, nnm_font_letters *info, char *err,
+                      size_t errlen);
+
+/* *out = every image of base followed by round(share / (1 - share) n) (at least one) of the letters
+ * of nnm_font_families, labelled `label`, each glyph in turn. 0; 1 with err when none is installed;
+ * -1 with err. */
+int nnm_letters_dataset(nn_dataset **out, const nn_dataset *base, int64_t n, double share, uint8_t label,
+                        nnm_font_letters *info, char *err, size_t errlen);
+
 #endif

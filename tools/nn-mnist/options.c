@@ -117,7 +117,7 @@ static int parse_values(const char *arg, double *out, int *n, int rates, const c
     return 0;
 }
 
-/* --reject's, --fonts' and --pieces' SHARE of the training images, from 0 to max. */
+/* --reject's, --fonts', --pieces' and --letters' SHARE of the training images, from 0 to max. */
 static int parse_share(const char *arg, double max, const char *what, float *out, char *err, size_t errlen)
 {
     char *end;
@@ -263,7 +263,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
            O_NO_DOWNLOAD, O_OUT, O_MODELS, O_JOBS, O_THREADS, O_TRAIN_LIMIT, O_TEST_LIMIT, O_FRESH, O_QUIET,
            O_DROPOUT, O_BATCHNORM, O_ARCH, O_AUGMENT, O_LR_SCHEDULE, O_SAVE, O_NO_AUGMENT, O_VALIDATION,
            O_PATIENCE, O_SEEDS, O_SHARD, O_LR_FROM, O_LRS, O_BATCHES, O_SCALE_LR, O_REJECT, O_NO_REJECT, O_FONTS, O_NO_FONTS,
-           O_PIECES, O_NO_PIECES };
+           O_PIECES, O_NO_PIECES, O_LETTERS, O_NO_LETTERS };
     const int train = mode == NNM_PARSE_TRAIN, tune = mode == NNM_PARSE_TUNE;
     const char *cmd = train ? "train" : tune ? "tune" : "grid";
     nnm_cli_extra unused;
@@ -290,6 +290,7 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         {"reject", required_argument, NULL, O_REJECT},   {"no-reject", no_argument, NULL, O_NO_REJECT},
         {"fonts", required_argument, NULL, O_FONTS},     {"no-fonts", no_argument, NULL, O_NO_FONTS},
         {"pieces", required_argument, NULL, O_PIECES},   {"no-pieces", no_argument, NULL, O_NO_PIECES},
+        {"letters", required_argument, NULL, O_LETTERS}, {"no-letters", no_argument, NULL, O_NO_LETTERS},
         /* the protocol */
         {"validation", required_argument, NULL, O_VALIDATION}, {"patience", required_argument, NULL, O_PATIENCE},
         {"seeds", required_argument, NULL, O_SEEDS},     {"shard", required_argument, NULL, O_SHARD},
@@ -413,6 +414,14 @@ int nnm_parse_run_options(int argc, char **argv, nnm_config *c, nnm_parse_mode m
         case O_NO_PIECES:
             c->pieces = 0;
             if (!train) other_cmd_only = "--no-pieces";
+            break;
+        case O_LETTERS:
+            if (parse_share(optarg, NNM_LETTERS_MAX, "--letters", &c->letters, err, errlen) != 0) return -1;
+            if (!train) other_cmd_only = "--letters";
+            break;
+        case O_NO_LETTERS:
+            c->letters = 0;
+            if (!train) other_cmd_only = "--no-letters";
             break;
         case O_SAVE:
             if (train) extra->save = optarg;

@@ -36,8 +36,9 @@ static void usage(FILE *f)
             "the other files are still read, and the exit status is then 1. A control character in a\n"
             "file's name is written as a C escape ('\\n'), and a backslash as two, so that each image\n"
             "and each message stays one line.\n\n"
-            "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the last 'not one\n"
-            "                        digit', as train makes), input 784 or (28, 28, 1)\n"
+            "  --model FILE          classifier of 28x28 digits into 10 classes (or 11, the 11th 'not one\n"
+            "                        digit', or 12, the 12th text, as train makes), input 784 or\n"
+            "                        (28, 28, 1)\n"
             "                        [" DEFAULT_MODEL "; make it with '" MAKE_MODEL "'];\n"
             "                        given again (up to 16), the models read together, their\n"
             "                        probabilities averaged: models trained with different --seed err\n"
@@ -46,8 +47,8 @@ static void usage(FILE *f)
             "                        the plain output), lines, width, height, orientation (the EXIF\n"
             "                        orientation applied, 1 to 8; 1 when none or --ignore-orientation),\n"
             "                        and items, each with digit, probability, box [x, y, w, h], line and\n"
-            "                        top3 [[digit, probability], ...] (and not_one_digit with an 11-class\n"
-            "                        model); a file that cannot be read gives {\"file\", \"error\"};\n"
+            "                        top3 [[digit, probability], ...] (and not_one_digit with an 11- or\n"
+            "                        12-class model); a file that cannot be read gives {\"file\", \"error\"};\n"
             "                        a byte of a file's name that is not UTF-8 is U+FFFD there\n"
             "  --min-confidence P    probability under which a digit is marked with '?' [0.5]\n"
             "  --scales N            read each image at 1 to N times its size and keep, region by region,\n"
@@ -65,13 +66,19 @@ static void usage(FILE *f)
             "                        of a ruled or squared page (straight runs of ink 24 times as long\n"
             "                        as thick, tilted by 6 degrees at most) are taken out, except where\n"
             "                        a stroke crosses them, so that they do not join the digits\n"
-            "  --max-digits N        an image in which more digits than this are found is an error (a\n"
-            "                        texture of specks makes thousands; a page of handwriting hundreds)\n"
-            "                        [4096]\n"
-            "  --debug-dir DIR       write, per image, each digit as the model saw it (NAME-digit-000.png,\n"
-            "                        28x28, white on black) and the image with the boxes and predictions\n"
-            "                        drawn (NAME-annotated.png); NAME is the file's name, 'stdin' for -\n"
-            "  --help                this text\n");
+            "  --keep-text           with a 12-class model, read text as digits too: by default what it\n");
+    /* In two parts: ISO C asks compilers for string literals of 4095 characters at most. */
+    fputs("                        reads surely as text (a letter, a sign) is left out, and so is every\n"
+          "                        glyph of a word holding such text that reads as digits only doubtfully\n"
+          "                        (a printed label, a name or a street beside the digits)\n"
+          "  --max-digits N        an image in which more digits than this are found is an error (a\n"
+          "                        texture of specks makes thousands; a page of handwriting hundreds)\n"
+          "                        [4096]\n"
+          "  --debug-dir DIR       write, per image, each digit as the model saw it (NAME-digit-000.png,\n"
+          "                        28x28, white on black) and the image with the boxes and predictions\n"
+          "                        drawn (NAME-annotated.png); NAME is the file's name, 'stdin' for -\n"
+          "  --help                this text\n",
+          f);
 }
 
 /* The three most probable classes of one row, most probable first; returns the first's probability. */
@@ -130,6 +137,7 @@ typedef struct predictor {
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     int ignore_orientation; /* --ignore-orientation: the pixels as stored */
     int no_deskew;          /* --no-deskew: nn_digits_options.deskew = 0 */
+    int keep_text;          /* --keep-text: nn_digits_options.skip_text = 0 */
     int max_digits;         /* --max-digits: nn_digits_options.max_digits */
     const char *debug_dir;
     nnm_debug_names names;
@@ -182,6 +190,7 @@ static int predict_one(predictor *pr, const char *path)
     nn_digits_options opts = NN_DIGITS_OPTIONS_INIT;
     opts.scales = pr->scales;
     opts.rules = !pr->keep_lines;
+    opts.skip_text = !pr->keep_text;
     opts.deskew = !pr->no_deskew;
     opts.max_digits = pr->max_digits;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
@@ -317,16 +326,16 @@ static int load_model(predictor *pr, const char *path, int is_default)
     }
     pr->models[pr->n_models++] = m;
     const int64_t classes = nn_model_output_features(m);
-    if (nn_model_input_features(m) != NN_DIGITS_PIXELS || (classes != 10 && classes != 11)) {
+    if (nn_model_input_features(m) != NN_DIGITS_PIXELS || classes < 10 || classes > 12) {
         fprintf(stderr, "nn-mnist predict: %s reads %lld values into %lld classes; a digit reader reads 784 (28x28) "
-                        "into 10, or 11 (the last: not one digit)\n", path, (long long)nn_model_input_features(m),
+                        "into 10, 11 (the 11th: not one digit) or 12 (the 12th: text)\n", path, (long long)nn_model_input_features(m),
                 (long long)classes);
         return -1;
     }
     const int64_t first = nn_model_output_features(pr->models[0]);
     if (classes != first) {
         fprintf(stderr, "nn-mnist predict: %s has %lld classes and the first --model %lld; models read together "
-                        "must share their classes (train both with --reject, or both without)\n", path,
+                        "must share their classes (train both with the same --reject and --letters)\n", path,
                 (long long)classes, (long long)first);
         return -1;
     }
@@ -344,6 +353,7 @@ int nnm_cmd_predict(int argc, char **argv)
         O_KEEP_LINES,
         O_IGNORE_ORIENTATION,
         O_NO_DESKEW,
+        O_KEEP_TEXT,
         O_MAX_DIGITS
     };
     static const struct option longopts[] = {{"model", required_argument, NULL, O_MODEL},
@@ -354,6 +364,7 @@ int nnm_cmd_predict(int argc, char **argv)
                                               {"keep-lines", no_argument, NULL, O_KEEP_LINES},
                                               {"ignore-orientation", no_argument, NULL, O_IGNORE_ORIENTATION},
                                               {"no-deskew", no_argument, NULL, O_NO_DESKEW},
+                                              {"keep-text", no_argument, NULL, O_KEEP_TEXT},
                                               {"max-digits", required_argument, NULL, O_MAX_DIGITS},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
@@ -385,6 +396,7 @@ int nnm_cmd_predict(int argc, char **argv)
         case O_KEEP_LINES: pr.keep_lines = 1; break;
         case O_IGNORE_ORIENTATION: pr.ignore_orientation = 1; break;
         case O_NO_DESKEW: pr.no_deskew = 1; break;
+        case O_KEEP_TEXT: pr.keep_text = 1; break;
         case O_DEBUG_DIR: pr.debug_dir = optarg; break;
         case O_MIN_CONF: {
             char *end;

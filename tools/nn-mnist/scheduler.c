@@ -96,7 +96,8 @@ static void *worker(void *p)
 {
     worker_arg *arg = p;
     worker_ctx *ctx = arg->ctx;
-    nnm_train_env env = {ctx->config, ctx->train, ctx->test, ctx->progress, arg->slot, &stop_requested, 0, NULL, 0, NULL};
+    nnm_train_env env = {.config = ctx->config, .train = ctx->train, .test = ctx->test, .progress = ctx->progress,
+                         .slot = arg->slot, .stop = &stop_requested};
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
         while (ctx->next < ctx->n && ctx->state[ctx->order[ctx->next]] >= 0) ctx->next++;
@@ -336,7 +337,7 @@ int nnm_schedule(nnm_config *c, const nnm_plan *plan, const char *cmd, int *argc
 
     int failed = 0;
     if (mpi.size > 1) {
-        nnm_train_env env = {c, train, test, progress, 0, &stop_requested, 0, NULL, 0, NULL};
+        nnm_train_env env = {.config = c, .train = train, .test = test, .progress = progress, .stop = &stop_requested};
         failed = nnm_mpi_run_grid(&mpi, &env, plan->runs, n, state, err, sizeof err) != 0;
         if (failed && mpi.rank != 0) {
             nnm_progress_free(progress);

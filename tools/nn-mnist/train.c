@@ -544,7 +544,9 @@ static int run_prepare(run_ctx *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", r->run->id);
         return -1;
     }
-    if (build_model(c, r->run, env->train, r->classes + (c->reject > 0), &r->m, err, errlen) != 0) return -1;
+    if (build_model(c, r->run, env->train, r->classes + (c->reject > 0) + (c->letters > 0), &r->m, err,
+                    errlen) != 0)
+        return -1;
     if (nn_rng_create(&r->rng, c->seed) != NN_OK || nn_model_init(r->m, r->rng) != NN_OK) return fail_lib(r, err, errlen);
     if (transform && nn_rng_create(&r->aug, c->seed ^ NNM_AUGMENT_SEED) != NN_OK) return fail_lib(r, err, errlen);
     r->base_lr = nn_optimizer_get_lr(nn_model_get_optimizer(r->m));
@@ -846,8 +848,8 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     /* The saved model's optimizer holds the run's rate, not the schedule's last, so that training it
      * further starts from that rate. */
     if (c->lr_schedule != NNM_LR_CONSTANT) nn_optimizer_set_lr(nn_model_get_optimizer(r->m), (float)r->base_lr);
-    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], fonts[32], validation[32],
-        patience[16], best[16], pieces[32];
+    char v[4][32], seed[32], epochs[16], bs[32], diverged[64], dropout[32], reject[32], fonts[32],
+        validation[32], patience[16], best[16], pieces[32], letters[32];
     snprintf(v[0], sizeof v[0], "%.6f", rec->train_accuracy);
     snprintf(v[1], sizeof v[1], "%.6f", rec->test_accuracy);
     snprintf(v[2], sizeof v[2], "%.6f", rec->train_loss);
@@ -863,6 +865,7 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     snprintf(patience, sizeof patience, "%d", c->patience);
     snprintf(best, sizeof best, "%d", rec->best_epoch);
     nnm_format_float(pieces, sizeof pieces, c->pieces);
+    nnm_format_float(letters, sizeof letters, c->letters);
     /* An empty "created" keeps the save time out of the file: the same settings give the same bytes,
      * so a resumed or distributed grid can be checked against an uninterrupted one. */
     const char *keys[28] = {"created", "dataset", "optimizer", "activation", "seed", "epochs", "batch_size",
@@ -888,6 +891,8 @@ static int run_save_model(run_ctx *r, char *err, size_t errlen)
     META_IF(r->env->extra > 0 && r->env->extra_what, "font_digits", r->env->extra_what);
     META_IF(c->pieces > 0, "pieces", pieces);
     META_IF(c->pieces > 0 && r->env->pieces_what, "pieces_added", r->env->pieces_what);
+    META_IF(c->letters > 0, "letters", letters);
+    META_IF(c->letters > 0 && r->env->letters_what, "letters_added", r->env->letters_what);
     META_IF(c->lr_schedule != NNM_LR_CONSTANT, "lr_schedule", nnm_lr_schedule_name(c->lr_schedule));
     META_IF(c->validation > 0, "validation", validation);
     META_IF(c->patience > 0, "patience", patience);

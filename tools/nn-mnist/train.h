@@ -38,6 +38,7 @@ typedef struct nnm_train_env {
     int classes;                 /* the datasets' classes, when the labels would say more (train --pieces'
                                     "not one digit", an 11th); 0: from the datasets */
     const char *pieces_what;     /* train --pieces' images among the extra ones, for the model file */
+    const char *letters_what;    /* train --letters' images among them, likewise */
 } nnm_train_env;
 
 enum { NNM_TRAIN_DONE = 0, NNM_TRAIN_STOPPED = 1, NNM_TRAIN_FAILED = -1 };

@@ -52,7 +52,8 @@ static void usage(FILE *f)
             "(--arch reader), Adam, relu, training images shifted, rotated, scaled, slanted, thickened and\n"
             "thinned (--augment=handwriting), with the digits of 45 installed fonts beside MNIST's (--fonts),\n"
             "what is not one digit as an 11th class (--reject), the pieces its reader cuts from strings of\n"
-            "digits (--pieces), and a cosine learning-rate schedule, 20 epochs of 128 images.\n"
+            "digits (--pieces), the fonts' letters and signs as text, a 12th class (--letters), and a cosine\n"
+            "learning-rate schedule, 20 epochs of 128 images.\n"
             "Interrupted, the same command resumes where it stopped; the file under --save is replaced only\n"
             "by a finished model.\n\n"
             "  --save FILE         where the model goes [" DEFAULT_SAVE "]\n"
@@ -83,21 +84,29 @@ static void usage(FILE *f)
             "                      others as not one (--reject's class): SHARE (0 to 0.5) of MNIST's\n"
             "                      images of each kind, half as many from the fonts' strings [0.1 on mnist\n"
             "                      with --reject, else 0]\n"
-            "  --no-pieces         whole digits only\n"
-            "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
-            "                      class: the epochs report on it and --patience stops on it [0: none]\n"
-            "  --patience N        stop after N epochs without a lower validation loss, keeping the best\n"
-            "                      epoch's weights [off]\n"
-            "  --seed N            seed of weights, shuffling, augmentation and the split [42]\n"
-            "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
-            "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
-            "  --mirror URL        base URL to download MNIST from [$NN_MNIST_MIRROR, public mirrors]\n"
-            "  --no-download       fail instead of downloading missing data\n"
-            "  --threads N         BLAS threads [the number of cores]\n"
-            "  --train-limit N     use only the first N training images [all]\n"
-            "  --test-limit N      use only the first N test images [all]\n"
-            "  -q, --quiet         no progress output\n"
-            "  -h, --help          this text\n");
+            "  --no-pieces         whole digits only\n");
+    /* In two parts: ISO C asks compilers for string literals of 4095 characters at most. */
+    fputs("  --letters SHARE     add the letters and signs of the same fonts that look like no digit\n"
+          "                      (A, E, h, k, x, $, %, /, parentheses...) as text, a 12th class, SHARE (0 to\n"
+          "                      0.2) of MNIST's images: 'nn-mnist predict' then leaves out a printed\n"
+          "                      label, a name or a street beside the digits [0.05 on mnist with\n"
+          "                      --reject, else 0]\n"
+          "  --no-letters        digits and \"not one digit\" only (11 classes)\n"
+          "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
+          "                      class: the epochs report on it and --patience stops on it [0: none]\n"
+          "  --patience N        stop after N epochs without a lower validation loss, keeping the best\n"
+          "                      epoch's weights [off]\n"
+          "  --seed N            seed of weights, shuffling, augmentation and the split [42]\n"
+          "  --dataset NAME      mnist or fashion-mnist [mnist]\n"
+          "  --data-dir DIR      folder holding the four IDX files [$NN_DATA_DIR/<dataset>, ./data/<dataset>]\n"
+          "  --mirror URL        base URL to download MNIST from [$NN_MNIST_MIRROR, public mirrors]\n"
+          "  --no-download       fail instead of downloading missing data\n"
+          "  --threads N         BLAS threads [the number of cores]\n"
+          "  --train-limit N     use only the first N training images [all]\n"
+          "  --test-limit N      use only the first N test images [all]\n"
+          "  -q, --quiet         no progress output\n"
+          "  -h, --help          this text\n",
+          f);
 }
 
 /* Splits the destination into its folder and its name less ".nnm" (the run's id). */
@@ -136,6 +145,7 @@ static void set_recipe_defaults(nnm_config *c)
     c->reject = -1; /* the dataset's default, once it is known */
     c->fonts = -1;
     c->pieces = -1;
+    c->letters = -1;
     c->lr_schedule = NNM_LR_COSINE;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = cores > 0 ? (int)(cores < 64 ? cores : 64) : 1;
@@ -189,6 +199,9 @@ int nnm_cmd_train(int argc, char **argv)
     if (c.fonts < 0) c.fonts = !strcmp(c.dataset, "mnist") ? NNM_FONTS_DEFAULT : 0;
     /* The reader's own pieces: those that are not one digit are taught as --reject's class. */
     if (c.pieces < 0) c.pieces = !strcmp(c.dataset, "mnist") && c.reject > 0 ? NNM_PIECES_DEFAULT : 0;
+    /* Text, a class after "not one digit": a digit reader's, and only beside that class. */
+    const int letters_by_default = c.letters < 0;
+    if (c.letters < 0) c.letters = !strcmp(c.dataset, "mnist") && c.reject > 0 ? NNM_LETTERS_DEFAULT : 0;
     if (prc == 1) {
         usage(stdout);
         return 0;
@@ -247,6 +260,24 @@ int nnm_cmd_train(int argc, char **argv)
                 fprintf(stderr, "nn-mnist train: --fonts: not installed, left out: %s\n", fonts.missing);
         }
     }
+    nnm_font_letters letters = {0};
+    char letters_note[160] = "";
+    if (c.letters > 0) {
+        nn_dataset *with = NULL;
+        int lrc = nnm_letters_dataset(&with, train, n_train, c.letters, NNM_TEXT_CLASS, &letters, err, sizeof err);
+        if (lrc == 1 && letters_by_default) {
+            fprintf(stderr, "nn-mnist train: warning: %s; training without text\n", err);
+            c.letters = 0;
+        } else if (lrc != 0) {
+            fprintf(stderr, "nn-mnist train: %s\n", err);
+            goto out;
+        } else {
+            nn_dataset_free(train);
+            train = with;
+            snprintf(letters_note, sizeof letters_note, "%lld images of %lld letters and signs from %d fonts",
+                     (long long)letters.added, (long long)letters.glyphs, letters.fonts);
+        }
+    }
     nnm_pieces_info pieces = {0};
     char pieces_note[160] = "";
     if (c.pieces > 0 && add_pieces(&c, &train, n_train, &pieces, err, sizeof err) != 0) {
@@ -257,7 +288,7 @@ int nnm_cmd_train(int argc, char **argv)
         snprintf(pieces_note, sizeof pieces_note, "%lld digits and %lld not one digit from %lld strings",
                  (long long)pieces.digits, (long long)pieces.not_one, (long long)pieces.strings);
     if (!c.quiet) {
-        char reject[64] = "", augmented[64] = "", with_fonts[96] = "", with_pieces[96] = "";
+        char reject[64] = "", augmented[64] = "", with_fonts[96] = "", with_pieces[96] = "", with_letters[96] = "";
         if (c.fonts > 0)
             snprintf(with_fonts, sizeof with_fonts, " and %lld of %d fonts' digits (%lld glyphs)",
                      (long long)fonts.added, fonts.fonts, (long long)fonts.glyphs);
@@ -265,11 +296,13 @@ int nnm_cmd_train(int argc, char **argv)
         if (c.reject > 0) snprintf(reject, sizeof reject, ", %g not one digit", (double)c.reject);
         if (c.pieces > 0)
             snprintf(with_pieces, sizeof with_pieces, " and %lld of its own pieces", (long long)pieces.added);
-        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images%s%s, %d epochs, %d BLAS thread%s\n",
+        if (c.letters > 0)
+            snprintf(with_letters, sizeof with_letters, " and %lld of letters and signs", (long long)letters.added);
+        fprintf(stderr, "nn-mnist %s: training %s (%s, %s, %s%s%s%s) on %lld images%s%s%s, %d epochs, %d BLAS thread%s\n",
                 nn_version(), save, c.arch.n ? c.arch.text : "mlp", c.optimizers[0], c.activations[0],
                 augmented,
                 reject, c.lr_schedule != NNM_LR_CONSTANT ? ", cosine schedule" : "", (long long)n_train, with_fonts,
-                with_pieces, c.epochs, c.threads, c.threads > 1 ? "s" : "");
+                with_letters, with_pieces, c.epochs, c.threads, c.threads > 1 ? "s" : "");
     }
 
     struct sigaction sa;
@@ -285,9 +318,10 @@ int nnm_cmd_train(int argc, char **argv)
     snprintf(run.activation, sizeof run.activation, "%s", c.activations[0]);
     nnm_progress *progress = nnm_progress_create(1, c.quiet, 0);
     if (c.validation > 0) nnm_progress_set_heldout(progress, "val");
-    nnm_train_env env = {&c, train, test, progress, 0, &stop_requested, fonts.added + pieces.added,
+    nnm_train_env env = {&c, train, test, progress, 0, &stop_requested, fonts.added + letters.added + pieces.added,
                          fonts.added > 0 ? fonts_note : NULL,
-                         c.pieces > 0 ? NNM_CLASSES : 0, pieces_note};
+                         c.pieces > 0 || c.letters > 0 ? NNM_CLASSES : 0, pieces_note,
+                         c.letters > 0 ? letters_note : NULL};
     nnm_record rec;
     nnm_record_init(&rec);
     int trc = nnm_train_run(&env, &run, &rec, err, sizeof err);
