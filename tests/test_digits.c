@@ -1289,6 +1289,43 @@ static void test_digits__read_text_class_leaves_words_out(void **state)
     free(c.px);
 }
 
+/* A capital beside lower-case letters too low to be glyphs (`Invoice`): with a 12-class model the
+ * word goes, however surely its one glyph reads as a digit; a digit beside dots or a dash stays. */
+static void test_digits__read_text_capital_beside_lower_case(void **state)
+{
+    (void)state;
+    canvas ring = canvas_new(100, 100, 230), plus = canvas_new(100, 100, 230), c = canvas_new(460, 120, 230);
+    slanted_ring(&ring, 32, 20, 36, 60, 6, 0, 20);
+    stroke(&plus, 30, 50, 70, 50, 6, 20);
+    stroke(&plus, 50, 25, 50, 75, 6, 20);
+    slanted_ring(&c, 20, 30, 36, 60, 6, 0, 20); /* the capital, bottom at 90 */
+    for (int k = 0; k < 4; k++) slanted_ring(&c, 64 + 22 * k, 66, 16, 24, 4, 0, 20); /* lower case */
+    slanted_ring(&c, 300, 30, 36, 60, 6, 0, 20); /* a digit */
+    rect(&c, 352, 84, 6, 6, 20);                 /* and a dot, */
+    rect(&c, 366, 84, 6, 6, 20);                 /* and another */
+    nn_digits *dr = find(&ring, NULL), *dp = find(&plus, NULL);
+    nn_model *m = ring_model_of(nn_digits_image(dr, 0), nn_digits_image(dp, 0), 12);
+    nn_digits_free(dr);
+    nn_digits_free(dp);
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    int64_t b[4];
+    box(d, 0, b);
+    assert_true(b[0] >= 295 && b[0] + b[2] <= 340);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    nn_digits_free(d);
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.skip_text = 0;
+    assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+    assert_int_equal(nn_digits_count(d), 2);
+    nn_digits_free(d);
+    nn_model_free(m);
+    free(ring.px);
+    free(plus.px);
+    free(c.px);
+}
+
 static void assert_same_reading(nn_digits *a, nn_digits *b)
 {
     assert_int_equal(nn_digits_count(a), nn_digits_count(b));
@@ -3233,6 +3270,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_joins_broken_digit_by_recognition),
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_text_class_leaves_words_out),
+        cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),

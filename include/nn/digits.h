@@ -122,8 +122,10 @@ typedef struct nn_digits_options {
                                         of 0.9 or more, and every glyph of its word (glyphs of a
                                         line at most 1.2 times the lower one's height apart) when
                                         the word's other glyphs read as digits at a mean probability
-                                        under 0.85: a printed label, a name or a street beside the
-                                        digits (docs/predict.md, step 7). 0 reads every glyph as a
+                                        under 0.85, or when it has one or two glyphs beside more
+                                        than twice as many lower-case letters too low to be digits:
+                                        a printed label, a name or a street beside the digits
+                                        (docs/predict.md, step 7). 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
 } nn_digits_options;

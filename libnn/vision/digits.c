@@ -532,7 +532,10 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  and as not one digit with at most 1 - this, ... */
 #define READ_TEXT_SURE   0.9  /* a glyph a 12-output model reads as text this surely is left out, */
 #define READ_WORD_GAP    1.2  /* and so is its word (glyphs at most 1.2 times the lower's height apart) */
-#define READ_WORD_DIGITS 0.85 /* when its other glyphs read as digits at a mean probability under this */
+#define READ_WORD_DIGITS 0.85 /* when its other glyphs read as digits at a mean probability under this; */
+#define READ_LETTER_LOW 0.3   /* a word of one or two glyphs is text beside more than twice as many
+                                 lower-case letters, as high as this share of its lowest glyph */
+#define READ_LOWER_CASE_FRAGMENTS 4096 /* looked for among this many fragments at most */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
                                  the 11th class has seen digits side by side and says there is one
                                  (a wide 9 was cut into a 0 and a 1 for its aspect alone) */
@@ -1042,11 +1045,47 @@ static double text_of(const nn__glyph *g, const float *text, const kept *kp)
     return g->tag >= 0 ? text[g->tag] : kp->text[-1 - g->tag];
 }
 
+/* How many of the fragments (glyphs too low to be digits, set aside by step 5) stand on the baseline of
+ * glyphs [a, b) of gs, a word, as lower-case letters beside a capital (`Invoice`): at least
+ * READ_LETTER_LOW of its lowest glyph's height, not dots, their bottoms within 0.2 of that height
+ * of the word's, in a chain from the word's ends with gaps of at most READ_WORD_GAP times that
+ * height; counted up to `enough`. */
+static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int64_t enough)
+{
+    const nn__glyph *g = gs->g;
+    double lo = DBL_MAX, bottom = 0;
+    for (int64_t i = a; i < b; i++) {
+        lo = fmin(lo, g[i].y1 - g[i].y0);
+        bottom = fmax(bottom, g[i].y1);
+    }
+    double left = g[a].x0, right = g[b - 1].x1;
+    const double gap = READ_WORD_GAP * lo;
+    int64_t letters = 0;
+    for (int grown = 1; grown && letters < enough;) { /* each pass takes those now within reach */
+        grown = 0;
+        for (int64_t f = 0; f < gs->nfrag; f++) {
+            const nn__glyph *q = &gs->frag[f];
+            const double h = q->y1 - q->y0;
+            if ((q->x0 >= left && q->x1 <= right) || h < READ_LETTER_LOW * lo || q->x1 - q->x0 < 0.2 * h ||
+                fabs(q->y1 - bottom) > 0.2 * lo)
+                continue;
+            if (q->x0 > right && q->x0 - right <= gap) right = q->x1;
+            else if (q->x1 < left && left - q->x1 <= gap) left = q->x0;
+            else continue;
+            letters++;
+            grown = 1;
+        }
+    }
+    return letters;
+}
+
 /* Text among the digits, by a 12-output model's last class (a letter or a sign: nn-mnist train
  * --letters): a glyph read as text surely is left out, and so is every glyph of a word (glyphs of one
  * line, each at most READ_WORD_GAP times the lower one's height from the next) that holds one and
  * whose other glyphs read as digits only doubtfully: a printed label, a name or a street, whose
- * letters that look like digits (o, l, S, B) the model cannot tell from them one by one. Digits
+ * letters that look like digits (o, l, S, B) the model cannot tell from them one by one. So is a word
+ * of one or two glyphs beside more than twice as many lower-case letters, too low to be glyphs
+ * (lower_case_beside()). Digits
  * written beside a label are a word of their own, read surely. Leaves the glyphs compacted and
  * ordered. docs/predict.md, step 7. */
 static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text, const kept *kp, double H)
@@ -1072,7 +1111,10 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
             digits += top;
         }
         const int64_t others = b - a - sure;
-        const int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;
+        int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;
+        /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
+        if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
+            word = lower_case_beside(gs, a, b, 2 * (b - a) + 1) > 2 * (b - a);
         for (int64_t i = a; i < b; i++)
             if (word || text_of(&g[i], text, kp) >= READ_TEXT_SURE) g[i].area = 0;
         a = b;
