@@ -826,7 +826,7 @@ int main(int argc, char **argv)
         m = c.models[k];
         const int64_t classes = nn_model_output_features(m);
         if (nn_model_input_features(m) != NN_DIGITS_PIXELS || classes < 10 || classes > 12) {
-            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 or 11\n",
+            fprintf(stderr, "bench-digits: %s: the model reads %lld values into %lld classes, not 784 into 10 to 12\n",
                     model_paths[k], (long long)nn_model_input_features(m), (long long)classes);
             goto out;
         }

@@ -532,7 +532,9 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  and as not one digit with at most 1 - this, ... */
 #define READ_TEXT_SURE   0.9  /* a glyph a 12-output model reads as text this surely is left out, */
 #define READ_WORD_GAP    1.2  /* and so is its word (glyphs at most 1.2 times the lower's height apart) */
-#define READ_WORD_DIGITS 0.85 /* when its other glyphs read as digits at a mean probability under this; */
+#define READ_WORD_DIGITS 0.85 /* when its other glyphs read as digits at a mean probability under this, */
+#define READ_WORD_SURE_DIGIT 0.95 /* all but a run of glyphs read as digits this surely, */
+#define READ_WORD_DIGIT_RUN 3 /* this many or more; */
 #define READ_LETTER_LOW 0.3   /* a word of one or two glyphs is text beside more than twice as many
                                  lower-case letters, as high as this share of its lowest glyph */
 #define READ_LOWER_CASE_FRAGMENTS 4096 /* looked for among this many fragments at most */
@@ -782,8 +784,9 @@ static nn_status lattice(pipeline *p, const nn__glyph *gl, nn__cuts *k, nn__glyp
 
 /* Glyph gi read as 1 to READ_MAX_CUTS + 1 digits: cut paths between them, every piece between two
  * paths classified in one batch, and the partition of highest score kept (dynamic programming over
- * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces. */
-static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float reject1,
+ * the paths, left to right). When it is more than one digit, the glyph is replaced by its pieces.
+ * text1: its probability of being text, with a 12-output model whose text is left out (else 0). */
+static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *prob1, float reject1, float text1,
                             float *images, float *probs, float *reject, float *text, kept *kp)
 {
     nn__glyphs *gs = &p->glyphs;
@@ -831,7 +834,16 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
             }
         }
     }
-    if (from[K + 1] <= 0) { /* one digit after all */
+    /* Text (text1, when it is to be left out) is cut only into pieces read surely as digits: else a
+     * letter's strokes would come out as 1s. It is then left out whole (drop_text()). */
+    int all_sure = 1;
+    for (int j = K + 1; text1 >= READ_TEXT_SURE && from[K + 1] > 0 && j > 0; j = from[j]) {
+        const float *pr = probs + idx[from[j]][j] * 10;
+        float top = 0;
+        for (int c = 0; c < 10; c++) top = pr[c] > top ? pr[c] : top;
+        all_sure &= top >= READ_WORD_SURE_DIGIT;
+    }
+    if (from[K + 1] <= 0 || !all_sure) { /* one digit (or text) after all */
         nn__vision_cuts_free(&k);
         return NN_OK;
     }
@@ -1040,6 +1052,15 @@ static const float *probs_of(const nn__glyph *g, const float *probs, const kept 
     return g->tag >= 0 ? probs + g->tag * 10 : kp->probs + (-1 - g->tag) * 10;
 }
 
+/* Whether a glyph reads as one digit at READ_WORD_SURE_DIGIT or more. */
+static int sure_digit(const nn__glyph *g, const float *probs, const kept *kp)
+{
+    const float *pr = probs_of(g, probs, kp);
+    for (int k = 0; k < 10; k++)
+        if (pr[k] >= READ_WORD_SURE_DIGIT) return 1;
+    return 0;
+}
+
 static double text_of(const nn__glyph *g, const float *text, const kept *kp)
 {
     return g->tag >= 0 ? text[g->tag] : kp->text[-1 - g->tag];
@@ -1115,8 +1136,17 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
         /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
             word = lower_case_beside(gs, a, b, 2 * (b - a) + 1) > 2 * (b - a);
-        for (int64_t i = a; i < b; i++)
-            if (word || text_of(&g[i], text, kp) >= READ_TEXT_SURE) g[i].area = 0;
+        for (int64_t i = a; i < b;) {
+            /* A run of sure digits in a text word stays when READ_WORD_DIGIT_RUN long: the digits
+             * written after a label's colon or a currency sign, one word with them. */
+            int64_t j = i;
+            while (j < b && sure_digit(&g[j], probs, kp)) j++;
+            const int stays = j - i >= READ_WORD_DIGIT_RUN;
+            if (j == i) j++;
+            for (int64_t k = i; k < j; k++)
+                if ((word && !stays) || text_of(&g[k], text, kp) >= READ_TEXT_SURE) g[k].area = 0;
+            i = j;
+        }
         a = b;
     }
     return st;
@@ -1162,7 +1192,8 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
         /* Wide enough for two digits; or, with a model that knows what is not one digit, read as
          * not one (two digits touching can be no wider than one: a 1 against an 8). */
         if (may_hold_several(g, H) || reject[i] > READ_REJECT_GATE)
-            st = read_glyph(&p, &r, i, probs + i * 10, reject[i], pimages, pprobs, preject, ptext, &kp);
+            st = read_glyph(&p, &r, i, probs + i * 10, reject[i], r.outputs > 11 && p.o.skip_text ? text[i] : 0,
+                            pimages, pprobs, preject, ptext, &kp);
     }
     if (st == NN_OK && r.outputs > 11 && p.o.skip_text) st = drop_text(&p.glyphs, probs, text, &kp, H);
     if (st == NN_OK) {

@@ -808,7 +808,9 @@ static int run_diverged(run_ctx *r, char *err, size_t errlen)
     r->m = NULL;
     nn_rng_free(r->rng);
     r->rng = NULL;
-    if (build_model(&r->c, r->run, r->env->train, r->classes + (r->c.reject > 0), &r->m, err, errlen) != 0) return -1;
+    if (build_model(&r->c, r->run, r->env->train, r->classes + (r->c.reject > 0) + (r->c.letters > 0), &r->m, err,
+                    errlen) != 0)
+        return -1;
     if (nn_rng_create(&r->rng, r->c.seed) != NN_OK || nn_model_init(r->m, r->rng) != NN_OK) return fail_lib(r, err, errlen);
     return 0;
 }
