@@ -1229,23 +1229,14 @@ static void stroke(canvas *c, double x0, double y0, double x1, double y1, double
         }
 }
 
-/* A 12-class model's last class is text: here a "+" (its logit +10 on the normalised +, -10 on a
- * ring), class 0 a ring (+10 on it, -10 on the +), the rest 0. The + is left out; an x beside it,
- * which the model reads as no digit surely (no logit above 0), goes with it as a word; the rings, a
- * word apart, stay 0s; skip_text = 0 reads all four. */
-static void test_digits__read_text_class_leaves_words_out(void **state)
+/* A 12-class model whose last class is text: here a "+" (its logit +10 on the normalised +, -10 on a
+ * ring), class 0 a ring (+10 on it, -10 on the +), the rest 0. */
+static nn_model *plus_text_model(void)
 {
-    (void)state;
-    canvas ring = canvas_new(100, 100, 230), plus = canvas_new(100, 100, 230), c = canvas_new(460, 120, 230);
+    canvas ring = canvas_new(100, 100, 230), plus = canvas_new(100, 100, 230);
     slanted_ring(&ring, 32, 20, 36, 60, 6, 0, 20);
     stroke(&plus, 30, 50, 70, 50, 6, 20);
     stroke(&plus, 50, 25, 50, 75, 6, 20);
-    slanted_ring(&c, 20, 30, 36, 60, 6, 0, 20);
-    stroke(&c, 160, 60, 200, 60, 6, 20); /* the + */
-    stroke(&c, 180, 35, 180, 85, 6, 20);
-    stroke(&c, 212, 38, 244, 82, 6, 20); /* the x, 12 pixels from it */
-    stroke(&c, 244, 38, 212, 82, 6, 20);
-    slanted_ring(&c, 380, 30, 36, 60, 6, 0, 20);
     nn_digits *dr = find(&ring, NULL), *dp = find(&plus, NULL);
     assert_int_equal(nn_digits_count(dr), 1);
     assert_int_equal(nn_digits_count(dp), 1);
@@ -1262,6 +1253,24 @@ static void test_digits__read_text_class_leaves_words_out(void **state)
         p[i * 12 + 11] = pp[i * 10 + 0];          /* text: mp's "+" */
     }
     nn_model_free(mp);
+    free(ring.px);
+    free(plus.px);
+    return m;
+}
+
+/* The + is left out; an x beside it, which the model reads as no digit surely (no logit above 0),
+ * goes with it as a word; the rings, a word apart, stay 0s; skip_text = 0 reads all four. */
+static void test_digits__read_text_class_leaves_words_out(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(460, 120, 230);
+    slanted_ring(&c, 20, 30, 36, 60, 6, 0, 20);
+    stroke(&c, 160, 60, 200, 60, 6, 20); /* the + */
+    stroke(&c, 180, 35, 180, 85, 6, 20);
+    stroke(&c, 212, 38, 244, 82, 6, 20); /* the x, 12 pixels from it */
+    stroke(&c, 244, 38, 212, 82, 6, 20);
+    slanted_ring(&c, 380, 30, 36, 60, 6, 0, 20);
+    nn_model *m = plus_text_model();
 
     nn_digits *d = NULL;
     assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
@@ -1284,9 +1293,42 @@ static void test_digits__read_text_class_leaves_words_out(void **state)
     assert_int_equal(nn_digits_count(d), 2);
     nn_digits_free(d);
     nn_model_free(m);
-    free(ring.px);
-    free(plus.px);
     free(c.px);
+}
+
+/* A number a space after a label read as text (`Qty 579`), or before a unit, is not part of the
+ * label's word, even when its digits are too few to stay as a run of sure digits: two rings about 30
+ * pixels after "+ x" (within a word's gap, over half the lower glyph's height) stay, and so do two
+ * before it; written 5 pixels after it they go with the word, as a word's last letters would. */
+static void test_digits__read_text_number_after_label_stays(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    /* after: the label at 160 to 247, the rings from `at`; before: the rings at 20 and 64, the label
+     * 44 pixels after them */
+    const int64_t after[2] = {280, 252};
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(460, 120, 230);
+        const int64_t at = k < 2 ? after[k] : 20, label = k < 2 ? 160 : 150;
+        stroke(&c, (double)label, 60, (double)label + 40, 60, 6, 20); /* the + */
+        stroke(&c, (double)label + 20, 35, (double)label + 20, 85, 6, 20);
+        stroke(&c, (double)label + 52, 38, (double)label + 84, 82, 6, 20); /* the x */
+        stroke(&c, (double)label + 84, 38, (double)label + 52, 82, 6, 20);
+        slanted_ring(&c, at, 30, 36, 60, 6, 0, 20);
+        slanted_ring(&c, at + 44, 30, 36, 60, 6, 0, 20);
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), k == 1 ? 0 : 2);
+        for (int64_t i = 0; i < nn_digits_count(d); i++) {
+            int64_t b[4];
+            box(d, i, b);
+            assert_true(b[0] >= at - 4 && b[0] + b[2] <= at + 84);
+            assert_int_equal(nn_digits_class(d, i), 0);
+        }
+        nn_digits_free(d);
+        free(c.px);
+    }
+    nn_model_free(m);
 }
 
 /* A capital beside lower-case letters too low to be glyphs (`Invoice`): with a 12-class model the
@@ -3271,6 +3313,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_reject_class_cuts_narrow_pairs),
         cmocka_unit_test(test_digits__read_text_class_leaves_words_out),
         cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
+        cmocka_unit_test(test_digits__read_text_number_after_label_stays),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),

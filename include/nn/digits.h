@@ -121,7 +121,9 @@ typedef struct nn_digits_options {
                                         (default) leaves out a glyph read as text with a probability
                                         of 0.9 or more, and every glyph of its word (glyphs of a
                                         line at most 1.2 times the lower one's height apart) but
-                                        runs of three or more read as digits at 0.95 or more when
+                                        runs of three or more read as digits at 0.95 or more, and
+                                        a number a space after or before the text (over half the
+                                        lower glyph's height, no letter in it), when
                                         the word's other glyphs read as digits at a mean probability
                                         under 0.85, or when it has one or two glyphs beside more
                                         than twice as many lower-case letters too low to be digits:

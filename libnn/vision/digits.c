@@ -538,6 +538,11 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_LETTER_LOW 0.3   /* a word of one or two glyphs is text beside more than twice as many
                                  lower-case letters, as high as this share of its lowest glyph */
 #define READ_LOWER_CASE_FRAGMENTS 4096 /* looked for among this many fragments at most */
+#define READ_WORD_SPACE 0.5   /* a text word's glyphs after (or before) a space this share of the
+                                 lower glyph's height wide, empty of letters, stay when they read as
+                                 digits as READ_WORD_DIGITS asks, none under READ_NUMBER_DIGIT: a
+                                 number written after a label (`Qty 579`) */
+#define READ_NUMBER_DIGIT 0.5
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
                                  the 11th class has seen digits side by side and says there is one
                                  (a wide 9 was cut into a 0 and a 1 for its aspect alone) */
@@ -1100,6 +1105,40 @@ static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int
     return letters;
 }
 
+/* Whether the gap between glyphs l and r of a word (l left of r) is a space: at least
+ * READ_WORD_SPACE times the lower one's height wide, with no fragment as high as a lower-case letter
+ * (READ_LETTER_LOW of that height; a colon's dots are lower) standing in it beside them. Not judged
+ * (no space) on a page of more than READ_LOWER_CASE_FRAGMENTS fragments. */
+static int space_between(const nn__glyphs *gs, const nn__glyph *l, const nn__glyph *r)
+{
+    const double lo = fmin(l->y1 - l->y0, r->y1 - r->y0);
+    if (r->x0 - l->x1 < READ_WORD_SPACE * lo || gs->nfrag > READ_LOWER_CASE_FRAGMENTS) return 0;
+    const double top = fmin(l->y0, r->y0), bottom = fmax(l->y1, r->y1);
+    for (int64_t f = 0; f < gs->nfrag; f++) {
+        const nn__glyph *q = &gs->frag[f];
+        if (q->x1 > l->x1 && q->x0 < r->x0 && q->y1 > top && q->y0 < bottom && q->y1 - q->y0 >= READ_LETTER_LOW * lo)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether glyphs [i, j) read as a number: none as text surely, each as a digit at READ_NUMBER_DIGIT or
+ * more, and all at a mean of READ_WORD_DIGITS or more. */
+static int number_of(const nn__glyph *g, int64_t i, int64_t j, const float *probs, const float *text,
+                     const kept *kp)
+{
+    double sum = 0;
+    for (int64_t k = i; k < j; k++) {
+        if (text_of(&g[k], text, kp) >= READ_TEXT_SURE) return 0;
+        const float *pr = probs_of(&g[k], probs, kp);
+        float top = 0;
+        for (int c = 0; c < 10; c++) top = pr[c] > top ? pr[c] : top;
+        if (top < READ_NUMBER_DIGIT) return 0;
+        sum += top;
+    }
+    return j > i && sum >= READ_WORD_DIGITS * (double)(j - i);
+}
+
 /* Text among the digits, by a 12-output model's last class (a letter or a sign: nn-mnist train
  * --letters): a glyph read as text surely is left out, and so is every glyph of a word (glyphs of one
  * line, each at most READ_WORD_GAP times the lower one's height from the next) that holds one and
@@ -1136,6 +1175,13 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
         /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
             word = lower_case_beside(gs, a, b, 2 * (b - a) + 1) > 2 * (b - a);
+        /* A number a space after its label, or before its unit, is no part of the word: [a, head)
+         * and [tail, b) stay. The longest such is taken. */
+        int64_t head = a, tail = b;
+        for (int64_t k = a + 1; word && k < b && tail == b; k++)
+            if (space_between(gs, &g[k - 1], &g[k]) && number_of(g, k, b, probs, text, kp)) tail = k;
+        for (int64_t k = b - 1; word && k > a && head == a; k--)
+            if (k < tail && space_between(gs, &g[k - 1], &g[k]) && number_of(g, a, k, probs, text, kp)) head = k;
         for (int64_t i = a; i < b;) {
             /* A run of sure digits in a text word stays when READ_WORD_DIGIT_RUN long: the digits
              * written after a label's colon or a currency sign, one word with them. */
@@ -1144,7 +1190,8 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
             const int stays = j - i >= READ_WORD_DIGIT_RUN;
             if (j == i) j++;
             for (int64_t k = i; k < j; k++)
-                if ((word && !stays) || text_of(&g[k], text, kp) >= READ_TEXT_SURE) g[k].area = 0;
+                if ((word && !stays && k >= head && k < tail) || text_of(&g[k], text, kp) >= READ_TEXT_SURE)
+                    g[k].area = 0;
             i = j;
         }
         a = b;
