@@ -1292,6 +1292,17 @@ static void test_digits__read_text_class_leaves_words_out(void **state)
     assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
     assert_int_equal(nn_digits_count(d), 2);
     nn_digits_free(d);
+    /* Text alone: nothing is left, and no line (a fuzzer's find: one line of no digits). */
+    canvas t = canvas_new(460, 120, 230);
+    stroke(&t, 160, 60, 200, 60, 6, 20);
+    stroke(&t, 180, 35, 180, 85, 6, 20);
+    stroke(&t, 212, 38, 244, 82, 6, 20);
+    stroke(&t, 244, 38, 212, 82, 6, 20);
+    assert_int_equal(nn_digits_read(&d, m, t.px, t.w, t.h, t.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 0);
+    assert_int_equal(nn_digits_line_count(d), 0);
+    nn_digits_free(d);
+    free(t.px);
     nn_model_free(m);
     free(c.px);
 }

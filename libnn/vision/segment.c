@@ -640,7 +640,10 @@ static nn_status split_glyph(nn__glyphs *gs, int64_t i, const nn__components *c,
 nn_status nn__vision_order(nn__glyphs *gs, double H)
 {
     const int64_t n = gs->n;
-    if (n == 0) return NN_OK;
+    if (n == 0) {
+        gs->lines = 0; /* all left out since an earlier ordering (text, step 7) */
+        return NN_OK;
+    }
     nn__sort_key *keys = malloc((size_t)n * sizeof *keys);
     int64_t *last = malloc((size_t)n * sizeof *last);
     double *ysum = calloc((size_t)n, sizeof *ysum);
