@@ -2793,6 +2793,25 @@ static void arc(canvas *c, double cx, double cy, double r, double half, int side
         }
 }
 
+/* What c reads as, found (m NULL) or read with m: n items on one line, the left edge of item i at
+ * x0[i] within 4 pixels when x0 is given. */
+static void expect_items(const canvas *c, nn_model *m, int64_t n, const int64_t *x0)
+{
+    nn_digits *d = NULL;
+    if (!m)
+        d = find(c, NULL);
+    else
+        assert_int_equal(nn_digits_read(&d, m, c->px, c->w, c->h, c->w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), n);
+    assert_int_equal(nn_digits_line_count(d), 1);
+    for (int64_t i = 0; x0 && i < n; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(labs(b[0] - x0[i]) <= 4);
+    }
+    nn_digits_free(d);
+}
+
 /* The slashes of a date and the parentheses around a phone number's area code were read as 1s (a
  * slash is a 1 leaning over): drawn through the line's band, above and below its digits, as thin
  * strokes leaning or bowed, they are no digits. A digit as tall but upright and straight (a 1
@@ -2821,24 +2840,44 @@ static void test_digits__slashes_and_parentheses_dropped(void **state)
             const int64_t all[7] = {20, 75, 140, 190, 300, 360, 420};
             memcpy(want, all, sizeof want);
         }
-        for (int r = 0; r < 2; r++) {
-            nn_digits *d = NULL;
-            if (r == 0)
-                d = find(&c, NULL);
-            else
-                assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
-            assert_int_equal(nn_digits_count(d), 7);
-            assert_int_equal(nn_digits_line_count(d), 1);
-            for (int64_t i = 0; i < 7; i++) {
-                int64_t b[4];
-                box(d, i, b);
-                assert_true(labs(b[0] - want[i]) <= 4);
-            }
-            nn_digits_free(d);
-        }
+        for (int r = 0; r < 2; r++) expect_items(&c, r ? m : NULL, 7, want);
         free(c.px);
     }
     nn_model_free(m);
+}
+
+/* A date's slashes drawn no taller than its digits (`dd/dd/dddd`, leaning by 30 degrees) go, told
+ * from 1s by their places, also when a model reads them as 1s; the same strokes upright (1s), leaning
+ * between groups that make no date (`ddd/d/dddd`), or read as another digit, stay. */
+static void test_digits__date_slashes_as_high_as_digits_dropped(void **state)
+{
+    (void)state;
+    const float surely_1[10] = {0, 10.0f}, surely_0[10] = {10.0f};
+    nn_model *ones = constant_logits_model(10, surely_1), *zeros = constant_logits_model(10, surely_0);
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(640, 150, 230);
+        const int groups[3][3] = {{2, 2, 4}, {2, 2, 4}, {3, 1, 4}};
+        int64_t x = 20, rings[8], n = 0;
+        for (int g = 0; g < 3; g++) {
+            for (int i = 0; i < groups[k][g]; i++, x += 55) {
+                ring(&c, x, 40, 40, 60, 7, 25);
+                rings[n++] = x;
+            }
+            if (g < 2) { /* a stroke as high as the rings, upright or leaning by 30 degrees */
+                const double lean = k == 1 ? 0 : 60 * tan(30 * 3.14159265358979 / 180);
+                line(&c, (double)x + 5, 100, (double)x + 5 + lean, 40, 7, 25);
+                x += 35 + (int64_t)lean;
+            }
+        }
+        nn_model *const models[3] = {NULL, ones, zeros}; /* found, read as 1s, read as 0s */
+        for (int r = 0; r < 3; r++) {
+            const int gone = k == 0 && r < 2;
+            expect_items(&c, models[r], gone ? 8 : 10, gone ? rings : NULL);
+        }
+        free(c.px);
+    }
+    nn_model_free(ones);
+    nn_model_free(zeros);
 }
 
 /* What find() gives for c: n digits, the left edge of digit i at x0[i] (within 2 pixels). */
@@ -3286,6 +3325,7 @@ int main(void)
         cmocka_unit_test(test_digits__table_wedge_in_a_corner),
         cmocka_unit_test(test_digits__small_lines_under_a_title),
         cmocka_unit_test(test_digits__slashes_and_parentheses_dropped),
+        cmocka_unit_test(test_digits__date_slashes_as_high_as_digits_dropped),
         cmocka_unit_test(test_digits__fine_pen_strokes_kept),
         cmocka_unit_test(test_digits__form_boxes_around_ordinary_digits),
         cmocka_unit_test(test_digits__thick_form_boxes_taken_out),

@@ -2,7 +2,9 @@
  * (docs/predict.md, step 11). In isolation a slash is a 1 leaning over, and a model of digits reads
  * it as one surely; beside digits it stands out by its height: drawn through the line's band, above
  * and below the digits. A digit written larger than its neighbours is as tall, so the shape decides
- * too: a single thin stroke, leaning or bowed, which no other digit is. */
+ * too: a single thin stroke, leaning or bowed, which no other digit is. A date's slashes drawn no
+ * taller than its digits stand out by their places, parting the digits into a date's groups, and by
+ * leaning more than the hand's 1s. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -16,6 +18,11 @@
                            lean less, and one written larger rises above the line more than below), */
 #define SEP_BOW 0.06    /* or bowed by 0.06 of its length (a parenthesis): an upright straight stroke
                            is a 1 */
+#define SEP_DATE_HIGH 0.8 /* a date's slash as high as its digits: at least 0.8 of the band, leaning
+                             by SEP_LEAN or more, */
+#define SEP_DATE_THIN 30.0 /* thinner than a printed 7, 9 or 2 leaning over (their variance along the
+                              axis 15 to 21 times that across; slashes 40 to 65), */
+#define SEP_DATE_MAX 10   /* a date holds at most 10 items: dd/mm/yyyy */
 
 /* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
  * axis over the variance across), the axis's lean from upright in degrees, and how far the middle
@@ -71,6 +78,55 @@ static stroke_shape shape_of(const float *img)
     return sh;
 }
 
+/* Whether a reading's most probable digit is a 1, as a slash reads (a leaning 7 does not). */
+static int one(const float *probs)
+{
+    for (int k = 0; k < 10; k++)
+        if (probs[k] > probs[1]) return 0;
+    return 1;
+}
+
+/* Whether groups of g1, g2 and g3 digits between two slashes make a date: d/m/yy, dd/mm/yyyy and the
+ * like, or yyyy/mm/dd. */
+static int date_groups(int64_t g1, int64_t g2, int64_t g3)
+{
+    const int short1 = g1 == 1 || g1 == 2, short2 = g2 == 1 || g2 == 2, short3 = g3 == 1 || g3 == 2;
+    return (short1 && short2 && (g3 == 2 || g3 == 4)) || (g1 == 4 && short2 && short3);
+}
+
+/* A date's two slashes drawn no taller than its digits, in the line of items [a, b) still kept (band:
+ * the line's median height): a slash is then told from a 1 by its place and its lean alone. Two thin
+ * straight strokes (read as 1s, when read), each leaning by SEP_LEAN or more, that part the line's
+ * other items into a date's groups;
+ * when exactly one such pair does, both go. Not asked to lean more than the line's 1s: written by
+ * another hand, or slanted as much, those were as often as leaning as the slashes (an 8-digit number
+ * needs two 1s leaning so at a date's places to lose them). Returns how many went (0 or 2). */
+static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, int64_t b, double band)
+{
+    int64_t at[SEP_DATE_MAX];
+    int slash[SEP_DATE_MAX];
+    int64_t n = 0;
+    for (int64_t i = a; i < b; i++) {
+        if (!keep[i]) continue;
+        if (n == SEP_DATE_MAX) return 0;
+        at[n++] = i;
+    }
+    if (n < 6) return 0;
+    for (int64_t k = 0; k < n; k++) {
+        const stroke_shape sh = shape_of(d->images + at[k] * NN_DIGITS_PIXELS);
+        slash[k] = sh.thin >= SEP_DATE_THIN && sh.lean >= SEP_LEAN &&
+                   (double)d->boxes[at[k] * 5 + 3] >= SEP_DATE_HIGH * band && (!d->probs || one(d->probs + at[k] * 10));
+    }
+    int64_t s1 = -1, s2 = -1, pairs = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = i + 2; slash[i] && j < n; j++) {
+            if (slash[j] && date_groups(i, j - i - 1, n - j - 1)) s1 = i, s2 = j, pairs++;
+        }
+    if (pairs != 1) return 0;
+    keep[at[s1]] = keep[at[s2]] = 0;
+    return 2;
+}
+
 int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *scratch)
 {
     int64_t dropped = 0;
@@ -100,6 +156,7 @@ int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *
                 dropped++;
             }
         }
+        dropped += date_slashes(keep, d, a, b, band);
     }
     return dropped;
 }
