@@ -1373,6 +1373,18 @@ static void test_digits__read_text_capital_beside_lower_case(void **state)
     assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
     assert_int_equal(nn_digits_count(d), 2);
     nn_digits_free(d);
+    /* A digit a space before such a word (`7 Items`), one word with its capital: the digit stays,
+     * not the capital, however surely both read as digits. */
+    canvas u = canvas_new(460, 120, 230);
+    slanted_ring(&u, 20, 30, 36, 60, 6, 0, 20);  /* the digit */
+    slanted_ring(&u, 100, 30, 36, 60, 6, 0, 20); /* the capital, 44 pixels on */
+    for (int k = 0; k < 6; k++) slanted_ring(&u, 144 + 22 * k, 66, 16, 24, 4, 0, 20);
+    assert_int_equal(nn_digits_read(&d, m, u.px, u.w, u.h, u.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    box(d, 0, b);
+    assert_true(b[0] >= 15 && b[0] + b[2] <= 62);
+    nn_digits_free(d);
+    free(u.px);
     nn_model_free(m);
     free(ring.px);
     free(plus.px);
@@ -2876,6 +2888,25 @@ static void test_digits__date_slashes_as_high_as_digits_dropped(void **state)
         }
         free(c.px);
     }
+    /* `01/01/2020` with its slashes a third taller than the digits, which step 11 leaves out as such,
+     * and its 1s leaning by 30 degrees: the 1s stay, though they part the rest as a date's slashes. */
+    canvas c = canvas_new(800, 150, 230);
+    const double lean = 60 * tan(30 * 3.14159265358979 / 180), tall = 100 * tan(30 * 3.14159265358979 / 180);
+    int64_t x = 20, want[8], n = 0;
+    for (int g = 0; g < 2; g++) {
+        ring(&c, x, 40, 40, 60, 7, 25);
+        want[n++] = x;
+        line(&c, (double)x + 60, 100, (double)x + 60 + lean, 40, 7, 25); /* a 1 */
+        want[n++] = x + 56;
+        line(&c, (double)x + 110 + lean, 120, (double)x + 110 + lean + tall, 20, 7, 25); /* a slash */
+        x += 160 + (int64_t)(lean + tall);
+    }
+    for (int i = 0; i < 4; i++, x += 55) {
+        ring(&c, x, 40, 40, 60, 7, 25);
+        want[n++] = x;
+    }
+    for (int r = 0; r < 2; r++) expect_items(&c, r ? ones : NULL, 8, want);
+    free(c.px);
     nn_model_free(ones);
     nn_model_free(zeros);
 }

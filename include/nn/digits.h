@@ -120,15 +120,18 @@ typedef struct nn_digits_options {
                                         a letter or a sign; `nn-mnist train --letters`): non-zero
                                         (default) leaves out a glyph read as text with a probability
                                         of 0.9 or more, and every glyph of its word (glyphs of a
-                                        line at most 1.2 times the lower one's height apart) but
-                                        runs of three or more read as digits at 0.95 or more, and
-                                        a number a space after or before the text (over half the
-                                        lower glyph's height, no letter in it), when
+                                        line at most 1.2 times the lower one's height apart) when
                                         the word's other glyphs read as digits at a mean probability
                                         under 0.85, or when it has one or two glyphs beside more
                                         than twice as many lower-case letters too low to be digits:
-                                        a printed label, a name or a street beside the digits
-                                        (docs/predict.md, step 7). 0 reads every glyph as a
+                                        a printed label, a name or a street beside the digits. Of
+                                        such a word, runs of three or more glyphs read as digits at
+                                        0.95 or more stay, and so does a number a space after or
+                                        before the text (a gap at least half the lower glyph's
+                                        height, no letter in it; none of the number's glyphs read
+                                        as text at 0.9, each as a digit at 0.5 or more, all at a
+                                        mean of 0.85 or more; never on the lower-case letters'
+                                        side). docs/predict.md, step 7. 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
 } nn_digits_options;
@@ -154,7 +157,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * nn_digits_count() == 0, and the caller decides what that means. Text drawn in outline (hollow
  * strokes) is filled before normalising when most of its glyphs are so drawn (docs/predict.md, step 8).
  * What is no digit is left out: specks, lines, a ring around digits, a barcode, a solid patch higher
- * than the digits (step 4), and slashes and parentheses taller than the digits beside them (step 11).
+ * than the digits (step 4), and slashes and parentheses taller than the digits beside them, or a
+ * date's two slashes as high as its digits (step 11).
  * @param[out] out   the result, which the caller frees with nn_digits_free(); NULL on failure
  * @param pixels     @p height rows of @p width bytes, @p stride bytes apart
  * @param width, height  1 or more each, at most NN_DIGITS_MAX_PIXELS together

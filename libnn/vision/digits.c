@@ -1075,8 +1075,8 @@ static double text_of(const nn__glyph *g, const float *text, const kept *kp)
  * glyphs [a, b) of gs, a word, as lower-case letters beside a capital (`Invoice`): at least
  * READ_LETTER_LOW of its lowest glyph's height, not dots, their bottoms within 0.2 of that height
  * of the word's, in a chain from the word's ends with gaps of at most READ_WORD_GAP times that
- * height; counted up to `enough`. */
-static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int64_t enough)
+ * height; counted up to `enough`. *sides gets 1 when the chain runs to the left, 2 to the right. */
+static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int64_t enough, int *sides)
 {
     const nn__glyph *g = gs->g;
     double lo = DBL_MAX, bottom = 0;
@@ -1095,8 +1095,8 @@ static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int
             if ((q->x0 >= left && q->x1 <= right) || h < READ_LETTER_LOW * lo || q->x1 - q->x0 < 0.2 * h ||
                 fabs(q->y1 - bottom) > 0.2 * lo)
                 continue;
-            if (q->x0 > right && q->x0 - right <= gap) right = q->x1;
-            else if (q->x1 < left && left - q->x1 <= gap) left = q->x0;
+            if (q->x0 > right && q->x0 - right <= gap) right = q->x1, *sides |= 2;
+            else if (q->x1 < left && left - q->x1 <= gap) left = q->x0, *sides |= 1;
             else continue;
             letters++;
             grown = 1;
@@ -1173,14 +1173,16 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
         const int64_t others = b - a - sure;
         int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;
         /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
+        int letters = 0; /* where lower-case letters made the word text: 1 left of it, 2 right */
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
-            word = lower_case_beside(gs, a, b, 2 * (b - a) + 1) > 2 * (b - a);
+            word = lower_case_beside(gs, a, b, 2 * (b - a) + 1, &letters) > 2 * (b - a);
         /* A number a space after its label, or before its unit, is no part of the word: [a, head)
-         * and [tail, b) stay. The longest such is taken. */
+         * and [tail, b) stay. The longest such is taken; never on the side of the lower-case letters
+         * (in `7 Items` the I, read surely as a 1, is the capital, and the 7 the number). */
         int64_t head = a, tail = b;
-        for (int64_t k = a + 1; word && k < b && tail == b; k++)
+        for (int64_t k = a + 1; word && !(letters & 2) && k < b && tail == b; k++)
             if (space_between(gs, &g[k - 1], &g[k]) && number_of(g, k, b, probs, text, kp)) tail = k;
-        for (int64_t k = b - 1; word && k > a && head == a; k--)
+        for (int64_t k = b - 1; word && !(letters & 1) && k > a && head == a; k--)
             if (k < tail && space_between(gs, &g[k - 1], &g[k]) && number_of(g, a, k, probs, text, kp)) head = k;
         for (int64_t i = a; i < b;) {
             /* A run of sure digits in a text word stays when READ_WORD_DIGIT_RUN long: the digits

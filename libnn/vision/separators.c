@@ -3,8 +3,7 @@
  * it as one surely; beside digits it stands out by its height: drawn through the line's band, above
  * and below the digits. A digit written larger than its neighbours is as tall, so the shape decides
  * too: a single thin stroke, leaning or bowed, which no other digit is. A date's slashes drawn no
- * taller than its digits stand out by their places, parting the digits into a date's groups, and by
- * leaning more than the hand's 1s. */
+ * taller than its digits stand out by their places, parting the digits into a date's groups. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -95,12 +94,14 @@ static int date_groups(int64_t g1, int64_t g2, int64_t g3)
 }
 
 /* A date's two slashes drawn no taller than its digits, in the line of items [a, b) still kept (band:
- * the line's median height): a slash is then told from a 1 by its place and its lean alone. Two thin
+ * the line's median bottom less its median top): a slash is then told from a 1 by its place and its
+ * lean alone. Two thin
  * straight strokes (read as 1s, when read), each leaning by SEP_LEAN or more, that part the line's
  * other items into a date's groups;
  * when exactly one such pair does, both go. Not asked to lean more than the line's 1s: written by
- * another hand, or slanted as much, those were as often as leaning as the slashes (an 8-digit number
- * needs two 1s leaning so at a date's places to lose them). Returns how many went (0 or 2). */
+ * another hand, or slanted as much, those were as often as leaning as the slashes (a number of 6 to 10
+ * digits loses two only when two 1s leaning so stand at a date's places). Returns how many went (0 or
+ * 2). */
 static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, int64_t b, double band)
 {
     int64_t at[SEP_DATE_MAX];
@@ -145,6 +146,7 @@ int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *
         qsort(bottoms, (size_t)n, sizeof *bottoms, nn__int64_cmp);
         const double top = (double)tops[n / 2], bottom = (double)bottoms[n / 2], band = bottom - top;
         if (!(band > 0)) continue;
+        int64_t tall = 0;
         for (int64_t i = a; i < b; i++) {
             const int64_t *bx = d->boxes + i * 5;
             if ((double)bx[3] < SEP_TALL * band || (double)bx[1] > top - SEP_OUT * band ||
@@ -153,10 +155,13 @@ int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *
             const stroke_shape sh = shape_of(d->images + i * NN_DIGITS_PIXELS);
             if (sh.thin >= SEP_THIN && (sh.lean >= SEP_LEAN || sh.bow >= SEP_BOW)) {
                 keep[i] = 0;
-                dropped++;
+                tall++;
             }
         }
-        dropped += date_slashes(keep, d, a, b, band);
+        dropped += tall;
+        /* Where tall slashes went, those of the line's date are known: its leaning 1s stay (in
+         * `01/01/2020` so written, the 1s would part the rest as a date's slashes). */
+        if (tall == 0) dropped += date_slashes(keep, d, a, b, band);
     }
     return dropped;
 }
