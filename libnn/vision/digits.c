@@ -567,6 +567,14 @@ static double shape_prior(int k, double w, double h, double H)
     return -pen;
 }
 
+/* The highest of a reading's 10 digit probabilities. */
+static float top_of(const float *pr)
+{
+    float top = 0;
+    for (int c = 0; c < 10; c++) top = pr[c] > top ? pr[c] : top;
+    return top;
+}
+
 /* Best class score of a piece: max over k of log p_k + its shape prior. */
 static double piece_score(const float *prob, double w, double h, double H)
 {
@@ -810,8 +818,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
     const int K = k.n;
     double whole = piece_score(prob1, gl.x1 - gl.x0, gl.y1 - gl.y0, H);
     if (r->outputs > 10 && reject1 <= 1 - READ_SURE_ONE) {
-        float top = 0;
-        for (int c = 0; c < 10; c++) top = prob1[c] > top ? prob1[c] : top;
+        const float top = top_of(prob1);
         if (top >= READ_SURE_ONE) whole = fmax(whole, log((double)top) - READ_SURE_SHAPE);
     }
     /* best[j]: the best reading of the glyph up to path j; from[j] the path before. */
@@ -843,10 +850,7 @@ static nn_status read_glyph(pipeline *p, reader *r, int64_t gi, const float *pro
      * letter's strokes would come out as 1s. It is then left out whole (drop_text()). */
     int all_sure = 1;
     for (int j = K + 1; text1 >= READ_TEXT_SURE && from[K + 1] > 0 && j > 0; j = from[j]) {
-        const float *pr = probs + idx[from[j]][j] * 10;
-        float top = 0;
-        for (int c = 0; c < 10; c++) top = pr[c] > top ? pr[c] : top;
-        all_sure &= top >= READ_WORD_SURE_DIGIT;
+        all_sure &= top_of(probs + idx[from[j]][j] * 10) >= READ_WORD_SURE_DIGIT;
     }
     if (from[K + 1] <= 0 || !all_sure) { /* one digit (or text) after all */
         nn__vision_cuts_free(&k);
@@ -1060,10 +1064,7 @@ static const float *probs_of(const nn__glyph *g, const float *probs, const kept 
 /* Whether a glyph reads as one digit at READ_WORD_SURE_DIGIT or more. */
 static int sure_digit(const nn__glyph *g, const float *probs, const kept *kp)
 {
-    const float *pr = probs_of(g, probs, kp);
-    for (int k = 0; k < 10; k++)
-        if (pr[k] >= READ_WORD_SURE_DIGIT) return 1;
-    return 0;
+    return top_of(probs_of(g, probs, kp)) >= READ_WORD_SURE_DIGIT;
 }
 
 static double text_of(const nn__glyph *g, const float *text, const kept *kp)
@@ -1130,9 +1131,7 @@ static int number_of(const nn__glyph *g, int64_t i, int64_t j, const float *prob
     double sum = 0;
     for (int64_t k = i; k < j; k++) {
         if (text_of(&g[k], text, kp) >= READ_TEXT_SURE) return 0;
-        const float *pr = probs_of(&g[k], probs, kp);
-        float top = 0;
-        for (int c = 0; c < 10; c++) top = pr[c] > top ? pr[c] : top;
+        const float top = top_of(probs_of(&g[k], probs, kp));
         if (top < READ_NUMBER_DIGIT) return 0;
         sum += top;
     }
@@ -1165,10 +1164,7 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
                 sure++;
                 continue;
             }
-            const float *pr = probs_of(&g[i], probs, kp);
-            float top = 0;
-            for (int k = 0; k < 10; k++) top = pr[k] > top ? pr[k] : top;
-            digits += top;
+            digits += top_of(probs_of(&g[i], probs, kp));
         }
         const int64_t others = b - a - sure;
         int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;

@@ -95,13 +95,11 @@ static int date_groups(int64_t g1, int64_t g2, int64_t g3)
 
 /* A date's two slashes drawn no taller than its digits, in the line of items [a, b) still kept (band:
  * the line's median bottom less its median top): a slash is then told from a 1 by its place and its
- * lean alone. Two thin
- * straight strokes (read as 1s, when read), each leaning by SEP_LEAN or more, that part the line's
- * other items into a date's groups;
- * when exactly one such pair does, both go. Not asked to lean more than the line's 1s: written by
- * another hand, or slanted as much, those were as often as leaning as the slashes (a number of 6 to 10
- * digits loses two only when two 1s leaning so stand at a date's places). Returns how many went (0 or
- * 2). */
+ * lean alone. Two thin straight strokes (read as 1s, when read), each leaning by SEP_LEAN or more,
+ * that part the line's other items into a date's groups; when exactly one such pair does, both go.
+ * Not asked to lean more than the line's 1s: written by another hand, or slanted as much, those lean
+ * as often as the slashes (a number of 6 to 10 digits loses two only when two 1s leaning so stand at
+ * a date's places). Returns how many went (0 or 2). */
 static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, int64_t b, double band)
 {
     int64_t at[SEP_DATE_MAX];
@@ -120,9 +118,8 @@ static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, 
     }
     int64_t s1 = -1, s2 = -1, pairs = 0;
     for (int64_t i = 0; i < n; i++)
-        for (int64_t j = i + 2; slash[i] && j < n; j++) {
+        for (int64_t j = i + 2; slash[i] && j < n; j++)
             if (slash[j] && date_groups(i, j - i - 1, n - j - 1)) s1 = i, s2 = j, pairs++;
-        }
     if (pairs != 1) return 0;
     keep[at[s1]] = keep[at[s2]] = 0;
     return 2;
