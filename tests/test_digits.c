@@ -2911,6 +2911,39 @@ static void test_digits__date_slashes_as_high_as_digits_dropped(void **state)
     nn_model_free(zeros);
 }
 
+/* A printed date's slashes lean less than the 22 degrees asked of a written one (DejaVu Sans's by
+ * 17.5), but are the same glyph twice: a pair alike, leaning by 17 degrees beside upright digits,
+ * goes; the pair unlike (17 and 12.5 degrees: boxes of other widths), or beside digits that lean as
+ * much (an italic font, whose 1s lean so), stays. */
+static void test_digits__printed_date_slashes_dropped(void **state)
+{
+    (void)state;
+    const float surely_1[10] = {0, 10.0f};
+    nn_model *ones = constant_logits_model(10, surely_1);
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(700, 150, 230);
+        const int groups[3] = {2, 2, 4};
+        int64_t x = 20, rings[8], n = 0;
+        for (int g = 0; g < 3; g++) {
+            for (int i = 0; i < groups[g]; i++, x += 60) {
+                if (k == 2)
+                    slanted_ring(&c, x, 40, 40, 60, 7, tan(15 * 3.14159265358979 / 180), 25);
+                else
+                    ring(&c, x, 40, 40, 60, 7, 25);
+                rings[n++] = x;
+            }
+            if (g < 2) {
+                const double deg = k == 1 && g == 1 ? 12.5 : 17, lean = 60 * tan(deg * 3.14159265358979 / 180);
+                line(&c, (double)x + 5, 100, (double)x + 5 + lean, 40, 7, 25);
+                x += 40 + (int64_t)lean;
+            }
+        }
+        for (int r = 0; r < 2; r++) expect_items(&c, r ? ones : NULL, k == 0 ? 8 : 10, k == 0 ? rings : NULL);
+        free(c.px);
+    }
+    nn_model_free(ones);
+}
+
 /* What find() gives for c: n digits, the left edge of digit i at x0[i] (within 2 pixels). */
 static void expect_lefts(const canvas *c, int64_t n, const int64_t *x0)
 {
@@ -3357,6 +3390,7 @@ int main(void)
         cmocka_unit_test(test_digits__small_lines_under_a_title),
         cmocka_unit_test(test_digits__slashes_and_parentheses_dropped),
         cmocka_unit_test(test_digits__date_slashes_as_high_as_digits_dropped),
+        cmocka_unit_test(test_digits__printed_date_slashes_dropped),
         cmocka_unit_test(test_digits__fine_pen_strokes_kept),
         cmocka_unit_test(test_digits__form_boxes_around_ordinary_digits),
         cmocka_unit_test(test_digits__thick_form_boxes_taken_out),

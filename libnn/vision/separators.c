@@ -22,6 +22,17 @@
 #define SEP_DATE_THIN 30.0 /* thinner than a printed 7, 9 or 2 leaning over (their variance along the
                               axis 15 to 21 times that across; slashes 40 to 65), */
 #define SEP_DATE_MAX 10   /* a date holds at most 10 items: dd/mm/yyyy */
+#define SEP_PRINT_LEAN 12.0 /* a printed date's slashes lean less (DejaVu Sans, Liberation Serif and
+                               FreeSans by 17.5 degrees, Humor Sans's lower than its digits): a pair
+                               leaning by 12 degrees or more, at least 0.7 of the band high, */
+#define SEP_PRINT_HIGH 0.7
+#define SEP_PRINT_THIN 30.0 /* straight as SEP_DATE_THIN asks (printed slashes 35 to 100, blurred
+                               ones 20 pixels high the least), */
+#define SEP_PRINT_LEAN_SAME 1.5 /* and the same glyph twice: leaning alike within 1.5 degrees, */
+#define SEP_PRINT_THIN_SAME 1.5 /* elongated alike within a factor 1.5 (blur and JPEG move it), */
+#define SEP_PRINT_BOX_SAME 0.08 /* their boxes alike within 0.08 of their size (or 2 pixels), */
+#define SEP_PRINT_MARGIN 6.0 /* leaning by 6 degrees more than the line's median item: an italic
+                                font's 1s lean as much as its other digits (Times Italic's by 15) */
 
 /* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
  * axis over the variance across), the axis's lean from upright in degrees, and how far the middle
@@ -93,17 +104,51 @@ static int date_groups(int64_t g1, int64_t g2, int64_t g3)
     return (short1 && short2 && (g3 == 2 || g3 == 4)) || (g1 == 4 && short2 && short3);
 }
 
+/* Whether boxes' sizes a and b agree within SEP_PRINT_BOX_SAME of the larger, or 2 pixels. */
+static int alike(int64_t a, int64_t b)
+{
+    const double hi = (double)(a > b ? a : b), diff = (double)(a > b ? a - b : b - a);
+    return diff <= fmax(2.0, SEP_PRINT_BOX_SAME * hi);
+}
+
+/* Whether two strokes (shapes si and sk, boxes bi and bk) could be a printed date's two slashes: the
+ * same glyph twice, alike in lean, elongation and box. A writer's two 1s are seldom so alike in all
+ * three. */
+static int printed_pair(const stroke_shape *si, const stroke_shape *sk, const int64_t *bi, const int64_t *bk)
+{
+    return fabs(si->lean - sk->lean) <= SEP_PRINT_LEAN_SAME && si->thin <= SEP_PRINT_THIN_SAME * sk->thin &&
+           sk->thin <= SEP_PRINT_THIN_SAME * si->thin && alike(bi[2], bk[2]) && alike(bi[3], bk[3]);
+}
+
+/* The lower median lean of the n items of sh but i and j. */
+static double median_lean(const stroke_shape *sh, int64_t n, int64_t i, int64_t j)
+{
+    double v[SEP_DATE_MAX];
+    int64_t m = 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (k == i || k == j) continue;
+        int64_t t = m++;
+        for (; t > 0 && v[t - 1] > sh[k].lean; t--) v[t] = v[t - 1];
+        v[t] = sh[k].lean;
+    }
+    return v[(m - 1) / 2];
+}
+
 /* A date's two slashes drawn no taller than its digits, in the line of items [a, b) still kept (band:
  * the line's median bottom less its median top): a slash is then told from a 1 by its place and its
  * lean alone. Two thin straight strokes (read as 1s, when read), each leaning by SEP_LEAN or more,
  * that part the line's other items into a date's groups; when exactly one such pair does, both go.
  * Not asked to lean more than the line's 1s: written by another hand, or slanted as much, those lean
  * as often as the slashes (a number of 6 to 10 digits loses two only when two 1s leaning so stand at
- * a date's places). Returns how many went (0 or 2). */
+ * a date's places). A printed date's slashes lean less, but are the same glyph twice and lean more
+ * than the line's digits: a pair as printed_pair() says, each leaning by SEP_PRINT_LEAN or more and
+ * by SEP_PRINT_MARGIN more than the line's median other item, counts too. Returns how many went (0
+ * or 2). */
 static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, int64_t b, double band)
 {
     int64_t at[SEP_DATE_MAX];
-    int slash[SEP_DATE_MAX];
+    int slash[SEP_DATE_MAX], printed[SEP_DATE_MAX];
+    stroke_shape sh[SEP_DATE_MAX];
     int64_t n = 0;
     for (int64_t i = a; i < b; i++) {
         if (!keep[i]) continue;
@@ -112,14 +157,22 @@ static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, 
     }
     if (n < 6) return 0;
     for (int64_t k = 0; k < n; k++) {
-        const stroke_shape sh = shape_of(d->images + at[k] * NN_DIGITS_PIXELS);
-        slash[k] = sh.thin >= SEP_DATE_THIN && sh.lean >= SEP_LEAN &&
-                   (double)d->boxes[at[k] * 5 + 3] >= SEP_DATE_HIGH * band && (!d->probs || one(d->probs + at[k] * 10));
+        sh[k] = shape_of(d->images + at[k] * NN_DIGITS_PIXELS);
+        const double high = (double)d->boxes[at[k] * 5 + 3];
+        const int read_one = !d->probs || one(d->probs + at[k] * 10);
+        slash[k] = sh[k].thin >= SEP_DATE_THIN && sh[k].lean >= SEP_LEAN && high >= SEP_DATE_HIGH * band && read_one;
+        printed[k] = sh[k].thin >= SEP_PRINT_THIN && sh[k].lean >= SEP_PRINT_LEAN && high >= SEP_PRINT_HIGH * band &&
+                     read_one;
     }
     int64_t s1 = -1, s2 = -1, pairs = 0;
     for (int64_t i = 0; i < n; i++)
-        for (int64_t j = i + 2; slash[i] && j < n; j++)
-            if (slash[j] && date_groups(i, j - i - 1, n - j - 1)) s1 = i, s2 = j, pairs++;
+        for (int64_t j = i + 2; (slash[i] || printed[i]) && j < n; j++) {
+            const int pair = (slash[i] && slash[j]) ||
+                             (printed[i] && printed[j] &&
+                              printed_pair(&sh[i], &sh[j], d->boxes + at[i] * 5, d->boxes + at[j] * 5) &&
+                              fmin(sh[i].lean, sh[j].lean) >= median_lean(sh, n, i, j) + SEP_PRINT_MARGIN);
+            if (pair && date_groups(i, j - i - 1, n - j - 1)) s1 = i, s2 = j, pairs++;
+        }
     if (pairs != 1) return 0;
     keep[at[s1]] = keep[at[s2]] = 0;
     return 2;
