@@ -1342,6 +1342,38 @@ static void test_digits__read_text_number_after_label_stays(void **state)
     nn_model_free(m);
 }
 
+/* A label a space before a number (`Date 12/06/2016`, whose D and t read surely as digits), or a unit
+ * a space after it: the number's sure digits kept the word from being text as a whole, and the
+ * label's digit-like letters stayed. A ring read surely as a 0 beside a + read as text, a space from
+ * three rings, now goes; with no space, or with two rings beside the +, it stays. */
+static void test_digits__read_text_label_apart_from_number_goes(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    /* rings' left edges, and where the + stands, for: label before, unit after, no space, two */
+    const int64_t rings[4][5] = {{20, 150, 194, 238}, {20, 64, 108, 238}, {20, 120, 164, 208}, {20, 64, 194, 238, 282}};
+    const int64_t nrings[4] = {4, 4, 4, 5}, plus[4] = {68, 186, 68, 112}, want[4] = {3, 3, 4, 5};
+    for (int k = 0; k < 4; k++) {
+        canvas c = canvas_new(460, 120, 230);
+        for (int i = 0; i < nrings[k]; i++) slanted_ring(&c, rings[k][i], 30, 36, 60, 6, 0, 20);
+        stroke(&c, (double)plus[k], 60, (double)plus[k] + 40, 60, 6, 20);
+        stroke(&c, (double)plus[k] + 20, 35, (double)plus[k] + 20, 85, 6, 20);
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), want[k]);
+        for (int64_t i = 0; i < want[k]; i++) {
+            int64_t b[4];
+            box(d, i, b);
+            const int64_t x0 = rings[k][k == 0 ? i + 1 : i];
+            assert_true(labs(b[0] - x0) <= 4);
+            assert_int_equal(nn_digits_class(d, i), 0);
+        }
+        nn_digits_free(d);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
 /* A capital beside lower-case letters too low to be glyphs (`Invoice`): with a 12-class model the
  * word goes, however surely its one glyph reads as a digit; a digit beside dots or a dash stays. */
 static void test_digits__read_text_capital_beside_lower_case(void **state)
@@ -3430,6 +3462,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_class_leaves_words_out),
         cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
         cmocka_unit_test(test_digits__read_text_number_after_label_stays),
+        cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),

@@ -1138,6 +1138,25 @@ static int number_of(const nn__glyph *g, int64_t i, int64_t j, const float *prob
     return j > i && sum >= READ_WORD_DIGITS * (double)(j - i);
 }
 
+/* Whether glyphs [i, j) of a line are a text word: one or more read as text surely, and the others
+ * (one or more) as digits at a mean probability under READ_WORD_DIGITS, or (half: a label apart
+ * from its number) no more of them than the sure ones. */
+static int text_word(const nn__glyph *g, int64_t i, int64_t j, const float *probs, const float *text,
+                     const kept *kp, int half)
+{
+    int64_t sure = 0;
+    double digits = 0;
+    for (int64_t k = i; k < j; k++) {
+        if (text_of(&g[k], text, kp) >= READ_TEXT_SURE) {
+            sure++;
+            continue;
+        }
+        digits += top_of(probs_of(&g[k], probs, kp));
+    }
+    const int64_t others = j - i - sure;
+    return sure > 0 && others > 0 && (digits < READ_WORD_DIGITS * (double)others || (half && others <= sure));
+}
+
 /* Text among the digits, by a 12-output model's last class (a letter or a sign: nn-mnist train
  * --letters): a glyph read as text surely is left out, and so is every glyph of a word (glyphs of one
  * line, each at most READ_WORD_GAP times the lower one's height from the next) that holds one and
@@ -1157,25 +1176,23 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
         while (b < gs->n && g[b].line == g[a].line &&
                g[b].x0 - g[b - 1].x1 <= READ_WORD_GAP * fmin(g[b].y1 - g[b].y0, g[b - 1].y1 - g[b - 1].y0))
             b++;
-        int64_t sure = 0;
-        double digits = 0;
-        for (int64_t i = a; i < b; i++) {
-            if (text_of(&g[i], text, kp) >= READ_TEXT_SURE) {
-                sure++;
-                continue;
-            }
-            digits += top_of(probs_of(&g[i], probs, kp));
-        }
-        const int64_t others = b - a - sure;
-        int word = sure > 0 && others > 0 && digits < READ_WORD_DIGITS * (double)others;
+        int word = text_word(g, a, b, probs, text, kp, 0);
         /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
         int letters = 0; /* where lower-case letters made the word text: 1 left of it, 2 right */
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
             word = lower_case_beside(gs, a, b, 2 * (b - a) + 1, &letters) > 2 * (b - a);
+        int64_t head = a, tail = b;
+        /* A label a space before a number, or a unit a space after it, whose sure digits keep the
+         * word from being text as a whole (`Date 12/06/2016`, where the D and t read as 0 and 1):
+         * that part is a word of its own, and goes when it is text. */
+        for (int64_t k = a + 1; !word && k < b; k++) {
+            if (!space_between(gs, &g[k - 1], &g[k])) continue;
+            if (text_word(g, a, k, probs, text, kp, 1) && number_of(g, k, b, probs, text, kp)) word = 1, tail = k;
+            else if (text_word(g, k, b, probs, text, kp, 1) && number_of(g, a, k, probs, text, kp)) word = 1, head = k;
+        }
         /* A number a space after its label, or before its unit, is no part of the word: [a, head)
          * and [tail, b) stay. The longest such is taken; never on the side of the lower-case letters
          * (in `7 Items` the I, read surely as a 1, is the capital, and the 7 the number). */
-        int64_t head = a, tail = b;
         for (int64_t k = a + 1; word && !(letters & 2) && k < b && tail == b; k++)
             if (space_between(gs, &g[k - 1], &g[k]) && number_of(g, k, b, probs, text, kp)) tail = k;
         for (int64_t k = b - 1; word && !(letters & 1) && k > a && head == a; k--)
