@@ -1344,28 +1344,36 @@ static void test_digits__read_text_number_after_label_stays(void **state)
 
 /* A label a space before a number (`Date 12/06/2016`, whose D and t read surely as digits), or a unit
  * a space after it: the number's sure digits kept the word from being text as a whole, and the
- * label's digit-like letters stayed. A ring read surely as a 0 beside a + read as text, a space from
- * three rings, now goes; with no space, or with two rings beside the +, it stays. */
+ * label's digit-like letters stayed. Rings read surely as 0s beside +s read as text (as many of
+ * each), a space from three rings, now go; with no space, with more rings than +s, or as a sign and
+ * one digit (`$8 0`: no run of three sure digits to keep it), they stay. */
 static void test_digits__read_text_label_apart_from_number_goes(void **state)
 {
     (void)state;
     nn_model *m = plus_text_model();
-    /* rings' left edges, and where the + stands, for: label before, unit after, no space, two */
-    const int64_t rings[4][5] = {{20, 150, 194, 238}, {20, 64, 108, 238}, {20, 120, 164, 208}, {20, 64, 194, 238, 282}};
-    const int64_t nrings[4] = {4, 4, 4, 5}, plus[4] = {68, 186, 68, 112}, want[4] = {3, 3, 4, 5};
-    for (int k = 0; k < 4; k++) {
+    /* rings' and +s' left edges (0: none), and the rings read (the first `from` of them go) for: a
+     * label before, a unit after, no space, more rings than +s, a sign and one digit */
+    const int64_t rings[5][7] = {{20, 116, 250, 294, 338},
+                                 {20, 64, 108, 238, 338},
+                                 {20, 116, 212, 256, 300},
+                                 {20, 64, 194, 238, 282},
+                                 {72, 150}};
+    const int64_t plus[5][2] = {{64, 160}, {186, 286}, {64, 160}, {112, 0}, {20, 0}};
+    const int64_t nrings[5] = {5, 5, 5, 5, 2}, want[5] = {3, 3, 5, 5, 2}, from[5] = {2, 0, 0, 0, 0};
+    for (int k = 0; k < 5; k++) {
         canvas c = canvas_new(460, 120, 230);
         for (int i = 0; i < nrings[k]; i++) slanted_ring(&c, rings[k][i], 30, 36, 60, 6, 0, 20);
-        stroke(&c, (double)plus[k], 60, (double)plus[k] + 40, 60, 6, 20);
-        stroke(&c, (double)plus[k] + 20, 35, (double)plus[k] + 20, 85, 6, 20);
+        for (int i = 0; i < 2 && plus[k][i]; i++) {
+            stroke(&c, (double)plus[k][i], 60, (double)plus[k][i] + 40, 60, 6, 20);
+            stroke(&c, (double)plus[k][i] + 20, 35, (double)plus[k][i] + 20, 85, 6, 20);
+        }
         nn_digits *d = NULL;
         assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
         assert_int_equal(nn_digits_count(d), want[k]);
         for (int64_t i = 0; i < want[k]; i++) {
             int64_t b[4];
             box(d, i, b);
-            const int64_t x0 = rings[k][k == 0 ? i + 1 : i];
-            assert_true(labs(b[0] - x0) <= 4);
+            assert_true(labs(b[0] - rings[k][from[k] + i]) <= 4);
             assert_int_equal(nn_digits_class(d, i), 0);
         }
         nn_digits_free(d);
@@ -2917,6 +2925,17 @@ static void test_digits__date_slashes_as_high_as_digits_dropped(void **state)
         for (int r = 0; r < 3; r++) {
             const int gone = k == 0 && r < 2;
             expect_items(&c, models[r], gone ? 8 : 10, gone ? rings : NULL);
+        }
+        if (k == 0) { /* the rings read as 0s and the strokes as 1s: 00/00/0000 is no date */
+            canvas one = canvas_new(200, 150, 230);
+            line(&one, 60, 100, 60 + 60 * tan(30 * 3.14159265358979 / 180), 40, 7, 25);
+            nn_digits *d = find(&c, NULL), *d1 = find(&one, NULL);
+            nn_model *rz = ring_model(nn_digits_image(d, 0), nn_digits_image(d1, 0));
+            nn_digits_free(d);
+            nn_digits_free(d1);
+            free(one.px);
+            expect_items(&c, rz, 10, NULL);
+            nn_model_free(rz);
         }
         free(c.px);
     }

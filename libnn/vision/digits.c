@@ -543,6 +543,8 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  digits as READ_WORD_DIGITS asks, none under READ_NUMBER_DIGIT: a
                                  number written after a label (`Qty 579`) */
 #define READ_NUMBER_DIGIT 0.5
+#define READ_LABEL_GLYPHS 3   /* a label apart from its number (or a unit) has 3 glyphs or more: a
+                                 sign and a digit are none (`$8 084` is 8084, `£2 563` 2563) */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
                                  the 11th class has seen digits side by side and says there is one
                                  (a wide 9 was cut into a 0 and a 1 for its aspect alone) */
@@ -1182,14 +1184,19 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
             word = lower_case_beside(gs, a, b, 2 * (b - a) + 1, &letters) > 2 * (b - a);
         int64_t head = a, tail = b;
-        /* A label a space before a number, or a unit a space after it, whose sure digits keep the
-         * word from being text as a whole (`Date 12/06/2016`, where the D and t read as 0 and 1):
-         * that part is a word of its own, and goes when it is text. */
-        for (int64_t k = a + 1; !word && k < b; k++) {
-            if (!space_between(gs, &g[k - 1], &g[k])) continue;
-            if (text_word(g, a, k, probs, text, kp, 1) && number_of(g, k, b, probs, text, kp)) word = 1, tail = k;
-            else if (text_word(g, k, b, probs, text, kp, 1) && number_of(g, a, k, probs, text, kp)) word = 1, head = k;
-        }
+        /* A label before the word's first space, or a unit after its last, whose number's sure
+         * digits keep the word from being text as a whole (`Date 12/06/2016`, whose D and t read
+         * surely as 0 and 1): that part is a word of its own, and goes when it is text. Not a
+         * part between spaces: `32 091 8451 EUR` would lose a group. */
+        int64_t first = 0, last = 0;
+        for (int64_t k = a + 1; !word && k < b; k++)
+            if (space_between(gs, &g[k - 1], &g[k])) last = k, first = first ? first : k;
+        if (first - a >= READ_LABEL_GLYPHS && text_word(g, a, first, probs, text, kp, 1) &&
+            number_of(g, first, b, probs, text, kp))
+            word = 1, tail = first;
+        else if (last && b - last >= READ_LABEL_GLYPHS && text_word(g, last, b, probs, text, kp, 1) &&
+                 number_of(g, a, last, probs, text, kp))
+            word = 1, head = last;
         /* A number a space after its label, or before its unit, is no part of the word: [a, head)
          * and [tail, b) stay. The longest such is taken; never on the side of the lower-case letters
          * (in `7 Items` the I, read surely as a 1, is the capital, and the 7 the number). */

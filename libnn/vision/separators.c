@@ -104,6 +104,31 @@ static int date_groups(int64_t g1, int64_t g2, int64_t g3)
     return (short1 && short2 && (g3 == 2 || g3 == 4)) || (g1 == 4 && short2 && short3);
 }
 
+/* The number items [i, j) of at read as (their most probable digits), or -1 when there are none. */
+static int64_t value_of(const nn_digits *d, const int64_t *at, int64_t i, int64_t j)
+{
+    int64_t v = 0;
+    for (int64_t k = i; k < j; k++) {
+        const float *p = d->probs + at[k] * 10;
+        int best = 0;
+        for (int c = 1; c < 10; c++) best = p[c] > p[best] ? c : best;
+        v = 10 * v + best;
+    }
+    return j > i ? v : -1;
+}
+
+/* Whether the n items of at, less slashes s1 and s2, read as a possible date: its day and month, in
+ * either order, 1 to 31 and 1 to 12. Two 1s at a date's places in a longer number seldom part it so
+ * (`32193182` is no 32/93/82). Without a model's reading, any digits may be. */
+static int possible_date(const nn_digits *d, const int64_t *at, int64_t n, int64_t s1, int64_t s2)
+{
+    if (!d->probs) return 1;
+    const int year_first = s1 == 4;
+    const int64_t a = year_first ? value_of(d, at, s1 + 1, s2) : value_of(d, at, 0, s1),
+                  b = year_first ? value_of(d, at, s2 + 1, n) : value_of(d, at, s1 + 1, s2);
+    return (a >= 1 && a <= 31 && b >= 1 && b <= 12) || (a >= 1 && a <= 12 && b >= 1 && b <= 31);
+}
+
 /* Whether boxes' sizes a and b agree within SEP_PRINT_BOX_SAME of the larger, or 2 pixels. */
 static int alike(int64_t a, int64_t b)
 {
@@ -171,7 +196,7 @@ static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, 
                              (printed[i] && printed[j] &&
                               printed_pair(&sh[i], &sh[j], d->boxes + at[i] * 5, d->boxes + at[j] * 5) &&
                               fmin(sh[i].lean, sh[j].lean) >= median_lean(sh, n, i, j) + SEP_PRINT_MARGIN);
-            if (pair && date_groups(i, j - i - 1, n - j - 1)) s1 = i, s2 = j, pairs++;
+            if (pair && date_groups(i, j - i - 1, n - j - 1) && possible_date(d, at, n, i, j)) s1 = i, s2 = j, pairs++;
         }
     if (pairs != 1) return 0;
     keep[at[s1]] = keep[at[s2]] = 0;
