@@ -2963,33 +2963,35 @@ static void test_digits__date_slashes_as_high_as_digits_dropped(void **state)
 }
 
 /* A printed date's slashes lean less than the 22 degrees asked of a written one (DejaVu Sans's by
- * 17.5), but are the same glyph twice: a pair alike, leaning by 17 degrees beside upright digits,
- * goes; the pair unlike (17 and 12.5 degrees: boxes of other widths), or beside digits that lean as
- * much (an italic font, whose 1s lean so), stays. */
+ * 17.5), but are the same glyph twice, leaning more than the digits: a pair alike, leaning by 17
+ * degrees beside upright digits or beside digits slanted by 4 degrees (their axes lean by about
+ * 7.5), goes; the pair unlike in lean and width (17 and 12.5 degrees) or in height and width, or
+ * beside digits slanted by 6 degrees (their axes within 6 degrees of the slashes': an italic font,
+ * whose 1s lean so), stays. */
 static void test_digits__printed_date_slashes_dropped(void **state)
 {
     (void)state;
     const float surely_1[10] = {0, 10.0f};
     nn_model *ones = constant_logits_model(10, surely_1);
-    for (int k = 0; k < 3; k++) {
+    const double slant[5] = {0, 0, 0, 4, 6}; /* the rings' slant, degrees */
+    for (int k = 0; k < 5; k++) {
         canvas c = canvas_new(700, 150, 230);
         const int groups[3] = {2, 2, 4};
         int64_t x = 20, rings[8], n = 0;
         for (int g = 0; g < 3; g++) {
             for (int i = 0; i < groups[g]; i++, x += 60) {
-                if (k == 2)
-                    slanted_ring(&c, x, 40, 40, 60, 7, tan(15 * 3.14159265358979 / 180), 25);
-                else
-                    ring(&c, x, 40, 40, 60, 7, 25);
+                slanted_ring(&c, x, 40, 40, 60, 7, tan(slant[k] * 3.14159265358979 / 180), 25);
                 rings[n++] = x;
             }
-            if (g < 2) {
-                const double deg = k == 1 && g == 1 ? 12.5 : 17, lean = 60 * tan(deg * 3.14159265358979 / 180);
-                line(&c, (double)x + 5, 100, (double)x + 5 + lean, 40, 7, 25);
+            if (g < 2) { /* the second slash at another lean (k 1) or 10 pixels taller (k 2) */
+                const double deg = k == 1 && g == 1 ? 12.5 : 17, top = k == 2 && g == 1 ? 30 : 40;
+                const double lean = (100 - top) * tan(deg * 3.14159265358979 / 180);
+                line(&c, (double)x + 5, 100, (double)x + 5 + lean, top, 7, 25);
                 x += 40 + (int64_t)lean;
             }
         }
-        for (int r = 0; r < 2; r++) expect_items(&c, r ? ones : NULL, k == 0 ? 8 : 10, k == 0 ? rings : NULL);
+        const int gone = k == 0 || k == 3;
+        for (int r = 0; r < 2; r++) expect_items(&c, r ? ones : NULL, gone ? 8 : 10, gone ? rings : NULL);
         free(c.px);
     }
     nn_model_free(ones);
