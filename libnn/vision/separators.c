@@ -108,12 +108,7 @@ static int date_groups(int64_t g1, int64_t g2, int64_t g3)
 static int64_t value_of(const nn_digits *d, const int64_t *at, int64_t i, int64_t j)
 {
     int64_t v = 0;
-    for (int64_t k = i; k < j; k++) {
-        const float *p = d->probs + at[k] * 10;
-        int best = 0;
-        for (int c = 1; c < 10; c++) best = p[c] > p[best] ? c : best;
-        v = 10 * v + best;
-    }
+    for (int64_t k = i; k < j; k++) v = 10 * v + nn_digits_class(d, at[k]);
     return j > i ? v : -1;
 }
 
