@@ -25,9 +25,7 @@
 #define SEP_PRINT_LEAN 12.0 /* a printed date's slashes lean less (DejaVu Sans, Liberation Serif and
                                FreeSans by 17.5 degrees, Humor Sans's lower than its digits): a pair
                                leaning by 12 degrees or more, at least 0.7 of the band high, */
-#define SEP_PRINT_HIGH 0.7
-#define SEP_PRINT_THIN 30.0 /* straight as SEP_DATE_THIN asks (printed slashes 35 to 100, blurred
-                               ones 20 pixels high the least), */
+#define SEP_PRINT_HIGH 0.7 /* (and straight as SEP_DATE_THIN asks: printed slashes 35 to 100) */
 #define SEP_PRINT_LEAN_SAME 1.5 /* and the same glyph twice: leaning alike within 1.5 degrees, */
 #define SEP_PRINT_THIN_SAME 1.5 /* elongated alike within a factor 1.5 (blur and JPEG move it), */
 #define SEP_PRINT_BOX_SAME 0.08 /* their boxes alike within 0.08 of their size (or 2 pixels), */
@@ -181,7 +179,7 @@ static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, 
         const double high = (double)d->boxes[at[k] * 5 + 3];
         const int read_one = !d->probs || one(d->probs + at[k] * 10);
         slash[k] = sh[k].thin >= SEP_DATE_THIN && sh[k].lean >= SEP_LEAN && high >= SEP_DATE_HIGH * band && read_one;
-        printed[k] = sh[k].thin >= SEP_PRINT_THIN && sh[k].lean >= SEP_PRINT_LEAN && high >= SEP_PRINT_HIGH * band &&
+        printed[k] = sh[k].thin >= SEP_DATE_THIN && sh[k].lean >= SEP_PRINT_LEAN && high >= SEP_PRINT_HIGH * band &&
                      read_one;
     }
     int64_t s1 = -1, s2 = -1, pairs = 0;
