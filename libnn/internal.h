@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nn/nn.h"
 
@@ -88,5 +89,15 @@ nn_status nn__options_take(void *dst, const void *defaults, const void *src, con
                            const char *who);
 nn_status nn__options_init(void *dst, unsigned version, const void *defaults, const size_t *sizes,
                            unsigned current, const char *who);
+
+/* io/open_regular.c: opens path to read it through, refusing what is not a regular file (sizes are
+ * checked against its length, and a FIFO would block the open). On success *fp and *size are set
+ * and step and kind are NULL; otherwise step names what failed (err: its errno), or kind says what
+ * the path is instead ("a FIFO"; folder set for a folder). */
+typedef struct nn__open_result {
+    const char *step, *kind;
+    int err, folder;
+} nn__open_result;
+nn__open_result nn__open_regular(const char *path, FILE **fp, uint64_t *size);
 
 #endif /* NN_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "nn/nn.h"
@@ -639,6 +640,20 @@ static void test_idx__missing_file(void **state)
     expect_load_fails(tmp, good_labels(), NN_ERR_IO, tmp, "is a directory", NULL);
 }
 
+/* Opening a FIFO for reading waits for a writer: the load must refuse it without waiting. */
+static void test_idx__fifo_refused_without_blocking(void **state)
+{
+    (void)state;
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/pipe-idx", tmp);
+    if (mkfifo(fifo, 0600) != 0) skip();
+    tu_watchdog(10, "test_data: an IDX load on a FIFO");
+    expect_load_fails(fifo, good_labels(), NN_ERR_IO, fifo, "a FIFO, not a regular file", NULL);
+    expect_load_fails(good_images(), fifo, NN_ERR_IO, fifo, "a FIFO, not a regular file", NULL);
+    tu_watchdog(0, NULL);
+    remove(fifo);
+}
+
 static void test_idx__null_arguments(void **state)
 {
     (void)state;
@@ -864,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_idx__image_size_other_than_expected_refused),
         cmocka_unit_test(test_idx__expectations_out_of_range_refused),
         cmocka_unit_test(test_idx__missing_file),
+        cmocka_unit_test(test_idx__fifo_refused_without_blocking),
         cmocka_unit_test(test_idx__null_arguments),
         cmocka_unit_test(test_dataset__create_copies_and_validates),
         cmocka_unit_test(test_dataset__subset_copies_rows_and_keeps_classes),

@@ -1697,16 +1697,8 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "test_io: a model read blocked on a FIFO (no answer in 10 s)\n";
-    if (write(2, msg, sizeof msg - 1) < 0) {}
-    _exit(1);
-}
-
 /* Opening a FIFO for reading waits for a writer: load and info must refuse it without waiting.
- * alarm() turns a regression into a failure instead of a hung test. */
+ * tu_watchdog() turns a regression into a failure instead of a hung test. */
 static void test_io__fifo_refused_without_blocking(void **state)
 {
     (void)state;
@@ -1718,8 +1710,7 @@ static void test_io__fifo_refused_without_blocking(void **state)
         free(dir);
         skip();
     }
-    void (*old)(int) = signal(SIGALRM, on_alarm);
-    alarm(10);
+    tu_watchdog(10, "test_io: a model read on a FIFO");
     nn_model *m = (nn_model *)&m;
     assert_int_equal(nn_model_load(&m, path, NULL), NN_ERR_IO);
     assert_null(m);
@@ -1729,8 +1720,7 @@ static void test_io__fifo_refused_without_blocking(void **state)
     assert_int_equal(nn_file_info_read(&info, path), NN_ERR_IO);
     assert_null(info);
     assert_error_mentions("FIFO");
-    alarm(0);
-    signal(SIGALRM, old);
+    tu_watchdog(0, NULL);
     /* A character device is refused the same way. */
     if (access("/dev/zero", R_OK) == 0) {
         assert_int_equal(nn_model_load(&m, "/dev/zero", NULL), NN_ERR_IO);

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,4 +69,25 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 void tu_rmtree(const char *path)
 {
     if (path) nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char watchdog_msg[256];
+
+static void on_watchdog(int sig)
+{
+    (void)sig;
+    if (write(2, watchdog_msg, strlen(watchdog_msg)) < 0) {}
+    _exit(1);
+}
+
+void tu_watchdog(unsigned seconds, const char *what)
+{
+    if (seconds == 0) {
+        alarm(0);
+        signal(SIGALRM, SIG_DFL);
+        return;
+    }
+    snprintf(watchdog_msg, sizeof watchdog_msg, "%s blocked (no answer in %u s)\n", what, seconds);
+    signal(SIGALRM, on_watchdog);
+    alarm(seconds);
 }

@@ -25,4 +25,9 @@ double tu_max_abs_diff(const float *a, const float *b, size_t n);
 char *tu_tmpdir(void);
 void tu_rmtree(const char *path);
 
+/* A call that must not block (a FIFO opened for reading waits for a writer): between tu_watchdog(s,
+ * what) and tu_watchdog(0, NULL), a call still running after s seconds ends the test with a message
+ * naming `what`, a failure rather than a hung test. */
+void tu_watchdog(unsigned seconds, const char *what);
+
 #endif

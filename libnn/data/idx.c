@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include "dataset_internal.h"
@@ -134,14 +133,11 @@ static void cut_note(const reader *r, char *buf, size_t len)
 static nn_status reader_open(reader *r, const char *path)
 {
     r->path = path;
-    r->f = fopen(path, "rb");
-    if (!r->f) return fail_errno(path, "cannot open", errno);
-    struct stat st;
-    if (fstat(fileno(r->f), &st) != 0) return fail_errno(path, "cannot stat", errno);
-    if (S_ISDIR(st.st_mode)) return fail_file(path, NN_ERR_IO, "is a directory, not an IDX file");
     /* The size checks below need a length known in advance, which pipes and devices lack. */
-    if (!S_ISREG(st.st_mode)) return fail_file(path, NN_ERR_IO, "not a regular file");
-    r->file_size = (uint64_t)st.st_size;
+    const nn__open_result o = nn__open_regular(path, &r->f, &r->file_size);
+    if (o.folder) return fail_file(path, NN_ERR_IO, "is a directory, not an IDX file");
+    if (o.kind) return fail_file(path, NN_ERR_IO, "%s, not a regular file", o.kind);
+    if (o.step) return fail_errno(path, o.step, o.err);
 
     size_t n = fread(r->in, 1, GZ_FIXED_HEADER, r->f);
     if (ferror(r->f)) return fail_errno(path, "cannot read", errno);

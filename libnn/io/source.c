@@ -3,12 +3,9 @@
  * unknown sections and trailing junk are never held in memory. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "format.h"
@@ -25,48 +22,22 @@ void nnio_src_mem(nnio_src *s, const void *data, size_t size)
     s->size = size;
 }
 
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISDIR(mode)) return "a folder";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
-}
-
 nn_status nnio_src_open(nnio_src *s, const char *path)
 {
     memset(s, 0, sizeof *s);
-    /* O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever; the type is
-     * checked on the open descriptor, so nothing can swap the file in between. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) return nn__fail(NN_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return nn__fail(NN_ERR_IO, "model file: cannot stat: %s", strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return nn__fail(NN_ERR_IO, "model file: %s, not a regular file", file_kind(st.st_mode));
-    }
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-        int e = errno;
-        close(fd);
-        return nn__fail(NN_ERR_IO, "model file: cannot clear O_NONBLOCK: %s", strerror(e));
-    }
-    FILE *fp = fdopen(fd, "rb");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        return nn__fail(NN_ERR_NO_MEMORY, "model file: cannot open a stream: %s", strerror(e));
+    FILE *fp;
+    uint64_t size = 0;
+    const nn__open_result r = nn__open_regular(path, &fp, &size);
+    if (r.kind) return nn__fail(NN_ERR_IO, "model file: %s, not a regular file", r.kind);
+    if (r.step) {
+        if (!strcmp(r.step, "cannot open"))
+            return nn__fail(NN_ERR_IO, "cannot open '%s': %s", path, strerror(r.err));
+        return nn__fail(r.err == ENOMEM ? NN_ERR_NO_MEMORY : NN_ERR_IO, "model file: %s: %s", r.step,
+                        strerror(r.err));
     }
     s->fp = fp;
     /* Every read is bounded by this size, never by a length the file declares. */
-    s->size = (uint64_t)st.st_size;
+    s->size = size;
     return NN_OK;
 }
 
