@@ -1729,8 +1729,6 @@ static void test_digits__pieces_are_what_read_chooses_from(void **state)
     free(two.px);
 }
 
-/* A model that reads every image alike: 11 outputs, "1" with probability 0.35, "not one digit" 0.6,
- * the other nine digits 0.05 together. */
 /* A model of `classes` outputs whose logits are `logits` whatever it reads. */
 static nn_model *constant_logits_model(int classes, const float *logits)
 {
@@ -1747,6 +1745,8 @@ static nn_model *constant_logits_model(int classes, const float *logits)
     return m;
 }
 
+/* A model that reads every image alike: 11 outputs, "1" with probability 0.35, "not one digit" 0.6,
+ * the other nine digits 0.05 together. */
 static nn_model *constant_one_model(void)
 {
     /* Logits 0 for the nine other digits, log(63) for the 1, log(108) for the 11th: a softmax total
@@ -1755,6 +1755,42 @@ static nn_model *constant_one_model(void)
     logits[1] = (float)log(63.0);
     logits[10] = (float)log(108.0);
     return constant_logits_model(11, logits);
+}
+
+/* A model whose outputs are not finite (NaN or infinite weights) is refused: a NaN compares false
+ * with everything, and read on it came out as a sure 0. Read alone or with a sound model. */
+static void test_digits__read_non_finite_outputs_refused(void **state)
+{
+    (void)state;
+    canvas c = canvas_new(200, 120, 230);
+    ring(&c, 70, 30, 52, 52, 6, 20);
+    const float surely_0[10] = {10.0f};
+    float nan_logits[10] = {10.0f}, inf_logits[10] = {10.0f};
+    nan_logits[3] = NAN;
+    inf_logits[7] = INFINITY;
+    nn_model *sound = constant_logits_model(10, surely_0), *nan_m = constant_logits_model(10, nan_logits),
+             *inf_m = constant_logits_model(10, inf_logits);
+    nn_model *bad[2] = {nan_m, inf_m};
+    for (int k = 0; k < 2; k++) {
+        nn_digits *d = (nn_digits *)&d;
+        assert_int_equal(nn_digits_read(&d, bad[k], c.px, c.w, c.h, c.w, NULL), NN_ERR_NUMERIC);
+        assert_null(d);
+        assert_non_null(strstr(nn_last_error(), "non-finite"));
+        nn_model *pair[2] = {sound, bad[k]};
+        d = (nn_digits *)&d;
+        assert_int_equal(nn_digits_read_ensemble(&d, pair, 2, c.px, c.w, c.h, c.w, NULL), NN_ERR_NUMERIC);
+        assert_null(d);
+        assert_non_null(strstr(nn_last_error(), "model 1"));
+    }
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, sound, c.px, c.w, c.h, c.w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), 1);
+    assert_int_equal(nn_digits_class(d, 0), 0);
+    nn_digits_free(d);
+    nn_model_free(sound);
+    nn_model_free(nan_m);
+    nn_model_free(inf_m);
+    free(c.px);
 }
 
 /* A path down through a 0 parts two strokes, its top and bottom; touching digits meet in one. A
@@ -3486,6 +3522,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
+        cmocka_unit_test(test_digits__read_non_finite_outputs_refused),
         cmocka_unit_test(test_digits__read_sure_glyph_not_cut_for_its_shape),
         cmocka_unit_test(test_digits__scales_combined_by_region),
         cmocka_unit_test(test_digits__scales_more_digits_must_be_much_surer),

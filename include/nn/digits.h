@@ -216,7 +216,8 @@ typedef struct nn_model nn_model;
  * @param pixels, width, height, stride, opts  as nn_digits_find(); `split` = 0 reads each blob as
  *                   one digit
  * @return as nn_digits_find(), and NN_ERR_INVALID_ARGUMENT for a NULL @p model, NN_ERR_SHAPE for a
- *         model of another input or output size, or the model's own error. Deterministic for a
+ *         model of another input or output size, NN_ERR_NUMERIC when the model's outputs are not
+ *         finite (NaN or infinite weights), or the model's own error. Deterministic for a
  *         given model and BLAS thread count. Besides nn_digits_find()'s memory, it classifies about
  *         twice as many images as there are digits when few touch, up to 44 more per blob cut and
  *         up to 3 more per digit read with little confidence (the joins tried). With `scales` s

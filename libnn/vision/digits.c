@@ -690,6 +690,11 @@ static nn_status classify(reader *r, float *probs, float *reject, float *text, f
         if (st == NN_OK) st = nn_tensor_view(&y, r->out, 2, (int64_t[]){n, c});
         if (st == NN_OK) st = nn_model_predict(m->model, &y, &x);
         if (st != NN_OK) return st;
+        /* A NaN compares false with everything: read on, it would come out as a sure 0. */
+        for (int64_t i = 0; i < n * c; i++)
+            if (!isfinite(r->out[i]))
+                return nn__fail(NN_ERR_NUMERIC, "nn_digits: model %d gave a non-finite output (%g) for a "
+                                "glyph: are its weights finite?", k, (double)r->out[i]);
         for (int64_t i = 0; i < n; i++) to_probabilities(r->out + i * c, c, m->softmax_given);
         if (r->count == 1) break;
         for (int64_t i = 0; i < n * c; i++) r->sum[i] = k ? r->sum[i] + r->out[i] : r->out[i];
