@@ -1524,7 +1524,10 @@ static void test_digits__read_ensemble_averages(void **state)
     }
 
     /* Refused, with nothing handed back. */
-    nn_model *const mixed[2] = {m11, m10}, *const with_null[2] = {m11, NULL};
+    nn_model *uncompiled;
+    assert_int_equal(nn_model_create(&uncompiled, NN_DIGITS_PIXELS), NN_OK);
+    assert_int_equal(nn_model_add_dense(uncompiled, 10, nn_activation_make(NN_ACT_LINEAR)), NN_OK);
+    nn_model *const mixed[2] = {m11, m10}, *const with_null[2] = {m11, NULL}, *const not_ready[2] = {m11, uncompiled};
     nn_model *many[NN_DIGITS_MAX_MODELS + 1];
     for (int i = 0; i <= NN_DIGITS_MAX_MODELS; i++) many[i] = m11;
     struct {
@@ -1535,6 +1538,7 @@ static void test_digits__read_ensemble_averages(void **state)
     } bad[] = {
         {mixed, 2, NN_ERR_SHAPE, "share their classes"},
         {with_null, 2, NN_ERR_INVALID_ARGUMENT, "model 1 is NULL"},
+        {not_ready, 2, NN_ERR_STATE, "model 1 is not compiled"},
         {NULL, 1, NN_ERR_INVALID_ARGUMENT, "models is NULL"},
         {both, 0, NN_ERR_INVALID_ARGUMENT, "0 models"},
         {many, NN_DIGITS_MAX_MODELS + 1, NN_ERR_INVALID_ARGUMENT, "give 1 to 16"},
@@ -1551,6 +1555,12 @@ static void test_digits__read_ensemble_averages(void **state)
                      NN_OK);
     assert_int_equal(nn_digits_count(e), 1);
     nn_digits_free(e);
+    /* Alone, the message names the function called, not nn_model_predict() inside it. */
+    nn_digits *u = (nn_digits *)&one;
+    assert_int_equal(nn_digits_read(&u, uncompiled, one.px, one.w, one.h, one.w, NULL), NN_ERR_STATE);
+    assert_null(u);
+    assert_non_null(strstr(nn_last_error(), "nn_digits_read: the model is not compiled"));
+    nn_model_free(uncompiled);
     nn_model_free(m11);
     nn_model_free(soft);
     nn_model_free(m10);

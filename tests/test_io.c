@@ -633,6 +633,7 @@ static void test_io__save_refuses_bad_arguments(void **state)
     OK(nn_model_create(&raw, 3));
     OK(nn_model_add_dense(raw, 2, nn_activation_make(NN_ACT_RELU)));
     assert_int_equal(nn_model_save_buffer(raw, &buf, &n, NULL), NN_ERR_STATE); /* not compiled */
+    assert_error_mentions("nn_model_save: the model is not compiled");
     nn_model_free(raw);
     nn_model_free(m);
     nn_buffer_free(NULL);

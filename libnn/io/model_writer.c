@@ -205,7 +205,9 @@ static nn_status encode(nnio_buf *b, const nn_model *m, const nn_save_options *o
     nn_model *mm = (nn_model *)m;
     float *params;
     size_t n;
-    if ((st = nn_model_params(mm, &params, &n)) != NN_OK) return st;
+    if (nn_model_params(mm, &params, &n) != NN_OK)
+        return nn__fail(NN_ERR_STATE, "nn_model_save: the model is not compiled: an uncompiled model has no "
+                        "parameters to save (nn_model_compile)");
     int count = nn_model_layer_count(m);
     if (count < 1 || count > NN_MODEL_MAX_LAYERS)
         return nn__fail(NN_ERR_STATE, "nn_model_save: the model has %d layers", count);

@@ -622,6 +622,13 @@ static nn_status reader_init(reader *r, nn_model *const *models, int count, cons
     for (int k = 0; k < count; k++) {
         nn_model *model = models[k];
         if (!model) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: model %d is NULL", who, k);
+        /* Asked here, or the message would name nn_model_predict(), which the caller never called. */
+        if (nn_model_params(model, NULL, NULL) != NN_OK) {
+            if (count > 1)
+                return nn__fail(NN_ERR_STATE, "%s: model %d is not compiled: compile it first (nn_model_compile)",
+                                who, k);
+            return nn__fail(NN_ERR_STATE, "%s: the model is not compiled: compile it first (nn_model_compile)", who);
+        }
         member *m = &r->m[k];
         m->model = model;
         m->softmax_given = nn_model_get_loss(model) == NN_LOSS_SOFTMAX_CROSS_ENTROPY;
