@@ -418,7 +418,6 @@ static void test_digits__no_ink_is_zero_digits(void **state)
     nn_digits_free(d);
 }
 
-/* The same input gives the same bytes; the stride is honoured (the padding holds ink-like bytes). */
 /* A texture of specks (what the fuzzer found: a 512 x 512 image that made 18 000 digits, 59 MB of
  * output) fails with max_digits named, instead of allocating 3 KiB per speck. */
 static void test_digits__too_many_digits_refused(void **state)
@@ -446,6 +445,25 @@ static void test_digits__too_many_digits_refused(void **state)
     free(c.px);
 }
 
+/* Blobs stacked in the same columns (a tall image one pixel wide: 75,000 dashes) are refused for
+ * max_digits as the squares above are. Merging broken digits compared every two blobs that share
+ * columns: a minute on this image before the refusal (quadratic), well under a second now. */
+static void test_digits__stacked_blobs_refused(void **state)
+{
+    (void)state;
+    const int64_t h = 3000000;
+    uint8_t *px = malloc((size_t)h);
+    assert_non_null(px);
+    memset(px, 255, (size_t)h);
+    for (int64_t y = 0; y < h; y += 40) memset(px + y, 0, 20);
+    nn_digits *d = (nn_digits *)&d;
+    assert_int_equal(nn_digits_find(&d, px, 1, h, 1, NULL), NN_ERR_INVALID_ARGUMENT);
+    assert_null(d);
+    assert_non_null(strstr(nn_last_error(), "found 75000 digits"));
+    free(px);
+}
+
+/* The same input gives the same bytes; the stride is honoured (the padding holds ink-like bytes). */
 static void test_digits__deterministic_and_stride(void **state)
 {
     (void)state;
@@ -3504,6 +3522,7 @@ int main(void)
         cmocka_unit_test(test_digits__bad_arguments_refused),
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),
+        cmocka_unit_test(test_digits__stacked_blobs_refused),
         cmocka_unit_test(test_digits__deterministic_and_stride),
         cmocka_unit_test(test_digits__thin_strokes_thickened),
         cmocka_unit_test(test_digits__hairline_on_a_large_glyph_kept),

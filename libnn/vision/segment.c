@@ -573,22 +573,76 @@ static nn_status split_across_lines(nn__components *c, double H, int *changed)
     return st;
 }
 
-/* Merge broken digits: the group's box and area live in its first component's entry. */
+/* The first of the n increasing positions of list greater than p (n when none). */
+static int64_t first_after(const int64_t *list, int64_t n, int64_t p)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (list[mid] > p) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Merge broken digits: the group's box and area live in its first component's entry. Each piece a,
+ * in order of left edges, is tried with the pieces after it that start left of its right edge. Only
+ * those whose tops lie within MERGE_HEIGHT H of a's box can merge with it (the two together are at
+ * most that high, however a grows), so the pieces are kept in bands of their tops, MERGE_HEIGHT H
+ * high, and a looks in the few bands it can reach, in the same order: a column of thousands of blobs
+ * sharing their columns (a tall image one pixel wide) is not a comparison of every pair. */
+#define MERGE_BANDS_SEEN 6 /* the bands one piece can reach (4), and one each side for rounding */
 static nn_status merge_pieces(nn__components *c, double H)
 {
-    nn__sort_key *keys = malloc((size_t)(c->ncomps ? c->ncomps : 1) * sizeof *keys);
-    if (!keys) return oom();
-    for (int changed = 1; changed;) {
+    const size_t cap = (size_t)(c->ncomps ? c->ncomps : 1);
+    nn__sort_key *keys = malloc(cap * sizeof *keys);
+    int64_t *list = malloc(cap * sizeof *list), *start = NULL;
+    nn_status st = keys && list ? NN_OK : oom();
+    const double reach = MERGE_HEIGHT * H;
+    const int64_t band = reach >= 1 ? (int64_t)ceil(reach) : 1;
+    for (int changed = 1; changed && st == NN_OK;) {
         changed = 0;
-        int64_t m = 0;
+        int64_t m = 0, top = 0;
         for (int64_t i = 0; i < c->ncomps; i++)
-            if (c->comps[i].group == i) keys[m++] = (nn__sort_key){c->comps[i].x0, c->comps[i].y0, i};
+            if (c->comps[i].group == i) {
+                keys[m++] = (nn__sort_key){c->comps[i].x0, c->comps[i].y0, i};
+                if (c->comps[i].y0 > top) top = c->comps[i].y0;
+            }
         qsort(keys, (size_t)m, sizeof *keys, nn__sort_key_cmp);
+        /* Positions in keys by band of their tops, each band's in increasing order. */
+        const int64_t bands = top / band + 1;
+        free(start);
+        start = calloc((size_t)bands + 1, sizeof *start);
+        if (!start) {
+            st = oom();
+            break;
+        }
+        for (int64_t p = 0; p < m; p++) start[(int64_t)keys[p].k2 / band + 1]++;
+        for (int64_t b = 0; b < bands; b++) start[b + 1] += start[b];
+        for (int64_t p = 0; p < m; p++) list[start[(int64_t)keys[p].k2 / band]++] = p;
+        for (int64_t b = bands; b > 0; b--) start[b] = start[b - 1];
+        start[0] = 0;
         for (int64_t p = 0; p < m; p++) {
             nn__comp *a = &c->comps[keys[p].i];
             if (a->group != keys[p].i) continue;
-            for (int64_t q = p + 1; q < m && keys[q].k1 < a->x1; q++) {
-                int64_t bi = keys[q].i;
+            int64_t lo = (int64_t)floor((a->y1 - reach) / (double)band) - 1,
+                    hi = (int64_t)floor((a->y0 + reach) / (double)band) + 1;
+            lo = lo < 0 ? 0 : lo;
+            hi = hi >= bands ? bands - 1 : hi;
+            if (hi - lo + 1 > MERGE_BANDS_SEEN) hi = lo + MERGE_BANDS_SEEN - 1; /* never, by the bound */
+            int64_t at[MERGE_BANDS_SEEN], end[MERGE_BANDS_SEEN], nb = 0;
+            for (int64_t b = lo; b <= hi; b++, nb++) {
+                end[nb] = start[b + 1];
+                at[nb] = start[b] + first_after(list + start[b], start[b + 1] - start[b], p);
+            }
+            for (;;) {
+                int64_t best = -1;
+                for (int64_t k = 0; k < nb; k++)
+                    if (at[k] < end[k] && (best < 0 || list[at[k]] < list[at[best]])) best = k;
+                if (best < 0) break;
+                const int64_t q = list[at[best]++];
+                if (keys[q].k1 >= a->x1) break; /* as every later piece starts further right */
+                const int64_t bi = keys[q].i;
                 nn__comp *b = &c->comps[bi];
                 if (b->group != bi || !mergeable(a, b, H)) continue;
                 nn__join undo;
@@ -597,8 +651,10 @@ static nn_status merge_pieces(nn__components *c, double H)
             }
         }
     }
+    free(start);
+    free(list);
     free(keys);
-    return NN_OK;
+    return st;
 }
 
 /* Split glyph i in two along the cheapest cut path (cuts.c) starting between 30% and 70% of its
