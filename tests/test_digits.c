@@ -1400,6 +1400,42 @@ static void test_digits__read_text_label_apart_from_number_goes(void **state)
     nn_model_free(m);
 }
 
+/* A label before its number, the space between them as a serif font sets it (`69 EUR`, `Qty 579`:
+ * 0.37 to 0.48 of the digits' height, under the half asked of a space) but much wider than the word's
+ * other gaps: the label goes, the number stays. A gap of a quarter of the digits' height is no
+ * space, nor one that is not 2.5 times the others, and the label's ring stays with the number. */
+static void test_digits__read_label_narrow_space_before_number(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    /* the space, the other gaps between inks, and how many rings are read (the last ones) */
+    const int64_t space[5] = {24, 16, 12, 16, 24}, gap[5] = {8, 8, 8, 2, 12}, want[5] = {2, 3, 3, 3, 3};
+    for (int k = 0; k < 5; k++) {
+        canvas c = canvas_new(420, 120, 230);
+        int64_t x[3] = {20, 0, 0}; /* rings, 36 wide: the label's, then the number's */
+        int64_t at = 56 + gap[k];
+        for (int i = 0; i < 2; i++, at += 46 + gap[k]) { /* the label's two +s, their ink 46 wide */
+            stroke(&c, (double)at + 3, 60, (double)at + 43, 60, 6, 20);
+            stroke(&c, (double)at + 23, 35, (double)at + 23, 85, 6, 20);
+        }
+        x[1] = at - gap[k] + space[k];
+        x[2] = x[1] + 36 + gap[k];
+        for (int i = 0; i < 3; i++) slanted_ring(&c, x[i], 30, 36, 60, 6, 0, 20);
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+        assert_int_equal(nn_digits_count(d), want[k]);
+        for (int64_t i = 0; i < want[k]; i++) {
+            int64_t b[4];
+            box(d, i, b);
+            assert_true(labs(b[0] - x[3 - want[k] + i]) <= 4);
+            assert_int_equal(nn_digits_class(d, i), 0);
+        }
+        nn_digits_free(d);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
 /* A capital beside lower-case letters too low to be glyphs (`Invoice`): with a 12-class model the
  * word goes, however surely its one glyph reads as a digit; a digit beside dots or a dash stays. */
 static void test_digits__read_text_capital_beside_lower_case(void **state)
@@ -3549,6 +3585,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
         cmocka_unit_test(test_digits__read_text_number_after_label_stays),
         cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
+        cmocka_unit_test(test_digits__read_label_narrow_space_before_number),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),
         cmocka_unit_test(test_digits__read_non_finite_outputs_refused),

@@ -543,6 +543,9 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
                                  digits as READ_WORD_DIGITS asks, none under READ_NUMBER_DIGIT: a
                                  number written after a label (`Qty 579`) */
 #define READ_NUMBER_DIGIT 0.5
+#define READ_SPACE_NARROW 0.3 /* a narrower space (a serif font's: 0.37 to 0.48 of the digits' height) is
+                                 at least this share of the word's tallest glyph wide, */
+#define READ_SPACE_MEDIAN 2.5 /* and this many times the word's median gap between glyphs */
 #define READ_LABEL_GLYPHS 3   /* a label apart from its number (or a unit) has 3 glyphs or more: a
                                  sign and a digit are none (`$8 084` is 8084, `£2 563` 2563) */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
@@ -1120,14 +1123,32 @@ static int64_t lower_case_beside(const nn__glyphs *gs, int64_t a, int64_t b, int
     return letters;
 }
 
-/* Whether the gap between glyphs l and r of a word (l left of r) is a space: at least
- * READ_WORD_SPACE times the lower one's height wide, with no fragment as high as a lower-case letter
- * (READ_LETTER_LOW of that height; a colon's dots are lower) standing in it beside them. Not judged
- * (no space) on a page of more than READ_LOWER_CASE_FRAGMENTS fragments. */
-static int space_between(const nn__glyphs *gs, const nn__glyph *l, const nn__glyph *r)
+/* The narrowest gap between glyphs of word [a, b) of g that is a space however high the glyphs beside
+ * it: READ_SPACE_NARROW of its tallest glyph, and READ_SPACE_MEDIAN times its median gap. */
+static double narrow_space(const nn__glyph *g, int64_t a, int64_t b)
 {
-    const double lo = fmin(l->y1 - l->y0, r->y1 - r->y0);
-    if (r->x0 - l->x1 < READ_WORD_SPACE * lo || gs->nfrag > READ_LOWER_CASE_FRAGMENTS) return 0;
+    double tall = 0, gaps[64];
+    int64_t n = 0;
+    for (int64_t k = a; k < b; k++) {
+        tall = fmax(tall, g[k].y1 - g[k].y0);
+        if (k == a || n == 64) continue;
+        const double gap = fmax(0.0, (double)(g[k].x0 - g[k - 1].x1));
+        int64_t t = n++;
+        for (; t > 0 && gaps[t - 1] > gap; t--) gaps[t] = gaps[t - 1];
+        gaps[t] = gap;
+    }
+    return n ? fmax(READ_SPACE_NARROW * tall, READ_SPACE_MEDIAN * gaps[(n - 1) / 2]) : DBL_MAX;
+}
+
+/* Whether the gap between glyphs l and r of a word (l left of r) is a space: at least
+ * READ_WORD_SPACE times the lower one's height wide, or `narrow` (narrow_space()), with no fragment
+ * as high as a lower-case letter (READ_LETTER_LOW of that height; a colon's dots are lower) standing
+ * in it beside them. Not judged (no space) on a page of more than READ_LOWER_CASE_FRAGMENTS
+ * fragments. */
+static int space_between(const nn__glyphs *gs, const nn__glyph *l, const nn__glyph *r, double narrow)
+{
+    const double lo = fmin(l->y1 - l->y0, r->y1 - r->y0), gap = r->x0 - l->x1;
+    if ((gap < READ_WORD_SPACE * lo && gap < narrow) || gs->nfrag > READ_LOWER_CASE_FRAGMENTS) return 0;
     const double top = fmin(l->y0, r->y0), bottom = fmax(l->y1, r->y1);
     for (int64_t f = 0; f < gs->nfrag; f++) {
         const nn__glyph *q = &gs->frag[f];
@@ -1200,9 +1221,10 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
          * digits keep the word from being text as a whole (`Date 12/06/2016`, whose D and t read
          * surely as 0 and 1): that part is a word of its own, and goes when it is text. Not a
          * part between spaces: `32 091 8451 EUR` would lose a group. */
+        const double narrow = narrow_space(g, a, b);
         int64_t first = 0, last = 0;
         for (int64_t k = a + 1; !word && k < b; k++)
-            if (space_between(gs, &g[k - 1], &g[k])) last = k, first = first ? first : k;
+            if (space_between(gs, &g[k - 1], &g[k], narrow)) last = k, first = first ? first : k;
         if (first - a >= READ_LABEL_GLYPHS && text_word(g, a, first, probs, text, kp, 1) &&
             number_of(g, first, b, probs, text, kp))
             word = 1, tail = first;
@@ -1213,9 +1235,10 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
          * and [tail, b) stay. The longest such is taken; never on the side of the lower-case letters
          * (in `7 Items` the I, read surely as a 1, is the capital, and the 7 the number). */
         for (int64_t k = a + 1; word && !(letters & 2) && k < b && tail == b; k++)
-            if (space_between(gs, &g[k - 1], &g[k]) && number_of(g, k, b, probs, text, kp)) tail = k;
+            if (space_between(gs, &g[k - 1], &g[k], narrow) && number_of(g, k, b, probs, text, kp)) tail = k;
         for (int64_t k = b - 1; word && !(letters & 1) && k > a && head == a; k--)
-            if (k < tail && space_between(gs, &g[k - 1], &g[k]) && number_of(g, a, k, probs, text, kp)) head = k;
+            if (k < tail && space_between(gs, &g[k - 1], &g[k], narrow) && number_of(g, a, k, probs, text, kp))
+                head = k;
         for (int64_t i = a; i < b;) {
             /* A run of sure digits in a text word stays when READ_WORD_DIGIT_RUN long: the digits
              * written after a label's colon or a currency sign, one word with them. */
