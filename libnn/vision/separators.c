@@ -31,6 +31,10 @@
 #define SEP_PRINT_BOX_SAME 0.08 /* their boxes alike within 0.08 of their size (or 2 pixels), */
 #define SEP_PRINT_MARGIN 6.0 /* leaning by 6 degrees more than the line's median item: an italic
                                 font's 1s lean as much as its other digits (Times Italic's by 15) */
+#define SEP_PCT_RING 0.65 /* a percent sign's rings: each at most 0.65 of the band high, */
+#define SEP_PCT_EDGE 0.15 /* one at the band's top, the other at its bottom, within 0.15 of it, */
+#define SEP_PCT_ROUND 4.0 /* round (elongated less than 4 times: a 0 as its font draws it), */
+#define SEP_PCT_HIGH 0.8  /* with a leaning stroke between them, 0.8 of the band high */
 
 /* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
  * axis over the variance across), the axis's lean from upright in degrees, and how far the middle
@@ -196,6 +200,43 @@ static int64_t date_slashes(unsigned char *keep, const nn_digits *d, int64_t a, 
     return 2;
 }
 
+/* Whether item i (its box) is a percent sign's ring at the band's top (upper) or bottom, between the
+ * line's median top and bottom. */
+static int pct_ring(const nn_digits *d, int64_t i, double top, double bottom, int upper)
+{
+    const int64_t *bx = d->boxes + i * 5;
+    const double band = bottom - top, y0 = (double)bx[1], y1 = (double)(bx[1] + bx[3]);
+    if ((double)bx[3] > SEP_PCT_RING * band) return 0;
+    if (upper ? fabs(y0 - top) > SEP_PCT_EDGE * band : fabs(y1 - bottom) > SEP_PCT_EDGE * band) return 0;
+    return shape_of(d->images + i * NN_DIGITS_PIXELS).thin < SEP_PCT_ROUND;
+}
+
+/* Percent signs in the line of items [a, b) still kept: a small ring at the band's top, a leaning
+ * stroke as high as the digits, a small ring at its bottom, one after the other and each reaching
+ * over the stroke's columns (so the stroke leans forward, or it would cross them). Read as digits,
+ * `50%` is `50010`. Returns how many items went. */
+static int64_t percent_signs(unsigned char *keep, const nn_digits *d, int64_t a, int64_t b, double top,
+                             double bottom)
+{
+    const double band = bottom - top;
+    int64_t dropped = 0;
+    for (int64_t i = a; i < b; i++) {
+        int64_t k[3], n = 0;
+        for (int64_t j = i; j < b && n < 3; j++)
+            if (keep[j]) k[n++] = j;
+        if (n < 3) break;
+        const int64_t *r1 = d->boxes + k[0] * 5, *sl = d->boxes + k[1] * 5, *r2 = d->boxes + k[2] * 5;
+        const stroke_shape sh = shape_of(d->images + k[1] * NN_DIGITS_PIXELS);
+        if (!keep[i] || (double)sl[3] < SEP_PCT_HIGH * band || sh.thin < SEP_THIN || sh.lean < SEP_PRINT_LEAN ||
+            r1[0] + r1[2] <= sl[0] || r2[0] >= sl[0] + sl[2] || r1[0] >= r2[0] ||
+            !pct_ring(d, k[0], top, bottom, 1) || !pct_ring(d, k[2], top, bottom, 0))
+            continue;
+        keep[k[0]] = keep[k[1]] = keep[k[2]] = 0;
+        dropped += 3;
+    }
+    return dropped;
+}
+
 int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *scratch)
 {
     int64_t dropped = 0;
@@ -227,6 +268,7 @@ int64_t nn__digits_separators(unsigned char *keep, const nn_digits *d, int64_t *
             }
         }
         dropped += tall;
+        dropped += percent_signs(keep, d, a, b, top, bottom);
         /* Where tall slashes went, those of the line's date are known: its leaning 1s stay (in
          * `01/01/2020` so written, the 1s would part the rest as a date's slashes). */
         if (tall == 0) dropped += date_slashes(keep, d, a, b, band);
