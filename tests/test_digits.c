@@ -3158,6 +3158,33 @@ static void test_digits__fine_pen_strokes_kept(void **state)
     }
 }
 
+/* A 0 drawn as a rectangle with a dot at its centre (Jura's and some other fonts' dotted 0) was taken
+ * for a form's box holding a digit: the rectangle went and the dot was read. A box's digit spreads
+ * over a third of its depth or more: a dot is none, and the rectangle stays, one glyph with its
+ * dot. A form's box around a 0 still goes. */
+static void test_digits__dotted_zero_is_no_box(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        canvas c = canvas_new(200, 160, 230);
+        const int64_t pen = k == 0 ? 6 : 2;
+        rect(&c, 60, 30, 70, pen, 20); /* the rectangle, 70 x 90 */
+        rect(&c, 60, 120 - pen, 70, pen, 20);
+        rect(&c, 60, 30, pen, 90, 20);
+        rect(&c, 130 - pen, 30, pen, 90, 20);
+        if (k == 0) rect(&c, 90, 70, 10, 10, 20); /* the dot */
+        else ring(&c, 75, 40, 40, 70, 7, 25);      /* a 0 in a form's box */
+        nn_digits *d = find(&c, NULL);
+        assert_int_equal(nn_digits_count(d), 1);
+        int64_t b[4];
+        box(d, 0, b);
+        if (k == 0) assert_true(labs(b[0] - 60) <= 2 && labs(b[2] - 70) <= 3 && labs(b[3] - 90) <= 3);
+        else assert_true(labs(b[0] - 75) <= 2 && labs(b[2] - 40) <= 3 && labs(b[3] - 70) <= 3);
+        nn_digits_free(d);
+        free(c.px);
+    }
+}
+
 /* A form's separate boxes, each a little wider than the digit in it, drawn in a pen finer than the
  * digits': their sides are lines no longer than 1.2 H, as a fine pen's 7 bar is, but the digits'
  * pen is no fine one, so the image is not read again with them left in (the boxes then joined the
@@ -3568,6 +3595,7 @@ int main(void)
         cmocka_unit_test(test_digits__printed_date_slashes_dropped),
         cmocka_unit_test(test_digits__percent_sign_dropped),
         cmocka_unit_test(test_digits__fine_pen_strokes_kept),
+        cmocka_unit_test(test_digits__dotted_zero_is_no_box),
         cmocka_unit_test(test_digits__form_boxes_around_ordinary_digits),
         cmocka_unit_test(test_digits__thick_form_boxes_taken_out),
         cmocka_unit_test(test_digits__comb_of_four_or_eight_boxes),

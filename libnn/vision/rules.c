@@ -49,7 +49,8 @@
 #define BOX_FULL   0.9  /* its far line holds ink at 90% of the places along it, */
 #define BOX_THIN   0.6  /* as thin as the near one at 60%; */
 #define BOX_ALIKE  0.15 /* boxes of a row: as long within 15%; */
-#define BOX_MIDDLE 0.15 /* a box's digit: ink 15% of its size in from its sides */
+#define BOX_MIDDLE 0.15 /* a box's digit: ink 15% of its size in from its sides, */
+#define BOX_HELD 0.3    /* over rows 30% of its depth at least (a dot is no digit: Jura's 0) */
 #define BOX_SIDES 256 /* a row of boxes is judged when its two lines hold fewer sides than this */
 
 /* Lying lines taken out, as the chords between their ends: from (x0, y0) to (x1, y1) along the
@@ -540,22 +541,26 @@ static int straight_side(const view *v, const int32_t *row, int64_t a, int64_t l
 }
 
 /* Whether the middle of a box (its line len from a, row[] its rows, thick, its sides going deep in
- * direction dir) holds ink: at least as many pixels as half its depth, BOX_MIDDLE of its width and
- * of its depth, and its lines' thickness, in from its sides (the wavering sides of a 0 drawn square
- * come that far in; a digit in a box stands in its middle). */
+ * direction dir) holds a digit's ink: at least as many pixels as half its depth, BOX_MIDDLE of its
+ * width and of its depth, and its lines' thickness, in from its sides (the wavering sides of a 0
+ * drawn square come that far in; a digit in a box stands in its middle), spread over BOX_HELD of its
+ * depth or more (a dot in a rounded square is a 0 of some fonts). */
 static int holds_ink(const view *v, const int32_t *row, int64_t a, int64_t len, int64_t thick, int dir,
                      int64_t deep)
 {
     const int64_t in_k = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)len),
                   in_d = thick + EDGE + (int64_t)(BOX_MIDDLE * (double)deep);
-    int64_t ink = 0;
+    int64_t ink = 0, first = deep, last = -1;
     if (len > 2 * in_k && deep >= 2 * in_d) *v->box_work -= (len - 2 * in_k) * (deep - 2 * in_d + 1);
     for (int64_t k = in_k; k < len - in_k; k++)
         for (int64_t d = in_d; d <= deep - in_d; d++) {
             const int64_t r = row[k] + dir * d;
-            if (r >= 0 && r < v->nr) ink += raw_at(v, r, a + k);
+            if (r < 0 || r >= v->nr || !raw_at(v, r, a + k)) continue;
+            ink++;
+            first = d < first ? d : first;
+            last = d > last ? d : last;
         }
-    return 2 * ink >= deep;
+    return 2 * ink >= deep && (double)(last - first + 1) >= BOX_HELD * (double)deep;
 }
 
 /* Whether another box as large stands beside this one at its level: on the left, its line taken
