@@ -3099,17 +3099,19 @@ static void test_digits__printed_date_slashes_dropped(void **state)
 
 /* A percent sign printed as three pieces (a small ring at the top of the digits' band, a stroke
  * leaning forward as high as the digits, a small ring at the band's bottom) was read as `010`: it
- * goes. Both rings halfway up the band, an upright stroke, or one lower, and the three stay. */
+ * goes. Both rings halfway up the band, an upright stroke, one lower, or rings at the band's edges
+ * but their centres a third of it apart (small 0s written high and low), and the three stay. */
 static void test_digits__percent_sign_dropped(void **state)
 {
     (void)state;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         canvas c = canvas_new(360, 150, 230);
         const int64_t rings[2] = {20, 80};
         const double top = k == 3 ? 56 : 40; /* the stroke's */
         for (int i = 0; i < 2; i++) slanted_ring(&c, rings[i], 40, 40, 60, 7, 0, 25);
         /* (halfway up, the rings are moved out, clear of the stroke) */
-        const int64_t x = 140, up = k == 1 ? 50 : 40, down = k == 1 ? 50 : 68, out = k == 1 ? 6 : 0;
+        const int64_t x = 140, up = k == 1 ? 50 : k == 4 ? 46 : 40, down = k == 1 ? 50 : k == 4 ? 62 : 68,
+                      out = k == 1 ? 6 : 0;
         ring(&c, x - 8 - out, up, 20, 32, 5, 25);
         if (k == 2) line(&c, x + 17, 100, x + 17, 40, 5, 25); /* upright */
         else line(&c, x + 2, 100, x + 2 + 28 * (100 - top) / 60, top, 5, 25);

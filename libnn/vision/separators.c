@@ -34,6 +34,7 @@
 #define SEP_PCT_RING 0.65 /* a percent sign's rings: each at most 0.65 of the band high, */
 #define SEP_PCT_EDGE 0.15 /* one at the band's top, the other at its bottom, within 0.15 of it, */
 #define SEP_PCT_ROUND 4.0 /* round (elongated less than 4 times: a 0 as its font draws it), */
+#define SEP_PCT_APART 0.35 /* their centres 0.35 of the band apart (Liberation Sans: 0.4), */
 #define SEP_PCT_HIGH 0.8  /* with a leaning stroke between them, 0.8 of the band high */
 
 /* The shape of the ink of a normalised 28 x 28 image: its elongation (variance along its principal
@@ -229,7 +230,8 @@ static int64_t percent_signs(unsigned char *keep, const nn_digits *d, int64_t a,
         const stroke_shape sh = shape_of(d->images + k[1] * NN_DIGITS_PIXELS);
         if (!keep[i] || (double)sl[3] < SEP_PCT_HIGH * band || sh.thin < SEP_THIN || sh.lean < SEP_PRINT_LEAN ||
             r1[0] + r1[2] <= sl[0] || r2[0] >= sl[0] + sl[2] || r1[0] >= r2[0] ||
-            !pct_ring(d, k[0], top, bottom, 1) || !pct_ring(d, k[2], top, bottom, 0))
+            !pct_ring(d, k[0], top, bottom, 1) || !pct_ring(d, k[2], top, bottom, 0) ||
+            (double)(2 * r2[1] + r2[3] - 2 * r1[1] - r1[3]) < 2 * SEP_PCT_APART * band)
             continue;
         keep[k[0]] = keep[k[1]] = keep[k[2]] = 0;
         dropped += 3;
