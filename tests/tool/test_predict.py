@@ -387,6 +387,10 @@ def run_all(tmp):
     with open(paths[1], "rb") as f:
         rc, so, se = run(["--model", mlp, "-"], stdin=f.read())
     check(rc == 0 and so == f"-: {text}\n", f"'-' reads the image from stdin (got {so!r}, rc {rc})")
+    with open(paths[1], "rb") as f:
+        rc, so, se = run(["--model", mlp, "-", "-"], stdin=f.read())
+    check(rc == 1 and so.startswith(f"-: {text}\n") and "-: nothing on standard input" in se
+          and "earlier '-'" in se, f"a second '-' finds stdin read and says so (got {so!r}, {se!r}, rc {rc})")
 
     # -- --json
     rc, so, se = run(["--model", cnn, "--json", two, paths[0]])

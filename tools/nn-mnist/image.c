@@ -443,7 +443,7 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const int is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "(stdin)" : path;
+    const char *name = path; /* "-" for stdin, as the output line names it */
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
     uint8_t *data = NULL;
@@ -474,6 +474,8 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
         }
     }
     if (!is_stdin) fclose(f);
+    if (rc == 0 && is_stdin && len == 0)
+        rc = fail(err, errlen, "-: nothing on standard input (nothing was piped in, or an earlier '-' read it all)");
     if (rc == 0) rc = nnm_image_decode(data, len, name, out, err, errlen);
     free(data);
     return rc;
