@@ -447,7 +447,7 @@ static void test_digits__too_many_digits_refused(void **state)
 
 /* Blobs stacked in the same columns (a tall image one pixel wide: 75,000 dashes) are refused for
  * max_digits as the squares above are. Merging broken digits compared every two blobs that share
- * columns: a minute on this image before the refusal (quadratic), well under a second now. */
+ * columns: 25 s on this image before the refusal in a release build (quadratic), half a second now. */
 static void test_digits__stacked_blobs_refused(void **state)
 {
     (void)state;
