@@ -1360,6 +1360,21 @@ static void test_digits__read_text_number_after_label_stays(void **state)
     nn_model_free(m);
 }
 
+/* What m reads in c: n digits, all 0s, the left edge of digit i at x0[i] (within 4 pixels). */
+static void expect_zeros_at(const canvas *c, nn_model *m, int64_t n, const int64_t *x0)
+{
+    nn_digits *d = NULL;
+    assert_int_equal(nn_digits_read(&d, m, c->px, c->w, c->h, c->w, NULL), NN_OK);
+    assert_int_equal(nn_digits_count(d), n);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b[4];
+        box(d, i, b);
+        assert_true(labs(b[0] - x0[i]) <= 4);
+        assert_int_equal(nn_digits_class(d, i), 0);
+    }
+    nn_digits_free(d);
+}
+
 /* A label a space before a number (`Date 12/06/2016`, whose D and t read surely as digits), or a unit
  * a space after it: the number's sure digits kept the word from being text as a whole, and the
  * label's digit-like letters stayed. Rings read surely as 0s beside +s read as text (as many of
@@ -1385,16 +1400,7 @@ static void test_digits__read_text_label_apart_from_number_goes(void **state)
             stroke(&c, (double)plus[k][i], 60, (double)plus[k][i] + 40, 60, 6, 20);
             stroke(&c, (double)plus[k][i] + 20, 35, (double)plus[k][i] + 20, 85, 6, 20);
         }
-        nn_digits *d = NULL;
-        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
-        assert_int_equal(nn_digits_count(d), want[k]);
-        for (int64_t i = 0; i < want[k]; i++) {
-            int64_t b[4];
-            box(d, i, b);
-            assert_true(labs(b[0] - rings[k][from[k] + i]) <= 4);
-            assert_int_equal(nn_digits_class(d, i), 0);
-        }
-        nn_digits_free(d);
+        expect_zeros_at(&c, m, want[k], rings[k] + from[k]);
         free(c.px);
     }
     nn_model_free(m);
@@ -1421,16 +1427,7 @@ static void test_digits__read_label_narrow_space_before_number(void **state)
         x[1] = at - gap[k] + space[k];
         x[2] = x[1] + 36 + gap[k];
         for (int i = 0; i < 3; i++) slanted_ring(&c, x[i], 30, 36, 60, 6, 0, 20);
-        nn_digits *d = NULL;
-        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
-        assert_int_equal(nn_digits_count(d), want[k]);
-        for (int64_t i = 0; i < want[k]; i++) {
-            int64_t b[4];
-            box(d, i, b);
-            assert_true(labs(b[0] - x[3 - want[k] + i]) <= 4);
-            assert_int_equal(nn_digits_class(d, i), 0);
-        }
-        nn_digits_free(d);
+        expect_zeros_at(&c, m, want[k], x + 3 - want[k]);
         free(c.px);
     }
     nn_model_free(m);
