@@ -321,6 +321,153 @@ static void test_digits__gradient_background(void **state)
     free(c.px);
 }
 
+/* c with p pasted at (x0, y0). */
+static void paste(canvas *c, const canvas *p, int64_t x0, int64_t y0)
+{
+    for (int64_t y = 0; y < p->h; y++) memcpy(c->px + (y0 + y) * c->w + x0, p->px + y * p->w, (size_t)p->w);
+}
+
+/* b's boxes are a's moved by (dx, dy), as many. */
+static void expect_boxes_moved(const nn_digits *a, const nn_digits *b, int64_t dx, int64_t dy)
+{
+    assert_int_equal(nn_digits_count(a), nn_digits_count(b));
+    for (int64_t i = 0; i < nn_digits_count(a); i++) {
+        int64_t ba[4], bb[4];
+        box(a, i, ba);
+        box(b, i, bb);
+        ba[0] += dx, ba[1] += dy;
+        assert_memory_equal(ba, bb, sizeof ba);
+    }
+}
+
+/* A white plate small on a dark wall (step 0): the digits read are the plate's own, read as on the
+ * plate alone, where they lie in the photo. Read whole, the photo makes the plate the ink (light on
+ * dark wins) and its digits are holes. A dark plate with light digits on a light wall, the same. */
+static void test_digits__plate_on_a_wall_read_alone(void **state)
+{
+    (void)state;
+    canvas plate = canvas_new(240, 110, 235), wall = canvas_new(640, 480, 80);
+    draw_scene(&plate);
+    noise(&wall, 6, 5);
+    paste(&wall, &plate, 260, 190);
+    nn_digits *alone = find(&plate, NULL);
+    assert_int_equal(nn_digits_count(alone), 4);
+    for (int dark_plate = 0; dark_plate < 2; dark_plate++) {
+        nn_digits *d = find(&wall, NULL);
+        assert_int_equal(nn_digits_count(d), 4);
+        assert_int_equal(nn_digits_polarity_used(d),
+                         dark_plate ? NN_DIGITS_POLARITY_LIGHT_ON_DARK : NN_DIGITS_POLARITY_DARK_ON_LIGHT);
+        expect_boxes_moved(alone, d, 260, 190);
+        for (int64_t i = 0; i < 4; i++)
+            assert_memory_equal(nn_digits_image(alone, i), nn_digits_image(d, i), NN_DIGITS_PIXELS * sizeof(float));
+        nn_digits_free(d);
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.plate = 0;
+        d = find(&wall, &o);
+        assert_true(nn_digits_count(d) != 4 || nn_digits_polarity_used(d) == (dark_plate ? NN_DIGITS_POLARITY_DARK_ON_LIGHT
+                                                                                         : NN_DIGITS_POLARITY_LIGHT_ON_DARK));
+        nn_digits_free(d);
+        invert(&wall);
+        invert(&plate);
+        nn_digits_free(alone);
+        alone = find(&plate, NULL);
+    }
+    nn_digits_free(alone);
+    free(plate.px);
+    free(wall.px);
+}
+
+/* An oval plate (half of its box's corners are wall) and a plate with a line drawn along its edge,
+ * inside it (a frame around the plate's middle): each read alone, the scene's four digits where they
+ * lie on the plate read alone. */
+static void test_digits__oval_and_framed_plates(void **state)
+{
+    (void)state;
+    canvas plate = canvas_new(240, 110, 235);
+    draw_scene(&plate);
+    nn_digits *alone = find(&plate, NULL);
+    assert_int_equal(nn_digits_count(alone), 4);
+    nn_digits_options off = NN_DIGITS_OPTIONS_INIT;
+    off.plate = 0;
+    for (int framed = 0; framed < 2; framed++) {
+        canvas wall = canvas_new(640, 480, 80);
+        noise(&wall, 6, 5);
+        if (framed) {
+            rect(&wall, 253, 182, 250, 120, 235);
+            rect(&wall, 258, 187, 240, 2, 40), rect(&wall, 258, 295, 240, 2, 40);
+            rect(&wall, 258, 187, 2, 110, 40), rect(&wall, 496, 187, 2, 110, 40);
+        } else {
+            for (int64_t y = 0; y < wall.h; y++)
+                for (int64_t x = 0; x < wall.w; x++) {
+                    const double dx = (x + 0.5 - 378) / 130, dy = (y + 0.5 - 242) / 60;
+                    if (dx * dx + dy * dy <= 1) wall.px[y * wall.w + x] = 235;
+                }
+        }
+        for (int64_t y = 30; y < 75; y++)
+            for (int64_t x = 30; x < 207; x++)
+                if (plate.px[y * plate.w + x] != 235) wall.px[(190 + y) * wall.w + 260 + x] = plate.px[y * plate.w + x];
+        nn_digits *d = find(&wall, NULL), *whole = find(&wall, &off);
+        expect_boxes_moved(alone, d, 260, 190);
+        /* Read whole, the plate's edges or the frame are read too, or the plate is the ink. */
+        assert_true(nn_digits_count(whole) != 4 || nn_digits_polarity_used(whole) == NN_DIGITS_POLARITY_LIGHT_ON_DARK);
+        nn_digits_free(d);
+        nn_digits_free(whole);
+        free(wall.px);
+    }
+    nn_digits_free(alone);
+    free(plate.px);
+}
+
+/* What is no plate reads the same with the step as without: a square 0 (Jura's, with its dot), the
+ * only ink in the image, whose inside is no stroke; a condensed bold 8, whose loops are as wide as
+ * the 8 around them; a plate the photo's edge cuts (read with the wall: the plate is the ink, and
+ * the photo's edge no plate's edge); a plate beside another patch of its colour; a dark door with a
+ * light handle, the number on the wall beside it. */
+static void test_digits__not_a_plate(void **state)
+{
+    (void)state;
+    canvas zero = canvas_new(240, 240, 230), bold = canvas_new(240, 240, 230);
+    canvas cut = canvas_new(640, 480, 80), two = canvas_new(640, 480, 80), door = canvas_new(640, 480, 220);
+    canvas number = canvas_new(240, 110, 220);
+    draw_scene(&number);
+    noise(&door, 6, 5);
+    rect(&door, 60, 80, 200, 320, 60);
+    rect(&door, 230, 230, 10, 40, 220);
+    paste(&door, &number, 330, 190);
+    rect(&zero, 70, 50, 100, 140, 25);
+    rect(&zero, 105, 85, 30, 70, 230);
+    rect(&zero, 115, 115, 10, 10, 25);
+    rect(&bold, 90, 50, 60, 140, 25);
+    rect(&bold, 110, 70, 20, 40, 230);
+    rect(&bold, 110, 130, 20, 40, 230);
+    canvas plate = canvas_new(240, 110, 235);
+    draw_scene(&plate);
+    noise(&cut, 6, 5);
+    noise(&two, 6, 5);
+    paste(&cut, &plate, 0, 190);
+    paste(&two, &plate, 260, 190);
+    rect(&two, 40, 40, 60, 30, 235);
+    const canvas *cs[5] = {&zero, &bold, &cut, &two, &door};
+    nn_digits_options off = NN_DIGITS_OPTIONS_INIT;
+    off.plate = 0;
+    for (int k = 0; k < 5; k++) {
+        nn_digits *a = find(cs[k], NULL), *b = find(cs[k], &off);
+        assert_true(nn_digits_count(a) > 0);
+        expect_boxes_moved(a, b, 0, 0);
+        assert_int_equal(nn_digits_polarity_used(a), nn_digits_polarity_used(b));
+        if (cs[k] == &cut) assert_int_equal(nn_digits_polarity_used(a), NN_DIGITS_POLARITY_LIGHT_ON_DARK);
+        nn_digits_free(a);
+        nn_digits_free(b);
+    }
+    free(zero.px);
+    free(bold.px);
+    free(cut.px);
+    free(two.px);
+    free(door.px);
+    free(number.px);
+    free(plate.px);
+}
+
 /* Two lines, the second slanting; digits told apart by their widths. */
 static void test_digits__reading_order(void **state)
 {
@@ -3580,6 +3727,9 @@ int main(void)
         cmocka_unit_test(test_digits__touching_blobs_split),
         cmocka_unit_test(test_digits__inverted_polarity_same_result),
         cmocka_unit_test(test_digits__gradient_background),
+        cmocka_unit_test(test_digits__plate_on_a_wall_read_alone),
+        cmocka_unit_test(test_digits__oval_and_framed_plates),
+        cmocka_unit_test(test_digits__not_a_plate),
         cmocka_unit_test(test_digits__reading_order),
         cmocka_unit_test(test_digits__tilted_line_turned_level),
         cmocka_unit_test(test_digits__dark_edge_beyond_the_paper),

@@ -64,7 +64,7 @@ typedef enum nn_digits_threshold {
 
 /** Version of ::nn_digits_options this header describes (2 since 0.3: `scales`; 3: `rules`; 4:
  *  `deskew`; 5: `skip_text`). */
-#define NN_DIGITS_OPTIONS_VERSION 5
+#define NN_DIGITS_OPTIONS_VERSION 6
 
 /** Options of nn_digits_find(). Sizes are relative to the median digit height H the search measures,
  *  so that one setting serves digits of 16 and of 200 pixels. */
@@ -134,12 +134,22 @@ typedef struct nn_digits_options {
                                         side). docs/predict.md, step 7. 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
+    int plate;                     /**< non-zero (default): a plate or card of one colour lying
+                                        wholly inside a photo of a wall or table of another (solid,
+                                        sharp-edged, its digits strokes thinner than the plate
+                                        around them, nothing else of its colour beside it) is read
+                                        alone, its edge and what lies beyond painted as the plate,
+                                        when that reading finds digits (and, with a model, the whole
+                                        image does not read the plate itself as a surer digit); the
+                                        boxes are in the image as given (docs/predict.md, step 0).
+                                        0 reads the whole image. Callers of options versions 1 to 5
+                                        get the default. @since 0.3 (unreleased, options version 6) */
 } nn_digits_options;
 
 /** Initialiser of ::nn_digits_options with the defaults: `nn_digits_options o = NN_DIGITS_OPTIONS_INIT;` */
 #define NN_DIGITS_OPTIONS_INIT                                                                     \
     {NN_DIGITS_OPTIONS_VERSION, NN_DIGITS_POLARITY_AUTO, NN_DIGITS_THRESHOLD_AUTO, 4, 1, 1, 1.3f, 2.0f,      \
-     4096, 1, 1, 1, 1}
+     4096, 1, 1, 1, 1, 1}
 
 /**
  * @brief Fill @p opts with the defaults of options version @p version (for callers that cannot use
@@ -158,7 +168,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * strokes) is filled before normalising when most of its glyphs are so drawn (docs/predict.md, step 8).
  * What is no digit is left out: specks, lines, a ring around digits, a barcode, a solid patch higher
  * than the digits (step 4), and slashes and parentheses taller than the digits beside them, or a
- * date's two slashes as high as its digits (step 11).
+ * date's two slashes as high as its digits (step 11). A plate or card of one colour lying wholly
+ * inside a photo of a wall or table of another is read alone (`plate`, step 0).
  * @param[out] out   the result, which the caller frees with nn_digits_free(); NULL on failure
  * @param pixels     @p height rows of @p width bytes, @p stride bytes apart
  * @param width, height  1 or more each, at most NN_DIGITS_MAX_PIXELS together
@@ -170,6 +181,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  *         bytes per horizontal run of ink, plus 6.3 KiB per digit found while it runs (3.2 KiB of
  *         which the result keeps); where a tilted line is turned level (`deskew`), the turned part
  *         (up to twice the part around the digits) is read as a second image, after the first.
+ *         Looking for a plate (`plate`) takes 2 bytes per pixel of the image reduced to at most 4
+ *         megapixels, and a plate found is copied once and read instead of the whole image.
  * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,

@@ -14,10 +14,11 @@
 #include "vision.h"
 
 /* Options version 1 ended before `scales`, version 2 before `rules`, version 3 before `deskew`,
- * version 4 before `skip_text`. */
+ * version 4 before `skip_text`, version 5 before `plate`. */
 static const size_t digits_options_sizes[] = {
     offsetof(nn_digits_options, scales), offsetof(nn_digits_options, rules),
-    offsetof(nn_digits_options, deskew), offsetof(nn_digits_options, skip_text), sizeof(nn_digits_options)};
+    offsetof(nn_digits_options, deskew), offsetof(nn_digits_options, skip_text),
+    offsetof(nn_digits_options, plate), sizeof(nn_digits_options)};
 static const nn_digits_options digits_defaults = NN_DIGITS_OPTIONS_INIT;
 
 nn_status nn_digits_options_init(nn_digits_options *opts, unsigned version)
@@ -43,6 +44,24 @@ static nn_status check_options(const nn_digits_options *o, const char *who)
     if (o->scales < 1 || o->scales > NN__DIGITS_MAX_SCALES)
         return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: scales %d is outside 1..%d", who, o->scales,
                         NN__DIGITS_MAX_SCALES);
+    return NN_OK;
+}
+
+/* The image's arguments: NN_OK, or NN_ERR_INVALID_ARGUMENT with its message. */
+static nn_status check_image(const uint8_t *pixels, int64_t width, int64_t height, int64_t stride, const char *who)
+{
+    if (!pixels) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: pixels is NULL", who);
+    if (width < 1 || height < 1)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: image is %lld x %lld, both sides must be at least 1", who,
+                        (long long)width, (long long)height);
+    if (width > NN_DIGITS_MAX_PIXELS || height > NN_DIGITS_MAX_PIXELS || width * height > NN_DIGITS_MAX_PIXELS)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: image is %lld x %lld, more than the %lld pixels accepted", who,
+                        (long long)width, (long long)height, (long long)NN_DIGITS_MAX_PIXELS);
+    if (stride < width)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stride %lld is smaller than the width %lld", who,
+                        (long long)stride, (long long)width);
+    if (stride > INT64_MAX / height)
+        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stride %lld is too large", who, (long long)stride);
     return NN_OK;
 }
 
@@ -94,18 +113,7 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
 {
     memset(p, 0, sizeof *p);
     p->ink.ink = NULL;
-    if (!pixels) return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: pixels is NULL", who);
-    if (width < 1 || height < 1)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: image is %lld x %lld, both sides must be at least 1", who,
-                        (long long)width, (long long)height);
-    if (width > NN_DIGITS_MAX_PIXELS || height > NN_DIGITS_MAX_PIXELS || width * height > NN_DIGITS_MAX_PIXELS)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: image is %lld x %lld, more than the %lld pixels accepted", who,
-                        (long long)width, (long long)height, (long long)NN_DIGITS_MAX_PIXELS);
-    if (stride < width)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stride %lld is smaller than the width %lld", who,
-                        (long long)stride, (long long)width);
-    if (stride > INT64_MAX / height)
-        return nn__fail(NN_ERR_INVALID_ARGUMENT, "%s: stride %lld is too large", who, (long long)stride);
+    if (check_image(pixels, width, height, stride, who) != NN_OK) return NN_ERR_INVALID_ARGUMENT;
     nn_status st = nn__options_take(&p->o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     if ((st = check_options(&p->o, who)) != NN_OK) return st;
@@ -240,6 +248,8 @@ typedef nn_status (*level_fn)(nn_digits **out, const void *ctx, const uint8_t *p
 static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels,
                           int64_t width, int64_t height, int64_t stride, const nn_digits_options *opts,
                           const char *who);
+static nn_status plated(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels, int64_t width,
+                        int64_t height, int64_t stride, const nn_digits_options *opts, const char *who);
 
 typedef struct reader reader;
 typedef struct level_ctx {
@@ -493,7 +503,7 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
         nn__options_take(&o, &digits_defaults, opts, digits_options_sizes, NN_DIGITS_OPTIONS_VERSION, who);
     if (st != NN_OK) return st;
     const level_ctx ctx = {NULL, 0};
-    return without_separators(out, deskewed(out, find_level, &ctx, pixels, width, height, stride, &o, who), who);
+    return without_separators(out, plated(out, find_level, &ctx, pixels, width, height, stride, &o, who), who);
 }
 
 /* ---- Recognition-based segmentation (nn_digits_read). ---- */
@@ -1435,7 +1445,7 @@ static nn_status read_models(nn_digits **out, nn_model *const *models, int count
     st = reader_init(&rm, models, count, who);
     if (st != NN_OK) return st;
     const level_ctx ctx = {&rm, 0};
-    return without_separators(out, deskewed(out, read_level, &ctx, pixels, width, height, stride, &o, who), who);
+    return without_separators(out, plated(out, read_level, &ctx, pixels, width, height, stride, &o, who), who);
 }
 
 /* ---- Tilted lines (step 10, deskew.c) ---- */
@@ -1536,6 +1546,88 @@ static nn_status deskewed(nn_digits **out, level_fn level, const void *ctx, cons
     nn_digits_free(*out);
     *out = d;
     return NN_OK;
+}
+
+/* ---- A plate or card (step 0, plate.c) ---- */
+
+/* A plate read as one digit is a box sharing PLATE_DIGIT_BOX of the plate's (intersection over union)
+ * read at PLATE_DIGIT_SURE or more. */
+#define PLATE_DIGIT_BOX 0.7
+#define PLATE_DIGIT_SURE 0.9
+/* A digit taken for a plate holds a dot or two loops: a plate's reading of more digits is no digit's. */
+#define PLATE_DIGIT_HOLDS 2
+
+/* Whether reading d (with probabilities) holds plate b read surely as one digit. */
+static int plate_read_as_digit(const nn_digits *d, const nn__plate *b)
+{
+    for (int64_t i = 0; d && i < d->count; i++) {
+        const int64_t *r = d->boxes + i * 5;
+        const double ix = fmax(0, fmin((double)(r[0] + r[2]), (double)b->x1) - fmax((double)r[0], (double)b->x0));
+        const double iy = fmax(0, fmin((double)(r[1] + r[3]), (double)b->y1) - fmax((double)r[1], (double)b->y0));
+        const double both = (double)(r[2] * r[3]) + (double)((b->x1 - b->x0) * (b->y1 - b->y0)) - ix * iy;
+        if (ix * iy >= PLATE_DIGIT_BOX * both && top_of(d->probs + i * 10) >= PLATE_DIGIT_SURE) return 1;
+    }
+    return 0;
+}
+
+/* The plate alone, when the image shows one and digits are read on it (and, with a model, the whole
+ * image does not read the plate as a digit); else the whole image. */
+static nn_status plated(nn_digits **out, level_fn level, const void *ctx, const uint8_t *pixels, int64_t width,
+                        int64_t height, int64_t stride, const nn_digits_options *opts, const char *who)
+{
+    *out = NULL;
+    uint8_t *crop = NULL;
+    nn__plate b;
+    const nn__gray g = {pixels, width, height, stride};
+    nn_status st = NN_OK;
+    if (opts->plate) {
+        if ((st = check_image(pixels, width, height, stride, who)) != NN_OK || (st = check_options(opts, who)) != NN_OK ||
+            (st = nn__vision_plate(&crop, &b, &g, who)) != NN_OK)
+            return st;
+    }
+    if (crop) {
+        nn_digits *d = NULL;
+        st = deskewed(&d, level, ctx, crop, b.x1 - b.x0, b.y1 - b.y0, b.x1 - b.x0, opts, who);
+        free(crop);
+        /* The arguments passed, so a refusal is more than max_digits glyphs: the whole image is read. */
+        if (st == NN_ERR_INVALID_ARGUMENT) {
+            st = NN_OK;
+            nn_clear_error();
+        }
+        if (st != NN_OK) return st;
+        if (d && d->count > 0) {
+            for (int64_t i = 0; i < d->count; i++) d->boxes[i * 5] += b.x0, d->boxes[i * 5 + 1] += b.y0;
+            if (!d->probs || d->count > PLATE_DIGIT_HOLDS) {
+                *out = d;
+                return NN_OK;
+            }
+            /* With a model, the whole image is read too: where it reads the plate itself surely as a
+             * digit (a bold 0 with a dot inside, the only ink of its image), and reads more surely than
+             * the plate's reading (the dot read as a doubtful digit), the plate was a digit. A plate
+             * read whole as the ink is often a sure 1 too, beside digits read less surely. */
+            nn_digits *whole = NULL;
+            st = deskewed(&whole, level, ctx, pixels, width, height, stride, opts, who);
+            /* A refusal (more than max_digits glyphs: the wall's texture) leaves the plate's reading. */
+            if (st == NN_ERR_INVALID_ARGUMENT) {
+                st = NN_OK;
+                nn_clear_error();
+            }
+            if (st == NN_OK && plate_read_as_digit(whole, &b) && sureness(whole) > sureness(d)) {
+                nn_digits_free(d);
+                *out = whole;
+                return NN_OK;
+            }
+            nn_digits_free(whole);
+            if (st != NN_OK) {
+                nn_digits_free(d);
+                return st;
+            }
+            *out = d;
+            return NN_OK;
+        }
+        nn_digits_free(d);
+    }
+    return deskewed(out, level, ctx, pixels, width, height, stride, opts, who);
 }
 
 nn_status nn_digits_read(nn_digits **out, nn_model *model, const uint8_t *pixels, int64_t width, int64_t height,

@@ -47,9 +47,7 @@ static int quantile(const int64_t *hist, int64_t total, double q)
     return 255;
 }
 
-/* Otsu (1979): the t maximising the between-class variance of [0, t) and [t, 255]; 0 when the
- * histogram holds a single value. *lo_mean and *hi_mean receive the class means. */
-static int otsu(const int64_t *hist, double *lo_mean, double *hi_mean)
+int nn__vision_otsu(const int64_t *hist, double *lo_mean, double *hi_mean)
 {
     double total = 0, sum = 0;
     for (int v = 0; v < 256; v++) {
@@ -214,7 +212,7 @@ static nn_status closing(uint8_t *bg, const nn__gray *g, int dark, int k)
 static int levels_vary(const float *lv, int nt, const int64_t *global, double sigma)
 {
     double m0 = 0, m1 = 0;
-    otsu(global, &m0, &m1);
+    nn__vision_otsu(global, &m0, &m1);
     float lo = 255, hi = 0;
     for (int t = 0; t < nt; t++) {
         lo = fminf(lo, lv[t]);
@@ -239,13 +237,13 @@ static int ink_level(const int64_t *ch, int64_t n, double sigma, double grain, i
 {
     *paper = quantile(ch, n, 0.5);
     double m0 = 0, m1 = 0;
-    int level = otsu(ch, &m0, &m1);
+    int level = nn__vision_otsu(ch, &m0, &m1);
     const int floor_level = noise_floor(*paper, sigma);
     if (level < floor_level && floor_level <= 255) {
         int64_t tail[256] = {0};
         memcpy(tail + floor_level, ch + floor_level, (size_t)(256 - floor_level) * sizeof *tail);
         m0 = m1 = 0;
-        const int split = otsu(tail, &m0, &m1);
+        const int split = nn__vision_otsu(tail, &m0, &m1);
         level = split > floor_level && m1 - m0 >= 4 * sigma && m0 - *paper <= 4 * grain ? split : floor_level;
     }
     int64_t above = 0;
@@ -305,7 +303,7 @@ nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int meth
         for (int64_t y = 0; y < h; y++)
             for (int64_t x = 0; x < w; x++) gh[g->px[y * g->stride + x]]++;
         double m0, m1;
-        const int t = otsu(gh, &m0, &m1);
+        const int t = nn__vision_otsu(gh, &m0, &m1);
         for (int v = 0; v < t; v++) below += gh[v];
         const int ink_low = 2 * below <= w * h;
         int64_t nruns = 0;

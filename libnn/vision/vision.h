@@ -29,6 +29,18 @@ typedef struct nn__ink {
 } nn__ink;
 
 nn_status nn__vision_ink(nn__ink *out, const nn__gray *g, int polarity, int method);
+/* Otsu (1979): the t maximising the between-class variance of [0, t) and [t, 255]; 0 when the
+ * histogram holds a single value. *lo_mean and *hi_mean receive the class means. */
+int nn__vision_otsu(const int64_t *hist, double *lo_mean, double *hi_mean);
+
+/* plate.c: a plate or card of one colour lying wholly inside a photo of a wall or table of another
+ * (docs/predict.md, step 0). When there is one, *out (the caller frees) is the box [x0, x1) x
+ * [y0, y1) around it, dense, with everything beyond the plate, and its edge, painted the plate's
+ * level; else *out is NULL. */
+typedef struct nn__plate {
+    int64_t x0, y0, x1, y1;
+} nn__plate;
+nn_status nn__vision_plate(uint8_t **out, nn__plate *box, const nn__gray *g, const char *who);
 
 /* rules.c: ruled lines (an underline, ruled or squared paper) cleared from ink->ink where no stroke
  * crosses them; *cleared: the positions cleared along the lines. */

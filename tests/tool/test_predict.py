@@ -11,7 +11,8 @@ MNIST training digits.
 
 Checks: the strings read from each format, two text lines, a photo-like JPEG (uneven light, tint,
 noise, blur), JPEG and PNG stored turned with an EXIF orientation (and --ignore-orientation), a line
-tilted by 30 degrees (and --no-deskew), an underlined string on a ruled page (and --keep-lines),
+tilted by 30 degrees (and --no-deskew), an underlined string on a ruled page (and --keep-lines), a
+white plate on a dark wall (and --whole-image),
 stdin, --json fields, the '?' marks and --min-confidence, an image without digits,
 per-file errors (text file, truncated PNG and JPEG, missing path, a folder) with the other files
 still read and exit 1, the missing default model's message, the default model used from
@@ -614,6 +615,30 @@ def run_all(tmp):
     check(o_.get("digits") == text_e and all(it["box"][0] >= ox - 2 for it in o_.get("items", [])),
           f"a dark strip along the image's edge is no digit: {text_e} read beside it "
           f"(got {o_.get('digits')!r}, boxes {[it['box'] for it in o_.get('items', [])]})")
+
+    # -- a white plate small on a dark wall (step 0): read alone, as the plate cropped reads, its boxes
+    # in the photo; --whole-image reads the whole photo, where the plate is the ink and its digits holes
+    W2, H2, pad = 900, 640, 40
+    px0, py0 = 300, 250
+    plate = bytearray([70] * (W2 * H2))
+    for y in range(he + 2 * pad):
+        plate[(py0 + y) * W2 + px0:(py0 + y) * W2 + px0 + we + 2 * pad] = bytes([235] * (we + 2 * pad))
+    for y in range(he):
+        at = (py0 + pad + y) * W2 + px0 + pad
+        plate[at:at + we] = ge[y * we:(y + 1) * we]
+    plate_png = write(os.path.join(imgs, "plate.png"),
+                      png_bytes(W2, H2, 0, 8, [bytes(plate[y * W2:(y + 1) * W2]) for y in range(H2)]))
+    rc, so, se = run(["--model", mlp, "--json", plate_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    on_plate = all(px0 + pad - 2 <= it["box"][0] and it["box"][0] + it["box"][2] <= px0 + pad + we + 2
+                   and py0 + pad - 2 <= it["box"][1] and it["box"][1] + it["box"][3] <= py0 + pad + he + 2
+                   for it in o_.get("items", []))
+    check(o_.get("digits") == text_e and on_plate, f"a white plate on a dark wall: {text_e} read, boxes on the plate "
+          f"(got {o_.get('digits')!r}, boxes {[it['box'] for it in o_.get('items', [])]})")
+    rc, so, se = run(["--model", mlp, "--json", "--whole-image", plate_png])
+    o_ = json.loads(so) if rc == 0 and so else {}
+    check(rc == 0 and o_.get("digits") != text_e, f"--whole-image: the plate on the wall read with the wall "
+          f"(got {o_.get('digits')!r})")
 
     # -- a photo of a folded sheet turned a little: a crease from edge to edge through the digits
     # (it joined them into a blob taller than a digit, dropped as a line with the digits it crossed)

@@ -59,6 +59,9 @@ static void usage(FILE *f)
             "  --ignore-orientation  read the pixels as the file stores them: by default an image whose EXIF\n"
             "                        orientation says it is turned or mirrored (a phone's portrait photo)\n"
             "                        is read as a viewer shows it, and the boxes are in that image\n"
+            "  --whole-image         read the whole photo: by default a plate or card of one colour lying\n"
+            "                        wholly inside a photo of a wall or table of another is read alone\n"
+            "                        (its edges are no digits), when digits are read on it\n"
             "  --no-deskew           read tilted lines as they lie: by default text lines tilted by 6 to 40\n"
             "                        degrees (a photo taken at an angle), where three digits or more line\n"
             "                        up, are turned level and read again, the boxes brought back\n"
@@ -137,6 +140,7 @@ typedef struct predictor {
     int keep_lines; /* --keep-lines: nn_digits_options.rules = 0 */
     int ignore_orientation; /* --ignore-orientation: the pixels as stored */
     int no_deskew;          /* --no-deskew: nn_digits_options.deskew = 0 */
+    int whole_image;        /* --whole-image: nn_digits_options.plate = 0 */
     int keep_text;          /* --keep-text: nn_digits_options.skip_text = 0 */
     int max_digits;         /* --max-digits: nn_digits_options.max_digits */
     const char *debug_dir;
@@ -192,6 +196,7 @@ static int predict_one(predictor *pr, const char *path)
     opts.rules = !pr->keep_lines;
     opts.skip_text = !pr->keep_text;
     opts.deskew = !pr->no_deskew;
+    opts.plate = !pr->whole_image;
     opts.max_digits = pr->max_digits;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
         snprintf(err, sizeof err, "%s: %s", path, for_the_user(nn_last_error()));
@@ -353,6 +358,7 @@ int nnm_cmd_predict(int argc, char **argv)
         O_KEEP_LINES,
         O_IGNORE_ORIENTATION,
         O_NO_DESKEW,
+        O_WHOLE_IMAGE,
         O_KEEP_TEXT,
         O_MAX_DIGITS
     };
@@ -364,6 +370,7 @@ int nnm_cmd_predict(int argc, char **argv)
                                               {"keep-lines", no_argument, NULL, O_KEEP_LINES},
                                               {"ignore-orientation", no_argument, NULL, O_IGNORE_ORIENTATION},
                                               {"no-deskew", no_argument, NULL, O_NO_DESKEW},
+                                              {"whole-image", no_argument, NULL, O_WHOLE_IMAGE},
                                               {"keep-text", no_argument, NULL, O_KEEP_TEXT},
                                               {"max-digits", required_argument, NULL, O_MAX_DIGITS},
                                               {"help", no_argument, NULL, 'h'},
@@ -396,6 +403,7 @@ int nnm_cmd_predict(int argc, char **argv)
         case O_KEEP_LINES: pr.keep_lines = 1; break;
         case O_IGNORE_ORIENTATION: pr.ignore_orientation = 1; break;
         case O_NO_DESKEW: pr.no_deskew = 1; break;
+        case O_WHOLE_IMAGE: pr.whole_image = 1; break;
         case O_KEEP_TEXT: pr.keep_text = 1; break;
         case O_DEBUG_DIR: pr.debug_dir = optarg; break;
         case O_MIN_CONF: {
