@@ -422,14 +422,21 @@ static void test_digits__oval_and_framed_plates(void **state)
  * only ink in the image, whose inside is no stroke; a condensed bold 8, whose loops are as wide as
  * the 8 around them; a plate the photo's edge cuts (read with the wall: the plate is the ink, and
  * the photo's edge no plate's edge); a plate beside another patch of its colour; a dark door with a
- * light handle, the number on the wall beside it. */
+ * light handle, the number on the wall beside it; a number in a frame drawn on a page, beside
+ * another (the frame's inside is of the page's colour: read alone, the other number was lost). */
 static void test_digits__not_a_plate(void **state)
 {
     (void)state;
     canvas zero = canvas_new(240, 240, 230), bold = canvas_new(240, 240, 230);
     canvas cut = canvas_new(640, 480, 80), two = canvas_new(640, 480, 80), door = canvas_new(640, 480, 220);
-    canvas number = canvas_new(240, 110, 220);
+    canvas number = canvas_new(240, 110, 220), page = canvas_new(640, 240, 220);
     draw_scene(&number);
+    rect(&page, 40, 90, 6, 44, 25);   /* 1 7 1: no loop of the page's colour beside the frame */
+    rect(&page, 70, 90, 30, 6, 25), rect(&page, 94, 90, 6, 44, 25);
+    rect(&page, 130, 90, 6, 44, 25);
+    paste(&page, &number, 360, 70);
+    rect(&page, 370, 80, 220, 2, 25), rect(&page, 370, 168, 220, 2, 25);
+    rect(&page, 370, 80, 2, 90, 25), rect(&page, 588, 80, 2, 90, 25);
     noise(&door, 6, 5);
     rect(&door, 60, 80, 200, 320, 60);
     rect(&door, 230, 230, 10, 40, 220);
@@ -447,15 +454,16 @@ static void test_digits__not_a_plate(void **state)
     paste(&cut, &plate, 0, 190);
     paste(&two, &plate, 260, 190);
     rect(&two, 40, 40, 60, 30, 235);
-    const canvas *cs[5] = {&zero, &bold, &cut, &two, &door};
+    const canvas *cs[6] = {&zero, &bold, &cut, &two, &door, &page};
     nn_digits_options off = NN_DIGITS_OPTIONS_INIT;
     off.plate = 0;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         nn_digits *a = find(cs[k], NULL), *b = find(cs[k], &off);
         assert_true(nn_digits_count(a) > 0);
         expect_boxes_moved(a, b, 0, 0);
         assert_int_equal(nn_digits_polarity_used(a), nn_digits_polarity_used(b));
         if (cs[k] == &cut) assert_int_equal(nn_digits_polarity_used(a), NN_DIGITS_POLARITY_LIGHT_ON_DARK);
+        if (cs[k] == &page) assert_int_equal(nn_digits_count(a), 7);
         nn_digits_free(a);
         nn_digits_free(b);
     }
@@ -465,6 +473,7 @@ static void test_digits__not_a_plate(void **state)
     free(two.px);
     free(door.px);
     free(number.px);
+    free(page.px);
     free(plate.px);
 }
 

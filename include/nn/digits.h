@@ -182,7 +182,8 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  *         which the result keeps); where a tilted line is turned level (`deskew`), the turned part
  *         (up to twice the part around the digits) is read as a second image, after the first.
  *         Looking for a plate (`plate`) takes 2 bytes per pixel of the image reduced to at most 4
- *         megapixels, and a plate found is copied once and read instead of the whole image.
+ *         megapixels, plus 20 bytes per horizontal run of each of its two classes there, and a
+ *         plate found is copied once and read instead of the whole image.
  * @since 0.2
  */
 NN_API nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, int64_t height,
@@ -273,7 +274,7 @@ NN_API nn_status nn_digits_read_ensemble(nn_digits **out, nn_model *const *model
  *        any: for teaching a model the pieces its reader will show it.
  *
  * The blobs are found as nn_digits_read() finds them (nn_digits_find() with `split` = 0: nothing
- * cut geometrically); each that may hold several digits (wider than the median digit height H and
+ * cut geometrically), in the whole image (no plate is looked for: `plate` is not read); each that may hold several digits (wider than the median digit height H and
  * than its own height) is cut along up to 8 paths as nn_digits_read() cuts it, and every piece
  * between two of its paths (the blob's own edges counting as paths, the whole blob not counted) is
  * normalised as a digit is, each with its box: the right digits of touching ones and the wrong

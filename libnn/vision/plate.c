@@ -46,6 +46,11 @@
  * this share of its strokes' pixels. */
 #define PLATE_FLAT 0.02
 #define PLATE_FLAT_STROKES 0.5
+/* A blob of its colour around it that reaches the image's border makes it the inside of a frame
+ * drawn on a page, unless the other class beyond its edge is wider than 3 strokes (the median of
+ * the runs across it, counted up to 64): a sticky note on a monitor's dark bezel, the wall behind. */
+#define PLATE_BEYOND 3.0
+#define PLATE_BEYOND_MAX 64
 /* Its edge is sharp, not a shadow's (a card half in shadow is two blobs, the lit half taken for the
  * plate): at PLATE_SHARP_SHARE of its rows' and columns' ends or more, the grey PLATE_STEP pixels
  * (of the reduced image) inside and one of the PLATE_STEP + 1 beyond differ by PLATE_SHARP of the
@@ -171,6 +176,32 @@ static int64_t hull_area2(const plate *p, int64_t (*pts)[2], int64_t (*hull)[2])
     return a2 < 0 ? -a2 : a2;
 }
 
+/* The median, over p's rows' and columns' ends, of the run of the other class beyond its edge. */
+static int64_t beyond(const plate *p, const uint8_t *r, int64_t w, int64_t h, int t, int light)
+{
+    int64_t hist[PLATE_BEYOND_MAX + 1] = {0}, n = 0;
+#define PLATE_RUN(start, step, count)                                                                   \
+    do {                                                                                                \
+        int64_t len = 0;                                                                                \
+        while (len < PLATE_BEYOND_MAX && len < (count) && (r[(start) + len * (step)] >= t) != light) len++; \
+        hist[len]++, n++;                                                                               \
+    } while (0)
+    for (int64_t y = p->y0; y < p->y1; y++) {
+        const span rs = p->rows[y - p->y0];
+        PLATE_RUN(y * w + rs.lo - 1, -1, rs.lo);
+        PLATE_RUN(y * w + rs.hi, 1, w - rs.hi);
+    }
+    for (int64_t x = p->x0; x < p->x1; x++) {
+        const span cs = p->cols[x - p->x0];
+        PLATE_RUN((cs.lo - 1) * w + x, -w, cs.lo);
+        PLATE_RUN(cs.hi * w + x, w, h - cs.hi);
+    }
+#undef PLATE_RUN
+    int64_t m = 0, acc = hist[0];
+    while (2 * acc < n && m < PLATE_BEYOND_MAX) acc += hist[++m];
+    return m;
+}
+
 /* Whether component ci of c (the pixels of class `light`, at or above t, in the reduced image r, w x h)
  * is a plate; when it is, and larger than *best, *best becomes it. */
 static nn_status try_blob(plate *best, const nn__components *c, int64_t ci, const uint8_t *r, int64_t w,
@@ -272,14 +303,18 @@ static nn_status try_blob(plate *best, const nn__components *c, int64_t ci, cons
         ok = ok && pen <= PLATE_PEN * (double)(y1 - y0);
     }
     /* Beside it, nothing of its colour as large as 2% of it or half its strokes: a door's handle is
-     * no number when the number is on the wall beside the door. A blob around it (a frame, a line
-     * drawn along its edge and what lies beyond) is no patch beside it. */
+     * no number when the number is on the wall beside the door. A blob around it (the plate's rim
+     * beyond a line drawn along its edge) is no patch beside it, unless it reaches the image's
+     * border: then the plate is of the wall's colour, the inside of a frame drawn on a page, and the
+     * page's other digits would be lost. */
     const double beside = fmin(PLATE_FLAT * (double)p.filled, PLATE_FLAT_STROKES * (double)strokes);
     for (int64_t o = 0; o < c->ncomps && ok; o++) {
         const nn__comp *q = &c->comps[o];
         const int inside = q->x0 >= k->x0 && q->x1 <= k->x1 && q->y0 >= k->y0 && q->y1 <= k->y1;
         const int around = q->x0 <= k->x0 && q->x1 >= k->x1 && q->y0 <= k->y0 && q->y1 >= k->y1;
-        ok = o == ci || inside || around || (double)q->area < beside;
+        const int bordering = q->x0 == 0 || q->y0 == 0 || q->x1 == w || q->y1 == h;
+        ok = o == ci || inside || (around && (!bordering || beyond(&p, r, w, h, t, light) > PLATE_BEYOND * pen)) ||
+             (!around && (double)q->area < beside);
     }
     free(scratch);
     free(in_row);

@@ -169,8 +169,11 @@ void nnm_augment_batch_scan(float *out, const float *in, int64_t n, int64_t rows
         if (!scan || w * h > NNM_AUGMENT_SCAN_PIXELS || rows * cols != NN_DIGITS_PIXELS) continue;
         render_scan(img, fa, fb, w, h, out + k * px, rows, cols, scale, margin, widen, blur, contrast, noise, seed);
         nn_digits *d = NULL;
-        /* One digit found is what a reader would see of it; none or a broken one keeps the image. */
-        if (nn_digits_find(&d, img, w, h, w, NULL) == NN_OK && nn_digits_count(d) == 1)
+        /* One digit found is what a reader would see of it; none or a broken one keeps the image. A
+         * lone digit is no photo of a plate (step 0 off). */
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.plate = 0;
+        if (nn_digits_find(&d, img, w, h, w, &o) == NN_OK && nn_digits_count(d) == 1)
             memcpy(out + k * px, nn_digits_image(d, 0), (size_t)px * sizeof *out);
         nn_digits_free(d);
     }

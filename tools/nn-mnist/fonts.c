@@ -93,7 +93,10 @@ static int draw_char(cairo_t *cr, cairo_surface_t *surf, uint8_t *grey, uint32_t
 static int normalize_digit(const uint8_t *grey, uint8_t *out)
 {
     nn_digits *d = NULL;
-    nn_status st = nn_digits_find(&d, grey, CANVAS, CANVAS, CANVAS, NULL);
+    /* One glyph on a canvas is no photo of a plate: the inside of an @ passed for one. */
+    nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+    o.plate = 0;
+    nn_status st = nn_digits_find(&d, grey, CANVAS, CANVAS, CANVAS, &o);
     int rc = st == NN_OK ? 0 : -1;
     if (st == NN_OK && nn_digits_count(d) == 1) {
         const float *im = nn_digits_image(d, 0);
