@@ -308,12 +308,14 @@ static nn_status try_blob(plate *best, const nn__components *c, int64_t ci, cons
      * border: then the plate is of the wall's colour, the inside of a frame drawn on a page, and the
      * page's other digits would be lost. */
     const double beside = fmin(PLATE_FLAT * (double)p.filled, PLATE_FLAT_STROKES * (double)strokes);
+    int64_t wide = -1; /* beyond(), measured once when a blob around it reaches the border */
     for (int64_t o = 0; o < c->ncomps && ok; o++) {
         const nn__comp *q = &c->comps[o];
         const int inside = q->x0 >= k->x0 && q->x1 <= k->x1 && q->y0 >= k->y0 && q->y1 <= k->y1;
         const int around = q->x0 <= k->x0 && q->x1 >= k->x1 && q->y0 <= k->y0 && q->y1 >= k->y1;
         const int bordering = q->x0 == 0 || q->y0 == 0 || q->x1 == w || q->y1 == h;
-        ok = o == ci || inside || (around && (!bordering || beyond(&p, r, w, h, t, light) > PLATE_BEYOND * pen)) ||
+        if (around && bordering && wide < 0) wide = beyond(&p, r, w, h, t, light);
+        ok = o == ci || inside || (around && (!bordering || (double)wide > PLATE_BEYOND * pen)) ||
              (!around && (double)q->area < beside);
     }
     free(scratch);
