@@ -1516,6 +1516,56 @@ static void test_digits__read_text_number_after_label_stays(void **state)
     nn_model_free(m);
 }
 
+/* A unit in lower case after a number (`565 mm`, `12 kg`). Two rings 60 high read as 0s, then a
+ * glyph of three small rings, 40 high, on their baseline, that is cut into digits: an m's arches,
+ * left out; after one ring, raised off the baseline, as high as the rings, or read with skip_text 0,
+ * it is read. A ring hanging 18 pixels below the line after a + read as text is a g, left out with
+ * the +; 10 pixels below, or without the +, it is a digit written low. */
+static void test_digits__read_unit_lower_case_left_out(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    /* rings before; the three rings' bottom (0: none), height and width; the + (0: none); the
+     * single ring's top (0: none); skip_text; whether what follows the rings is read */
+    struct {
+        int64_t before, low, high, wide, plus, single, skip, read;
+    } t[] = {{2, 90, 40, 26, 0, 0, 1, 0},  {1, 90, 40, 26, 0, 0, 1, 1},  {2, 82, 40, 26, 0, 0, 1, 1},
+             {2, 90, 60, 36, 0, 0, 1, 1},  {2, 90, 40, 26, 0, 0, 0, 1},  {2, 0, 0, 0, 108, 48, 1, 0},
+             {2, 0, 0, 0, 108, 40, 1, 1},  {2, 0, 0, 0, 0, 48, 1, 1}};
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
+        canvas c = canvas_new(460, 140, 230);
+        const int64_t first = 20 + 44 * (2 - t[k].before); /* the last ring ends at 100 */
+        for (int i = 0; i < t[k].before; i++) slanted_ring(&c, first + 44 * i, 30, 36, 60, 6, 0, 20);
+        for (int i = 0; t[k].low && i < 3; i++) /* overlapping by 4 columns */
+            slanted_ring(&c, 130 + (t[k].wide - 4) * i, t[k].low - t[k].high, t[k].wide, t[k].high, 5, 0, 20);
+        if (t[k].plus) {
+            stroke(&c, (double)t[k].plus, 60, (double)t[k].plus + 40, 60, 6, 20);
+            stroke(&c, (double)t[k].plus + 20, 35, (double)t[k].plus + 20, 85, 6, 20);
+        }
+        if (t[k].single) slanted_ring(&c, 156, t[k].single, 36, 60, 6, 0, 20);
+        nn_digits_options o = NN_DIGITS_OPTIONS_INIT;
+        o.skip_text = (int)t[k].skip;
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, &o), NN_OK);
+        int64_t rings = 0, after = 0;
+        for (int64_t i = 0; i < nn_digits_count(d); i++) {
+            int64_t b[4];
+            box(d, i, b);
+            if (b[0] < 105) {
+                assert_int_equal(b[0], first + 44 * rings++);
+                assert_int_equal(nn_digits_class(d, i), 0);
+            } else {
+                after += b[0] >= 130;
+            }
+        }
+        assert_int_equal(rings, t[k].before);
+        assert_int_equal(after > 0, t[k].read);
+        nn_digits_free(d);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
 /* What m reads in c: n digits, all 0s, the left edge of digit i at x0[i] (within 4 pixels). */
 static void expect_zeros_at(const canvas *c, nn_model *m, int64_t n, const int64_t *x0)
 {
@@ -3794,6 +3844,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
         cmocka_unit_test(test_digits__read_text_number_after_label_stays),
         cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
+        cmocka_unit_test(test_digits__read_unit_lower_case_left_out),
         cmocka_unit_test(test_digits__read_label_narrow_space_before_number),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),

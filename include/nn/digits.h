@@ -131,7 +131,11 @@ typedef struct nn_digits_options {
                                         height, no letter in it; none of the number's glyphs read
                                         as text at 0.9, each as a digit at 0.5 or more, all at a
                                         mean of 0.85 or more; never on the lower-case letters'
-                                        side). docs/predict.md, step 7. 0 reads every glyph as a
+                                        side). So is a lower-case unit after a number (`565 mm`,
+                                        `12 kg`): a glyph cut into digits whose pieces stand on the
+                                        number's baseline and begin lower than its digits, and, beside
+                                        a glyph read as text, one reaching below the baseline as a g.
+                                        docs/predict.md, step 7. 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
     int plate;                     /**< non-zero (default): a plate or card of one colour lying

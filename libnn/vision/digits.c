@@ -556,6 +556,19 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_SPACE_NARROW 0.3 /* a narrower space (a serif font's: 0.37 to 0.48 of the digits' height) is
                                  at least this share of the word's tallest glyph wide, */
 #define READ_SPACE_MEDIAN 2.5 /* and this many times the word's median gap between glyphs */
+#define READ_UNIT_ALIGN 0.05  /* a printed number: two or more glyphs of a line read surely as digits, whose
+                                 tops and bottoms agree within this share of their height h; */
+#define READ_UNIT_GAP 1.0     /* its unit: the glyphs after it, each at most this share of h from the one
+                                 before (`565 mm`, `582cm`); */
+#define READ_UNIT_X_HEIGHT 0.2 /* a glyph of the unit that step 6 cut into digits is a lower-case letter
+                                  (an m's arches read as 7s, its stem as a 1) when every piece of it stands
+                                  on the number's baseline (within READ_UNIT_ALIGN h) and begins this
+                                  share of h below the digits' tops; */
+#define READ_UNIT_DESCENT_TOP 0.12 /* and in a unit holding a glyph read surely as text, so is one that
+                                      begins this share of h below the tops, */
+#define READ_UNIT_DESCENT 0.2 /* ends this share below the baseline */
+#define READ_UNIT_DESCENDER_LOW 0.6  /* and is 0.6 to 1.2 h high, as a g, p, q or y (the g of `kg` */
+#define READ_UNIT_DESCENDER_HIGH 1.2 /* reads as a sure 9; a comma is lower) */
 #define READ_LABEL_GLYPHS 3   /* a label apart from its number (or a unit) has 3 glyphs or more: a
                                  sign and a digit are none (`$8 084` is 8084, `£2 563` 2563) */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
@@ -1266,6 +1279,80 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
     return st;
 }
 
+/* Whether q, a piece of a glyph that step 6 cut, is one of a lower-case letter's: every piece of that
+ * glyph among glyphs [a, e) of a line stands on the baseline `bottom` of a number of digits `top` to
+ * `bottom`, h high, and begins READ_UNIT_X_HEIGHT h below its top. */
+static int cut_lower_case(const nn__glyph *g, int64_t a, int64_t e, const nn__glyph *q, double top, double bottom,
+                          double h)
+{
+    if (!q->cut_l && !q->cut_r) return 0;
+    for (int64_t k = a; k < e; k++) {
+        const nn__glyph *piece = &g[k];
+        if (piece->group != q->group || (!piece->cut_l && !piece->cut_r)) continue;
+        if (piece->y0 < top + READ_UNIT_X_HEIGHT * h || fabs(piece->y1 - bottom) > READ_UNIT_ALIGN * h) return 0;
+    }
+    return 1;
+}
+
+/* Whether q reaches below the baseline as a lower-case g, p, q or y does (READ_UNIT_DESCENT_TOP). */
+static int descender(const nn__glyph *q, double top, double bottom, double h)
+{
+    const double high = q->y1 - q->y0;
+    return q->y0 >= top + READ_UNIT_DESCENT_TOP * h && q->y1 >= bottom + READ_UNIT_DESCENT * h &&
+           high >= READ_UNIT_DESCENDER_LOW * h && high <= READ_UNIT_DESCENDER_HIGH * h;
+}
+
+/* A unit in lower case after a number (`565 mm`, `582cm`, `29 kg`): its letters that look like digits
+ * were read as digits, an m cut into a 1 and two 7s, the g of kg a sure 9. Printed digits stand on
+ * one baseline at one height, and the unit's lower-case letters begin lower: a glyph cut into
+ * pieces that all stand on the baseline and begin lower (READ_UNIT_X_HEIGHT) after two or more such
+ * digits, or after any number when the unit holds a glyph read surely as text, and a descender
+ * (descender()) in a unit that holds one, are lower case. Such a glyph goes with the rest of its
+ * unit and the lower glyphs just before it (the c of cm). Handwriting's digits rarely share a
+ * baseline and height this closely, and a small digit written after them is one glyph, not a cut
+ * one; a digit hanging below the line is no unit's without text beside it. Glyphs of gs ordered
+ * by line (drop_text()); those left out get area 0. */
+static void drop_units(nn__glyphs *gs, const float *probs, const float *text, const kept *kp)
+{
+    nn__glyph *g = gs->g;
+    for (int64_t a = 0; a < gs->n;) {
+        int64_t e = a + 1;
+        while (e < gs->n && g[e].line == g[a].line) e++;
+        for (int64_t i = a; i < e;) {
+            if (g[i].area == 0 || !sure_digit(&g[i], probs, kp)) {
+                i++;
+                continue;
+            }
+            const double top = g[i].y0, bottom = g[i].y1, h = bottom - top;
+            int64_t last = i, digits = 1;
+            for (int64_t j = i + 1; j < e; j++) {
+                if (g[j].area == 0) continue;
+                if (!sure_digit(&g[j], probs, kp) || fabs(g[j].y0 - top) > READ_UNIT_ALIGN * h ||
+                    fabs(g[j].y1 - bottom) > READ_UNIT_ALIGN * h || g[j].x0 - g[last].x1 > READ_UNIT_GAP * h)
+                    break;
+                last = j;
+                digits++;
+            }
+            int64_t w = last + 1, text_sure = 0;
+            for (; w < e && g[w].x0 - g[w - 1].x1 <= READ_UNIT_GAP * h; w++)
+                text_sure |= text_of(&g[w], text, kp) >= READ_TEXT_SURE;
+            int64_t from = -1;
+            for (int64_t k = last + 1; k < w && from < 0; k++) {
+                if (g[k].area > 0 && (((digits >= 2 || text_sure) && cut_lower_case(g, a, e, &g[k], top, bottom, h)) ||
+                                      (text_sure && descender(&g[k], top, bottom, h))))
+                    from = k;
+            }
+            if (from >= 0) {
+                for (int64_t k = from - 1; k > last && (g[k].area == 0 || g[k].y0 >= top + READ_UNIT_X_HEIGHT * h); k--)
+                    if (g[k].area > 0) from = k;
+                for (int64_t k = from; k < w; k++) g[k].area = 0;
+            }
+            i = w;
+        }
+        a = e;
+    }
+}
+
 /* One reading of the image at its size with the models of `models` (reader_init()); H is the median
  * digit height measured, and sp (when given) where a line of smaller digits was set aside. */
 static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, const reader *models,
@@ -1309,7 +1396,10 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
             st = read_glyph(&p, &r, i, probs + i * 10, reject[i], r.outputs > 11 && p.o.skip_text ? text[i] : 0,
                             pimages, pprobs, preject, ptext, &kp);
     }
-    if (st == NN_OK && r.outputs > 11 && p.o.skip_text) st = drop_text(&p.glyphs, probs, text, &kp, H);
+    if (st == NN_OK && r.outputs > 11 && p.o.skip_text) {
+        st = drop_text(&p.glyphs, probs, text, &kp, H);
+        drop_units(&p.glyphs, probs, text, &kp);
+    }
     if (st == NN_OK) {
         compact(&p.glyphs);
         const int64_t m = p.glyphs.n;
