@@ -152,6 +152,35 @@ static membuf png_with(int w, int h, const uint8_t *tiff, size_t tiff_len, int a
     return m;
 }
 
+/* A w x h 16-bit grey PNG (with an opaque 16-bit alpha channel when `alpha`), `ink` where x < w / 2
+ * and `paper` elsewhere, and one dead pixel of 0 at (w - 1, 0). */
+static membuf png16_with(int w, int h, unsigned ink, unsigned paper, int alpha)
+{
+    membuf m = {NULL, 0};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    assert_non_null(info);
+    png_set_write_fn(png, &m, png_put, png_flush_none);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 16, alpha ? PNG_COLOR_TYPE_GRAY_ALPHA : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    const int step = alpha ? 4 : 2;
+    uint8_t *row = malloc((size_t)w * (size_t)step);
+    assert_non_null(row);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const unsigned v = y == 0 && x == w - 1 ? 0 : x < w / 2 ? ink : paper;
+            put16(row + x * step, 1, v);
+            if (alpha) put16(row + x * step + 2, 1, 65535);
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    free(row);
+    return m;
+}
+
 static nnm_image decoded(membuf m)
 {
     nnm_image im;
@@ -354,12 +383,41 @@ static void test_png_exif_orientation(void **state)
     nnm_image_free(&im);
 }
 
+/* A faint 16-bit scan (ink 1,000 of 65,535 below the paper: 4 grey levels of 8 bits, too few for the
+ * reader) is stretched over 0..255 from its 16 bits, a dead pixel aside; a PGM of 16 bits too. A
+ * 16-bit image of ordinary contrast is reduced as libpng's png_set_scale_16() reduces it. */
+static void test_deep_faint_stretched(void **state)
+{
+    (void)state;
+    for (int alpha = 0; alpha < 2; alpha++) {
+        nnm_image im = decoded(png16_with(64, 16, 59000, 60000, alpha));
+        assert_int_equal(im.px[1 * 64 + 10], 0);
+        assert_int_equal(im.px[1 * 64 + 50], 255);
+        assert_int_equal(im.px[63], 0); /* the dead pixel, below the ink */
+        nnm_image_free(&im);
+        im = decoded(png16_with(64, 16, 5000, 60000, alpha));
+        assert_int_equal(im.px[1 * 64 + 10], (5000 * 255 + 32895) >> 16);
+        assert_int_equal(im.px[1 * 64 + 50], (60000 * 255 + 32895) >> 16);
+        nnm_image_free(&im);
+    }
+    uint8_t pgm[16 + 2 * 64];
+    const int head = snprintf((char *)pgm, sizeof pgm, "P5 8 8 65535\n");
+    for (int i = 0; i < 64; i++) put16(pgm + head + 2 * i, 1, i % 8 < 4 ? 59000 : 60000);
+    nnm_image im;
+    char err[256];
+    assert_int_equal(nnm_image_decode(pgm, (size_t)head + 128, "deep.pgm", &im, err, sizeof err), 0);
+    assert_int_equal(im.px[9], 0);
+    assert_int_equal(im.px[13], 255);
+    nnm_image_free(&im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orient_every_value),    cmocka_unit_test(test_orient_rows_and_columns),
         cmocka_unit_test(test_jpeg_exif_orientation), cmocka_unit_test(test_jpeg_exif_without_orientation),
         cmocka_unit_test(test_png_exif_orientation),  cmocka_unit_test(test_jpeg_cmyk_as_grey),
+        cmocka_unit_test(test_deep_faint_stretched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

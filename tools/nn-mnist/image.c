@@ -125,6 +125,36 @@ int nnm_image_orient(nnm_image *im, char *err, size_t errlen)
     return 0;
 }
 
+/* A deep image (16 bits, or a PGM's maxval above 255) whose darkest and lightest pixels (0.1% set
+ * aside each way, for specks) lie fewer than this many grey levels of 8 bits apart is stretched over
+ * 0..255 from its deep values, not reduced: the 8-bit reduction of a faint scan keeps too few levels
+ * for the digits to stand out from the paper (the reader asks some 16), where the file holds
+ * hundreds. */
+#define STRETCH_BELOW 32u
+
+/* grey: n deep values scaled to 0..65535; px: their 8-bit reduction, replaced when stretched. 0, or -1
+ * when out of memory. */
+static int keep_contrast(uint8_t *px, const uint16_t *grey, size_t n)
+{
+    uint32_t *hist = calloc(65536, sizeof *hist);
+    if (!hist) return -1;
+    for (size_t i = 0; i < n; i++) hist[grey[i]]++;
+    const size_t cut = n / 1000;
+    size_t seen = 0;
+    unsigned lo = 0, hi = 65535;
+    while (lo < 65535 && (seen += hist[lo]) <= cut) lo++;
+    seen = 0;
+    while (hi > lo && (seen += hist[hi]) <= cut) hi--;
+    free(hist);
+    if (hi == lo || hi - lo >= STRETCH_BELOW * 257u) return 0;
+    const unsigned span = hi - lo;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned v = grey[i] < lo ? 0 : grey[i] > hi ? span : grey[i] - lo;
+        px[i] = (uint8_t)((v * 255u + span / 2) / span);
+    }
+    return 0;
+}
+
 /* ---- PNG ---- */
 
 typedef struct png_src {
@@ -210,9 +240,10 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
         return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
                     (long long)h, (long long)max_pixels);
     }
-    /* Whatever the file holds, ask libpng for 8-bit grey, with an alpha channel when the file has
-     * transparency (an alpha channel, or a tRNS colour or palette entries). */
-    png_set_scale_16(png);
+    /* Whatever the file holds, ask libpng for grey, with an alpha channel when the file has
+     * transparency (an alpha channel, or a tRNS colour or palette entries): 8 bits, or 16 when the
+     * file has them, reduced here (keep_contrast()). */
+    const int deep = depth == 16;
     png_set_packing(png);
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
@@ -222,14 +253,15 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     const int channels = png_get_channels(png, info);
-    if (png_get_bit_depth(png, info) != 8 || channels < 1 || channels > 2 ||
-        png_get_rowbytes(png, info) != (size_t)w * (size_t)channels)
+    const int bytes = channels * (deep ? 2 : 1);
+    if (png_get_bit_depth(png, info) != (deep ? 16 : 8) || channels < 1 || channels > 2 ||
+        png_get_rowbytes(png, info) != (size_t)w * (size_t)bytes)
         png_error(png, "unexpected layout after conversion to grey");
     px = alloc_pixels(w, h, 1);
-    buf = channels == 1 ? px : alloc_pixels(w, h, 2);
+    buf = bytes == 1 ? px : alloc_pixels(w, h, bytes);
     rows = malloc((size_t)h * sizeof *rows);
     if (!px || !buf || !rows) png_error(png, "out of memory");
-    for (int64_t y = 0; y < h; y++) rows[y] = buf + (size_t)y * (size_t)w * (size_t)channels;
+    for (int64_t y = 0; y < h; y++) rows[y] = buf + (size_t)y * (size_t)w * (size_t)bytes;
     png_read_image(png, rows);
     /* Reading to IEND makes a file cut after its last pixel an error too, as any other cut is; and
      * an eXIf chunk may come after the pixels. */
@@ -240,8 +272,22 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     png_bytep exif = NULL;
     if (png_get_eXIf_1(png, info, &exif_len, &exif)) orientation = exif_orientation_tiff(exif, exif_len);
 #endif
-    if (channels == 2) { /* grey + alpha over white paper, as a viewer shows it */
-        for (size_t i = 0, n = (size_t)w * (size_t)h; i < n; i++) {
+    const size_t n = (size_t)w * (size_t)h;
+    if (deep) {
+        /* Each pixel's 8 bits as libpng's png_set_scale_16() makes them (then over white, as
+         * below), and its deep value over white into the first 2 n bytes of buf, which it has read. */
+        uint16_t *grey = (uint16_t *)(void *)buf;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *s = buf + i * (size_t)bytes;
+            const uint32_t g = (uint32_t)s[0] << 8 | s[1], a = channels == 2 ? (uint32_t)s[2] << 8 | s[3] : 65535u;
+            const uint32_t g8 = (g * 255u + 32895u) >> 16, a8 = (a * 255u + 32895u) >> 16;
+            px[i] = (uint8_t)(channels == 2 ? (g8 * a8 + 255u * (255u - a8) + 127u) / 255u : g8);
+            grey[i] = (uint16_t)(((uint64_t)g * a + 65535u * (uint64_t)(65535u - a) + 32767u) / 65535u);
+        }
+        if (keep_contrast(px, grey, n) != 0) png_error(png, "out of memory");
+        free(buf);
+    } else if (channels == 2) { /* grey + alpha over white paper, as a viewer shows it */
+        for (size_t i = 0; i < n; i++) {
             unsigned g = buf[2 * i], a = buf[2 * i + 1];
             px[i] = (uint8_t)((g * a + 255u * (255u - a) + 127u) / 255u);
         }
@@ -400,12 +446,23 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_
     const size_t bytes = maxval > 255 ? 2 : 1, count = (size_t)w * (size_t)h;
     if (n - pos < count * bytes) return fail(err, errlen, "%s: truncated PGM", name);
     uint8_t *px = alloc_pixels(w, h, 1);
-    if (!px) return fail(err, errlen, "%s: out of memory", name);
+    uint16_t *grey = bytes == 2 ? malloc(count * sizeof *grey) : NULL;
+    if (!px || (bytes == 2 && !grey)) {
+        free(px);
+        return fail(err, errlen, "%s: out of memory", name);
+    }
     const uint8_t *s = d + pos;
     for (size_t i = 0; i < count; i++) {
         unsigned long v = bytes == 2 ? (unsigned long)s[2 * i] << 8 | s[2 * i + 1] : s[i];
         if (v > (unsigned long)maxval) v = (unsigned long)maxval; /* out of range: as bright as allowed */
         px[i] = (uint8_t)((v * 255 + (unsigned long)maxval / 2) / (unsigned long)maxval);
+        if (grey) grey[i] = (uint16_t)((v * 65535 + (unsigned long)maxval / 2) / (unsigned long)maxval);
+    }
+    const int kept = grey ? keep_contrast(px, grey, count) : 0;
+    free(grey);
+    if (kept != 0) {
+        free(px);
+        return fail(err, errlen, "%s: out of memory", name);
     }
     out->width = w;
     out->height = h;

@@ -45,7 +45,7 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen);
 int nnm_image_decode(const uint8_t *data, size_t size, const char *name, nnm_image *out, char *err, size_t errlen);
 
 /* nnm_image_decode() with another bound than NNM_IMAGE_MAX_PIXELS: images of more pixels are refused
- * from their header. The decoder allocates up to 3 bytes per pixel before it reads them, so a short
+ * from their header. The decoder allocates up to 5 bytes per pixel before it reads them, so a short
  * file can claim a large image; the fuzz target bounds that at a few megapixels. */
 int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
                          char *err, size_t errlen);
