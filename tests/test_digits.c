@@ -1566,6 +1566,46 @@ static void test_digits__read_unit_lower_case_left_out(void **state)
     nn_model_free(m);
 }
 
+/* What follows the unit's lower-case glyph: two rings 60 high, then (a) the three small rings of
+ * the test above, a space, and two rings as high as the first: the unit goes, the number after it
+ * stays (`15 mar 2024`); (b) a lone small ring just before the three, as the c of `cm`: it goes with
+ * them; (c) the three small rings joined to a ring as high as the first two: a touching group cut
+ * into digits, not all of whose pieces begin lower, stays. */
+static void test_digits__read_unit_word_ends_at_space(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(460, 140, 230);
+        slanted_ring(&c, 20, 30, 36, 60, 6, 0, 20);
+        slanted_ring(&c, 64, 30, 36, 60, 6, 0, 20);
+        const int64_t at = k == 1 ? 160 : 130; /* the three small rings, 70 wide */
+        for (int i = 0; i < 3; i++) slanted_ring(&c, at + 22 * i, 50, 26, 40, 5, 0, 20);
+        if (k == 0) {
+            slanted_ring(&c, 240, 30, 36, 60, 6, 0, 20);
+            slanted_ring(&c, 284, 30, 36, 60, 6, 0, 20);
+        }
+        if (k == 1) slanted_ring(&c, 128, 50, 26, 40, 5, 0, 20); /* 6 pixels before them */
+        if (k == 2) slanted_ring(&c, 98, 30, 36, 60, 6, 0, 20);  /* touching the first, at 130 */
+        nn_digits *d = NULL;
+        assert_int_equal(nn_digits_read(&d, m, c.px, c.w, c.h, c.w, NULL), NN_OK);
+        int64_t before = 0, unit = 0, after = 0;
+        for (int64_t i = 0; i < nn_digits_count(d); i++) {
+            int64_t b[4];
+            box(d, i, b);
+            if (b[0] < 90) before++;
+            else if (b[0] < 235) unit++;
+            else after++, assert_int_equal(nn_digits_class(d, i), 0);
+        }
+        assert_int_equal(before, 2);
+        assert_int_equal(unit > 0, k == 2);
+        assert_int_equal(after, k == 0 ? 2 : 0);
+        nn_digits_free(d);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
 /* What m reads in c: n digits, all 0s, the left edge of digit i at x0[i] (within 4 pixels). */
 static void expect_zeros_at(const canvas *c, nn_model *m, int64_t n, const int64_t *x0)
 {
@@ -3845,6 +3885,7 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_number_after_label_stays),
         cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
         cmocka_unit_test(test_digits__read_unit_lower_case_left_out),
+        cmocka_unit_test(test_digits__read_unit_word_ends_at_space),
         cmocka_unit_test(test_digits__read_label_narrow_space_before_number),
         cmocka_unit_test(test_digits__read_ensemble_averages),
         cmocka_unit_test(test_digits__read_no_cut_through_a_loop),

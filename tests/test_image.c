@@ -153,8 +153,8 @@ static membuf png_with(int w, int h, const uint8_t *tiff, size_t tiff_len, int a
 }
 
 /* A w x h 16-bit grey PNG (with an opaque 16-bit alpha channel when `alpha`), `ink` where x < w / 2
- * and `paper` elsewhere, and one dead pixel of 0 at (w - 1, 0). */
-static membuf png16_with(int w, int h, unsigned ink, unsigned paper, int alpha)
+ * and `paper` elsewhere, and `dead` pixels of 0 at the end of row 0. */
+static membuf png16_with(int w, int h, unsigned ink, unsigned paper, int alpha, int dead)
 {
     membuf m = {NULL, 0};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -169,7 +169,7 @@ static membuf png16_with(int w, int h, unsigned ink, unsigned paper, int alpha)
     assert_non_null(row);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
-            const unsigned v = y == 0 && x == w - 1 ? 0 : x < w / 2 ? ink : paper;
+            const unsigned v = y == 0 && x >= w - dead ? 0 : x < w / 2 ? ink : paper;
             put16(row + x * step, 1, v);
             if (alpha) put16(row + x * step + 2, 1, 65535);
         }
@@ -385,21 +385,29 @@ static void test_png_exif_orientation(void **state)
 
 /* A faint 16-bit scan (ink 1,000 of 65,535 below the paper: 4 grey levels of 8 bits, too few for the
  * reader) is stretched over 0..255 from its 16 bits, a dead pixel aside; a PGM of 16 bits too. A
- * 16-bit image of ordinary contrast is reduced as libpng's png_set_scale_16() reduces it. */
+ * 16-bit image of ordinary contrast, or of a few pixels of ink on a large page, is reduced as
+ * libpng's png_set_scale_16() reduces it. */
 static void test_deep_faint_stretched(void **state)
 {
     (void)state;
     for (int alpha = 0; alpha < 2; alpha++) {
-        nnm_image im = decoded(png16_with(64, 16, 59000, 60000, alpha));
+        nnm_image im = decoded(png16_with(64, 16, 59000, 60000, alpha, 1));
         assert_int_equal(im.px[1 * 64 + 10], 0);
         assert_int_equal(im.px[1 * 64 + 50], 255);
         assert_int_equal(im.px[63], 0); /* the dead pixel, below the ink */
         nnm_image_free(&im);
-        im = decoded(png16_with(64, 16, 5000, 60000, alpha));
+        im = decoded(png16_with(64, 16, 5000, 60000, alpha, 1));
         assert_int_equal(im.px[1 * 64 + 10], (5000 * 255 + 32895) >> 16);
         assert_int_equal(im.px[1 * 64 + 50], (60000 * 255 + 32895) >> 16);
         nnm_image_free(&im);
     }
+    /* A small number on a large page: 20 pixels of ink in 40,000, on paper of two levels 200 apart
+     * (its noise): ink and paper as libpng reduces them, the paper's noise not stretched. */
+    nnm_image page = decoded(png16_with(200, 200, 59900, 60100, 0, 20));
+    assert_int_equal(page.px[199], 0);
+    assert_int_equal(page.px[1 * 200 + 10], (59900 * 255 + 32895) >> 16);
+    assert_int_equal(page.px[1 * 200 + 150], (60100 * 255 + 32895) >> 16);
+    nnm_image_free(&page);
     uint8_t pgm[16 + 2 * 64];
     const int head = snprintf((char *)pgm, sizeof pgm, "P5 8 8 65535\n");
     for (int i = 0; i < 64; i++) put16(pgm + head + 2 * i, 1, i % 8 < 4 ? 59000 : 60000);

@@ -1307,8 +1307,9 @@ static int descender(const nn__glyph *q, double top, double bottom, double h)
  * one baseline at one height, and the unit's lower-case letters begin lower: a glyph cut into
  * pieces that all stand on the baseline and begin lower (READ_UNIT_X_HEIGHT) after two or more such
  * digits, or after any number when the unit holds a glyph read surely as text, and a descender
- * (descender()) in a unit that holds one, are lower case. Such a glyph goes with the rest of its
- * unit and the lower glyphs just before it (the c of cm). Handwriting's digits rarely share a
+ * (descender()) in a unit that holds one, are lower case. The unit is the word after the number (a
+ * space may part them); such a glyph goes with the rest of it and the lower glyphs just before it
+ * (the c of cm). Handwriting's digits rarely share a
  * baseline and height this closely, and a small digit written after them is one glyph, not a cut
  * one; a digit hanging below the line is no unit's without text beside it. Glyphs of gs ordered
  * by line (drop_text()); those left out get area 0. */
@@ -1333,9 +1334,13 @@ static void drop_units(nn__glyphs *gs, const float *probs, const float *text, co
                 last = j;
                 digits++;
             }
+            /* The unit is one word: it ends at a space (`15 mar 2024`, `Invoice 26`). */
             int64_t w = last + 1, text_sure = 0;
-            for (; w < e && g[w].x0 - g[w - 1].x1 <= READ_UNIT_GAP * h; w++)
+            for (; w < e && g[w].x0 - g[w - 1].x1 <= READ_UNIT_GAP * h; w++) {
+                const double lower = fmin(g[w].y1 - g[w].y0, g[w - 1].y1 - g[w - 1].y0);
+                if (w > last + 1 && g[w].x0 - g[w - 1].x1 >= READ_WORD_SPACE * lower) break;
                 text_sure |= text_of(&g[w], text, kp) >= READ_TEXT_SURE;
+            }
             int64_t from = -1;
             for (int64_t k = last + 1; k < w && from < 0; k++) {
                 if (g[k].area > 0 && (((digits >= 2 || text_sure) && cut_lower_case(g, a, e, &g[k], top, bottom, h)) ||
@@ -1347,7 +1352,7 @@ static void drop_units(nn__glyphs *gs, const float *probs, const float *text, co
                     if (g[k].area > 0) from = k;
                 for (int64_t k = from; k < w; k++) g[k].area = 0;
             }
-            i = w;
+            i = last + 1; /* a digit of the unit's word may begin the number of the next */
         }
         a = e;
     }

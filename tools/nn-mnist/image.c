@@ -125,12 +125,14 @@ int nnm_image_orient(nnm_image *im, char *err, size_t errlen)
     return 0;
 }
 
-/* A deep image (16 bits, or a PGM's maxval above 255) whose darkest and lightest pixels (0.1% set
- * aside each way, for specks) lie fewer than this many grey levels of 8 bits apart is stretched over
- * 0..255 from its deep values, not reduced: the 8-bit reduction of a faint scan keeps too few levels
- * for the digits to stand out from the paper (the reader asks some 16), where the file holds
- * hundreds. */
+/* A deep grey image (16 bits, or a PGM's maxval above 255) whose darkest and lightest pixels (the
+ * SPECKS darkest and lightest set aside: dust, a dead pixel) lie fewer than this many grey levels of
+ * 8 bits apart is stretched over 0..255 from its deep values, not reduced: the 8-bit reduction of a
+ * faint scan keeps too few levels for the digits to stand out from the paper (the reader asks some
+ * 16), where the file holds hundreds. A share set aside rather than a count would set aside the
+ * ink of a small number on a large page, and stretch its paper's noise. */
 #define STRETCH_BELOW 32u
+#define SPECKS 16
 
 /* grey: n deep values scaled to 0..65535; px: their 8-bit reduction, replaced when stretched. 0, or -1
  * when out of memory. */
@@ -139,7 +141,7 @@ static int keep_contrast(uint8_t *px, const uint16_t *grey, size_t n)
     uint32_t *hist = calloc(65536, sizeof *hist);
     if (!hist) return -1;
     for (size_t i = 0; i < n; i++) hist[grey[i]]++;
-    const size_t cut = n / 1000;
+    const size_t cut = SPECKS;
     size_t seen = 0;
     unsigned lo = 0, hi = 65535;
     while (lo < 65535 && (seen += hist[lo]) <= cut) lo++;
@@ -241,9 +243,11 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
                     (long long)h, (long long)max_pixels);
     }
     /* Whatever the file holds, ask libpng for grey, with an alpha channel when the file has
-     * transparency (an alpha channel, or a tRNS colour or palette entries): 8 bits, or 16 when the
-     * file has them, reduced here (keep_contrast()). */
-    const int deep = depth == 16;
+     * transparency (an alpha channel, or a tRNS colour or palette entries): 8 bits, or 16 when a grey
+     * file has them, reduced here (keep_contrast()). Colour is reduced by libpng, whose gamma tables
+     * for the turn to grey are built for the depth it is asked for. */
+    const int deep = depth == 16 && !(color & PNG_COLOR_MASK_COLOR);
+    if (!deep) png_set_scale_16(png);
     png_set_packing(png);
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
@@ -449,6 +453,7 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_
     uint16_t *grey = bytes == 2 ? malloc(count * sizeof *grey) : NULL;
     if (!px || (bytes == 2 && !grey)) {
         free(px);
+        free(grey);
         return fail(err, errlen, "%s: out of memory", name);
     }
     const uint8_t *s = d + pos;
