@@ -1279,19 +1279,37 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
     return st;
 }
 
-/* Whether q, a piece of a glyph that step 6 cut, is one of a lower-case letter's: every piece of that
- * glyph among glyphs [a, e) of a line stands on the baseline `bottom` of a number of digits `top` to
- * `bottom`, h high, and begins READ_UNIT_X_HEIGHT h below its top. */
-static int cut_lower_case(const nn__glyph *g, int64_t a, int64_t e, const nn__glyph *q, double top, double bottom,
-                          double h)
+/* Where the pieces of the glyph a cut piece came from lie, up and down: the highest top, and the
+ * highest and lowest bottom of the pieces of its group on its line. */
+typedef struct cut_span {
+    int32_t top, bottom_lo, bottom_hi;
+} cut_span;
+
+/* span[k] for every cut piece k of glyphs [a, e) of a line, each group measured once. */
+static void cut_spans(const nn__glyph *g, int64_t a, int64_t e, cut_span *span, unsigned char *done)
 {
-    if (!q->cut_l && !q->cut_r) return 0;
+    for (int64_t k = a; k < e; k++) done[k] = !g[k].cut_l && !g[k].cut_r;
     for (int64_t k = a; k < e; k++) {
-        const nn__glyph *piece = &g[k];
-        if (piece->group != q->group || (!piece->cut_l && !piece->cut_r)) continue;
-        if (piece->y0 < top + READ_UNIT_X_HEIGHT * h || fabs(piece->y1 - bottom) > READ_UNIT_ALIGN * h) return 0;
+        if (done[k]) continue;
+        cut_span s = {g[k].y0, g[k].y1, g[k].y1};
+        for (int64_t j = k + 1; j < e; j++)
+            if (!done[j] && g[j].group == g[k].group) {
+                s.top = g[j].y0 < s.top ? g[j].y0 : s.top;
+                s.bottom_lo = g[j].y1 < s.bottom_lo ? g[j].y1 : s.bottom_lo;
+                s.bottom_hi = g[j].y1 > s.bottom_hi ? g[j].y1 : s.bottom_hi;
+            }
+        for (int64_t j = k; j < e; j++)
+            if (!done[j] && g[j].group == g[k].group) span[j] = s, done[j] = 1;
     }
-    return 1;
+}
+
+/* Whether q, a piece of a glyph that step 6 cut (its span: cut_spans()), is one of a lower-case
+ * letter's: every piece of that glyph on its line stands on the baseline `bottom` of a number of
+ * digits `top` to `bottom`, h high, and begins READ_UNIT_X_HEIGHT h below its top. */
+static int cut_lower_case(const nn__glyph *q, const cut_span *span, double top, double bottom, double h)
+{
+    return (q->cut_l || q->cut_r) && span->top >= top + READ_UNIT_X_HEIGHT * h &&
+           bottom - span->bottom_lo <= READ_UNIT_ALIGN * h && span->bottom_hi - bottom <= READ_UNIT_ALIGN * h;
 }
 
 /* Whether q reaches below the baseline as a lower-case g, p, q or y does (READ_UNIT_DESCENT_TOP). */
@@ -1313,12 +1331,20 @@ static int descender(const nn__glyph *q, double top, double bottom, double h)
  * baseline and height this closely, and a small digit written after them is one glyph, not a cut
  * one; a digit hanging below the line is no unit's without text beside it. Glyphs of gs ordered
  * by line (drop_text()); those left out get area 0. */
-static void drop_units(nn__glyphs *gs, const float *probs, const float *text, const kept *kp)
+static nn_status drop_units(nn__glyphs *gs, const float *probs, const float *text, const kept *kp)
 {
     nn__glyph *g = gs->g;
+    cut_span *span = malloc((size_t)(gs->n ? gs->n : 1) * sizeof *span);
+    unsigned char *done = malloc((size_t)(gs->n ? gs->n : 1));
+    if (!span || !done) {
+        free(span);
+        free(done);
+        return nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory");
+    }
     for (int64_t a = 0; a < gs->n;) {
         int64_t e = a + 1;
         while (e < gs->n && g[e].line == g[a].line) e++;
+        cut_spans(g, a, e, span, done);
         for (int64_t i = a; i < e;) {
             if (g[i].area == 0 || !sure_digit(&g[i], probs, kp)) {
                 i++;
@@ -1343,7 +1369,7 @@ static void drop_units(nn__glyphs *gs, const float *probs, const float *text, co
             }
             int64_t from = -1;
             for (int64_t k = last + 1; k < w && from < 0; k++) {
-                if (g[k].area > 0 && (((digits >= 2 || text_sure) && cut_lower_case(g, a, e, &g[k], top, bottom, h)) ||
+                if (g[k].area > 0 && (((digits >= 2 || text_sure) && cut_lower_case(&g[k], &span[k], top, bottom, h)) ||
                                       (text_sure && descender(&g[k], top, bottom, h))))
                     from = k;
             }
@@ -1356,6 +1382,9 @@ static void drop_units(nn__glyphs *gs, const float *probs, const float *text, co
         }
         a = e;
     }
+    free(span);
+    free(done);
+    return NN_OK;
 }
 
 /* One reading of the image at its size with the models of `models` (reader_init()); H is the median
@@ -1403,7 +1432,7 @@ static nn_status read_image(nn_digits **out, double *H_out, small_part *sp, cons
     }
     if (st == NN_OK && r.outputs > 11 && p.o.skip_text) {
         st = drop_text(&p.glyphs, probs, text, &kp, H);
-        drop_units(&p.glyphs, probs, text, &kp);
+        if (st == NN_OK) st = drop_units(&p.glyphs, probs, text, &kp);
     }
     if (st == NN_OK) {
         compact(&p.glyphs);
