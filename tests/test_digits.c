@@ -1652,6 +1652,110 @@ static void test_digits__read_text_label_apart_from_number_goes(void **state)
     nn_model_free(m);
 }
 
+/* A run of sure digits in a text word is one number across a space only as thousands are grouped:
+ * after "x +", a ring read surely as a 0 with no space after the + (the l of `Total 36`) went with
+ * the two rings a space on, as a run of three; it goes now, and stays before three rings (`8 084`),
+ * one number of four, but not after a + as low as a lower-case letter (`Total 250`), nor after an x
+ * (read as no digit, not as text) before three rings or two. */
+static void test_digits__read_text_digit_run_parts_at_spaces(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    const int64_t x[4] = {116, 182, 226, 270}, rings[5] = {3, 4, 4, 4, 3}, want[5] = {2, 4, 3, 4, 3};
+    for (int k = 0; k < 5; k++) {
+        canvas c = canvas_new(520, 120, 230);
+        const double top = k == 2 ? 52 : 35, mid = k == 2 ? 70 : 60; /* the +, small on the baseline */
+        const double left = k < 3 ? 20 : 72, right = k < 3 ? 72 : 20; /* the x's and the +'s */
+        stroke(&c, left, 38, left + 32, 86, 6, 20); /* the x */
+        stroke(&c, left + 32, 38, left, 86, 6, 20);
+        stroke(&c, right - 4, mid, right + 36, mid, 6, 20); /* the + */
+        stroke(&c, right + 16, top, right + 16, 85, 6, 20);
+        for (int i = 0; i < rings[k]; i++) slanted_ring(&c, x[i], 30, 36, 60, 6, 0, 20);
+        expect_zeros_at(&c, m, want[k], x + rings[k] - want[k]);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
+/* A number between a label and its unit, a space from each (`Total: 69 EUR`), stays with a text
+ * word on both sides: two rings between "+ x" and "x +" are read; one ring alone there goes with the
+ * word, as a single letter would, and so do two rings a space after a number rather than a label
+ * (the lb of `Weight 5 lb net`). */
+static void test_digits__read_text_number_between_label_and_unit(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    for (int k = 0; k < 3; k++) {
+        canvas c = canvas_new(600, 120, 230);
+        /* k = 2: "ring x" first, then the two rings from 276 */
+        const int64_t x[3] = {k == 2 ? 276 : 150, k == 2 ? 320 : 194, 150}, rings = k == 1 ? 1 : 2;
+        const int64_t unit = x[rings - 1] + 36 + 30;
+        stroke(&c, 20, 60, 60, 60, 6, 20); /* the label: + */
+        stroke(&c, 40, 35, 40, 85, 6, 20);
+        stroke(&c, 72, 38, 104, 82, 6, 20); /* x */
+        stroke(&c, 104, 38, 72, 82, 6, 20);
+        if (k == 2) {
+            slanted_ring(&c, x[2], 30, 36, 60, 6, 0, 20);
+            stroke(&c, 198, 38, 230, 82, 6, 20);
+            stroke(&c, 230, 38, 198, 82, 6, 20);
+        }
+        for (int i = 0; i < rings; i++) slanted_ring(&c, x[i], 30, 36, 60, 6, 0, 20);
+        stroke(&c, (double)unit, 38, (double)unit + 32, 82, 6, 20); /* the unit: x */
+        stroke(&c, (double)unit + 32, 38, (double)unit, 82, 6, 20);
+        stroke(&c, (double)unit + 44, 60, (double)unit + 84, 60, 6, 20); /* + */
+        stroke(&c, (double)unit + 64, 35, (double)unit + 64, 85, 6, 20);
+        expect_zeros_at(&c, m, k ? 0 : 2, x);
+        free(c.px);
+    }
+    nn_model_free(m);
+}
+
+/* A glyph read as a digit beside one read as text, on its baseline and lower by a fifth of its
+ * height, is a lower-case letter of the word (the o of `No 75`): a ring 40 high after a + 56 high,
+ * before two rings 60 high a space on, goes and they stay. It stays as high as the +, raised off its
+ * baseline, a space from it, before a ring as low as itself (`E24`), or glued to two tall rings, as
+ * the first of three sure digits with no space between them. Such a letter counts as text in a label
+ * before a number. */
+static void test_digits__read_text_lower_case_beside_capital(void **state)
+{
+    (void)state;
+    nn_model *m = plus_text_model();
+    /* the small ring's top, height, width, left edge; the small rings; from the last to the first
+     * of the two tall rings; how many rings are read */
+    const int64_t top[6] = {48, 32, 46, 48, 48, 48}, high[6] = {40, 56, 34, 40, 40, 40};
+    const int64_t wide[6] = {26, 35, 22, 26, 26, 26}, left[6] = {68, 68, 68, 96, 68, 68};
+    const int64_t count[6] = {1, 1, 1, 1, 2, 1}, after[6] = {80, 80, 80, 80, 80, 30};
+    const int64_t want[6] = {2, 3, 3, 3, 4, 3};
+    for (int k = 0; k < 6; k++) {
+        canvas c = canvas_new(520, 120, 230);
+        stroke(&c, 20, 60, 60, 60, 6, 20); /* the +, 32 to 88 */
+        stroke(&c, 40, 35, 40, 85, 6, 20);
+        int64_t x[4];
+        for (int i = 0; i < count[k]; i++) {
+            x[i] = left[k] + 30 * i;
+            slanted_ring(&c, x[i], top[k], wide[k], high[k], 5, 0, 20);
+        }
+        x[count[k]] = x[count[k] - 1] + after[k];
+        x[count[k] + 1] = x[count[k]] + 44;
+        for (int i = 0; i < 2; i++) slanted_ring(&c, x[count[k] + i], 30, 36, 60, 6, 0, 20);
+        expect_zeros_at(&c, m, want[k], x + count[k] + 2 - want[k]);
+        free(c.px);
+    }
+    /* Such a letter counts as text when a label a space before a number is judged (`Postcode:
+     * 75008`, whose o, s, t, c, o all read as digits): "+", the small ring and a ring go; without
+     * it they were two letters against one. */
+    canvas c = canvas_new(520, 120, 230);
+    stroke(&c, 20, 60, 60, 60, 6, 20);
+    stroke(&c, 40, 35, 40, 85, 6, 20);
+    slanted_ring(&c, 68, 48, 26, 40, 5, 0, 20);
+    slanted_ring(&c, 98, 30, 36, 60, 6, 0, 20);
+    const int64_t number[2] = {200, 244};
+    for (int i = 0; i < 2; i++) slanted_ring(&c, number[i], 30, 36, 60, 6, 0, 20);
+    expect_zeros_at(&c, m, 2, number);
+    free(c.px);
+    nn_model_free(m);
+}
+
 /* A label before its number, the space between them as a serif font sets it (`69 EUR`, `Qty 579`:
  * 0.37 to 0.48 of the digits' height, under the half asked of a space) but much wider than the word's
  * other gaps: the label goes, the number stays. A gap of a quarter of the digits' height is no
@@ -3884,6 +3988,9 @@ int main(void)
         cmocka_unit_test(test_digits__read_text_capital_beside_lower_case),
         cmocka_unit_test(test_digits__read_text_number_after_label_stays),
         cmocka_unit_test(test_digits__read_text_label_apart_from_number_goes),
+        cmocka_unit_test(test_digits__read_text_digit_run_parts_at_spaces),
+        cmocka_unit_test(test_digits__read_text_lower_case_beside_capital),
+        cmocka_unit_test(test_digits__read_text_number_between_label_and_unit),
         cmocka_unit_test(test_digits__read_unit_lower_case_left_out),
         cmocka_unit_test(test_digits__read_unit_word_ends_at_space),
         cmocka_unit_test(test_digits__read_label_narrow_space_before_number),

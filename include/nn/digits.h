@@ -135,7 +135,13 @@ typedef struct nn_digits_options {
                                         `12 kg`): a glyph cut into digits whose pieces stand on the
                                         number's baseline and begin lower than its digits, and, beside
                                         a glyph read as text, one reaching below the baseline as a g.
-                                        docs/predict.md, step 7. 0 reads every glyph as a
+                                        A run of sure digits holding a space is one number only
+                                        from the word's start or a space, or grouped as thousands
+                                        (`$8 084`), so that a label's last l is no digit (`Total
+                                        36`); a glyph beside one read as text, on its baseline and
+                                        lower by a fifth of its height, is a lower-case letter (the
+                                        o of `No. 75`); a number between two spaces of a text word
+                                        stays. docs/predict.md, step 7. 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
     int plate;                     /**< non-zero (default): a plate or card of one colour lying

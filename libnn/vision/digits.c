@@ -569,6 +569,10 @@ nn_status nn_digits_find(nn_digits **out, const uint8_t *pixels, int64_t width, 
 #define READ_UNIT_DESCENT 0.2 /* ends this share below the baseline */
 #define READ_UNIT_DESCENDER_LOW 0.6  /* and is 0.6 to 1.2 h high, as a g, p, q or y (the g of `kg` */
 #define READ_UNIT_DESCENDER_HIGH 1.2 /* reads as a sure 9; a comma is lower) */
+#define READ_LOWER_BESIDE 0.2 /* a glyph read as a digit beside a sure text glyph of height t, on its
+                                 baseline (within READ_UNIT_ALIGN t), beginning this share of t below
+                                 it, is a lower-case letter of its word (the o of `No. 75`) */
+#define READ_LOWER_NEXT 0.1   /* ... and this share of t below the next glyph on that baseline */
 #define READ_LABEL_GLYPHS 3   /* a label apart from its number (or a unit) has 3 glyphs or more: a
                                  sign and a digit are none (`$8 084` is 8084, `£2 563` 2563) */
 #define READ_SURE_SHAPE 1.0   /* ... loses at most e^1 to its shape prior when its cuts are weighed:
@@ -1181,14 +1185,14 @@ static int space_between(const nn__glyphs *gs, const nn__glyph *l, const nn__gly
     return 1;
 }
 
-/* Whether glyphs [i, j) read as a number: none as text surely, each as a digit at READ_NUMBER_DIGIT or
- * more, and all at a mean of READ_WORD_DIGITS or more. */
+/* Whether glyphs [i, j) read as a number: none as text surely nor lower[k], each as a digit at
+ * READ_NUMBER_DIGIT or more, and all at a mean of READ_WORD_DIGITS or more. */
 static int number_of(const nn__glyph *g, int64_t i, int64_t j, const float *probs, const float *text,
-                     const kept *kp)
+                     const kept *kp, const unsigned char *lower)
 {
     double sum = 0;
     for (int64_t k = i; k < j; k++) {
-        if (text_of(&g[k], text, kp) >= READ_TEXT_SURE) return 0;
+        if (text_of(&g[k], text, kp) >= READ_TEXT_SURE || lower[k]) return 0;
         const float top = top_of(probs_of(&g[k], probs, kp));
         if (top < READ_NUMBER_DIGIT) return 0;
         sum += top;
@@ -1198,11 +1202,12 @@ static int number_of(const nn__glyph *g, int64_t i, int64_t j, const float *prob
 
 /* Whether glyphs [i, j) of a line are a text word: one or more read as text surely, and the others
  * (one or more) as digits at a mean probability under READ_WORD_DIGITS, or (half: a label apart
- * from its number) no more of them than the sure ones. */
+ * from its number) no more of them than the sure ones, counting lower-case letters beside those
+ * (lower[k]) with the sure ones there. */
 static int text_word(const nn__glyph *g, int64_t i, int64_t j, const float *probs, const float *text,
-                     const kept *kp, int half)
+                     const kept *kp, const unsigned char *lower, int half)
 {
-    int64_t sure = 0;
+    int64_t sure = 0, letters = 0;
     double digits = 0;
     for (int64_t k = i; k < j; k++) {
         if (text_of(&g[k], text, kp) >= READ_TEXT_SURE) {
@@ -1210,9 +1215,97 @@ static int text_word(const nn__glyph *g, int64_t i, int64_t j, const float *prob
             continue;
         }
         digits += top_of(probs_of(&g[k], probs, kp));
+        letters += lower[k];
     }
     const int64_t others = j - i - sure;
-    return sure > 0 && others > 0 && (digits < READ_WORD_DIGITS * (double)others || (half && others <= sure));
+    return sure > 0 && others > 0 &&
+           (digits < READ_WORD_DIGITS * (double)others || (half && others - letters <= sure + letters));
+}
+
+/* Where the part of glyphs [k, j) of a word that begins at k ends: at its first space, or j. */
+static int64_t part_end(const nn__glyphs *gs, int64_t k, int64_t j, double narrow)
+{
+    for (int64_t m = k + 1; m < j; m++)
+        if (space_between(gs, &gs->g[m - 1], &gs->g[m], narrow)) return m;
+    return j;
+}
+
+/* Where the number of run [i, j) of sure digits, in a word that begins at a, ends. A run that begins
+ * the word, or a space after its start, or after a glyph not known as text (read surely as text, or
+ * lower[]), is one number across its spaces (`84 680`); one that goes on from a letter with no space
+ * is so only as thousands are grouped (`$8 084`: 1 to 3 glyphs, then 3 and 3) and that letter is no
+ * lower-case one on its baseline; else its part before the first space is the word's last letters
+ * (the l of `Total 36`, read surely as a 1), judged alone. */
+static int64_t number_end(const nn__glyphs *gs, int64_t a, int64_t i, int64_t j, double narrow, const float *text,
+                          const kept *kp, const unsigned char *lower)
+{
+    const nn__glyph *g = gs->g;
+    const int64_t e = part_end(gs, i, j, narrow);
+    if (i == a || (text_of(&g[i - 1], text, kp) < READ_TEXT_SURE && !lower[i - 1]) ||
+        space_between(gs, &g[i - 1], &g[i], narrow) || e - i > 3)
+        return j;
+    /* after a lower-case letter (the a of `Total 250`) the part is the word's end, grouped or not */
+    const double h = g[i].y1 - g[i].y0;
+    if (fabs((double)(g[i - 1].y1 - g[i].y1)) <= READ_UNIT_ALIGN * h &&
+        g[i - 1].y0 - g[i].y0 >= READ_LOWER_BESIDE * h)
+        return e;
+    for (int64_t from = e, next; from < j; from = next)
+        if ((next = part_end(gs, from, j, narrow)) - from != 3) return e;
+    return j;
+}
+
+/* Whether glyph k is lower, by READ_LOWER_NEXT of t, than the next glyph of its line that stands on
+ * its baseline (within READ_UNIT_ALIGN of t; not a piece of the same cut glyph), or when none
+ * follows, than the nearest such glyph before it not read surely as text: a lower-case letter beside
+ * taller glyphs (the o of `Lot 42` before its t, the z of `5.70Hz` after the digits), not a digit
+ * written smaller than a capital beside it (`E24`, whose 4 is as high as its 2; `N5`). */
+static int lower_than_neighbour(const nn__glyphs *gs, int64_t k, double t, const float *text, const kept *kp)
+{
+    const nn__glyph *g = gs->g;
+    const int cut = g[k].cut_l || g[k].cut_r;
+    for (int dir = 1; dir >= -1; dir -= 2)
+        for (int64_t n = k + dir; n >= 0 && n < gs->n && g[n].line == g[k].line; n += dir)
+            if (fabs((double)(g[n].y1 - g[k].y1)) <= READ_UNIT_ALIGN * t &&
+                !(cut && (g[n].cut_l || g[n].cut_r) && g[n].group == g[k].group) &&
+                (dir > 0 || text_of(&g[n], text, kp) < READ_TEXT_SURE))
+                return g[k].y0 - g[n].y0 >= READ_LOWER_NEXT * t;
+    return 0;
+}
+
+/* Whether glyph k of word [a, b) stands beside a glyph read surely as text, with no space between,
+ * as a lower-case letter beside a capital: on its baseline and READ_LOWER_BESIDE of its height lower,
+ * and lower than the glyphs on its baseline beside it (lower_than_neighbour()). */
+static int lower_beside_text(const nn__glyphs *gs, int64_t k, int64_t a, int64_t b, const float *text,
+                             const kept *kp, double narrow)
+{
+    const nn__glyph *g = gs->g;
+    for (int64_t n = k - 1; n <= k + 1; n += 2) {
+        if (n < a || n >= b || text_of(&g[n], text, kp) < READ_TEXT_SURE) continue;
+        const double t = g[n].y1 - g[n].y0;
+        if (fabs((double)(g[k].y1 - g[n].y1)) <= READ_UNIT_ALIGN * t &&
+            g[k].y0 - g[n].y0 >= READ_LOWER_BESIDE * t &&
+            !space_between(gs, n < k ? &g[n] : &g[k], n < k ? &g[k] : &g[n], narrow) && lower_than_neighbour(gs, k, t, text, kp))
+            return 1;
+    }
+    return 0;
+}
+
+/* lower[k] for glyphs [a, b) of a word: set where lower_beside_text() finds a lower-case letter, but
+ * not in three sure digits or more with no space between (a number). */
+static void lower_case_marks(const nn__glyphs *gs, int64_t a, int64_t b, const float *probs,
+                             const float *text, const kept *kp, double narrow, unsigned char *lower)
+{
+    const nn__glyph *g = gs->g;
+    for (int64_t k = a; k < b; k++) {
+        if (text_of(&g[k], text, kp) >= READ_TEXT_SURE || !lower_beside_text(gs, k, a, b, text, kp, narrow))
+            continue;
+        int64_t l = k, r = k + 1;
+        if (sure_digit(&g[k], probs, kp)) {
+            while (l > a && sure_digit(&g[l - 1], probs, kp) && !space_between(gs, &g[l - 1], &g[l], narrow)) l--;
+            while (r < b && sure_digit(&g[r], probs, kp) && !space_between(gs, &g[r - 1], &g[r], narrow)) r++;
+        }
+        lower[k] = r - l < READ_WORD_DIGIT_RUN;
+    }
 }
 
 /* Text among the digits, by a 12-output model's last class (a letter or a sign: nn-mnist train
@@ -1221,7 +1314,8 @@ static int text_word(const nn__glyph *g, int64_t i, int64_t j, const float *prob
  * whose other glyphs read as digits only doubtfully: a printed label, a name or a street, whose
  * letters that look like digits (o, l, S, B) the model cannot tell from them one by one. So is a word
  * of one or two glyphs beside more than twice as many lower-case letters, too low to be glyphs
- * (lower_case_beside()). Digits
+ * (lower_case_beside()), and a glyph read as a digit that stands beside a sure text one as a
+ * lower-case letter does (lower_beside_text()). Digits
  * written beside a label are a word of their own, read surely. Leaves the glyphs compacted and
  * ordered. docs/predict.md, step 7. */
 static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text, const kept *kp, double H)
@@ -1229,12 +1323,18 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
     compact(gs);
     nn_status st = nn__vision_order(gs, H);
     nn__glyph *g = gs->g;
+    /* per glyph: in a number between two spaces of a text word; a lower-case letter beside a capital */
+    unsigned char *middle = st == NN_OK ? calloc(2 * (size_t)gs->n + 1, 1) : NULL, *lower = NULL;
+    if (st == NN_OK && !middle) st = nn__fail(NN_ERR_NO_MEMORY, "nn_digits: out of memory reading words");
+    if (middle) lower = middle + gs->n;
     for (int64_t a = 0; st == NN_OK && a < gs->n;) {
         int64_t b = a + 1;
         while (b < gs->n && g[b].line == g[a].line &&
                g[b].x0 - g[b - 1].x1 <= READ_WORD_GAP * fmin(g[b].y1 - g[b].y0, g[b - 1].y1 - g[b - 1].y0))
             b++;
-        int word = text_word(g, a, b, probs, text, kp, 0);
+        const double narrow = narrow_space(g, a, b);
+        lower_case_marks(gs, a, b, probs, text, kp, narrow, lower);
+        int word = text_word(g, a, b, probs, text, kp, lower, 0);
         /* One or two glyphs, as a label's capitals; a page of specks is no label beside digits. */
         int letters = 0; /* where lower-case letters made the word text: 1 left of it, 2 right */
         if (!word && b - a <= 2 && gs->nfrag <= READ_LOWER_CASE_FRAGMENTS)
@@ -1244,38 +1344,53 @@ static nn_status drop_text(nn__glyphs *gs, const float *probs, const float *text
          * digits keep the word from being text as a whole (`Date 12/06/2016`, whose D and t read
          * surely as 0 and 1): that part is a word of its own, and goes when it is text. Not a
          * part between spaces: `32 091 8451 EUR` would lose a group. */
-        const double narrow = narrow_space(g, a, b);
         int64_t first = 0, last = 0;
         for (int64_t k = a + 1; !word && k < b; k++)
             if (space_between(gs, &g[k - 1], &g[k], narrow)) last = k, first = first ? first : k;
-        if (first - a >= READ_LABEL_GLYPHS && text_word(g, a, first, probs, text, kp, 1) &&
-            number_of(g, first, b, probs, text, kp))
+        if (first - a >= READ_LABEL_GLYPHS && text_word(g, a, first, probs, text, kp, lower, 1) &&
+            number_of(g, first, b, probs, text, kp, lower))
             word = 1, tail = first;
-        else if (last && b - last >= READ_LABEL_GLYPHS && text_word(g, last, b, probs, text, kp, 1) &&
-                 number_of(g, a, last, probs, text, kp))
+        else if (last && b - last >= READ_LABEL_GLYPHS && text_word(g, last, b, probs, text, kp, lower, 1) &&
+                 number_of(g, a, last, probs, text, kp, lower))
             word = 1, head = last;
         /* A number a space after its label, or before its unit, is no part of the word: [a, head)
          * and [tail, b) stay. The longest such is taken; never on the side of the lower-case letters
          * (in `7 Items` the I, read surely as a 1, is the capital, and the 7 the number). */
         for (int64_t k = a + 1; word && !(letters & 2) && k < b && tail == b; k++)
-            if (space_between(gs, &g[k - 1], &g[k], narrow) && number_of(g, k, b, probs, text, kp)) tail = k;
+            if (space_between(gs, &g[k - 1], &g[k], narrow) && number_of(g, k, b, probs, text, kp, lower))
+                tail = k;
         for (int64_t k = b - 1; word && !(letters & 1) && k > a && head == a; k--)
-            if (k < tail && space_between(gs, &g[k - 1], &g[k], narrow) && number_of(g, a, k, probs, text, kp))
+            if (k < tail && space_between(gs, &g[k - 1], &g[k], narrow) &&
+                number_of(g, a, k, probs, text, kp, lower))
                 head = k;
+        /* So is a number between two spaces of a text word, of two glyphs or more, after a part that
+         * holds text (`Total: 69 EUR`; the lb of `Weight 5 lb net` comes after a number). */
+        for (int64_t k = a, e, texty = 0; word && k < b; k = e) {
+            e = part_end(gs, k, b, narrow);
+            if (texty && e < b && e - k >= 2 && number_of(g, k, e, probs, text, kp, lower))
+                memset(middle + k, 1, (size_t)(e - k));
+            texty = 0;
+            for (int64_t q = k; q < e; q++) texty |= text_of(&g[q], text, kp) >= READ_TEXT_SURE || lower[q];
+        }
         for (int64_t i = a; i < b;) {
             /* A run of sure digits in a text word stays when READ_WORD_DIGIT_RUN long: the digits
              * written after a label's colon or a currency sign, one word with them. */
             int64_t j = i;
             while (j < b && sure_digit(&g[j], probs, kp)) j++;
-            const int stays = j - i >= READ_WORD_DIGIT_RUN;
             if (j == i) j++;
-            for (int64_t k = i; k < j; k++)
-                if ((word && !stays && k >= head && k < tail) || text_of(&g[k], text, kp) >= READ_TEXT_SURE)
-                    g[k].area = 0;
+            for (int64_t k = i, e; k < j; k = e) {
+                e = word ? number_end(gs, a, k, j, narrow, text, kp, lower) : j;
+                const int stays = e - k >= READ_WORD_DIGIT_RUN;
+                for (int64_t q = k; q < e; q++)
+                    if ((word && !stays && !middle[q] && q >= head && q < tail) ||
+                        text_of(&g[q], text, kp) >= READ_TEXT_SURE || lower[q])
+                        g[q].area = 0;
+            }
             i = j;
         }
         a = b;
     }
+    free(middle);
     return st;
 }
 
