@@ -139,9 +139,9 @@ typedef struct nn_digits_options {
                                         from the word's start or a space, or grouped as thousands
                                         (`$8 084`), so that a label's last l is no digit (`Total
                                         36`); a glyph beside one read as text, on its baseline and
-                                        lower by a fifth of its height, is a lower-case letter (the
-                                        o of `No. 75`); a number between two spaces of a text word
-                                        stays. docs/predict.md, step 7. 0 reads every glyph as a
+                                        lower by a fifth of its height and lower than the glyph
+                                        after it, is a lower-case letter (the o of `No. 75`); a
+                                        number between two spaces of a text word, after text, stays. docs/predict.md, step 7. 0 reads every glyph as a
                                         digit. Callers of options versions 1 to 4 get the default.
                                         @since 0.3 (unreleased, options version 5) */
     int plate;                     /**< non-zero (default): a plate or card of one colour lying
