@@ -61,8 +61,8 @@ with tempfile.TemporaryDirectory() as tmp:
           "the recipe (handwriting augmentation, cosine schedule) is in the settings")
     # --reject (reject.h): an 11th class, "not one digit", by default, and --letters' text a 12th;
     # --no-reject keeps 10.
-    check("reject=0.25" in info and "letters=0.05" in info and "(None, 12)" in info,
-          "the recipe's model has the 11th class, not one digit, and the 12th, text (reject=0.25, letters=0.05, "
+    check("reject=0.25" in info and "letters=0.06" in info and "(None, 12)" in info,
+          "the recipe's model has the 11th class, not one digit, and the 12th, text (reject=0.25, letters=0.06, "
           "12 outputs)")
     # Scored as a reader uses it, the most probable digit: eval agrees with what train printed.
     rc, ev, err = run(["eval", model, "--data-dir", data, "--no-download"], tmp)
@@ -133,8 +133,8 @@ with tempfile.TemporaryDirectory() as tmp:
     # default, recorded in the file; off with --no-letters (11 classes), --no-reject or fashion.
     rc, info, _ = run(["info", model], tmp)
     m = re.search(r"letters_added\W+(\d+) images of (\d+) letters and signs from (\d+) fonts", info)
-    check(m is not None and int(m.group(1)) == 32 and int(m.group(2)) >= 20 and int(m.group(3)) >= 1,
-          "the recipe adds 32 letters and signs to 600 images (0.05 of 632): %s" % info[-400:])
+    check(m is not None and int(m.group(1)) == 38 and int(m.group(2)) >= 20 and int(m.group(3)) >= 1,
+          "the recipe adds 38 letters and signs to 600 images (0.06 of 632): %s" % info[-400:])
     rc, out, err = run(["train", "--save", "noletters.nnm", "--no-letters"] + loud_mlp, tmp)
     rc2, info, _ = run(["info", "noletters.nnm"], tmp)
     check(rc == 0 and rc2 == 0 and "letters=" not in info and "letters_added" not in info and "(None, 11)" in info

@@ -89,7 +89,7 @@ static void usage(FILE *f)
     fputs("  --letters SHARE     add the letters and signs of the same fonts that look like no digit\n"
           "                      (A, E, h, k, x, $, %, /, parentheses...) as text, a 12th class, SHARE (0 to\n"
           "                      0.2) of MNIST's images: 'nn-mnist predict' then leaves out a printed\n"
-          "                      label, a name or a street beside the digits [0.05 on mnist with\n"
+          "                      label, a name or a street beside the digits [0.06 on mnist with\n"
           "                      --reject, else 0]\n"
           "  --no-letters        digits and \"not one digit\" only (11 classes)\n"
           "  --validation SHARE  hold out SHARE (0 to 0.9) of the training images, the same from each\n"
