@@ -83,7 +83,9 @@ int nnm_fonts_dataset(nn_dataset **out, const nn_dataset *base, int64_t n, doubl
  * cut a glyph; text is its cue to leave one out: nn_digits_options.skip_text).
  */
 #define NNM_LETTERS_MAX     0.2   /* --letters is at most a fifth of the training images */
-#define NNM_LETTERS_DEFAULT 0.06f /* train's on mnist with --reject (docs/predict-log.md, as above) */
+#define NNM_LETTERS_DEFAULT 0.06f /* train's on mnist with --reject; 0.05 showed the letters of before too
+                                   * seldom once C, c, D, r and u joined them (docs/predict-log.md,
+                                   * "C, c, D, r and u as text") */
 #define NNM_TEXT_CLASS      11    /* the model's twelfth output, after NNM_REJECT_CLASS */
 
 typedef struct nnm_font_letters {
