@@ -241,6 +241,38 @@ static void touching_counted(void **state)
     assert_int_equal(r.t.touching_right + r.t.right, 0);
 }
 
+/* Written into each other: a neighbour's box over at least a tenth of the narrower one's width. */
+static void overlapping_neighbours(void **state)
+{
+    (void)state;
+    /* 20 wide: 2 columns shared is a tenth, 1 is less; a digit 10 wide under a 40 wide one's edge
+     * is judged by its own width. */
+    const bd_box pairs[6] = {{0, 0, 20, 40, 1},  {18, 0, 20, 40, 2},  {100, 0, 20, 40, 3},
+                             {119, 0, 20, 40, 4}, {200, 0, 40, 40, 5}, {239, 0, 10, 40, 6}};
+    assert_true(bd_overlapping(pairs, 6, 0));
+    assert_true(bd_overlapping(pairs, 6, 1));
+    assert_false(bd_overlapping(pairs, 6, 2));
+    assert_true(bd_near(pairs, 6, 2)); /* touching, not written into each other */
+    assert_true(bd_overlapping(pairs, 6, 4));
+    assert_true(bd_overlapping(pairs, 6, 5));
+    /* Boxes only meeting, or in other rows, are not. */
+    const bd_box apart[3] = {{0, 0, 20, 40, 1}, {20, 0, 20, 40, 2}, {5, 40, 20, 40, 3}};
+    for (int i = 0; i < 3; i++) assert_false(bd_overlapping(apart, 3, i));
+}
+
+/* Overlapping digits are counted among the touching ones and on their own, right only when read right. */
+static void overlapping_counted(void **state)
+{
+    (void)state;
+    run r;
+    const bd_box truth[4] = {{10, 10, 20, 40, 3}, {25, 10, 20, 40, 7}, {80, 10, 20, 40, 5}, {101, 10, 20, 40, 2}};
+    match(&r, truth, 4, truth, (const int[]){3, 1, 5, 2}, 4);
+    assert_int_equal(r.t.touching, 4);
+    assert_int_equal(r.t.touching_right, 3);
+    assert_int_equal(r.t.overlapping, 2);
+    assert_int_equal(r.t.overlapping_right, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +287,8 @@ int main(void)
         cmocka_unit_test(merged_missed_cut_and_split),
         cmocka_unit_test(near_neighbours),
         cmocka_unit_test(touching_counted),
+        cmocka_unit_test(overlapping_neighbours),
+        cmocka_unit_test(overlapping_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

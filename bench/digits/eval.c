@@ -350,6 +350,9 @@ static void report(const char *src, const format *fmt, const bd_tally *t, int ha
         if (t->touching)
             printf("%s_touching_accuracy %.2f %% (%ld digits)\n", p, pct(t->touching_right, t->touching),
                    t->touching);
+        if (t->overlapping)
+            printf("%s_overlapping_accuracy %.2f %% (%ld digits)\n", p,
+                   pct(t->overlapping_right, t->overlapping), t->overlapping);
         if (apart)
             printf("%s_apart_accuracy %.2f %% (%ld digits)\n", p, pct(t->right - t->touching_right, apart),
                    apart);

@@ -29,6 +29,21 @@ int bd_near(const bd_box *truth, int n, int i)
     return 0;
 }
 
+int bd_overlapping(const bd_box *truth, int n, int i)
+{
+    const bd_box *b = &truth[i];
+    for (int o = 0; o < n; o++) {
+        if (o == i) continue;
+        const bd_box *c = &truth[o];
+        if (c->y >= b->y + b->h || b->y >= c->y + c->h) continue;
+        const long left = b->x > c->x ? b->x : c->x;
+        const long right = b->x + b->w < c->x + c->w ? (long)b->x + b->w : (long)c->x + c->w;
+        const long narrower = b->w < c->w ? b->w : c->w;
+        if (10 * (right - left) >= narrower && right > left) return 1;
+    }
+    return 0;
+}
+
 /*
  * Pairs are made greedily by IoU (of the boxes grown by max(1, h / 20) pixels), best first, down to
  * 0.5. A found box left unpaired is spurious when less than half of it lies in true boxes; otherwise
@@ -98,13 +113,15 @@ int bd_match(bd_tally *t, const bd_box *truth, int n, const bd_box *f, const int
     }
     for (int i = 0; i < n; i++) {
         const bd_box *b = &truth[i];
-        const int near = bd_near(truth, n, i);
+        const int near = bd_near(truth, n, i), over = bd_overlapping(truth, n, i);
         t->touching += near;
+        t->overlapping += over;
         if (tm[i] >= 0 && !extra[i]) {
             t->matched++;
             if (cls && cls[tm[i]] == b->label) {
                 t->right++;
                 t->touching_right += near;
+                t->overlapping_right += over;
                 t->sure_right += sure && sure[tm[i]];
             } else if (cls && errors)
                 fprintf(errors, "%s\t%d\t%d\t%d\tread as %d\n", where, i, b->label, b->h, cls[tm[i]]);
