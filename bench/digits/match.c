@@ -39,7 +39,7 @@ int bd_overlapping(const bd_box *truth, int n, int i)
         const long left = b->x > c->x ? b->x : c->x;
         const long right = b->x + b->w < c->x + c->w ? (long)b->x + b->w : (long)c->x + c->w;
         const long narrower = b->w < c->w ? b->w : c->w;
-        if (10 * (right - left) >= narrower && right > left) return 1;
+        if (right > left && 10 * (right - left) >= narrower) return 1;
     }
     return 0;
 }

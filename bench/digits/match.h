@@ -27,8 +27,9 @@ typedef struct bd_tally {
 int bd_near(const bd_box *truth, int n, int i);
 
 /* Whether true digit i lies side by side with another whose box covers at least a tenth of the
- * narrower one's width: written into each other (a 7's bar over the digit before it), where no cut
- * from top to bottom parts the two without taking a stroke from one. A subset of bd_near(). */
+ * narrower one's width: written into each other (a 7's bar over the digit before it), where a cut
+ * from top to bottom often cannot part the two without taking a stroke from one. A subset of
+ * bd_near(). */
 int bd_overlapping(const bd_box *truth, int n, int i);
 
 /*
