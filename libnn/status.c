@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -28,12 +29,30 @@ const char *nn_last_error(void) { return last_error; }
 
 void nn_clear_error(void) { last_error[0] = '\0'; }
 
+/* A message longer than the buffer loses its middle, not its end: a long path in it would otherwise
+ * push out the reason that follows it. Some HEAD bytes of the start are kept (the function's name),
+ * the rest from the end, no UTF-8 character cut in two. */
+#define HEAD 128
+#define ELLIPSIS "..."
+
 nn_status nn__fail(nn_status status, const char *fmt, ...)
 {
+    char full[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    const int n = vsnprintf(full, sizeof full, fmt, ap);
     va_end(ap);
+    const size_t len = n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1;
+    if (len < sizeof last_error) {
+        memcpy(last_error, full, len + 1);
+        return status;
+    }
+    size_t head = HEAD, from = len - (sizeof last_error - 1 - HEAD - (sizeof ELLIPSIS - 1));
+    while (head > 0 && ((unsigned char)full[head] & 0xC0) == 0x80) head--;
+    while (from < len && ((unsigned char)full[from] & 0xC0) == 0x80) from++;
+    memcpy(last_error, full, head);
+    memcpy(last_error + head, ELLIPSIS, sizeof ELLIPSIS - 1);
+    memcpy(last_error + head + sizeof ELLIPSIS - 1, full + from, len - from + 1);
     return status;
 }
 

@@ -1403,6 +1403,31 @@ static void stroke(canvas *c, double x0, double y0, double x1, double y1, double
         }
 }
 
+/* Hatching, parallel strokes across the image, is refused as a texture: each stroke a glyph whose box
+ * spans most of the image, and the steps after finding them work over each glyph's box (400 strokes
+ * across a 4000 x 3000 image took nearly four minutes). Strokes as far apart as digits are read. */
+static void test_digits__hatching_refused(void **state)
+{
+    (void)state;
+    for (int gap = 12; gap <= 120; gap += 108) {
+        canvas c = canvas_new(400, 300, 235);
+        for (int k = -300; k < 400; k += gap) stroke(&c, k, 0, k + 300, 300, 2.5, 20);
+        nn_digits *d = (nn_digits *)&d;
+        const nn_status st = nn_digits_find(&d, c.px, c.w, c.h, c.w, NULL);
+        if (gap == 12) {
+            assert_int_equal(st, NN_ERR_INVALID_ARGUMENT);
+            assert_null(d);
+            if (!strstr(nn_last_error(), "texture") || !strstr(nn_last_error(), "times over"))
+                fail_msg("hatching: %s", nn_last_error());
+        } else {
+            if (st != NN_OK) fail_msg("strokes %d pixels apart: %s", gap, nn_last_error());
+            assert_true(nn_digits_count(d) > 0);
+            nn_digits_free(d);
+        }
+        free(c.px);
+    }
+}
+
 /* A 12-class model whose last class is text: here a "+" (its logit +10 on the normalised +, -10 on a
  * ring), class 0 a ring (+10 on it, -10 on the +), the rest 0. */
 static nn_model *plus_text_model(void)
@@ -3962,6 +3987,7 @@ int main(void)
         cmocka_unit_test(test_digits__no_ink_is_zero_digits),
         cmocka_unit_test(test_digits__too_many_digits_refused),
         cmocka_unit_test(test_digits__stacked_blobs_refused),
+        cmocka_unit_test(test_digits__hatching_refused),
         cmocka_unit_test(test_digits__deterministic_and_stride),
         cmocka_unit_test(test_digits__thin_strokes_thickened),
         cmocka_unit_test(test_digits__hairline_on_a_large_glyph_kept),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <jpeglib.h>
 #include <png.h>
+#include <zlib.h>
 
 #include "image.h"
 
@@ -383,6 +384,49 @@ static void test_png_exif_orientation(void **state)
     nnm_image_free(&im);
 }
 
+/* An interlaced PNG is read pass by pass into the same pixels as a plain one. A header that claims
+ * more pixels than its compressed data can hold (deflate inflates at most 1032 times) is refused
+ * before the image is allocated: 8 x 8 pixels of data under a header of 10,000 x 10,000. */
+static void test_png_passes_and_claims(void **state)
+{
+    (void)state;
+    enum { W = 37, H = 23 };
+    uint8_t px[W * H];
+    png_bytep rows[H];
+    for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(i * 7 % 251);
+    for (int y = 0; y < H; y++) rows[y] = px + y * W;
+    for (int interlace = 0; interlace <= 1; interlace++) {
+        membuf m = {NULL, 0};
+        png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+        png_infop info = png_create_info_struct(png);
+        assert_non_null(info);
+        png_set_write_fn(png, &m, png_put, png_flush_none);
+        png_set_IHDR(png, info, W, H, 8, PNG_COLOR_TYPE_GRAY, interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_write_info(png, info);
+        png_write_image(png, rows);
+        png_write_end(png, info);
+        png_destroy_write_struct(&png, &info);
+        if (interlace) assert_int_equal(m.data[8 + 8 + 12], 1); /* IHDR's interlace byte */
+        nnm_image im = decoded(m);
+        assert_int_equal(im.width, W);
+        assert_int_equal(im.height, H);
+        assert_memory_equal(im.px, px, sizeof px);
+        nnm_image_free(&im);
+    }
+    membuf m = png_with(8, 8, NULL, 0, 0);
+    put32(m.data + 16, 1, 10000);
+    put32(m.data + 20, 1, 10000);
+    put32(m.data + 29, 1, crc32(crc32(0, NULL, 0), m.data + 12, 17)); /* IHDR's type and data */
+    nnm_image im;
+    char err[256] = "";
+    assert_int_equal(nnm_image_decode(m.data, m.len, "claims.png", &im, err, sizeof err), -1);
+    if (strncmp(err, "claims.png: truncated PNG (", 27) != 0 || !strstr(err, "10000 x 10000 pixels"))
+        fail_msg("10,000 x 10,000 pixels over 8 x 8 of data: %s", err);
+    assert_null(im.px);
+    free(m.data);
+}
+
 /* A faint 16-bit scan (ink 1,000 of 65,535 below the paper: 4 grey levels of 8 bits, too few for the
  * reader) is stretched over 0..255 from its 16 bits, a dead pixel aside; a PGM of 16 bits too. A
  * 16-bit image of ordinary contrast, or of a few pixels of ink on a large page, is reduced as
@@ -425,7 +469,7 @@ int main(void)
         cmocka_unit_test(test_orient_every_value),    cmocka_unit_test(test_orient_rows_and_columns),
         cmocka_unit_test(test_jpeg_exif_orientation), cmocka_unit_test(test_jpeg_exif_without_orientation),
         cmocka_unit_test(test_png_exif_orientation),  cmocka_unit_test(test_jpeg_cmyk_as_grey),
-        cmocka_unit_test(test_deep_faint_stretched),
+        cmocka_unit_test(test_deep_faint_stretched),  cmocka_unit_test(test_png_passes_and_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1819,6 +1819,18 @@ static void test_io__load_argument_and_file_errors(void **state)
     assert_int_equal(nn_model_load(&m, "/nonexistent-folder/x.nnm", NULL), NN_ERR_IO);
     assert_null(m);
     assert_error_mentions("No such file");
+    /* A path longer than the message's buffer loses its middle, not the reason after it; no UTF-8
+     * character is cut in two. */
+    char longpath[1200] = "/nonexistent-folder/";
+    for (size_t k = strlen(longpath); k + 8 < sizeof longpath; k += 2) memcpy(longpath + k, "\xc3\xa9", 2);
+    strcat(longpath, "/x.nnm");
+    assert_int_equal(nn_model_load(&m, longpath, NULL), NN_ERR_IO);
+    const char *msg = nn_last_error(), *dots = strstr(msg, "...");
+    if (!dots || !strstr(dots, "/x.nnm") || !strstr(dots, "No such file") || strlen(msg) > 511)
+        fail_msg("a 1,200-byte path: %s", msg);
+    assert_true(strncmp(msg, "cannot open '/nonexistent-folder/", 32) == 0);
+    assert_int_equal((unsigned char)dots[-1], 0xa9); /* the last character before the cut whole */
+    assert_int_equal((unsigned char)dots[3], 0xc3);  /* and the first after it */
     char *dir = tu_tmpdir();
     assert_int_equal(nn_model_load(&m, dir, NULL), NN_ERR_IO); /* a folder */
     nn_file_info *info;

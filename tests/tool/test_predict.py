@@ -694,6 +694,7 @@ def run_all(tmp):
     # -- per-file errors: the others are still read, exit 1
     with open(paths[0], "rb") as f:
         good = f.read()
+    good_small = png_bytes(4, 4, 0, 8, rows_of(bytearray([200]) * 16, 4, 4, 1))
     bad = {
         "text": (write(os.path.join(imgs, "notes.png"), b"just some text, not an image\n"), "not a PNG, JPEG or PGM"),
         "truncated PNG": (write(os.path.join(imgs, "cut.png"), good[:len(good) * 6 // 10]), "truncated PNG"),
@@ -707,6 +708,10 @@ def run_all(tmp):
         # 10001 x 10001 pixels in the header, refused before any pixel is decoded.
         "huge PNG": (write(os.path.join(imgs, "huge.png"), png_bytes(10001, 10001, 0, 8, [])), "more than the 100000000"),
         "huge PGM": (write(os.path.join(imgs, "huge.pgm"), b"P5 20000 20000 255\n"), "more than the 100000000"),
+        # 9000 x 9000 pixels over the data of 4 x 4: refused before the image is allocated.
+        "PNG claiming more than its data": (write(os.path.join(imgs, "claims.png"), claims_more(good_small)),
+                                           "truncated PNG ("),
+        "an empty name": ("", "an empty file name"),
     }
     if have_jpeg:
         with open(jpeg_q90, "rb") as f:
@@ -726,6 +731,16 @@ def run_all(tmp):
     errs = {o["file"]: o["error"] for o in objs if "error" in o}
     check(rc == 1 and len(objs) == len(args) and set(errs) == {p for p, _ in bad.values()},
           f"--json: an {{file, error}} object for each bad file, in order with the others ({len(errs)} errors)")
+
+    # A name longer than the message loses its middle, not the reason after it.
+    deep = os.path.join(imgs, *(["d" * 200] * 5))
+    os.makedirs(deep)
+    longp = write(os.path.join(deep, "notes.png"), b"not an image\n")
+    rc, so, se = run(["--model", mlp, "--json", longp])
+    line = se.splitlines()[0] if se else ""
+    check(rc == 1 and line.endswith("/notes.png: not a PNG, JPEG or PGM file") and "..." in line
+          and json.loads(so)["error"] == line[len("nn-mnist predict: "):],
+          f"a name of {len(longp)} bytes keeps the reason ({line[-80:]!r})")
 
     # -- the default model
     cwd = os.path.join(tmp, "cwd")
@@ -786,6 +801,14 @@ def run_all(tmp):
     write(ro, b"x")
     rc, so, se = run(["--model", mlp, "--debug-dir", ro, two])
     check(rc == 1 and "debug-dir" in se, f"a --debug-dir that is a file is an error ({se.strip()!r})")
+    # A folder that takes no files (root writes anywhere a mode allows; /proc takes nothing) is an
+    # error before any image is read, not after each image's reading.
+    if os.path.isdir("/proc/self"):
+        rc, so, se = run(["--model", mlp, "--json", "--debug-dir", "/proc/self", two])
+        check(rc == 1 and so == "" and "not writable" in se, f"a --debug-dir that takes no files is an error before "
+              f"any reading ({so.strip()[:80]!r}, {se.strip()!r})")
+    rc, so, se = run(["--model", mlp, "--debug-dir", "", two])
+    check(rc == 1 and so == "" and "empty folder name" in se, f"an empty --debug-dir is named so ({se.strip()!r})")
 
     # -- real MNIST test digits, when NN_DATA_DIR has them
     real = os.path.join(os.environ.get("NN_DATA_DIR", ""), "mnist")
@@ -793,6 +816,13 @@ def run_all(tmp):
         mnist_page(tmp, real)
     else:
         check.note("NN_DATA_DIR/mnist not found: the page of real MNIST digits is not read")
+
+
+def claims_more(png):
+    """png with its header claiming 9000 x 9000 pixels (its checksum mended), its data unchanged."""
+    ihdr = bytearray(png[12:29])
+    ihdr[4:12] = struct.pack(">II", 9000, 9000)
+    return png[:12] + bytes(ihdr) + struct.pack(">I", zlib.crc32(bytes(ihdr))) + png[33:]
 
 
 def mnist_page(tmp, real):

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errfmt.h"
 #include "tmpname.h"
 
 int nnm_mkdirs(const char *path, char *err, size_t errlen)
@@ -23,8 +24,13 @@ int nnm_mkdirs_made(const char *path, nnm_made_dirs *made, char *err, size_t err
 {
     char buf[NNM_PATH_MAX];
     if (made) made->n = 0;
+    if (!*path) {
+        nnm_errorf(err, errlen, "an empty folder name");
+        errno = ENOENT;
+        return -1;
+    }
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        snprintf(err, errlen, "%s: path too long", path);
+        nnm_errorf(err, errlen, "%s: path too long", path);
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -36,12 +42,16 @@ int nnm_mkdirs_made(const char *path, nnm_made_dirs *made, char *err, size_t err
         if (mkdir(buf, 0777) == 0) {
             if (made) made->len[made->n++] = (size_t)(p - buf);
         } else if (errno != EEXIST) {
-            snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+            nnm_errorf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
             goto fail;
         }
         struct stat st;
-        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s exists and is not a folder", buf);
+        if (stat(buf, &st) != 0) { /* a link to nothing, or a loop of links */
+            nnm_errorf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+            goto fail;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            nnm_errorf(err, errlen, "%s exists and is not a folder", buf);
             errno = ENOTDIR;
             goto fail;
         }
@@ -72,12 +82,12 @@ int nnm_check_writable(const char *dir, char *err, size_t errlen)
     char name[NNM_PATH_MAX], probe[NNM_PATH_MAX + NNM_TMP_EXTRA];
     if (snprintf(name, sizeof name, "%s/nn-mnist-probe", dir) >= (int)sizeof name ||
         nnm_tmp_template(probe, sizeof probe, name) != 0) {
-        snprintf(err, errlen, "%s: path too long", dir);
+        nnm_errorf(err, errlen, "%s: path too long", dir);
         return -1;
     }
     int fd = mkstemp(probe);
     if (fd < 0) {
-        snprintf(err, errlen, "folder %s is not writable: %s", dir, strerror(errno));
+        nnm_errorf(err, errlen, "folder %s is not writable: %s", dir, strerror(errno));
         return -1;
     }
     int ok = write(fd, "x", 1) == 1 && fsync(fd) == 0;
@@ -85,7 +95,7 @@ int nnm_check_writable(const char *dir, char *err, size_t errlen)
     close(fd);
     unlink(probe);
     if (!ok) {
-        snprintf(err, errlen, "folder %s is not writable: %s", dir, strerror(saved));
+        nnm_errorf(err, errlen, "folder %s is not writable: %s", dir, strerror(saved));
         return -1;
     }
     return 0;
@@ -135,7 +145,7 @@ int nnm_publish_tmp(int fd, const char *tmp, const char *path, char *err, size_t
     }
     if (!bad) return 0;
     if (!e) e = EIO;
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    nnm_errorf(err, errlen, "cannot write %s: %s", path, strerror(e));
     errno = e;
     return -1;
 }
@@ -144,16 +154,16 @@ int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, 
 {
     char tmp[NNM_PATH_MAX];
     if (nnm_tmp_template(tmp, sizeof tmp, path) != 0) {
-        snprintf(err, errlen, "%s: path too long", path);
+        nnm_errorf(err, errlen, "%s: path too long", path);
         return -1;
     }
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        nnm_errorf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     if (nnm_write_all(fd, data, len) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        nnm_errorf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         close(fd);
         unlink(tmp);
         return -1;
@@ -164,7 +174,7 @@ int nnm_write_atomic(const char *path, const void *data, size_t len, char *err, 
     }
     /* The rename is durable only once the folder is synced. */
     if (nnm_fsync_dir_of(path) != 0) {
-        snprintf(err, errlen, "cannot sync the folder of %s: %s", path, strerror(errno));
+        nnm_errorf(err, errlen, "cannot sync the folder of %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -174,7 +184,7 @@ char *nnm_read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        nnm_errorf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -198,7 +208,7 @@ char *nnm_read_file(const char *path, size_t *len, char *err, size_t errlen)
     fclose(f);
     if (!buf || bad) {
         free(buf);
-        snprintf(err, errlen, "cannot read %s", path);
+        nnm_errorf(err, errlen, "cannot read %s", path);
         return NULL;
     }
     buf[n] = '\0';
@@ -220,11 +230,11 @@ int nnm_lock_folder(const char *dir, char *err, size_t errlen)
     snprintf(path, sizeof path, "%s/.nn-mnist.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        nnm_errorf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "another nn-mnist is using %s; wait for it or choose other folders", dir);
+        nnm_errorf(err, errlen, "another nn-mnist is using %s; wait for it or choose other folders", dir);
         close(fd);
         return -1;
     }
@@ -238,14 +248,14 @@ int nnm_lock_folder_shard(const char *dir, int k, int n, char *err, size_t errle
     snprintf(shard, sizeof shard, "%s/.nn-mnist.shard-%d-of-%d.lock", dir, k, n);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), fs = open(shard, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || fs < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", fd < 0 ? path : shard, strerror(errno));
+        nnm_errorf(err, errlen, "cannot create %s: %s", fd < 0 ? path : shard, strerror(errno));
         if (fd >= 0) close(fd);
         if (fs >= 0) close(fs);
         return -1;
     }
     /* Shared: the other shards may hold it too, an unsharded grid (exclusive) may not. */
     if (flock(fd, LOCK_SH | LOCK_NB) != 0 || flock(fs, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "another nn-mnist is using %s as shard %d of %d, or as a whole grid; wait for it", dir, k,
+        nnm_errorf(err, errlen, "another nn-mnist is using %s as shard %d of %d, or as a whole grid; wait for it", dir, k,
                  n);
         close(fd);
         close(fs);

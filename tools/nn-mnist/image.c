@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "image.h"
 
+#include "errfmt.h"
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,19 +22,6 @@
 /* A file larger than this is refused before it is read whole: a 100-megapixel 8-bit PNG of noise
  * compresses to about 100 MB, and nothing sensible is larger. */
 #define FILE_MAX_BYTES (512LL << 20)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void nnm_image_free(nnm_image *im)
 {
@@ -109,7 +98,7 @@ int nnm_image_orient(nnm_image *im, char *err, size_t errlen)
     const int64_t w = im->width, h = im->height;
     const int64_t ow = o >= 5 ? h : w, oh = o >= 5 ? w : h;
     uint8_t *px = alloc_pixels(ow, oh, 1);
-    if (!px) return fail(err, errlen, "out of memory");
+    if (!px) return nnm_errorf(err, errlen, "out of memory");
     const int64_t start = (m[3] ? h - 1 : 0) * w + (m[0] ? w - 1 : 0);
     const int64_t step_x = m[4] * w + m[1], step_y = m[5] * w + m[2];
     for (int64_t y = 0; y < oh; y++) {
@@ -191,44 +180,51 @@ static void png_on_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* Whether every chunk the file's headers announce (up to IEND) lies within its bytes. libpng
- * allocates an ancillary chunk (eXIf, a colour profile) at the length its header claims before it
- * reads it, so a file of a few bytes could make it allocate 2 GiB before it finds the file cut. */
-static int png_chunks_within(const uint8_t *data, size_t size)
+/* The bytes of the file's IDAT chunks, or PNG_CUT when a chunk its headers announce (up to IEND)
+ * does not lie within its bytes. libpng allocates an ancillary chunk (eXIf, a colour profile) at the
+ * length its header claims before it reads it, so a file of a few bytes could make it allocate 2 GiB
+ * before it finds the file cut. */
+#define PNG_CUT UINT64_MAX
+static uint64_t png_idat_bytes(const uint8_t *data, size_t size)
 {
     size_t pos = 8;
+    uint64_t idat = 0;
     while (size - pos >= 12) {
         const size_t len = (size_t)data[pos] << 24 | (size_t)data[pos + 1] << 16 |
                            (size_t)data[pos + 2] << 8 | data[pos + 3];
-        if (len > size - pos - 12) return 0;
-        if (memcmp(data + pos + 4, "IEND", 4) == 0) return 1;
+        if (len > size - pos - 12) return PNG_CUT;
+        if (memcmp(data + pos + 4, "IEND", 4) == 0) return idat;
+        if (memcmp(data + pos + 4, "IDAT", 4) == 0) idat += len;
         pos += 12 + len;
     }
-    return 0;
+    return PNG_CUT;
 }
+
+/* Deflate writes at most 258 bytes for 2 bits (a match of the longest length and nearest distance,
+ * each with a 1-bit code): no zlib stream inflates more than 1032 times its size. */
+#define DEFLATE_MAX_RATIO 1032
 
 static int decode_png(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
                       char *err, size_t errlen)
 {
-    if (!png_chunks_within(data, size)) return fail(err, errlen, "%s: truncated PNG", name);
+    const volatile uint64_t idat = png_idat_bytes(data, size); /* volatile: live across the setjmp */
+    if (idat == PNG_CUT) return nnm_errorf(err, errlen, "%s: truncated PNG", name);
     png_src src = {data, size, 0, 0, ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return fail(err, errlen, "%s: out of memory", name);
+        return nnm_errorf(err, errlen, "%s: out of memory", name);
     }
     /* Everything malloc'ed below is reachable from here, so that the longjmp can free it. */
     uint8_t *volatile px = NULL;
     uint8_t *volatile buf = NULL;
-    png_bytep *volatile rows = NULL;
     if (setjmp(png_jmpbuf(png))) {
         if (buf != px) free(buf); /* grey without alpha is read straight into px */
         free(px);
-        free(rows);
         png_destroy_read_struct(&png, &info, NULL);
-        if (src.truncated) return fail(err, errlen, "%s: truncated PNG", name);
-        return fail(err, errlen, "%s: corrupt PNG (%s)", name, src.msg);
+        if (src.truncated) return nnm_errorf(err, errlen, "%s: truncated PNG", name);
+        return nnm_errorf(err, errlen, "%s: corrupt PNG (%s)", name, src.msg);
     }
     png_set_read_fn(png, &src, png_read_mem);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff); /* our own bound comes after the header */
@@ -239,8 +235,17 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     const int64_t w = w32, h = h32;
     if (too_large(w, h, max_pixels)) {
         png_destroy_read_struct(&png, &info, NULL);
-        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
+        return nnm_errorf(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
                     (long long)h, (long long)max_pixels);
+    }
+    /* The pixels' bytes (filter bytes aside) cannot come from fewer compressed bytes than this: a
+     * header that claims a large image over a few bytes of data is refused before the image is
+     * allocated, not after. */
+    const uint64_t packed = ((uint64_t)w * (uint64_t)h * (uint64_t)png_get_channels(png, info) * (uint64_t)depth) / 8;
+    if (idat * DEFLATE_MAX_RATIO < packed) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return nnm_errorf(err, errlen, "%s: truncated PNG (%llu bytes of image data for %lld x %lld pixels)", name,
+                    (unsigned long long)idat, (long long)w, (long long)h);
     }
     /* Whatever the file holds, ask libpng for grey, with an alpha channel when the file has
      * transparency (an alpha channel, or a tRNS colour or palette entries): 8 bits, or 16 when a grey
@@ -254,7 +259,7 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
     if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
     if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
         png_set_rgb_to_gray_fixed(png, 1, -1, -1); /* 1: no warning for non-grey pixels; -1: default weights */
-    png_set_interlace_handling(png);
+    const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     const int channels = png_get_channels(png, info);
     const int bytes = channels * (deep ? 2 : 1);
@@ -263,10 +268,11 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
         png_error(png, "unexpected layout after conversion to grey");
     px = alloc_pixels(w, h, 1);
     buf = bytes == 1 ? px : alloc_pixels(w, h, bytes);
-    rows = malloc((size_t)h * sizeof *rows);
-    if (!px || !buf || !rows) png_error(png, "out of memory");
-    for (int64_t y = 0; y < h; y++) rows[y] = buf + (size_t)y * (size_t)w * (size_t)bytes;
-    png_read_image(png, rows);
+    if (!px || !buf) png_error(png, "out of memory");
+    /* Row by row, each pass of an interlaced file over the rows the passes before it filled, as
+     * png_read_image() does, without its array of a pointer per row (800 MB for 1 x 10^8 pixels). */
+    for (int pass = 0; pass < passes; pass++)
+        for (int64_t y = 0; y < h; y++) png_read_row(png, buf + (size_t)y * (size_t)w * (size_t)bytes, NULL);
     /* Reading to IEND makes a file cut after its last pixel an error too, as any other cut is; and
      * an eXIf chunk may come after the pixels. */
     png_read_end(png, info);
@@ -297,7 +303,6 @@ static int decode_png(const uint8_t *data, size_t size, const char *name, int64_
         }
         free(buf);
     }
-    free(rows);
     png_destroy_read_struct(&png, &info, NULL);
     out->width = w;
     out->height = h;
@@ -350,8 +355,8 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
         free(px);
         free(inks);
         jpeg_destroy_decompress(&cinfo);
-        if (e.truncated) return fail(err, errlen, "%s: truncated JPEG", name);
-        return fail(err, errlen, "%s: corrupt JPEG (%s)", name, e.msg);
+        if (e.truncated) return nnm_errorf(err, errlen, "%s: truncated JPEG", name);
+        return nnm_errorf(err, errlen, "%s: corrupt JPEG (%s)", name, e.msg);
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
@@ -367,7 +372,7 @@ static int decode_jpeg(const uint8_t *data, size_t size, const char *name, int64
     const int64_t w = cinfo.image_width, h = cinfo.image_height;
     if (too_large(w, h, max_pixels)) {
         jpeg_destroy_decompress(&cinfo);
-        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
+        return nnm_errorf(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, (long long)w,
                     (long long)h, (long long)max_pixels);
     }
     /* A print workflow's JPEG holds four inks, which libjpeg gives as they are (YCCK turned to CMYK):
@@ -442,19 +447,19 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_
     /* Exactly one blank ends the header; the pixels follow. */
     if (w < 1 || h < 1 || maxval < 1 || maxval > 65535 || pos >= n ||
         !(d[pos] == ' ' || d[pos] == '\t' || d[pos] == '\r' || d[pos] == '\n'))
-        return fail(err, errlen, "%s: corrupt PGM header", name);
+        return nnm_errorf(err, errlen, "%s: corrupt PGM header", name);
     pos++;
     if (too_large(w, h, max_pixels))
-        return fail(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, w, h,
+        return nnm_errorf(err, errlen, "%s: %lld x %lld pixels is more than the %lld this tool reads", name, w, h,
                     (long long)max_pixels);
     const size_t bytes = maxval > 255 ? 2 : 1, count = (size_t)w * (size_t)h;
-    if (n - pos < count * bytes) return fail(err, errlen, "%s: truncated PGM", name);
+    if (n - pos < count * bytes) return nnm_errorf(err, errlen, "%s: truncated PGM", name);
     uint8_t *px = alloc_pixels(w, h, 1);
     uint16_t *grey = bytes == 2 ? malloc(count * sizeof *grey) : NULL;
     if (!px || (bytes == 2 && !grey)) {
         free(px);
         free(grey);
-        return fail(err, errlen, "%s: out of memory", name);
+        return nnm_errorf(err, errlen, "%s: out of memory", name);
     }
     const uint8_t *s = d + pos;
     for (size_t i = 0; i < count; i++) {
@@ -467,7 +472,7 @@ static int decode_pgm(const uint8_t *d, size_t n, const char *name, int64_t max_
     free(grey);
     if (kept != 0) {
         free(px);
-        return fail(err, errlen, "%s: out of memory", name);
+        return nnm_errorf(err, errlen, "%s: out of memory", name);
     }
     out->width = w;
     out->height = h;
@@ -488,7 +493,7 @@ int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int
 {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memset(out, 0, sizeof *out);
-    if (size == 0) return fail(err, errlen, "%s: empty file", name);
+    if (size == 0) return nnm_errorf(err, errlen, "%s: empty file", name);
     if (size >= 8 && memcmp(data, png_magic, 8) == 0) return decode_png(data, size, name, max_pixels, out, err, errlen);
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return decode_jpeg(data, size, name, max_pixels, out, err, errlen);
@@ -496,9 +501,9 @@ int nnm_image_decode_max(const uint8_t *data, size_t size, const char *name, int
         (data[2] == ' ' || data[2] == '\t' || data[2] == '\r' || data[2] == '\n' || data[2] == '#'))
         return decode_pgm(data, size, name, max_pixels, out, err, errlen);
     /* A PNG or JPEG cut inside its signature is still most likely what it was meant to be. */
-    if (size < 8 && memcmp(data, png_magic, size) == 0) return fail(err, errlen, "%s: truncated PNG", name);
-    if (size < 3 && data[0] == 0xff && (size == 1 || data[1] == 0xd8)) return fail(err, errlen, "%s: truncated JPEG", name);
-    return fail(err, errlen, "%s: not a PNG, JPEG or PGM file", name);
+    if (size < 8 && memcmp(data, png_magic, size) == 0) return nnm_errorf(err, errlen, "%s: truncated PNG", name);
+    if (size < 3 && data[0] == 0xff && (size == 1 || data[1] == 0xd8)) return nnm_errorf(err, errlen, "%s: truncated JPEG", name);
+    return nnm_errorf(err, errlen, "%s: not a PNG, JPEG or PGM file", name);
 }
 
 int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
@@ -506,8 +511,9 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
     memset(out, 0, sizeof *out);
     const int is_stdin = strcmp(path, "-") == 0;
     const char *name = path; /* "-" for stdin, as the output line names it */
+    if (!*path) return nnm_errorf(err, errlen, "an empty file name");
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (!f) return nnm_errorf(err, errlen, "%s: %s", path, strerror(errno));
     uint8_t *data = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
@@ -516,12 +522,12 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
             size_t ncap = cap ? cap * 2 : 1 << 16;
             if ((long long)ncap > FILE_MAX_BYTES + 1) ncap = (size_t)FILE_MAX_BYTES + 1;
             if (ncap == cap) {
-                rc = fail(err, errlen, "%s: larger than %lld MiB, not read", name, FILE_MAX_BYTES >> 20);
+                rc = nnm_errorf(err, errlen, "%s: larger than %lld MiB, not read", name, FILE_MAX_BYTES >> 20);
                 break;
             }
             uint8_t *p = realloc(data, ncap);
             if (!p) {
-                rc = fail(err, errlen, "%s: out of memory", name);
+                rc = nnm_errorf(err, errlen, "%s: out of memory", name);
                 break;
             }
             data = p;
@@ -531,13 +537,13 @@ int nnm_image_read(const char *path, nnm_image *out, char *err, size_t errlen)
         len += got;
         if (got == 0) {
             /* A folder opens on Linux and fails here with EISDIR. */
-            if (ferror(f)) rc = fail(err, errlen, "%s: %s", name, strerror(errno ? errno : EIO));
+            if (ferror(f)) rc = nnm_errorf(err, errlen, "%s: %s", name, strerror(errno ? errno : EIO));
             break;
         }
     }
     if (!is_stdin) fclose(f);
     if (rc == 0 && is_stdin && len == 0)
-        rc = fail(err, errlen, "-: nothing on standard input (nothing was piped in, or an earlier '-' read it all)");
+        rc = nnm_errorf(err, errlen, "-: nothing on standard input (nothing was piped in, or an earlier '-' read it all)");
     if (rc == 0) rc = nnm_image_decode(data, len, name, out, err, errlen);
     free(data);
     return rc;
@@ -551,12 +557,12 @@ int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *p
     *out = NULL;
     *len = 0;
     if (!px || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff || stride < width)
-        return fail(err, errlen, "invalid image to encode");
+        return nnm_errorf(err, errlen, "invalid image to encode");
     /* Not volatile: after a longjmp, fclose sets them again before they are read. */
     char *data = NULL;
     size_t size = 0;
     FILE *volatile f = open_memstream(&data, &size);
-    if (!f) return fail(err, errlen, "%s", strerror(errno));
+    if (!f) return nnm_errorf(err, errlen, "%s", strerror(errno));
     png_src sink = {NULL, 0, 0, 0, ""}; /* for png_on_error's message only */
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -564,7 +570,7 @@ int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *p
         png_destroy_write_struct(&png, &info);
         fclose(f);
         free(data);
-        return fail(err, errlen, "%s", sink.msg[0] ? sink.msg : "out of memory");
+        return nnm_errorf(err, errlen, "%s", sink.msg[0] ? sink.msg : "out of memory");
     }
     png_init_io(png, f);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
@@ -575,7 +581,7 @@ int nnm_image_encode_png_gray(unsigned char **out, size_t *len, const uint8_t *p
     png_destroy_write_struct(&png, &info);
     if (fclose(f) != 0) { /* the stream's buffer could not grow */
         free(data);
-        return fail(err, errlen, "out of memory");
+        return nnm_errorf(err, errlen, "out of memory");
     }
     *out = (unsigned char *)data;
     *len = size;

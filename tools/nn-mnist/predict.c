@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <nn/nn.h>
 
+#include "errfmt.h"
 #include "fsutil.h"
 #include "image.h"
 #include "names.h"
@@ -184,7 +185,7 @@ static int predict_one(predictor *pr, const char *path)
     if (pr->ignore_orientation) im.orientation = 1;
     if (nnm_image_orient(&im, err, sizeof err) != 0) {
         char msg[1100];
-        snprintf(msg, sizeof msg, "%s: %s", path, err);
+        nnm_errorf(msg, sizeof msg, "%s: %s", path, err);
         report(msg);
         if (pr->json) json_error(path, msg);
         nnm_image_free(&im);
@@ -199,7 +200,7 @@ static int predict_one(predictor *pr, const char *path)
     opts.plate = !pr->whole_image;
     opts.max_digits = pr->max_digits;
     if (nn_digits_read_ensemble(&d, pr->models, pr->n_models, im.px, im.width, im.height, im.width, &opts) != NN_OK) {
-        snprintf(err, sizeof err, "%s: %s", path, for_the_user(nn_last_error()));
+        nnm_errorf(err, sizeof err, "%s: %s", path, for_the_user(nn_last_error()));
         report(err);
         if (pr->json) json_error(path, err);
         nnm_image_free(&im);
@@ -210,7 +211,7 @@ static int predict_one(predictor *pr, const char *path)
     int *top = n ? malloc((size_t)n * 3 * sizeof *top) : NULL;
     char *text = malloc((size_t)n * 3 + 1); /* digit, '?', ' ' at most each */
     if ((n && (!probs || !top)) || !text) {
-        snprintf(err, sizeof err, "%s: out of memory", path);
+        nnm_errorf(err, sizeof err, "%s: out of memory", path);
         goto fail;
     }
     for (int64_t i = 0; i < n; i++) memcpy(probs + i * 10, nn_digits_probabilities(d, i), 10 * sizeof *probs);
@@ -260,6 +261,25 @@ static int predict_one(predictor *pr, const char *path)
         }
     }
     text[len] = '\0';
+    /* The debug images first, so that a reading whose images could not be written says so in its
+     * own JSON object (an "error" beside the digits), as the exit status counts it failed. */
+    int rc = 0;
+    char dbg_err[1024] = "";
+    if (pr->debug_dir) {
+        nnm_debug_item *it = n ? malloc((size_t)n * sizeof *it) : NULL;
+        if (n && !it) {
+            nnm_errorf(dbg_err, sizeof dbg_err, "%s: out of memory", path);
+            rc = -1;
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                it[i].digit = top[i * 3];
+                it[i].probability = probs[i * 10 + top[i * 3]];
+            }
+            rc = nnm_debug_write(&pr->names, pr->debug_dir, path, &im, d, it, pr->min_conf, err, sizeof err);
+            if (rc != 0) nnm_errorf(dbg_err, sizeof dbg_err, "%s: %s", path, err);
+        }
+        free(it);
+    }
     if (pr->json) {
         if (plain) plain[plen] = '\0';
         json_object *o = json_object_new_object();
@@ -271,6 +291,7 @@ static int predict_one(predictor *pr, const char *path)
         json_object_object_add(o, "height", json_object_new_int64(im.height));
         json_object_object_add(o, "orientation", json_object_new_int(orientation));
         json_object_object_add(o, "items", items);
+        if (rc != 0) json_object_object_add(o, "error", json_text(dbg_err));
         print_json(o);
         free(plain);
     } else {
@@ -278,22 +299,7 @@ static int predict_one(predictor *pr, const char *path)
         printf(": %s\n", text);
     }
     fflush(stdout);
-    int rc = 0;
-    if (pr->debug_dir) {
-        nnm_debug_item *it = n ? malloc((size_t)n * sizeof *it) : NULL;
-        if (n && !it) {
-            snprintf(err, sizeof err, "%s: out of memory", path);
-            rc = -1;
-        } else {
-            for (int64_t i = 0; i < n; i++) {
-                it[i].digit = top[i * 3];
-                it[i].probability = probs[i * 10 + top[i * 3]];
-            }
-            rc = nnm_debug_write(&pr->names, pr->debug_dir, path, &im, d, it, pr->min_conf, err, sizeof err);
-        }
-        free(it);
-        if (rc != 0) report(err);
-    }
+    if (rc != 0) report(dbg_err);
     free(text);
     free(top);
     free(probs);
@@ -449,7 +455,9 @@ int nnm_cmd_predict(int argc, char **argv)
         return 2;
     }
     char err[1024];
-    if (pr.debug_dir && nnm_mkdirs(pr.debug_dir, err, sizeof err) != 0) {
+    /* Made and tried before any image is read: a folder that takes no files (a read-only mount,
+     * /proc) would otherwise fail every image after its reading was printed. */
+    if (pr.debug_dir && (nnm_mkdirs(pr.debug_dir, err, sizeof err) != 0 || nnm_check_writable(pr.debug_dir, err, sizeof err) != 0)) {
         fprintf(stderr, "nn-mnist predict: --debug-dir: %s\n", err);
         return 1;
     }

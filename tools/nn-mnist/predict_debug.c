@@ -11,6 +11,7 @@
 
 #include <cairo.h>
 
+#include "errfmt.h"
 #include "fsutil.h"
 
 /* The annotated copy's longer side is brought within these bounds: a 40-megapixel photo is shrunk
@@ -126,7 +127,7 @@ static int write_annotated(const char *path, const nnm_image *im, nn_digits *d, 
 
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cannot draw %s: %s", path, cairo_status_to_string(cairo_surface_status(s)));
+        nnm_errorf(err, errlen, "cannot draw %s: %s", path, cairo_status_to_string(cairo_surface_status(s)));
         cairo_surface_destroy(s);
         return -1;
     }
@@ -180,7 +181,7 @@ static int write_annotated(const char *path, const nnm_image *im, nn_digits *d, 
     cairo_surface_destroy(s);
     int rc = 0;
     if (st != CAIRO_STATUS_SUCCESS) {
-        snprintf(err, errlen, "cannot draw %s: %s", path, cairo_status_to_string(st));
+        nnm_errorf(err, errlen, "cannot draw %s: %s", path, cairo_status_to_string(st));
         rc = -1;
     } else {
         rc = nnm_write_atomic(path, buf.data, buf.len, err, errlen);
@@ -194,7 +195,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
 {
     const char *name = unique_name(names, path);
     if (!name) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        nnm_errorf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     char out[NNM_PATH_MAX];
@@ -206,7 +207,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
             px[k] = (uint8_t)lrintf(v * 255.0f);
         }
         if (snprintf(out, sizeof out, "%s/%s-digit-%03lld.png", dir, name, (long long)i) >= (int)sizeof out) {
-            snprintf(err, errlen, "%s: debug path too long", dir);
+            nnm_errorf(err, errlen, "%s: debug path too long", dir);
             return -1;
         }
         unsigned char *png;
@@ -214,7 +215,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
         char why[160];
         if (nnm_image_encode_png_gray(&png, &len, px, NN_DIGITS_SIDE, NN_DIGITS_SIDE, NN_DIGITS_SIDE, why,
                                       sizeof why) != 0) {
-            snprintf(err, errlen, "cannot write %s: %s", out, why);
+            nnm_errorf(err, errlen, "cannot write %s: %s", out, why);
             return -1;
         }
         int rc = nnm_write_atomic(out, png, len, err, errlen);
@@ -222,7 +223,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
         if (rc != 0) return -1;
     }
     if (snprintf(out, sizeof out, "%s/%s-annotated.png", dir, name) >= (int)sizeof out) {
-        snprintf(err, errlen, "%s: debug path too long", dir);
+        nnm_errorf(err, errlen, "%s: debug path too long", dir);
         return -1;
     }
     return write_annotated(out, im, d, items, min_conf, err, errlen);
