@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -37,22 +38,35 @@ void nn_clear_error(void) { last_error[0] = '\0'; }
 
 nn_status nn__fail(nn_status status, const char *fmt, ...)
 {
-    char full[8192];
-    va_list ap;
+    char local[4096], *full = local;
+    va_list ap, again;
     va_start(ap, fmt);
-    const int n = vsnprintf(full, sizeof full, fmt, ap);
+    va_copy(again, ap);
+    const int n = vsnprintf(local, sizeof local, fmt, ap);
     va_end(ap);
-    const size_t len = n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1;
+    size_t len = n < 0 ? 0 : (size_t)n;
+    if (n < 0) local[0] = '\0';
+    else if (len >= sizeof local) {
+        char *big = malloc(len + 1);
+        if (big && vsnprintf(big, len + 1, fmt, again) == n) full = big;
+        else {
+            free(big);
+            len = sizeof local - 1;
+        }
+    }
+    va_end(again);
     if (len < sizeof last_error) {
         memcpy(last_error, full, len + 1);
-        return status;
+    } else {
+        /* UTF-8 continues a character in bytes 10xxxxxx, at most three of them */
+        size_t head = HEAD, from = len - (sizeof last_error - 1 - HEAD - (sizeof ELLIPSIS - 1));
+        for (int k = 0; k < 3 && head > 0 && ((unsigned char)full[head] & 0xC0) == 0x80; k++) head--;
+        for (int k = 0; k < 3 && from < len && ((unsigned char)full[from] & 0xC0) == 0x80; k++) from++;
+        memcpy(last_error, full, head);
+        memcpy(last_error + head, ELLIPSIS, sizeof ELLIPSIS - 1);
+        memcpy(last_error + head + sizeof ELLIPSIS - 1, full + from, len - from + 1);
     }
-    size_t head = HEAD, from = len - (sizeof last_error - 1 - HEAD - (sizeof ELLIPSIS - 1));
-    while (head > 0 && ((unsigned char)full[head] & 0xC0) == 0x80) head--;
-    while (from < len && ((unsigned char)full[from] & 0xC0) == 0x80) from++;
-    memcpy(last_error, full, head);
-    memcpy(last_error + head, ELLIPSIS, sizeof ELLIPSIS - 1);
-    memcpy(last_error + head + sizeof ELLIPSIS - 1, full + from, len - from + 1);
+    if (full != local) free(full);
     return status;
 }
 

@@ -186,8 +186,7 @@ NN_API nn_status nn_digits_options_init(nn_digits_options *opts, unsigned versio
  * @param stride     bytes from one row to the next, at least @p width
  * @param opts       NULL for the defaults
  * @return NN_OK; NN_ERR_INVALID_ARGUMENT (NULL, a size out of range, stride < width, an image over
- *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found, or a texture: glyphs
- *         whose boxes cover the image more than 8 times over, as hatching's do); NN_ERR_NO_MEMORY.
+ *         NN_DIGITS_MAX_PIXELS, a bad option, more than `max_digits` digits found); NN_ERR_NO_MEMORY.
  *         The memory used is about 1 byte per pixel (2 while ruled lines are looked for), plus 16
  *         bytes per horizontal run of ink, plus 6.3 KiB per digit found while it runs (3.2 KiB of
  *         which the result keeps); where a tilted line is turned level (`deskew`), the turned part

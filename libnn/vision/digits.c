@@ -106,22 +106,6 @@ static void pipeline_free(pipeline *p)
  * long as thick): the short sides of a form's boxes around digits in a thicker pen stay lines. */
 #define RULE_FINE 0.05
 
-/* Writing's glyphs lie side by side, their boxes covering a part of the image once; the long strokes
- * of a hatching lie across each other's boxes, and the steps after this one work over each glyph's
- * box (normalising it, cutting it), so that 400 parallel strokes of a 12-megapixel image took minutes.
- * Boxes covering the image more than this many times over are refused as a texture, as more than
- * max_digits glyphs are. */
-#define TEXTURE_COVER 8.0
-
-/* How many times over the glyphs' boxes cover the image. */
-static double glyphs_cover(const nn__glyphs *gs, int64_t width, int64_t height)
-{
-    double sum = 0;
-    for (int64_t i = 0; i < gs->n; i++)
-        sum += (double)(gs->g[i].x1 - gs->g[i].x0) * (double)(gs->g[i].y1 - gs->g[i].y0);
-    return sum / ((double)width * (double)height);
-}
-
 /* Arguments checked, then the image to glyphs in reading order (split: whether to cut wide ones
  * geometrically; -1: as the options say). */
 static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, int64_t height, int64_t stride,
@@ -161,14 +145,6 @@ static nn_status find_glyphs(pipeline *p, const uint8_t *pixels, int64_t width, 
                       "%s: found %lld digits, more than max_digits (%d): the image is likely a texture or "
                       "noise rather than writing; raise max_digits if it is not",
                       who, (long long)p->glyphs.n, o->max_digits);
-    if (st == NN_OK) {
-        const double cover = glyphs_cover(&p->glyphs, width, height);
-        if (cover > TEXTURE_COVER)
-            st = nn__fail(NN_ERR_INVALID_ARGUMENT,
-                          "%s: the shapes found overlap as a texture's do (hatching, nested rings), not as "
-                          "writing's: their boxes cover the image %.0f times over",
-                          who, cover);
-    }
     /* Only now: ordering compares each glyph with every line so far, the longest step of all on a
      * texture of tens of thousands of specks that is refused anyway. */
     if (st == NN_OK) st = nn__vision_order(&p->glyphs, p->glyphs.height);

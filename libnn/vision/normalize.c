@@ -85,44 +85,28 @@ NN_NO_COVERAGE static void local_thickness(int32_t *lt, const int32_t *d, int64_
         }
 }
 
-/* Resamples src (sw x sh floats, pixel i spanning [i, i + 1)) to dst (dw x dh), where source
- * coordinate u lands on q u: by area averaging when shrinking (q < 1), bilinearly when enlarging.
- * tmp holds dw x sh floats. */
-NN_NO_COVERAGE static void resample(float *dst, int64_t dw, int64_t dh, const float *src, int64_t sw, int64_t sh,
-                                    double q, float *tmp)
+/* Shrinking by q < 1 is area averaging, separably: each source row into its row of tmp (dw floats)
+ * first, then tmp's sh rows into dst (dw x dh). A row at a time, so that a glyph as large as the image
+ * need not be held as floats. */
+NN_NO_COVERAGE static void shrink_row(float *trow, int64_t dw, const float *row, int64_t sw, double q)
 {
-    if (q >= 1) {
-        for (int64_t Y = 0; Y < dh; Y++) {
-            double v = (Y + 0.5) / q - 0.5;
-            int64_t y0 = (int64_t)floor(v);
-            double fy = v - (double)y0;
-            for (int64_t X = 0; X < dw; X++) {
-                double u = (X + 0.5) / q - 0.5;
-                int64_t x0 = (int64_t)floor(u);
-                double fx = u - (double)x0, acc = 0;
-                for (int dy = 0; dy < 2; dy++)
-                    for (int dx = 0; dx < 2; dx++) {
-                        int64_t xx = x0 + dx, yy = y0 + dy;
-                        if (xx < 0 || yy < 0 || xx >= sw || yy >= sh) continue;
-                        acc += src[yy * sw + xx] * (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy);
-                    }
-                dst[Y * dw + X] = (float)acc;
-            }
-        }
-        return;
-    }
-    memset(tmp, 0, (size_t)(dw * sh) * sizeof *tmp);
     for (int64_t X = 0; X < dw; X++) {
         const double u0 = X / q, u1 = (X + 1) / q;
         int64_t xa = (int64_t)floor(u0), xb = (int64_t)ceil(u1);
         if (xa < 0) xa = 0;
         if (xb > sw) xb = sw;
+        float acc = 0;
         for (int64_t x = xa; x < xb; x++) {
             const double wt = (fmin((double)x + 1, u1) - fmax((double)x, u0)) * q;
             if (wt <= 0) continue;
-            for (int64_t y = 0; y < sh; y++) tmp[y * dw + X] += (float)(wt * src[y * sw + x]);
+            acc += (float)(wt * row[x]);
         }
+        trow[X] = acc;
     }
+}
+
+NN_NO_COVERAGE static void shrink_columns(float *dst, int64_t dw, int64_t dh, const float *tmp, int64_t sh, double q)
+{
     memset(dst, 0, (size_t)(dw * dh) * sizeof *dst);
     for (int64_t Y = 0; Y < dh; Y++) {
         const double v0 = Y / q, v1 = (Y + 1) / q;
@@ -133,6 +117,30 @@ NN_NO_COVERAGE static void resample(float *dst, int64_t dw, int64_t dh, const fl
             const double wt = (fmin((double)y + 1, v1) - fmax((double)y, v0)) * q;
             if (wt <= 0) continue;
             for (int64_t X = 0; X < dw; X++) dst[Y * dw + X] += (float)(wt * tmp[y * dw + X]);
+        }
+    }
+}
+
+/* Enlarges src (sw x sh floats, pixel i spanning [i, i + 1)) to dst (dw x dh) bilinearly, source
+ * coordinate u landing on q u (q >= 1). */
+NN_NO_COVERAGE static void enlarge(float *dst, int64_t dw, int64_t dh, const float *src, int64_t sw, int64_t sh,
+                                   double q)
+{
+    for (int64_t Y = 0; Y < dh; Y++) {
+        double v = (Y + 0.5) / q - 0.5;
+        int64_t y0 = (int64_t)floor(v);
+        double fy = v - (double)y0;
+        for (int64_t X = 0; X < dw; X++) {
+            double u = (X + 0.5) / q - 0.5;
+            int64_t x0 = (int64_t)floor(u);
+            double fx = u - (double)x0, acc = 0;
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++) {
+                    int64_t xx = x0 + dx, yy = y0 + dy;
+                    if (xx < 0 || yy < 0 || xx >= sw || yy >= sh) continue;
+                    acc += src[yy * sw + xx] * (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy);
+                }
+            dst[Y * dw + X] = (float)acc;
         }
     }
 }
@@ -201,28 +209,30 @@ NN_NO_COVERAGE static double stroke_width_of(const int32_t *d, int64_t n)
     return cnt ? 4 * sum / (double)cnt : 0;
 }
 
-/* Grey levels of a glyph's pixels (mask, vw x vh from (vx0, vy0) in the image) and of the paler
- * pixels around them, but not of another glyph's ink: the ink strength less the paper's, over span,
- * into val. */
-NN_NO_COVERAGE static void grey_levels(float *val, const uint8_t *mask, int64_t vw, int64_t vh, int64_t vx0,
-                                       int64_t vy0, const nn__ink *ink, double paper, double span)
+/* Grey levels of row y of a glyph's pixels (mask, vw x vh from (vx0, vy0) in the image) and of the
+ * paler pixels around them, but not of another glyph's ink: the ink strength less the paper's, over
+ * span, into row (vw floats). */
+NN_NO_COVERAGE static void grey_row(float *row, int64_t y, const uint8_t *mask, int64_t vw, int64_t vh, int64_t vx0,
+                                    int64_t vy0, const nn__ink *ink, double paper, double span)
 {
     const int64_t W = ink->w, H = ink->h;
-    for (int64_t y = 0; y < vh; y++)
-        for (int64_t x = 0; x < vw; x++) {
-            const int64_t gx = vx0 + x, gy = vy0 + y;
-            if (gx < 0 || gy < 0 || gx >= W || gy >= H) continue;
-            const uint8_t v = ink->ink[gy * W + gx];
-            int take = mask[y * vw + x];
-            if (!take && v < ink->level)
-                for (int64_t dy = -1; dy <= 1 && !take; dy++)
-                    for (int64_t dx = -1; dx <= 1 && !take; dx++) {
-                        int64_t yy = y + dy, xx = x + dx;
-                        take = yy >= 0 && yy < vh && xx >= 0 && xx < vw && mask[yy * vw + xx];
-                    }
-            double f = take ? ((double)v - paper) / span : 0;
-            val[y * vw + x] = (float)(f < 0 ? 0 : f > 1 ? 1 : f);
+    for (int64_t x = 0; x < vw; x++) {
+        const int64_t gx = vx0 + x, gy = vy0 + y;
+        if (gx < 0 || gy < 0 || gx >= W || gy >= H) {
+            row[x] = 0;
+            continue;
         }
+        const uint8_t v = ink->ink[gy * W + gx];
+        int take = mask[y * vw + x];
+        if (!take && v < ink->level)
+            for (int64_t dy = -1; dy <= 1 && !take; dy++)
+                for (int64_t dx = -1; dx <= 1 && !take; dx++) {
+                    int64_t yy = y + dy, xx = x + dx;
+                    take = yy >= 0 && yy < vh && xx >= 0 && xx < vw && mask[yy * vw + xx];
+                }
+        double f = take ? ((double)v - paper) / span : 0;
+        row[x] = (float)(f < 0 ? 0 : f > 1 ? 1 : f);
+    }
 }
 
 nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__components *c, const nn__ink *ink,
@@ -243,7 +253,10 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
     const int64_t fw = fw0 + 2 * margin, fh = fh0 + 2 * margin, nf = fw * fh;
     const size_t nv = (size_t)(vw * vh);
     uint8_t *mask = calloc(nv, 1), *bin = calloc((size_t)nf, 1);
-    float *val = calloc(nv, sizeof *val), *fine = malloc((size_t)(fw0 * fh0) * sizeof *fine),
+    /* The grey levels as floats: the whole box where it is enlarged (at most GRID pixels a side), a
+     * row at a time where it is shrunk. */
+    const int shrink = q < 1;
+    float *val = calloc(shrink ? (size_t)vw : nv, sizeof *val), *fine = malloc((size_t)(fw0 * fh0) * sizeof *fine),
           *tmp = malloc((size_t)(fw0 * (vh > SIDE ? vh : SIDE)) * sizeof *tmp), *cov = NULL;
     int32_t *dist = malloc((size_t)nf * sizeof *dist), *lt = malloc((size_t)nf * sizeof *lt);
     uint8_t *seen = hollow || fill_bands ? malloc((size_t)nf) : NULL;
@@ -279,11 +292,19 @@ nn_status nn__vision_normalize(float *out, const nn__glyph *gl, const nn__compon
         }
     }
     const double paper = ink->paper, span = level > paper ? level - paper : 1;
-    grey_levels(val, mask, vw, vh, vx0, vy0, ink, paper, span);
 
     /* The binary shape: the fine grid cut at half the stroke's level (a blurred edge's true place),
      * or at the threshold that found the glyph where that is lower (a hairline found as ink stays). */
-    resample(fine, fw0, fh0, val, vw, vh, q, tmp);
+    if (shrink) {
+        for (int64_t y = 0; y < vh; y++) {
+            grey_row(val, y, mask, vw, vh, vx0, vy0, ink, paper, span);
+            shrink_row(tmp + y * fw0, fw0, val, vw, q);
+        }
+        shrink_columns(fine, fw0, fh0, tmp, vh, q);
+    } else {
+        for (int64_t y = 0; y < vh; y++) grey_row(val + y * vw, y, mask, vw, vh, vx0, vy0, ink, paper, span);
+        enlarge(fine, fw0, fh0, val, vw, vh, q);
+    }
     double cut = ((double)ink->level - paper) / span;
     if (!(cut < 0.5)) cut = 0.5;
     if (cut < 0.2) cut = 0.2;

@@ -1003,6 +1003,46 @@ static nn_status barcodes(nn__components *c)
     return NN_OK;
 }
 
+/* Writing's blobs lie side by side, their boxes covering a part of the image once; the long strokes
+ * of a hatching, a grille or wood grain lie across each other's boxes, and the steps after this one
+ * work over each glyph's box (normalising it, cutting it): 400 parallel strokes across a
+ * 12-megapixel image took minutes, and their height was taken for the digits'. While the boxes
+ * cover the image more than this many times over, the largest blob is dropped: the strokes go, the
+ * digits among them stay. */
+#define TEXTURE_COVER 4.0
+
+static double comp_box(const nn__comp *cp) { return (double)(cp->x1 - cp->x0) * (double)(cp->y1 - cp->y0); }
+
+/* Larger box first; equal boxes in their order, so that no libc's qsort decides. */
+static int by_box(const void *a, const void *b)
+{
+    const nn__comp *ca = *(const nn__comp *const *)a, *cb = *(const nn__comp *const *)b;
+    const double x = comp_box(ca), y = comp_box(cb);
+    return x < y ? 1 : x > y ? -1 : (ca > cb) - (ca < cb);
+}
+
+static nn_status drop_texture(nn__components *c, int64_t w, int64_t h)
+{
+    const double most = TEXTURE_COVER * (double)w * (double)h;
+    double sum = 0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < c->ncomps; i++)
+        if (c->comps[i].group >= 0) sum += comp_box(&c->comps[i]), n++;
+    if (sum <= most) return NN_OK;
+    nn__comp **by = malloc((size_t)n * sizeof *by);
+    if (!by) return oom();
+    n = 0;
+    for (int64_t i = 0; i < c->ncomps; i++)
+        if (c->comps[i].group >= 0) by[n++] = &c->comps[i];
+    qsort(by, (size_t)n, sizeof *by, by_box);
+    for (int64_t k = 0; k < n && sum > most; k++) {
+        sum -= comp_box(by[k]);
+        by[k]->group = -1;
+    }
+    free(by);
+    return NN_OK;
+}
+
 nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int64_t h, int min_size,
                              int merge, int split, double split_ratio)
 {
@@ -1016,6 +1056,8 @@ nn_status nn__vision_segment(nn__glyphs *out, nn__components *c, int64_t w, int6
             cp->group = -1;
         if (failed) return oom();
     }
+    nn_status tst = drop_texture(c, w, h);
+    if (tst != NN_OK) return tst;
     rings(c);
     nn_status bst = barcodes(c);
     if (bst != NN_OK) return bst;

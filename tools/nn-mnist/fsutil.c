@@ -34,7 +34,7 @@ int nnm_mkdirs_made(const char *path, nnm_made_dirs *made, char *err, size_t err
         errno = ENAMETOOLONG;
         return -1;
     }
-    /* From buf + 1, so that "/a" does not try mkdir(""); "" itself fails as mkdir("") does. */
+    /* From buf + 1, so that "/a" does not try mkdir(""). */
     for (char *p = buf + (buf[0] != '\0');; p++) {
         char c = *p;
         if (c != '/' && c != '\0') continue;
@@ -46,8 +46,13 @@ int nnm_mkdirs_made(const char *path, nnm_made_dirs *made, char *err, size_t err
             goto fail;
         }
         struct stat st;
-        if (stat(buf, &st) != 0) { /* a link to nothing, or a loop of links */
-            nnm_errorf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+        if (stat(buf, &st) != 0) {
+            const int e = errno;
+            if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+                nnm_errorf(err, errlen, "%s is a link to nothing or to a loop of links (%s)", buf, strerror(e));
+            else
+                nnm_errorf(err, errlen, "cannot create folder %s: %s", buf, strerror(e));
+            errno = e;
             goto fail;
         }
         if (!S_ISDIR(st.st_mode)) {

@@ -207,7 +207,8 @@ static uint64_t png_idat_bytes(const uint8_t *data, size_t size)
 static int decode_png(const uint8_t *data, size_t size, const char *name, int64_t max_pixels, nnm_image *out,
                       char *err, size_t errlen)
 {
-    const volatile uint64_t idat = png_idat_bytes(data, size); /* volatile: live across the setjmp */
+    /* volatile only for -Wclobbered, which cannot tell that it is set before the setjmp */
+    const volatile uint64_t idat = png_idat_bytes(data, size);
     if (idat == PNG_CUT) return nnm_errorf(err, errlen, "%s: truncated PNG", name);
     png_src src = {data, size, 0, 0, ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);

@@ -195,7 +195,7 @@ int nnm_debug_write(nnm_debug_names *names, const char *dir, const char *path, c
 {
     const char *name = unique_name(names, path);
     if (!name) {
-        nnm_errorf(err, errlen, "%s: out of memory", path);
+        nnm_errorf(err, errlen, "out of memory naming its debug images");
         return -1;
     }
     char out[NNM_PATH_MAX];
